@@ -1,0 +1,211 @@
+#include "args.h"
+
+#include "headlens/trace/error.h"
+#include "headlens/trace/version.h"
+
+#include <cstdio>
+#include <iostream>
+#include <new>
+#include <unistd.h>
+
+namespace HeadLens::Cli {
+
+std::optional<std::string> Args::value(const std::string &opt) const
+{
+    auto it = values.find(opt);
+    if (it == values.end())
+        return std::nullopt;
+    return it->second;
+}
+
+std::string Args::value(const std::string &opt, const std::string &fallback) const
+{
+    return value(opt).value_or(fallback);
+}
+
+int Args::intValue(const std::string &opt, int fallback, int min, int max) const
+{
+    auto v = value(opt);
+    if (!v)
+        return fallback;
+    size_t used = 0;
+    long n = 0;
+    try {
+        n = std::stol(*v, &used);
+    } catch (const std::exception &) {
+        used = 0;
+    }
+    if (used != v->size() || v->empty())
+        throw UsageError(opt + " needs a whole number, not '" + *v + "'");
+    if (n < min || n > max)
+        throw UsageError(opt + " must be between " + std::to_string(min) + " and " +
+                         std::to_string(max) + ", not " + *v);
+    return int(n);
+}
+
+Args parseArgs(const std::vector<std::string> &argv, const std::set<std::string> &valueOpts,
+               const std::set<std::string> &flagOpts)
+{
+    Args a;
+    for (size_t i = 0; i < argv.size(); ++i) {
+        const std::string &s = argv[i];
+        if (s.size() > 1 && s[0] == '-' && !(s.size() > 1 && std::isdigit((unsigned char)s[1]))) {
+            std::string name = s, val;
+            bool inlineVal = false;
+            const size_t eq = s.find('=');
+            if (s.rfind("--", 0) == 0 && eq != std::string::npos) {
+                name = s.substr(0, eq);
+                val = s.substr(eq + 1);
+                inlineVal = true;
+            }
+            if (valueOpts.count(name)) {
+                if (!inlineVal) {
+                    if (i + 1 >= argv.size())
+                        throw UsageError(name + " needs a value");
+                    val = argv[++i];
+                }
+                if (a.values.count(name))
+                    throw UsageError(name + " given twice");
+                a.values[name] = val;
+            } else if (flagOpts.count(name) && !inlineVal) {
+                a.flags.insert(name);
+            } else {
+                throw UsageError("unknown option " + name);
+            }
+        } else {
+            a.positional.push_back(s);
+        }
+    }
+    return a;
+}
+
+std::vector<int32_t> parseIdList(const std::string &s)
+{
+    std::vector<int32_t> ids;
+    std::string cur;
+    auto flush = [&] {
+        if (cur.empty())
+            return;
+        size_t used = 0;
+        long long v = 0;
+        try {
+            v = std::stoll(cur, &used);
+        } catch (const std::exception &) {
+            used = 0;
+        }
+        if (used != cur.size() || v < INT32_MIN || v > INT32_MAX)
+            throw InputError("--token-ids: '" + cur + "' is not a token id");
+        ids.push_back(int32_t(v));
+        cur.clear();
+    };
+    for (char c : s) {
+        if (c == ',' || c == ' ' || c == '\t' || c == '\n')
+            flush();
+        else
+            cur += c;
+    }
+    flush();
+    if (ids.empty())
+        throw InputError("--token-ids: no ids given");
+    return ids;
+}
+
+namespace {
+bool g_progressShown = false;
+}
+
+void reportProgress(const std::string &stage, int done, int total)
+{
+    if (!isatty(STDERR_FILENO))
+        return;
+    std::fprintf(stderr, "\r%s: %d/%d   ", stage.c_str(), done, total);
+    std::fflush(stderr);
+    g_progressShown = true;
+}
+
+void endProgress()
+{
+    if (g_progressShown)
+        std::fprintf(stderr, "\r\033[K");
+    g_progressShown = false;
+}
+
+static const char *kHelp =
+    R"(headlens-cli: the engine and scripting face of HeadLens
+
+usage:
+  headlens-cli trace MODEL (--prompt TEXT | --prompt-file FILE | --token-ids 1,2,3)
+               -o PROJECT.hlproj [--name NAME] [--tokenizer PATH] [--generate N]
+               [--topk K] [--lens-norm full|unit|none]
+               [--lens-decoder output|input|linear|quadratic]
+               [--attention none|f16|f32] [--residuals none|f16|f32] [--store-z]
+               [--dtype f32|bf16|f16] [--threads N] [--force]
+  headlens-cli generate MODEL (--prompt TEXT | --token-ids ...) [-n N] [--tokenizer PATH] [--ids]
+  headlens-cli tokenize TOKENIZER_OR_MODEL --text TEXT [--no-bos]
+  headlens-cli info PROJECT.hlproj [--json]
+  headlens-cli export PROJECT.hlproj --trace NAME --what tokens|lens|logits|heads|attention
+               [--site SITE] [--format csv|json] [-o FILE]
+  headlens-cli bench MODEL [--tokens N] [--threads N] [--dtype f32|bf16] [--repeat R]
+  headlens-cli --version | --help
+
+MODEL is a Hugging Face Llama-family folder (config.json + model.safetensors or a sharded
+index) or a llama2.c checkpoint file (give its tokenizer.bin with --tokenizer).
+Exit status: 0 success, 2 wrong usage, 3 bad input, 1 any other failure.
+)";
+
+int runCommand(const std::vector<std::string> &argv)
+{
+    std::ios::sync_with_stdio(true);
+    try {
+        if (argv.empty())
+            throw UsageError("no command given (try --help)");
+        const std::string cmd = argv[0];
+        const std::vector<std::string> rest(argv.begin() + 1, argv.end());
+        if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+            std::cout << kHelp;
+            return 0;
+        }
+        if (cmd == "--version") {
+            std::cout << "headlens-cli " << HEADLENS_VERSION << "\n";
+            return 0;
+        }
+        if (cmd == "trace")
+            return cmdTrace(rest);
+        if (cmd == "generate")
+            return cmdGenerate(rest);
+        if (cmd == "tokenize")
+            return cmdTokenize(rest);
+        if (cmd == "info")
+            return cmdInfo(rest);
+        if (cmd == "export")
+            return cmdExport(rest);
+        if (cmd == "bench")
+            return cmdBench(rest);
+        throw UsageError("unknown command '" + cmd + "' (try --help)");
+    } catch (const UsageError &e) {
+        endProgress();
+        std::cerr << "headlens-cli: usage error: " << e.what() << "\n";
+        return 2;
+    } catch (const InputError &e) {
+        endProgress();
+        std::cerr << "headlens-cli: error: " << e.what() << "\n";
+        return 3;
+    } catch (const Cancelled &) {
+        endProgress();
+        std::cerr << "headlens-cli: error: cancelled\n";
+        return 1;
+    } catch (const std::bad_alloc &) {
+        endProgress();
+        std::cerr << "headlens-cli: error: out of memory\n";
+        return 1;
+    } catch (const std::exception &e) {
+        endProgress();
+        std::string msg = e.what();
+        // libtorch messages carry a C++ backtrace after the first line.
+        msg = msg.substr(0, msg.find('\n'));
+        std::cerr << "headlens-cli: error: " << msg << "\n";
+        return 1;
+    }
+}
+
+} // namespace HeadLens::Cli

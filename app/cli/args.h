@@ -1,0 +1,50 @@
+#pragma once
+// Command-line parsing for headlens-cli: a command's options are declared up front, so an
+// unknown or incomplete option is a usage error (exit status 2), never a guess.
+
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace HeadLens::Cli {
+
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Args {
+    std::vector<std::string> positional;
+    std::map<std::string, std::string> values;
+    std::set<std::string> flags;
+
+    bool has(const std::string &opt) const { return values.count(opt) || flags.count(opt); }
+    std::optional<std::string> value(const std::string &opt) const;
+    std::string value(const std::string &opt, const std::string &fallback) const;
+    int intValue(const std::string &opt, int fallback, int min, int max) const;
+};
+
+// valueOpts take one argument ("--topk 5" or "--topk=5"); flagOpts take none.
+Args parseArgs(const std::vector<std::string> &argv, const std::set<std::string> &valueOpts,
+               const std::set<std::string> &flagOpts);
+
+std::vector<int32_t> parseIdList(const std::string &s); // "1,2,3" or "1 2 3"
+
+// Progress on stderr, only when stderr is a terminal (stdout carries only results).
+void reportProgress(const std::string &stage, int done, int total);
+void endProgress();
+
+int runCommand(const std::vector<std::string> &argv); // the whole program; returns the exit status
+
+// Commands (argv without the command word).
+int cmdTrace(const std::vector<std::string> &argv);
+int cmdGenerate(const std::vector<std::string> &argv);
+int cmdTokenize(const std::vector<std::string> &argv);
+int cmdInfo(const std::vector<std::string> &argv);
+int cmdExport(const std::vector<std::string> &argv);
+int cmdBench(const std::vector<std::string> &argv);
+
+} // namespace HeadLens::Cli

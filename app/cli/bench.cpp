@@ -1,0 +1,143 @@
+// headlens-cli bench: the engine's figures from one process — plain forward, full capture
+// (lens excluded), lens, a plain matmul of the lens's shape, and peak RSS.
+
+#include "args.h"
+
+#include "headlens/model/model.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace HeadLens::Cli {
+
+namespace {
+
+double seconds(const std::function<void()> &f, int repeat)
+{
+    double best = 1e300;
+    for (int i = 0; i < repeat; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        f();
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return best;
+}
+
+double peakRssMiB()
+{
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_maxrss) / 1024.0; // ru_maxrss is KiB on Linux
+}
+
+double currentRssMiB()
+{
+    std::ifstream in("/proc/self/statm");
+    long pages = 0, resident = 0;
+    in >> pages >> resident;
+    return double(resident) * double(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+// Wants every tensor and head metric, no lens; copies what it gets, as a trace would.
+class CaptureAll : public CaptureSink {
+public:
+    bool lensOnly = false;
+    std::vector<std::vector<float>> store;
+    size_t next = 0;
+    void reset() { next = 0; }
+    bool wants(Tap, int) override { return !lensOnly; }
+    bool wantsLens(Site, int) override { return lensOnly; }
+    void keep(const TensorView &v)
+    {
+        const size_t n = size_t(Array<float>::count(v.shape));
+        if (next == store.size())
+            store.emplace_back();
+        store[next].resize(n);
+        std::memcpy(store[next].data(), v.data, n * sizeof(float));
+        ++next;
+    }
+    void tensor(Tap, int, const TensorView &v) override { keep(v); }
+    void heads(int, const HeadMetricsView &m) override
+    {
+        for (const TensorView *v : {&m.contribNorm, &m.contribCosine, &m.contribProjection,
+                                    &m.attnEntropy, &m.valueNorm})
+            keep(*v);
+    }
+    void lens(Site, int, const LensView &) override {}
+    void logits(const LensView &) override {}
+};
+
+} // namespace
+
+int cmdBench(const std::vector<std::string> &argv)
+{
+    const Args a = parseArgs(argv, {"--tokens", "--threads", "--dtype", "--repeat", "--tokenizer"}, {});
+    if (a.positional.size() != 1)
+        throw UsageError("bench needs one MODEL");
+    const int T = a.intValue("--tokens", 128, 1, 1 << 20);
+    const int repeat = a.intValue("--repeat", 3, 1, 100);
+    LoadOptions lo;
+    lo.threads = a.intValue("--threads", 0, 0, 1024);
+    lo.dtype = a.value("--dtype", "f32");
+    lo.tokenizerPath = a.value("--tokenizer", "");
+
+    const auto t0 = std::chrono::steady_clock::now();
+    std::unique_ptr<Model> model = Model::load(a.positional[0], lo);
+    const double loadS = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const ModelConfig &c = model->config();
+    std::vector<int32_t> ids(static_cast<size_t>(T), 0);
+    for (int i = 0; i < T; ++i)
+        ids[size_t(i)] = int32_t((uint64_t(i) * 7919u + 13u) % uint64_t(c.vocabSize));
+    if (c.bosId >= 0)
+        ids[0] = c.bosId;
+    model->checkIds(ids);
+
+    std::printf("model        %s (%s): %d layers, d_model %d, %d heads (%d kv), d_ffn %d, vocab %d\n",
+                model->name().c_str(), model->format().c_str(), c.nLayers, c.dModel, c.nHeads,
+                c.nKvHeads, c.dFfn, c.vocabSize);
+    std::printf("weights      %.1f MiB stored, compute %s, threads %d, load %.3f s\n",
+                double(model->weightBytes()) / (1024.0 * 1024.0), model->computeDtype().c_str(),
+                setEngineThreads(lo.threads), loadS);
+
+    model->run(ids, nullptr); // warm up: page in the weights, allocate
+    const double plain = seconds([&] { model->run(ids, nullptr); }, repeat);
+    CaptureAll cap;
+    model->run(ids, &cap);
+    const double capture = seconds([&] { cap.reset(); model->run(ids, &cap); }, repeat);
+    CaptureAll lensSink;
+    lensSink.lensOnly = true;
+    const double withLens = seconds([&] { model->run(ids, &lensSink); }, repeat);
+    const double lens = std::max(0.0, withLens - plain);
+    // The lens decodes 5 sites x T rows per layer (resid_pre reuses resid_post of the layer
+    // below, so 4 x T rows are computed past layer 0) against the [V, D] decoder.
+    const int64_t lensRows = int64_t(T) * (5 + 4 * (c.nLayers - 1));
+    const double mm = timePlainMatmul(lensRows / c.nLayers, c.dModel, c.vocabSize,
+                                      model->computeDtype(), repeat) * c.nLayers;
+    TraceOptions to;
+    const double trace = seconds([&] { (void)traceTokens(*model, model->tokensFromIds(ids), "", to); },
+                                 1);
+
+    std::printf("tokens       %d (best of %d runs)\n", T, repeat);
+    std::printf("plain        %.4f s  (forward and logits, no capture)\n", plain);
+    std::printf("capture      %.4f s  (all sites, patterns, z, head metrics; lens excluded)  ratio %.3f\n",
+                capture, capture / plain);
+    std::printf("lens         %.4f s  (5 sites x %d layers, top-k + entropy over %d tokens)\n",
+                lens, c.nLayers, c.vocabSize);
+    std::printf("lens matmul  %.4f s  (plain libtorch matmul of the same rows)  lens/matmul %.3f\n",
+                mm, lens / mm);
+    std::printf("trace        %.4f s  (traceTokens end to end, default options)  ratio %.3f\n",
+                trace, trace / plain);
+    std::printf("rss          now %.1f MiB, peak %.1f MiB = %.3f x the weight bytes\n",
+                currentRssMiB(), peakRssMiB(),
+                peakRssMiB() * 1024.0 * 1024.0 / double(model->weightBytes()));
+    return 0;
+}
+
+} // namespace HeadLens::Cli

@@ -1,0 +1,140 @@
+#pragma once
+// A loaded transformer and the forward pass with taps. This header is free of torch: the
+// model module links libtorch PRIVATE, and nothing else in HeadLens ever sees a torch type.
+//
+// Capture follows llama.cpp's callback: the engine asks a CaptureSink whether it wants a
+// quantity before computing or copying anything optional for it, and asks between layers
+// whether to stop (then it throws Cancelled).
+
+#include "headlens/trace/trace.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace HeadLens {
+
+class Tokenizer;
+
+struct LoadOptions {
+    std::string tokenizerPath; // overrides the folder's tokenizer; required for llama2.c files
+    std::string dtype = "f32"; // compute dtype: f32, bf16, f16
+    int threads = 0;           // 0: one per core
+};
+
+enum class Tap {
+    ResidPre, AttnOut, ResidMid, MlpOut, ResidPost, // [pos, d_model]
+    Pattern,                                        // [head, query_pos, key_pos]
+    Z,                                              // [pos, head, d_head]
+    HeadMetrics,                                    // see HeadMetricsView
+};
+Tap tapForSite(Site s);
+
+// A read-only float32 view, valid only during the callback.
+struct TensorView {
+    const float *data = nullptr;
+    std::vector<int64_t> shape;
+};
+
+struct HeadMetricsView {     // all [head, pos], float32, valid during the callback
+    TensorView contribNorm;
+    TensorView contribCosine;
+    TensorView contribProjection;
+    TensorView attnEntropy;
+    TensorView valueNorm;    // indexed by source (key) position
+};
+
+struct LensView {            // one site of one layer, or the final logits
+    const int32_t *topkIds = nullptr; // [pos, k]
+    const float *topkProbs = nullptr; // [pos, k]
+    const float *entropy = nullptr;   // [pos]
+    int nPos = 0;
+    int k = 0;
+};
+
+class CaptureSink {
+public:
+    virtual ~CaptureSink();
+    virtual bool wants(Tap tap, int layer) = 0;
+    virtual bool wantsLens(Site site, int layer) = 0;
+    virtual void tensor(Tap tap, int layer, const TensorView &v) = 0;
+    virtual void heads(int layer, const HeadMetricsView &m) = 0;
+    virtual void lens(Site site, int layer, const LensView &v) = 0;
+    virtual void logits(const LensView &v) = 0;
+    // Asked between layers; returning true makes the forward pass throw Cancelled.
+    virtual bool cancelled() { return false; }
+    virtual void progress(int layerDone, int nLayers) { (void)layerDone, (void)nLayers; }
+};
+
+struct LensOptions {
+    int topk = 10;
+    LensNorm norm = LensNorm::Full;
+    LensDecoder decoder = LensDecoder::Output;
+};
+
+class Model {
+public:
+    // Loads a Hugging Face folder (safetensors) or a llama2.c checkpoint file. Throws
+    // InputError naming the file and the problem when the model cannot be used.
+    static std::unique_ptr<Model> load(const std::string &path, const LoadOptions &opts = {});
+    ~Model();
+    Model(const Model &) = delete;
+    Model &operator=(const Model &) = delete;
+
+    const ModelConfig &config() const;
+    const std::string &name() const;        // folder or file name
+    const std::string &path() const;        // absolute
+    const std::string &fingerprint() const; // sha256 hex over config and weight headers
+    const std::string &computeDtype() const;
+    const std::string &format() const;      // "hf-safetensors", "llama2c-v0", "llama2c-v1"
+    const Tokenizer *tokenizer() const;     // null when the model has none
+    int64_t weightBytes() const;            // bytes of all weights as stored
+
+    // Tokens of text (InputError when there is no tokenizer). Without a tokenizer, texts
+    // of ids read "[id]".
+    std::vector<TokenInfo> tokenize(const std::string &text, bool addBos = true) const;
+    std::vector<TokenInfo> tokensFromIds(const std::vector<int32_t> &ids) const;
+    std::string decode(const std::vector<int32_t> &ids) const;
+    // InputError unless every id is in the vocabulary and the sequence fits the context.
+    void checkIds(const std::vector<int32_t> &ids, int extraTokens = 0) const;
+
+    // The forward pass over ids, handing every wanted quantity to sink (null: plain forward).
+    void run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOptions &lens = {});
+    // Logits of the plain forward pass, [pos, vocab].
+    FloatArray logits(const std::vector<int32_t> &ids);
+    // n greedily generated ids after ids (stops after EOS when stopAtEos).
+    std::vector<int32_t> generate(const std::vector<int32_t> &ids, int n, bool stopAtEos = true,
+                                  const std::function<bool()> &cancelled = {});
+
+    struct Impl;
+
+private:
+    explicit Model(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> d;
+};
+
+struct TraceOptions {
+    LensOptions lens;
+    StoreType attention = StoreType::F16;
+    StoreType residuals = StoreType::F16;
+    StoreType z = StoreType::None;
+    int generate = 0; // greedily generated tokens appended and traced
+    std::function<bool()> cancelled;
+    std::function<void(const std::string &stage, int done, int total)> progress;
+};
+
+// Runs tokens through the model and returns a complete Trace (metadata, tokens, lens of all
+// five sites, logits, head metrics, and the optional data asked for). The name is left empty.
+Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string &prompt,
+                  const TraceOptions &opts);
+
+// Seconds of the fastest of `repeat` plain libtorch matmuls [rows, inner] x [inner, cols] in
+// the given compute dtype: the yardstick the bench command holds the lens against.
+double timePlainMatmul(int64_t rows, int64_t inner, int64_t cols, const std::string &dtype,
+                       int repeat);
+
+// Sets libtorch's intra-op threads (0: one per core) and returns the number in use.
+int setEngineThreads(int n);
+
+} // namespace HeadLens

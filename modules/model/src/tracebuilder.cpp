@@ -1,0 +1,171 @@
+// Builds a Trace from what the engine hands a CaptureSink. No torch here: the engine speaks
+// to this file only through model.h's CaptureSink.
+
+#include "headlens/model/model.h"
+#include "headlens/model/tokenizer.h"
+#include "headlens/trace/error.h"
+#include "headlens/trace/version.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace HeadLens {
+
+namespace {
+
+// Copies a [n] block into the slice starting at `offset` of dst.
+void put(FloatArray &dst, int64_t offset, const float *src, int64_t n)
+{
+    std::memcpy(dst.data.data() + offset, src, size_t(n) * sizeof(float));
+}
+
+class TraceBuilder : public CaptureSink {
+public:
+    TraceBuilder(Trace &t, const TraceOptions &o) : m_t(t), m_o(o)
+    {
+        const ModelConfig &c = t.config;
+        const int64_t L = c.nLayers, H = c.nHeads, T = t.nTokens(), D = c.dModel;
+        const int64_t K = std::min(o.lens.topk, c.vocabSize);
+        for (Site s : allSites()) {
+            LensSite &ls = t.lens[size_t(s)];
+            ls.topkIds.reset({L, T, K});
+            ls.topkProbs.reset({L, T, K});
+            ls.entropy.reset({L, T});
+        }
+        t.logitsTopkIds.reset({T, K});
+        t.logitsTopkProbs.reset({T, K});
+        t.logitsEntropy.reset({T});
+        for (FloatArray *a : {&t.contribNorm, &t.contribCosine, &t.contribProjection,
+                              &t.attnEntropy, &t.valueNorm})
+            a->reset({L, H, T});
+        t.attentionStore = o.attention;
+        if (o.attention != StoreType::None)
+            t.attentionPattern.reset({L, H, T, T});
+        t.residualStore = o.residuals;
+        if (o.residuals != StoreType::None)
+            for (auto &r : t.residual)
+                r.reset({L, T, D});
+        t.zStore = o.z;
+        if (o.z != StoreType::None)
+            t.z.reset({L, T, H, int64_t(c.dHead)});
+    }
+
+    bool wants(Tap tap, int) override
+    {
+        switch (tap) {
+        case Tap::Pattern:
+            return m_o.attention != StoreType::None;
+        case Tap::Z:
+            return m_o.z != StoreType::None;
+        case Tap::HeadMetrics:
+            return true;
+        default:
+            return m_o.residuals != StoreType::None;
+        }
+    }
+    bool wantsLens(Site, int) override { return true; }
+
+    void tensor(Tap tap, int layer, const TensorView &v) override
+    {
+        const int64_t n = Array<float>::count(v.shape);
+        FloatArray *dst = nullptr;
+        if (tap == Tap::Pattern)
+            dst = &m_t.attentionPattern;
+        else if (tap == Tap::Z)
+            dst = &m_t.z;
+        else
+            dst = &m_t.residual[size_t(tap)];
+        put(*dst, layer * n, v.data, n);
+    }
+
+    void heads(int layer, const HeadMetricsView &m) override
+    {
+        const int64_t n = Array<float>::count(m.contribNorm.shape);
+        put(m_t.contribNorm, layer * n, m.contribNorm.data, n);
+        put(m_t.contribCosine, layer * n, m.contribCosine.data, n);
+        put(m_t.contribProjection, layer * n, m.contribProjection.data, n);
+        put(m_t.attnEntropy, layer * n, m.attnEntropy.data, n);
+        put(m_t.valueNorm, layer * n, m.valueNorm.data, n);
+    }
+
+    void lens(Site site, int layer, const LensView &v) override
+    {
+        LensSite &ls = m_t.lens[size_t(site)];
+        const int64_t nk = int64_t(v.nPos) * v.k;
+        std::copy(v.topkIds, v.topkIds + nk, ls.topkIds.data.begin() + layer * nk);
+        put(ls.topkProbs, layer * nk, v.topkProbs, nk);
+        put(ls.entropy, int64_t(layer) * v.nPos, v.entropy, v.nPos);
+    }
+
+    void logits(const LensView &v) override
+    {
+        const int64_t nk = int64_t(v.nPos) * v.k;
+        std::copy(v.topkIds, v.topkIds + nk, m_t.logitsTopkIds.data.begin());
+        put(m_t.logitsTopkProbs, 0, v.topkProbs, nk);
+        put(m_t.logitsEntropy, 0, v.entropy, v.nPos);
+    }
+
+    bool cancelled() override { return m_o.cancelled && m_o.cancelled(); }
+    void progress(int done, int total) override
+    {
+        if (m_o.progress)
+            m_o.progress("trace", done, total);
+    }
+
+private:
+    Trace &m_t;
+    const TraceOptions &m_o;
+};
+
+} // namespace
+
+Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string &prompt,
+                  const TraceOptions &opts)
+{
+    std::vector<int32_t> ids;
+    for (const TokenInfo &t : tokens)
+        ids.push_back(t.id);
+    model.checkIds(ids, opts.generate);
+    if (opts.lens.topk < 1)
+        throw InputError("--topk must be at least 1");
+
+    Trace t;
+    t.prompt = prompt;
+    t.nPromptTokens = int(tokens.size());
+    if (opts.generate > 0) {
+        if (opts.progress)
+            opts.progress("generate", 0, opts.generate);
+        const std::vector<int32_t> gen = model.generate(ids, opts.generate, true, opts.cancelled);
+        std::vector<TokenInfo> more = model.tokensFromIds(gen);
+        tokens.insert(tokens.end(), more.begin(), more.end());
+        ids.insert(ids.end(), gen.begin(), gen.end());
+    }
+    t.tokens = std::move(tokens);
+    t.modelName = model.name();
+    t.modelPath = model.path();
+    t.modelFingerprint = model.fingerprint();
+    t.config = model.config();
+    t.lensNorm = opts.lens.norm;
+    t.lensDecoder = opts.lens.decoder;
+    t.topk = std::min(opts.lens.topk, t.config.vocabSize);
+    t.computeDtype = model.computeDtype();
+    t.created = isoNowUtc();
+    t.appVersion = HEADLENS_VERSION;
+
+    TraceBuilder sink(t, opts);
+    LensOptions lo = opts.lens;
+    lo.topk = t.topk;
+    model.run(ids, &sink, lo);
+
+    std::vector<int32_t> seen = ids;
+    for (const LensSite &ls : t.lens)
+        seen.insert(seen.end(), ls.topkIds.data.begin(), ls.topkIds.data.end());
+    seen.insert(seen.end(), t.logitsTopkIds.data.begin(), t.logitsTopkIds.data.end());
+    std::sort(seen.begin(), seen.end());
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+    for (const TokenInfo &ti : model.tokensFromIds(seen))
+        t.vocab[ti.id] = ti.text;
+    return t;
+}
+
+} // namespace HeadLens

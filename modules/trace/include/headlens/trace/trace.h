@@ -1,0 +1,133 @@
+#pragma once
+// The plain data of a trace: one run of one model on one prompt, with every quantity of
+// shared/design/TRACE.md. Field names follow HLPROJ.md so that the file layout and the
+// in-memory layout read the same. Not a QObject; documents wrap it.
+
+#include "headlens/trace/array.h"
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace HeadLens {
+
+// The five sites of the residual stream, per layer.
+enum class Site { ResidPre = 0, AttnOut, ResidMid, MlpOut, ResidPost };
+constexpr int kSiteCount = 5;
+const char *siteName(Site s); // "resid_pre", ...
+std::optional<Site> siteFromName(const std::string &name);
+const std::array<Site, kSiteCount> &allSites();
+// Relative depth of a site of layer l in a model of L layers (TRACE.md "Lens").
+double siteDepth(Site s, int layer, int nLayers);
+
+enum class LensNorm { Full, Unit, None };
+enum class LensDecoder { Output, Input, Linear, Quadratic };
+// How an optional large dataset is stored: not at all, as float16, or as float32.
+enum class StoreType { None, F16, F32 };
+
+const char *lensNormName(LensNorm n);
+const char *lensDecoderName(LensDecoder d);
+const char *storeTypeName(StoreType t); // "none", "f16", "f32"
+std::optional<LensNorm> lensNormFromName(const std::string &s);
+std::optional<LensDecoder> lensDecoderFromName(const std::string &s);
+std::optional<StoreType> storeTypeFromName(const std::string &s);
+
+// The architecture of a model: what HLPROJ.md's `model_config` holds.
+struct ModelConfig {
+    std::string architecture = "llama"; // "llama" (incl. Mistral, Yi) or "gpt2"
+    int nLayers = 0;
+    int nHeads = 0;
+    int nKvHeads = 0;
+    int dModel = 0;
+    int dHead = 0;
+    int dFfn = 0;
+    int vocabSize = 0;
+    int maxSeqLen = 0;          // context length the model was trained for
+    double ropeTheta = 10000.0;
+    double ropeScaling = 1.0;   // linear rope scaling factor (positions divided by it)
+    double normEps = 1e-5;
+    bool tiedEmbeddings = false;
+    bool attnBias = false;      // q/k/v projection biases
+    bool attnOutBias = false;   // o_proj bias
+    bool mlpBias = false;
+    int bosId = -1;             // -1: the model uses none
+    int eosId = -1;
+
+    bool operator==(const ModelConfig &o) const;
+};
+
+// One token of a trace.
+struct TokenInfo {
+    int32_t id = 0;
+    std::string text;   // readable form (byte tokens as <0xE2>, newline as ↵)
+    int32_t begin = -1; // [begin, end) offsets in the prompt, in Unicode code points
+    int32_t end = -1;   // -1 -1 when the token has no characters (BOS, generated)
+};
+
+// Lens results of one site for every layer and position.
+struct LensSite {
+    IntArray topkIds;     // [layer, pos, k]
+    FloatArray topkProbs; // [layer, pos, k]
+    FloatArray entropy;   // [layer, pos]  nats
+    bool empty() const { return topkIds.empty(); }
+};
+
+struct Trace {
+    // --- metadata (HLPROJ.md attributes)
+    std::string name;
+    std::string prompt;
+    std::string modelName;
+    std::string modelPath;
+    std::string modelFingerprint;
+    ModelConfig config;
+    LensNorm lensNorm = LensNorm::Full;
+    LensDecoder lensDecoder = LensDecoder::Output;
+    int topk = 10;
+    std::string computeDtype = "f32";
+    std::string created; // ISO 8601 UTC
+    std::string appVersion;
+    int nPromptTokens = 0; // tokens at and after this index were generated
+    std::string parent;    // propagate/inject only
+    std::string edit;      // JSON of the edit, propagate/inject only
+
+    // --- tokens
+    std::vector<TokenInfo> tokens; // [pos]
+    // Readable text of every id that appears in the trace (tokens, lens and logits top-k), so
+    // a project shows its tokens without the model's tokenizer. Stored as vocab/ids, vocab/text.
+    std::map<int32_t, std::string> vocab;
+
+    // --- lens per site (index with int(Site))
+    std::array<LensSite, kSiteCount> lens;
+
+    // --- the model's own next-token prediction
+    IntArray logitsTopkIds;     // [pos, k]
+    FloatArray logitsTopkProbs; // [pos, k]
+    FloatArray logitsEntropy;   // [pos]
+
+    // --- per-head metrics (TRACE.md "Head metrics")
+    FloatArray contribNorm;       // [layer, head, pos]
+    FloatArray contribCosine;     // [layer, head, pos]
+    FloatArray contribProjection; // [layer, head, pos]
+    FloatArray attnEntropy;       // [layer, head, pos]
+    FloatArray valueNorm;         // [layer, head, key_pos]
+
+    // --- optional large data; StoreType says how it is (to be) stored in the file
+    FloatArray attentionPattern; // [layer, head, query_pos, key_pos]
+    StoreType attentionStore = StoreType::None;
+    std::array<FloatArray, kSiteCount> residual; // each [layer, pos, d_model]
+    StoreType residualStore = StoreType::None;
+    FloatArray z; // [layer, pos, head, d_head]
+    StoreType zStore = StoreType::None;
+
+    int nTokens() const { return static_cast<int>(tokens.size()); }
+    std::vector<int32_t> tokenIds() const;
+    // vocab's text for id, or "[id]" when the trace does not know it.
+    std::string idText(int32_t id) const;
+};
+
+// Current time as ISO 8601 UTC, e.g. 2026-11-28T14:30:00Z.
+std::string isoNowUtc();
+
+} // namespace HeadLens
