@@ -146,6 +146,7 @@ usage:
   headlens-cli export PROJECT.hlproj --trace NAME --what tokens|lens|logits|heads|attention
                [--site SITE] [--format csv|json] [-o FILE]
   headlens-cli bench MODEL [--tokens N] [--threads N] [--dtype f32|bf16] [--repeat R]
+  headlens-cli serve [--model MODEL]      (the engine the workbench drives; app/cli/PROTOCOL.md)
   headlens-cli --version | --help
 
 MODEL is a Hugging Face Llama-family folder (config.json + model.safetensors or a sharded
@@ -181,6 +182,8 @@ int runCommand(const std::vector<std::string> &argv)
             return cmdExport(rest);
         if (cmd == "bench")
             return cmdBench(rest);
+        if (cmd == "serve")
+            return cmdServe(rest);
         throw UsageError("unknown command '" + cmd + "' (try --help)");
     } catch (const UsageError &e) {
         endProgress();

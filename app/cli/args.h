@@ -46,5 +46,6 @@ int cmdTokenize(const std::vector<std::string> &argv);
 int cmdInfo(const std::vector<std::string> &argv);
 int cmdExport(const std::vector<std::string> &argv);
 int cmdBench(const std::vector<std::string> &argv);
+int cmdServe(const std::vector<std::string> &argv);
 
 } // namespace HeadLens::Cli

@@ -54,6 +54,7 @@ public:
     void reset() { next = 0; }
     bool wants(Tap, int) override { return !lensOnly; }
     bool wantsLens(Site, int) override { return lensOnly; }
+    bool wantsLogits() override { return lensOnly; }
     void keep(const TensorView &v)
     {
         const size_t n = size_t(Array<float>::count(v.shape));
