@@ -209,12 +209,23 @@ struct Model::Impl {
     static void topkEntropy(const at::Tensor &logits, int k, at::Tensor &ids, at::Tensor &probs,
                             at::Tensor &entropy)
     {
-        at::Tensor logp = at::log_softmax(logits, -1);
-        entropy = (-(logp.exp() * logp).sum(-1)).clamp_min(0);
-        auto top = at::topk(logp, k, -1, true, true);
-        probs = std::get<0>(top).exp().contiguous();
-        ids = std::get<1>(top).to(at::kInt).contiguous();
-        entropy = entropy.contiguous();
+        // Elementwise work in sub-blocks of rows that stay in cache; entropy from log-probs
+        // (not lse - <p, l>, which cancels badly when the distribution is sharp).
+        const int64_t rows = logits.size(0), V = logits.size(1);
+        const int64_t sub = std::max<int64_t>(1, (int64_t(1) << 18) / V);
+        std::vector<at::Tensor> e, pr, id;
+        for (int64_t r0 = 0; r0 < rows; r0 += sub) {
+            const int64_t n = std::min(sub, rows - r0);
+            at::Tensor logp = at::log_softmax(logits.narrow(0, r0, n), -1);
+            at::Tensor p = logp.exp();
+            e.push_back((-at::bmm(p.unsqueeze(1), logp.unsqueeze(2)).view({n})).clamp_min(0));
+            auto top = at::topk(logp, k, -1, true, true);
+            pr.push_back(std::get<0>(top).exp());
+            id.push_back(std::get<1>(top).to(at::kInt));
+        }
+        entropy = at::cat(e, 0).contiguous();
+        probs = at::cat(pr, 0).contiguous();
+        ids = at::cat(id, 0).contiguous();
     }
 
     // Lens of rows x [rows, D], processed in blocks that keep the [rows, V] logits small.
@@ -566,7 +577,7 @@ void Model::run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOp
     checkIds(ids);
     at::NoGradGuard noGrad;
     at::Tensor hidden = d->forward(ids, sink, lens, nullptr);
-    if (!sink)
+    if (!sink || !sink->wantsLogits())
         (void)at::matmul(hidden, d->lmHead.t()); // the plain forward ends in the logits
     else {
         at::Tensor ids_, probs, ent;

@@ -62,6 +62,8 @@ public:
     virtual void heads(int layer, const HeadMetricsView &m) = 0;
     virtual void lens(Site site, int layer, const LensView &v) = 0;
     virtual void logits(const LensView &v) = 0;
+    // Whether the final logits' top-k and entropy are wanted (they cost a softmax over V).
+    virtual bool wantsLogits() { return true; }
     // Asked between layers; returning true makes the forward pass throw Cancelled.
     virtual bool cancelled() { return false; }
     virtual void progress(int layerDone, int nLayers) { (void)layerDone, (void)nLayers; }
