@@ -1,0 +1,118 @@
+#pragma once
+// Reading and writing .hlproj project files (shared/design/HLPROJ.md, schema version 1).
+// This module is the only code in HeadLens that touches HDF5; everything it hands out is plain
+// trace data. All functions may be called from any thread (HDF5 use is serialized inside).
+//
+// Errors: InputError when a file cannot be used as a project (not found, not HDF5, truncated,
+// from a newer schema, a trace missing a required dataset or with a wrong shape) or when a
+// request names something that is not there; the message names the file and, where it
+// applies, the trace and the dataset. std::invalid_argument when a Trace handed to the writer
+// is inconsistent (a bug in the caller); std::runtime_error when writing fails (disk full,
+// no permission).
+
+#include "headlens/trace/trace.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace HeadLens {
+
+constexpr const char *kProjectFormat = "headlens-project";
+constexpr int kProjectSchemaVersion = 1;
+
+// JSON text of HLPROJ's `model_config` attribute. Keys: architecture, n_layers, n_heads,
+// n_kv_heads, d_model, d_head, d_ffn, vocab_size, max_seq_len, rope_theta, rope_scaling,
+// norm_eps, tied_embeddings, attn_bias, attn_out_bias, mlp_bias, bos_id, eos_id.
+std::string modelConfigToJson(const ModelConfig &c);
+// Reverse of modelConfigToJson. n_layers, n_heads and d_model are required; other keys fall
+// back to ModelConfig's defaults (d_head to d_model / n_heads, n_kv_heads to n_heads), null
+// counts as absent and unknown keys are ignored. InputError on bad JSON or a wrong type.
+ModelConfig modelConfigFromJson(const std::string &json);
+
+// One line of a project's table of contents; read without touching any dataset but
+// tokens/ids' shape. Values the file lacks are left empty / 0.
+struct TraceListing {
+    std::string name;
+    std::string prompt;
+    std::string modelName;
+    std::string created;
+    std::string parent;
+    int nTokens = 0;
+    int nLayers = 0;
+    int nHeads = 0;
+};
+
+struct ProjectInfo {
+    int schemaVersion = 0;
+    std::string appVersion;
+    std::string created;
+    std::string modified;
+    std::vector<TraceListing> traces; // in the order they were added
+};
+
+// Reads a project lazily: the constructor reads only the root attributes and the trace
+// listings; trace data is read on request. Keeps the file open (read-only) until destroyed.
+// Writers never modify a file in place (they rename a new one over it), so an open reader
+// keeps seeing the version it opened.
+class ProjectReader {
+public:
+    // InputError: not found / not HDF5 / truncated / format attribute not "headlens-project"
+    // / schema_version > 1 ("written by a newer HeadLens (schema N); this version reads
+    // schema 1"). Every message names the file.
+    explicit ProjectReader(const std::string &path);
+    ~ProjectReader();
+    ProjectReader(ProjectReader &&) noexcept;
+    ProjectReader &operator=(ProjectReader &&) noexcept;
+    ProjectReader(const ProjectReader &) = delete;
+    ProjectReader &operator=(const ProjectReader &) = delete;
+
+    const std::string &path() const;
+    const ProjectInfo &info() const;
+    bool hasTrace(const std::string &name) const;
+
+    // Metadata, tokens, logits and the [L,H,T] head metrics. Lens and large data are not
+    // loaded: lens sites are left empty, attentionPattern/residual/z empty with their
+    // StoreType set to what the file holds (None if absent). InputError when the trace is
+    // missing, or a required dataset is missing or has the wrong shape or type (the message
+    // names the dataset and the trace); the shapes of the optional datasets are checked too.
+    Trace readTrace(const std::string &name) const;
+    // Which lens sites the trace stores.
+    std::vector<Site> lensSites(const std::string &name) const;
+    // [L,T,K] lens of one site; empty when the trace does not store that site.
+    LensSite readLens(const std::string &name, Site site) const;
+    // [H,T,T] attention of one layer (read as a hyperslab). InputError if not stored.
+    FloatArray readAttention(const std::string &name, int layer) const;
+    // [T,D] one site of one layer. InputError if not stored.
+    FloatArray readResidual(const std::string &name, Site site, int layer) const;
+    // [T,H,dh] per-head attention outputs of one layer. InputError if not stored.
+    FloatArray readZ(const std::string &name, int layer) const;
+    // Everything: readTrace plus the lens of every stored site and all optional data.
+    Trace readTraceFull(const std::string &name) const;
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+// Adds trace t to the project at path, creating the file if absent. t.name must be a valid
+// trace name (traceNameProblem). If the name is taken: InputError ("trace 'x' already exists in
+// P; use --force to replace it") unless force, which replaces it in place in the listing.
+// The existing file is validated first (as ProjectReader does) and never modified: the new
+// version is written beside it (".<file>.tmp-<pid>" in the same folder), flushed, fsync'ed
+// and renamed over it; on any failure the temp file is removed and the original left
+// byte-identical. t's optional large data is written when its StoreType is not None (and
+// must then be present: read traces with readTraceFull before re-saving them).
+void addTrace(const std::string &path, const Trace &t, bool force);
+// Removes a trace (InputError if absent). The file is rewritten compactly, atomically.
+void removeTrace(const std::string &path, const std::string &name);
+// Renames a trace, keeping its place in the listing, and updates the references to it
+// (other traces' `parent`, comparisons' `left`/`right`). InputError if `from` is absent,
+// `to` is taken or invalid. Atomic.
+void renameTrace(const std::string &path, const std::string &from, const std::string &to);
+// The first of "trace-1", "trace-2", ... not taken in the project (path may not exist).
+std::string nextFreeTraceName(const std::string &path);
+// Empty when name can be used for a trace, else why not ("must not contain '/'", ...).
+std::string traceNameProblem(const std::string &name);
+
+} // namespace HeadLens

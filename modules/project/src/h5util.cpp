@@ -1,0 +1,498 @@
+#include "h5util.h"
+
+#include <algorithm>
+
+namespace HeadLens::H5 {
+
+namespace {
+
+struct ErrorWalk {
+    std::string message;
+};
+
+herr_t walkError(unsigned /*n*/, const H5E_error2_t *err, void *data)
+{
+    auto *walk = static_cast<ErrorWalk *>(data);
+    if (!walk->message.empty()) return 0;
+    try {
+        if (err->desc && *err->desc) {
+            walk->message = err->desc;
+        } else {
+            char buf[256] = {};
+            if (H5Eget_msg(err->min_num, nullptr, buf, sizeof buf) > 0) walk->message = buf;
+        }
+    } catch (...) {
+        return -1;
+    }
+    return 0;
+}
+
+std::vector<std::string> splitPath(const std::string &path)
+{
+    std::vector<std::string> parts;
+    std::string cur;
+    for (char c : path) {
+        if (c == '/') {
+            if (!cur.empty()) parts.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) parts.push_back(cur);
+    return parts;
+}
+
+// H5I_BADID when there is no such link; H5Error when there is one but the object cannot be
+// opened (a damaged file: checksum mismatch, bad address, dangling soft link).
+H5I_type_t objectType(hid_t loc, const std::string &path)
+{
+    if (!linkExists(loc, path)) return H5I_BADID;
+    Object obj(H5Oopen(loc, path.c_str(), H5P_DEFAULT), "cannot open " + path);
+    return H5Iget_type(obj);
+}
+
+struct NameCollector {
+    std::vector<std::string> names;
+    bool hardOnly = false;
+};
+
+herr_t collectLink(hid_t, const char *name, const H5L_info_t *info, void *data)
+{
+    auto *c = static_cast<NameCollector *>(data);
+    try {
+        if (!c->hardOnly || info->type == H5L_TYPE_HARD) c->names.emplace_back(name);
+    } catch (...) {
+        return -1;
+    }
+    return 0;
+}
+
+herr_t collectAttr(hid_t, const char *name, const H5A_info_t *, void *data)
+{
+    try {
+        static_cast<NameCollector *>(data)->names.emplace_back(name);
+    } catch (...) {
+        return -1;
+    }
+    return 0;
+}
+
+std::vector<std::string> iterateLinks(hid_t group, bool hardOnly, bool preferCreationOrder)
+{
+    H5_index_t index = H5_INDEX_NAME;
+    if (preferCreationOrder) {
+        Plist gcpl(H5Gget_create_plist(group));
+        unsigned flags = 0;
+        if (gcpl.valid() && H5Pget_link_creation_order(gcpl, &flags) >= 0 &&
+            (flags & H5P_CRT_ORDER_TRACKED))
+            index = H5_INDEX_CRT_ORDER;
+        takeErrorStack();
+    }
+    NameCollector c;
+    c.hardOnly = hardOnly;
+    hsize_t idx = 0;
+    if (H5Literate(group, index, H5_ITER_INC, &idx, collectLink, &c) < 0) {
+        if (index == H5_INDEX_NAME) checkStatus(-1, "cannot list the group");
+        // Tracked but not indexed: fall back to name order.
+        takeErrorStack();
+        c.names.clear();
+        idx = 0;
+        checkStatus(H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx, collectLink, &c),
+                    "cannot list the group");
+    }
+    return c.names;
+}
+
+Plist intermediateGroups()
+{
+    Plist lcpl(H5Pcreate(H5P_LINK_CREATE), "link property list");
+    checkStatus(H5Pset_create_intermediate_group(lcpl, 1), "link property list");
+    checkStatus(H5Pset_char_encoding(lcpl, H5T_CSET_UTF8), "link property list");
+    return lcpl;
+}
+
+std::vector<hsize_t> toHsize(const std::vector<int64_t> &v)
+{
+    return std::vector<hsize_t>(v.begin(), v.end());
+}
+
+// Keeps a chunk well below HDF5's 4 GiB limit by halving its outer dimensions.
+std::vector<hsize_t> capChunk(std::vector<hsize_t> chunk, size_t elemSize)
+{
+    constexpr hsize_t kMaxBytes = hsize_t(1) << 30;
+    for (;;) {
+        hsize_t bytes = elemSize;
+        for (hsize_t d : chunk)
+            bytes *= d;
+        if (bytes <= kMaxBytes) return chunk;
+        auto it = std::find_if(chunk.begin(), chunk.end(), [](hsize_t d) { return d > 1; });
+        if (it == chunk.end()) return chunk;
+        *it = (*it + 1) / 2;
+    }
+}
+
+std::string trimFixed(const char *p, size_t n)
+{
+    std::string s(p, n);
+    const auto nul = s.find('\0');
+    if (nul != std::string::npos) s.resize(nul);
+    while (!s.empty() && s.back() == ' ')
+        s.pop_back();
+    return s;
+}
+
+} // namespace
+
+std::string takeErrorStack()
+{
+    ErrorWalk walk;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walkError, &walk);
+    H5Eclear2(H5E_DEFAULT);
+    return walk.message;
+}
+
+hid_t checkId(hid_t id, const std::string &what)
+{
+    if (id < 0) {
+        const std::string detail = takeErrorStack();
+        throw H5Error(detail.empty() ? what : what + " (" + detail + ")");
+    }
+    return id;
+}
+
+void checkStatus(herr_t status, const std::string &what)
+{
+    if (status < 0) checkId(-1, what);
+}
+
+static std::recursive_mutex &h5Mutex()
+{
+    static std::recursive_mutex m;
+    return m;
+}
+
+Guard::Guard() : m_lock(h5Mutex())
+{
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+Type utf8StringType()
+{
+    Type t(H5Tcopy(H5T_C_S1), "string type");
+    checkStatus(H5Tset_size(t, H5T_VARIABLE), "string type");
+    checkStatus(H5Tset_cset(t, H5T_CSET_UTF8), "string type");
+    return t;
+}
+
+Type float16Type()
+{
+    // The layout numpy/h5py call float16: sign bit 15, exponent bits 10..14 (bias 15),
+    // mantissa bits 0..9 with an implied leading one.
+    Type t(H5Tcopy(H5T_IEEE_F32LE), "float16 type");
+    checkStatus(H5Tset_fields(t, 15, 10, 5, 0, 10), "float16 type");
+    checkStatus(H5Tset_size(t, 2), "float16 type");
+    checkStatus(H5Tset_precision(t, 16), "float16 type");
+    checkStatus(H5Tset_ebias(t, 15), "float16 type");
+    return t;
+}
+
+bool linkExists(hid_t loc, const std::string &path)
+{
+    std::string prefix;
+    for (const auto &part : splitPath(path)) {
+        prefix += prefix.empty() ? part : "/" + part;
+        const htri_t e = H5Lexists(loc, prefix.c_str(), H5P_DEFAULT);
+        if (e <= 0) {
+            takeErrorStack();
+            return false;
+        }
+    }
+    return !prefix.empty();
+}
+
+bool isGroup(hid_t loc, const std::string &path)
+{
+    return objectType(loc, path) == H5I_GROUP;
+}
+bool isDataset(hid_t loc, const std::string &path)
+{
+    return objectType(loc, path) == H5I_DATASET;
+}
+
+Group openGroup(hid_t loc, const std::string &path)
+{
+    return Group(H5Gopen2(loc, path.c_str(), H5P_DEFAULT), "cannot open group " + path);
+}
+
+Group createGroup(hid_t loc, const std::string &path, bool trackOrder)
+{
+    Plist lcpl = intermediateGroups();
+    Plist gcpl(H5Pcreate(H5P_GROUP_CREATE), "group property list");
+    if (trackOrder)
+        checkStatus(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+                    "group property list");
+    return Group(H5Gcreate2(loc, path.c_str(), lcpl, gcpl, H5P_DEFAULT),
+                 "cannot create group " + path);
+}
+
+std::vector<std::string> childGroups(hid_t group)
+{
+    std::vector<std::string> out;
+    for (auto &name : iterateLinks(group, true, true)) {
+        bool keep = true;
+        try {
+            keep = isGroup(group, name);
+        } catch (const H5Error &) {
+            // Damaged: listed, so that reading it says so and removing it is possible.
+        }
+        if (keep) out.push_back(std::move(name));
+    }
+    return out;
+}
+
+std::vector<std::string> childLinks(hid_t group, bool creationOrder)
+{
+    return iterateLinks(group, true, creationOrder);
+}
+
+void copyObject(hid_t src, const std::string &name, hid_t dst, const std::string &newName)
+{
+    // H5Ocopy of attributes in dense storage (more than 8 on an object, HDF5 1.8 format)
+    // crashes HDF5 1.10.8 when they hold variable-length strings. So groups are rebuilt here and
+    // attributes copied by read/write; H5Ocopy only copies dataset contents (compressed chunks
+    // as they are).
+    const std::string what = "cannot copy " + name;
+    Plist lcpl = intermediateGroups();
+    if (isGroup(src, name)) {
+        Group in = openGroup(src, name);
+        // Only the creation order flags are taken over: the source's creation property list
+        // also carries addresses inside the source file.
+        unsigned order = 0;
+        {
+            Plist srcGcpl(H5Gget_create_plist(in), what);
+            checkStatus(H5Pget_link_creation_order(srcGcpl, &order), what);
+        }
+        Plist gcpl(H5Pcreate(H5P_GROUP_CREATE), what);
+        checkStatus(H5Pset_link_creation_order(gcpl, order), what);
+        Group out(H5Gcreate2(dst, newName.c_str(), lcpl, gcpl, H5P_DEFAULT), what);
+        copyAttributes(in, out);
+        for (const auto &child : childLinks(in, true))
+            copyObject(in, child, out, child);
+        return;
+    }
+    Plist ocpypl(H5Pcreate(H5P_OBJECT_COPY), what);
+    checkStatus(H5Pset_copy_object(ocpypl, H5O_COPY_WITHOUT_ATTR_FLAG), what);
+    checkStatus(H5Ocopy(src, name.c_str(), dst, newName.c_str(), ocpypl, lcpl), what);
+    Object in(H5Oopen(src, name.c_str(), H5P_DEFAULT), what);
+    Object out(H5Oopen(dst, newName.c_str(), H5P_DEFAULT), what);
+    copyAttributes(in, out);
+}
+
+bool hasAttr(hid_t obj, const char *name)
+{
+    const htri_t e = H5Aexists(obj, name);
+    if (e < 0) checkStatus(-1, std::string("cannot look for attribute ") + name);
+    return e > 0;
+}
+
+static Attr createAttr(hid_t obj, const char *name, hid_t type, hid_t space)
+{
+    if (hasAttr(obj, name))
+        checkStatus(H5Adelete(obj, name), std::string("cannot replace attribute ") + name);
+    Plist acpl(H5Pcreate(H5P_ATTRIBUTE_CREATE), "attribute property list");
+    checkStatus(H5Pset_char_encoding(acpl, H5T_CSET_UTF8), "attribute property list");
+    return Attr(H5Acreate2(obj, name, type, space, acpl, H5P_DEFAULT),
+                std::string("cannot create attribute ") + name);
+}
+
+void writeStringAttr(hid_t obj, const char *name, const std::string &value)
+{
+    Type type = utf8StringType();
+    Space space(H5Screate(H5S_SCALAR), "dataspace");
+    Attr attr = createAttr(obj, name, type, space);
+    const char *p = value.c_str();
+    checkStatus(H5Awrite(attr, type, &p), std::string("cannot write attribute ") + name);
+}
+
+void writeIntAttr(hid_t obj, const char *name, int value)
+{
+    Space space(H5Screate(H5S_SCALAR), "dataspace");
+    Attr attr = createAttr(obj, name, H5T_STD_I32LE, space);
+    checkStatus(H5Awrite(attr, H5T_NATIVE_INT, &value),
+                std::string("cannot write attribute ") + name);
+}
+
+std::optional<std::string> readStringAttr(hid_t obj, const char *name)
+{
+    if (!hasAttr(obj, name)) return std::nullopt;
+    const std::string what = std::string("attribute '") + name + "'";
+    Attr attr(H5Aopen(obj, name, H5P_DEFAULT), "cannot open " + what);
+    Type ftype(H5Aget_type(attr), "cannot read the type of " + what);
+    Space space(H5Aget_space(attr), "cannot read the shape of " + what);
+    if (H5Tget_class(ftype) != H5T_STRING || H5Sget_simple_extent_npoints(space) != 1)
+        throw H5Error(what + " is not a single string");
+    const htri_t variable = H5Tis_variable_str(ftype);
+    checkStatus(variable < 0 ? -1 : 0, "cannot read the type of " + what);
+    if (variable) {
+        Type mem = utf8StringType();
+        checkStatus(H5Tset_cset(mem, H5Tget_cset(ftype)), "string type");
+        char *p = nullptr;
+        checkStatus(H5Aread(attr, mem, &p), "cannot read " + what);
+        std::string s = p ? p : "";
+        H5free_memory(p);
+        return s;
+    }
+    const size_t size = H5Tget_size(ftype);
+    std::vector<char> buf(size + 1, '\0');
+    Type mem(H5Tcopy(ftype), "string type");
+    checkStatus(H5Aread(attr, mem, buf.data()), "cannot read " + what);
+    return trimFixed(buf.data(), size);
+}
+
+std::optional<int64_t> readIntAttr(hid_t obj, const char *name)
+{
+    if (!hasAttr(obj, name)) return std::nullopt;
+    const std::string what = std::string("attribute '") + name + "'";
+    Attr attr(H5Aopen(obj, name, H5P_DEFAULT), "cannot open " + what);
+    Type ftype(H5Aget_type(attr), "cannot read the type of " + what);
+    Space space(H5Aget_space(attr), "cannot read the shape of " + what);
+    if (H5Tget_class(ftype) != H5T_INTEGER || H5Sget_simple_extent_npoints(space) != 1)
+        throw H5Error(what + " is not a single integer");
+    int64_t v = 0;
+    checkStatus(H5Aread(attr, H5T_NATIVE_INT64, &v), "cannot read " + what);
+    return v;
+}
+
+void copyAttributes(hid_t src, hid_t dst)
+{
+    NameCollector c;
+    hsize_t idx = 0;
+    checkStatus(H5Aiterate2(src, H5_INDEX_NAME, H5_ITER_INC, &idx, collectAttr, &c),
+                "cannot list attributes");
+    for (const auto &name : c.names) {
+        const std::string what = "cannot copy attribute " + name;
+        Attr in(H5Aopen(src, name.c_str(), H5P_DEFAULT), what);
+        Type ftype(H5Aget_type(in), what);
+        Type mtype(H5Tget_native_type(ftype, H5T_DIR_ASCEND), what);
+        Space space(H5Aget_space(in), what);
+        const hssize_t n = H5Sget_simple_extent_npoints(space);
+        checkStatus(n < 0 ? -1 : 0, what);
+        std::vector<unsigned char> buf(std::max<size_t>(1, size_t(n) * H5Tget_size(mtype)));
+        checkStatus(H5Aread(in, mtype, buf.data()), what);
+        herr_t written = -1;
+        {
+            Attr out = createAttr(dst, name.c_str(), ftype, space);
+            written = H5Awrite(out, mtype, buf.data());
+        }
+        H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, buf.data());
+        checkStatus(written, what);
+    }
+}
+
+std::optional<DatasetInfo> openDataset(hid_t loc, const std::string &path)
+{
+    if (!linkExists(loc, path)) return std::nullopt;
+    if (!isDataset(loc, path)) throw H5Error(path + " is not a dataset");
+    DatasetInfo info;
+    info.path = path;
+    info.ds = Dataset(H5Dopen2(loc, path.c_str(), H5P_DEFAULT), "cannot open " + path);
+    Space space(H5Dget_space(info.ds), "cannot read the shape of " + path);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    checkStatus(rank < 0 ? -1 : 0, "cannot read the shape of " + path);
+    std::vector<hsize_t> dims(size_t(rank), 0);
+    if (rank > 0)
+        checkStatus(H5Sget_simple_extent_dims(space, dims.data(), nullptr),
+                    "cannot read the shape of " + path);
+    info.dims.assign(dims.begin(), dims.end());
+    Type type(H5Dget_type(info.ds), "cannot read the type of " + path);
+    info.typeClass = H5Tget_class(type);
+    info.typeSize = H5Tget_size(type);
+    return info;
+}
+
+void writeDataset(hid_t loc, const std::string &path, hid_t fileType, hid_t memType,
+                  const std::vector<int64_t> &shape, const void *data, const Layout &layout)
+{
+    const std::string what = "cannot write dataset " + path;
+    const auto dims = toHsize(shape);
+    Space space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), what);
+    Plist dcpl(H5Pcreate(H5P_DATASET_CREATE), what);
+    if (!layout.chunk.empty()) {
+        const auto chunk = capChunk(layout.chunk, H5Tget_size(fileType));
+        checkStatus(H5Pset_chunk(dcpl, int(chunk.size()), chunk.data()), what);
+        if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+            checkStatus(H5Pset_shuffle(dcpl), what);
+            checkStatus(H5Pset_deflate(dcpl, 4), what);
+        }
+        takeErrorStack();
+    }
+    Plist lcpl = intermediateGroups();
+    Dataset ds(H5Dcreate2(loc, path.c_str(), fileType, space, lcpl, dcpl, H5P_DEFAULT), what);
+    checkStatus(H5Dwrite(ds, memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), what);
+    ds.close(what);
+}
+
+void writeStringDataset(hid_t loc, const std::string &path, const std::vector<std::string> &values)
+{
+    std::vector<const char *> ptrs;
+    ptrs.reserve(values.size());
+    for (const auto &v : values)
+        ptrs.push_back(v.c_str());
+    Type type = utf8StringType();
+    writeDataset(loc, path, type, type, {int64_t(values.size())}, ptrs.data());
+}
+
+void readDataset(const DatasetInfo &info, hid_t memType, void *out)
+{
+    checkStatus(H5Dread(info.ds, memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, out),
+                "cannot read dataset " + info.path);
+}
+
+void readHyperslab(const DatasetInfo &info, hid_t memType, const std::vector<int64_t> &start,
+                   const std::vector<int64_t> &count, void *out)
+{
+    const auto hstart = toHsize(start);
+    const auto hcount = toHsize(count);
+    const std::string what = "cannot read dataset " + info.path;
+    Space fileSpace(H5Dget_space(info.ds), what);
+    checkStatus(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, hstart.data(), nullptr,
+                                    hcount.data(), nullptr),
+                what);
+    Space memSpace(H5Screate_simple(int(hcount.size()), hcount.data(), nullptr), what);
+    checkStatus(H5Dread(info.ds, memType, memSpace, fileSpace, H5P_DEFAULT, out), what);
+}
+
+std::vector<std::string> readStringDataset(const DatasetInfo &info)
+{
+    const std::string what = "cannot read dataset " + info.path;
+    if (info.typeClass != H5T_STRING) throw H5Error(info.path + " does not hold strings");
+    Type ftype(H5Dget_type(info.ds), what);
+    Space space(H5Dget_space(info.ds), what);
+    const hssize_t n = H5Sget_simple_extent_npoints(space);
+    checkStatus(n < 0 ? -1 : 0, what);
+    std::vector<std::string> out;
+    out.reserve(size_t(n));
+    if (H5Tis_variable_str(ftype) > 0) {
+        Type mem = utf8StringType();
+        checkStatus(H5Tset_cset(mem, H5Tget_cset(ftype)), "string type");
+        std::vector<char *> ptrs(size_t(n), nullptr);
+        if (n > 0) {
+            checkStatus(H5Dread(info.ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), what);
+            for (char *p : ptrs)
+                out.emplace_back(p ? p : "");
+            H5Dvlen_reclaim(mem, space, H5P_DEFAULT, ptrs.data());
+        }
+        return out;
+    }
+    takeErrorStack();
+    const size_t size = H5Tget_size(ftype);
+    std::vector<char> buf(size * size_t(n) + 1, '\0');
+    Type mem(H5Tcopy(ftype), "string type");
+    if (n > 0) checkStatus(H5Dread(info.ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), what);
+    for (hssize_t i = 0; i < n; ++i)
+        out.push_back(trimFixed(buf.data() + size_t(i) * size, size));
+    return out;
+}
+
+} // namespace HeadLens::H5

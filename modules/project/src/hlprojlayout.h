@@ -1,0 +1,62 @@
+#pragma once
+// Names inside a .hlproj file (shared/design/HLPROJ.md), shared by the reader and the writer
+// so that both spell them once.
+
+#include "headlens/trace/trace.h"
+
+#include <array>
+#include <string>
+
+namespace HeadLens::HlProj {
+
+constexpr const char *kTracesGroup = "traces";
+constexpr const char *kComparisonsGroup = "comparisons";
+
+constexpr const char *kTokenIds = "tokens/ids";
+constexpr const char *kTokenText = "tokens/text";
+constexpr const char *kTokenOffsets = "tokens/offsets";
+constexpr const char *kLogitsTopkIds = "logits/topk_ids";
+constexpr const char *kLogitsTopkProbs = "logits/topk_probs";
+constexpr const char *kLogitsEntropy = "logits/entropy";
+constexpr const char *kAttention = "attention/pattern";
+constexpr const char *kZ = "heads/z";
+
+// The required [L,H,T] head metrics and where they live in a Trace.
+struct HeadMetric {
+    const char *path;
+    FloatArray Trace::*field;
+};
+inline const std::array<HeadMetric, 5> &headMetrics()
+{
+    static const std::array<HeadMetric, 5> metrics = {{
+        {"heads/contrib_norm", &Trace::contribNorm},
+        {"heads/contrib_cosine", &Trace::contribCosine},
+        {"heads/contrib_projection", &Trace::contribProjection},
+        {"heads/attn_entropy", &Trace::attnEntropy},
+        {"heads/value_norm", &Trace::valueNorm},
+    }};
+    return metrics;
+}
+
+inline std::string lensGroup(Site s)
+{
+    return std::string("lens/") + siteName(s);
+}
+inline std::string lensTopkIds(Site s)
+{
+    return lensGroup(s) + "/topk_ids";
+}
+inline std::string lensTopkProbs(Site s)
+{
+    return lensGroup(s) + "/topk_probs";
+}
+inline std::string lensEntropy(Site s)
+{
+    return lensGroup(s) + "/entropy";
+}
+inline std::string residual(Site s)
+{
+    return std::string("residual/") + siteName(s);
+}
+
+} // namespace HeadLens::HlProj

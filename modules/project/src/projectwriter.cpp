@@ -1,0 +1,471 @@
+// Writing projects. A project file is never modified in place: each change builds the new
+// version in a temp file beside the original, flushes and fsyncs it and renames it over the
+// original (HLPROJ.md "Saving"). Adding a trace starts from a byte copy of the original;
+// removing, replacing and renaming rebuild the file object by object (H5Ocopy, which copies
+// compressed chunks as they are), so the space of a removed trace is given back and the
+// listing order is kept.
+
+#include "headlens/project/project.h"
+
+#include "h5util.h"
+#include "hlprojlayout.h"
+
+#include "headlens/trace/error.h"
+#include "headlens/trace/version.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <functional>
+#include <unistd.h>
+
+namespace HeadLens {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// ---------------------------------------------------------------- the temp file and rename
+
+// The new version of a file, written beside it and renamed over it by commit(). Removes the
+// temp file unless committed, so a failure leaves only the untouched original.
+class SaveFile {
+public:
+    explicit SaveFile(const std::string &path)
+    {
+        fs::path target(path);
+        std::error_code ec;
+        if (fs::is_symlink(target, ec))
+            target = fs::canonical(target); // replace the file the link points to, keep the link
+        m_target = target;
+        fs::path dir = target.parent_path();
+        m_temp = dir / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()));
+    }
+    ~SaveFile()
+    {
+        if (!m_committed) {
+            std::error_code ec;
+            fs::remove(m_temp, ec);
+        }
+    }
+    SaveFile(const SaveFile &) = delete;
+    SaveFile &operator=(const SaveFile &) = delete;
+
+    const fs::path &target() const { return m_target; }
+    std::string temp() const { return m_temp.string(); }
+
+    void commit()
+    {
+        std::error_code ec;
+        const auto old = fs::status(m_target, ec);
+        if (!ec && fs::exists(old)) // a rebuilt file keeps the original's permissions
+            fs::permissions(m_temp, old.permissions(), ec);
+        syncPath(m_temp, O_RDONLY, true);
+        fs::rename(m_temp, m_target, ec);
+        if (ec)
+            throw std::runtime_error("cannot replace " + m_target.string() + ": " + ec.message());
+        m_committed = true;
+        // Make the rename itself durable; not all file systems allow syncing a folder.
+        fs::path dir = m_target.parent_path();
+        syncPath(dir.empty() ? fs::path(".") : dir, O_RDONLY | O_DIRECTORY, false);
+    }
+
+private:
+    static void syncPath(const fs::path &p, int flags, bool required)
+    {
+        const int fd = ::open(p.c_str(), flags | O_CLOEXEC);
+        int err = fd < 0 ? errno : 0;
+        if (fd >= 0) {
+            if (::fsync(fd) != 0) err = errno;
+            ::close(fd);
+        }
+        if (err && required)
+            throw std::runtime_error("cannot write " + p.string() + ": " + std::strerror(err));
+    }
+
+    fs::path m_target;
+    fs::path m_temp;
+    bool m_committed = false;
+};
+
+// How the temp file is opened or created. H5F_CLOSE_SEMI makes closing fail loudly if anything
+// inside is still open (the file would not be complete on disk yet). The HDF5 1.8 object
+// formats carry checksums, so damaged metadata is refused instead of misread; HDF5 >= 1.8 is
+// needed anyway for the creation-ordered /traces group, and the 1.10-only formats are not used
+// so that HDF5 1.8 readers (older MATLAB, h5dump) still open the files.
+H5::Plist strictAccess()
+{
+    H5::Plist fapl(H5Pcreate(H5P_FILE_ACCESS), "file access property list");
+    H5::checkStatus(H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI), "file access property list");
+    H5::checkStatus(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18),
+                    "file access property list");
+    return fapl;
+}
+
+H5::File createFile(const std::string &path)
+{
+    H5::Plist fapl = strictAccess();
+    return H5::File(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
+                    "cannot create " + path);
+}
+
+H5::File openFileRW(const std::string &path)
+{
+    H5::Plist fapl = strictAccess();
+    return H5::File(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), "cannot open " + path);
+}
+
+H5::File openFileRO(const std::string &path)
+{
+    return H5::File(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + path);
+}
+
+void finish(H5::File &file, const std::string &path)
+{
+    H5::checkStatus(H5Fflush(file, H5F_SCOPE_GLOBAL), "cannot write " + path);
+    file.close("cannot write " + path);
+}
+
+// ---------------------------------------------------------------- root
+
+void writeRootAttributes(hid_t root, bool creating)
+{
+    const std::string now = isoNowUtc();
+    H5::writeStringAttr(root, "format", kProjectFormat);
+    H5::writeIntAttr(root, "schema_version", kProjectSchemaVersion);
+    H5::writeStringAttr(root, "app_version", HEADLENS_VERSION);
+    if (creating || !H5::hasAttr(root, "created")) H5::writeStringAttr(root, "created", now);
+    H5::writeStringAttr(root, "modified", now);
+}
+
+// Root attributes and the groups every project has.
+void completeSkeleton(hid_t file, bool creating)
+{
+    H5::Group root = H5::openGroup(file, "/");
+    writeRootAttributes(root, creating);
+    if (!H5::linkExists(root, HlProj::kTracesGroup))
+        H5::createGroup(root, HlProj::kTracesGroup, true);
+    if (!H5::linkExists(root, HlProj::kComparisonsGroup))
+        H5::createGroup(root, HlProj::kComparisonsGroup, true);
+}
+
+// Copies everything of src into the fresh file dst; `each` is called for every link in
+// /traces, in listing order, and decides what becomes of it (without opening it first, so a
+// damaged trace can be dropped).
+using TraceAction = std::function<void(hid_t srcTraces, hid_t dstTraces, const std::string &name)>;
+
+void rebuild(hid_t srcFile, hid_t dstFile, const TraceAction &each)
+{
+    H5::Group srcRoot = H5::openGroup(srcFile, "/");
+    H5::Group dstRoot = H5::openGroup(dstFile, "/");
+    H5::copyAttributes(srcRoot, dstRoot);
+    for (const auto &name : H5::childLinks(srcRoot)) {
+        if (name != HlProj::kTracesGroup) {
+            H5::copyObject(srcRoot, name, dstRoot, name);
+            continue;
+        }
+        H5::Group srcTraces = H5::openGroup(srcRoot, name);
+        H5::Group dstTraces = H5::createGroup(dstRoot, name, true);
+        H5::copyAttributes(srcTraces, dstTraces);
+        for (const auto &child : H5::childLinks(srcTraces, true))
+            each(srcTraces, dstTraces, child);
+    }
+}
+
+// ---------------------------------------------------------------- one trace
+
+[[noreturn]] void badTrace(const Trace &t, const std::string &msg)
+{
+    throw std::invalid_argument("cannot save trace '" + t.name + "': " + msg);
+}
+
+template <typename T>
+void expectShape(const Trace &t, const Array<T> &a, const char *what,
+                 const std::vector<int64_t> &shape)
+{
+    if (a.shape != shape || a.size() != size_t(Array<T>::count(shape)))
+        badTrace(t, std::string(what) + " has shape " + shapeString(a.shape) + ", expected " +
+                        shapeString(shape));
+}
+
+// The writer refuses what a reader would refuse, so nothing it writes is unreadable.
+void checkTrace(const Trace &t)
+{
+    if (auto problem = traceNameProblem(t.name); !problem.empty())
+        throw InputError("invalid trace name '" + t.name + "': " + problem);
+    const int64_t L = t.config.nLayers, H = t.config.nHeads, T = t.nTokens(), K = t.topk;
+    const int64_t D = t.config.dModel, dh = t.config.dHead;
+    try {
+        modelConfigFromJson(modelConfigToJson(t.config));
+    } catch (const InputError &e) {
+        badTrace(t, e.what());
+    }
+    if (T < 1) badTrace(t, "it has no tokens");
+    if (K < 1) badTrace(t, "topk is " + std::to_string(K));
+    if (t.nPromptTokens < 0 || t.nPromptTokens > T)
+        badTrace(t, "nPromptTokens is " + std::to_string(t.nPromptTokens));
+    for (Site s : allSites()) {
+        const LensSite &l = t.lens[size_t(s)];
+        if (l.empty()) continue;
+        expectShape(t, l.topkIds, "lens topk_ids", {L, T, K});
+        expectShape(t, l.topkProbs, "lens topk_probs", {L, T, K});
+        expectShape(t, l.entropy, "lens entropy", {L, T});
+    }
+    expectShape(t, t.logitsTopkIds, "logitsTopkIds", {T, K});
+    expectShape(t, t.logitsTopkProbs, "logitsTopkProbs", {T, K});
+    expectShape(t, t.logitsEntropy, "logitsEntropy", {T});
+    for (const auto &m : HlProj::headMetrics())
+        expectShape(t, t.*(m.field), m.path, {L, H, T});
+    if (t.attentionStore != StoreType::None) {
+        if (t.attentionPattern.empty())
+            badTrace(t, "attentionStore is set but attentionPattern is empty (read the trace "
+                        "with readTraceFull before saving it)");
+        expectShape(t, t.attentionPattern, "attentionPattern", {L, H, T, T});
+    }
+    if (t.residualStore != StoreType::None) {
+        bool any = false;
+        for (Site s : allSites()) {
+            const FloatArray &r = t.residual[size_t(s)];
+            if (r.empty()) continue;
+            any = true;
+            expectShape(t, r, "residual", {L, T, D});
+        }
+        if (!any) badTrace(t, "residualStore is set but no residual site is filled");
+    }
+    if (t.zStore != StoreType::None) {
+        if (t.z.empty()) badTrace(t, "zStore is set but z is empty");
+        if (dh < 1) badTrace(t, "the model config has no d_head");
+        expectShape(t, t.z, "z", {L, T, H, dh});
+    }
+}
+
+void writeFloats(hid_t g, const std::string &path, const FloatArray &a, hid_t fileType,
+                 const H5::Layout &layout = {})
+{
+    H5::writeDataset(g, path, fileType, H5T_NATIVE_FLOAT, a.shape, a.data.data(), layout);
+}
+
+void writeInts(hid_t g, const std::string &path, const IntArray &a, const H5::Layout &layout = {})
+{
+    H5::writeDataset(g, path, H5T_STD_I32LE, H5T_NATIVE_INT32, a.shape, a.data.data(), layout);
+}
+
+// One chunk per outer index (layer, or layer-head for attention): what a lazy reader asks for.
+H5::Layout chunkedBy(const std::vector<int64_t> &shape, int outerDims)
+{
+    H5::Layout l;
+    for (size_t i = 0; i < shape.size(); ++i)
+        l.chunk.push_back(int(i) < outerDims ? 1 : hsize_t(shape[i]));
+    return l;
+}
+
+void writeTrace(hid_t traces, const Trace &t)
+{
+    H5::Group g = H5::createGroup(traces, t.name);
+    H5::writeStringAttr(g, "name", t.name);
+    H5::writeStringAttr(g, "prompt", t.prompt);
+    H5::writeStringAttr(g, "model_name", t.modelName);
+    H5::writeStringAttr(g, "model_path", t.modelPath);
+    H5::writeStringAttr(g, "model_fingerprint", t.modelFingerprint);
+    H5::writeStringAttr(g, "model_config", modelConfigToJson(t.config));
+    H5::writeStringAttr(g, "lens_norm", lensNormName(t.lensNorm));
+    H5::writeStringAttr(g, "lens_decoder", lensDecoderName(t.lensDecoder));
+    H5::writeIntAttr(g, "topk", t.topk);
+    H5::writeStringAttr(g, "compute_dtype", t.computeDtype);
+    H5::writeStringAttr(g, "created", t.created.empty() ? isoNowUtc() : t.created);
+    H5::writeStringAttr(g, "app_version", t.appVersion.empty() ? HEADLENS_VERSION : t.appVersion);
+    H5::writeIntAttr(g, "n_prompt_tokens", t.nPromptTokens);
+    if (!t.parent.empty()) H5::writeStringAttr(g, "parent", t.parent);
+    if (!t.edit.empty()) H5::writeStringAttr(g, "edit", t.edit);
+
+    const int64_t T = t.nTokens();
+    IntArray ids({T});
+    IntArray offsets({T, 2});
+    std::vector<std::string> texts;
+    texts.reserve(size_t(T));
+    for (size_t i = 0; i < t.tokens.size(); ++i) {
+        ids.data[i] = t.tokens[i].id;
+        offsets.data[2 * i] = t.tokens[i].begin;
+        offsets.data[2 * i + 1] = t.tokens[i].end;
+        texts.push_back(t.tokens[i].text);
+    }
+    writeInts(g, HlProj::kTokenIds, ids);
+    H5::writeStringDataset(g, HlProj::kTokenText, texts);
+    writeInts(g, HlProj::kTokenOffsets, offsets);
+
+    for (Site s : allSites()) {
+        const LensSite &l = t.lens[size_t(s)];
+        if (l.empty()) continue;
+        writeInts(g, HlProj::lensTopkIds(s), l.topkIds, chunkedBy(l.topkIds.shape, 1));
+        writeFloats(g, HlProj::lensTopkProbs(s), l.topkProbs, H5T_IEEE_F32LE,
+                    chunkedBy(l.topkProbs.shape, 1));
+        writeFloats(g, HlProj::lensEntropy(s), l.entropy, H5T_IEEE_F32LE,
+                    chunkedBy(l.entropy.shape, 1));
+    }
+
+    writeInts(g, HlProj::kLogitsTopkIds, t.logitsTopkIds);
+    writeFloats(g, HlProj::kLogitsTopkProbs, t.logitsTopkProbs, H5T_IEEE_F32LE);
+    writeFloats(g, HlProj::kLogitsEntropy, t.logitsEntropy, H5T_IEEE_F32LE);
+    for (const auto &m : HlProj::headMetrics())
+        writeFloats(g, m.path, t.*(m.field), H5T_IEEE_F32LE);
+
+    H5::Type f16 = H5::float16Type();
+    auto storage = [&](StoreType s) -> hid_t {
+        return s == StoreType::F16 ? hid_t(f16) : H5T_IEEE_F32LE;
+    };
+    if (t.attentionStore != StoreType::None)
+        writeFloats(g, HlProj::kAttention, t.attentionPattern, storage(t.attentionStore),
+                    chunkedBy(t.attentionPattern.shape, 2));
+    if (t.residualStore != StoreType::None) {
+        for (Site s : allSites()) {
+            const FloatArray &r = t.residual[size_t(s)];
+            if (!r.empty())
+                writeFloats(g, HlProj::residual(s), r, storage(t.residualStore),
+                            chunkedBy(r.shape, 1));
+        }
+    }
+    if (t.zStore != StoreType::None)
+        writeFloats(g, HlProj::kZ, t.z, storage(t.zStore), chunkedBy(t.z.shape, 1));
+}
+
+// Points references to a renamed trace at its new name.
+void renameReferences(hid_t file, const std::string &from, const std::string &to)
+{
+    auto update = [&](hid_t obj, const char *attr) {
+        if (H5::readStringAttr(obj, attr) == std::optional<std::string>(from))
+            H5::writeStringAttr(obj, attr, to);
+    };
+    H5::Group root = H5::openGroup(file, "/");
+    H5::Group traces = H5::openGroup(root, HlProj::kTracesGroup);
+    for (const auto &name : H5::childGroups(traces)) {
+        H5::Group g = H5::openGroup(traces, name);
+        if (name == to) H5::writeStringAttr(g, "name", to);
+        update(g, "parent");
+    }
+    if (H5::isGroup(root, HlProj::kComparisonsGroup)) {
+        H5::Group comparisons = H5::openGroup(root, HlProj::kComparisonsGroup);
+        for (const auto &name : H5::childGroups(comparisons)) {
+            H5::Group c = H5::openGroup(comparisons, name);
+            update(c, "left");
+            update(c, "right");
+        }
+    }
+}
+
+// Runs a save with HDF5 locked; HDF5 and file system failures become runtime_errors that
+// name the file (InputErrors from validation pass through).
+template <typename F> void guardedSave(const std::string &path, F &&f)
+{
+    H5::Guard guard;
+    try {
+        f();
+    } catch (const H5::H5Error &e) {
+        throw std::runtime_error("cannot save " + path + ": " + e.what());
+    } catch (const fs::filesystem_error &e) {
+        throw std::runtime_error("cannot save " + path + ": " + e.code().message());
+    }
+}
+
+// Validates an existing project as ProjectReader does and returns whether it holds `name`.
+bool validateAndFind(const std::string &path, const std::string &name)
+{
+    ProjectReader reader(path);
+    return reader.hasTrace(name);
+}
+
+} // namespace
+
+void addTrace(const std::string &path, const Trace &t, bool force)
+{
+    checkTrace(t);
+    guardedSave(path, [&] {
+        std::error_code ec;
+        const bool exists = fs::exists(path, ec);
+        const bool taken = exists && validateAndFind(path, t.name);
+        if (taken && !force)
+            throw InputError("trace '" + t.name + "' already exists in " + path +
+                             "; use --force to replace it");
+        SaveFile save(path);
+        {
+            H5::File out;
+            if (!exists) {
+                out = createFile(save.temp());
+                completeSkeleton(out, true);
+                H5::Group traces = H5::openGroup(out, std::string("/") + HlProj::kTracesGroup);
+                writeTrace(traces, t);
+            } else if (taken) {
+                out = createFile(save.temp());
+                H5::File in = openFileRO(save.target().string());
+                rebuild(in, out, [&](hid_t src, hid_t dst, const std::string &name) {
+                    if (name == t.name)
+                        writeTrace(dst, t); // replaced where it was in the listing
+                    else
+                        H5::copyObject(src, name, dst, name);
+                });
+                completeSkeleton(out, false);
+            } else {
+                fs::copy_file(save.target(), save.temp(), fs::copy_options::overwrite_existing);
+                out = openFileRW(save.temp());
+                completeSkeleton(out, false);
+                H5::Group traces = H5::openGroup(out, std::string("/") + HlProj::kTracesGroup);
+                writeTrace(traces, t);
+            }
+            finish(out, save.temp());
+        }
+        save.commit();
+    });
+}
+
+void removeTrace(const std::string &path, const std::string &name)
+{
+    guardedSave(path, [&] {
+        if (!validateAndFind(path, name))
+            throw InputError(path + ": there is no trace '" + name + "'");
+        SaveFile save(path);
+        {
+            H5::File out = createFile(save.temp());
+            {
+                H5::File in = openFileRO(save.target().string());
+                rebuild(in, out, [&](hid_t src, hid_t dst, const std::string &child) {
+                    if (child != name) H5::copyObject(src, child, dst, child);
+                });
+            }
+            completeSkeleton(out, false);
+            finish(out, save.temp());
+        }
+        save.commit();
+    });
+}
+
+void renameTrace(const std::string &path, const std::string &from, const std::string &to)
+{
+    if (auto problem = traceNameProblem(to); !problem.empty())
+        throw InputError("invalid trace name '" + to + "': " + problem);
+    guardedSave(path, [&] {
+        {
+            ProjectReader reader(path);
+            if (!reader.hasTrace(from))
+                throw InputError(path + ": there is no trace '" + from + "'");
+            if (from == to) return;
+            if (reader.hasTrace(to))
+                throw InputError("trace '" + to + "' already exists in " + path);
+        }
+        SaveFile save(path);
+        {
+            H5::File out = createFile(save.temp());
+            {
+                H5::File in = openFileRO(save.target().string());
+                rebuild(in, out, [&](hid_t src, hid_t dst, const std::string &child) {
+                    H5::copyObject(src, child, dst, child == from ? to : child);
+                });
+            }
+            renameReferences(out, from, to);
+            completeSkeleton(out, false);
+            finish(out, save.temp());
+        }
+        save.commit();
+    });
+}
+
+} // namespace HeadLens

@@ -1,0 +1,1037 @@
+// Tests of modules/project: .hlproj round trips, atomic saves, lazy reads and refusals of bad
+// files. Hand-made traces are tiny (L=2, H=2, T=3, K=2, D=4, dh=2) with distinct values;
+// broken files are made with the HDF5 C API directly.
+
+#include "headlens/project/project.h"
+#include "headlens/trace/error.h"
+#include "headlens/trace/version.h"
+
+#include <hdf5.h>
+
+#include <QByteArray>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <tuple>
+
+using namespace HeadLens;
+
+namespace {
+
+constexpr int64_t kL = 2, kH = 2, kT = 3, kK = 2, kD = 4, kDh = 2;
+constexpr double kF16Tolerance = 1e-3; // relative
+
+QString q(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
+
+void fill(FloatArray &a, std::vector<int64_t> shape, float base, float step = 0.0123f)
+{
+    a.reset(std::move(shape));
+    for (size_t i = 0; i < a.size(); ++i)
+        a.data[i] = base + step * float(i);
+}
+
+void fill(IntArray &a, std::vector<int64_t> shape, int base)
+{
+    a.reset(std::move(shape));
+    for (size_t i = 0; i < a.size(); ++i)
+        a.data[i] = base + int(i);
+}
+
+struct Storage {
+    StoreType attention = StoreType::F16;
+    StoreType residual = StoreType::F32;
+    StoreType z = StoreType::F16;
+};
+
+// A trace with every field set to a distinct, plausible value (probabilities in [0, 1], ids
+// below vocab_size), so check_hlproj.py --values accepts it. seed in [0, 0.05) shifts values.
+// It also defines the content of the committed fixture data/v1.hlproj: do not change it.
+Trace makeTrace(const std::string &name, float seed = 0.0f, Storage storage = {})
+{
+    Trace t;
+    t.name = name;
+    t.prompt = "Hé ↵世界"; // 6 code points
+    t.modelName = "tiny-gpt";
+    t.modelPath = "/models/tiny-gpt";
+    t.modelFingerprint = "sha256:0123abcd";
+    ModelConfig &c = t.config;
+    c.architecture = "gpt2";
+    c.nLayers = int(kL);
+    c.nHeads = int(kH);
+    c.nKvHeads = 1;
+    c.dModel = int(kD);
+    c.dHead = int(kDh);
+    c.dFfn = 16;
+    c.vocabSize = 50;
+    c.maxSeqLen = 128;
+    c.ropeTheta = 500000.5;
+    c.ropeScaling = 2.0;
+    c.normEps = 1e-6;
+    c.tiedEmbeddings = true;
+    c.attnBias = true;
+    c.attnOutBias = false;
+    c.mlpBias = true;
+    c.bosId = 1;
+    c.eosId = 2;
+    t.lensNorm = LensNorm::Unit;
+    t.lensDecoder = LensDecoder::Linear;
+    t.topk = int(kK);
+    t.computeDtype = "bf16";
+    t.created = "2026-01-02T03:04:05Z";
+    t.appVersion = "0.0.9-test";
+    t.nPromptTokens = 2;
+    t.tokens = {{1, "<s>", -1, -1}, {7, "Hé", 0, 2}, {9, " ↵世界", 2, 6}};
+
+    for (Site s : {Site::ResidPre, Site::MlpOut, Site::ResidPost}) {
+        const int i = int(s);
+        LensSite &l = t.lens[size_t(i)];
+        fill(l.topkIds, {kL, kT, kK}, 3 + 2 * i);
+        fill(l.topkProbs, {kL, kT, kK}, 0.05f + seed + 0.01f * float(i), 0.0371f);
+        fill(l.entropy, {kL, kT}, 1.5f + seed + 0.1f * float(i));
+    }
+    fill(t.logitsTopkIds, {kT, kK}, 20);
+    fill(t.logitsTopkProbs, {kT, kK}, 0.1f + seed, 0.05f);
+    fill(t.logitsEntropy, {kT}, 2.25f + seed);
+    fill(t.contribNorm, {kL, kH, kT}, 10.0f + seed);
+    fill(t.contribCosine, {kL, kH, kT}, -0.5f + seed, 0.07f);
+    fill(t.contribProjection, {kL, kH, kT}, -3.0f + seed, 0.31f);
+    fill(t.attnEntropy, {kL, kH, kT}, 0.75f + seed);
+    fill(t.valueNorm, {kL, kH, kT}, 5.0f + seed, 0.17f);
+
+    t.attentionStore = storage.attention;
+    if (storage.attention != StoreType::None)
+        fill(t.attentionPattern, {kL, kH, kT, kT}, 0.02f + seed, 0.025f);
+    t.residualStore = storage.residual;
+    if (storage.residual != StoreType::None) {
+        fill(t.residual[size_t(Site::ResidPre)], {kL, kT, kD}, -1.0f + seed, 0.083f);
+        fill(t.residual[size_t(Site::ResidPost)], {kL, kT, kD}, 4.0f + seed, -0.21f);
+    }
+    t.zStore = storage.z;
+    if (storage.z != StoreType::None) fill(t.z, {kL, kT, kH, kDh}, 0.3f + seed, 0.047f);
+    return t;
+}
+
+double toleranceFor(StoreType s)
+{
+    return s == StoreType::F16 ? kF16Tolerance : 0.0;
+}
+
+template <typename T>
+QString diffArray(const QString &what, const Array<T> &want, const Array<T> &got, double relTol = 0)
+{
+    if (want.shape != got.shape)
+        return QString("%1: shape %2, expected %3")
+            .arg(what, q(shapeString(got.shape)), q(shapeString(want.shape)));
+    if (want.data.size() != got.data.size()) return what + ": data size differs from shape";
+    for (size_t i = 0; i < want.data.size(); ++i) {
+        const double w = double(want.data[i]), g = double(got.data[i]);
+        const bool same = relTol == 0 ? w == g : std::abs(w - g) <= relTol * std::abs(w);
+        if (!same)
+            return QString("%1[%2]: %3, expected %4")
+                .arg(what)
+                .arg(i)
+                .arg(g, 0, 'g', 9)
+                .arg(w, 0, 'g', 9);
+    }
+    return {};
+}
+
+// Empty when got matches want. full: lens and large data must be loaded too; else (lazy
+// readTrace) they must be empty while the StoreTypes still say what the file holds.
+QString diffTrace(const Trace &want, const Trace &got, bool full)
+{
+    auto str = [](const char *what, const std::string &w, const std::string &g) {
+        return w == g ? QString() : QString("%1: '%2', expected '%3'").arg(what, q(g), q(w));
+    };
+    QStringList d;
+    d << str("name", want.name, got.name) << str("prompt", want.prompt, got.prompt)
+      << str("modelName", want.modelName, got.modelName)
+      << str("modelPath", want.modelPath, got.modelPath)
+      << str("modelFingerprint", want.modelFingerprint, got.modelFingerprint)
+      << str("computeDtype", want.computeDtype, got.computeDtype)
+      << str("created", want.created, got.created)
+      << str("appVersion", want.appVersion, got.appVersion)
+      << str("parent", want.parent, got.parent) << str("edit", want.edit, got.edit)
+      << str("config", modelConfigToJson(want.config), modelConfigToJson(got.config));
+    if (!(want.config == got.config)) d << "config differs";
+    if (want.lensNorm != got.lensNorm || want.lensDecoder != got.lensDecoder)
+        d << "lens norm/decoder differ";
+    if (want.topk != got.topk || want.nPromptTokens != got.nPromptTokens)
+        d << QString("topk %1 / nPromptTokens %2, expected %3 / %4")
+                 .arg(got.topk)
+                 .arg(got.nPromptTokens)
+                 .arg(want.topk)
+                 .arg(want.nPromptTokens);
+    if (want.tokens.size() != got.tokens.size()) {
+        d << "token count differs";
+    } else {
+        for (size_t i = 0; i < want.tokens.size(); ++i) {
+            const auto &w = want.tokens[i], &g = got.tokens[i];
+            if (w.id != g.id || w.text != g.text || w.begin != g.begin || w.end != g.end)
+                d << QString("token %1: %2 '%3' [%4, %5)")
+                         .arg(i)
+                         .arg(g.id)
+                         .arg(q(g.text))
+                         .arg(g.begin)
+                         .arg(g.end);
+        }
+    }
+    d << diffArray("logitsTopkIds", want.logitsTopkIds, got.logitsTopkIds)
+      << diffArray("logitsTopkProbs", want.logitsTopkProbs, got.logitsTopkProbs)
+      << diffArray("logitsEntropy", want.logitsEntropy, got.logitsEntropy)
+      << diffArray("contribNorm", want.contribNorm, got.contribNorm)
+      << diffArray("contribCosine", want.contribCosine, got.contribCosine)
+      << diffArray("contribProjection", want.contribProjection, got.contribProjection)
+      << diffArray("attnEntropy", want.attnEntropy, got.attnEntropy)
+      << diffArray("valueNorm", want.valueNorm, got.valueNorm);
+    if (want.attentionStore != got.attentionStore || want.residualStore != got.residualStore ||
+        want.zStore != got.zStore)
+        d << QString("store types %1/%2/%3, expected %4/%5/%6")
+                 .arg(storeTypeName(got.attentionStore), storeTypeName(got.residualStore),
+                      storeTypeName(got.zStore), storeTypeName(want.attentionStore),
+                      storeTypeName(want.residualStore), storeTypeName(want.zStore));
+    for (Site s : allSites()) {
+        const QString site = siteName(s);
+        const LensSite &w = want.lens[size_t(s)], &g = got.lens[size_t(s)];
+        if (!full) {
+            if (!g.empty() || !g.topkProbs.empty() || !g.entropy.empty())
+                d << "lazy read loaded lens " + site;
+            if (!got.residual[size_t(s)].empty()) d << "lazy read loaded residual " + site;
+            continue;
+        }
+        d << diffArray("lens topk_ids " + site, w.topkIds, g.topkIds)
+          << diffArray("lens topk_probs " + site, w.topkProbs, g.topkProbs)
+          << diffArray("lens entropy " + site, w.entropy, g.entropy);
+    }
+    if (full) {
+        d << diffArray("attentionPattern", want.attentionPattern, got.attentionPattern,
+                       toleranceFor(want.attentionStore))
+          << diffArray("z", want.z, got.z, toleranceFor(want.zStore));
+        for (Site s : allSites())
+            d << diffArray(QString("residual ") + siteName(s), want.residual[size_t(s)],
+                           got.residual[size_t(s)], toleranceFor(want.residualStore));
+    } else if (!got.attentionPattern.empty() || !got.z.empty()) {
+        d << "lazy read loaded attention or z";
+    }
+    d.removeAll(QString());
+    return d.join("; ");
+}
+
+// One layer (the outer index) of an array.
+FloatArray layerOf(const FloatArray &a, int layer)
+{
+    FloatArray out(std::vector<int64_t>(a.shape.begin() + 1, a.shape.end()));
+    std::copy_n(a.data.begin() + int64_t(layer) * int64_t(out.size()), out.size(),
+                out.data.begin());
+    return out;
+}
+
+QByteArray fileBytes(const std::string &path)
+{
+    QFile f(q(path));
+    if (!f.open(QIODevice::ReadOnly)) return QByteArray("<unreadable>");
+    return f.readAll();
+}
+
+bool writeBytes(const std::string &path, const QByteArray &bytes)
+{
+    QFile f(q(path));
+    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
+}
+
+// What an operation threw: "InputError: <message>", "<other type>: <message>" or "" if nothing.
+template <typename F> QString thrown(F &&f)
+{
+    try {
+        f();
+    } catch (const InputError &e) {
+        return QString("InputError: ") + e.what();
+    } catch (const std::invalid_argument &e) {
+        return QString("invalid_argument: ") + e.what();
+    } catch (const std::exception &e) {
+        return QString("exception: ") + e.what();
+    }
+    return {};
+}
+
+// ---- direct HDF5 edits, to make broken files
+
+bool h5Edit(const std::string &path, const std::function<bool(hid_t)> &edit)
+{
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0) return false;
+    const bool ok = edit(f);
+    return H5Fclose(f) >= 0 && ok;
+}
+
+bool h5SetIntAttr(hid_t loc, const char *obj, const char *name, int value)
+{
+    if (H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) > 0)
+        H5Adelete_by_name(loc, obj, name, H5P_DEFAULT);
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t a = H5Acreate_by_name(loc, obj, name, H5T_STD_I32LE, space, H5P_DEFAULT,
+                                      H5P_DEFAULT, H5P_DEFAULT);
+    const bool ok = a >= 0 && H5Awrite(a, H5T_NATIVE_INT, &value) >= 0;
+    H5Aclose(a);
+    H5Sclose(space);
+    return ok;
+}
+
+bool h5SetStringAttr(hid_t loc, const char *obj, const char *name, const char *value)
+{
+    if (H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) > 0)
+        H5Adelete_by_name(loc, obj, name, H5P_DEFAULT);
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t a =
+        H5Acreate_by_name(loc, obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const bool ok = a >= 0 && H5Awrite(a, type, &value) >= 0;
+    H5Aclose(a);
+    H5Sclose(space);
+    H5Tclose(type);
+    return ok;
+}
+
+bool h5Delete(const std::string &path, const char *link)
+{
+    return h5Edit(path, [&](hid_t f) { return H5Ldelete(f, link, H5P_DEFAULT) >= 0; });
+}
+
+bool h5ReplaceWithFloats(const std::string &path, const char *link, std::vector<hsize_t> dims)
+{
+    return h5Edit(path, [&](hid_t f) {
+        if (H5Ldelete(f, link, H5P_DEFAULT) < 0) return false;
+        hsize_t n = 1;
+        for (hsize_t x : dims)
+            n *= x;
+        std::vector<float> data(n, 1.0f);
+        const hid_t space = H5Screate_simple(int(dims.size()), dims.data(), nullptr);
+        const hid_t ds =
+            H5Dcreate2(f, link, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        const bool ok = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                            data.data()) >= 0;
+        H5Dclose(ds);
+        H5Sclose(space);
+        return ok;
+    });
+}
+
+bool makeHdf5WithoutFormat(const std::string &path)
+{
+    const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return false;
+    const hid_t g1 = H5Gcreate2(f, "traces", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t g2 = H5Gcreate2(f, "comparisons", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const bool ok = g1 >= 0 && g2 >= 0;
+    H5Gclose(g1);
+    H5Gclose(g2);
+    return H5Fclose(f) >= 0 && ok;
+}
+
+} // namespace
+
+class TestProject : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::string m_path; // a project path in m_dir that does not exist yet
+
+    std::string pathIn(const char *file) const
+    {
+        return (m_dir->path() + "/" + file).toStdString();
+    }
+    QStringList leftovers() const
+    {
+        return QDir(m_dir->path()).entryList(QDir::Files | QDir::Hidden).filter(".tmp-");
+    }
+    QStringList listing(const std::string &path) const
+    {
+        QStringList names;
+        const ProjectReader reader(path);
+        for (const auto &l : reader.info().traces)
+            names << q(l.name);
+        return names;
+    }
+    // Writes m_path with one good trace "t1", then breaks it as `kind` says.
+    bool makeBrokenFile(const QString &kind);
+    bool haveH5py(QString *python);
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+
+    void modelConfigJson();
+    void modelConfigJsonRefusals_data();
+    void modelConfigJsonRefusals();
+    void roundTrip();
+    void lazyReader();
+    void appendSecondTrace();
+    void nameTakenLeavesFileUntouched();
+    void forceReplacesInPlace();
+    void removeTrace();
+    void renameTrace();
+    void nextFreeTraceName();
+    void writerRefusesBadTraces();
+    void openReaderKeepsItsVersion();
+    void refusals_data();
+    void refusals();
+    void pythonChecker();
+    void readsProjectWrittenByH5py();
+    void committedFixture();
+};
+
+void TestProject::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_path = pathIn("p.hlproj");
+}
+
+void TestProject::cleanup()
+{
+    m_dir.reset();
+}
+
+void TestProject::modelConfigJson()
+{
+    const ModelConfig c = makeTrace("x").config;
+    const std::string json = modelConfigToJson(c);
+    for (const char *key :
+         {"architecture", "n_layers", "n_heads", "n_kv_heads", "d_model", "d_head", "d_ffn",
+          "vocab_size", "max_seq_len", "rope_theta", "rope_scaling", "norm_eps", "tied_embeddings",
+          "attn_bias", "attn_out_bias", "mlp_bias", "bos_id", "eos_id"})
+        QVERIFY2(json.find(std::string("\"") + key + "\":") != std::string::npos, key);
+    QVERIFY(modelConfigFromJson(json) == c);
+
+    // Minimal JSON (from Python, say): defaults and derived values fill the rest.
+    const ModelConfig m = modelConfigFromJson(
+        R"({"n_layers": 3, "n_heads": 4, "d_model": 64, "bos_id": null, "future_key": [1]})");
+    QCOMPARE(m.nLayers, 3);
+    QCOMPARE(m.nKvHeads, 4);
+    QCOMPARE(m.dHead, 16);
+    QCOMPARE(m.bosId, -1);
+    QCOMPARE(q(m.architecture), QString("llama"));
+}
+
+void TestProject::modelConfigJsonRefusals_data()
+{
+    QTest::addColumn<QString>("json");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("not json") << "{n_layers: 2"
+                              << "not valid JSON";
+    QTest::newRow("not an object") << "[1, 2]"
+                                   << "not a JSON object";
+    QTest::newRow("missing n_layers") << R"({"n_heads": 2, "d_model": 4})"
+                                      << "'n_layers' is missing";
+    QTest::newRow("string count") << R"({"n_layers": "2", "n_heads": 2, "d_model": 4})"
+                                  << "'n_layers' must be an integer";
+    QTest::newRow("zero heads") << R"({"n_layers": 2, "n_heads": 0, "d_model": 4})"
+                                << "'n_heads' must be a positive integer";
+    QTest::newRow("bool as number")
+        << R"({"n_layers": 2, "n_heads": 2, "d_model": 4, "rope_theta": true})"
+        << "'rope_theta' must be a number";
+    QTest::newRow("number as bool")
+        << R"({"n_layers": 2, "n_heads": 2, "d_model": 4, "mlp_bias": 1})"
+        << "'mlp_bias' must be true or false";
+}
+
+void TestProject::modelConfigJsonRefusals()
+{
+    QFETCH(QString, json);
+    QFETCH(QString, message);
+    const QString err = thrown([&] { modelConfigFromJson(json.toStdString()); });
+    QVERIFY2(err.startsWith("InputError: ") && err.contains(message), qPrintable(err));
+}
+
+void TestProject::roundTrip()
+{
+    Trace t1 = makeTrace("t1");
+    Trace t2 = makeTrace("über ✓", 0.02f, {StoreType::F32, StoreType::F16, StoreType::F32});
+    t2.parent = "t1";
+    t2.edit = R"({"kind":"inject","layer":1})";
+    t2.lensNorm = LensNorm::None;
+    t2.lensDecoder = LensDecoder::Quadratic;
+    addTrace(m_path, t1, false);
+    addTrace(m_path, t2, false);
+    QVERIFY(leftovers().isEmpty());
+
+    ProjectReader r(m_path);
+    QCOMPARE(q(r.path()), q(m_path));
+    const ProjectInfo &info = r.info();
+    QCOMPARE(info.schemaVersion, 1);
+    QCOMPARE(q(info.appVersion), QString(HEADLENS_VERSION));
+    QVERIFY(QDateTime::fromString(q(info.created), Qt::ISODate).isValid());
+    QVERIFY(QDateTime::fromString(q(info.modified), Qt::ISODate).isValid());
+    QCOMPARE(info.traces.size(), size_t(2));
+    const TraceListing &l = info.traces[1];
+    QCOMPARE(q(l.name), q(t2.name));
+    QCOMPARE(q(l.prompt), q(t2.prompt));
+    QCOMPARE(q(l.modelName), q(t2.modelName));
+    QCOMPARE(q(l.created), q(t2.created));
+    QCOMPARE(q(l.parent), QString("t1"));
+    QCOMPARE(l.nTokens, int(kT));
+    QCOMPARE(l.nLayers, int(kL));
+    QCOMPARE(l.nHeads, int(kH));
+    QVERIFY(info.traces[0].parent.empty());
+    QVERIFY(r.hasTrace("t1") && r.hasTrace(t2.name) && !r.hasTrace("t3"));
+
+    for (const Trace *want : {&t1, &t2}) {
+        const QString full = diffTrace(*want, r.readTraceFull(want->name), true);
+        QVERIFY2(full.isEmpty(), qPrintable(q(want->name) + ": " + full));
+        const QString lazy = diffTrace(*want, r.readTrace(want->name), false);
+        QVERIFY2(lazy.isEmpty(), qPrintable(q(want->name) + " (lazy): " + lazy));
+    }
+
+    // A trace without any optional data reads back with StoreType None everywhere.
+    Trace bare = makeTrace("bare", 0.01f, {StoreType::None, StoreType::None, StoreType::None});
+    for (auto &l2 : bare.lens)
+        l2 = LensSite();
+    addTrace(m_path, bare, false);
+    const Trace back = ProjectReader(m_path).readTraceFull("bare");
+    const QString d = diffTrace(bare, back, true);
+    QVERIFY2(d.isEmpty(), qPrintable(d));
+    QVERIFY(ProjectReader(m_path).lensSites("bare").empty());
+}
+
+void TestProject::lazyReader()
+{
+    const Trace t = makeTrace("t1");
+    addTrace(m_path, t, false);
+    ProjectReader r(m_path);
+
+    const Trace lazy = r.readTrace("t1");
+    for (Site s : allSites())
+        QVERIFY(lazy.lens[size_t(s)].empty());
+    QVERIFY(lazy.attentionPattern.empty() && lazy.z.empty());
+    QCOMPARE(lazy.attentionStore, StoreType::F16);
+
+    const std::vector<Site> sites = r.lensSites("t1");
+    QCOMPARE(sites, (std::vector<Site>{Site::ResidPre, Site::MlpOut, Site::ResidPost}));
+    for (Site s : allSites()) {
+        const LensSite want = t.lens[size_t(s)];
+        const LensSite got = r.readLens("t1", s);
+        QCOMPARE(got.empty(), want.empty());
+        QVERIFY(diffArray("ids", want.topkIds, got.topkIds).isEmpty());
+        QVERIFY(diffArray("probs", want.topkProbs, got.topkProbs).isEmpty());
+        QVERIFY(diffArray("entropy", want.entropy, got.entropy).isEmpty());
+    }
+
+    for (int layer = 0; layer < kL; ++layer) {
+        QString d = diffArray("attention", layerOf(t.attentionPattern, layer),
+                              r.readAttention("t1", layer), kF16Tolerance);
+        QVERIFY2(d.isEmpty(), qPrintable(d));
+        QCOMPARE(r.readAttention("t1", layer).shape, (std::vector<int64_t>{kH, kT, kT}));
+        d = diffArray("residual", layerOf(t.residual[size_t(Site::ResidPost)], layer),
+                      r.readResidual("t1", Site::ResidPost, layer));
+        QVERIFY2(d.isEmpty(), qPrintable(d));
+        QCOMPARE(r.readResidual("t1", Site::ResidPre, layer).shape, (std::vector<int64_t>{kT, kD}));
+        d = diffArray("z", layerOf(t.z, layer), r.readZ("t1", layer), kF16Tolerance);
+        QVERIFY2(d.isEmpty(), qPrintable(d));
+        QCOMPARE(r.readZ("t1", layer).shape, (std::vector<int64_t>{kT, kH, kDh}));
+    }
+
+    QString err = thrown([&] { r.readResidual("t1", Site::MlpOut, 0); });
+    QVERIFY2(err.startsWith("InputError") && err.contains("residual/mlp_out"), qPrintable(err));
+    err = thrown([&] { r.readAttention("t1", 2); });
+    QVERIFY2(err.startsWith("InputError") && err.contains("layer 2 is out of range"),
+             qPrintable(err));
+    err = thrown([&] { r.readZ("nope", 0); });
+    QVERIFY2(err.startsWith("InputError") && err.contains("no trace 'nope'"), qPrintable(err));
+    err = thrown([&] { r.readTrace("nope"); });
+    QVERIFY2(err.startsWith("InputError") && err.contains(q(m_path)), qPrintable(err));
+
+    addTrace(m_path, makeTrace("plain", 0, {StoreType::None, StoreType::None, StoreType::None}),
+             false);
+    ProjectReader r2(m_path);
+    err = thrown([&] { r2.readAttention("plain", 0); });
+    QVERIFY2(err.startsWith("InputError") && err.contains("attention/pattern") &&
+                 err.contains("'plain'"),
+             qPrintable(err));
+    err = thrown([&] { r2.readZ("plain", 0); });
+    QVERIFY2(err.startsWith("InputError") && err.contains("heads/z"), qPrintable(err));
+}
+
+void TestProject::appendSecondTrace()
+{
+    addTrace(m_path, makeTrace("t1"), false);
+    const std::string created = ProjectReader(m_path).info().created;
+    addTrace(m_path, makeTrace("t2", 0.03f), false);
+    addTrace(m_path, makeTrace("a0", 0.04f), false);
+    QCOMPARE(listing(m_path), (QStringList{"t1", "t2", "a0"})); // order added, not by name
+    ProjectReader r(m_path);
+    QCOMPARE(q(r.info().created), q(created));
+    for (const char *name : {"t1", "t2", "a0"})
+        QCOMPARE(q(r.readTrace(name).name), QString(name));
+    const QString d = diffTrace(makeTrace("t2", 0.03f), r.readTraceFull("t2"), true);
+    QVERIFY2(d.isEmpty(), qPrintable(d));
+    QVERIFY(leftovers().isEmpty());
+}
+
+void TestProject::nameTakenLeavesFileUntouched()
+{
+    addTrace(m_path, makeTrace("t1"), false);
+    const QByteArray before = fileBytes(m_path);
+    const QString err = thrown([&] { addTrace(m_path, makeTrace("t1", 0.01f), false); });
+    QVERIFY2(err.startsWith("InputError: trace 't1' already exists in " + q(m_path) +
+                            "; use --force to replace it"),
+             qPrintable(err));
+    QCOMPARE(fileBytes(m_path), before);
+    QVERIFY(leftovers().isEmpty());
+}
+
+void TestProject::forceReplacesInPlace()
+{
+    addTrace(m_path, makeTrace("t1"), false);
+    addTrace(m_path, makeTrace("t2", 0.01f), false);
+    const qint64 size = QFileInfo(q(m_path)).size();
+    Trace t1b = makeTrace("t1", 0.02f);
+    t1b.prompt = "another prompt, longer than the first one";
+    for (int i = 0; i < 3; ++i) // repeated replacing must not grow the file
+        addTrace(m_path, t1b, true);
+    QCOMPARE(listing(m_path), (QStringList{"t1", "t2"}));
+    ProjectReader r(m_path);
+    const QString d = diffTrace(t1b, r.readTraceFull("t1"), true);
+    QVERIFY2(d.isEmpty(), qPrintable(d));
+    QVERIFY(diffTrace(makeTrace("t2", 0.01f), r.readTraceFull("t2"), true).isEmpty());
+    QVERIFY2(QFileInfo(q(m_path)).size() < size * 11 / 10,
+             qPrintable(QString("%1 -> %2 bytes").arg(size).arg(QFileInfo(q(m_path)).size())));
+    QVERIFY(leftovers().isEmpty());
+}
+
+void TestProject::removeTrace()
+{
+    addTrace(m_path, makeTrace("t1"), false);
+    const qint64 oneTrace = QFileInfo(q(m_path)).size();
+    addTrace(m_path, makeTrace("t2", 0.01f), false);
+    addTrace(m_path, makeTrace("t3", 0.02f), false);
+    QFile(q(m_path)).setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup);
+    HeadLens::removeTrace(m_path, "t2");
+    QCOMPARE(listing(m_path), (QStringList{"t1", "t3"}));
+    QCOMPARE(QFile(q(m_path)).permissions() &
+                 (QFile::ReadOther | QFile::ReadGroup | QFile::WriteOwner),
+             QFile::ReadGroup | QFile::WriteOwner); // rebuilt file keeps the permissions
+    HeadLens::removeTrace(m_path, "t3");
+    QCOMPARE(listing(m_path), (QStringList{"t1"}));
+    // The rewrite gives the space back.
+    QVERIFY2(QFileInfo(q(m_path)).size() < oneTrace * 12 / 10,
+             qPrintable(QString("%1 vs %2 bytes").arg(QFileInfo(q(m_path)).size()).arg(oneTrace)));
+    QVERIFY(diffTrace(makeTrace("t1"), ProjectReader(m_path).readTraceFull("t1"), true).isEmpty());
+
+    const QByteArray before = fileBytes(m_path);
+    const QString err = thrown([&] { HeadLens::removeTrace(m_path, "t2"); });
+    QVERIFY2(err.startsWith("InputError") && err.contains("no trace 't2'"), qPrintable(err));
+    QCOMPARE(fileBytes(m_path), before);
+    HeadLens::removeTrace(m_path, "t1");
+    QVERIFY(ProjectReader(m_path).info().traces.empty());
+    QVERIFY(leftovers().isEmpty());
+}
+
+void TestProject::renameTrace()
+{
+    addTrace(m_path, makeTrace("t1"), false);
+    Trace child = makeTrace("t2", 0.01f);
+    child.parent = "t1";
+    child.edit = "{}";
+    addTrace(m_path, child, false);
+    addTrace(m_path, makeTrace("t3", 0.02f), false);
+
+    HeadLens::renameTrace(m_path, "t1", "base");
+    QCOMPARE(listing(m_path), (QStringList{"base", "t2", "t3"})); // keeps its place
+    ProjectReader r(m_path);
+    Trace want = makeTrace("base");
+    QString d = diffTrace(want, r.readTraceFull("base"), true);
+    QVERIFY2(d.isEmpty(), qPrintable(d));
+    QCOMPARE(q(r.readTrace("t2").parent), QString("base"));
+    QCOMPARE(q(r.info().traces[1].parent), QString("base"));
+
+    const QByteArray before = fileBytes(m_path);
+    for (auto [from, to, message] :
+         {std::tuple<const char *, const char *, const char *>{"base", "t3", "already exists"},
+          {"nope", "x", "no trace 'nope'"},
+          {"t3", "a/b", "must not contain '/'"},
+          {"t3", "", "must not be empty"}}) {
+        const QString err = thrown([&] { HeadLens::renameTrace(m_path, from, to); });
+        QVERIFY2(err.startsWith("InputError") && err.contains(message), qPrintable(err));
+    }
+    HeadLens::renameTrace(m_path, "t3", "t3"); // nothing to do
+    QCOMPARE(fileBytes(m_path), before);
+    QVERIFY(leftovers().isEmpty());
+}
+
+void TestProject::nextFreeTraceName()
+{
+    QCOMPARE(q(HeadLens::nextFreeTraceName(m_path)), QString("trace-1"));
+    addTrace(m_path, makeTrace("trace-1"), false);
+    QCOMPARE(q(HeadLens::nextFreeTraceName(m_path)), QString("trace-2"));
+    addTrace(m_path, makeTrace("trace-3"), false);
+    QCOMPARE(q(HeadLens::nextFreeTraceName(m_path)), QString("trace-2"));
+    addTrace(m_path, makeTrace("trace-2"), false);
+    QCOMPARE(q(HeadLens::nextFreeTraceName(m_path)), QString("trace-4"));
+}
+
+void TestProject::writerRefusesBadTraces()
+{
+    QString err = thrown([&] { addTrace(m_path, makeTrace(""), false); });
+    QVERIFY2(err.startsWith("InputError") && err.contains("must not be empty"), qPrintable(err));
+    err = thrown([&] { addTrace(m_path, makeTrace("a/b"), false); });
+    QVERIFY2(err.startsWith("InputError"), qPrintable(err));
+
+    Trace t = makeTrace("t");
+    t.contribNorm.reset({kL, kH, kT + 1});
+    err = thrown([&] { addTrace(m_path, t, false); });
+    QVERIFY2(err.startsWith("invalid_argument") && err.contains("heads/contrib_norm"),
+             qPrintable(err));
+
+    // A lazily read trace cannot be saved as if it held its attention.
+    t = makeTrace("t");
+    t.attentionPattern.clear();
+    err = thrown([&] { addTrace(m_path, t, false); });
+    QVERIFY2(err.startsWith("invalid_argument") && err.contains("readTraceFull"), qPrintable(err));
+
+    t = makeTrace("t");
+    t.config.nKvHeads = 0; // what the reader would refuse
+    err = thrown([&] { addTrace(m_path, t, false); });
+    QVERIFY2(err.startsWith("invalid_argument") && err.contains("n_kv_heads"), qPrintable(err));
+
+    t = makeTrace("t");
+    t.lens[0].entropy.reset({kL, kT + 1});
+    err = thrown([&] { addTrace(m_path, t, false); });
+    QVERIFY2(err.startsWith("invalid_argument"), qPrintable(err));
+
+    QVERIFY(!QFileInfo::exists(q(m_path)));
+    QVERIFY(leftovers().isEmpty());
+
+    // A folder that does not exist: a runtime_error, nothing left behind.
+    err = thrown([&] { addTrace(pathIn("no/such/dir.hlproj"), makeTrace("t"), false); });
+    QVERIFY2(err.startsWith("exception") && err.contains("dir.hlproj"), qPrintable(err));
+}
+
+void TestProject::openReaderKeepsItsVersion()
+{
+    addTrace(m_path, makeTrace("t1"), false);
+    ProjectReader old(m_path);
+    Trace t1b = makeTrace("t1", 0.04f);
+    t1b.prompt = "replaced";
+    addTrace(m_path, t1b, true);
+    addTrace(m_path, makeTrace("t2"), false);
+    // The old reader still sees the file it opened, whole.
+    QCOMPARE(old.info().traces.size(), size_t(1));
+    const QString d = diffTrace(makeTrace("t1"), old.readTraceFull("t1"), true);
+    QVERIFY2(d.isEmpty(), qPrintable(d));
+    QCOMPARE(q(ProjectReader(m_path).readTrace("t1").prompt), QString("replaced"));
+}
+
+bool TestProject::makeBrokenFile(const QString &kind)
+{
+    if (kind == "missing") return true;
+    if (kind == "empty") return writeBytes(m_path, QByteArray());
+    if (kind == "text") return writeBytes(m_path, "name,value\nthis is not HDF5,1\n");
+    if (kind == "no format") return makeHdf5WithoutFormat(m_path);
+
+    addTrace(m_path, makeTrace("t1"), false);
+    if (kind == "truncated half" || kind == "truncated 1k") {
+        const QByteArray all = fileBytes(m_path);
+        return writeBytes(m_path, all.left(kind == "truncated half" ? all.size() / 2 : 1024));
+    }
+    if (kind == "wrong format")
+        return h5Edit(m_path,
+                      [](hid_t f) { return h5SetStringAttr(f, "/", "format", "other-tool"); });
+    if (kind == "schema 2")
+        return h5Edit(m_path, [](hid_t f) { return h5SetIntAttr(f, "/", "schema_version", 2); });
+    if (kind == "schema text")
+        return h5Edit(m_path,
+                      [](hid_t f) { return h5SetStringAttr(f, "/", "schema_version", "1"); });
+    if (kind == "no traces group") return h5Delete(m_path, "/traces");
+    if (kind == "missing contrib_norm") return h5Delete(m_path, "/traces/t1/heads/contrib_norm");
+    if (kind == "missing tokens/text") return h5Delete(m_path, "/traces/t1/tokens/text");
+    if (kind == "missing logits/entropy") return h5Delete(m_path, "/traces/t1/logits/entropy");
+    if (kind == "incomplete lens site") return h5Delete(m_path, "/traces/t1/lens/mlp_out/entropy");
+    if (kind == "wrong shape value_norm")
+        return h5ReplaceWithFloats(m_path, "/traces/t1/heads/value_norm", {kL, kH, kT + 1});
+    if (kind == "wrong shape attention")
+        return h5ReplaceWithFloats(m_path, "/traces/t1/attention/pattern", {kL, kH, kT, kT - 1});
+    if (kind == "float token ids")
+        return h5ReplaceWithFloats(m_path, "/traces/t1/logits/topk_ids", {kT, kK});
+    if (kind == "bad model_config")
+        return h5Edit(m_path, [](hid_t f) {
+            return h5SetStringAttr(f, "/traces/t1", "model_config", "{\"n_layers\": 2,");
+        });
+    if (kind == "unknown lens_norm")
+        return h5Edit(m_path, [](hid_t f) {
+            return h5SetStringAttr(f, "/traces/t1", "lens_norm", "sideways");
+        });
+    return false;
+}
+
+void TestProject::refusals_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<bool>("atOpen"); // refused by ProjectReader itself, else by readTrace
+    QTest::addColumn<QString>("message");
+    QTest::newRow("missing file") << "missing" << true << "no such file";
+    QTest::newRow("empty file") << "empty" << true << "not an HDF5 file";
+    QTest::newRow("text file") << "text" << true << "not an HDF5 file";
+    QTest::newRow("truncated half") << "truncated half" << true << "is damaged or truncated";
+    QTest::newRow("truncated 1k") << "truncated 1k" << true << "is damaged or truncated";
+    QTest::newRow("no format attribute") << "no format" << true << "no 'format' attribute";
+    QTest::newRow("wrong format") << "wrong format" << true << "format is 'other-tool'";
+    QTest::newRow("schema 2")
+        << "schema 2" << true
+        << "written by a newer HeadLens (schema 2); this version reads schema 1";
+    QTest::newRow("schema as text") << "schema text" << true << "schema_version";
+    QTest::newRow("no traces group") << "no traces group" << true << "no /traces group";
+    QTest::newRow("missing heads/contrib_norm")
+        << "missing contrib_norm" << false << "heads/contrib_norm is missing";
+    QTest::newRow("missing tokens/text")
+        << "missing tokens/text" << false << "tokens/text is missing";
+    QTest::newRow("missing logits/entropy")
+        << "missing logits/entropy" << false << "logits/entropy is missing";
+    QTest::newRow("incomplete lens site")
+        << "incomplete lens site" << false << "lens/mlp_out/entropy is missing";
+    QTest::newRow("wrong shape heads/value_norm")
+        << "wrong shape value_norm" << false
+        << "heads/value_norm has shape [2, 2, 4], expected [2, 2, 3] ([L, H, T])";
+    QTest::newRow("wrong shape attention")
+        << "wrong shape attention" << false << "attention/pattern has shape [2, 2, 3, 2]";
+    QTest::newRow("float token ids")
+        << "float token ids" << false << "logits/topk_ids holds float values, expected integer";
+    QTest::newRow("bad model_config")
+        << "bad model_config" << false << "model_config is not valid JSON";
+    QTest::newRow("unknown lens_norm") << "unknown lens_norm" << false << "lens_norm is 'sideways'";
+}
+
+void TestProject::refusals()
+{
+    QFETCH(QString, kind);
+    QFETCH(bool, atOpen);
+    QFETCH(QString, message);
+    QVERIFY(makeBrokenFile(kind));
+    const QByteArray before = fileBytes(m_path);
+    auto expectRefusal = [&](const QString &what, const QString &err, const QString &text) {
+        QVERIFY2(err.startsWith("InputError: "), qPrintable(what + ": " + err));
+        QVERIFY2(err.contains(text), qPrintable(what + ": " + err));
+        QVERIFY2(err.contains(q(m_path)), qPrintable(what + " does not name the file: " + err));
+    };
+
+    if (atOpen) {
+        expectRefusal("open", thrown([&] { ProjectReader r(m_path); }), message);
+        expectRefusal("remove", thrown([&] { HeadLens::removeTrace(m_path, "t1"); }), message);
+        expectRefusal("rename", thrown([&] { HeadLens::renameTrace(m_path, "t1", "t9"); }),
+                      message);
+        if (kind != "missing") {
+            expectRefusal("add", thrown([&] { addTrace(m_path, makeTrace("t2"), false); }),
+                          message);
+            expectRefusal("add --force", thrown([&] { addTrace(m_path, makeTrace("t1"), true); }),
+                          message);
+            expectRefusal("next name", thrown([&] { HeadLens::nextFreeTraceName(m_path); }),
+                          message);
+        }
+    } else {
+        std::unique_ptr<ProjectReader> r;
+        QCOMPARE(thrown([&] { r = std::make_unique<ProjectReader>(m_path); }), QString());
+        QVERIFY(r->hasTrace("t1"));
+        QCOMPARE(r->info().traces.at(0).nTokens, int(kT));
+        for (auto read : {std::function<void()>([&] { r->readTrace("t1"); }),
+                          std::function<void()>([&] { r->readTraceFull("t1"); })}) {
+            const QString err = thrown(read);
+            expectRefusal("read", err, message);
+            QVERIFY2(err.contains("trace 't1'"), qPrintable(err));
+        }
+    }
+    QCOMPARE(fileBytes(m_path), before);
+    QCOMPARE(QFileInfo::exists(q(m_path)), kind != "missing");
+    QVERIFY(leftovers().isEmpty());
+
+    if (!atOpen) {
+        // A broken trace can still be removed, which repairs the project.
+        HeadLens::removeTrace(m_path, "t1");
+        QVERIFY(ProjectReader(m_path).info().traces.empty());
+    }
+}
+
+bool TestProject::haveH5py(QString *python)
+{
+    *python = QString(HEADLENS_SYSTEM_PYTHON);
+    if (python->isEmpty() || !QFileInfo(*python).isExecutable()) return false;
+    QProcess probe;
+    probe.start(*python, {"-c", "import h5py, numpy"});
+    return probe.waitForFinished(120000) && probe.exitStatus() == QProcess::NormalExit &&
+           probe.exitCode() == 0;
+}
+
+void TestProject::pythonChecker()
+{
+    QString python;
+    if (!haveH5py(&python))
+        QSKIP("needs /usr/bin/python3 with h5py and numpy (Debian: python3-h5py) to run "
+              "tests/project/check_hlproj.py");
+    const QString script = QString(HEADLENS_SOURCE_DIR) + "/tests/project/check_hlproj.py";
+    QVERIFY(QFileInfo::exists(script));
+
+    Trace child = makeTrace("child ✓", 0.01f, {StoreType::F32, StoreType::F16, StoreType::F32});
+    child.parent = "t1";
+    child.edit = R"({"kind":"propagate"})";
+    addTrace(m_path, makeTrace("t1"), false);
+    addTrace(m_path, child, false);
+    addTrace(m_path, makeTrace("bare", 0.02f, {StoreType::None, StoreType::None, StoreType::None}),
+             false);
+
+    auto run = [&](const QStringList &args, QString *out) {
+        QProcess p;
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(python, args);
+        if (!p.waitForFinished(120000) || p.exitStatus() != QProcess::NormalExit) return -1;
+        *out = QString::fromUtf8(p.readAll());
+        return p.exitCode();
+    };
+    QString out;
+    int rc = run({script, "--values", q(m_path)}, &out);
+    QVERIFY2(rc == 0, qPrintable(out));
+    QCOMPARE(out.trimmed(), QString("ok: 3 traces"));
+
+    // What Python users see: float16 where asked, str attributes and token texts.
+    rc = run({"-c",
+              "import sys, h5py\n"
+              "f = h5py.File(sys.argv[1], 'r')\n"
+              "a, b = f['traces/t1'], f['traces/child ✓']\n"
+              "print(a['attention/pattern'].dtype, a['heads/z'].dtype, "
+              "a['residual/resid_pre'].dtype, b['attention/pattern'].dtype, "
+              "b['residual/resid_post'].dtype, type(a.attrs['prompt']).__name__, "
+              "a.attrs['prompt'] == 'Hé ↵世界', a['tokens/text'].asstr()[2] == ' ↵世界', "
+              "a.attrs['topk'].dtype, f.attrs['schema_version'].dtype, "
+              "a['attention/pattern'].chunks, a['attention/pattern'].compression)\n",
+              q(m_path)},
+             &out);
+    QVERIFY2(rc == 0, qPrintable(out));
+    QCOMPARE(out.trimmed(), QString("float16 float16 float32 float32 float16 str True True int32 "
+                                    "int32 (1, 1, 3, 3) gzip"));
+
+    // The checker finds problems, one line each.
+    QVERIFY(h5Delete(m_path, "/traces/child ✓/heads/contrib_norm"));
+    QVERIFY(h5Edit(m_path, [](hid_t f) { return h5SetIntAttr(f, "/traces/t1", "topk", 3); }));
+    rc = run({script, q(m_path)}, &out);
+    QVERIFY2(rc == 1, qPrintable(out));
+    QVERIFY2(out.contains("/traces/child ✓/heads/contrib_norm: required dataset is missing"),
+             qPrintable(out));
+    QVERIFY2(out.contains("/traces/t1/logits/topk_ids: shape [3, 2], expected [3, 3]"),
+             qPrintable(out));
+    QVERIFY2(!out.contains("ok:"), qPrintable(out));
+}
+
+void TestProject::readsProjectWrittenByH5py()
+{
+    // Someone follows HLPROJ.md in Python with h5py's defaults: int64 attributes, float64 and
+    // int64 data, fixed-length byte strings, a /traces group without creation order.
+    QString python;
+    if (!haveH5py(&python))
+        QSKIP("needs /usr/bin/python3 with h5py and numpy (Debian: python3-h5py)");
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(python, {"-c", R"(
+import sys, json, h5py, numpy as np
+L, H, T, K, D = 2, 2, 3, 2, 4
+with h5py.File(sys.argv[1], 'w') as f:
+    f.attrs['format'] = 'headlens-project'
+    f.attrs['schema_version'] = 1
+    f.attrs['created'] = f.attrs['modified'] = '2026-01-01T00:00:00Z'
+    f.create_group('comparisons')
+    g = f.create_group('traces/from-python')
+    g.attrs['model_config'] = json.dumps({'n_layers': L, 'n_heads': H, 'd_model': D})
+    g.attrs['prompt'] = 'héllo'
+    g.attrs['topk'] = K
+    g['tokens/ids'] = np.arange(T, dtype=np.int64)
+    g['tokens/text'] = np.array([b'a', b'bb', b'ccc'])
+    g['tokens/offsets'] = np.array([[-1, -1], [0, 1], [1, 5]], dtype=np.int32)
+    g['logits/topk_ids'] = np.arange(T * K).reshape(T, K)
+    g['logits/topk_probs'] = np.full((T, K), 0.5)
+    g['logits/entropy'] = np.ones(T, np.float32)
+    for m in ['contrib_norm', 'contrib_cosine', 'contrib_projection', 'attn_entropy', 'value_norm']:
+        g['heads/' + m] = np.full((L, H, T), 2.0, np.float32)
+    g['attention/pattern'] = np.full((L, H, T, T), 0.25, np.float16)
+    g['lens/attn_out/topk_ids'] = np.ones((L, T, K), np.int32)
+    g['lens/attn_out/topk_probs'] = np.full((L, T, K), 0.125, np.float32)
+    g['lens/attn_out/entropy'] = np.full((L, T), 3.0, np.float32)
+    f['notes'] = 'kept across saves'
+)",
+                     q(m_path)});
+    QVERIFY(p.waitForFinished(120000));
+    QVERIFY2(p.exitCode() == 0, p.readAll().constData());
+
+    {
+        ProjectReader r(m_path);
+        QCOMPARE(r.info().schemaVersion, 1);
+        QCOMPARE(r.info().traces.at(0).nTokens, int(kT));
+        QCOMPARE(r.info().traces.at(0).nLayers, int(kL));
+        const Trace t = r.readTraceFull("from-python");
+        QCOMPARE(q(t.prompt), QString("héllo"));
+        QCOMPARE(t.topk, int(kK));
+        QCOMPARE(t.nPromptTokens, int(kT)); // absent: all tokens are the prompt
+        QCOMPARE(t.config.dHead, int(kD / kH));
+        QCOMPARE(q(t.tokens.at(2).text), QString("ccc"));
+        QCOMPARE(t.tokens.at(2).id, 2);
+        QCOMPARE(t.tokens.at(2).end, 5);
+        QCOMPARE(t.logitsTopkIds.at({2, 1}), 5);
+        QCOMPARE(t.logitsTopkProbs.at({1, 1}), 0.5f);
+        QCOMPARE(t.attentionStore, StoreType::F16);
+        QCOMPARE(t.residualStore, StoreType::None);
+        QCOMPARE(r.readAttention("from-python", 1).at({1, 2, 0}), 0.25f);
+        QVERIFY(t.lens[size_t(Site::ResidPre)].empty());
+        QCOMPARE(t.lens[size_t(Site::AttnOut)].entropy.at({1, 2}), 3.0f);
+    }
+
+    // Our saves keep what they do not know (the /notes dataset) and the Python trace.
+    addTrace(m_path, makeTrace("t2"), false);
+    QCOMPARE(listing(m_path), (QStringList{"from-python", "t2"}));
+    HeadLens::renameTrace(m_path, "from-python", "py");
+    QCOMPARE(listing(m_path), (QStringList{"py", "t2"}));
+    QCOMPARE(ProjectReader(m_path).readTraceFull("py").attentionStore, StoreType::F16);
+    HeadLens::removeTrace(m_path, "py");
+    QCOMPARE(listing(m_path), (QStringList{"t2"}));
+    QVERIFY(diffTrace(makeTrace("t2"), ProjectReader(m_path).readTraceFull("t2"), true).isEmpty());
+    p.start(python,
+            {"-c", "import sys, h5py; print(h5py.File(sys.argv[1], 'r')['notes'].asstr()[()])",
+             q(m_path)});
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(QString::fromUtf8(p.readAll()).trimmed(), QString("kept across saves"));
+}
+
+void TestProject::committedFixture()
+{
+    // A v1 file written once and committed: every later version must still read it. Rewrite it
+    // (only when the writer changed on purpose and only within schema 1) with
+    // HEADLENS_WRITE_FIXTURE=1.
+    const std::string fixture = HEADLENS_SOURCE_DIR "/tests/project/data/v1.hlproj";
+    Trace child = makeTrace("child", 0.01f, {StoreType::F32, StoreType::F16, StoreType::F32});
+    child.parent = "t1";
+    child.edit = R"({"kind":"propagate"})";
+    if (qEnvironmentVariableIntValue("HEADLENS_WRITE_FIXTURE") == 1) {
+        QDir().mkpath(QFileInfo(q(fixture)).path());
+        QFile::remove(q(fixture));
+        addTrace(fixture, makeTrace("t1"), false);
+        addTrace(fixture, child, false);
+    }
+    if (!QFileInfo::exists(q(fixture))) QFAIL(qPrintable("missing fixture " + q(fixture)));
+    ProjectReader r(fixture);
+    QCOMPARE(r.info().schemaVersion, 1);
+    QCOMPARE(listing(fixture), (QStringList{"t1", "child"}));
+    QString d = diffTrace(makeTrace("t1"), r.readTraceFull("t1"), true);
+    QVERIFY2(d.isEmpty(), qPrintable(d));
+    d = diffTrace(child, r.readTraceFull("child"), true);
+    QVERIFY2(d.isEmpty(), qPrintable(d));
+}
+
+QTEST_GUILESS_MAIN(TestProject)
+#include "tst_project.moc"
