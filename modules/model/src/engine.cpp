@@ -91,6 +91,13 @@ struct LayerWeights {
     at::Tensor woGram; // [H, dh, dh] float64, Wo_h^T Wo_h; built on first use
 };
 
+struct EditHook {
+    Site site = Site::ResidPost;
+    int layer = 0;
+    int64_t pos = 0;
+    std::function<at::Tensor(const at::Tensor &row)> f; // [D] -> [D], same dtype
+};
+
 struct KvCache {
     std::vector<at::Tensor> k, v; // per layer [Hkv, pos, dh]
 };
@@ -205,69 +212,122 @@ struct Model::Impl {
         return le * (1 - wt) + lu * wt;
     }
 
-    // Softmax over the vocabulary of raw logits [rows, V]: top-k and entropy, in float32.
-    static void topkEntropy(const at::Tensor &logits, int k, at::Tensor &ids, at::Tensor &probs,
+    // Top-k (ids, probabilities) and entropy of log-probabilities logp [rows, V].
+    static void topkEntropy(const at::Tensor &logp, int k, at::Tensor &ids, at::Tensor &probs,
                             at::Tensor &entropy)
     {
-        // Elementwise work in sub-blocks of rows that stay in cache; entropy from log-probs
-        // (not lse - <p, l>, which cancels badly when the distribution is sharp).
-        const int64_t rows = logits.size(0), V = logits.size(1);
-        const int64_t sub = std::max<int64_t>(1, (int64_t(1) << 18) / V);
-        std::vector<at::Tensor> e, pr, id;
-        for (int64_t r0 = 0; r0 < rows; r0 += sub) {
-            const int64_t n = std::min(sub, rows - r0);
-            at::Tensor logp = at::log_softmax(logits.narrow(0, r0, n), -1);
-            at::Tensor p = logp.exp();
-            e.push_back((-at::bmm(p.unsqueeze(1), logp.unsqueeze(2)).view({n})).clamp_min(0));
-            auto top = at::topk(logp, k, -1, true, true);
-            pr.push_back(std::get<0>(top).exp());
-            id.push_back(std::get<1>(top).to(at::kInt));
-        }
-        entropy = at::cat(e, 0).contiguous();
-        probs = at::cat(pr, 0).contiguous();
-        ids = at::cat(id, 0).contiguous();
+        // Entropy from log-probs (not lse - <p, l>, which cancels when p is sharp).
+        const int64_t n = logp.size(0);
+        entropy = (-at::bmm(logp.exp().unsqueeze(1), logp.unsqueeze(2)).view({n})).clamp_min(0);
+        auto top = at::topk(logp, k, -1, true, true);
+        probs = std::get<0>(top).exp();
+        ids = std::get<1>(top).to(at::kInt);
     }
 
-    // Lens of rows x [rows, D], processed in blocks that keep the [rows, V] logits small.
-    LensBlock lens(const at::Tensor &x, const LensOptions &o, const std::vector<double> &depth)
+    // The vector the decoder sees: N(v) of TRACE.md.
+    at::Tensor lensNorm(const at::Tensor &v, LensNorm norm) const
     {
-        const int64_t rows = x.size(0);
-        const int k = std::min<int>(o.topk, cfg.vocabSize);
-        const int64_t block = std::max<int64_t>(1, (int64_t(1) << 22) / cfg.vocabSize);
-        LensBlock out;
-        std::vector<at::Tensor> ids, probs, ent;
-        for (int64_t r0 = 0; r0 < rows; r0 += block) {
-            const int64_t nr = std::min(block, rows - r0);
-            at::Tensor v = x.narrow(0, r0, nr);
-            at::Tensor n;
-            switch (o.norm) {
-            case LensNorm::Full:
-                n = rms(v, finalNorm);
-                break;
-            case LensNorm::Unit:
-                n = rms(v, at::Tensor());
-                break;
-            case LensNorm::None:
-                n = v.to(ct);
-                break;
-            }
-            std::vector<double> d(depth.begin() + r0, depth.begin() + r0 + nr);
-            at::Tensor i, p, e;
-            topkEntropy(decoderLogits(n, o.decoder, d), k, i, p, e);
-            ids.push_back(i);
-            probs.push_back(p);
-            ent.push_back(e);
+        switch (norm) {
+        case LensNorm::Full:
+            return rms(v, finalNorm);
+        case LensNorm::Unit:
+            return rms(v, at::Tensor());
+        case LensNorm::None:
+            break;
         }
-        out.ids = at::cat(ids, 0).contiguous();
-        out.probs = at::cat(probs, 0).contiguous();
-        out.entropy = at::cat(ent, 0).contiguous();
-        return out;
+        return v.to(ct);
+    }
+
+    // The decoder matrix [V, D] at relative depth d (materialised only for mixed decoders).
+    at::Tensor decoderMatrix(LensDecoder dec, double d) const
+    {
+        if (cfg.tiedEmbeddings || dec == LensDecoder::Output)
+            return lmHead;
+        if (dec == LensDecoder::Input)
+            return embed;
+        const double w = dec == LensDecoder::Linear ? d : d * d;
+        return embed * (1 - w) + lmHead * w;
+    }
+
+    // Lens of the wanted sites of one layer (site tensors [T, D]; undefined = not wanted),
+    // in blocks of positions so the [rows, V] logits stay small. When resid_pre and
+    // resid_post are both wanted, kl receives KL(post || pre) per position.
+    void layerLens(const std::array<at::Tensor, kSiteCount> &sites, int layer, const LensOptions &o,
+                   std::array<LensBlock, kSiteCount> &out, at::Tensor *kl)
+    {
+        std::vector<int> want;
+        for (int s = 0; s < kSiteCount; ++s)
+            if (sites[size_t(s)].defined())
+                want.push_back(s);
+        if (want.empty())
+            return;
+        const int64_t T = sites[size_t(want[0])].size(0);
+        const int64_t S = int64_t(want.size());
+        const int k = std::min<int>(o.topk, cfg.vocabSize);
+        const int64_t block = std::max<int64_t>(1, (int64_t(1) << 20) / (S * cfg.vocabSize));
+        const bool withKl = kl && sites[size_t(Site::ResidPre)].defined() &&
+                            sites[size_t(Site::ResidPost)].defined();
+        std::vector<std::vector<at::Tensor>> ids(kSiteCount), probs(kSiteCount), ent(kSiteCount);
+        std::vector<at::Tensor> kls;
+        std::vector<double> depth;
+        for (int s : want)
+            depth.push_back(siteDepth(Site(s), layer, cfg.nLayers));
+        for (int64_t p0 = 0; p0 < T; p0 += block) {
+            const int64_t nb = std::min(block, T - p0);
+            std::vector<at::Tensor> rows;
+            std::vector<double> rowDepth;
+            for (size_t i = 0; i < want.size(); ++i) {
+                rows.push_back(lensNorm(sites[size_t(want[i])].narrow(0, p0, nb), o.norm));
+                rowDepth.insert(rowDepth.end(), size_t(nb), depth[i]);
+            }
+            at::Tensor logp = at::log_softmax(decoderLogits(at::cat(rows, 0), o.decoder, rowDepth), -1);
+            at::Tensor preLogp, postLogp;
+            for (size_t i = 0; i < want.size(); ++i) {
+                at::Tensor lp = logp.narrow(0, int64_t(i) * nb, nb);
+                at::Tensor a, b, c;
+                topkEntropy(lp, k, a, b, c);
+                ids[size_t(want[i])].push_back(a);
+                probs[size_t(want[i])].push_back(b);
+                ent[size_t(want[i])].push_back(c);
+                if (want[i] == int(Site::ResidPre))
+                    preLogp = lp;
+                if (want[i] == int(Site::ResidPost))
+                    postLogp = lp;
+            }
+            if (withKl)
+                kls.push_back(at::bmm(postLogp.exp().unsqueeze(1), (postLogp - preLogp).unsqueeze(2))
+                                  .view({nb})
+                                  .clamp_min(0));
+        }
+        for (int s : want) {
+            out[size_t(s)].ids = at::cat(ids[size_t(s)], 0).contiguous();
+            out[size_t(s)].probs = at::cat(probs[size_t(s)], 0).contiguous();
+            out[size_t(s)].entropy = at::cat(ent[size_t(s)], 0).contiguous();
+        }
+        if (withKl)
+            *kl = at::cat(kls, 0).contiguous();
+    }
+
+    // Replaces row `pos` of t by f(row) when (site, layer) is the edited one and pos lies in
+    // the positions [past, past + T) that t holds.
+    static void applyEdit(const EditHook *edit, Site site, int layer, int64_t past, at::Tensor &t)
+    {
+        if (!edit || edit->site != site || edit->layer != layer)
+            return;
+        const int64_t row = edit->pos - past;
+        if (row < 0 || row >= t.size(0))
+            return;
+        at::Tensor copy = t.clone();
+        copy.select(0, row).copy_(edit->f(t.select(0, row)));
+        t = copy;
     }
 
     // One pass over the layers. With a cache, ids are new tokens after cache positions and
-    // nothing is captured. Returns the final-norm hidden states [T, D].
+    // nothing is captured. Returns the final-norm hidden states [T, D]. When `stopAt` is
+    // given, the pass stops after that site of that layer and returns its vectors instead.
     at::Tensor forward(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOptions &lo,
-                       KvCache *cache)
+                       KvCache *cache, const EditHook *edit = nullptr,
+                       std::pair<Site, int> *stopAt = nullptr)
     {
         const int64_t T = int64_t(ids.size());
         const int L = cfg.nLayers, H = cfg.nHeads, Hkv = cfg.nKvHeads, dh = cfg.dHead;
@@ -290,19 +350,16 @@ struct Model::Impl {
                                    at::TensorOptions().dtype(at::kFloat))
                               .triu(past + 1);
         const double scale = 1.0 / std::sqrt(double(dh));
-
-        // Lens of the whole model is done per layer; with depth-free decoders resid_pre[l]
-        // is the same vector as resid_post[l-1], so its lens is reused.
-        const bool depthFree = cfg.tiedEmbeddings || lo.decoder == LensDecoder::Output ||
-                               lo.decoder == LensDecoder::Input;
-        LensBlock prevPost;
-        bool havePrevPost = false;
+        auto stopHere = [&](Site s, int l) { return stopAt && stopAt->first == s && stopAt->second == l; };
 
         for (int l = 0; l < L; ++l) {
             if (sink && sink->cancelled())
                 throw Cancelled();
             const LayerWeights &w = layers[size_t(l)];
+            applyEdit(edit, Site::ResidPre, l, past, x);
             at::Tensor residPre = x;
+            if (stopHere(Site::ResidPre, l))
+                return residPre;
 
             at::Tensor a = rms(x, w.attnNorm);
             at::Tensor q = linear(a, w.wq, w.bq).view({T, H, dh}).transpose(0, 1);
@@ -328,12 +385,24 @@ struct Model::Impl {
                                .view({H, T, dh});
             at::Tensor zc = z.transpose(0, 1).reshape({T, int64_t(H) * dh}); // [pos, head*dh]
             at::Tensor attnOut = linear(zc, w.wo, w.bo);
+            applyEdit(edit, Site::AttnOut, l, past, attnOut);
+            if (stopHere(Site::AttnOut, l))
+                return attnOut;
             at::Tensor residMid = residPre + attnOut;
+            applyEdit(edit, Site::ResidMid, l, past, residMid);
+            if (stopHere(Site::ResidMid, l))
+                return residMid;
 
             at::Tensor m = rms(residMid, w.ffnNorm);
             at::Tensor hmid = at::silu(linear(m, w.wGate, w.bGate)) * linear(m, w.wUp, w.bUp);
             at::Tensor mlpOut = linear(hmid, w.wDown, w.bDown);
+            applyEdit(edit, Site::MlpOut, l, past, mlpOut);
+            if (stopHere(Site::MlpOut, l))
+                return mlpOut;
             at::Tensor residPost = residMid + mlpOut;
+            applyEdit(edit, Site::ResidPost, l, past, residPost);
+            if (stopHere(Site::ResidPost, l))
+                return residPost;
             x = residPost;
 
             if (sink) {
@@ -349,40 +418,105 @@ struct Model::Impl {
                 if (sink->wants(Tap::HeadMetrics, l))
                     headMetrics(l, sink, z, v, attnOut, patternF, group);
 
-                // Lens: all wanted sites of this layer in one batch of rows.
-                std::vector<Site> want;
-                for (Site s : allSites()) {
-                    if (!sink->wantsLens(s, l))
-                        continue;
-                    if (s == Site::ResidPre && depthFree && havePrevPost) {
-                        sink->lens(s, l, prevPost.view(0, T));
-                        continue;
-                    }
-                    want.push_back(s);
-                }
-                havePrevPost = false;
-                if (!want.empty()) {
-                    std::vector<at::Tensor> rowsV;
-                    std::vector<double> depth;
-                    for (Site s : want) {
-                        rowsV.push_back(*sites[int(s)]);
-                        depth.insert(depth.end(), size_t(T), siteDepth(s, l, L));
-                    }
-                    LensBlock lb = lens(at::cat(rowsV, 0), lo, depth);
-                    for (size_t i = 0; i < want.size(); ++i) {
-                        sink->lens(want[i], l, lb.view(int64_t(i) * T, T));
-                        if (want[i] == Site::ResidPost && depthFree) {
-                            prevPost.ids = lb.ids.narrow(0, int64_t(i) * T, T).contiguous();
-                            prevPost.probs = lb.probs.narrow(0, int64_t(i) * T, T).contiguous();
-                            prevPost.entropy = lb.entropy.narrow(0, int64_t(i) * T, T).contiguous();
-                            havePrevPost = true;
-                        }
-                    }
+                std::array<at::Tensor, kSiteCount> lensIn;
+                for (Site s : allSites())
+                    if (sink->wantsLens(s, l))
+                        lensIn[size_t(s)] = *sites[int(s)];
+                std::array<LensBlock, kSiteCount> lensOut;
+                at::Tensor kl;
+                layerLens(lensIn, l, lo, lensOut, &kl);
+                for (Site s : allSites())
+                    if (lensIn[size_t(s)].defined())
+                        sink->lens(s, l, lensOut[size_t(s)].view(0, T));
+                if (sink->wants(Tap::Change, l)) {
+                    at::Tensor pre = residPre.to(at::kDouble), post = residPost.to(at::kDouble);
+                    at::Tensor cosd = 1 - (pre * post).sum(-1) /
+                                              (pre.norm(2, -1) * post.norm(2, -1)).clamp_min(1e-300);
+                    if (!kl.defined())
+                        kl = at::full({T}, std::numeric_limits<float>::quiet_NaN(), at::kFloat);
+                    F32 c(cosd.view({1, T})), kv(kl.view({1, T}));
+                    sink->change(l, c.view().data, kv.view().data, int(T));
                 }
                 sink->progress(l + 1, L);
             }
         }
         return rms(x, finalNorm);
+    }
+
+    // The vector of one site at one position, from a forward pass over ids (float32 [D]).
+    at::Tensor siteVector(const std::vector<int32_t> &ids, Site site, int layer, int pos)
+    {
+        if (layer < 0 || layer >= cfg.nLayers)
+            throw InputError("layer " + std::to_string(layer) + " is outside [0, " +
+                             std::to_string(cfg.nLayers) + ")");
+        if (pos < 0 || pos >= int(ids.size()))
+            throw InputError("position " + std::to_string(pos) + " is outside the " +
+                             std::to_string(ids.size()) + " tokens");
+        std::pair<Site, int> stop(site, layer);
+        std::vector<int32_t> head(ids.begin(), ids.begin() + pos + 1); // causal: later tokens don't matter
+        return forward(head, nullptr, {}, nullptr, nullptr, &stop).select(0, pos);
+    }
+
+    // The lens top-1 token of vector v at (site, layer).
+    int32_t lensTop1(const at::Tensor &v, Site site, int layer, const LensOptions &lo)
+    {
+        at::Tensor n = lensNorm(v.unsqueeze(0), lo.norm);
+        at::Tensor D = decoderMatrix(lo.decoder, siteDepth(site, layer, cfg.nLayers));
+        return int32_t(at::matmul(n, D.t()).argmax(-1).item<int64_t>());
+    }
+
+    // The direction in site space whose removal zeroes a token's lens logit: for the full
+    // norm the decoder row scaled by the final norm's weight (N(v) = g * v / rms(v)).
+    at::Tensor tokenDirection(int32_t id, Site site, int layer, const LensOptions &lo)
+    {
+        at::Tensor row = decoderMatrix(lo.decoder, siteDepth(site, layer, cfg.nLayers)).select(0, id);
+        row = row.to(at::kDouble);
+        if (lo.norm == LensNorm::Full)
+            row = row * finalNorm.to(at::kDouble);
+        return row;
+    }
+
+    EditHook makeEdit(const VectorEdit &e, const LensOptions &lo)
+    {
+        if (e.layer < 0 || e.layer >= cfg.nLayers)
+            throw InputError("edit layer " + std::to_string(e.layer) + " is outside [0, " +
+                             std::to_string(cfg.nLayers) + ")");
+        if (e.kind == VectorEdit::Kind::Inject && (e.injectId < 0 || e.injectId >= cfg.vocabSize))
+            throw InputError("token id " + std::to_string(e.injectId) + " to inject is outside the vocabulary");
+        if (e.kind == VectorEdit::Kind::Subtract && e.subtractCount < 1)
+            throw InputError("subtract at least one token");
+        EditHook h;
+        h.site = e.site;
+        h.layer = e.layer;
+        h.pos = e.pos;
+        const VectorEdit edit = e;
+        h.f = [this, edit, lo](const at::Tensor &row) -> at::Tensor {
+            at::Tensor v = row.to(at::kDouble);
+            switch (edit.kind) {
+            case VectorEdit::Kind::Unchanged:
+                return row;
+            case VectorEdit::Kind::Subtract:
+                for (int i = 0; i < edit.subtractCount; ++i) {
+                    const int32_t top = lensTop1(v.to(ct), edit.site, edit.layer, lo);
+                    at::Tensor u = tokenDirection(top, edit.site, edit.layer, lo);
+                    v = v - ((v * u).sum() / (u * u).sum().clamp_min(1e-300)) * u;
+                }
+                break;
+            case VectorEdit::Kind::Inject: {
+                const at::Tensor D =
+                    decoderMatrix(lo.decoder, siteDepth(edit.site, edit.layer, cfg.nLayers));
+                const int32_t top = lensTop1(row, edit.site, edit.layer, lo);
+                at::Tensor c = D.select(0, top).to(at::kDouble);
+                at::Tensor e2 = D.select(0, edit.injectId).to(at::kDouble);
+                c = c / c.norm().clamp_min(1e-300);
+                e2 = e2 / e2.norm().clamp_min(1e-300);
+                v = v + (v * c).sum() * (e2 - c);
+                break;
+            }
+            }
+            return v.to(row.scalar_type());
+        };
+        return h;
     }
 
     // TRACE.md head metrics from W_o slices. Norms go through the Gram matrices
@@ -572,18 +706,22 @@ void Model::checkIds(const std::vector<int32_t> &ids, int extraTokens) const
                          std::to_string(d->cfg.maxSeqLen) + " tokens");
 }
 
-void Model::run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOptions &lens)
+void Model::run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOptions &lens,
+                const VectorEdit *edit)
 {
     checkIds(ids);
     at::NoGradGuard noGrad;
-    at::Tensor hidden = d->forward(ids, sink, lens, nullptr);
+    EditHook hook;
+    if (edit)
+        hook = d->makeEdit(*edit, lens);
+    at::Tensor hidden = d->forward(ids, sink, lens, nullptr, edit ? &hook : nullptr);
     if (!sink || !sink->wantsLogits())
         (void)at::matmul(hidden, d->lmHead.t()); // the plain forward ends in the logits
     else {
         at::Tensor ids_, probs, ent;
-        Impl::topkEntropy(at::matmul(hidden, d->lmHead.t()).to(at::kFloat),
+        Impl::topkEntropy(at::log_softmax(at::matmul(hidden, d->lmHead.t()).to(at::kFloat), -1),
                           std::min(lens.topk, d->cfg.vocabSize), ids_, probs, ent);
-        LensBlock b{ids_, probs, ent};
+        LensBlock b{ids_.contiguous(), probs.contiguous(), ent.contiguous()};
         sink->logits(b.view(0, int64_t(ids.size())));
     }
 }
@@ -600,13 +738,17 @@ FloatArray Model::logits(const std::vector<int32_t> &ids)
 }
 
 std::vector<int32_t> Model::generate(const std::vector<int32_t> &ids, int n, bool stopAtEos,
-                                     const std::function<bool()> &cancelled)
+                                     const std::function<bool()> &cancelled,
+                                     const VectorEdit *edit, const LensOptions &lens)
 {
     checkIds(ids, n);
     at::NoGradGuard noGrad;
+    EditHook hook;
+    if (edit)
+        hook = d->makeEdit(*edit, lens);
     KvCache cache;
     std::vector<int32_t> out;
-    at::Tensor hidden = d->forward(ids, nullptr, {}, &cache);
+    at::Tensor hidden = d->forward(ids, nullptr, {}, &cache, edit ? &hook : nullptr);
     for (int i = 0; i < n; ++i) {
         if (cancelled && cancelled())
             throw Cancelled();
@@ -620,6 +762,46 @@ std::vector<int32_t> Model::generate(const std::vector<int32_t> &ids, int n, boo
             hidden = d->forward({next}, nullptr, {}, &cache);
     }
     return out;
+}
+
+std::vector<DecodeStep> Model::decompose(const std::vector<int32_t> &ids, Site site, int layer,
+                                         int pos, const LensOptions &lens, int maxSteps)
+{
+    checkIds(ids);
+    at::NoGradGuard noGrad;
+    at::Tensor v = d->siteVector(ids, site, layer, pos);
+    at::Tensor D = d->decoderMatrix(lens.decoder, siteDepth(site, layer, d->cfg.nLayers))
+                       .to(at::kDouble);
+    at::Tensor e = d->lensNorm(v.unsqueeze(0), lens.norm).to(at::kDouble).squeeze(0);
+    std::vector<DecodeStep> steps;
+    const double start = e.norm().item<double>();
+    double last = start;
+    for (int i = 0; i < maxSteps; ++i) {
+        at::Tensor logp = at::log_softmax(at::matmul(D, e), 0);
+        const int64_t top = logp.argmax().item<int64_t>();
+        const double norm = e.norm().item<double>();
+        steps.push_back({int32_t(top), float(std::exp(logp[top].item<double>())), float(norm)});
+        at::Tensor row = D.select(0, top);
+        e = e - ((e * row).sum() / (row * row).sum().clamp_min(1e-300)) * row;
+        const double next = e.norm().item<double>();
+        // TRACE.md: stop when the rest is below 1% of the start or stops shrinking.
+        if (next < 0.01 * start || next >= last - 1e-12 * start)
+            break;
+        last = next;
+    }
+    return steps;
+}
+
+std::string VectorEdit::toJson() const
+{
+    std::string k = kind == Kind::Unchanged ? "unchanged" : kind == Kind::Subtract ? "subtract" : "inject";
+    std::string j = "{\"kind\":\"" + k + "\",\"site\":\"" + siteName(site) +
+                    "\",\"layer\":" + std::to_string(layer) + ",\"pos\":" + std::to_string(pos);
+    if (kind == Kind::Subtract)
+        j += ",\"count\":" + std::to_string(subtractCount);
+    if (kind == Kind::Inject)
+        j += ",\"token_id\":" + std::to_string(injectId);
+    return j + "}";
 }
 
 } // namespace HeadLens

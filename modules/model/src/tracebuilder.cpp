@@ -13,6 +13,18 @@ namespace HeadLens {
 
 namespace {
 
+// The first n code points of UTF-8 text.
+std::string utf8Prefix(const std::string &s, int32_t n)
+{
+    size_t i = 0;
+    for (int32_t c = 0; c < n && i < s.size(); ++c) {
+        ++i;
+        while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80)
+            ++i;
+    }
+    return s.substr(0, i);
+}
+
 // Copies a [n] block into the slice starting at `offset` of dst.
 void put(FloatArray &dst, int64_t offset, const float *src, int64_t n)
 {
@@ -35,6 +47,8 @@ public:
         t.logitsTopkIds.reset({T, K});
         t.logitsTopkProbs.reset({T, K});
         t.logitsEntropy.reset({T});
+        t.changeCosine.reset({L, T});
+        t.changeKl.reset({L, T});
         for (FloatArray *a : {&t.contribNorm, &t.contribCosine, &t.contribProjection,
                               &t.attnEntropy, &t.valueNorm})
             a->reset({L, H, T});
@@ -58,6 +72,7 @@ public:
         case Tap::Z:
             return m_o.z != StoreType::None;
         case Tap::HeadMetrics:
+        case Tap::Change:
             return true;
         default:
             return m_o.residuals != StoreType::None;
@@ -105,6 +120,12 @@ public:
         put(m_t.logitsEntropy, 0, v.entropy, v.nPos);
     }
 
+    void change(int layer, const float *cosd, const float *kl, int nPos) override
+    {
+        put(m_t.changeCosine, int64_t(layer) * nPos, cosd, nPos);
+        put(m_t.changeKl, int64_t(layer) * nPos, kl, nPos);
+    }
+
     bool cancelled() override { return m_o.cancelled && m_o.cancelled(); }
     void progress(int done, int total) override
     {
@@ -135,7 +156,8 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
     if (opts.generate > 0) {
         if (opts.progress)
             opts.progress("generate", 0, opts.generate);
-        const std::vector<int32_t> gen = model.generate(ids, opts.generate, true, opts.cancelled);
+        const std::vector<int32_t> gen =
+            model.generate(ids, opts.generate, true, opts.cancelled, opts.edit, opts.lens);
         std::vector<TokenInfo> more = model.tokensFromIds(gen);
         tokens.insert(tokens.end(), more.begin(), more.end());
         ids.insert(ids.end(), gen.begin(), gen.end());
@@ -155,7 +177,7 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
     TraceBuilder sink(t, opts);
     LensOptions lo = opts.lens;
     lo.topk = t.topk;
-    model.run(ids, &sink, lo);
+    model.run(ids, &sink, lo, opts.edit);
 
     std::vector<int32_t> seen = ids;
     for (const LensSite &ls : t.lens)
@@ -165,6 +187,29 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
     seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
     for (const TokenInfo &ti : model.tokensFromIds(seen))
         t.vocab[ti.id] = ti.text;
+    return t;
+}
+
+Trace propagate(Model &model, const Trace &parent, const VectorEdit &edit, int n,
+                const TraceOptions &opts)
+{
+    if (edit.pos < 0 || edit.pos >= parent.nTokens())
+        throw InputError("position " + std::to_string(edit.pos) + " is outside trace '" +
+                         parent.name + "' (" + std::to_string(parent.nTokens()) + " tokens)");
+    std::vector<TokenInfo> tokens(parent.tokens.begin(), parent.tokens.begin() + edit.pos + 1);
+    std::string prompt = parent.prompt;
+    // Keep the prompt text that the kept tokens cover, so their offsets stay true.
+    int32_t end = -1;
+    for (const TokenInfo &t : tokens)
+        end = std::max(end, t.end);
+    if (end >= 0)
+        prompt = utf8Prefix(prompt, end);
+    TraceOptions o = opts;
+    o.generate = n;
+    o.edit = &edit;
+    Trace t = traceTokens(model, std::move(tokens), prompt, o);
+    t.parent = parent.name;
+    t.edit = edit.toJson();
     return t;
 }
 

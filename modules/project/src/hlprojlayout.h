@@ -20,6 +20,11 @@ constexpr const char *kLogitsTopkProbs = "logits/topk_probs";
 constexpr const char *kLogitsEntropy = "logits/entropy";
 constexpr const char *kAttention = "attention/pattern";
 constexpr const char *kZ = "heads/z";
+// Additions to HLPROJ.md v1 (optional: older files lack them).
+constexpr const char *kChangeCosine = "change/cosine_distance"; // [L, T]
+constexpr const char *kChangeKl = "change/kl";                  // [L, T]
+constexpr const char *kVocabIds = "vocab/ids";                  // [U]
+constexpr const char *kVocabText = "vocab/text";                // [U]
 
 // The required [L,H,T] head metrics and where they live in a Trace.
 struct HeadMetric {

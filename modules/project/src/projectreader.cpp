@@ -269,6 +269,20 @@ struct ProjectReader::Private {
             t.*(m.field) =
                 readFloats(requiredDataset(tr, m.path, H5T_FLOAT, {tr.L, tr.H, tr.T}, "[L, H, T]"));
 
+        if (auto c = optionalDataset(tr, HlProj::kChangeCosine, H5T_FLOAT, {tr.L, tr.T}, "[L, T]"))
+            t.changeCosine = readFloats(*c);
+        if (auto c = optionalDataset(tr, HlProj::kChangeKl, H5T_FLOAT, {tr.L, tr.T}, "[L, T]"))
+            t.changeKl = readFloats(*c);
+        if (auto vi = H5::openDataset(tr.group, HlProj::kVocabIds)) {
+            if (vi->typeClass != H5T_INTEGER || vi->dims.size() != 1)
+                tr.fail("dataset vocab/ids must be a 1-D integer dataset");
+            const auto vids = readInts(*vi);
+            const auto vtext = H5::readStringDataset(requiredDataset(
+                tr, HlProj::kVocabText, H5T_STRING, {int64_t(vids.size())}, "[U] like vocab/ids"));
+            for (size_t i = 0; i < vids.size(); ++i)
+                t.vocab[vids.data[i]] = vtext[i];
+        }
+
         // Optional data: only check what is there and how it is stored.
         for (Site s : allSites())
             openLens(tr, s);

@@ -217,6 +217,8 @@ void checkTrace(const Trace &t)
     expectShape(t, t.logitsEntropy, "logitsEntropy", {T});
     for (const auto &m : HlProj::headMetrics())
         expectShape(t, t.*(m.field), m.path, {L, H, T});
+    if (!t.changeCosine.empty()) expectShape(t, t.changeCosine, "changeCosine", {L, T});
+    if (!t.changeKl.empty()) expectShape(t, t.changeKl, "changeKl", {L, T});
     if (t.attentionStore != StoreType::None) {
         if (t.attentionPattern.empty())
             badTrace(t, "attentionStore is set but attentionPattern is empty (read the trace "
@@ -309,6 +311,22 @@ void writeTrace(hid_t traces, const Trace &t)
     writeFloats(g, HlProj::kLogitsEntropy, t.logitsEntropy, H5T_IEEE_F32LE);
     for (const auto &m : HlProj::headMetrics())
         writeFloats(g, m.path, t.*(m.field), H5T_IEEE_F32LE);
+    if (!t.changeCosine.empty())
+        writeFloats(g, HlProj::kChangeCosine, t.changeCosine, H5T_IEEE_F32LE);
+    if (!t.changeKl.empty())
+        writeFloats(g, HlProj::kChangeKl, t.changeKl, H5T_IEEE_F32LE);
+    if (!t.vocab.empty()) {
+        IntArray vids({int64_t(t.vocab.size())});
+        std::vector<std::string> vtext;
+        vtext.reserve(t.vocab.size());
+        size_t i = 0;
+        for (const auto &[id, text] : t.vocab) {
+            vids.data[i++] = id;
+            vtext.push_back(text);
+        }
+        writeInts(g, HlProj::kVocabIds, vids);
+        H5::writeStringDataset(g, HlProj::kVocabText, vtext);
+    }
 
     H5::Type f16 = H5::float16Type();
     auto storage = [&](StoreType s) -> hid_t {

@@ -28,6 +28,7 @@ enum class Tap {
     Pattern,                                        // [head, query_pos, key_pos]
     Z,                                              // [pos, head, d_head]
     HeadMetrics,                                    // see HeadMetricsView
+    Change,                                         // see CaptureSink::change
 };
 Tap tapForSite(Site s);
 
@@ -64,6 +65,13 @@ public:
     virtual void logits(const LensView &v) = 0;
     // Whether the final logits' top-k and entropy are wanted (they cost a softmax over V).
     virtual bool wantsLogits() { return true; }
+    // Change of meaning in layer l (asked with wants(Tap::Change, l)), both [pos]:
+    // 1 - cos(resid_pre, resid_post), and KL(lens(resid_post) || lens(resid_pre)) in nats
+    // (NaN unless the lens of both sites is wanted in that layer).
+    virtual void change(int layer, const float *cosineDistance, const float *kl, int nPos)
+    {
+        (void)layer, (void)cosineDistance, (void)kl, (void)nPos;
+    }
     // Asked between layers; returning true makes the forward pass throw Cancelled.
     virtual bool cancelled() { return false; }
     virtual void progress(int layerDone, int nLayers) { (void)layerDone, (void)nLayers; }
@@ -73,6 +81,26 @@ struct LensOptions {
     int topk = 10;
     LensNorm norm = LensNorm::Full;
     LensDecoder decoder = LensDecoder::Output;
+};
+
+// An edit of one site vector for propagate/inject (TRACE.md "Propagate and inject").
+struct VectorEdit {
+    enum class Kind { Unchanged, Subtract, Inject };
+    Kind kind = Kind::Unchanged;
+    Site site = Site::ResidPost;
+    int layer = 0;
+    int pos = 0;
+    int subtractCount = 1;  // Subtract: remove the lens top token this many times, iteratively
+    int32_t injectId = -1;  // Inject: the token whose decoder direction replaces the top one
+    std::string toJson() const;
+};
+
+// One step of iterative decoding (TRACE.md): the most likely token of the remaining vector,
+// its probability then, and the norm of the remaining vector before it was removed.
+struct DecodeStep {
+    int32_t id = 0;
+    float prob = 0;
+    float norm = 0;
 };
 
 class Model {
@@ -102,12 +130,20 @@ public:
     void checkIds(const std::vector<int32_t> &ids, int extraTokens = 0) const;
 
     // The forward pass over ids, handing every wanted quantity to sink (null: plain forward).
-    void run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOptions &lens = {});
+    // With an edit, the vector at (edit.site, edit.layer, edit.pos) is replaced on the way.
+    void run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOptions &lens = {},
+             const VectorEdit *edit = nullptr);
+    // Iterative decoding of the vector at (site, layer, pos) of the forward pass over ids,
+    // with the lens's norm and decoder: at most maxSteps steps, stopping early as TRACE.md says.
+    std::vector<DecodeStep> decompose(const std::vector<int32_t> &ids, Site site, int layer,
+                                      int pos, const LensOptions &lens, int maxSteps);
     // Logits of the plain forward pass, [pos, vocab].
     FloatArray logits(const std::vector<int32_t> &ids);
     // n greedily generated ids after ids (stops after EOS when stopAtEos).
     std::vector<int32_t> generate(const std::vector<int32_t> &ids, int n, bool stopAtEos = true,
-                                  const std::function<bool()> &cancelled = {});
+                                  const std::function<bool()> &cancelled = {},
+                                  const VectorEdit *edit = nullptr,
+                                  const LensOptions &lens = {});
 
     struct Impl;
 
@@ -122,6 +158,7 @@ struct TraceOptions {
     StoreType residuals = StoreType::F16;
     StoreType z = StoreType::None;
     int generate = 0; // greedily generated tokens appended and traced
+    const VectorEdit *edit = nullptr; // propagate/inject: applied in generation and the trace
     std::function<bool()> cancelled;
     std::function<void(const std::string &stage, int done, int total)> progress;
 };
@@ -135,6 +172,11 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
 // the given compute dtype: the yardstick the bench command holds the lens against.
 double timePlainMatmul(int64_t rows, int64_t inner, int64_t cols, const std::string &dtype,
                        int repeat);
+
+// Propagate/inject: tokens 0..edit.pos of parent, the edit applied, then n tokens generated
+// greedily, all traced. The result names parent as its parent and carries edit.toJson().
+Trace propagate(Model &model, const Trace &parent, const VectorEdit &edit, int n,
+                const TraceOptions &opts);
 
 // Sets libtorch's intra-op threads (0: one per core) and returns the number in use.
 int setEngineThreads(int n);

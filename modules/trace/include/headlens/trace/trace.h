@@ -106,6 +106,10 @@ struct Trace {
     FloatArray logitsTopkProbs; // [pos, k]
     FloatArray logitsEntropy;   // [pos]
 
+    // --- change of meaning per layer (TRACE.md "Attention versus change of meaning")
+    FloatArray changeCosine; // [layer, pos] 1 - cos(resid_pre, resid_post)
+    FloatArray changeKl;     // [layer, pos] KL(lens(resid_post) || lens(resid_pre)), nats
+
     // --- per-head metrics (TRACE.md "Head metrics")
     FloatArray contribNorm;       // [layer, head, pos]
     FloatArray contribCosine;     // [layer, head, pos]
