@@ -1,0 +1,525 @@
+#pragma once
+// The Llama forward pass on libtorch tensors, shared by the engine (engine.cpp) and the
+// example-model trainer. Module-private: this header includes ATen and must never be included
+// from a header of another module (ARCHITECTURE.md: torch stays inside modules/model).
+
+#include "headlens/model/model.h"
+#include "headlens/model/tokenizer.h"
+#include "headlens/trace/error.h"
+#include "weights.h"
+
+#include <ATen/ATen.h>
+
+#include <array>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace HeadLens {
+
+namespace detail {
+
+inline at::ScalarType scalarType(DType t)
+{
+    switch (t) {
+    case DType::F32:
+        return at::kFloat;
+    case DType::F16:
+        return at::kHalf;
+    case DType::BF16:
+        return at::kBFloat16;
+    default:
+        throw InputError(std::string("weights of dtype ") + dtypeName(t) + " are not supported");
+    }
+}
+
+// A tensor over the mapped bytes (zero-copy) or, when the dtype differs, a converted copy.
+// The mapping is read-only: nothing below ever writes into a weight in place.
+inline at::Tensor weight(const TensorEntry &e, at::ScalarType ct)
+{
+    at::Tensor t = at::from_blob(const_cast<void *>(e.data), e.shape,
+                                 at::TensorOptions().dtype(scalarType(e.dtype)));
+    return t.scalar_type() == ct ? t : t.to(ct);
+}
+
+// llama2.c rotates adjacent pairs (2i, 2i+1); Hugging Face rotates halves (i, i + dh/2). The
+// two are the same model up to this permutation of the q/k rows inside every head.
+inline at::Tensor adjacentToHalves(const at::Tensor &w, int nHeads, int dh)
+{
+    std::vector<int64_t> perm(size_t(nHeads) * dh);
+    for (int h = 0; h < nHeads; ++h)
+        for (int j = 0; j < dh; ++j)
+            perm[size_t(h * dh + j)] = h * dh + (j < dh / 2 ? 2 * j : 2 * (j - dh / 2) + 1);
+    at::Tensor idx = at::tensor(perm, at::kLong);
+    return w.index_select(0, idx).contiguous();
+}
+
+struct LayerWeights {
+    at::Tensor attnNorm, wq, wk, wv, wo, bq, bk, bv, bo;
+    at::Tensor ffnNorm, wGate, wUp, wDown, bGate, bUp, bDown;
+    at::Tensor woGram; // [H, dh, dh] float64, Wo_h^T Wo_h; built on first use
+};
+
+struct EditHook {
+    Site site = Site::ResidPost;
+    int layer = 0;
+    int64_t pos = 0;
+    std::function<at::Tensor(const at::Tensor &row)> f; // [D] -> [D], same dtype
+};
+
+struct KvCache {
+    std::vector<at::Tensor> k, v; // per layer [Hkv, pos, dh]
+};
+
+inline at::Tensor linear(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b)
+{
+    return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
+}
+
+inline at::Tensor rotateHalf(const at::Tensor &x)
+{
+    const int64_t half = x.size(-1) / 2;
+    return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+// Holds a float32 copy of a tensor for a sink callback.
+struct F32 {
+    at::Tensor t;
+    explicit F32(const at::Tensor &x) : t(x.to(at::kFloat).contiguous()) {}
+    TensorView view() const
+    {
+        TensorView v;
+        v.data = t.data_ptr<float>();
+        v.shape.assign(t.sizes().begin(), t.sizes().end());
+        return v;
+    }
+};
+
+// Lens output for one block of rows, ready to hand to a sink.
+struct LensBlock {
+    at::Tensor ids;     // [rows, k] int32
+    at::Tensor probs;   // [rows, k] float32
+    at::Tensor entropy; // [rows] float32
+    LensView view(int64_t row0, int64_t nRows) const
+    {
+        LensView v;
+        v.k = int(ids.size(1));
+        v.nPos = int(nRows);
+        v.topkIds = ids.data_ptr<int32_t>() + row0 * v.k;
+        v.topkProbs = probs.data_ptr<float>() + row0 * v.k;
+        v.entropy = entropy.data_ptr<float>() + row0;
+        return v;
+    }
+};
+
+} // namespace detail
+
+using namespace detail;
+
+struct Model::Impl {
+    WeightSet ws;
+    ModelConfig cfg;
+    std::string name, path, dtypeName, format;
+    at::ScalarType ct = at::kFloat;
+    std::unique_ptr<Tokenizer> tokenizer;
+    at::Tensor embed, finalNorm, lmHead; // lmHead aliases embed when tied
+    std::vector<LayerWeights> layers;
+    at::Tensor ropeCos, ropeSin; // [positions, dh] in the compute dtype
+
+    at::Tensor rms(const at::Tensor &x, const at::Tensor &g) const
+    {
+        at::Tensor xf = x.to(at::kFloat);
+        at::Tensor y = xf * at::rsqrt(xf.pow(2).mean(-1, true) + cfg.normEps);
+        if (g.defined())
+            y = y * g.to(at::kFloat);
+        return y.to(ct);
+    }
+
+    void ensureRope(int64_t positions)
+    {
+        if (ropeCos.defined() && ropeCos.size(0) >= positions)
+            return;
+        const int dh = cfg.dHead;
+        at::Tensor c = at::empty({positions, dh}, at::kDouble);
+        at::Tensor s = at::empty({positions, dh}, at::kDouble);
+        double *cp = c.data_ptr<double>(), *sp = s.data_ptr<double>();
+        for (int64_t p = 0; p < positions; ++p) {
+            for (int i = 0; i < dh / 2; ++i) {
+                const double invFreq = std::pow(cfg.ropeTheta, -2.0 * i / dh);
+                const double a = (double(p) / cfg.ropeScaling) * invFreq;
+                cp[p * dh + i] = cp[p * dh + i + dh / 2] = std::cos(a);
+                sp[p * dh + i] = sp[p * dh + i + dh / 2] = std::sin(a);
+            }
+        }
+        ropeCos = c.to(ct);
+        ropeSin = s.to(ct);
+    }
+
+    const at::Tensor &woGram(int l)
+    {
+        LayerWeights &w = layers[size_t(l)];
+        if (!w.woGram.defined()) {
+            const int H = cfg.nHeads, dh = cfg.dHead;
+            at::Tensor woh = w.wo.to(at::kDouble).view({cfg.dModel, H, dh}).permute({1, 0, 2});
+            w.woGram = at::bmm(woh.transpose(1, 2), woh).contiguous(); // [H, dh, dh]
+        }
+        return w.woGram;
+    }
+
+    // Decoder logits of normalised rows n [rows, D] for rows whose relative depths are
+    // `depth` (used by the linear and quadratic decoders only).
+    at::Tensor decoderLogits(const at::Tensor &n, LensDecoder dec, const std::vector<double> &depth)
+    {
+        if (cfg.tiedEmbeddings || dec == LensDecoder::Output)
+            return at::matmul(n, lmHead.t()).to(at::kFloat);
+        if (dec == LensDecoder::Input)
+            return at::matmul(n, embed.t()).to(at::kFloat);
+        at::Tensor le = at::matmul(n, embed.t()).to(at::kFloat);
+        at::Tensor lu = at::matmul(n, lmHead.t()).to(at::kFloat);
+        std::vector<float> w(depth.size());
+        for (size_t i = 0; i < depth.size(); ++i)
+            w[i] = float(dec == LensDecoder::Linear ? depth[i] : depth[i] * depth[i]);
+        at::Tensor wt = at::tensor(w, at::kFloat).unsqueeze(1);
+        return le * (1 - wt) + lu * wt;
+    }
+
+    // Top-k (ids, probabilities) and entropy of log-probabilities logp [rows, V].
+    static void topkEntropy(const at::Tensor &logp, int k, at::Tensor &ids, at::Tensor &probs,
+                            at::Tensor &entropy)
+    {
+        // Entropy from log-probs (not lse - <p, l>, which cancels when p is sharp).
+        const int64_t n = logp.size(0);
+        entropy = (-at::bmm(logp.exp().unsqueeze(1), logp.unsqueeze(2)).view({n})).clamp_min(0);
+        auto top = at::topk(logp, k, -1, true, true);
+        probs = std::get<0>(top).exp();
+        ids = std::get<1>(top).to(at::kInt);
+    }
+
+    // The vector the decoder sees: N(v) of TRACE.md.
+    at::Tensor lensNorm(const at::Tensor &v, LensNorm norm) const
+    {
+        switch (norm) {
+        case LensNorm::Full:
+            return rms(v, finalNorm);
+        case LensNorm::Unit:
+            return rms(v, at::Tensor());
+        case LensNorm::None:
+            break;
+        }
+        return v.to(ct);
+    }
+
+    // The decoder matrix [V, D] at relative depth d (materialised only for mixed decoders).
+    at::Tensor decoderMatrix(LensDecoder dec, double d) const
+    {
+        if (cfg.tiedEmbeddings || dec == LensDecoder::Output)
+            return lmHead;
+        if (dec == LensDecoder::Input)
+            return embed;
+        const double w = dec == LensDecoder::Linear ? d : d * d;
+        return embed * (1 - w) + lmHead * w;
+    }
+
+    // Lens of the wanted sites of one layer (site tensors [T, D]; undefined = not wanted),
+    // in blocks of positions so the [rows, V] logits stay small. When resid_pre and
+    // resid_post are both wanted, kl receives KL(post || pre) per position.
+    void layerLens(const std::array<at::Tensor, kSiteCount> &sites, int layer, const LensOptions &o,
+                   std::array<LensBlock, kSiteCount> &out, at::Tensor *kl)
+    {
+        std::vector<int> want;
+        for (int s = 0; s < kSiteCount; ++s)
+            if (sites[size_t(s)].defined())
+                want.push_back(s);
+        if (want.empty())
+            return;
+        const int64_t T = sites[size_t(want[0])].size(0);
+        const int64_t S = int64_t(want.size());
+        const int k = std::min<int>(o.topk, cfg.vocabSize);
+        const int64_t block = std::max<int64_t>(1, (int64_t(1) << 20) / (S * cfg.vocabSize));
+        const bool withKl = kl && sites[size_t(Site::ResidPre)].defined() &&
+                            sites[size_t(Site::ResidPost)].defined();
+        std::vector<std::vector<at::Tensor>> ids(kSiteCount), probs(kSiteCount), ent(kSiteCount);
+        std::vector<at::Tensor> kls;
+        std::vector<double> depth;
+        for (int s : want)
+            depth.push_back(siteDepth(Site(s), layer, cfg.nLayers));
+        for (int64_t p0 = 0; p0 < T; p0 += block) {
+            const int64_t nb = std::min(block, T - p0);
+            std::vector<at::Tensor> rows;
+            std::vector<double> rowDepth;
+            for (size_t i = 0; i < want.size(); ++i) {
+                rows.push_back(lensNorm(sites[size_t(want[i])].narrow(0, p0, nb), o.norm));
+                rowDepth.insert(rowDepth.end(), size_t(nb), depth[i]);
+            }
+            at::Tensor logp = at::log_softmax(decoderLogits(at::cat(rows, 0), o.decoder, rowDepth), -1);
+            at::Tensor preLogp, postLogp;
+            for (size_t i = 0; i < want.size(); ++i) {
+                at::Tensor lp = logp.narrow(0, int64_t(i) * nb, nb);
+                at::Tensor a, b, c;
+                topkEntropy(lp, k, a, b, c);
+                ids[size_t(want[i])].push_back(a);
+                probs[size_t(want[i])].push_back(b);
+                ent[size_t(want[i])].push_back(c);
+                if (want[i] == int(Site::ResidPre))
+                    preLogp = lp;
+                if (want[i] == int(Site::ResidPost))
+                    postLogp = lp;
+            }
+            if (withKl)
+                kls.push_back(at::bmm(postLogp.exp().unsqueeze(1), (postLogp - preLogp).unsqueeze(2))
+                                  .view({nb})
+                                  .clamp_min(0));
+        }
+        for (int s : want) {
+            out[size_t(s)].ids = at::cat(ids[size_t(s)], 0).contiguous();
+            out[size_t(s)].probs = at::cat(probs[size_t(s)], 0).contiguous();
+            out[size_t(s)].entropy = at::cat(ent[size_t(s)], 0).contiguous();
+        }
+        if (withKl)
+            *kl = at::cat(kls, 0).contiguous();
+    }
+
+    // Replaces row `pos` of t by f(row) when (site, layer) is the edited one and pos lies in
+    // the positions [past, past + T) that t holds.
+    static void applyEdit(const EditHook *edit, Site site, int layer, int64_t past, at::Tensor &t)
+    {
+        if (!edit || edit->site != site || edit->layer != layer)
+            return;
+        const int64_t row = edit->pos - past;
+        if (row < 0 || row >= t.size(0))
+            return;
+        at::Tensor copy = t.clone();
+        copy.select(0, row).copy_(edit->f(t.select(0, row)));
+        t = copy;
+    }
+
+    // One pass over the layers. With a cache, ids are new tokens after cache positions and
+    // nothing is captured. Returns the final-norm hidden states [T, D]. When `stopAt` is
+    // given, the pass stops after that site of that layer and returns its vectors instead.
+    at::Tensor forward(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOptions &lo,
+                       KvCache *cache, const EditHook *edit = nullptr,
+                       std::pair<Site, int> *stopAt = nullptr)
+    {
+        const int64_t T = int64_t(ids.size());
+        const int L = cfg.nLayers, H = cfg.nHeads, Hkv = cfg.nKvHeads, dh = cfg.dHead;
+        const int group = H / Hkv;
+        const int64_t past = (cache && !cache->k.empty() && cache->k[0].defined())
+                                 ? cache->k[0].size(1)
+                                 : 0;
+        if (cache && cache->k.empty()) {
+            cache->k.resize(size_t(L));
+            cache->v.resize(size_t(L));
+        }
+        ensureRope(past + T);
+        at::Tensor cosT = ropeCos.narrow(0, past, T), sinT = ropeSin.narrow(0, past, T);
+
+        std::vector<int64_t> idv(ids.begin(), ids.end());
+        at::Tensor x = embed.index_select(0, at::tensor(idv, at::kLong)).to(ct);
+
+        const int64_t Tk = past + T;
+        at::Tensor mask = at::full({T, Tk}, -std::numeric_limits<float>::infinity(),
+                                   at::TensorOptions().dtype(at::kFloat))
+                              .triu(past + 1);
+        const double scale = 1.0 / std::sqrt(double(dh));
+        auto stopHere = [&](Site s, int l) { return stopAt && stopAt->first == s && stopAt->second == l; };
+
+        for (int l = 0; l < L; ++l) {
+            if (sink && sink->cancelled())
+                throw Cancelled();
+            const LayerWeights &w = layers[size_t(l)];
+            applyEdit(edit, Site::ResidPre, l, past, x);
+            at::Tensor residPre = x;
+            if (stopHere(Site::ResidPre, l))
+                return residPre;
+
+            at::Tensor a = rms(x, w.attnNorm);
+            at::Tensor q = linear(a, w.wq, w.bq).view({T, H, dh}).transpose(0, 1);
+            at::Tensor k = linear(a, w.wk, w.bk).view({T, Hkv, dh}).transpose(0, 1);
+            at::Tensor v = linear(a, w.wv, w.bv).view({T, Hkv, dh}).transpose(0, 1);
+            q = q * cosT + rotateHalf(q) * sinT;
+            k = k * cosT + rotateHalf(k) * sinT;
+            if (cache) {
+                if (past > 0) {
+                    k = at::cat({cache->k[size_t(l)], k}, 1);
+                    v = at::cat({cache->v[size_t(l)], v}, 1);
+                }
+                cache->k[size_t(l)] = k.contiguous();
+                cache->v[size_t(l)] = v.contiguous();
+            }
+            // Query head h reads kv head h / group: group the query heads of one kv head.
+            at::Tensor qg = q.reshape({Hkv, int64_t(group) * T, dh});
+            at::Tensor scores = at::bmm(qg, k.transpose(1, 2)).view({H, T, Tk}).to(at::kFloat);
+            scores = scores * scale + mask;
+            at::Tensor patternF = at::softmax(scores, -1); // [H, T, Tk] float32
+            at::Tensor pattern = patternF.to(ct);
+            at::Tensor z = at::bmm(pattern.view({Hkv, int64_t(group) * T, Tk}), v)
+                               .view({H, T, dh});
+            at::Tensor zc = z.transpose(0, 1).reshape({T, int64_t(H) * dh}); // [pos, head*dh]
+            at::Tensor attnOut = linear(zc, w.wo, w.bo);
+            applyEdit(edit, Site::AttnOut, l, past, attnOut);
+            if (stopHere(Site::AttnOut, l))
+                return attnOut;
+            at::Tensor residMid = residPre + attnOut;
+            applyEdit(edit, Site::ResidMid, l, past, residMid);
+            if (stopHere(Site::ResidMid, l))
+                return residMid;
+
+            at::Tensor m = rms(residMid, w.ffnNorm);
+            at::Tensor hmid = at::silu(linear(m, w.wGate, w.bGate)) * linear(m, w.wUp, w.bUp);
+            at::Tensor mlpOut = linear(hmid, w.wDown, w.bDown);
+            applyEdit(edit, Site::MlpOut, l, past, mlpOut);
+            if (stopHere(Site::MlpOut, l))
+                return mlpOut;
+            at::Tensor residPost = residMid + mlpOut;
+            applyEdit(edit, Site::ResidPost, l, past, residPost);
+            if (stopHere(Site::ResidPost, l))
+                return residPost;
+            x = residPost;
+
+            if (sink) {
+                const at::Tensor *sites[kSiteCount] = {&residPre, &attnOut, &residMid, &mlpOut,
+                                                       &residPost};
+                for (Site s : allSites())
+                    if (sink->wants(tapForSite(s), l))
+                        sink->tensor(tapForSite(s), l, F32(*sites[int(s)]).view());
+                if (sink->wants(Tap::Pattern, l))
+                    sink->tensor(Tap::Pattern, l, F32(patternF).view());
+                if (sink->wants(Tap::Z, l))
+                    sink->tensor(Tap::Z, l, F32(zc.view({T, H, dh})).view());
+                if (sink->wants(Tap::HeadMetrics, l))
+                    headMetrics(l, sink, z, v, attnOut, patternF, group);
+
+                std::array<at::Tensor, kSiteCount> lensIn;
+                for (Site s : allSites())
+                    if (sink->wantsLens(s, l))
+                        lensIn[size_t(s)] = *sites[int(s)];
+                std::array<LensBlock, kSiteCount> lensOut;
+                at::Tensor kl;
+                layerLens(lensIn, l, lo, lensOut, &kl);
+                for (Site s : allSites())
+                    if (lensIn[size_t(s)].defined())
+                        sink->lens(s, l, lensOut[size_t(s)].view(0, T));
+                if (sink->wants(Tap::Change, l)) {
+                    at::Tensor pre = residPre.to(at::kDouble), post = residPost.to(at::kDouble);
+                    at::Tensor cosd = 1 - (pre * post).sum(-1) /
+                                              (pre.norm(2, -1) * post.norm(2, -1)).clamp_min(1e-300);
+                    if (!kl.defined())
+                        kl = at::full({T}, std::numeric_limits<float>::quiet_NaN(), at::kFloat);
+                    F32 c(cosd.view({1, T})), kv(kl.view({1, T}));
+                    sink->change(l, c.view().data, kv.view().data, int(T));
+                }
+                sink->progress(l + 1, L);
+            }
+        }
+        return rms(x, finalNorm);
+    }
+
+    // The vector of one site at one position, from a forward pass over ids (float32 [D]).
+    at::Tensor siteVector(const std::vector<int32_t> &ids, Site site, int layer, int pos)
+    {
+        if (layer < 0 || layer >= cfg.nLayers)
+            throw InputError("layer " + std::to_string(layer) + " is outside [0, " +
+                             std::to_string(cfg.nLayers) + ")");
+        if (pos < 0 || pos >= int(ids.size()))
+            throw InputError("position " + std::to_string(pos) + " is outside the " +
+                             std::to_string(ids.size()) + " tokens");
+        std::pair<Site, int> stop(site, layer);
+        std::vector<int32_t> head(ids.begin(), ids.begin() + pos + 1); // causal: later tokens don't matter
+        return forward(head, nullptr, {}, nullptr, nullptr, &stop).select(0, pos);
+    }
+
+    // The lens top-1 token of vector v at (site, layer).
+    int32_t lensTop1(const at::Tensor &v, Site site, int layer, const LensOptions &lo)
+    {
+        at::Tensor n = lensNorm(v.unsqueeze(0), lo.norm);
+        at::Tensor D = decoderMatrix(lo.decoder, siteDepth(site, layer, cfg.nLayers));
+        return int32_t(at::matmul(n, D.t()).argmax(-1).item<int64_t>());
+    }
+
+    // The direction in site space whose removal zeroes a token's lens logit: for the full
+    // norm the decoder row scaled by the final norm's weight (N(v) = g * v / rms(v)).
+    at::Tensor tokenDirection(int32_t id, Site site, int layer, const LensOptions &lo)
+    {
+        at::Tensor row = decoderMatrix(lo.decoder, siteDepth(site, layer, cfg.nLayers)).select(0, id);
+        row = row.to(at::kDouble);
+        if (lo.norm == LensNorm::Full)
+            row = row * finalNorm.to(at::kDouble);
+        return row;
+    }
+
+    EditHook makeEdit(const VectorEdit &e, const LensOptions &lo)
+    {
+        if (e.layer < 0 || e.layer >= cfg.nLayers)
+            throw InputError("edit layer " + std::to_string(e.layer) + " is outside [0, " +
+                             std::to_string(cfg.nLayers) + ")");
+        if (e.kind == VectorEdit::Kind::Inject && (e.injectId < 0 || e.injectId >= cfg.vocabSize))
+            throw InputError("token id " + std::to_string(e.injectId) + " to inject is outside the vocabulary");
+        if (e.kind == VectorEdit::Kind::Subtract && e.subtractCount < 1)
+            throw InputError("subtract at least one token");
+        EditHook h;
+        h.site = e.site;
+        h.layer = e.layer;
+        h.pos = e.pos;
+        const VectorEdit edit = e;
+        h.f = [this, edit, lo](const at::Tensor &row) -> at::Tensor {
+            at::Tensor v = row.to(at::kDouble);
+            switch (edit.kind) {
+            case VectorEdit::Kind::Unchanged:
+                return row;
+            case VectorEdit::Kind::Subtract:
+                for (int i = 0; i < edit.subtractCount; ++i) {
+                    const int32_t top = lensTop1(v.to(ct), edit.site, edit.layer, lo);
+                    at::Tensor u = tokenDirection(top, edit.site, edit.layer, lo);
+                    v = v - ((v * u).sum() / (u * u).sum().clamp_min(1e-300)) * u;
+                }
+                break;
+            case VectorEdit::Kind::Inject: {
+                const at::Tensor D =
+                    decoderMatrix(lo.decoder, siteDepth(edit.site, edit.layer, cfg.nLayers));
+                const int32_t top = lensTop1(row, edit.site, edit.layer, lo);
+                at::Tensor c = D.select(0, top).to(at::kDouble);
+                at::Tensor e2 = D.select(0, edit.injectId).to(at::kDouble);
+                c = c / c.norm().clamp_min(1e-300);
+                e2 = e2 / e2.norm().clamp_min(1e-300);
+                v = v + (v * c).sum() * (e2 - c);
+                break;
+            }
+            }
+            return v.to(row.scalar_type());
+        };
+        return h;
+    }
+
+    // TRACE.md head metrics from W_o slices. Norms go through the Gram matrices
+    // Wo_h^T Wo_h in float64 (||Wo_h z||^2 = z^T G_h z), so no [H, T, D] tensor is built.
+    void headMetrics(int l, CaptureSink *sink, const at::Tensor &z, const at::Tensor &v,
+                     const at::Tensor &attnOut, const at::Tensor &patternF, int group)
+    {
+        const LayerWeights &w = layers[size_t(l)];
+        const int H = cfg.nHeads, dh = cfg.dHead;
+        const int64_t T = z.size(1);
+        const at::Tensor &G = woGram(l);
+        at::Tensor z64 = z.to(at::kDouble);                               // [H, T, dh]
+        at::Tensor norm = (at::bmm(z64, G) * z64).sum(-1).clamp_min(0).sqrt(); // [H, T]
+        at::Tensor ao = attnOut.to(at::kFloat);                           // [T, D]
+        at::Tensor g = at::matmul(ao, w.wo.to(at::kFloat)).view({T, H, dh}).transpose(0, 1);
+        at::Tensor dot = (z.to(at::kFloat) * g).sum(-1).to(at::kDouble); // [H, T]
+        at::Tensor aoNorm = ao.to(at::kDouble).norm(2, -1);               // [T]
+        at::Tensor safeAo = aoNorm.clamp_min(1e-300);
+        at::Tensor proj = dot / safeAo;
+        at::Tensor cosine = dot / (safeAo * norm.clamp_min(1e-300));
+        cosine = at::where(norm > 0, cosine, at::zeros_like(cosine));
+        at::Tensor ent = (-at::xlogy(patternF, patternF).sum(-1)).clamp_min(0); // [H, T]
+        at::Tensor vh = v.to(at::kDouble).repeat_interleave(group, 0);  // [H, Tk, dh]
+        at::Tensor vnorm = (at::bmm(vh, G) * vh).sum(-1).clamp_min(0).sqrt();
+
+        F32 fn(norm), fc(cosine), fp(proj), fe(ent), fv(vnorm);
+        HeadMetricsView mv{fn.view(), fc.view(), fp.view(), fe.view(), fv.view()};
+        sink->heads(l, mv);
+    }
+};
+
+} // namespace HeadLens
