@@ -390,7 +390,7 @@ struct Model::Impl {
                 if (sink->wants(Tap::Z, l))
                     sink->tensor(Tap::Z, l, F32(zc.view({T, H, dh})).view());
                 if (sink->wants(Tap::HeadMetrics, l))
-                    headMetrics(l, sink, z, v, attnOut, patternF, group);
+                    headMetrics(l, sink, z, v, patternF, group, residPre, attnOut, residMid, mlpOut);
 
                 std::array<at::Tensor, kSiteCount> lensIn;
                 for (Site s : allSites())
@@ -496,28 +496,51 @@ struct Model::Impl {
     // TRACE.md head metrics from W_o slices. Norms go through the Gram matrices
     // Wo_h^T Wo_h in float64 (||Wo_h z||^2 = z^T G_h z), so no [H, T, D] tensor is built.
     void headMetrics(int l, CaptureSink *sink, const at::Tensor &z, const at::Tensor &v,
-                     const at::Tensor &attnOut, const at::Tensor &patternF, int group)
+                     const at::Tensor &patternF, int group, const at::Tensor &residPre,
+                     const at::Tensor &attnOut, const at::Tensor &residMid,
+                     const at::Tensor &mlpOut)
     {
         const LayerWeights &w = layers[size_t(l)];
         const int H = cfg.nHeads, dh = cfg.dHead;
-        const int64_t T = z.size(1);
-        const at::Tensor &G = woGram(l);
-        at::Tensor z64 = z.to(at::kDouble);                               // [H, T, dh]
-        at::Tensor norm = (at::bmm(z64, G) * z64).sum(-1).clamp_min(0).sqrt(); // [H, T]
-        at::Tensor ao = attnOut.to(at::kFloat);                           // [T, D]
-        at::Tensor g = at::matmul(ao, w.wo.to(at::kFloat)).view({T, H, dh}).transpose(0, 1);
-        at::Tensor dot = (z.to(at::kFloat) * g).sum(-1).to(at::kDouble); // [H, T]
-        at::Tensor aoNorm = ao.to(at::kDouble).norm(2, -1);               // [T]
-        at::Tensor safeAo = aoNorm.clamp_min(1e-300);
-        at::Tensor proj = dot / safeAo;
-        at::Tensor cosine = dot / (safeAo * norm.clamp_min(1e-300));
-        cosine = at::where(norm > 0, cosine, at::zeros_like(cosine));
+        const int64_t T = z.size(1), D = cfg.dModel;
+        // Per-head vectors result[h][t] = z[h][t] Wo_h^T by slicing Wo (TRACE.md), built in
+        // chunks of positions so [H, chunk, D] stays small; reductions in float64. An o_proj
+        // bias belongs to no head (attn_out = sum_h result + bias).
+        at::Tensor woh = w.wo.view({D, H, dh}).permute({1, 2, 0}); // [H, dh, D]
+        at::Tensor ao = attnOut.to(at::kDouble), pre = residPre.to(at::kDouble);
+        at::Tensor aoNorm = ao.norm(2, -1), preNorm = pre.norm(2, -1); // [T]
+        at::Tensor norm = at::empty({H, T}, at::kDouble), dotAo = at::empty({H, T}, at::kDouble);
+        at::Tensor dotPre = at::empty({H, T}, at::kDouble);
+        at::Tensor sim = at::zeros({H, H}, at::kDouble);
+        const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 22) / (int64_t(H) * D));
+        for (int64_t t0 = 0; t0 < T; t0 += chunk) {
+            const int64_t c = std::min(chunk, T - t0);
+            at::Tensor r = at::bmm(z.narrow(1, t0, c), woh).to(at::kDouble); // [H, c, D]
+            at::Tensor n = r.norm(2, -1);                                     // [H, c]
+            norm.narrow(1, t0, c).copy_(n);
+            dotAo.narrow(1, t0, c).copy_((r * ao.narrow(0, t0, c).unsqueeze(0)).sum(-1));
+            dotPre.narrow(1, t0, c).copy_((r * pre.narrow(0, t0, c).unsqueeze(0)).sum(-1));
+            at::Tensor u = (r / n.clamp_min(1e-300).unsqueeze(-1)).transpose(0, 1); // [c, H, D]
+            sim += at::bmm(u, u.transpose(1, 2)).sum(0);
+        }
+        sim /= double(T);
+        const at::Tensor safeAo = aoNorm.clamp_min(1e-300), safePre = preNorm.clamp_min(1e-300);
+        at::Tensor proj = dotAo / safeAo;
+        at::Tensor cosine = at::where(norm > 0, dotAo / (safeAo * norm.clamp_min(1e-300)),
+                                      at::zeros_like(norm));
+        at::Tensor residRatio = norm / safePre, residProj = dotPre / safePre;
         at::Tensor ent = (-at::xlogy(patternF, patternF).sum(-1)).clamp_min(0); // [H, T]
-        at::Tensor vh = v.to(at::kDouble).repeat_interleave(group, 0);  // [H, Tk, dh]
+        const at::Tensor &G = woGram(l);
+        at::Tensor vh = v.to(at::kDouble).repeat_interleave(group, 0); // [H, Tk, dh]
         at::Tensor vnorm = (at::bmm(vh, G) * vh).sum(-1).clamp_min(0).sqrt();
+        at::Tensor attnRatio = aoNorm / safePre;
+        at::Tensor mlpRatio = mlpOut.to(at::kDouble).norm(2, -1) /
+                              residMid.to(at::kDouble).norm(2, -1).clamp_min(1e-300);
 
-        F32 fn(norm), fc(cosine), fp(proj), fe(ent), fv(vnorm);
-        HeadMetricsView mv{fn.view(), fc.view(), fp.view(), fe.view(), fv.view()};
+        F32 fn(norm), fc(cosine), fp(proj), fe(ent), fv(vnorm), frr(residRatio), frp(residProj),
+            fs(sim), far(attnRatio), fmr(mlpRatio);
+        HeadMetricsView mv{fn.view(),  fc.view(),  fp.view(),  fe.view(),  fv.view(),
+                           frr.view(), frp.view(), fs.view(), far.view(), fmr.view()};
         sink->heads(l, mv);
     }
 };

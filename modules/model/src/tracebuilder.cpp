@@ -50,8 +50,11 @@ public:
         t.changeCosine.reset({L, T});
         t.changeKl.reset({L, T});
         for (FloatArray *a : {&t.contribNorm, &t.contribCosine, &t.contribProjection,
-                              &t.attnEntropy, &t.valueNorm})
+                              &t.attnEntropy, &t.valueNorm, &t.residRatio, &t.residProjection})
             a->reset({L, H, T});
+        t.attnResidRatio.reset({L, T});
+        t.mlpResidRatio.reset({L, T});
+        t.contribSimilarity.reset({L, H, H});
         t.attentionStore = o.attention;
         if (o.attention != StoreType::None)
             t.attentionPattern.reset({L, H, T, T});
@@ -101,6 +104,13 @@ public:
         put(m_t.contribProjection, layer * n, m.contribProjection.data, n);
         put(m_t.attnEntropy, layer * n, m.attnEntropy.data, n);
         put(m_t.valueNorm, layer * n, m.valueNorm.data, n);
+        put(m_t.residRatio, layer * n, m.residRatio.data, n);
+        put(m_t.residProjection, layer * n, m.residProjection.data, n);
+        const int64_t hh = Array<float>::count(m.contribSimilarity.shape);
+        put(m_t.contribSimilarity, layer * hh, m.contribSimilarity.data, hh);
+        const int64_t T = Array<float>::count(m.attnResidRatio.shape);
+        put(m_t.attnResidRatio, layer * T, m.attnResidRatio.data, T);
+        put(m_t.mlpResidRatio, layer * T, m.mlpResidRatio.data, T);
     }
 
     void lens(Site site, int layer, const LensView &v) override

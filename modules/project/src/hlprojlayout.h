@@ -25,6 +25,10 @@ constexpr const char *kChangeCosine = "change/cosine_distance"; // [L, T]
 constexpr const char *kChangeKl = "change/kl";                  // [L, T]
 constexpr const char *kVocabIds = "vocab/ids";                  // [U]
 constexpr const char *kVocabText = "vocab/text";                // [U]
+constexpr const char *kContribSimilarity = "heads/contrib_similarity"; // [L, H, H]
+constexpr const char *kAttnResidRatio = "blocks/attn_resid_ratio";    // [L, T]
+constexpr const char *kMlpResidRatio = "blocks/mlp_resid_ratio";      // [L, T]
+
 
 // The required [L,H,T] head metrics and where they live in a Trace.
 struct HeadMetric {
@@ -62,6 +66,16 @@ inline std::string lensEntropy(Site s)
 inline std::string residual(Site s)
 {
     return std::string("residual/") + siteName(s);
+}
+
+// Optional [L, H, T] head datasets (issue 8), read when present.
+inline const std::array<HeadMetric, 2> &optionalHeadMetrics()
+{
+    static const std::array<HeadMetric, 2> metrics = {{
+        {"heads/resid_ratio", &Trace::residRatio},
+        {"heads/resid_projection", &Trace::residProjection},
+    }};
+    return metrics;
 }
 
 } // namespace HeadLens::HlProj

@@ -269,6 +269,16 @@ struct ProjectReader::Private {
             t.*(m.field) =
                 readFloats(requiredDataset(tr, m.path, H5T_FLOAT, {tr.L, tr.H, tr.T}, "[L, H, T]"));
 
+        for (const auto &m : HlProj::optionalHeadMetrics())
+            if (auto d = optionalDataset(tr, m.path, H5T_FLOAT, {tr.L, tr.H, tr.T}, "[L, H, T]"))
+                t.*(m.field) = readFloats(*d);
+        if (auto d = optionalDataset(tr, HlProj::kContribSimilarity, H5T_FLOAT, {tr.L, tr.H, tr.H},
+                                     "[L, H, H]"))
+            t.contribSimilarity = readFloats(*d);
+        if (auto d = optionalDataset(tr, HlProj::kAttnResidRatio, H5T_FLOAT, {tr.L, tr.T}, "[L, T]"))
+            t.attnResidRatio = readFloats(*d);
+        if (auto d = optionalDataset(tr, HlProj::kMlpResidRatio, H5T_FLOAT, {tr.L, tr.T}, "[L, T]"))
+            t.mlpResidRatio = readFloats(*d);
         if (auto c = optionalDataset(tr, HlProj::kChangeCosine, H5T_FLOAT, {tr.L, tr.T}, "[L, T]"))
             t.changeCosine = readFloats(*c);
         if (auto c = optionalDataset(tr, HlProj::kChangeKl, H5T_FLOAT, {tr.L, tr.T}, "[L, T]"))

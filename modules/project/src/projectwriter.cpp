@@ -217,6 +217,12 @@ void checkTrace(const Trace &t)
     expectShape(t, t.logitsEntropy, "logitsEntropy", {T});
     for (const auto &m : HlProj::headMetrics())
         expectShape(t, t.*(m.field), m.path, {L, H, T});
+    for (const auto &m : HlProj::optionalHeadMetrics())
+        if (!(t.*(m.field)).empty()) expectShape(t, t.*(m.field), m.path, {L, H, T});
+    if (!t.contribSimilarity.empty())
+        expectShape(t, t.contribSimilarity, "contribSimilarity", {L, H, H});
+    if (!t.attnResidRatio.empty()) expectShape(t, t.attnResidRatio, "attnResidRatio", {L, T});
+    if (!t.mlpResidRatio.empty()) expectShape(t, t.mlpResidRatio, "mlpResidRatio", {L, T});
     if (!t.changeCosine.empty()) expectShape(t, t.changeCosine, "changeCosine", {L, T});
     if (!t.changeKl.empty()) expectShape(t, t.changeKl, "changeKl", {L, T});
     if (t.attentionStore != StoreType::None) {
@@ -311,6 +317,14 @@ void writeTrace(hid_t traces, const Trace &t)
     writeFloats(g, HlProj::kLogitsEntropy, t.logitsEntropy, H5T_IEEE_F32LE);
     for (const auto &m : HlProj::headMetrics())
         writeFloats(g, m.path, t.*(m.field), H5T_IEEE_F32LE);
+    for (const auto &m : HlProj::optionalHeadMetrics())
+        if (!(t.*(m.field)).empty()) writeFloats(g, m.path, t.*(m.field), H5T_IEEE_F32LE);
+    if (!t.contribSimilarity.empty())
+        writeFloats(g, HlProj::kContribSimilarity, t.contribSimilarity, H5T_IEEE_F32LE);
+    if (!t.attnResidRatio.empty())
+        writeFloats(g, HlProj::kAttnResidRatio, t.attnResidRatio, H5T_IEEE_F32LE);
+    if (!t.mlpResidRatio.empty())
+        writeFloats(g, HlProj::kMlpResidRatio, t.mlpResidRatio, H5T_IEEE_F32LE);
     if (!t.changeCosine.empty())
         writeFloats(g, HlProj::kChangeCosine, t.changeCosine, H5T_IEEE_F32LE);
     if (!t.changeKl.empty())

@@ -38,12 +38,17 @@ struct TensorView {
     std::vector<int64_t> shape;
 };
 
-struct HeadMetricsView {     // all [head, pos], float32, valid during the callback
-    TensorView contribNorm;
-    TensorView contribCosine;
-    TensorView contribProjection;
-    TensorView attnEntropy;
-    TensorView valueNorm;    // indexed by source (key) position
+struct HeadMetricsView {     // float32, valid during the callback
+    TensorView contribNorm;       // [head, pos]
+    TensorView contribCosine;     // [head, pos]
+    TensorView contribProjection; // [head, pos]
+    TensorView attnEntropy;       // [head, pos]
+    TensorView valueNorm;         // [head, key_pos]
+    TensorView residRatio;        // [head, pos] ||result_h|| / ||resid_pre||
+    TensorView residProjection;   // [head, pos] <result_h, resid_pre> / ||resid_pre||
+    TensorView contribSimilarity; // [head, head] mean over positions of cos(result_h, result_g)
+    TensorView attnResidRatio;    // [pos] ||attn_out|| / ||resid_pre||
+    TensorView mlpResidRatio;     // [pos] ||mlp_out|| / ||resid_mid||
 };
 
 struct LensView {            // one site of one layer, or the final logits

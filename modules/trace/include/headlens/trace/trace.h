@@ -117,6 +117,13 @@ struct Trace {
     FloatArray attnEntropy;       // [layer, head, pos]
     FloatArray valueNorm;         // [layer, head, key_pos]
 
+    // --- weight on the residual and head redundancy (additions to HLPROJ v1; optional)
+    FloatArray residRatio;        // [layer, head, pos] ||result_h|| / ||resid_pre||
+    FloatArray residProjection;   // [layer, head, pos] <result_h, resid_pre> / ||resid_pre||
+    FloatArray attnResidRatio;    // [layer, pos] ||attn_out|| / ||resid_pre||
+    FloatArray mlpResidRatio;     // [layer, pos] ||mlp_out|| / ||resid_mid||
+    FloatArray contribSimilarity; // [layer, head, head] mean cos(result_h, result_g) over pos
+
     // --- optional large data; StoreType says how it is (to be) stored in the file
     FloatArray attentionPattern; // [layer, head, query_pos, key_pos]
     StoreType attentionStore = StoreType::None;

@@ -1,0 +1,260 @@
+// The workbench's additions to a project (notes, view settings) and writing a whole project
+// in one go (Save / Save As of the workbench). Like every writer here, writeProject never
+// modifies a file in place: it builds the new version beside the target, flushes and fsyncs
+// it and renames it over (HLPROJ.md "Saving").
+
+#include "headlens/project/project.h"
+
+#include "h5util.h"
+#include "hlprojlayout.h"
+
+#include "headlens/trace/error.h"
+#include "headlens/trace/version.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <unistd.h>
+
+namespace HeadLens {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char *kWorkbenchGroup = "workbench";
+constexpr const char *kNotes = "workbench/notes";
+constexpr const char *kViewSettings = "workbench/view_settings";
+
+void syncPath(const fs::path &p, int flags, bool required)
+{
+    const int fd = ::open(p.c_str(), flags | O_CLOEXEC);
+    int err = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        if (::fsync(fd) != 0) err = errno;
+        ::close(fd);
+    }
+    if (err && required)
+        throw std::runtime_error("cannot write " + p.string() + ": " + std::strerror(err));
+}
+
+// Files written beside the target and removed again unless committed (the new project) or
+// always (scratch files of in-memory traces).
+class SideFiles {
+public:
+    explicit SideFiles(const std::string &path)
+    {
+        fs::path target(path);
+        std::error_code ec;
+        if (fs::is_symlink(target, ec)) target = fs::canonical(target);
+        m_target = target;
+        m_prefix = (target.parent_path() /
+                    ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid())))
+                       .string();
+    }
+    ~SideFiles()
+    {
+        std::error_code ec;
+        for (const auto &s : m_scratch)
+            fs::remove(s, ec);
+        if (!m_committed) fs::remove(temp(), ec);
+    }
+    SideFiles(const SideFiles &) = delete;
+    SideFiles &operator=(const SideFiles &) = delete;
+
+    std::string temp() const { return m_prefix; }
+    std::string scratch()
+    {
+        m_scratch.push_back(m_prefix + "-" + std::to_string(m_scratch.size()) + ".hlproj");
+        return m_scratch.back();
+    }
+    void dropScratch(const std::string &s)
+    {
+        std::error_code ec;
+        fs::remove(s, ec);
+    }
+
+    void commit()
+    {
+        std::error_code ec;
+        const auto old = fs::status(m_target, ec);
+        if (!ec && fs::exists(old)) fs::permissions(temp(), old.permissions(), ec);
+        syncPath(temp(), O_RDONLY, true);
+        fs::rename(temp(), m_target, ec);
+        if (ec)
+            throw std::runtime_error("cannot replace " + m_target.string() + ": " + ec.message());
+        m_committed = true;
+        const fs::path dir = m_target.parent_path();
+        syncPath(dir.empty() ? fs::path(".") : dir, O_RDONLY | O_DIRECTORY, false);
+    }
+
+private:
+    fs::path m_target;
+    std::string m_prefix;
+    std::vector<std::string> m_scratch;
+    bool m_committed = false;
+};
+
+std::string firstString(hid_t file, const char *path)
+{
+    auto info = H5::openDataset(file, path);
+    if (!info) return {};
+    const auto values = H5::readStringDataset(*info);
+    return values.empty() ? std::string() : values.front();
+}
+
+// The creation-ordered, HDF5-1.8-compatible format the other writers use.
+H5::File createProjectFile(const std::string &path)
+{
+    H5::Plist fapl(H5Pcreate(H5P_FILE_ACCESS), "file access property list");
+    H5::checkStatus(H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI), "file access property list");
+    H5::checkStatus(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18),
+                    "file access property list");
+    return H5::File(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
+                    "cannot create " + path);
+}
+
+H5::File openReadOnly(const std::string &path)
+{
+    return H5::File(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + path);
+}
+
+void setParent(hid_t group, const std::string &parent)
+{
+    if (parent.empty()) {
+        if (H5::hasAttr(group, "parent"))
+            H5::checkStatus(H5Adelete(group, "parent"), "cannot remove attribute parent");
+    } else {
+        H5::writeStringAttr(group, "parent", parent);
+    }
+}
+
+void copyTrace(const std::string &file, const std::string &fileTrace, hid_t dstTraces,
+               const ProjectTraceSource &src)
+{
+    {
+        ProjectReader check(file); // the same validation as opening the project
+        if (!check.hasTrace(fileTrace))
+            throw InputError(file + ": there is no trace '" + fileTrace + "'");
+    }
+    H5::File in = openReadOnly(file);
+    H5::Group traces = H5::openGroup(in, std::string("/") + HlProj::kTracesGroup);
+    H5::copyObject(traces, fileTrace, dstTraces, src.name);
+    H5::Group g = H5::openGroup(dstTraces, src.name);
+    H5::writeStringAttr(g, "name", src.name);
+    setParent(g, src.parent);
+}
+
+} // namespace
+
+ProjectExtras readProjectExtras(const std::string &path)
+{
+    H5::Guard guard;
+    try {
+        H5::File file = openReadOnly(path);
+        ProjectExtras e;
+        e.notes = firstString(file, kNotes);
+        e.viewSettings = firstString(file, kViewSettings);
+        return e;
+    } catch (const H5::H5Error &e) {
+        throw InputError(path + ": " + e.what());
+    }
+}
+
+void writeProject(const std::string &path, const std::vector<ProjectTraceSource> &traces,
+                  const ProjectExtras &extras, const std::string &keepFrom)
+{
+    std::set<std::string> names;
+    for (const auto &t : traces) {
+        if (auto problem = traceNameProblem(t.name); !problem.empty())
+            throw InputError("invalid trace name '" + t.name + "': " + problem);
+        if (!names.insert(t.name).second)
+            throw InputError("two traces are named '" + t.name + "'");
+        if (t.file.empty() && !t.load)
+            throw std::invalid_argument("writeProject: trace '" + t.name + "' has no source");
+    }
+
+    H5::Guard guard;
+    try {
+        SideFiles side(path);
+        {
+            H5::File out = createProjectFile(side.temp());
+            H5::Group root = H5::openGroup(out, "/");
+
+            std::string created;
+            std::map<std::string, std::string> renamed; // keepFrom's name -> new name
+            if (!keepFrom.empty()) {
+                ProjectReader check(keepFrom);
+                created = check.info().created;
+                for (const auto &t : traces)
+                    if (t.file == keepFrom && t.fileTrace != t.name) renamed[t.fileTrace] = t.name;
+            }
+            const std::string now = isoNowUtc();
+            H5::writeStringAttr(root, "format", kProjectFormat);
+            H5::writeIntAttr(root, "schema_version", kProjectSchemaVersion);
+            H5::writeStringAttr(root, "app_version", HEADLENS_VERSION);
+            H5::writeStringAttr(root, "created", created.empty() ? now : created);
+            H5::writeStringAttr(root, "modified", now);
+
+            H5::Group dstTraces = H5::createGroup(root, HlProj::kTracesGroup, true);
+            for (const auto &t : traces) {
+                if (!t.file.empty()) {
+                    copyTrace(t.file, t.fileTrace, dstTraces, t);
+                    continue;
+                }
+                Trace trace = t.load();
+                trace.name = t.name;
+                trace.parent = t.parent;
+                // The trace writer lives with addTrace; a scratch project holds the trace for
+                // the moment it takes to copy it over.
+                const std::string scratch = side.scratch();
+                addTrace(scratch, trace, true);
+                trace = Trace(); // give the memory back before copying
+                copyTrace(scratch, t.name, dstTraces, t);
+                side.dropScratch(scratch);
+            }
+
+            if (!keepFrom.empty()) {
+                H5::File in = openReadOnly(keepFrom);
+                H5::Group srcRoot = H5::openGroup(in, "/");
+                for (const auto &name : H5::childLinks(srcRoot)) {
+                    if (name == HlProj::kTracesGroup || name == kWorkbenchGroup) continue;
+                    H5::copyObject(srcRoot, name, root, name);
+                }
+                if (H5::isGroup(root, HlProj::kComparisonsGroup) && !renamed.empty()) {
+                    H5::Group comparisons = H5::openGroup(root, HlProj::kComparisonsGroup);
+                    for (const auto &name : H5::childGroups(comparisons)) {
+                        H5::Group c = H5::openGroup(comparisons, name);
+                        for (const char *key : {"left", "right"}) {
+                            const auto v = H5::readStringAttr(c, key);
+                            if (!v) continue;
+                            auto it = renamed.find(*v);
+                            if (it != renamed.end()) H5::writeStringAttr(c, key, it->second);
+                        }
+                    }
+                }
+            }
+            if (!H5::linkExists(root, HlProj::kComparisonsGroup))
+                H5::createGroup(root, HlProj::kComparisonsGroup, true);
+
+            if (!extras.notes.empty()) H5::writeStringDataset(root, kNotes, {extras.notes});
+            if (!extras.viewSettings.empty())
+                H5::writeStringDataset(root, kViewSettings, {extras.viewSettings});
+
+            dstTraces.reset();
+            root.reset();
+            H5::checkStatus(H5Fflush(out, H5F_SCOPE_GLOBAL), "cannot write " + side.temp());
+            out.close("cannot write " + side.temp());
+        }
+        side.commit();
+    } catch (const H5::H5Error &e) {
+        throw std::runtime_error("cannot save " + path + ": " + e.what());
+    } catch (const fs::filesystem_error &e) {
+        throw std::runtime_error("cannot save " + path + ": " + e.code().message());
+    }
+}
+
+} // namespace HeadLens
