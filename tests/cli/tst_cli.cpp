@@ -1,0 +1,937 @@
+// headlens-cli as a user runs it (shared/design/CLI.md): the real binary under QProcess, on
+// random models written by tests/common and, when present, on stories260K. Checks exit
+// statuses, outputs, project files (through tests/project/check_hlproj.py and h5py), values
+// against the naive reference, and that bad input gives exit 3 with one clear stderr line and
+// leaves an existing project untouched.
+
+#include "compare.h"
+#include "naivellama.h"
+#include "testmodel.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+
+using namespace HeadLens;
+using namespace HeadLens::Test;
+
+namespace {
+
+const QString kCli = QStringLiteral(HEADLENS_CLI);
+const QString kPython = QStringLiteral(HEADLENS_SYSTEM_PYTHON);
+const QString kChecker = QStringLiteral(HEADLENS_SOURCE_DIR "/tests/project/check_hlproj.py");
+const QString kStories = QStringLiteral(HEADLENS_SHARED_DIR "/models/stories260K");
+
+struct Run {
+    int code = -1;
+    bool crashed = false;
+    bool timedOut = false;
+    QByteArray out, err;
+
+    QString describe() const
+    {
+        return QString("exit %1%2%3\n--- stdout:\n%4\n--- stderr:\n%5")
+            .arg(code)
+            .arg(crashed ? " (crashed)" : "")
+            .arg(timedOut ? " (timed out)" : "")
+            .arg(QString::fromUtf8(out.left(2000)), QString::fromUtf8(err.left(2000)));
+    }
+};
+
+Run runProgram(const QString &program, const QStringList &args, int timeoutMs = 120000)
+{
+    QProcess p;
+    p.setProgram(program);
+    p.setArguments(args);
+    p.start();
+    Run r;
+    if (!p.waitForStarted(30000)) {
+        r.err = "could not start " + program.toUtf8();
+        return r;
+    }
+    p.closeWriteChannel();
+    if (!p.waitForFinished(timeoutMs)) {
+        r.timedOut = true;
+        p.kill();
+        p.waitForFinished(5000);
+    }
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    r.crashed = p.exitStatus() != QProcess::NormalExit;
+    r.code = r.crashed ? -1 : p.exitCode();
+    return r;
+}
+
+Run cli(const QStringList &args)
+{
+    return runProgram(kCli, args);
+}
+
+QByteArray fileBytes(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    return f.readAll();
+}
+
+bool copyFile(const QString &from, const QString &to)
+{
+    QFile::remove(to);
+    return QFile::copy(from, to) &&
+           QFile::setPermissions(to, QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup);
+}
+
+QStringList nonEmptyLines(const QByteArray &b)
+{
+    QStringList lines = QString::fromUtf8(b).split('\n');
+    lines.removeAll(QString());
+    return lines;
+}
+
+QString idList(const std::vector<int32_t> &ids)
+{
+    QStringList s;
+    for (int32_t id : ids)
+        s << QString::number(id);
+    return s.join(',');
+}
+
+std::vector<int32_t> intsIn(const QByteArray &text)
+{
+    std::vector<int32_t> v;
+    static const QRegularExpression re("-?\\d+");
+    auto it = re.globalMatch(QString::fromUtf8(text));
+    while (it.hasNext())
+        v.push_back(it.next().captured().toInt());
+    return v;
+}
+
+// Splits CSV text (RFC 4180 quoting) into rows of fields.
+std::vector<QStringList> parseCsv(const QString &text)
+{
+    std::vector<QStringList> rows;
+    QStringList row;
+    QString field;
+    bool quoted = false, any = false;
+    for (int i = 0; i < text.size(); ++i) {
+        const QChar c = text[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+                field += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                field += c;
+            }
+        } else if (c == '"') {
+            quoted = true;
+            any = true;
+        } else if (c == ',') {
+            row << field;
+            field.clear();
+            any = true;
+        } else if (c == '\n' || c == '\r') {
+            if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+            if (any || !field.isEmpty()) {
+                row << field;
+                rows.push_back(row);
+            }
+            row.clear();
+            field.clear();
+            any = false;
+        } else {
+            field += c;
+            any = true;
+        }
+    }
+    if (any || !field.isEmpty()) {
+        row << field;
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+// A bad-input case: set up files in dir, run args (%D = dir), expect exit 3 and one error line
+// that mentions `mention`, and the project `project` (if any) unchanged.
+struct BadCase {
+    QString name;
+    std::function<void(const QString &dir)> setup;
+    QStringList args;
+    QStringList mentions; // the error line must contain one of these
+    bool needsH5py = false;
+    bool projectMustNotAppear = false; // -o names a new file that must not be created
+};
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_tmp;
+    QString m_hf;     // random HF folder without tokenizer
+    QString m_l2c;    // random llama2.c v1 file
+    QString m_hfTok;  // random HF folder (vocab 512) with tok512.bin inside, when shared exists
+    QString m_good;   // a good project, made in initTestCase
+    LlamaWeights m_w; // weights of m_hf and m_l2c
+    LlamaWeights m_wTok;
+    bool m_haveH5py = false;
+    bool m_haveStories = false;
+    std::vector<int32_t> m_ids = {1, 5, 9, 3, 40, 7, 22};
+
+    QString path(const QString &rel) const { return m_tmp.filePath(rel); }
+    std::vector<BadCase> badCases() const;
+    // Reads /traces/<name> of a project with h5py: attributes and the datasets we compare.
+    nlohmann::json readTrace(const QString &project, const QString &trace);
+    void checkProjectFile(const QString &project);
+
+private Q_SLOTS:
+    void initTestCase();
+    void versionAndHelp();
+    void usageErrors_data();
+    void usageErrors();
+    void traceHfFolder();
+    void traceLlama2c();
+    void traceValuesMatchReference();
+    void traceNamesAndForce();
+    void info();
+    void exportData_data();
+    void exportData();
+    void exportToFile();
+    void tokenize();
+    void generateIds();
+    void storiesPromptAndStory();
+    void checkHlproj();
+    void badInput_data();
+    void badInput();
+};
+
+void TestCli::initTestCase()
+{
+    QVERIFY(m_tmp.isValid());
+    QVERIFY2(QFileInfo(kCli).isExecutable(), qPrintable(kCli + " is not an executable"));
+    m_haveStories = QFileInfo::exists(kStories + "/tok512.bin") &&
+                    QFileInfo::exists(kStories + "/stories260K.bin");
+    if (!kPython.isEmpty() && QFileInfo(kPython).isExecutable()) {
+        const Run r = runProgram(kPython, {"-c", "import h5py, numpy"});
+        m_haveH5py = r.code == 0;
+    }
+    if (!m_haveH5py)
+        qWarning("python3 with h5py not found (%s): project contents are checked less",
+                 qPrintable(kPython));
+
+    ModelConfig cfg = llamaConfig(2, 32, 4, 2, 64, 61, 64);
+    m_w = randomLlama(cfg, 42);
+    m_hf = path("hf");
+    writeHfFolder(m_hf.toStdString(), m_w);
+    m_l2c = path("model-v1.bin");
+    writeLlama2c(m_l2c.toStdString(), m_w, 1);
+    if (m_haveStories) {
+        ModelConfig c2 = llamaConfig(2, 32, 4, 4, 64, 512, 128);
+        m_wTok = randomLlama(c2, 43);
+        m_hfTok = path("hf-tok");
+        HfWriteOptions o;
+        o.tokenizerBin = (kStories + "/tok512.bin").toStdString();
+        writeHfFolder(m_hfTok.toStdString(), m_wTok, o);
+    }
+    m_good = path("good.hlproj");
+    const Run r = cli({"trace", m_hf, "--token-ids", idList(m_ids), "-o", m_good, "--topk", "5"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QVERIFY(QFileInfo::exists(m_good));
+}
+
+void TestCli::versionAndHelp()
+{
+    Run r = cli({"--version"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QVERIFY2(QString::fromUtf8(r.out).contains(QRegularExpression("\\d+\\.\\d+\\.\\d+")),
+             qPrintable(r.describe()));
+    r = cli({"--help"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    const QString help = QString::fromUtf8(r.out);
+    for (const char *cmd : {"trace", "generate", "tokenize", "info", "export", "serve"})
+        QVERIFY2(help.contains(cmd), qPrintable("--help does not mention " + QString(cmd)));
+}
+
+void TestCli::usageErrors_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::newRow("no arguments") << QStringList{};
+    QTest::newRow("unknown command") << QStringList{"frobnicate"};
+    QTest::newRow("unknown option") << QStringList{"--frobnicate"};
+    QTest::newRow("trace without model") << QStringList{"trace"};
+    QTest::newRow("trace without -o") << QStringList{"trace", "%HF", "--token-ids", "1,2"};
+    QTest::newRow("trace without prompt") << QStringList{"trace", "%HF", "-o", "%D/u.hlproj"};
+    QTest::newRow("trace --topk abc")
+        << QStringList{"trace", "%HF", "--token-ids", "1,2", "-o", "%D/u.hlproj", "--topk", "abc"};
+    QTest::newRow("trace --lens-norm bogus") << QStringList{
+        "trace", "%HF", "--token-ids", "1,2", "-o", "%D/u.hlproj", "--lens-norm", "bogus"};
+    QTest::newRow("trace --lens-decoder bogus") << QStringList{
+        "trace", "%HF", "--token-ids", "1,2", "-o", "%D/u.hlproj", "--lens-decoder", "bogus"};
+    QTest::newRow("trace --attention f64") << QStringList{
+        "trace", "%HF", "--token-ids", "1,2", "-o", "%D/u.hlproj", "--attention", "f64"};
+    QTest::newRow("trace --unknown") << QStringList{
+        "trace", "%HF", "--token-ids", "1,2", "-o", "%D/u.hlproj", "--no-such-option"};
+    QTest::newRow("export without --what") << QStringList{"export", "%GOOD", "--trace", "trace-1"};
+    QTest::newRow("export --what bogus")
+        << QStringList{"export", "%GOOD", "--trace", "trace-1", "--what", "bogus"};
+    QTest::newRow("export --format xml") << QStringList{"export", "%GOOD",  "--trace",  "trace-1",
+                                                        "--what", "tokens", "--format", "xml"};
+    QTest::newRow("info without file") << QStringList{"info"};
+    QTest::newRow("tokenize without --text") << QStringList{"tokenize", "%HF"};
+    QTest::newRow("generate -n x")
+        << QStringList{"generate", "%HF", "--token-ids", "1,2", "-n", "x"};
+}
+
+void TestCli::usageErrors()
+{
+    QFETCH(QStringList, args);
+    const QByteArray before = fileBytes(m_good);
+    for (QString &a : args)
+        a.replace("%HF", m_hf).replace("%GOOD", m_good).replace("%D", m_tmp.path());
+    const Run r = cli(args);
+    QVERIFY2(r.code == 2, qPrintable(r.describe()));
+    QVERIFY2(!r.err.trimmed().isEmpty(), "wrong usage must say so on stderr");
+    QVERIFY2(!QFileInfo::exists(path("u.hlproj")), "a usage error created a project");
+    QCOMPARE(fileBytes(m_good), before);
+}
+
+void TestCli::traceHfFolder()
+{
+    const QString p = path("hf.hlproj");
+    const Run r = cli({"trace", m_hf, "--token-ids", idList(m_ids), "-o", p});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QVERIFY(QFileInfo(p).size() > 0);
+    const Run i = cli({"info", p});
+    QVERIFY2(i.code == 0, qPrintable(i.describe()));
+    QVERIFY2(i.out.contains("trace-1"), qPrintable(i.describe()));
+}
+
+void TestCli::traceLlama2c()
+{
+    const QString p = path("l2c.hlproj");
+    const Run r = cli({"trace", m_l2c, "--token-ids", idList(m_ids), "-o", p, "--topk", "5",
+                       "--attention", "f32", "--residuals", "f32"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QVERIFY(QFileInfo(p).size() > 0);
+    if (!m_haveH5py) QSKIP("python3 with h5py not available: contents not compared");
+    // Same weights as the HF folder: the same predictions.
+    const nlohmann::json t = readTrace(p, "trace-1");
+    const NaiveForward f = naiveForward(m_w, m_ids);
+    for (int pos = 0; pos < f.T; ++pos) {
+        std::vector<int32_t> ids = t["logits_ids"][size_t(pos)].get<std::vector<int32_t>>();
+        std::vector<float> probs = t["logits_probs"][size_t(pos)].get<std::vector<float>>();
+        const std::string err = checkLensRow(
+            "llama2.c trace logits pos " + std::to_string(pos), ids.data(), probs.data(),
+            t["logits_entropy"][size_t(pos)].get<float>(), 5, softmaxOf(f.logitsAt(pos), f.V));
+        QVERIFY2(err.empty(), err.c_str());
+    }
+}
+
+nlohmann::json TestCli::readTrace(const QString &project, const QString &trace)
+{
+    const char *script = R"PY(
+import sys, json, h5py, numpy as np
+f = h5py.File(sys.argv[1], 'r')
+t = f['traces'][sys.argv[2]]
+def val(v):
+    if isinstance(v, bytes): return v.decode()
+    if hasattr(v, 'item'): return v.item()
+    return v
+out = {'attrs': {k: val(v) for k, v in t.attrs.items()},
+       'root': {k: val(v) for k, v in f.attrs.items()},
+       'ids': t['tokens/ids'][()].tolist(),
+       'offsets': t['tokens/offsets'][()].tolist(),
+       'logits_ids': t['logits/topk_ids'][()].tolist(),
+       'logits_probs': t['logits/topk_probs'][()].astype(np.float64).tolist(),
+       'logits_entropy': t['logits/entropy'][()].astype(np.float64).tolist()}
+for name in ('residual/resid_post', 'residual/attn_out', 'attention/pattern', 'heads/z',
+             'heads/contrib_norm'):
+    if name in t:
+        out[name] = t[name][()].astype(np.float64).ravel().tolist()
+        out[name + ':dtype'] = str(t[name].dtype)
+print(json.dumps(out))
+)PY";
+    const Run r = runProgram(kPython, {"-c", script, project, trace});
+    if (r.code != 0) {
+        qWarning("%s", qPrintable(r.describe()));
+        return {};
+    }
+    return nlohmann::json::parse(r.out.toStdString());
+}
+
+void TestCli::traceValuesMatchReference()
+{
+    const QString p = path("values.hlproj");
+    const Run r = cli({"trace", m_hf, "--token-ids", idList(m_ids), "-o", p, "--topk", "5",
+                       "--attention", "f32", "--residuals", "f32", "--store-z", "--name", "exact"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    if (!m_haveH5py) QSKIP("python3 with h5py not available: contents not compared");
+    const nlohmann::json t = readTrace(p, "exact");
+    QVERIFY2(!t.is_null(), "h5py could not read the trace");
+    QCOMPARE(t["ids"].get<std::vector<int32_t>>(), m_ids);
+    QCOMPARE(t["attrs"]["name"].get<std::string>(), std::string("exact"));
+    QCOMPARE(t["attrs"]["topk"].get<int>(), 5);
+    QCOMPARE(t["attrs"]["n_prompt_tokens"].get<int>(), int(m_ids.size()));
+    QCOMPARE(t["attrs"]["lens_norm"].get<std::string>(), std::string("full"));
+    QCOMPARE(t["attrs"]["lens_decoder"].get<std::string>(), std::string("output"));
+    QCOMPARE(t["root"]["schema_version"].get<int>(), 1);
+    QCOMPARE(t["root"]["format"].get<std::string>(), std::string("headlens-project"));
+    for (const auto &off : t["offsets"])
+        QCOMPARE(off.get<std::vector<int>>(), (std::vector<int>{-1, -1}));
+    QCOMPARE(t["residual/resid_post:dtype"].get<std::string>(), std::string("float32"));
+    QCOMPARE(t["attention/pattern:dtype"].get<std::string>(), std::string("float32"));
+
+    const NaiveForward f = naiveForward(m_w, m_ids);
+    auto asArray = [](const nlohmann::json &j) {
+        FloatArray a({int64_t(j.size())});
+        for (size_t i = 0; i < j.size(); ++i)
+            a.data[i] = float(j[i].get<double>());
+        return a;
+    };
+    std::string err = compareTensor("file residual/resid_post", asArray(t["residual/resid_post"]),
+                                    f.sites[size_t(Site::ResidPost)]);
+    QVERIFY2(err.empty(), err.c_str());
+    err = compareTensor("file residual/attn_out", asArray(t["residual/attn_out"]),
+                        f.sites[size_t(Site::AttnOut)]);
+    QVERIFY2(err.empty(), err.c_str());
+    err = compareTensor("file attention/pattern", asArray(t["attention/pattern"]), f.pattern);
+    QVERIFY2(err.empty(), err.c_str());
+    QVERIFY2(t.contains("heads/z"), "--store-z did not store heads/z");
+    err = compareTensor("file heads/z", asArray(t["heads/z"]), f.z);
+    QVERIFY2(err.empty(), err.c_str());
+    err = compareTensor("file heads/contrib_norm", asArray(t["heads/contrib_norm"]),
+                        naiveHeadMetrics(m_w, f).contribNorm);
+    QVERIFY2(err.empty(), err.c_str());
+    for (int pos = 0; pos < f.T; ++pos) {
+        std::vector<int32_t> ids = t["logits_ids"][size_t(pos)].get<std::vector<int32_t>>();
+        std::vector<float> probs = t["logits_probs"][size_t(pos)].get<std::vector<float>>();
+        err = checkLensRow("file logits pos " + std::to_string(pos), ids.data(), probs.data(),
+                           t["logits_entropy"][size_t(pos)].get<float>(), 5,
+                           softmaxOf(f.logitsAt(pos), f.V));
+        QVERIFY2(err.empty(), err.c_str());
+    }
+}
+
+void TestCli::traceNamesAndForce()
+{
+    const QString p = path("names.hlproj");
+    const QStringList base = {"trace", m_hf, "--token-ids", idList(m_ids), "-o", p};
+    Run r = cli(base);
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    r = cli(base);
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    r = cli({"info", p});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QVERIFY2(r.out.contains("trace-1") && r.out.contains("trace-2"), qPrintable(r.describe()));
+
+    // A name already taken: exit 3, one error line naming it, the file unchanged.
+    const QByteArray before = fileBytes(p);
+    r = cli(base + QStringList{"--name", "trace-1", "--topk", "3"});
+    QVERIFY2(r.code == 3, qPrintable(r.describe()));
+    const QStringList lines = nonEmptyLines(r.err);
+    QVERIFY2(lines.size() == 1 && lines[0].startsWith("headlens-cli: error:") &&
+                 lines[0].contains("trace-1"),
+             qPrintable(r.describe()));
+    QVERIFY2(fileBytes(p) == before, "the project changed although the trace was refused");
+
+    // --force replaces it.
+    r = cli(base + QStringList{"--name", "trace-1", "--topk", "3", "--force"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QVERIFY(fileBytes(p) != before);
+    r = cli({"info", p, "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    const QString all = QString::fromUtf8(r.out);
+    QVERIFY2(all.contains("trace-1") && all.contains("trace-2") && !all.contains("trace-3"),
+             qPrintable(r.describe()));
+    if (m_haveH5py) {
+        const nlohmann::json t = readTrace(p, "trace-1");
+        QCOMPARE(t["attrs"]["topk"].get<int>(), 3);
+        QCOMPARE(t["logits_ids"][0].size(), size_t(3));
+        QCOMPARE(readTrace(p, "trace-2")["attrs"]["topk"].get<int>(), 10); // the default
+    }
+}
+
+void TestCli::info()
+{
+    Run r = cli({"info", m_good});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QVERIFY2(r.out.contains("trace-1"), qPrintable(r.describe()));
+    r = cli({"info", m_good, "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(r.out, &pe);
+    QVERIFY2(pe.error == QJsonParseError::NoError,
+             qPrintable("info --json is not JSON: " + pe.errorString() + "\n" + r.describe()));
+    QVERIFY(doc.isObject() || doc.isArray());
+    QVERIFY2(r.out.contains("\"trace-1\""), qPrintable(r.describe()));
+    // Usable from a script: the model folder's name is in there.
+    QVERIFY2(r.out.contains("\"hf\""),
+             qPrintable("info --json does not name the model\n" + r.describe()));
+}
+
+void TestCli::exportData_data()
+{
+    QTest::addColumn<QString>("what");
+    QTest::addColumn<QString>("format");
+    for (const char *what : {"tokens", "lens", "logits", "heads", "attention"})
+        for (const char *format : {"csv", "json"})
+            QTest::addRow("%s/%s", what, format) << QString(what) << QString(format);
+}
+
+void TestCli::exportData()
+{
+    QFETCH(QString, what);
+    QFETCH(QString, format);
+    const QByteArray before = fileBytes(m_good);
+    const Run r = cli({"export", m_good, "--trace", "trace-1", "--what", what, "--format", format});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QVERIFY2(!r.out.trimmed().isEmpty(), qPrintable(r.describe()));
+    QCOMPARE(fileBytes(m_good), before); // exporting never writes the project
+    if (format == "json") {
+        QJsonParseError pe;
+        QJsonDocument::fromJson(r.out, &pe);
+        QVERIFY2(pe.error == QJsonParseError::NoError,
+                 qPrintable("not JSON: " + pe.errorString() + "\n" + r.describe()));
+    } else {
+        const auto rows = parseCsv(QString::fromUtf8(r.out));
+        QVERIFY2(rows.size() >= 2, qPrintable("expected a header and rows\n" + r.describe()));
+        for (size_t i = 1; i < rows.size(); ++i)
+            QVERIFY2(rows[i].size() == rows[0].size(),
+                     qPrintable(QString("CSV row %1 has %2 fields, the header %3\n%4")
+                                    .arg(i)
+                                    .arg(rows[i].size())
+                                    .arg(rows[0].size())
+                                    .arg(r.describe())));
+        if (what == "tokens") // one row per token
+            QVERIFY2(rows.size() == m_ids.size() + 1, qPrintable(r.describe()));
+    }
+    if (what == "tokens")
+        for (int32_t id : m_ids)
+            QVERIFY2(r.out.contains(QByteArray::number(id)), qPrintable(r.describe()));
+}
+
+void TestCli::exportToFile()
+{
+    const QString out = path("lens.csv");
+    Run r = cli({"export", m_good, "--trace", "trace-1", "--what", "lens", "--site", "resid_mid",
+                 "--format", "csv", "-o", out});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QVERIFY(QFileInfo(out).size() > 0);
+    const Run s = cli({"export", m_good, "--trace", "trace-1", "--what", "lens", "--site",
+                       "resid_mid", "--format", "csv"});
+    QVERIFY2(s.code == 0, qPrintable(s.describe()));
+    QCOMPARE(fileBytes(out), s.out);
+    r = cli({"export", m_good, "--trace", "no-such-trace", "--what", "tokens"});
+    QVERIFY2(r.code == 3, qPrintable(r.describe()));
+    QVERIFY2(r.err.contains("no-such-trace"), qPrintable(r.describe()));
+}
+
+void TestCli::tokenize()
+{
+    if (!m_haveStories) QSKIP(qPrintable(kStories + " not found: tok512.bin is needed"));
+    const QString tok = kStories + "/tok512.bin";
+    Run r = cli({"tokenize", tok, "--text", "Once upon a time"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QCOMPARE(QString::fromUtf8(r.out).simplified(), QString("1 403 407 261 378"));
+    r = cli({"tokenize", tok, "--text", "Once upon a time", "--no-bos"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QCOMPARE(QString::fromUtf8(r.out).simplified(), QString("403 407 261 378"));
+    // A model folder with a tokenizer inside.
+    r = cli({"tokenize", m_hfTok, "--text", "Once upon a time"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QCOMPARE(QString::fromUtf8(r.out).simplified(), QString("1 403 407 261 378"));
+    r = cli({"tokenize", path("no-such-tokenizer.bin"), "--text", "x"});
+    QVERIFY2(r.code == 3, qPrintable(r.describe()));
+}
+
+void TestCli::generateIds()
+{
+    const std::vector<int32_t> prompt = {1, 5, 9};
+    const std::vector<int32_t> want = naiveGreedy(m_w, prompt, 6);
+    for (const QString &model : {m_hf, m_l2c}) {
+        const Run r = cli({"generate", model, "--token-ids", idList(prompt), "-n", "6", "--ids"});
+        QVERIFY2(r.code == 0, qPrintable(r.describe()));
+        std::vector<int32_t> got = intsIn(r.out);
+        // EOS (id 2) may end the run early.
+        QVERIFY2(!got.empty() && got.size() <= want.size(), qPrintable(r.describe()));
+        QVERIFY2(std::equal(got.begin(), got.end(), want.begin()),
+                 qPrintable(
+                     QString("generated %1, reference greedy %2").arg(idList(got), idList(want))));
+        if (got.size() < want.size()) QCOMPARE(got.back(), 2);
+    }
+}
+
+void TestCli::storiesPromptAndStory()
+{
+    if (!m_haveStories) QSKIP(qPrintable(kStories + " not found"));
+    const QString model = kStories + "/stories260K.bin", tok = kStories + "/tok512.bin";
+    Run r =
+        cli({"generate", model, "--tokenizer", tok, "--prompt", "Once upon a time", "-n", "40"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QVERIFY2(r.out.contains("Lily"), qPrintable(r.describe()));
+    QVERIFY2(!r.out.contains("Once upon a time"), "generate prints only the text after the prompt");
+
+    const QString p = path("stories.hlproj");
+    r = cli({"trace", model, "--tokenizer", tok, "--prompt", "Once upon a time", "--generate", "5",
+             "-o", p});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    // An HF folder with tokenizer.bin inside takes a prompt without --tokenizer.
+    r = cli({"trace", m_hfTok, "--prompt", "Once upon a time", "-o", p, "--name", "hf-tok"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    if (!m_haveH5py) QSKIP("python3 with h5py not available: contents not checked");
+    const nlohmann::json t = readTrace(p, "trace-1");
+    const std::vector<int32_t> ids = t["ids"].get<std::vector<int32_t>>();
+    QCOMPARE(int(ids.size()), 10);
+    QCOMPARE(std::vector<int32_t>(ids.begin(), ids.begin() + 5),
+             (std::vector<int32_t>{1, 403, 407, 261, 378}));
+    QCOMPARE(t["attrs"]["n_prompt_tokens"].get<int>(), 5);
+    QCOMPARE(t["attrs"]["prompt"].get<std::string>(), std::string("Once upon a time"));
+    QCOMPARE(t["offsets"][0].get<std::vector<int>>(), (std::vector<int>{-1, -1}));
+    QCOMPARE(t["offsets"][4][1].get<int>(), 16);
+    for (int i = 5; i < 10; ++i)
+        QCOMPARE(t["offsets"][size_t(i)].get<std::vector<int>>(), (std::vector<int>{-1, -1}));
+    r = runProgram(kPython, {kChecker, "--values", p});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+}
+
+void TestCli::checkProjectFile(const QString &project)
+{
+    const Run r = runProgram(kPython, {kChecker, "--values", project});
+    QVERIFY2(r.code == 0, qPrintable(project + ": " + r.describe()));
+}
+
+void TestCli::checkHlproj()
+{
+    if (!m_haveH5py) QSKIP("python3 with h5py not available: check_hlproj.py not run");
+    QVERIFY2(QFileInfo::exists(kChecker), qPrintable(kChecker + " is missing"));
+    const QString p = path("check.hlproj");
+    const QStringList base = {"trace", m_hf, "--token-ids", idList(m_ids), "-o", p};
+    const QList<QStringList> variants = {
+        {},
+        {"--attention", "none", "--residuals", "none"},
+        {"--attention", "f32", "--residuals", "f32", "--store-z"},
+        {"--store-z", "--topk", "1"},
+        {"--lens-norm", "unit", "--lens-decoder", "quadratic", "--generate", "3"},
+        {"--lens-norm", "none", "--lens-decoder", "linear", "--dtype", "f32"},
+    };
+    for (const QStringList &v : variants) {
+        const Run r = cli(base + v);
+        QVERIFY2(r.code == 0, qPrintable(v.join(' ') + ": " + r.describe()));
+    }
+    QVERIFY2(cli({"trace", m_l2c, "--token-ids", "1,2,3", "-o", p}).code == 0, "llama2.c trace");
+    checkProjectFile(p);
+    checkProjectFile(m_good);
+}
+
+std::vector<BadCase> TestCli::badCases() const
+{
+    // Each case gets its own folder %D holding a copy of the good project (proj.hlproj).
+    const std::string hf = m_hf.toStdString();
+    const LlamaWeights w = m_w;
+    auto copyModel = [hf](const QString &dir) {
+        QDir().mkpath(dir + "/m");
+        for (const QString &f : QDir(QString::fromStdString(hf)).entryList(QDir::Files))
+            copyFile(QString::fromStdString(hf) + "/" + f, dir + "/m/" + f);
+    };
+    auto editHeader = [](const QString &file, const std::function<void(nlohmann::json &)> &edit) {
+        std::vector<uint8_t> b = readFileBytes(file.toStdString());
+        uint64_t n;
+        std::memcpy(&n, b.data(), 8);
+        nlohmann::json hj =
+            nlohmann::json::parse(std::string(b.begin() + 8, b.begin() + 8 + long(n)));
+        edit(hj);
+        std::string s = hj.dump();
+        while (s.size() % 8)
+            s.push_back(' ');
+        const uint64_t m = s.size();
+        std::vector<uint8_t> out(8);
+        std::memcpy(out.data(), &m, 8);
+        out.insert(out.end(), s.begin(), s.end());
+        out.insert(out.end(), b.begin() + 8 + long(n), b.end());
+        writeFileBytes(file.toStdString(), out.data(), out.size());
+    };
+    const QStringList traceM = {"trace", "%D/m", "--token-ids", "1,5,9", "-o", "%D/proj.hlproj"};
+    const QString ids = idList(m_ids);
+    std::vector<BadCase> c;
+    c.push_back({"missing model",
+                 nullptr,
+                 {"trace", "%D/no-such-model", "--token-ids", "1,2", "-o", "%D/proj.hlproj"},
+                 {"no-such-model"}});
+    c.push_back({"broken config.json",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     writeTextFile((d + "/m/config.json").toStdString(), "{ \"hidden_size\": 32,");
+                 },
+                 traceM,
+                 {"config.json"}});
+    c.push_back({"config missing a field",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     auto j = nlohmann::json::parse(hfConfigJson(w.config));
+                     j.erase("num_hidden_layers");
+                     writeTextFile((d + "/m/config.json").toStdString(), j.dump());
+                 },
+                 traceM,
+                 {"num_hidden_layers"}});
+    c.push_back({"unsupported architecture",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     auto j = nlohmann::json::parse(hfConfigJson(w.config));
+                     j["architectures"] = {"MambaForCausalLM"};
+                     j["model_type"] = "mamba";
+                     writeTextFile((d + "/m/config.json").toStdString(), j.dump());
+                 },
+                 traceM,
+                 {"MambaForCausalLM", "mamba"}});
+    c.push_back({"truncated safetensors",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     QFile f(d + "/m/model.safetensors");
+                     f.resize(f.size() / 2);
+                 },
+                 traceM,
+                 {"model.safetensors"}});
+    c.push_back({"safetensors header cut short",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     QFile f(d + "/m/model.safetensors");
+                     f.resize(100);
+                 },
+                 traceM,
+                 {"model.safetensors"}});
+    c.push_back({"safetensors header inconsistent with sizes",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     editHeader(d + "/m/model.safetensors", [](nlohmann::json &h) {
+                         auto &e = h["model.embed_tokens.weight"];
+                         e["shape"] = {e["shape"][0], e["shape"][1].get<int>() * 2};
+                     });
+                 },
+                 traceM,
+                 {"model.safetensors", "embed_tokens"}});
+    c.push_back({"safetensors offsets beyond the file",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     editHeader(d + "/m/model.safetensors", [](nlohmann::json &h) {
+                         auto &e = h["model.norm.weight"];
+                         e["data_offsets"][1] = e["data_offsets"][1].get<int64_t>() + 1000000;
+                     });
+                 },
+                 traceM,
+                 {"model.safetensors", "model.norm.weight"}});
+    c.push_back({"tensor with the wrong shape",
+                 [=](const QString &d) {
+                     QDir().mkpath(d + "/m");
+                     writeHfFolder((d + "/m").toStdString(), w);
+                     editHeader(d + "/m/model.safetensors", [](nlohmann::json &h) {
+                         auto &e = h["model.layers.1.mlp.gate_proj.weight"];
+                         const auto s = e["shape"];
+                         e["shape"] = {s[1], s[0]}; // same size, transposed shape
+                     });
+                 },
+                 traceM,
+                 {"gate_proj"}});
+    c.push_back({"missing tensor",
+                 [=](const QString &d) {
+                     QDir().mkpath(d + "/m");
+                     writeTextFile((d + "/m/config.json").toStdString(), hfConfigJson(w.config));
+                     auto t = hfTensors(w);
+                     t.erase(std::remove_if(t.begin(), t.end(),
+                                            [](const HfTensor &x) {
+                                                return x.name ==
+                                                       "model.layers.1.self_attn.v_proj.weight";
+                                            }),
+                             t.end());
+                     writeSafetensors((d + "/m/model.safetensors").toStdString(), t, "F32");
+                 },
+                 traceM,
+                 {"model.layers.1.self_attn.v_proj.weight"}});
+    c.push_back({"missing shard",
+                 [=](const QString &d) {
+                     HfWriteOptions o;
+                     o.shards = 2;
+                     writeHfFolder((d + "/m").toStdString(), w, o);
+                     QFile::remove(d + "/m/model-00002-of-00002.safetensors");
+                 },
+                 traceM,
+                 {"model-00002-of-00002.safetensors"}});
+    c.push_back({"pytorch_model.bin only",
+                 [=](const QString &d) {
+                     QDir().mkpath(d + "/m");
+                     writeTextFile((d + "/m/config.json").toStdString(), hfConfigJson(w.config));
+                     writeTextFile((d + "/m/pytorch_model.bin").toStdString(),
+                                   std::string("PK\x03\x04 not really a pickle", 26));
+                 },
+                 traceM,
+                 {"pytorch_model.bin"}});
+    c.push_back({"empty folder",
+                 [](const QString &d) { QDir().mkpath(d + "/m"); },
+                 traceM,
+                 {"config.json", "/m"}});
+    c.push_back({"truncated llama2.c file",
+                 [=](const QString &d) {
+                     writeLlama2c((d + "/m.bin").toStdString(), w, 0);
+                     QFile f(d + "/m.bin");
+                     f.resize(f.size() - 999);
+                 },
+                 {"trace", "%D/m.bin", "--token-ids", "1,2", "-o", "%D/proj.hlproj"},
+                 {"m.bin"}});
+    c.push_back({"token id >= vocab",
+                 nullptr,
+                 {"trace", m_hf, "--token-ids", "1,5,61", "-o", "%D/proj.hlproj"},
+                 {"61"}});
+    c.push_back({"negative token id",
+                 nullptr,
+                 {"trace", m_hf, "--token-ids", "1,-5", "-o", "%D/proj.hlproj"},
+                 {"-5"}});
+    c.push_back({"token ids not numbers",
+                 nullptr,
+                 {"trace", m_hf, "--token-ids", "1,x7", "-o", "%D/proj.hlproj"},
+                 {"x7"}});
+    QStringList many;
+    for (int i = 0; i < 65; ++i)
+        many << "5";
+    c.push_back({"prompt longer than the context",
+                 nullptr,
+                 {"trace", m_hf, "--token-ids", many.join(','), "-o", "%D/proj.hlproj"},
+                 {"65", "64"}});
+    c.push_back({"generation beyond the context",
+                 nullptr,
+                 {"trace", m_hf, "--token-ids", QStringList(many.mid(0, 60)).join(','),
+                  "--generate", "10", "-o", "%D/proj.hlproj"},
+                 {"64", "70"}});
+    c.push_back({"prompt text without a tokenizer",
+                 nullptr,
+                 {"trace", m_hf, "--prompt", "hello", "-o", "%D/proj.hlproj"},
+                 {"tokenizer"}});
+    c.push_back({"project is not HDF5",
+                 [](const QString &d) {
+                     writeTextFile((d + "/proj.hlproj").toStdString(), "just some text\n");
+                 },
+                 {"trace", m_hf, "--token-ids", ids, "-o", "%D/proj.hlproj"},
+                 {"proj.hlproj"}});
+    c.push_back({"info: project is not HDF5",
+                 [](const QString &d) {
+                     writeTextFile((d + "/proj.hlproj").toStdString(), "just some text\n");
+                 },
+                 {"info", "%D/proj.hlproj"},
+                 {"proj.hlproj"}});
+    c.push_back({"truncated project",
+                 [](const QString &d) {
+                     QFile f(d + "/proj.hlproj");
+                     f.resize(f.size() / 2);
+                 },
+                 {"trace", m_hf, "--token-ids", ids, "-o", "%D/proj.hlproj"},
+                 {"proj.hlproj"}});
+    c.push_back({"info: truncated project",
+                 [](const QString &d) {
+                     QFile f(d + "/proj.hlproj");
+                     f.resize(f.size() / 2);
+                 },
+                 {"info", "%D/proj.hlproj"},
+                 {"proj.hlproj"}});
+    const QString py = kPython;
+    auto schema2 = [py](const QString &d) {
+        runProgram(py, {"-c",
+                        "import sys, h5py\n"
+                        "f = h5py.File(sys.argv[1], 'r+')\n"
+                        "f.attrs['schema_version'] = 2\n"
+                        "f.close()\n",
+                        d + "/proj.hlproj"});
+    };
+    c.push_back({"project of schema version 2",
+                 schema2,
+                 {"trace", m_hf, "--token-ids", ids, "-o", "%D/proj.hlproj"},
+                 {"proj.hlproj"},
+                 true});
+    c.push_back({"info: project of schema version 2",
+                 schema2,
+                 {"info", "%D/proj.hlproj"},
+                 {"proj.hlproj"},
+                 true});
+    c.push_back({"export: project of schema version 2",
+                 schema2,
+                 {"export", "%D/proj.hlproj", "--trace", "trace-1", "--what", "tokens"},
+                 {"proj.hlproj"},
+                 true});
+    c.push_back({"trace name already taken",
+                 nullptr,
+                 {"trace", m_hf, "--token-ids", ids, "-o", "%D/proj.hlproj", "--name", "trace-1"},
+                 {"trace-1"}});
+    c.push_back({"info: missing project", nullptr, {"info", "%D/none.hlproj"}, {"none.hlproj"}});
+    BadCase fresh{"bad model, new project",
+                  [=](const QString &d) {
+                      copyModel(d);
+                      writeTextFile((d + "/m/config.json").toStdString(), "not json");
+                  },
+                  {"trace", "%D/m", "--token-ids", "1,2", "-o", "%D/new.hlproj"},
+                  {"config.json"}};
+    fresh.projectMustNotAppear = true;
+    c.push_back(fresh);
+    return c;
+}
+
+void TestCli::badInput_data()
+{
+    QTest::addColumn<QString>("name");
+    for (const BadCase &b : badCases())
+        QTest::newRow(qPrintable(b.name)) << b.name;
+}
+
+void TestCli::badInput()
+{
+    QFETCH(QString, name);
+    const std::vector<BadCase> cases = badCases();
+    const auto it =
+        std::find_if(cases.begin(), cases.end(), [&](const BadCase &b) { return b.name == name; });
+    QVERIFY(it != cases.end());
+    if (it->needsH5py && !m_haveH5py) QSKIP("python3 with h5py not available to make this project");
+
+    const QString dir = path("bad-" + QString::number(it - cases.begin()));
+    QDir(dir).removeRecursively();
+    QVERIFY(QDir().mkpath(dir));
+    const QString proj = dir + "/proj.hlproj";
+    QVERIFY(copyFile(m_good, proj));
+    if (it->setup) it->setup(dir);
+    const QByteArray before = fileBytes(proj);
+    const QStringList listing =
+        QDir(dir).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden);
+    QStringList args = it->args;
+    for (QString &a : args)
+        a.replace("%D", dir);
+
+    const Run r = cli(args);
+    QVERIFY2(!r.crashed && !r.timedOut, qPrintable(r.describe()));
+    QVERIFY2(r.code == 3, qPrintable("expected exit 3: " + r.describe()));
+    const QStringList lines = nonEmptyLines(r.err);
+    QVERIFY2(lines.size() == 1,
+             qPrintable(QString("expected exactly one stderr line, got %1: ").arg(lines.size()) +
+                        r.describe()));
+    QVERIFY2(lines[0].startsWith("headlens-cli: error:"), qPrintable(r.describe()));
+    qInfo("%s", qPrintable(lines[0]));
+    bool mentioned = false;
+    for (const QString &m : it->mentions)
+        mentioned = mentioned || lines[0].contains(m);
+    QVERIFY2(mentioned, qPrintable("the error does not mention any of [" + it->mentions.join(", ") +
+                                   "]: " + lines[0]));
+    QVERIFY2(fileBytes(proj) == before, "the existing project was changed");
+    QCOMPARE(QDir(dir).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden),
+             listing); // nothing left beside it
+    if (it->projectMustNotAppear)
+        QVERIFY2(!QFileInfo::exists(dir + "/new.hlproj"), "a failed trace created a project");
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
