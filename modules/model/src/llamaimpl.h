@@ -10,6 +10,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <functional>
@@ -238,7 +239,11 @@ struct Model::Impl {
         const int64_t T = sites[size_t(want[0])].size(0);
         const int64_t S = int64_t(want.size());
         const int k = std::min<int>(o.topk, cfg.vocabSize);
-        const int64_t block = std::max<int64_t>(1, (int64_t(1) << 20) / (S * cfg.vocabSize));
+        // Enough rows per matmul that packing the [V, D] decoder is amortised (~500 rows at
+        // V = 32k), while the [rows, V] logits stay within 64 MiB.
+        const int64_t rowsPerBlock =
+            std::clamp<int64_t>((int64_t(64) << 20) / (4 * int64_t(cfg.vocabSize)), 64, 2048);
+        const int64_t block = std::max<int64_t>(1, rowsPerBlock / S);
         const bool withKl = kl && sites[size_t(Site::ResidPre)].defined() &&
                             sites[size_t(Site::ResidPost)].defined();
         std::vector<std::vector<at::Tensor>> ids(kSiteCount), probs(kSiteCount), ent(kSiteCount);
