@@ -50,6 +50,96 @@ double timePlainMatmul(int64_t rows, int64_t inner, int64_t cols, const std::str
 }
 
 
+namespace {
+
+void loadLlama(Model::Impl &impl)
+{
+    Model::Impl *d = &impl;
+    const ModelConfig &c = d->cfg;
+    const at::ScalarType ct = d->ct;
+    const WeightSet &ws = d->ws;
+    d->embed = weight(ws.get("model.embed_tokens.weight", {c.vocabSize, c.dModel}), ct);
+    d->finalNorm = weight(ws.get("model.norm.weight", {c.dModel}), ct);
+    d->lmHead = c.tiedEmbeddings ? d->embed
+                                 : weight(ws.get("lm_head.weight", {c.vocabSize, c.dModel}), ct);
+    const int64_t qd = int64_t(c.nHeads) * c.dHead, kvd = int64_t(c.nKvHeads) * c.dHead;
+    for (int l = 0; l < c.nLayers; ++l) {
+        const std::string pre = "model.layers." + std::to_string(l) + ".";
+        LayerWeights w;
+        w.attnNorm = weight(ws.get(pre + "input_layernorm.weight", {c.dModel}), ct);
+        w.ffnNorm = weight(ws.get(pre + "post_attention_layernorm.weight", {c.dModel}), ct);
+        w.wq = weight(ws.get(pre + "self_attn.q_proj.weight", {qd, c.dModel}), ct);
+        w.wk = weight(ws.get(pre + "self_attn.k_proj.weight", {kvd, c.dModel}), ct);
+        w.wv = weight(ws.get(pre + "self_attn.v_proj.weight", {kvd, c.dModel}), ct);
+        w.wo = weight(ws.get(pre + "self_attn.o_proj.weight", {c.dModel, qd}), ct);
+        w.wGate = weight(ws.get(pre + "mlp.gate_proj.weight", {c.dFfn, c.dModel}), ct);
+        w.wUp = weight(ws.get(pre + "mlp.up_proj.weight", {c.dFfn, c.dModel}), ct);
+        w.wDown = weight(ws.get(pre + "mlp.down_proj.weight", {c.dModel, c.dFfn}), ct);
+        if (c.attnBias) {
+            w.bq = weight(ws.get(pre + "self_attn.q_proj.bias", {qd}), ct);
+            w.bk = weight(ws.get(pre + "self_attn.k_proj.bias", {kvd}), ct);
+            w.bv = weight(ws.get(pre + "self_attn.v_proj.bias", {kvd}), ct);
+        }
+        if (c.attnOutBias)
+            w.bo = weight(ws.get(pre + "self_attn.o_proj.bias", {c.dModel}), ct);
+        if (c.mlpBias) {
+            w.bGate = weight(ws.get(pre + "mlp.gate_proj.bias", {c.dFfn}), ct);
+            w.bUp = weight(ws.get(pre + "mlp.up_proj.bias", {c.dFfn}), ct);
+            w.bDown = weight(ws.get(pre + "mlp.down_proj.bias", {c.dModel}), ct);
+        }
+        if (ws.ropeAdjacentPairs) {
+            w.wq = adjacentToHalves(w.wq, c.nHeads, c.dHead);
+            w.wk = adjacentToHalves(w.wk, c.nKvHeads, c.dHead);
+            if (w.bq.defined())
+                w.bq = adjacentToHalves(w.bq.unsqueeze(1), c.nHeads, c.dHead).squeeze(1);
+            if (w.bk.defined())
+                w.bk = adjacentToHalves(w.bk.unsqueeze(1), c.nKvHeads, c.dHead).squeeze(1);
+        }
+        d->layers.push_back(std::move(w));
+    }
+}
+
+// GPT-2 (GPT2LMHeadModel): Conv1D weights are stored [in, out]; as Linear weights [out, in]
+// they are transposed views, except W_o, which the head metrics slice and need contiguous.
+void loadGpt2(Model::Impl &d)
+{
+    const ModelConfig &c = d.cfg;
+    const at::ScalarType ct = d.ct;
+    const WeightSet &ws = d.ws;
+    const int64_t D = c.dModel, F = c.dFfn;
+    d.gpt2 = true;
+    d.embed = weight(ws.get("transformer.wte.weight", {c.vocabSize, D}), ct);
+    d.lmHead = d.embed;
+    d.posEmbed = weight(ws.get("transformer.wpe.weight", {c.maxSeqLen, D}), ct);
+    d.finalNorm = weight(ws.get("transformer.ln_f.weight", {D}), ct);
+    d.finalNormB = weight(ws.get("transformer.ln_f.bias", {D}), ct);
+    for (int l = 0; l < c.nLayers; ++l) {
+        const std::string pre = "transformer.h." + std::to_string(l) + ".";
+        LayerWeights w;
+        w.attnNorm = weight(ws.get(pre + "ln_1.weight", {D}), ct);
+        w.attnNormB = weight(ws.get(pre + "ln_1.bias", {D}), ct);
+        w.ffnNorm = weight(ws.get(pre + "ln_2.weight", {D}), ct);
+        w.ffnNormB = weight(ws.get(pre + "ln_2.bias", {D}), ct);
+        at::Tensor qkv = weight(ws.get(pre + "attn.c_attn.weight", {D, 3 * D}), ct).t();
+        at::Tensor qkvB = weight(ws.get(pre + "attn.c_attn.bias", {3 * D}), ct);
+        w.wq = qkv.narrow(0, 0, D);
+        w.wk = qkv.narrow(0, D, D);
+        w.wv = qkv.narrow(0, 2 * D, D);
+        w.bq = qkvB.narrow(0, 0, D);
+        w.bk = qkvB.narrow(0, D, D);
+        w.bv = qkvB.narrow(0, 2 * D, D);
+        w.wo = weight(ws.get(pre + "attn.c_proj.weight", {D, D}), ct).t().contiguous();
+        w.bo = weight(ws.get(pre + "attn.c_proj.bias", {D}), ct);
+        w.wUp = weight(ws.get(pre + "mlp.c_fc.weight", {D, F}), ct).t();
+        w.bUp = weight(ws.get(pre + "mlp.c_fc.bias", {F}), ct);
+        w.wDown = weight(ws.get(pre + "mlp.c_proj.weight", {F, D}), ct).t();
+        w.bDown = weight(ws.get(pre + "mlp.c_proj.bias", {D}), ct);
+        d.layers.push_back(std::move(w));
+    }
+}
+
+} // namespace
+
 Model::Model(std::unique_ptr<Impl> impl) : d(std::move(impl)) {}
 Model::~Model() = default;
 
@@ -105,45 +195,13 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
     const ModelConfig &c = d->cfg;
     const at::ScalarType ct = d->ct;
     const WeightSet &ws = d->ws;
-    d->embed = weight(ws.get("model.embed_tokens.weight", {c.vocabSize, c.dModel}), ct);
-    d->finalNorm = weight(ws.get("model.norm.weight", {c.dModel}), ct);
-    d->lmHead = c.tiedEmbeddings ? d->embed
-                                 : weight(ws.get("lm_head.weight", {c.vocabSize, c.dModel}), ct);
-    const int64_t qd = int64_t(c.nHeads) * c.dHead, kvd = int64_t(c.nKvHeads) * c.dHead;
-    for (int l = 0; l < c.nLayers; ++l) {
-        const std::string pre = "model.layers." + std::to_string(l) + ".";
-        LayerWeights w;
-        w.attnNorm = weight(ws.get(pre + "input_layernorm.weight", {c.dModel}), ct);
-        w.ffnNorm = weight(ws.get(pre + "post_attention_layernorm.weight", {c.dModel}), ct);
-        w.wq = weight(ws.get(pre + "self_attn.q_proj.weight", {qd, c.dModel}), ct);
-        w.wk = weight(ws.get(pre + "self_attn.k_proj.weight", {kvd, c.dModel}), ct);
-        w.wv = weight(ws.get(pre + "self_attn.v_proj.weight", {kvd, c.dModel}), ct);
-        w.wo = weight(ws.get(pre + "self_attn.o_proj.weight", {c.dModel, qd}), ct);
-        w.wGate = weight(ws.get(pre + "mlp.gate_proj.weight", {c.dFfn, c.dModel}), ct);
-        w.wUp = weight(ws.get(pre + "mlp.up_proj.weight", {c.dFfn, c.dModel}), ct);
-        w.wDown = weight(ws.get(pre + "mlp.down_proj.weight", {c.dModel, c.dFfn}), ct);
-        if (c.attnBias) {
-            w.bq = weight(ws.get(pre + "self_attn.q_proj.bias", {qd}), ct);
-            w.bk = weight(ws.get(pre + "self_attn.k_proj.bias", {kvd}), ct);
-            w.bv = weight(ws.get(pre + "self_attn.v_proj.bias", {kvd}), ct);
-        }
-        if (c.attnOutBias)
-            w.bo = weight(ws.get(pre + "self_attn.o_proj.bias", {c.dModel}), ct);
-        if (c.mlpBias) {
-            w.bGate = weight(ws.get(pre + "mlp.gate_proj.bias", {c.dFfn}), ct);
-            w.bUp = weight(ws.get(pre + "mlp.up_proj.bias", {c.dFfn}), ct);
-            w.bDown = weight(ws.get(pre + "mlp.down_proj.bias", {c.dModel}), ct);
-        }
-        if (ws.ropeAdjacentPairs) {
-            w.wq = adjacentToHalves(w.wq, c.nHeads, c.dHead);
-            w.wk = adjacentToHalves(w.wk, c.nKvHeads, c.dHead);
-            if (w.bq.defined())
-                w.bq = adjacentToHalves(w.bq.unsqueeze(1), c.nHeads, c.dHead).squeeze(1);
-            if (w.bk.defined())
-                w.bk = adjacentToHalves(w.bk.unsqueeze(1), c.nKvHeads, c.dHead).squeeze(1);
-        }
-        d->layers.push_back(std::move(w));
-    }
+    (void)ct, (void)ws;
+    if (c.architecture != "gpt2" && c.activation != "silu")
+        throw InputError("activation " + c.activation + " is not supported for " + c.architecture);
+    if (c.architecture == "gpt2")
+        loadGpt2(*d);
+    else
+        loadLlama(*d);
     return std::unique_ptr<Model>(new Model(std::move(d)));
 }
 

@@ -59,8 +59,8 @@ inline at::Tensor adjacentToHalves(const at::Tensor &w, int nHeads, int dh)
 }
 
 struct LayerWeights {
-    at::Tensor attnNorm, wq, wk, wv, wo, bq, bk, bv, bo;
-    at::Tensor ffnNorm, wGate, wUp, wDown, bGate, bUp, bDown;
+    at::Tensor attnNorm, attnNormB, wq, wk, wv, wo, bq, bk, bv, bo;  // *NormB: LayerNorm bias
+    at::Tensor ffnNorm, ffnNormB, wGate, wUp, wDown, bGate, bUp, bDown; // wGate: Llama only
     at::Tensor woGram; // [H, dh, dh] float64, Wo_h^T Wo_h; built on first use
 };
 
@@ -127,16 +127,38 @@ struct Model::Impl {
     at::ScalarType ct = at::kFloat;
     std::unique_ptr<Tokenizer> tokenizer;
     at::Tensor embed, finalNorm, lmHead; // lmHead aliases embed when tied
+    bool gpt2 = false;                   // GPT-2: LayerNorm, learned positions, GELU MLP
+    at::Tensor posEmbed, finalNormB;     // GPT-2 only
     std::vector<LayerWeights> layers;
     at::Tensor ropeCos, ropeSin; // [positions, dh] in the compute dtype
 
-    at::Tensor rms(const at::Tensor &x, const at::Tensor &g) const
+    // The model's normalisation: RMSNorm (Llama) or LayerNorm (GPT-2), in float32. Without
+    // g (and b) it only normalises: the lens's "unit" norm.
+    at::Tensor rms(const at::Tensor &x, const at::Tensor &g, const at::Tensor &b = {}) const
     {
         at::Tensor xf = x.to(at::kFloat);
-        at::Tensor y = xf * at::rsqrt(xf.pow(2).mean(-1, true) + cfg.normEps);
+        at::Tensor y;
+        if (gpt2) {
+            at::Tensor c = xf - xf.mean(-1, true);
+            y = c * at::rsqrt(c.pow(2).mean(-1, true) + cfg.normEps);
+        } else {
+            y = xf * at::rsqrt(xf.pow(2).mean(-1, true) + cfg.normEps);
+        }
         if (g.defined())
             y = y * g.to(at::kFloat);
+        if (b.defined())
+            y = y + b.to(at::kFloat);
         return y.to(ct);
+    }
+
+    at::Tensor mlp(const at::Tensor &m, const LayerWeights &w) const
+    {
+        if (!gpt2)
+            return linear(at::silu(linear(m, w.wGate, w.bGate)) * linear(m, w.wUp, w.bUp), w.wDown,
+                          w.bDown);
+        at::Tensor h = linear(m, w.wUp, w.bUp);
+        h = cfg.activation == "gelu" ? at::gelu(h) : at::gelu(h, "tanh");
+        return linear(h, w.wDown, w.bDown);
     }
 
     void ensureRope(int64_t positions)
@@ -204,7 +226,7 @@ struct Model::Impl {
     {
         switch (norm) {
         case LensNorm::Full:
-            return rms(v, finalNorm);
+            return rms(v, finalNorm, finalNormB);
         case LensNorm::Unit:
             return rms(v, at::Tensor());
         case LensNorm::None:
@@ -323,6 +345,13 @@ struct Model::Impl {
 
         std::vector<int64_t> idv(ids.begin(), ids.end());
         at::Tensor x = embed.index_select(0, at::tensor(idv, at::kLong)).to(ct);
+        if (gpt2) {
+            if (past + T > posEmbed.size(0))
+                throw InputError("position " + std::to_string(past + T - 1) +
+                                 " is beyond the model's " + std::to_string(posEmbed.size(0)) +
+                                 " learned positions");
+            x = x + posEmbed.narrow(0, past, T);
+        }
 
         const int64_t Tk = past + T;
         at::Tensor mask = at::full({T, Tk}, -std::numeric_limits<float>::infinity(),
@@ -340,12 +369,14 @@ struct Model::Impl {
             if (stopHere(Site::ResidPre, l))
                 return residPre;
 
-            at::Tensor a = rms(x, w.attnNorm);
+            at::Tensor a = rms(x, w.attnNorm, w.attnNormB);
             at::Tensor q = linear(a, w.wq, w.bq).view({T, H, dh}).transpose(0, 1);
             at::Tensor k = linear(a, w.wk, w.bk).view({T, Hkv, dh}).transpose(0, 1);
             at::Tensor v = linear(a, w.wv, w.bv).view({T, Hkv, dh}).transpose(0, 1);
-            q = q * cosT + rotateHalf(q) * sinT;
-            k = k * cosT + rotateHalf(k) * sinT;
+            if (!gpt2) {
+                q = q * cosT + rotateHalf(q) * sinT;
+                k = k * cosT + rotateHalf(k) * sinT;
+            }
             if (cache) {
                 if (past > 0) {
                     k = at::cat({cache->k[size_t(l)], k}, 1);
@@ -372,9 +403,7 @@ struct Model::Impl {
             if (stopHere(Site::ResidMid, l))
                 return residMid;
 
-            at::Tensor m = rms(residMid, w.ffnNorm);
-            at::Tensor hmid = at::silu(linear(m, w.wGate, w.bGate)) * linear(m, w.wUp, w.bUp);
-            at::Tensor mlpOut = linear(hmid, w.wDown, w.bDown);
+            at::Tensor mlpOut = mlp(rms(residMid, w.ffnNorm, w.ffnNormB), w);
             applyEdit(edit, Site::MlpOut, l, past, mlpOut);
             if (stopHere(Site::MlpOut, l))
                 return mlpOut;
@@ -419,7 +448,7 @@ struct Model::Impl {
                 sink->progress(l + 1, L);
             }
         }
-        return rms(x, finalNorm);
+        return rms(x, finalNorm, finalNormB);
     }
 
     // The vector of one site at one position, from a forward pass over ids (float32 [D]).

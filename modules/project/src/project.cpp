@@ -30,6 +30,7 @@ std::string modelConfigToJson(const ModelConfig &c)
     j["mlp_bias"] = c.mlpBias;
     j["bos_id"] = c.bosId;
     j["eos_id"] = c.eosId;
+    j["activation"] = c.activation;
     return j.dump();
 }
 
@@ -115,6 +116,10 @@ ModelConfig modelConfigFromJson(const std::string &json)
     getBool(j, "mlp_bias", c.mlpBias);
     getInt(j, "bos_id", c.bosId, false, -1);
     getInt(j, "eos_id", c.eosId, false, -1);
+    if (const Json *v = member(j, "activation")) {
+        if (!v->is_string()) badKey("activation", "a string");
+        c.activation = v->get<std::string>();
+    }
     return c;
 }
 

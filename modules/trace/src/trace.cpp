@@ -73,7 +73,7 @@ bool ModelConfig::operator==(const ModelConfig &o) const
            vocabSize == o.vocabSize && maxSeqLen == o.maxSeqLen && ropeTheta == o.ropeTheta &&
            ropeScaling == o.ropeScaling && normEps == o.normEps &&
            tiedEmbeddings == o.tiedEmbeddings && attnBias == o.attnBias &&
-           attnOutBias == o.attnOutBias && mlpBias == o.mlpBias && bosId == o.bosId &&
+           attnOutBias == o.attnOutBias && mlpBias == o.mlpBias && activation == o.activation && bosId == o.bosId &&
            eosId == o.eosId;
 }
 

@@ -52,6 +52,7 @@ struct ModelConfig {
     bool attnBias = false;      // q/k/v projection biases
     bool attnOutBias = false;   // o_proj bias
     bool mlpBias = false;
+    std::string activation = "silu"; // silu (SwiGLU, Llama), gelu_new (tanh), gelu (erf)
     int bosId = -1;             // -1: the model uses none
     int eosId = -1;
 
