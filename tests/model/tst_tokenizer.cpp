@@ -1,5 +1,6 @@
 // llama2.c tokenizer.bin: the known encoding of stories260K's tok512.bin, agreement with a
-// naive transcription of run.c's encoder, decode round trips, offsets, and refusals.
+// naive transcription of run.c's encoder, decode round trips, offsets, and refusals; and that
+// SentencePiece and tokenizer.json files are told apart from it by name and content.
 
 #include "llama2ctokenizer.h"
 
@@ -149,7 +150,7 @@ private Q_SLOTS:
     void decodeRules();
     void truncatedFile();
     void damagedFile();
-    void refusedByName();
+    void acceptedByName();
     void findInFolder();
 };
 
@@ -426,35 +427,42 @@ void TestTokenizer::damagedFile()
     QCOMPARE(idsOf(tok->encode("abz", true)), (std::vector<int32_t>{1, 0, 5, 0}));
 }
 
-void TestTokenizer::refusedByName()
+void TestTokenizer::acceptedByName()
 {
+    // SentencePiece tokenizer.model and tokenizer.json are read now (tst_sentencepiece,
+    // tst_hftokenizer test them); here: both are recognised by name and by content, and damage
+    // is reported in their own terms, not as a damaged tokenizer.bin.
     QTemporaryDir dir;
+    const QByteArray spm("\x0a\x0e\x0a\x05<unk>\x15\x00\x00\x00\x00\x18\x02", 16);
     const QString model = dir.path() + "/tokenizer.model";
-    writeFile(model, QByteArray("\x0a\x0b\x0a\x05<unk>\x15\x00\x00\x00\x00", 13));
-    QString msg = inputErrorOf([&] { loadTokenizer(model.toStdString()); });
-    QCOMPARE(msg, "SentencePiece tokenizer.model (" + model +
-                      ") is not supported yet; give token ids with --token-ids");
+    writeFile(model, spm);
+    auto tok = loadTokenizer(model.toStdString());
+    QCOMPARE(QString::fromStdString(tok->kind()), QStringLiteral("sentencepiece-unigram"));
+    QCOMPARE(tok->vocabSize(), 1);
 
     // The same bytes under another name are still recognised as SentencePiece.
     const QString renamed = dir.path() + "/spm.vocab";
-    writeFile(renamed, QByteArray("\x0a\x0b\x0a\x05<unk>\x15\x00\x00\x00\x00", 13));
-    msg = inputErrorOf([&] { loadTokenizer(renamed.toStdString()); });
-    QVERIFY2(msg.startsWith("SentencePiece tokenizer.model (" + renamed), qPrintable(msg));
+    writeFile(renamed, spm);
+    QCOMPARE(QString::fromStdString(loadTokenizer(renamed.toStdString())->kind()),
+             QStringLiteral("sentencepiece-unigram"));
+    writeFile(renamed, spm.left(10));
+    QString msg = inputErrorOf([&] { loadTokenizer(renamed.toStdString()); });
+    QVERIFY2(msg.startsWith("SentencePiece tokenizer.model (" + renamed + ") is truncated"),
+             qPrintable(msg));
 
     const QString json = dir.path() + "/tokenizer.json";
     writeFile(json, "{\"version\": \"1.0\", \"model\": {\"type\": \"BPE\"}}");
     msg = inputErrorOf([&] { loadTokenizer(json.toStdString()); });
-    QCOMPARE(msg, "Hugging Face tokenizer.json (" + json +
-                      ") is not supported yet; give token ids with --token-ids");
+    QVERIFY2(msg.startsWith("tokenizer.json (" + json + ") is damaged"), qPrintable(msg));
 
     const QString jsonNoExt = dir.path() + "/vocab";
     writeFile(jsonNoExt, "  {\n  \"model\": {}}");
     msg = inputErrorOf([&] { loadTokenizer(jsonNoExt.toStdString()); });
     QVERIFY2(msg.contains("tokenizer.json (" + jsonNoExt), qPrintable(msg));
 
-    // A folder with only a tokenizer.json: loading the folder refuses the json by name.
+    // A folder with a tokenizer.json loads that one (here: and reports its damage).
     msg = inputErrorOf([&] { loadTokenizer(dir.path().toStdString()); });
-    QVERIFY2(msg.startsWith("Hugging Face tokenizer.json (" + json), qPrintable(msg));
+    QVERIFY2(msg.startsWith("tokenizer.json (" + json), qPrintable(msg));
 }
 
 void TestTokenizer::findInFolder()

@@ -21,8 +21,14 @@ namespace HeadLens {
 
 class SentencePieceTokenizer : public Tokenizer {
 public:
-    enum class PieceType { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5,
-                           Byte = 6 };
+    enum class PieceType {
+        Normal = 1,
+        Unknown = 2,
+        Control = 3,
+        UserDefined = 4,
+        Unused = 5,
+        Byte = 6
+    };
     enum class ModelType { Unigram = 1, Bpe = 2 };
 
     // What a Hugging Face model folder says about special tokens (tokenizer_config.json).
@@ -36,9 +42,8 @@ public:
     // Reads a tokenizer.model; InputError naming the file when it is damaged or unsupported.
     static std::unique_ptr<SentencePieceTokenizer> load(const std::string &path,
                                                         const Options &options);
-    static std::unique_ptr<SentencePieceTokenizer> fromBytes(const std::string &bytes,
-                                                             const std::string &path,
-                                                             const Options &options);
+    static std::unique_ptr<SentencePieceTokenizer>
+    fromBytes(const std::string &bytes, const std::string &path, const Options &options);
 
     std::vector<TokenInfo> encode(const std::string &text, bool addBos) const override;
     std::string decode(const std::vector<int32_t> &ids) const override;
@@ -65,9 +70,8 @@ public:
 private:
     SentencePieceTokenizer() = default;
     void checkId(int32_t id) const;
-    void init(const std::string &path, const Options &options);
+    void init(const std::string &where);
     int32_t pieceToId(const std::string &piece) const; // SentencePiece's PieceToId (unk if none)
-    bool isUnusedOrNone(int32_t id) const;
     // Longest user-defined piece at s[i] (0 if none).
     size_t userDefinedPrefix(const std::string &s, size_t i) const;
     // Longest rule of the precompiled charsmap at s[i]: its length (0 if none) and replacement.

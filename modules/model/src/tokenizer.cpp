@@ -1,15 +1,20 @@
-// Choosing a tokenizer by its file. Only llama2.c's tokenizer.bin is read so far; the formats of
-// Hugging Face models are recognised and refused by name, so that a person learns what to do
-// (give --token-ids) instead of reading a parse error about the wrong format.
+// Choosing a tokenizer by its file: llama2.c's tokenizer.bin, SentencePiece's tokenizer.model,
+// Hugging Face's tokenizer.json, and GPT-2's vocab.json + merges.txt. What a model folder's
+// tokenizer_config.json says about BOS/EOS is read here and handed to the tokenizer.
 
 #include "headlens/model/tokenizer.h"
 
+#include "hftokenizer.h"
 #include "llama2ctokenizer.h"
+#include "sentencepiecetokenizer.h"
 
 #include "headlens/trace/error.h"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace HeadLens {
 
@@ -45,16 +50,88 @@ bool looksLikeJson(const std::string &head)
     return i < head.size() && (head[i] == '"' || head[i] == '}');
 }
 
-[[noreturn]] void refuseSentencePiece(const std::string &path)
+// A SentencePiece ModelProto starts with field 1 (pieces), a length-delimited message: 0x0A
+// and a non-zero length.
+bool looksLikeSentencePiece(const std::string &head)
 {
-    throw InputError("SentencePiece tokenizer.model (" + path +
-                     ") is not supported yet; give token ids with --token-ids");
+    return head.size() >= 2 && head[0] == 0x0A && head[1] != 0;
 }
 
-[[noreturn]] void refuseJson(const std::string &path)
+// tokenizer_config.json beside the tokenizer file: add_bos_token, add_eos_token, bos_token,
+// eos_token (a string or an AddedToken object with "content"). A file that is not JSON is
+// ignored here: the tokenizer file itself decides.
+struct FolderConfig {
+    bool hasAddBos = false, addBos = true;
+    bool hasAddEos = false, addEos = false;
+    std::string bosToken, eosToken;
+};
+
+FolderConfig readFolderConfig(const std::string &tokenizerPath)
 {
-    throw InputError("Hugging Face tokenizer.json (" + path +
-                     ") is not supported yet; give token ids with --token-ids");
+    FolderConfig c;
+    const fs::path p = fs::path(tokenizerPath).parent_path() / "tokenizer_config.json";
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec)) return c;
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+    if (!j.is_object()) return c;
+    auto token = [&](const char *key) -> std::string {
+        const auto it = j.find(key);
+        if (it == j.end()) return {};
+        if (it->is_string()) return it->get<std::string>();
+        if (it->is_object() && it->contains("content") && (*it)["content"].is_string())
+            return (*it)["content"].get<std::string>();
+        return {};
+    };
+    if (j.contains("add_bos_token") && j["add_bos_token"].is_boolean()) {
+        c.hasAddBos = true;
+        c.addBos = j["add_bos_token"].get<bool>();
+    }
+    if (j.contains("add_eos_token") && j["add_eos_token"].is_boolean()) {
+        c.hasAddEos = true;
+        c.addEos = j["add_eos_token"].get<bool>();
+    }
+    c.bosToken = token("bos_token");
+    c.eosToken = token("eos_token");
+    return c;
+}
+
+std::unique_ptr<Tokenizer> loadSentencePiece(const std::string &path)
+{
+    const FolderConfig c = readFolderConfig(path);
+    SentencePieceTokenizer::Options o;
+    o.addBos = c.hasAddBos ? c.addBos : true; // what Llama's tokenizer does by default
+    o.addEos = c.hasAddEos ? c.addEos : false;
+    o.bosPiece = c.bosToken;
+    o.eosPiece = c.eosToken;
+    return SentencePieceTokenizer::load(path, o);
+}
+
+HfTokenizer::Options hfOptions(const std::string &path)
+{
+    const FolderConfig c = readFolderConfig(path);
+    HfTokenizer::Options o;
+    o.hasAddBos = c.hasAddBos;
+    o.addBos = c.addBos;
+    o.hasAddEos = c.hasAddEos;
+    o.addEos = c.addEos;
+    o.bosToken = c.bosToken;
+    o.eosToken = c.eosToken;
+    return o;
+}
+
+std::unique_ptr<Tokenizer> loadVocabAndMerges(const std::string &vocab, const std::string &merges)
+{
+    std::error_code ec;
+    if (!fs::is_regular_file(vocab, ec))
+        throw InputError("GPT-2 tokenizer: " + vocab + " does not exist (it belongs beside " +
+                         merges + ")");
+    if (!fs::is_regular_file(merges, ec))
+        throw InputError("GPT-2 tokenizer: " + merges + " does not exist (it belongs beside " +
+                         vocab + ")");
+    return HfTokenizer::loadVocabMerges(vocab, merges, hfOptions(vocab));
 }
 
 } // namespace
@@ -65,21 +142,26 @@ std::unique_ptr<Tokenizer> loadTokenizer(const std::string &path)
     if (fs::is_directory(path, ec)) {
         const std::string found = findTokenizerInFolder(path);
         if (found.empty())
-            throw InputError("no tokenizer (tokenizer.json, tokenizer.model or tokenizer.bin) in " +
+            throw InputError("no tokenizer (tokenizer.json, tokenizer.model, vocab.json with "
+                             "merges.txt, or tokenizer.bin) in " +
                              path);
         return loadTokenizer(found);
     }
     const fs::path p(path);
-    if (p.extension() == ".model") refuseSentencePiece(path);
-    if (p.extension() == ".json") refuseJson(path);
+    const std::string name = p.filename().string();
+    const fs::path dir = p.parent_path();
+    if (name == "merges.txt") return loadVocabAndMerges((dir / "vocab.json").string(), path);
+    if (name == "vocab.json") return loadVocabAndMerges(path, (dir / "merges.txt").string());
+    if (p.extension() == ".model") return loadSentencePiece(path);
     const std::string head = firstBytes(path, 64);
-    if (looksLikeJson(head)) refuseJson(path);
+    if (p.extension() == ".json" || looksLikeJson(head))
+        return HfTokenizer::loadJson(path, hfOptions(path));
     try {
         return Llama2cTokenizer::load(path);
     } catch (const InputError &) {
-        // A SentencePiece ModelProto starts with field 1 (pieces), a length-delimited message:
-        // 0x0A and a non-zero length. Say so rather than report a damaged tokenizer.bin.
-        if (head.size() >= 2 && head[0] == 0x0A && head[1] != 0) refuseSentencePiece(path);
+        // Not a tokenizer.bin: say what is wrong with the SentencePiece model it looks like,
+        // rather than report a damaged tokenizer.bin.
+        if (looksLikeSentencePiece(head)) return loadSentencePiece(path);
         throw;
     }
 }
@@ -87,10 +169,15 @@ std::unique_ptr<Tokenizer> loadTokenizer(const std::string &path)
 std::string findTokenizerInFolder(const std::string &folder)
 {
     std::error_code ec;
-    for (const char *name : {"tokenizer.json", "tokenizer.model", "tokenizer.bin"}) {
-        const fs::path p = fs::path(folder) / name;
+    const fs::path dir(folder);
+    for (const char *name : {"tokenizer.json", "tokenizer.model"}) {
+        const fs::path p = dir / name;
         if (fs::is_regular_file(p, ec)) return p.string();
     }
+    if (fs::is_regular_file(dir / "vocab.json", ec) && fs::is_regular_file(dir / "merges.txt", ec))
+        return (dir / "vocab.json").string();
+    const fs::path bin = dir / "tokenizer.bin";
+    if (fs::is_regular_file(bin, ec)) return bin.string();
     return {};
 }
 

@@ -25,6 +25,7 @@ struct Range {
 //   print(ranges('L'), ranges('N'))
 // Tokenizers trained with another Unicode version can classify the few characters added since
 // differently; the letters, digits and numerals of all scripts of Unicode 14 are here.
+// clang-format off
 const Range kLetters[] = {
     {0x41, 0x5A}, {0x61, 0x7A}, {0xAA, 0xAA}, {0xB5, 0xB5}, {0xBA, 0xBA}, {0xC0, 0xD6},
     {0xD8, 0xF6}, {0xF8, 0x2C1}, {0x2C6, 0x2D1}, {0x2E0, 0x2E4}, {0x2EC, 0x2EC}, {0x2EE, 0x2EE},
@@ -198,6 +199,7 @@ const Range kNumbers[] = {
     {0x1ECB1, 0x1ECB4}, {0x1ED01, 0x1ED2D}, {0x1ED2F, 0x1ED3D}, {0x1F100, 0x1F10C},
     {0x1FBF0, 0x1FBF9},
 };
+// clang-format on
 
 bool inRanges(const Range *begin, const Range *end, char32_t cp)
 {
@@ -241,12 +243,16 @@ char32_t decodeAt(const std::string &s, size_t i, size_t *length)
     const auto b = [&](size_t k) { return char32_t(static_cast<unsigned char>(s[i + k])); };
     *length = n == 0 ? 1 : n;
     switch (n) {
-    case 1: return b(0);
-    case 2: return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
-    case 3: return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
+    case 1:
+        return b(0);
+    case 2:
+        return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
+    case 3:
+        return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
     case 4:
         return ((b(0) & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
-    default: return kInvalid;
+    default:
+        return kInvalid;
     }
 }
 
@@ -318,8 +324,20 @@ bool isNumber(char32_t cp)
 bool isWhiteSpace(char32_t cp)
 {
     switch (cp) {
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20: case 0x85: case 0xA0:
-    case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+    case 0x09:
+    case 0x0A:
+    case 0x0B:
+    case 0x0C:
+    case 0x0D:
+    case 0x20:
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
         return true;
     default:
         return cp >= 0x2000 && cp <= 0x200A;

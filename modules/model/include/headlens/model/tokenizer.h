@@ -25,15 +25,21 @@ public:
     virtual int vocabSize() const = 0;
     virtual int bosId() const = 0; // -1 when none
     virtual int eosId() const = 0; // -1 when none
-    virtual std::string kind() const = 0; // "llama2c", ...
+    // "llama2c", "sentencepiece-bpe", "sentencepiece-unigram", "hf-bpe", "hf-bytelevel-bpe",
+    // "gpt2-bpe".
+    virtual std::string kind() const = 0;
 };
 
-// Loads a tokenizer file (llama2.c tokenizer.bin for now). SentencePiece tokenizer.model and
-// Hugging Face tokenizer.json are refused by name with InputError until they are supported.
+// Loads a tokenizer file: llama2.c tokenizer.bin, SentencePiece tokenizer.model, Hugging Face
+// tokenizer.json (BPE), or GPT-2's vocab.json (with merges.txt beside it; merges.txt works too),
+// recognised by name and content; or a folder (see findTokenizerInFolder). BOS/EOS settings of
+// a tokenizer_config.json beside the file apply. What cannot be read exactly as the model's own
+// tokenizer reads it is refused by name with InputError.
 std::unique_ptr<Tokenizer> loadTokenizer(const std::string &path);
 
-// Looks in a Hugging Face model folder for a tokenizer file this build can read; returns an
-// empty string when there is none. Throws InputError for one it recognises but cannot read.
+// Looks in a Hugging Face model folder for a tokenizer file, in this order: tokenizer.json,
+// tokenizer.model, vocab.json with merges.txt, tokenizer.bin; returns an empty string when there
+// is none.
 std::string findTokenizerInFolder(const std::string &folder);
 
 } // namespace HeadLens

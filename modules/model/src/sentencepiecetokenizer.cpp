@@ -1,0 +1,782 @@
+#include "sentencepiecetokenizer.h"
+
+#include "tokenoffsets.h"
+#include "unicodetext.h"
+
+#include "headlens/trace/error.h"
+
+#include <cerrno>
+#include <cfloat>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <queue>
+#include <sstream>
+
+namespace HeadLens {
+
+namespace {
+
+const std::string kSpaceSymbol = "\xe2\x96\x81"; // ▁
+
+// Damage found while reading the protobuf, at a byte of the file.
+struct ProtoError {
+    size_t at;
+    std::string what;
+};
+
+// A protobuf message in wire format: a sequence of (field number, wire type, value).
+class ProtoReader {
+public:
+    ProtoReader(const std::string &buf, size_t begin, size_t end)
+        : m_buf(buf), m_pos(begin), m_end(end)
+    {
+    }
+    bool atEnd() const { return m_pos >= m_end; }
+    size_t pos() const { return m_pos; }
+
+    void next(uint32_t *field, int *wire)
+    {
+        const size_t at = m_pos;
+        const uint64_t key = varint();
+        *field = uint32_t(key >> 3);
+        *wire = int(key & 7);
+        if (*field == 0) throw ProtoError{at, "field number 0"};
+    }
+    uint64_t varint()
+    {
+        const size_t at = m_pos;
+        uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (m_pos >= m_end) throw ProtoError{at, "a number is cut off"};
+            const auto b = static_cast<unsigned char>(m_buf[m_pos++]);
+            v |= uint64_t(b & 0x7F) << shift;
+            if (b < 0x80) return v;
+        }
+        throw ProtoError{at, "a number is longer than 10 bytes"};
+    }
+    // A length-delimited value: its [begin, end) in the buffer.
+    std::pair<size_t, size_t> delimited()
+    {
+        const size_t at = m_pos;
+        const uint64_t n = varint();
+        if (n > m_end - m_pos) throw ProtoError{at, "a field runs past the end of its message"};
+        const size_t b = m_pos;
+        m_pos += size_t(n);
+        return {b, m_pos};
+    }
+    std::string string()
+    {
+        const auto r = delimited();
+        return m_buf.substr(r.first, r.second - r.first);
+    }
+    float fixed32()
+    {
+        if (m_end - m_pos < 4) throw ProtoError{m_pos, "a number is cut off"};
+        uint32_t u = 0;
+        for (int k = 0; k < 4; ++k)
+            u |= uint32_t(static_cast<unsigned char>(m_buf[m_pos + size_t(k)])) << (8 * k);
+        m_pos += 4;
+        float f;
+        std::memcpy(&f, &u, 4);
+        return f;
+    }
+    void skip(int wire)
+    {
+        switch (wire) {
+        case 0:
+            varint();
+            break;
+        case 1:
+            if (m_end - m_pos < 8) throw ProtoError{m_pos, "a number is cut off"};
+            m_pos += 8;
+            break;
+        case 2:
+            delimited();
+            break;
+        case 5:
+            if (m_end - m_pos < 4) throw ProtoError{m_pos, "a number is cut off"};
+            m_pos += 4;
+            break;
+        default:
+            throw ProtoError{m_pos, "unknown wire type " + std::to_string(wire)};
+        }
+    }
+    // Reads the value of a field of the expected wire type, or says the file is damaged.
+    void expect(int wire, int expected, uint32_t field, size_t at) const
+    {
+        if (wire != expected)
+            throw ProtoError{at, "field " + std::to_string(field) + " has the wire type " +
+                                     std::to_string(wire) + " instead of " +
+                                     std::to_string(expected)};
+    }
+
+private:
+    const std::string &m_buf;
+    size_t m_pos, m_end;
+};
+
+// SentencePiece's OneCharLen: the length of a UTF-8 sequence from its first byte alone.
+size_t oneCharLen(const std::string &s, size_t i)
+{
+    static const unsigned char kLen[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
+    const size_t n = kLen[static_cast<unsigned char>(s[i]) >> 4];
+    return std::min(n, s.size() - i);
+}
+
+// darts-clone's double-array unit.
+inline bool unitHasLeaf(uint32_t u)
+{
+    return ((u >> 8) & 1) == 1;
+}
+inline uint32_t unitValue(uint32_t u)
+{
+    return u & ((1U << 31) - 1);
+}
+inline uint32_t unitLabel(uint32_t u)
+{
+    return u & ((1U << 31) | 0xFF);
+}
+inline uint32_t unitOffset(uint32_t u)
+{
+    return (u >> 10) << ((u & (1U << 9)) >> 6);
+}
+
+} // namespace
+
+std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::load(const std::string &path,
+                                                                     const Options &options)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw InputError("cannot open SentencePiece tokenizer.model " + path + ": " +
+                         std::strerror(errno));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) throw InputError("cannot read SentencePiece tokenizer.model " + path);
+    return fromBytes(ss.str(), path, options);
+}
+
+std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::fromBytes(const std::string &bytes,
+                                                                          const std::string &path,
+                                                                          const Options &options)
+{
+    const std::string where = "SentencePiece tokenizer.model (" + path + ")";
+    if (bytes.empty()) throw InputError(where + " is empty");
+    std::unique_ptr<SentencePieceTokenizer> t(new SentencePieceTokenizer);
+    std::string bosPiece = "<s>", eosPiece = "</s>", charsmap;
+    bool suffix = false;
+    int modelType = 1;
+    try {
+        ProtoReader top(bytes, 0, bytes.size());
+        while (!top.atEnd()) {
+            const size_t at = top.pos();
+            uint32_t field;
+            int wire;
+            top.next(&field, &wire);
+            if (field == 1) { // SentencePiece
+                top.expect(wire, 2, field, at);
+                const auto r = top.delimited();
+                ProtoReader m(bytes, r.first, r.second);
+                Piece p;
+                bool hasPiece = false;
+                while (!m.atEnd()) {
+                    const size_t a = m.pos();
+                    uint32_t f;
+                    int w;
+                    m.next(&f, &w);
+                    if (f == 1) {
+                        m.expect(w, 2, f, a);
+                        p.text = m.string();
+                        hasPiece = true;
+                    } else if (f == 2) {
+                        m.expect(w, 5, f, a);
+                        p.score = m.fixed32();
+                    } else if (f == 3) {
+                        m.expect(w, 0, f, a);
+                        const uint64_t v = m.varint();
+                        if (v < 1 || v > 6)
+                            throw ProtoError{a, "piece " + std::to_string(t->m_pieces.size()) +
+                                                    " has the unknown type " + std::to_string(v)};
+                        p.type = PieceType(v);
+                    } else {
+                        m.skip(w);
+                    }
+                }
+                if (!hasPiece || p.text.empty())
+                    throw InputError(where + ": piece " + std::to_string(t->m_pieces.size()) +
+                                     " is empty");
+                t->m_pieces.push_back(std::move(p));
+            } else if (field == 2) { // TrainerSpec
+                top.expect(wire, 2, field, at);
+                const auto r = top.delimited();
+                ProtoReader m(bytes, r.first, r.second);
+                while (!m.atEnd()) {
+                    const size_t a = m.pos();
+                    uint32_t f;
+                    int w;
+                    m.next(&f, &w);
+                    if (f == 3 || f == 24 || f == 35) {
+                        m.expect(w, 0, f, a);
+                        const uint64_t v = m.varint();
+                        if (f == 3) modelType = int(v);
+                        if (f == 24) suffix = v != 0;
+                        if (f == 35) t->m_byteFallback = v != 0;
+                    } else if (f == 44 || f == 46 || f == 47) {
+                        m.expect(w, 2, f, a);
+                        const std::string s = m.string();
+                        if (f == 44) t->m_unkSurface = s;
+                        if (f == 46) bosPiece = s;
+                        if (f == 47) eosPiece = s;
+                    } else {
+                        m.skip(w);
+                    }
+                }
+            } else if (field == 3) { // NormalizerSpec
+                top.expect(wire, 2, field, at);
+                const auto r = top.delimited();
+                ProtoReader m(bytes, r.first, r.second);
+                while (!m.atEnd()) {
+                    const size_t a = m.pos();
+                    uint32_t f;
+                    int w;
+                    m.next(&f, &w);
+                    if (f == 1 || f == 2) {
+                        m.expect(w, 2, f, a);
+                        (f == 1 ? t->m_normalizerName : charsmap) = m.string();
+                    } else if (f >= 3 && f <= 5) {
+                        m.expect(w, 0, f, a);
+                        const bool v = m.varint() != 0;
+                        if (f == 3) t->m_addDummyPrefix = v;
+                        if (f == 4) t->m_removeExtraWhitespaces = v;
+                        if (f == 5) t->m_escapeWhitespaces = v;
+                    } else {
+                        m.skip(w);
+                    }
+                }
+            } else {
+                top.skip(wire);
+            }
+        }
+    } catch (const ProtoError &e) {
+        throw InputError(where + " is truncated or damaged at byte " + std::to_string(e.at) + " (" +
+                         e.what + "); it is damaged or not a SentencePiece model");
+    }
+    if (t->m_pieces.empty()) throw InputError(where + " holds no pieces");
+    if (modelType == 3 || modelType == 4)
+        throw InputError(where + ": model type " + std::string(modelType == 3 ? "WORD" : "CHAR") +
+                         " is not supported (only BPE and UNIGRAM)");
+    if (modelType != 1 && modelType != 2)
+        throw InputError(where + ": unknown model type " + std::to_string(modelType));
+    if (suffix) throw InputError(where + ": treat_whitespace_as_suffix is not supported");
+    t->m_modelType = ModelType(modelType);
+
+    // The precompiled charsmap: a uint32 size, a darts-clone double array of that many bytes,
+    // then the replacement strings, each ending with '\0'.
+    if (!charsmap.empty()) {
+        uint32_t trieSize = 0;
+        if (charsmap.size() > 4)
+            for (int k = 0; k < 4; ++k)
+                trieSize |= uint32_t(static_cast<unsigned char>(charsmap[size_t(k)])) << (8 * k);
+        if (charsmap.size() <= 4 || trieSize >= charsmap.size() - 4 || trieSize % 4 != 0 ||
+            trieSize == 0)
+            throw InputError(where + ": the precompiled_charsmap of the normalizer '" +
+                             t->m_normalizerName + "' is damaged; it cannot be applied");
+        t->m_charsmapUnits.resize(trieSize / 4);
+        for (size_t u = 0; u < t->m_charsmapUnits.size(); ++u) {
+            uint32_t v = 0;
+            for (int k = 0; k < 4; ++k)
+                v |= uint32_t(static_cast<unsigned char>(charsmap[4 + 4 * u + size_t(k)]))
+                     << (8 * k);
+            t->m_charsmapUnits[u] = v;
+        }
+        t->m_charsmapNormalized = charsmap.substr(4 + trieSize);
+    }
+    t->init(where);
+    // As SentencePiece: BOS and EOS are the CONTROL pieces named by the trainer spec; a piece
+    // named by tokenizer_config.json counts whatever its type.
+    auto special = [&](const std::string &p, bool fromConfig) -> int32_t {
+        auto it = t->m_reservedIds.find(p);
+        if (it != t->m_reservedIds.end() &&
+            (fromConfig || t->m_pieces[size_t(it->second)].type == PieceType::Control))
+            return it->second;
+        it = t->m_normalIds.find(p);
+        if (fromConfig && it != t->m_normalIds.end()) return it->second;
+        return -1;
+    };
+    t->m_bosId =
+        options.bosPiece.empty() ? special(bosPiece, false) : special(options.bosPiece, true);
+    t->m_eosId =
+        options.eosPiece.empty() ? special(eosPiece, false) : special(options.eosPiece, true);
+    t->m_addBos = options.addBos;
+    t->m_addEos = options.addEos;
+    return t;
+}
+
+void SentencePieceTokenizer::init(const std::string &where)
+{
+    m_byteIds.fill(-1);
+    m_byteValue.assign(m_pieces.size(), -1);
+    std::array<bool, 256> seenByte{};
+    m_minScore = FLT_MAX;
+    m_maxScore = FLT_MIN; // as SentencePiece: the largest score, but never below FLT_MIN
+    for (size_t i = 0; i < m_pieces.size(); ++i) {
+        const Piece &p = m_pieces[i];
+        const bool normal = p.type == PieceType::Normal || p.type == PieceType::UserDefined ||
+                            p.type == PieceType::Unused;
+        if (!(normal ? m_normalIds : m_reservedIds).emplace(p.text, int32_t(i)).second ||
+            (normal ? m_reservedIds : m_normalIds).count(p.text))
+            throw InputError(where + ": the piece '" + p.text + "' (id " + std::to_string(i) +
+                             ") is defined twice");
+        if (p.type == PieceType::UserDefined) m_userDefined.push_back(p.text);
+        if (p.type == PieceType::Normal) {
+            m_minScore = std::min(m_minScore, p.score);
+            m_maxScore = std::max(m_maxScore, p.score);
+        }
+        if (p.type == PieceType::Unknown) {
+            if (m_unkId >= 0)
+                throw InputError(where + ": there are two UNKNOWN pieces (ids " +
+                                 std::to_string(m_unkId) + " and " + std::to_string(i) + ")");
+            m_unkId = int32_t(i);
+        }
+        if (p.type == PieceType::Byte) {
+            const int b = Unicode::parseBytePiece(p.text);
+            if (b < 0)
+                throw InputError(where + ": the BYTE piece '" + p.text + "' (id " +
+                                 std::to_string(i) + ") is not of the form <0x00>..<0xFF>");
+            if (!m_byteFallback)
+                throw InputError(where + ": the BYTE piece '" + p.text +
+                                 "' is there although byte_fallback is false");
+            m_byteValue[i] = int16_t(b);
+            if (!seenByte[size_t(b)]) m_byteIds[size_t(b)] = int32_t(i);
+            seenByte[size_t(b)] = true;
+        }
+    }
+    if (m_minScore == FLT_MAX) m_minScore = 0;
+    if (m_maxScore == FLT_MIN) m_maxScore = 0;
+    if (m_unkId < 0) throw InputError(where + ": there is no UNKNOWN piece (<unk>)");
+    if (m_byteFallback)
+        for (int b = 0; b < 256; ++b)
+            if (!seenByte[size_t(b)])
+                throw InputError(where + ": byte_fallback is true but the byte piece " +
+                                 Unicode::bytePiece(unsigned(b)) + " is missing");
+    std::stable_sort(
+        m_userDefined.begin(), m_userDefined.end(),
+        [](const std::string &a, const std::string &b) { return a.size() > b.size(); });
+
+    if (m_modelType == ModelType::Unigram) {
+        m_trieValue.assign(1, -1);
+        for (const auto &kv : m_normalIds) {
+            uint32_t node = 0;
+            for (char c : kv.first) {
+                const uint64_t key = (uint64_t(node) << 8) | static_cast<unsigned char>(c);
+                auto it = m_trieNext.find(key);
+                if (it == m_trieNext.end()) {
+                    it = m_trieNext.emplace(key, uint32_t(m_trieValue.size())).first;
+                    m_trieValue.push_back(-1);
+                }
+                node = it->second;
+            }
+            m_trieValue[node] = kv.second;
+        }
+    }
+}
+
+std::string SentencePieceTokenizer::kind() const
+{
+    return m_modelType == ModelType::Bpe ? "sentencepiece-bpe" : "sentencepiece-unigram";
+}
+
+void SentencePieceTokenizer::checkId(int32_t id) const
+{
+    if (id < 0 || id >= vocabSize())
+        throw InputError("token id " + std::to_string(id) + " is outside the vocabulary (0.." +
+                         std::to_string(vocabSize() - 1) + ")");
+}
+
+SentencePieceTokenizer::PieceType SentencePieceTokenizer::pieceType(int32_t id) const
+{
+    checkId(id);
+    return m_pieces[size_t(id)].type;
+}
+
+float SentencePieceTokenizer::score(int32_t id) const
+{
+    checkId(id);
+    return m_pieces[size_t(id)].score;
+}
+
+int SentencePieceTokenizer::byteValue(int32_t id) const
+{
+    if (id < 0 || size_t(id) >= m_byteValue.size()) return -1;
+    return m_byteValue[size_t(id)];
+}
+
+int32_t SentencePieceTokenizer::pieceToId(const std::string &p) const
+{
+    auto it = m_reservedIds.find(p);
+    if (it != m_reservedIds.end()) return it->second;
+    it = m_normalIds.find(p);
+    if (it != m_normalIds.end()) return it->second;
+    return m_unkId;
+}
+
+size_t SentencePieceTokenizer::userDefinedPrefix(const std::string &s, size_t i) const
+{
+    for (const std::string &u : m_userDefined) // longest first
+        if (s.compare(i, u.size(), u) == 0) return u.size();
+    return 0;
+}
+
+size_t SentencePieceTokenizer::charsmapPrefix(const std::string &s, size_t i,
+                                              const char **replacement) const
+{
+    if (m_charsmapUnits.empty()) return 0;
+    const std::vector<uint32_t> &units = m_charsmapUnits;
+    size_t node = unitOffset(units[0]);
+    size_t best = 0;
+    uint32_t bestValue = 0;
+    for (size_t k = i; k < s.size(); ++k) {
+        const auto c = static_cast<unsigned char>(s[k]);
+        node ^= c;
+        if (node >= units.size()) break;
+        const uint32_t unit = units[node];
+        if (unitLabel(unit) != c) break;
+        node ^= unitOffset(unit);
+        if (node >= units.size()) break;
+        if (unitHasLeaf(unit)) {
+            best = k - i + 1;
+            bestValue = unitValue(units[node]);
+        }
+    }
+    if (best == 0 || bestValue >= m_charsmapNormalized.size()) return 0;
+    *replacement = m_charsmapNormalized.c_str() + bestValue;
+    return best;
+}
+
+std::string SentencePieceTokenizer::normalize(const std::string &text,
+                                              std::vector<size_t> *normToOrig) const
+{
+    std::string out;
+    std::vector<size_t> map;
+    // SentencePiece's NormalizePrefix: a user-defined piece as it is, else the longest rule of
+    // the charsmap, else one character (a byte that is not UTF-8 becomes U+FFFD).
+    auto prefix = [&](size_t i, std::string *norm) -> size_t {
+        if (size_t n = userDefinedPrefix(text, i)) {
+            norm->assign(text, i, n);
+            return n;
+        }
+        const char *rep = nullptr;
+        if (size_t n = charsmapPrefix(text, i, &rep)) {
+            norm->assign(rep);
+            return n;
+        }
+        const size_t n = Unicode::sequenceLength(text, i);
+        if (n == 0) {
+            norm->assign("\xEF\xBF\xBD");
+            return 1;
+        }
+        norm->assign(text, i, n);
+        return n;
+    };
+    size_t consumed = 0;
+    std::string sp;
+    if (m_removeExtraWhitespaces) {
+        while (consumed < text.size()) {
+            const size_t n = prefix(consumed, &sp);
+            if (sp != " ") break;
+            consumed += n;
+        }
+    }
+    if (consumed < text.size()) {
+        auto addSpace = [&] {
+            if (m_escapeWhitespaces) {
+                out += kSpaceSymbol;
+                map.insert(map.end(), kSpaceSymbol.size(), consumed);
+            } else {
+                out += ' ';
+                map.push_back(consumed);
+            }
+        };
+        if (m_addDummyPrefix) addSpace();
+        bool prevSpace = m_removeExtraWhitespaces;
+        while (consumed < text.size()) {
+            const size_t n = prefix(consumed, &sp);
+            size_t from = 0;
+            while (prevSpace && from < sp.size() && sp[from] == ' ')
+                ++from;
+            if (from < sp.size()) {
+                for (size_t k = from; k < sp.size(); ++k) {
+                    if (m_escapeWhitespaces && sp[k] == ' ') {
+                        out += kSpaceSymbol;
+                        map.insert(map.end(), kSpaceSymbol.size(), consumed);
+                    } else {
+                        out += sp[k];
+                        map.push_back(consumed);
+                    }
+                }
+                prevSpace = sp.back() == ' ';
+            }
+            consumed += n;
+            if (!m_removeExtraWhitespaces) prevSpace = false;
+        }
+        if (m_removeExtraWhitespaces) {
+            const std::string space = m_escapeWhitespaces ? kSpaceSymbol : " ";
+            while (out.size() >= space.size() &&
+                   out.compare(out.size() - space.size(), space.size(), space) == 0) {
+                const size_t length = out.size() - space.size();
+                consumed = map[length];
+                out.resize(length);
+                map.resize(length);
+            }
+        }
+    }
+    map.push_back(consumed);
+    if (out.empty()) map.assign(1, 0);
+    if (normToOrig) *normToOrig = std::move(map);
+    return out;
+}
+
+std::vector<std::pair<std::pair<size_t, size_t>, int32_t>>
+SentencePieceTokenizer::encodeBpe(const std::string &normalized) const
+{
+    // SentencePiece's BPE: characters (user-defined pieces whole and frozen), then merges of
+    // adjacent symbols into the piece of the highest score, the leftmost pair on ties.
+    struct Symbol {
+        size_t begin, size;
+        int prev, next;
+        bool freeze;
+    };
+    std::vector<Symbol> symbols;
+    for (size_t i = 0; i < normalized.size();) {
+        size_t n = userDefinedPrefix(normalized, i);
+        const bool freeze = n > 0;
+        if (n == 0) n = oneCharLen(normalized, i);
+        const int index = int(symbols.size());
+        symbols.push_back({i, n, index - 1, i + n < normalized.size() ? index + 1 : -1, freeze});
+        i += n;
+    }
+    if (symbols.empty()) return {};
+
+    struct Pair {
+        int left, right;
+        float score;
+        size_t size;
+    };
+    auto worse = [](const Pair &a, const Pair &b) {
+        return a.score < b.score || (a.score == b.score && a.left > b.left);
+    };
+    std::priority_queue<Pair, std::vector<Pair>, decltype(worse)> agenda(worse);
+    // Pieces of UNUSED type may be merged through but are cut back into their parts.
+    std::unordered_map<std::string, std::pair<std::string, std::string>> revMerge;
+    auto view = [&](const Symbol &s) { return normalized.substr(s.begin, s.size); };
+    auto maybeAdd = [&](int left, int right) {
+        if (left == -1 || right == -1 || symbols[size_t(left)].freeze ||
+            symbols[size_t(right)].freeze)
+            return;
+        const Symbol &l = symbols[size_t(left)], &r = symbols[size_t(right)];
+        const std::string piece = normalized.substr(l.begin, l.size + r.size);
+        const auto it = m_normalIds.find(piece);
+        if (it == m_normalIds.end()) return;
+        agenda.push({left, right, m_pieces[size_t(it->second)].score, piece.size()});
+        if (m_pieces[size_t(it->second)].type == PieceType::Unused)
+            revMerge[piece] = {view(l), view(r)};
+    };
+    for (size_t i = 1; i < symbols.size(); ++i)
+        maybeAdd(int(i) - 1, int(i));
+    while (!agenda.empty()) {
+        const Pair top = agenda.top();
+        agenda.pop();
+        Symbol &l = symbols[size_t(top.left)];
+        Symbol &r = symbols[size_t(top.right)];
+        if (l.size == 0 || r.size == 0 || l.size + r.size != top.size) continue;
+        l.size += r.size;
+        l.next = r.next;
+        if (r.next >= 0) symbols[size_t(r.next)].prev = top.left;
+        r.size = 0;
+        maybeAdd(l.prev, top.left);
+        maybeAdd(top.left, l.next);
+    }
+
+    std::vector<std::pair<std::pair<size_t, size_t>, int32_t>> out;
+    std::function<void(size_t, size_t)> resegment = [&](size_t begin, size_t size) {
+        const std::string w = normalized.substr(begin, size);
+        const int32_t id = pieceToId(w);
+        const auto p = revMerge.find(w);
+        if (m_pieces[size_t(id)].type != PieceType::Unused || p == revMerge.end()) {
+            out.push_back({{begin, begin + size}, id});
+            return;
+        }
+        resegment(begin, p->second.first.size());
+        resegment(begin + p->second.first.size(), p->second.second.size());
+    };
+    for (int i = 0; i != -1; i = symbols[size_t(i)].next)
+        resegment(symbols[size_t(i)].begin, symbols[size_t(i)].size);
+    return out;
+}
+
+std::vector<std::pair<std::pair<size_t, size_t>, int32_t>>
+SentencePieceTokenizer::encodeUnigram(const std::string &normalized) const
+{
+    // SentencePiece's optimized Viterbi: the best path ending at every byte position, over the
+    // pieces of the trie; a character no piece of its own length covers is <unk>. The number
+    // types follow SentencePiece's, so that equal-looking scores compare the same way.
+    struct Best {
+        int32_t id = -1;
+        float score = 0;
+        int startsAt = -1;
+    };
+    const size_t size = normalized.size();
+    const float unkScore = m_minScore - 10.0f;
+    std::vector<Best> best(size + 1);
+    for (size_t start = 0; start < size;) {
+        const float till = best[start].score;
+        bool hasSingle = false;
+        const size_t mblen = oneCharLen(normalized, start);
+        uint32_t node = 0;
+        for (size_t k = start; k < size; ++k) {
+            const auto it =
+                m_trieNext.find((uint64_t(node) << 8) | static_cast<unsigned char>(normalized[k]));
+            if (it == m_trieNext.end()) break;
+            node = it->second;
+            const int32_t id = m_trieValue[node];
+            if (id < 0) continue;
+            const PieceType type = m_pieces[size_t(id)].type;
+            if (type == PieceType::Unused) continue;
+            const size_t length = k + 1 - start;
+            const double s = type == PieceType::UserDefined
+                                 ? double(float(length) * m_maxScore) - 0.1
+                                 : double(m_pieces[size_t(id)].score);
+            const double candidate = s + double(till);
+            Best &target = best[k + 1];
+            if (target.startsAt == -1 || candidate > double(target.score)) {
+                target.score = float(candidate);
+                target.startsAt = int(start);
+                target.id = id;
+            }
+            if (!hasSingle && length == mblen) hasSingle = true;
+        }
+        if (!hasSingle) {
+            Best &target = best[start + mblen];
+            const float candidate = unkScore + till;
+            if (target.startsAt == -1 || candidate > target.score) {
+                target.score = candidate;
+                target.startsAt = int(start);
+                target.id = m_unkId;
+            }
+        }
+        start += mblen;
+    }
+    std::vector<std::pair<std::pair<size_t, size_t>, int32_t>> out;
+    for (size_t end = size; end > 0;) {
+        const Best &b = best[end];
+        out.push_back({{size_t(b.startsAt), end}, b.id});
+        end = size_t(b.startsAt);
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+}
+
+std::vector<TokenInfo> SentencePieceTokenizer::encode(const std::string &text, bool addBos) const
+{
+    std::vector<TokenInfo> out;
+    if (addBos && m_addBos && m_bosId >= 0) out.push_back({m_bosId, displayText(m_bosId), -1, -1});
+    std::vector<size_t> normToOrig;
+    const std::string normalized = normalize(text, &normToOrig);
+    const auto pieces =
+        m_modelType == ModelType::Bpe ? encodeBpe(normalized) : encodeUnigram(normalized);
+    const std::vector<int32_t> charOf = Unicode::characterIndexOfBytes(text);
+    bool prevUnk = false;
+    const size_t first = out.size();
+    for (const auto &p : pieces) {
+        const size_t nb = p.first.first, ne = p.first.second;
+        const int32_t id = p.second;
+        const int32_t begin = charOf[normToOrig[nb]], end = charOf[normToOrig[ne]];
+        const bool unk = id == m_unkId;
+        if (unk && m_byteFallback) {
+            // Every byte of the unknown character, each with the character's range.
+            for (size_t k = nb; k < ne; ++k) {
+                const int32_t b = m_byteIds[static_cast<unsigned char>(normalized[k])];
+                out.push_back({b, displayText(b), begin, end});
+            }
+        } else if (unk && prevUnk && out.size() > first) {
+            out.back().end = end; // a run of unknown characters is one <unk>
+        } else {
+            out.push_back({id, displayText(id), begin, end});
+        }
+        prevUnk = unk;
+    }
+    tileOffsets(out, charOf.back());
+    if (addBos && m_addEos && m_eosId >= 0) out.push_back({m_eosId, displayText(m_eosId), -1, -1});
+    return out;
+}
+
+std::string SentencePieceTokenizer::decode(const std::vector<int32_t> &ids) const
+{
+    // As SentencePiece: control pieces print nothing, <unk> its surface " ⁇ ", byte pieces
+    // their bytes, other pieces with ▁ as a space; the first piece that prints loses the
+    // dummy prefix. Bytes that do not form UTF-8 are kept as they are (SentencePiece would
+    // print U+FFFD), so that text -> ids -> text holds for any text.
+    std::string out;
+    bool atStart = true;
+    for (int32_t id : ids) {
+        checkId(id);
+        const Piece &p = m_pieces[size_t(id)];
+        if (p.type == PieceType::Control) continue;
+        if (p.type == PieceType::Unknown) {
+            out += m_unkSurface;
+            atStart = false;
+            continue;
+        }
+        if (p.type == PieceType::Byte) {
+            out += char(m_byteValue[size_t(id)]);
+            atStart = false;
+            continue;
+        }
+        size_t from = 0;
+        if (atStart && m_addDummyPrefix &&
+            p.text.compare(0, kSpaceSymbol.size(), kSpaceSymbol) == 0)
+            from = kSpaceSymbol.size();
+        for (size_t i = from; i < p.text.size();) {
+            if (p.text.compare(i, kSpaceSymbol.size(), kSpaceSymbol) == 0) {
+                out += ' ';
+                i += kSpaceSymbol.size();
+            } else {
+                out += p.text[i++];
+            }
+        }
+        atStart = false;
+    }
+    return out;
+}
+
+std::string SentencePieceTokenizer::piece(int32_t id) const
+{
+    checkId(id);
+    return m_pieces[size_t(id)].text;
+}
+
+std::string SentencePieceTokenizer::displayText(int32_t id) const
+{
+    checkId(id);
+    const Piece &p = m_pieces[size_t(id)];
+    if (p.type == PieceType::Byte) {
+        const int b = m_byteValue[size_t(id)];
+        if (b == '\n') return "\u21b5";
+        if (b == '\t') return "\u21e5";
+        return Unicode::bytePiece(unsigned(b));
+    }
+    if (p.type == PieceType::Control || p.type == PieceType::Unknown) return p.text;
+    std::string s;
+    for (size_t i = 0; i < p.text.size();) {
+        if (p.text.compare(i, kSpaceSymbol.size(), kSpaceSymbol) == 0) {
+            s += ' ';
+            i += kSpaceSymbol.size();
+        } else {
+            s += p.text[i++];
+        }
+    }
+    return Unicode::readableBytes(s);
+}
+
+} // namespace HeadLens
