@@ -249,15 +249,32 @@ struct Model::Impl {
     // Lens of the wanted sites of one layer (site tensors [T, D]; undefined = not wanted),
     // in blocks of positions so the [rows, V] logits stay small. When resid_pre and
     // resid_post are both wanted, kl receives KL(post || pre) per position.
+    // resid_pre[l] is the very vector resid_post[l-1]: with a depth-free decoder its lens is
+    // carried over from the layer below (with the log-probs, for the KL) instead of recomputed.
+    struct LensCarry {
+        LensBlock post;
+        at::Tensor postLogp; // [T, V]
+        bool valid = false;
+    };
+
     void layerLens(const std::array<at::Tensor, kSiteCount> &sites, int layer, const LensOptions &o,
-                   std::array<LensBlock, kSiteCount> &out, at::Tensor *kl)
+                   std::array<LensBlock, kSiteCount> &out, at::Tensor *kl, LensCarry *carry)
     {
+        const bool depthFree = cfg.tiedEmbeddings || o.decoder == LensDecoder::Output ||
+                               o.decoder == LensDecoder::Input;
+        const bool reusePre = carry && carry->valid && depthFree &&
+                              sites[size_t(Site::ResidPre)].defined();
         std::vector<int> want;
         for (int s = 0; s < kSiteCount; ++s)
-            if (sites[size_t(s)].defined())
+            if (sites[size_t(s)].defined() && !(reusePre && s == int(Site::ResidPre)))
                 want.push_back(s);
-        if (want.empty())
+        if (reusePre)
+            out[size_t(Site::ResidPre)] = carry->post;
+        if (want.empty()) {
+            if (carry)
+                carry->valid = false;
             return;
+        }
         const int64_t T = sites[size_t(want[0])].size(0);
         const int64_t S = int64_t(want.size());
         const int k = std::min<int>(o.topk, cfg.vocabSize);
@@ -269,7 +286,10 @@ struct Model::Impl {
         const bool withKl = kl && sites[size_t(Site::ResidPre)].defined() &&
                             sites[size_t(Site::ResidPost)].defined();
         std::vector<std::vector<at::Tensor>> ids(kSiteCount), probs(kSiteCount), ent(kSiteCount);
-        std::vector<at::Tensor> kls;
+        std::vector<at::Tensor> kls, postLogps;
+        // Keep resid_post's log-probs for the next layer when they fit in 256 MiB.
+        const bool keepPost = carry && depthFree && sites[size_t(Site::ResidPost)].defined() &&
+                              T * int64_t(cfg.vocabSize) * 4 <= (int64_t(256) << 20);
         std::vector<double> depth;
         for (int s : want)
             depth.push_back(siteDepth(Site(s), layer, cfg.nLayers));
@@ -295,6 +315,10 @@ struct Model::Impl {
                 if (want[i] == int(Site::ResidPost))
                     postLogp = lp;
             }
+            if (reusePre)
+                preLogp = carry->postLogp.narrow(0, p0, nb);
+            if (keepPost)
+                postLogps.push_back(postLogp.clone());
             if (withKl)
                 kls.push_back(at::bmm(postLogp.exp().unsqueeze(1), (postLogp - preLogp).unsqueeze(2))
                                   .view({nb})
@@ -307,6 +331,15 @@ struct Model::Impl {
         }
         if (withKl)
             *kl = at::cat(kls, 0).contiguous();
+        if (carry) {
+            carry->valid = keepPost;
+            if (keepPost) {
+                carry->post = out[size_t(Site::ResidPost)];
+                carry->postLogp = at::cat(postLogps, 0);
+            } else {
+                carry->postLogp = at::Tensor();
+            }
+        }
     }
 
     // Replaces row `pos` of t by f(row) when (site, layer) is the edited one and pos lies in
@@ -360,6 +393,7 @@ struct Model::Impl {
         const double scale = 1.0 / std::sqrt(double(dh));
         auto stopHere = [&](Site s, int l) { return stopAt && stopAt->first == s && stopAt->second == l; };
 
+        LensCarry carry;
         for (int l = 0; l < L; ++l) {
             if (sink && sink->cancelled())
                 throw Cancelled();
@@ -432,7 +466,9 @@ struct Model::Impl {
                         lensIn[size_t(s)] = *sites[int(s)];
                 std::array<LensBlock, kSiteCount> lensOut;
                 at::Tensor kl;
-                layerLens(lensIn, l, lo, lensOut, &kl);
+                if (edit && edit->site == Site::ResidPre && edit->layer == l)
+                    carry.valid = false; // the edit made resid_pre differ from resid_post below
+                layerLens(lensIn, l, lo, lensOut, &kl, &carry);
                 for (Site s : allSites())
                     if (lensIn[size_t(s)].defined())
                         sink->lens(s, l, lensOut[size_t(s)].view(0, T));
