@@ -108,6 +108,23 @@ std::string checkLensRow(const std::string &where, const int32_t *ids, const flo
 std::string checkLensSites(const Trace &t, const LlamaWeights &w, const NaiveForward &f,
                            LensNorm norm, LensDecoder dec)
 {
+    return checkLensSitesWith(t, f, norm, dec, [&](const double *v, double depth) {
+        return naiveLensProbs(w, v, depth, norm, dec);
+    });
+}
+
+std::string checkLensSites(const Trace &t, const Gpt2Weights &w, const NaiveForward &f,
+                           LensNorm norm, LensDecoder dec)
+{
+    return checkLensSitesWith(t, f, norm, dec, [&](const double *v, double depth) {
+        return naiveGpt2LensProbs(w, v, depth, norm, dec);
+    });
+}
+
+std::string checkLensSitesWith(
+    const Trace &t, const NaiveForward &f, LensNorm norm, LensDecoder dec,
+    const std::function<std::vector<double>(const double *v, double depth)> &lensProbs)
+{
     const int L = f.L, T = f.T;
     const int64_t K = t.topk;
     for (Site s : allSites()) {
@@ -120,8 +137,7 @@ std::string checkLensSites(const Trace &t, const LlamaWeights &w, const NaiveFor
                    shapeString(ls.entropy.shape);
         for (int l = 0; l < L; ++l)
             for (int p = 0; p < T; ++p) {
-                const auto ref =
-                    naiveLensProbs(w, f.site(s, l, p), naiveSiteDepth(s, l, L), norm, dec);
+                const auto ref = lensProbs(f.site(s, l, p), naiveSiteDepth(s, l, L));
                 const size_t off = (size_t(l) * size_t(T) + size_t(p)) * size_t(K);
                 const std::string err =
                     checkLensRow(std::string("lens ") + siteName(s) + " [" + lensNormName(norm) +

@@ -3,10 +3,12 @@
 // empty string on success and otherwise a message that names the quantity, the place and the
 // numbers, so that a failing test says exactly what differs. No Qt: wrap in QVERIFY2.
 
+#include "naivegpt2.h"
 #include "naivellama.h"
 
 #include "headlens/trace/trace.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,12 @@ std::string checkLensRow(const std::string &where, const int32_t *ids, const flo
 // The lens of all five sites of trace t against the reference forward pass f of weights w.
 std::string checkLensSites(const Trace &t, const LlamaWeights &w, const NaiveForward &f,
                            LensNorm norm, LensDecoder decoder);
+std::string checkLensSites(const Trace &t, const Gpt2Weights &w, const NaiveForward &f,
+                           LensNorm norm, LensDecoder decoder);
+// The same with any reference lens: lensProbs(v, depth) is the distribution of site vector v.
+std::string checkLensSitesWith(
+    const Trace &t, const NaiveForward &f, LensNorm norm, LensDecoder decoder,
+    const std::function<std::vector<double>(const double *v, double depth)> &lensProbs);
 
 // The model's own top-k prediction of t against the reference logits.
 std::string checkLogitsTopk(const Trace &t, const NaiveForward &f);

@@ -392,17 +392,28 @@ void writeHfFolder(const std::string &dir, const LlamaWeights &w, const HfWriteO
                                    : opts.dtype == "F16" ? "float16"
                                                          : "bfloat16";
     writeTextFile(dir + "/config.json", hfConfigJson(w.config, torchDtype));
-    const std::vector<HfTensor> all = hfTensors(w);
-    if (opts.shards <= 1) {
-        writeSafetensors(dir + "/model.safetensors", all, opts.dtype);
+    writeSafetensorsFolder(dir, hfTensors(w), opts.dtype, opts.shards);
+    if (!opts.tokenizerBin.empty()) {
+        const std::string to = dir + "/tokenizer.bin";
+        fs::copy_file(opts.tokenizerBin, to, fs::copy_options::overwrite_existing);
+        // The source may be read-only (shared/); the copy belongs to the test.
+        fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::add);
+    }
+}
+
+void writeSafetensorsFolder(const std::string &dir, const std::vector<HfTensor> &all,
+                            const std::string &dtype, int shards)
+{
+    if (shards <= 1) {
+        writeSafetensors(dir + "/model.safetensors", all, dtype);
     } else {
-        // Split in order, by bytes, into opts.shards non-empty parts.
-        const int n = std::min<int>(opts.shards, int(all.size()));
+        // Split in order, by bytes, into shards non-empty parts.
+        const int n = std::min<int>(shards, int(all.size()));
         size_t total = 0;
         for (const auto &t : all)
             total += t.data->size();
         nlohmann::ordered_json index;
-        index["metadata"] = {{"total_size", total * dtypeBytes(opts.dtype)}};
+        index["metadata"] = {{"total_size", total * dtypeBytes(dtype)}};
         nlohmann::ordered_json map = nlohmann::ordered_json::object();
         size_t next = 0;
         for (int s = 0; s < n; ++s) {
@@ -421,16 +432,10 @@ void writeHfFolder(const std::string &dir, const LlamaWeights &w, const HfWriteO
                 map[all[next].name] = name;
                 ++next;
             }
-            writeSafetensors(dir + "/" + name, part, opts.dtype);
+            writeSafetensors(dir + "/" + name, part, dtype);
         }
         index["weight_map"] = map;
         writeTextFile(dir + "/model.safetensors.index.json", index.dump(2) + "\n");
-    }
-    if (!opts.tokenizerBin.empty()) {
-        const std::string to = dir + "/tokenizer.bin";
-        fs::copy_file(opts.tokenizerBin, to, fs::copy_options::overwrite_existing);
-        // The source may be read-only (shared/); the copy belongs to the test.
-        fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::add);
     }
 }
 

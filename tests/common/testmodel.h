@@ -102,6 +102,12 @@ std::string hfConfigJson(const ModelConfig &cfg, const std::string &torchDtype =
 void writeSafetensors(const std::string &path, const std::vector<HfTensor> &tensors,
                       const std::string &dtype);
 
+// Writes tensors (converted to dtype) into the existing folder dir: model.safetensors when
+// shards <= 1, else model.safetensors.index.json and model-0000i-of-0000n.safetensors, split
+// in order into shards non-empty parts of about equal size.
+void writeSafetensorsFolder(const std::string &dir, const std::vector<HfTensor> &tensors,
+                            const std::string &dtype, int shards);
+
 // Writes config.json and the safetensors file(s) of w into dir (created when missing).
 // Weights are stored as opts.dtype; use roundedTo(w, opts.dtype) for the matching reference.
 void writeHfFolder(const std::string &dir, const LlamaWeights &w, const HfWriteOptions &opts = {});

@@ -527,8 +527,8 @@ void TestWeights::refusals_data()
     row("config heads not divisible", ConfigHeadsNotDivisible, "config.json",
         "num_attention_heads (2) must divide by num_key_value_heads (3)");
     row("config architecture", ConfigArchitecture, "config.json",
-        "model type GPT2LMHeadModel is not supported (supported: LlamaForCausalLM, "
-        "MistralForCausalLM)");
+        "model type GPTNeoXForCausalLM is not supported (supported: LlamaForCausalLM, "
+        "MistralForCausalLM, GPT2LMHeadModel)");
     row("config model_type", ConfigModelType, "config.json",
         "model type gpt_neox is not supported");
     row("config rope_scaling", ConfigRopeScaling, "config.json",
@@ -634,7 +634,7 @@ void TestWeights::refusals()
         cfg["num_key_value_heads"] = 3;
         break;
     case ConfigArchitecture:
-        cfg["architectures"] = {"GPT2LMHeadModel"};
+        cfg["architectures"] = {"GPTNeoXForCausalLM"};
         break;
     case ConfigModelType:
         cfg.erase("architectures");

@@ -294,7 +294,75 @@ private:
     std::string m_where;
 };
 
-const char *const kSupportedArchitectures = "LlamaForCausalLM, MistralForCausalLM";
+const char *const kSupportedArchitectures = "LlamaForCausalLM, MistralForCausalLM, GPT2LMHeadModel";
+
+// GPT-2 (GPT2LMHeadModel). Its config.json uses GPT-2's own field names (n_layer, n_embd, ...);
+// Hugging Face's GPT2Config also answers to the generic ones (num_hidden_layers, hidden_size,
+// ...), so a file written with those is read too. Options that change the computation in ways
+// the engine does not implement are refused by name rather than silently ignored.
+ModelConfig parseGpt2Config(const ConfigReader &r)
+{
+    // GPT-2's own name unless only the generic alias is there.
+    auto key = [&r](const char *own, const char *alias) {
+        return (r.get(own) || !r.get(alias)) ? own : alias;
+    };
+    ModelConfig c;
+    c.architecture = "gpt2";
+    c.nLayers = r.positiveInt(key("n_layer", "num_hidden_layers"));
+    const char *headsKey = key("n_head", "num_attention_heads");
+    const char *embdKey = key("n_embd", "hidden_size");
+    c.nHeads = r.positiveInt(headsKey);
+    c.nKvHeads = c.nHeads;
+    c.dModel = r.positiveInt(embdKey);
+    if (c.dModel % c.nHeads != 0)
+        r.fail(std::string(embdKey) + " (" + std::to_string(c.dModel) + ") must divide by " +
+               headsKey + " (" + std::to_string(c.nHeads) + ")");
+    c.dHead = c.dModel / c.nHeads;
+    if (r.get("n_inner")) {
+        c.dFfn = r.positiveInt("n_inner");
+    } else {
+        if (c.dModel > std::numeric_limits<int32_t>::max() / 4)
+            r.fail(std::string(embdKey) + " (" + std::to_string(c.dModel) +
+                   ") is too large for the default n_inner of 4 * " + embdKey);
+        c.dFfn = 4 * c.dModel; // GPT-2's default when n_inner is null
+    }
+    c.vocabSize = r.positiveInt("vocab_size");
+    c.maxSeqLen = r.positiveInt(key("n_positions", "max_position_embeddings"), 1024);
+    c.normEps = r.positiveNumber("layer_norm_epsilon", 1e-5);
+
+    std::string act = "gelu_new";
+    if (const json *a = r.get("activation_function")) {
+        if (!a->is_string()) r.fail("activation_function must be a string (got " + a->dump() + ")");
+        act = a->get<std::string>();
+    }
+    if (act == "gelu_new" || act == "gelu_pytorch_tanh")
+        c.activation = "gelu_new"; // both are the tanh approximation
+    else if (act == "gelu")
+        c.activation = "gelu"; // exact, with erf
+    else
+        r.fail("activation_function " + act +
+               " is not supported (supported: gelu_new, gelu_pytorch_tanh, gelu)");
+
+    // GPT2LMHeadModel computes its logits with the token embedding.
+    if (!r.boolean("tie_word_embeddings", true))
+        r.fail("tie_word_embeddings false is not supported for GPT-2 (GPT2LMHeadModel ties "
+               "lm_head to wte)");
+    if (r.boolean("reorder_and_upcast_attn", false))
+        r.fail("reorder_and_upcast_attn true is not supported");
+    if (r.boolean("scale_attn_by_inverse_layer_idx", false))
+        r.fail("scale_attn_by_inverse_layer_idx true is not supported");
+    if (!r.boolean("scale_attn_weights", true))
+        r.fail("scale_attn_weights false is not supported (attention scores are always divided "
+               "by sqrt(head size))");
+    if (r.boolean("add_cross_attention", false))
+        r.fail("add_cross_attention true is not supported (a decoder-only model is needed)");
+
+    c.tiedEmbeddings = true;
+    c.attnBias = c.attnOutBias = c.mlpBias = true; // Conv1D layers always carry a bias
+    c.bosId = r.tokenId("bos_token_id");
+    c.eosId = r.tokenId("eos_token_id");
+    return c;
+}
 
 } // namespace
 
@@ -312,7 +380,7 @@ ModelConfig parseHfConfig(const std::string &configPath)
     const ConfigReader r(j, where);
 
     // Which model this is. Mistral and Yi are Llama for the engine.
-    bool supported = false;
+    bool supported = false, gpt2 = false;
     std::string named;
     if (const json *arch = r.get("architectures"); arch && !(arch->is_array() && arch->empty())) {
         if (!arch->is_array()) r.fail("architectures must be a list (got " + arch->dump() + ")");
@@ -321,7 +389,9 @@ ModelConfig parseHfConfig(const std::string &configPath)
                 r.fail("architectures must be a list of names (got " + arch->dump() + ")");
             const std::string s = a.get<std::string>();
             if (named.empty()) named = s;
+            if (supported) continue; // the first supported name decides
             if (s == "LlamaForCausalLM" || s == "MistralForCausalLM") supported = true;
+            if (s == "GPT2LMHeadModel") supported = gpt2 = true;
         }
     } else {
         named = r.string("model_type");
@@ -329,11 +399,13 @@ ModelConfig parseHfConfig(const std::string &configPath)
             r.fail(std::string("neither architectures nor model_type says what model this is "
                                "(supported: ") +
                    kSupportedArchitectures + ")");
-        supported = (named == "llama" || named == "mistral");
+        gpt2 = named == "gpt2";
+        supported = (named == "llama" || named == "mistral" || gpt2);
     }
     if (!supported)
         r.fail("model type " + named + " is not supported (supported: " + kSupportedArchitectures +
                ")");
+    if (gpt2) return parseGpt2Config(r);
 
     if (const json *act = r.get("hidden_act")) {
         const std::string a = act->is_string() ? act->get<std::string>() : act->dump();
@@ -535,6 +607,19 @@ void addTensors(WeightSet &ws, SafetensorsFile &&f)
     ws.files.push_back(std::move(f.map));
 }
 
+// Throws for a tensor of want that is missing or misshapen, or has a dtype the engine cannot
+// compute with.
+void checkWanted(const WeightSet &ws,
+                 const std::vector<std::pair<std::string, std::vector<int64_t>>> &want)
+{
+    for (const auto &[name, shape] : want) {
+        const TensorEntry &t = ws.get(name, shape);
+        if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
+            throw InputError("tensor " + name + " in " + t.file + " has dtype " +
+                             dtypeName(t.dtype) + ", which is not supported (F32, F16, BF16)");
+    }
+}
+
 // Every tensor the config implies, with its shape; throws for a missing or misshapen one and
 // for a dtype the engine cannot compute with.
 void checkHfTensors(const WeightSet &ws, const fs::path &dir)
@@ -574,12 +659,95 @@ void checkHfTensors(const WeightSet &ws, const fs::path &dir)
             want.push_back({p + "mlp.down_proj.bias", {D}});
         }
     }
-    for (const auto &[name, shape] : want) {
-        const TensorEntry &t = ws.get(name, shape);
-        if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
-            throw InputError("tensor " + name + " in " + t.file + " has dtype " +
-                             dtypeName(t.dtype) + ", which is not supported (F32, F16, BF16)");
+    checkWanted(ws, want);
+}
+
+// --- GPT-2
+
+const char *const kGpt2Prefix = "transformer.";
+
+// Whether name (without the prefix) is one of GPT-2's body tensors: wte, wpe, h.N..., ln_f.
+bool isGpt2BodyName(const std::string &name)
+{
+    for (const char *p : {"wte.", "wpe.", "h.", "ln_f."})
+        if (name.rfind(p, 0) == 0) return true;
+    return false;
+}
+
+// The causal-mask buffers old exports carry: transformer.h.N.attn.bias (the [1, 1, P, P] mask,
+// not c_attn.bias) and transformer.h.N.attn.masked_bias. Not weights; dropped.
+bool isGpt2MaskBuffer(const std::string &canonical)
+{
+    const std::string h = std::string(kGpt2Prefix) + "h.";
+    if (canonical.rfind(h, 0) != 0) return false;
+    size_t i = h.size();
+    const size_t digits = i;
+    while (i < canonical.size() && canonical[i] >= '0' && canonical[i] <= '9')
+        ++i;
+    if (i == digits) return false;
+    const std::string rest = canonical.substr(i);
+    return rest == ".attn.bias" || rest == ".attn.masked_bias";
+}
+
+// Puts every GPT-2 tensor under its canonical name ("transformer." + the name GPT2Model uses;
+// GPT2LMHeadModel.save_pretrained writes the prefix, GPT2Model and many conversions do not),
+// drops the causal-mask buffers, and drops an lm_head.weight of the shape of wte: GPT2LMHeadModel
+// ties it to wte, so it is either a copy or unused.
+void canonicalizeGpt2(WeightSet &ws)
+{
+    const ModelConfig &c = ws.config;
+    std::map<std::string, TensorEntry> out;
+    std::map<std::string, std::string> storedAs; // canonical -> name in the file
+    for (auto &[name, t] : ws.tensors) {
+        const bool prefixed = name.rfind(kGpt2Prefix, 0) == 0;
+        const std::string canon = !prefixed && isGpt2BodyName(name) ? kGpt2Prefix + name : name;
+        if (isGpt2MaskBuffer(canon)) continue;
+        if (canon == "lm_head.weight") {
+            const std::vector<int64_t> want{c.vocabSize, c.dModel};
+            if (t.shape != want)
+                throw InputError("tensor lm_head.weight in " + t.file + " has shape " +
+                                 shapeOf(t.shape) + ", but GPT-2 ties it to " + kGpt2Prefix +
+                                 "wte.weight " + shapeOf(want));
+            continue;
+        }
+        const auto it = out.find(canon);
+        if (it != out.end())
+            throw InputError("tensor " + canon + " is stored twice, as '" + storedAs[canon] +
+                             "' in " + it->second.file + " and as '" + name + "' in " + t.file);
+        storedAs[canon] = name;
+        out.emplace(canon, std::move(t));
     }
+    ws.tensors = std::move(out);
+}
+
+// Every tensor of a GPT2LMHeadModel, under canonical names, shapes as stored: Conv1D weights
+// are [in, out].
+void checkGpt2Tensors(const WeightSet &ws)
+{
+    const ModelConfig &c = ws.config;
+    const int64_t D = c.dModel, F = c.dFfn, V = c.vocabSize, P = c.maxSeqLen;
+    const std::string t = kGpt2Prefix;
+    std::vector<std::pair<std::string, std::vector<int64_t>>> want;
+    want.push_back({t + "wte.weight", {V, D}});
+    want.push_back({t + "wpe.weight", {P, D}});
+    for (int l = 0; l < c.nLayers; ++l) {
+        const std::string p = t + "h." + std::to_string(l) + ".";
+        want.push_back({p + "ln_1.weight", {D}});
+        want.push_back({p + "ln_1.bias", {D}});
+        want.push_back({p + "attn.c_attn.weight", {D, 3 * D}});
+        want.push_back({p + "attn.c_attn.bias", {3 * D}});
+        want.push_back({p + "attn.c_proj.weight", {D, D}});
+        want.push_back({p + "attn.c_proj.bias", {D}});
+        want.push_back({p + "ln_2.weight", {D}});
+        want.push_back({p + "ln_2.bias", {D}});
+        want.push_back({p + "mlp.c_fc.weight", {D, F}});
+        want.push_back({p + "mlp.c_fc.bias", {F}});
+        want.push_back({p + "mlp.c_proj.weight", {F, D}});
+        want.push_back({p + "mlp.c_proj.bias", {D}});
+    }
+    want.push_back({t + "ln_f.weight", {D}});
+    want.push_back({t + "ln_f.bias", {D}});
+    checkWanted(ws, want);
 }
 
 WeightSet openHfFolder(const fs::path &dir)
@@ -662,7 +830,12 @@ WeightSet openHfFolder(const fs::path &dir)
     }
     ws.fingerprint = fp.hexDigest();
 
-    checkHfTensors(ws, dir);
+    if (ws.config.architecture == "gpt2") {
+        canonicalizeGpt2(ws);
+        checkGpt2Tensors(ws);
+    } else {
+        checkHfTensors(ws, dir);
+    }
     for (const auto &kv : ws.tensors)
         ws.totalBytes += int64_t(kv.second.nbytes);
     return ws;

@@ -1,5 +1,6 @@
 #pragma once
 // Model files without torch: memory-mapped safetensors (single or sharded), Hugging Face
+// (Llama family and GPT-2; GPT-2 tensors are named transformer.* as stored, Conv1D [in, out]),
 // config.json, and llama2.c checkpoints (legacy v0 and "ak42" v1), all presented as one set of
 // tensors under Hugging Face Llama names. Every header field is validated against the file;
 // anything unusable throws InputError saying what and where. Module-private.
