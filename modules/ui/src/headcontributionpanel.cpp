@@ -1,0 +1,433 @@
+#include "headlens/ui/headcontributionpanel.h"
+
+#include "chartrender.h"
+#include "headlens/ui/colourscale.h"
+#include "headlens/ui/headheatmap.h"
+#include "tokentext.h"
+
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
+#include <QEvent>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPainter>
+#include <QSplitter>
+#include <QVBoxLayout>
+#include <QValueAxis>
+
+#include <cmath>
+#include <limits>
+
+namespace HeadLens {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+}
+
+HeadContributionPanel::HeadContributionPanel(QWidget *parent) : QWidget(parent), m_attnOutNorm(kNaN)
+{
+    setObjectName(QStringLiteral("HeadContributionPanel"));
+
+    m_title = new QLabel(this);
+    m_title->setObjectName(QStringLiteral("headContributionTitle"));
+    m_title->setTextFormat(Qt::PlainText);
+    QFont tf = m_title->font();
+    tf.setBold(true);
+    m_title->setFont(tf);
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_metricLabel = new QLabel(this);
+    m_metricBox = new QComboBox(this);
+    m_metricBox->setObjectName(QStringLiteral("headMetricBox"));
+    m_metricBox->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_metricLabel->setBuddy(m_metricBox);
+    for (int i = 0; i < 4; ++i)
+        m_metricBox->addItem(QString(), i);
+
+    m_chart = new QChart;
+    styleChart(m_chart, font());
+    m_chart->legend()->hide();
+    m_series = new QBarSeries;
+    m_set = new QBarSet(QString());
+    m_set->setColor(QColor(0x22, 0x5e, 0xa8));
+    m_set->setBorderColor(QColor(0x22, 0x5e, 0xa8));
+    m_set->setSelectedColor(Accent::selection());
+    m_set->setLabelColor(QColor(0x30, 0x30, 0x30));
+    m_series->append(m_set);
+    m_series->setBarWidth(0.7);
+    m_series->setLabelsPosition(QAbstractBarSeries::LabelsOutsideEnd);
+    m_series->setLabelsPrecision(3);
+    m_chart->addSeries(m_series);
+    m_axisX = new QBarCategoryAxis;
+    m_axisY = new QValueAxis;
+    m_axisX->setLabelsFont(font());
+    m_axisY->setLabelsFont(font());
+    m_axisX->setTitleFont(font());
+    m_axisY->setTitleFont(font());
+    m_chart->addAxis(m_axisX, Qt::AlignBottom);
+    m_chart->addAxis(m_axisY, Qt::AlignLeft);
+    m_series->attachAxis(m_axisX);
+    m_series->attachAxis(m_axisY);
+    m_chartView = new QChartView(m_chart, this);
+    m_chartView->setObjectName(QStringLiteral("headContributionChart"));
+    m_chartView->setRenderHint(QPainter::Antialiasing);
+    m_chartView->setMinimumHeight(150);
+
+    m_sumLabel = new QLabel(this);
+    m_sumLabel->setObjectName(QStringLiteral("headSumCheck"));
+    m_sumLabel->setTextFormat(Qt::PlainText);
+    m_sumLabel->setWordWrap(true);
+    m_sumLabel->setContentsMargins(6, 0, 6, 0);
+
+    m_heatmapTitle = new QLabel(this);
+    m_heatmapTitle->setTextFormat(Qt::PlainText);
+    m_heatmapTitle->setFont(tf);
+    m_heatmap = new HeadHeatmap(this);
+
+    auto *top = new QWidget(this);
+    auto *topLayout = new QVBoxLayout(top);
+    topLayout->setContentsMargins(0, 0, 0, 0);
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(m_title, 1);
+    bar->addWidget(m_metricLabel);
+    bar->addWidget(m_metricBox);
+    topLayout->addLayout(bar);
+    topLayout->addWidget(m_chartView, 1);
+    topLayout->addWidget(m_sumLabel);
+    auto *bottom = new QWidget(this);
+    auto *bottomLayout = new QVBoxLayout(bottom);
+    bottomLayout->setContentsMargins(0, 4, 0, 0);
+    bottomLayout->addWidget(m_heatmapTitle);
+    bottomLayout->addWidget(m_heatmap, 1);
+    auto *split = new QSplitter(Qt::Vertical, this);
+    split->setObjectName(QStringLiteral("headContributionSplitter"));
+    split->setChildrenCollapsible(false);
+    split->addWidget(top);
+    split->addWidget(bottom);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addWidget(split);
+
+    connect(m_metricBox, qOverload<int>(&QComboBox::currentIndexChanged), this,
+            [this](int i) { setMetric(Metric(i)); });
+    connect(m_heatmap, &HeadHeatmap::headSelected, this, [this](int layer, int head) {
+        m_head = head;
+        if (layer == m_layer) updateBars();
+        Q_EMIT headSelected(layer, head);
+    });
+    connect(m_set, &QBarSet::clicked, this, [this](int index) {
+        if (m_layer < 0) return;
+        setSelectedHead(index);
+        Q_EMIT headSelected(m_layer, index);
+    });
+    retranslateUi();
+    updateBars();
+}
+
+HeadContributionPanel::~HeadContributionPanel() = default;
+
+QSize HeadContributionPanel::minimumSizeHint() const
+{
+    return QSize(280, 360);
+}
+
+void HeadContributionPanel::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::LanguageChange) retranslateUi();
+    QWidget::changeEvent(event);
+}
+
+QString HeadContributionPanel::metricTitle(Metric m) const
+{
+    switch (m) {
+    case Metric::Norm:
+        return tr("contribution norm");
+    case Metric::Share:
+        return tr("share of the norms");
+    case Metric::Cosine:
+        return tr("cosine with attn_out");
+    case Metric::Projection:
+        return tr("projection on attn_out");
+    }
+    return QString();
+}
+
+void HeadContributionPanel::retranslateUi()
+{
+    setWindowTitle(tr("Head contributions"));
+    m_metricLabel->setText(tr("&Metric:"));
+    for (int i = 0; i < 4; ++i)
+        m_metricBox->setItemText(i, metricTitle(Metric(i)));
+    m_metricBox->setToolTip(
+        tr("What the bars show for each head at the selected layer and position:\n"
+           "norm ||result_h||, its share of the heads' norms, its cosine with attn_out, or "
+           "its signed projection on attn_out."));
+    m_chartView->setToolTip(tr("One bar per attention head; click a bar to select the head."));
+    m_sumLabel->setToolTip(tr("The heads' projections on attn_out add up to ||attn_out|| when "
+                              "o_proj has no bias: a check that the per-head split is exact."));
+    m_heatmapTitle->setText(tr("Mean contribution norm over positions"));
+    m_heatmap->setToolTip(tr("Mean ||result_h|| over all positions, per layer and head; click "
+                             "a cell to select the head."));
+    m_axisX->setTitleText(tr("head"));
+    m_heatmap->setMatrix(m_heatmap->matrix(), tr("mean norm"));
+    updateBars();
+}
+
+void HeadContributionPanel::clear()
+{
+    m_norm.clear();
+    m_cosine.clear();
+    m_projection.clear();
+    m_tokenText.clear();
+    m_layer = m_pos = m_head = -1;
+    m_attnOutNorm = kNaN;
+    m_heatmap->setMatrix(FloatArray(), tr("mean norm"));
+    updateBars();
+}
+
+void HeadContributionPanel::setTrace(const Trace &trace)
+{
+    setHeadMetrics(trace.contribNorm, trace.contribCosine, trace.contribProjection,
+                   trace.config.attnOutBias);
+    m_tokenText.clear();
+    for (const TokenInfo &t : trace.tokens)
+        m_tokenText.push_back(displayToken(t.text));
+    updateTexts();
+}
+
+void HeadContributionPanel::setHeadMetrics(const FloatArray &norm, const FloatArray &cosine,
+                                           const FloatArray &projection, bool attnOutBias)
+{
+    m_norm = norm.rank() == 3 ? norm : FloatArray();
+    m_cosine = cosine.shape == m_norm.shape ? cosine : FloatArray();
+    m_projection = projection.shape == m_norm.shape ? projection : FloatArray();
+    m_bias = attnOutBias;
+    m_tokenText.clear();
+    m_layer = m_pos = m_head = -1;
+    m_attnOutNorm = kNaN;
+    m_heatmap->setMatrix(meanNorms(), tr("mean norm"));
+    m_heatmap->setSelection(-1, -1);
+    QStringList cats;
+    for (int h = 0; h < headCount(); ++h)
+        cats << QString::number(h);
+    m_axisX->setCategories(cats);
+    m_series->setLabelsVisible(headCount() <= 16);
+    updateBars();
+}
+
+int HeadContributionPanel::layerCount() const
+{
+    return m_norm.empty() ? 0 : int(m_norm.dim(0));
+}
+int HeadContributionPanel::headCount() const
+{
+    return m_norm.empty() ? 0 : int(m_norm.dim(1));
+}
+
+FloatArray HeadContributionPanel::meanNorms() const
+{
+    if (m_norm.empty()) return FloatArray();
+    const int64_t L = m_norm.dim(0), H = m_norm.dim(1), T = m_norm.dim(2);
+    FloatArray out({L, H});
+    for (int64_t i = 0; i < L * H; ++i) {
+        double s = 0;
+        for (int64_t t = 0; t < T; ++t)
+            s += m_norm.data[size_t(i * T + t)];
+        out.data[size_t(i)] = T > 0 ? float(s / double(T)) : 0.0f;
+    }
+    return out;
+}
+
+void HeadContributionPanel::setSelection(int layer, int pos)
+{
+    if (m_norm.empty() || layer < 0 || pos < 0 || layer >= layerCount() ||
+        pos >= int(m_norm.dim(2)))
+        layer = pos = -1;
+    m_layer = layer;
+    m_pos = pos;
+    m_attnOutNorm = kNaN;
+    m_heatmap->setSelection(layer, layer >= 0 ? m_head : -1);
+    updateBars();
+}
+
+void HeadContributionPanel::setAttnOutNorm(double norm)
+{
+    m_attnOutNorm = norm;
+    updateTexts();
+}
+
+void HeadContributionPanel::setMetric(Metric metric)
+{
+    m_metric = metric;
+    if (m_metricBox->currentIndex() != int(metric)) m_metricBox->setCurrentIndex(int(metric));
+    updateBars();
+}
+
+void HeadContributionPanel::setSelectedHead(int head)
+{
+    m_head = head >= 0 && head < headCount() ? head : -1;
+    m_heatmap->setSelection(m_layer, m_head);
+    updateBars();
+}
+
+std::vector<double> HeadContributionPanel::values(Metric metric) const
+{
+    std::vector<double> v;
+    if (m_layer < 0) return v;
+    const int64_t H = m_norm.dim(1), T = m_norm.dim(2);
+    auto at = [&](const FloatArray &a, int64_t h) {
+        return a.empty() ? kNaN : double(a.data[size_t((m_layer * H + h) * T + m_pos)]);
+    };
+    double sumNorm = 0;
+    for (int64_t h = 0; h < H; ++h)
+        sumNorm += at(m_norm, h);
+    for (int64_t h = 0; h < H; ++h) {
+        switch (metric) {
+        case Metric::Norm:
+            v.push_back(at(m_norm, h));
+            break;
+        case Metric::Share:
+            v.push_back(sumNorm > 0 ? at(m_norm, h) / sumNorm : 0.0);
+            break;
+        case Metric::Cosine:
+            v.push_back(at(m_cosine, h));
+            break;
+        case Metric::Projection:
+            v.push_back(at(m_projection, h));
+            break;
+        }
+    }
+    return v;
+}
+
+double HeadContributionPanel::projectionSum() const
+{
+    if (m_layer < 0 || m_projection.empty()) return kNaN;
+    double s = 0;
+    for (double x : values(Metric::Projection))
+        s += x;
+    return s;
+}
+
+QString HeadContributionPanel::sumCheckText() const
+{
+    if (m_layer < 0) return tr("Select a block to see what each head adds there.");
+    const double sum = projectionSum();
+    if (std::isnan(sum)) return tr("This trace has no projections on attn_out.");
+    QString s = tr("\u03a3 projections = %1").arg(sum, 0, 'f', 4);
+    if (!std::isnan(m_attnOutNorm)) {
+        s += QStringLiteral(", ") + tr("||attn_out|| = %1").arg(m_attnOutNorm, 0, 'f', 4);
+        const double tol = 1e-3 * std::max(1.0, std::abs(m_attnOutNorm));
+        if (m_bias)
+            s += QStringLiteral("  ") + tr("(o_proj has a bias, which the heads do not carry)");
+        else if (std::abs(sum - m_attnOutNorm) <= tol)
+            s += QStringLiteral("  \u2713");
+        else
+            s += QStringLiteral("  ") +
+                 tr("\u2717 differ by %1").arg(sum - m_attnOutNorm, 0, 'g', 3);
+    } else {
+        s += QStringLiteral("  ") + (m_bias ? tr("(o_proj has a bias: ||attn_out|| differs)")
+                                            : tr("(= ||attn_out||: o_proj has no bias)"));
+    }
+    return s;
+}
+
+void HeadContributionPanel::updateTexts()
+{
+    if (m_layer < 0) {
+        m_title->setText(tr("Head contributions"));
+    } else {
+        QString t = tr("Layer %1 \u00b7 position %2").arg(m_layer).arg(m_pos);
+        if (m_pos < int(m_tokenText.size()))
+            t += QStringLiteral(" \u201c%1\u201d").arg(m_tokenText[size_t(m_pos)]);
+        m_title->setText(t);
+    }
+    m_sumLabel->setText(sumCheckText());
+}
+
+void HeadContributionPanel::updateBars()
+{
+    const std::vector<double> v = values(m_metric);
+    m_set->remove(0, m_set->count());
+    QList<qreal> list;
+    double lo = 0, hi = 0;
+    for (double x : v) {
+        const double y = std::isnan(x) ? 0.0 : x;
+        list << y;
+        lo = std::min(lo, y);
+        hi = std::max(hi, y);
+    }
+    m_set->append(list);
+    m_set->deselectAllBars();
+    if (m_head >= 0 && m_head < m_set->count()) m_set->selectBar(m_head);
+    m_set->setLabel(metricTitle(m_metric));
+    if (m_metric == Metric::Cosine) {
+        lo = lo < 0 ? -1.0 : 0.0;
+        hi = 1.0;
+    } else {
+        const double pad = (hi - lo) * 0.12;
+        hi = hi > 0 ? hi + pad : 0.0;
+        lo = lo < 0 ? lo - pad : 0.0;
+        if (hi <= lo) hi = lo + 1;
+    }
+    m_axisY->setRange(lo, hi);
+    m_axisY->applyNiceNumbers();
+    m_axisY->setTitleText(metricTitle(m_metric));
+    m_series->setLabelsPrecision(m_metric == Metric::Share ? 2 : 3);
+    updateTexts();
+}
+
+void HeadContributionPanel::renderTo(QPainter &p, const QSize &size)
+{
+    p.save();
+    p.fillRect(QRect(QPoint(0, 0), size), Qt::white);
+    QFont bold = font();
+    bold.setBold(true);
+    const QFontMetricsF fm(bold);
+    const double w = size.width(), h = size.height();
+    p.setFont(bold);
+    p.setPen(QColor(0x20, 0x20, 0x20));
+    p.drawText(QRectF(8, 4, w - 16, fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
+               m_title->text() + QStringLiteral(" \u00b7 ") + metricTitle(m_metric));
+    const double chartTop = fm.height() + 8;
+    const double chartH = (h - chartTop) * 0.55;
+    renderChartTo(m_chart, p, QRectF(0, chartTop, w, chartH));
+    p.setFont(font());
+    p.setPen(QColor(0x30, 0x30, 0x30));
+    const double sumTop = chartTop + chartH + 2;
+    p.drawText(QRectF(8, sumTop, w - 16, fm.height() * 2), Qt::AlignLeft | Qt::TextWordWrap,
+               m_sumLabel->text());
+    const double heatTop = sumTop + fm.height() * 2 + 4;
+    p.setFont(bold);
+    p.drawText(QRectF(8, heatTop, w - 16, fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
+               m_heatmapTitle->text());
+    p.translate(0, heatTop + fm.height() + 2);
+    m_heatmap->renderTo(p, QSize(int(w), int(h - heatTop - fm.height() - 2)));
+    p.restore();
+}
+
+QString HeadContributionPanel::csv() const
+{
+    QString out = csvLine({QStringLiteral("layer"), QStringLiteral("pos"), QStringLiteral("head"),
+                           QStringLiteral("norm"), QStringLiteral("share"),
+                           QStringLiteral("cosine"), QStringLiteral("projection")});
+    const std::vector<double> n = values(Metric::Norm), s = values(Metric::Share),
+                              c = values(Metric::Cosine), pr = values(Metric::Projection);
+    auto num = [](double x) { return std::isnan(x) ? QString() : QString::number(x, 'g', 7); };
+    for (size_t h = 0; h < n.size(); ++h)
+        out += csvLine({QString::number(m_layer), QString::number(m_pos), QString::number(h),
+                        num(n[h]), num(s[h]), num(c[h]), num(pr[h])});
+    return out;
+}
+
+QString HeadContributionPanel::heatmapCsv() const
+{
+    return m_heatmap->csv();
+}
+
+} // namespace HeadLens

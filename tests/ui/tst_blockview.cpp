@@ -1,0 +1,335 @@
+// BlockView on hand-built traces: selection by click and by keys, attention tint and lines
+// against the threshold, level of detail, geometry, zoom, CSV.
+#include "headlens/ui/blockview.h"
+#include "uitestdata.h"
+
+#include <QImage>
+#include <QPainter>
+#include <QScrollBar>
+#include <QSignalSpy>
+#include <QtTest>
+
+using namespace HeadLens;
+
+class TestBlockView : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void clickSelects_data();
+    void clickSelects();
+    void keysMoveSelection();
+    void setSelectionEmitsNothing();
+    void attentionWeights();
+    void attentionThreshold_data();
+    void attentionThreshold();
+    void attentionHead();
+    void attentionOnlyOnItsLayer();
+    void levelOfDetail();
+    void geometryRoundTrip_data();
+    void geometryRoundTrip();
+    void zoomToFitShowsAll();
+    void ctrlWheelZooms();
+    void dragPans();
+    void colourModeAndLens();
+    void csv();
+    void renderToDraws();
+
+private:
+    void paint() { m_view->viewport()->repaint(); }
+    // A trace of 4 layers x 10 tokens x 2 heads; head 1 attends only to the query itself.
+    Trace m_trace;
+    BlockView *m_view = nullptr;
+};
+
+void TestBlockView::init()
+{
+    m_trace = TestData::makeTrace(4, 10, 2);
+    for (int l = 0; l < 4; ++l)
+        for (int q = 0; q < 10; ++q)
+            for (int k = 0; k < 10; ++k)
+                m_trace.attentionPattern.at({l, 1, q, k}) = k == q ? 1.0f : 0.0f;
+    m_view = new BlockView;
+    m_view->resize(1200, 600);
+    m_view->setTrace(m_trace);
+    QVERIFY(m_view->setLens(m_trace.lens[size_t(Site::ResidPost)]));
+    m_view->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_view));
+}
+
+void TestBlockView::cleanup()
+{
+    delete m_view;
+    m_view = nullptr;
+}
+
+void TestBlockView::clickSelects_data()
+{
+    QTest::addColumn<int>("layer");
+    QTest::addColumn<int>("pos");
+    QTest::newRow("bottom-left") << 0 << 0;
+    QTest::newRow("top layer") << 3 << 2;
+    QTest::newRow("middle") << 1 << 5;
+    QTest::newRow("right") << 2 << 9;
+}
+
+void TestBlockView::clickSelects()
+{
+    QFETCH(int, layer);
+    QFETCH(int, pos);
+    m_view->setZoom(0.9, 0.9);
+    m_view->ensureVisible(layer, pos);
+    const QRectF r = m_view->blockRect(layer, pos);
+    QVERIFY(m_view->viewport()->rect().contains(r.center().toPoint()));
+    QSignalSpy spy(m_view, &BlockView::blockSelected);
+    QTest::mouseClick(m_view->viewport(), Qt::LeftButton, {}, r.center().toPoint());
+    QCOMPARE(spy.count(), 1);
+    QCOMPARE(spy.at(0).at(0).toInt(), layer);
+    QCOMPARE(spy.at(0).at(1).toInt(), pos);
+    QCOMPARE(m_view->selectedLayer(), layer);
+    QCOMPARE(m_view->selectedPos(), pos);
+    // Layer 0 is the bottom row: a higher layer is drawn higher up.
+    if (layer > 0)
+        QVERIFY(m_view->blockRect(layer, pos).top() < m_view->blockRect(layer - 1, pos).top());
+}
+
+void TestBlockView::keysMoveSelection()
+{
+    m_view->setFocus();
+    m_view->setSelection(1, 4);
+    QSignalSpy spy(m_view, &BlockView::blockSelected);
+    QTest::keyClick(m_view, Qt::Key_Right);
+    QTest::keyClick(m_view, Qt::Key_Up); // up the diagram: the next layer
+    QTest::keyClick(m_view, Qt::Key_Up);
+    QTest::keyClick(m_view, Qt::Key_Left);
+    QTest::keyClick(m_view, Qt::Key_Left);
+    QTest::keyClick(m_view, Qt::Key_Down);
+    QCOMPARE(spy.count(), 6);
+    const QList<QPair<int, int>> expected = {{1, 5}, {2, 5}, {3, 5}, {3, 4}, {3, 3}, {2, 3}};
+    for (int i = 0; i < spy.count(); ++i) {
+        QCOMPARE(spy.at(i).at(0).toInt(), expected[i].first);
+        QCOMPARE(spy.at(i).at(1).toInt(), expected[i].second);
+    }
+    // At the edges the selection stays and nothing is emitted.
+    QTest::keyClick(m_view, Qt::Key_PageUp);
+    QCOMPARE(m_view->selectedLayer(), 3);
+    const int before = spy.count();
+    QTest::keyClick(m_view, Qt::Key_Up);
+    QCOMPARE(spy.count(), before);
+    QTest::keyClick(m_view, Qt::Key_End);
+    QCOMPARE(m_view->selectedPos(), 9);
+    QTest::keyClick(m_view, Qt::Key_Home);
+    QCOMPARE(m_view->selectedPos(), 0);
+}
+
+void TestBlockView::setSelectionEmitsNothing()
+{
+    QSignalSpy spy(m_view, &BlockView::blockSelected);
+    m_view->setSelection(2, 3);
+    QCOMPARE(spy.count(), 0);
+    QCOMPARE(m_view->selectedLayer(), 2);
+    m_view->setSelection(7, 3); // out of range clears
+    QCOMPARE(m_view->selectedLayer(), -1);
+    QCOMPARE(m_view->selectedPos(), -1);
+}
+
+void TestBlockView::attentionWeights()
+{
+    // Head 0: weight (k+1) / sum; head 1: all on the query. Mean of heads at query 3:
+    // k<3: (k+1)/10/2, k=3: (4/10 + 1)/2.
+    m_view->setSelection(2, 3);
+    m_view->setAttention(2, TestData::attentionLayer(m_trace, 2));
+    const std::vector<float> w = m_view->attentionWeights();
+    QCOMPARE(int(w.size()), 4);
+    QVERIFY(qFuzzyCompare(w[0], 0.05f));
+    QVERIFY(qFuzzyCompare(w[1], 0.10f));
+    QVERIFY(qFuzzyCompare(w[2], 0.15f));
+    QVERIFY(qFuzzyCompare(w[3], 0.70f));
+}
+
+void TestBlockView::attentionThreshold_data()
+{
+    QTest::addColumn<double>("threshold");
+    QTest::addColumn<QList<int>>("targets");
+    // Query 5 on head 0 alone: weights (k+1)/21 for k = 0..5 -> 0.048 0.095 0.143 0.190 0.238
+    // and 0.286 for the query itself, which never gets a line.
+    QTest::newRow("0.0: every earlier key") << 0.0 << QList<int>{0, 1, 2, 3, 4};
+    QTest::newRow("0.1") << 0.1 << QList<int>{2, 3, 4};
+    QTest::newRow("0.19") << 0.19 << QList<int>{3, 4};
+    QTest::newRow("0.2") << 0.2 << QList<int>{4};
+    QTest::newRow("0.25: only the query itself is above") << 0.25 << QList<int>{};
+}
+
+void TestBlockView::attentionThreshold()
+{
+    QFETCH(double, threshold);
+    QFETCH(QList<int>, targets);
+    m_view->setSelection(1, 5);
+    m_view->setAttention(1, TestData::attentionLayer(m_trace, 1));
+    m_view->setAttentionHead(0);
+    m_view->setAttentionThreshold(threshold);
+    const std::vector<int> got = m_view->attentionLineTargets();
+    QCOMPARE(QList<int>(got.begin(), got.end()), targets);
+    // Everything is on screen at this size, so each target gets a line.
+    m_view->setZoom(0.8, 0.8);
+    paint();
+    QCOMPARE(m_view->linesDrawn(), targets.size());
+}
+
+void TestBlockView::attentionHead()
+{
+    m_view->setSelection(0, 4);
+    m_view->setAttention(0, TestData::attentionLayer(m_trace, 0));
+    m_view->setAttentionThreshold(0.01);
+    m_view->setAttentionHead(1); // attends only to itself: no lines
+    QVERIFY(m_view->attentionLineTargets().empty());
+    QCOMPARE(m_view->attentionWeights()[4], 1.0f);
+    m_view->setAttentionHead(-1);
+    QCOMPARE(int(m_view->attentionLineTargets().size()), 4);
+}
+
+void TestBlockView::attentionOnlyOnItsLayer()
+{
+    m_view->setSelection(2, 5);
+    m_view->setAttention(1, TestData::attentionLayer(m_trace, 1));
+    QVERIFY(m_view->attentionWeights().empty()); // stale layer: nothing shown
+    paint();
+    QCOMPARE(m_view->linesDrawn(), 0);
+    // A pattern of the wrong shape is refused.
+    m_view->setSelection(1, 5);
+    m_view->setAttention(1, FloatArray({2, 3, 3}));
+    QCOMPARE(m_view->attentionLayer(), -1);
+}
+
+void TestBlockView::levelOfDetail()
+{
+    m_view->setZoom(1.0, 1.0);
+    paint();
+    QVERIFY(m_view->textsDrawn() > 0);
+    QVERIFY(!m_view->lastPaintUsedImage());
+    m_view->setZoom(0.2, 0.2); // blocks of 15 x 6 pixels: no text fits
+    paint();
+    QCOMPARE(m_view->textsDrawn(), 0);
+    QVERIFY(m_view->blocksDrawn() > 0);
+    m_view->setZoom(0.02, 0.05); // under a few pixels a block: drawn from the image
+    paint();
+    QCOMPARE(m_view->textsDrawn(), 0);
+    QVERIFY(m_view->lastPaintUsedImage());
+}
+
+void TestBlockView::geometryRoundTrip_data()
+{
+    QTest::addColumn<double>("zoom");
+    QTest::newRow("1") << 1.0;
+    QTest::newRow("0.5") << 0.5;
+    QTest::newRow("2") << 2.0;
+}
+
+void TestBlockView::geometryRoundTrip()
+{
+    QFETCH(double, zoom);
+    m_view->setZoom(zoom, zoom);
+    for (int l = 0; l < 4; ++l)
+        for (int t = 0; t < 10; ++t) {
+            const QRectF r = m_view->blockRect(l, t);
+            if (!m_view->viewport()->rect().contains(r.center().toPoint())) continue;
+            const QPair<int, int> hit = m_view->blockAt(r.center());
+            QCOMPARE(hit.first, l);
+            QCOMPARE(hit.second, t);
+        }
+    QCOMPARE(m_view->blockAt(QPointF(-5, -5)).first, -1);
+}
+
+void TestBlockView::zoomToFitShowsAll()
+{
+    m_view->setZoom(3.0, 3.0);
+    m_view->zoomToFit();
+    const QRect vp = m_view->viewport()->rect();
+    QVERIFY(vp.contains(m_view->blockRect(0, 0).toAlignedRect()));
+    QVERIFY(vp.contains(m_view->blockRect(3, 9).toAlignedRect()));
+    QCOMPARE(m_view->horizontalScrollBar()->maximum(), 0);
+}
+
+void TestBlockView::ctrlWheelZooms()
+{
+    m_view->setZoom(1.0, 1.0);
+    QSignalSpy spy(m_view, &BlockView::zoomChanged);
+    const QPointF at = m_view->blockRect(1, 2).center();
+    QWheelEvent in(at, m_view->viewport()->mapToGlobal(at), QPoint(), QPoint(0, 120), Qt::NoButton,
+                   Qt::ControlModifier, Qt::NoScrollPhase, false);
+    QCoreApplication::sendEvent(m_view->viewport(), &in);
+    QCOMPARE(spy.count(), 1);
+    QVERIFY(m_view->zoomX() > 1.0);
+    // The block under the cursor stays under it.
+    QCOMPARE(m_view->blockAt(at).first, 1);
+    QCOMPARE(m_view->blockAt(at).second, 2);
+    QTest::keyClick(m_view, Qt::Key_Minus);
+    QTest::keyClick(m_view, Qt::Key_Minus);
+    QVERIFY(m_view->zoomX() < 1.0);
+}
+
+void TestBlockView::dragPans()
+{
+    m_view->setZoom(3.0, 3.0); // wider and taller than the viewport
+    QScrollBar *h = m_view->horizontalScrollBar();
+    QScrollBar *v = m_view->verticalScrollBar();
+    QVERIFY(h->maximum() > 400 && v->maximum() > 200);
+    h->setValue(200);
+    v->setValue(100);
+    QSignalSpy spy(m_view, &BlockView::blockSelected);
+    QWidget *vp = m_view->viewport();
+    const QPoint from(600, 300), to(520, 260);
+    QTest::mousePress(vp, Qt::LeftButton, {}, from);
+    QMouseEvent move(QEvent::MouseMove, QPointF(to), vp->mapToGlobal(QPointF(to)), Qt::NoButton,
+                     Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(vp, &move);
+    QTest::mouseRelease(vp, Qt::LeftButton, {}, to);
+    QCOMPARE(h->value(), 280); // the content follows the mouse
+    QCOMPARE(v->value(), 140);
+    QCOMPARE(spy.count(), 0); // a drag is not a click
+}
+
+void TestBlockView::colourModeAndLens()
+{
+    QCOMPARE(m_view->colourScale().upper(), 1.0);
+    m_view->setColourMode(BlockView::ColourMode::Entropy);
+    // Entropies reach 0.25 * 11 = 2.75 nats; the scale rounds up to 3.
+    QCOMPARE(m_view->colourScale().upper(), 3.0);
+    LensSite wrong;
+    wrong.topkIds.reset({2, 10, 3});
+    QVERIFY(!m_view->setLens(wrong)); // wrong layer count: refused
+    paint();
+    QCOMPARE(m_view->textsDrawn(), 0);
+}
+
+void TestBlockView::csv()
+{
+    const QString text = m_view->csv();
+    const QStringList lines = text.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 1 + 4 * 10);
+    QCOMPARE(lines[0], QStringLiteral("layer,pos,token,top1_id,top1,probability,entropy"));
+    // Block (2, 3): top-1 id (2 + 3) % 50 = 5, text " w5".
+    const QStringList f = lines[1 + 2 * 10 + 3].split(QLatin1Char(','));
+    QCOMPARE(f[0], QStringLiteral("2"));
+    QCOMPARE(f[1], QStringLiteral("3"));
+    QCOMPARE(f[3], QStringLiteral("5"));
+    QCOMPARE(f[4], QStringLiteral(" w5"));
+    QVERIFY(qAbs(f[5].toDouble() - double(TestData::top1Prob(2, 3))) < 1e-6);
+}
+
+void TestBlockView::renderToDraws()
+{
+    QImage image(800, 400, QImage::Format_ARGB32);
+    image.fill(Qt::white);
+    QPainter p(&image);
+    m_view->renderTo(p, image.size());
+    p.end();
+    int coloured = 0;
+    for (int y = 0; y < image.height(); y += 4)
+        for (int x = 0; x < image.width(); x += 4)
+            coloured += image.pixel(x, y) != qRgb(255, 255, 255) ? 1 : 0;
+    QVERIFY(coloured > 500);
+}
+
+QTEST_MAIN(TestBlockView)
+#include "tst_blockview.moc"
