@@ -147,12 +147,30 @@ usage:
                [--site SITE] [--format csv|json] [-o FILE]
   headlens-cli bench MODEL [--tokens N] [--threads N] [--dtype f32|bf16] [--repeat R]
   headlens-cli serve [--model MODEL]      (the engine the workbench drives; app/cli/PROTOCOL.md)
+  headlens-cli decompose MODEL PROJECT.hlproj --trace NAME --site SITE --layer L --pos P [-k K]
+               [--tokenizer PATH] [--json]      (iterative decoding of one site vector)
+  headlens-cli propagate MODEL PROJECT.hlproj --trace NAME --site SITE --layer L --pos P
+               (--unchanged | --subtract K | --inject TOKEN | --inject-id ID) [-n N]
+               [--name CHILD] [--force] [--tokenizer PATH] [--json]
+  headlens-cli stats PROJECT.hlproj [--trace NAME | --all] [--bins N] [--exclude-bos] [--json]
+  headlens-cli correlate PROJECT.hlproj [--trace NAME | --all] [--include-bos] [--json]
+  headlens-cli compare PROJECT.hlproj --left TRACE --right TRACE [--name NAME] [--json]
+  headlens-cli heads PROJECT.hlproj --similarity [--trace NAME | --all] [--threshold X]
+               [--cluster-on jsd|correlation|contribution] [--include-bos] [--json]
   headlens-cli --version | --help
 
 MODEL is a Hugging Face Llama-family folder (config.json + model.safetensors or a sharded
 index) or a llama2.c checkpoint file (give its tokenizer.bin with --tokenizer).
 Exit status: 0 success, 2 wrong usage, 3 bad input, 1 any other failure.
 )";
+
+// The analysis commands (commands_analysis.cpp).
+int cmdDecompose(const std::vector<std::string> &argv);
+int cmdPropagate(const std::vector<std::string> &argv);
+int cmdStats(const std::vector<std::string> &argv);
+int cmdCorrelate(const std::vector<std::string> &argv);
+int cmdCompare(const std::vector<std::string> &argv);
+int cmdHeads(const std::vector<std::string> &argv);
 
 int runCommand(const std::vector<std::string> &argv)
 {
@@ -184,6 +202,18 @@ int runCommand(const std::vector<std::string> &argv)
             return cmdBench(rest);
         if (cmd == "serve")
             return cmdServe(rest);
+        if (cmd == "decompose")
+            return cmdDecompose(rest);
+        if (cmd == "propagate")
+            return cmdPropagate(rest);
+        if (cmd == "stats")
+            return cmdStats(rest);
+        if (cmd == "correlate")
+            return cmdCorrelate(rest);
+        if (cmd == "compare")
+            return cmdCompare(rest);
+        if (cmd == "heads")
+            return cmdHeads(rest);
         throw UsageError("unknown command '" + cmd + "' (try --help)");
     } catch (const UsageError &e) {
         endProgress();
