@@ -574,25 +574,32 @@ struct Model::Impl {
         const int H = cfg.nHeads, dh = cfg.dHead;
         const int64_t T = z.size(1), D = cfg.dModel;
         // Per-head vectors result[h][t] = z[h][t] Wo_h^T by slicing Wo (TRACE.md), built in
-        // chunks of positions so [H, chunk, D] stays small; reductions in float64. An o_proj
+        // chunks of positions so [H, chunk, D] stays small; reductions in float32 (BLAS), the
+        // ratios in float64. An o_proj
         // bias belongs to no head (attn_out = sum_h result + bias).
         at::Tensor woh = w.wo.view({D, H, dh}).permute({1, 2, 0}); // [H, dh, D]
-        at::Tensor ao = attnOut.to(at::kDouble), pre = residPre.to(at::kDouble);
-        at::Tensor aoNorm = ao.norm(2, -1), preNorm = pre.norm(2, -1); // [T]
-        at::Tensor norm = at::empty({H, T}, at::kDouble), dotAo = at::empty({H, T}, at::kDouble);
-        at::Tensor dotPre = at::empty({H, T}, at::kDouble);
+        at::Tensor ao = attnOut.to(at::kFloat), pre = residPre.to(at::kFloat);
+        at::Tensor aoNorm = ao.to(at::kDouble).norm(2, -1), preNorm = pre.to(at::kDouble).norm(2, -1);
+        at::Tensor norm = at::empty({H, T}, at::kFloat), dotAo = at::empty({H, T}, at::kFloat);
+        at::Tensor dotPre = at::empty({H, T}, at::kFloat);
         at::Tensor sim = at::zeros({H, H}, at::kDouble);
         const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 22) / (int64_t(H) * D));
         for (int64_t t0 = 0; t0 < T; t0 += chunk) {
             const int64_t c = std::min(chunk, T - t0);
-            at::Tensor r = at::bmm(z.narrow(1, t0, c), woh).to(at::kDouble); // [H, c, D]
+            at::Tensor r = at::bmm(z.narrow(1, t0, c), woh).to(at::kFloat); // [H, c, D]
+            at::Tensor rt = r.transpose(0, 1);                                // [c, H, D]
             at::Tensor n = r.norm(2, -1);                                     // [H, c]
             norm.narrow(1, t0, c).copy_(n);
-            dotAo.narrow(1, t0, c).copy_((r * ao.narrow(0, t0, c).unsqueeze(0)).sum(-1));
-            dotPre.narrow(1, t0, c).copy_((r * pre.narrow(0, t0, c).unsqueeze(0)).sum(-1));
-            at::Tensor u = (r / n.clamp_min(1e-300).unsqueeze(-1)).transpose(0, 1); // [c, H, D]
-            sim += at::bmm(u, u.transpose(1, 2)).sum(0);
+            // Dot products as batched matmuls: [c, H, D] x [c, D, 1].
+            dotAo.narrow(1, t0, c).copy_(at::bmm(rt, ao.narrow(0, t0, c).unsqueeze(2)).squeeze(2).t());
+            dotPre.narrow(1, t0, c).copy_(at::bmm(rt, pre.narrow(0, t0, c).unsqueeze(2)).squeeze(2).t());
+            // sum over positions of <u_h, u_g>, u = result / ||result||: one [H, cD] GEMM.
+            at::Tensor u = (r / n.clamp_min(1e-30).unsqueeze(-1)).reshape({H, c * D});
+            sim += at::mm(u, u.t()).to(at::kDouble);
         }
+        norm = norm.to(at::kDouble);
+        dotAo = dotAo.to(at::kDouble);
+        dotPre = dotPre.to(at::kDouble);
         sim /= double(T);
         const at::Tensor safeAo = aoNorm.clamp_min(1e-300), safePre = preNorm.clamp_min(1e-300);
         at::Tensor proj = dotAo / safeAo;
