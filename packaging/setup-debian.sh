@@ -15,6 +15,8 @@ sudo=""
 packages=(
   # build tools
   cmake ninja-build ccache g++ pkg-config dpkg-dev git
+  # packaging: PNG icons rendered from the SVGs, and the package check (tests/packaging)
+  librsvg2-bin file
   # libraries (PITFALLS.md: Qt Charts needs libqt6opengl6-dev and libgl-dev)
   libtorch-dev libhdf5-dev nlohmann-json3-dev
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev libqt6opengl6-dev libgl-dev

@@ -157,6 +157,8 @@ usage:
   headlens-cli compare PROJECT.hlproj --left TRACE --right TRACE [--name NAME] [--json]
   headlens-cli heads PROJECT.hlproj --similarity [--trace NAME | --all] [--threshold X]
                [--cluster-on jsd|correlation|contribution] [--include-bos] [--json]
+  headlens-cli train-example adder|facts -o DIR [--seed S] [--steps N] [--threads N]
+               (trains an example model of resources/examples; see its README)
   headlens-cli --version | --help
 
 MODEL is a Hugging Face Llama-family folder (config.json + model.safetensors or a sharded
@@ -214,6 +216,8 @@ int runCommand(const std::vector<std::string> &argv)
             return cmdCompare(rest);
         if (cmd == "heads")
             return cmdHeads(rest);
+        if (cmd == "train-example")
+            return cmdTrainExample(rest);
         throw UsageError("unknown command '" + cmd + "' (try --help)");
     } catch (const UsageError &e) {
         endProgress();

@@ -47,5 +47,6 @@ int cmdInfo(const std::vector<std::string> &argv);
 int cmdExport(const std::vector<std::string> &argv);
 int cmdBench(const std::vector<std::string> &argv);
 int cmdServe(const std::vector<std::string> &argv);
+int cmdTrainExample(const std::vector<std::string> &argv);
 
 } // namespace HeadLens::Cli

@@ -158,6 +158,70 @@ private:
                   {"max_seq_len", c.maxSeqLen}}}};
     }
 
+    // Lens, storage, generation, cancel and progress options shared by trace, decompose and
+    // propagate.
+    TraceOptions traceOptions(const json &req, const json &id)
+    {
+        TraceOptions o;
+        o.lens.topk = req.value("topk", 10);
+        auto choice = [&](const char *key, auto fromName, auto fallback) {
+            if (!req.contains(key))
+                return fallback;
+            auto v = fromName(req.at(key).template get<std::string>());
+            if (!v)
+                throw UsageError(std::string("bad value for ") + key);
+            return *v;
+        };
+        o.lens.norm = choice("lens_norm", lensNormFromName, LensNorm::Full);
+        o.lens.decoder = choice("lens_decoder", lensDecoderFromName, LensDecoder::Output);
+        o.attention = choice("attention", storeTypeFromName, StoreType::F16);
+        o.residuals = choice("residuals", storeTypeFromName, StoreType::F16);
+        if (req.value("store_z", false))
+            o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
+        o.generate = req.value("generate", 0);
+        o.cancelled = [this] { return m_cancel.load(); };
+        o.progress = [this, id](const std::string &stage, int done, int total) {
+            progress(id, stage, done, total);
+        };
+        return o;
+    }
+
+    static Site siteField(const json &req)
+    {
+        const auto site = siteFromName(req.value("site", "resid_post"));
+        if (!site)
+            throw UsageError("bad value for site");
+        return *site;
+    }
+
+    void checkPoint(int layer, int pos, int nTokens)
+    {
+        if (layer < 0 || layer >= model().config().nLayers)
+            throw InputError("layer " + std::to_string(layer) + " is outside the model (" +
+                             std::to_string(model().config().nLayers) + " layers)");
+        if (pos < 0 || pos >= nTokens)
+            throw InputError("position " + std::to_string(pos) + " is outside the " +
+                             std::to_string(nTokens) + " tokens");
+    }
+
+    // The id of a token given as text: an exact piece, its readable form, or a text that is
+    // one token.
+    int32_t injectId(const std::string &text)
+    {
+        const Tokenizer *tok = model().tokenizer();
+        if (!tok)
+            throw InputError("the model has no tokenizer to find \"" + text + "\" in; give inject_id");
+        for (int id = 0; id < tok->vocabSize(); ++id)
+            if (tok->piece(id) == text) return id;
+        for (int id = 0; id < tok->vocabSize(); ++id)
+            if (tok->displayText(id) == text) return id;
+        const std::vector<TokenInfo> toks = model().tokenize(text, false);
+        if (toks.size() != 1)
+            throw InputError("\"" + text + "\" is not one token of this model (it is " +
+                             std::to_string(toks.size()) + ")");
+        return toks[0].id;
+    }
+
     json execute(const json &req, const json &id)
     {
         const std::string cmd = req.at("cmd").get<std::string>();
@@ -199,27 +263,7 @@ private:
         }
         if (cmd == "trace") {
             const std::string out = req.at("output").get<std::string>();
-            TraceOptions o;
-            o.lens.topk = req.value("topk", 10);
-            auto choice = [&](const char *key, auto fromName, auto fallback) {
-                if (!req.contains(key))
-                    return fallback;
-                auto v = fromName(req.at(key).template get<std::string>());
-                if (!v)
-                    throw UsageError(std::string("bad value for ") + key);
-                return *v;
-            };
-            o.lens.norm = choice("lens_norm", lensNormFromName, LensNorm::Full);
-            o.lens.decoder = choice("lens_decoder", lensDecoderFromName, LensDecoder::Output);
-            o.attention = choice("attention", storeTypeFromName, StoreType::F16);
-            o.residuals = choice("residuals", storeTypeFromName, StoreType::F16);
-            if (req.value("store_z", false))
-                o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
-            o.generate = req.value("generate", 0);
-            o.cancelled = cancelled;
-            o.progress = [&](const std::string &stage, int done, int total) {
-                progress(id, stage, done, total);
-            };
+            TraceOptions o = traceOptions(req, id);
             std::string text;
             std::vector<TokenInfo> toks = promptTokens(req, text);
             std::string name = req.value("name", "");
@@ -230,6 +274,73 @@ private:
             addTrace(out, t, req.value("force", false));
             return {{"output", out}, {"name", name}, {"n_tokens", t.nTokens()},
                     {"n_prompt_tokens", t.nPromptTokens}};
+        }
+        if (cmd == "decompose") {
+            const std::vector<int32_t> ids = req.at("token_ids").get<std::vector<int32_t>>();
+            model().checkIds(ids);
+            const Site site = siteField(req);
+            const int layer = req.at("layer").get<int>();
+            const int pos = req.at("pos").get<int>();
+            checkPoint(layer, pos, int(ids.size()));
+            const TraceOptions o = traceOptions(req, id);
+            const std::vector<DecodeStep> steps =
+                model().decompose(ids, site, layer, pos, o.lens, req.value("steps", 10));
+            std::vector<int32_t> found;
+            for (const DecodeStep &st : steps)
+                found.push_back(st.id);
+            const std::vector<TokenInfo> texts = model().tokensFromIds(found);
+            json out = json::array();
+            for (size_t i = 0; i < steps.size(); ++i)
+                out.push_back({{"id", steps[i].id},
+                               {"text", texts[i].text},
+                               {"prob", steps[i].prob},
+                               {"norm", steps[i].norm}});
+            return {{"steps", out}};
+        }
+        if (cmd == "propagate") {
+            const std::string out = req.at("output").get<std::string>();
+            Trace parent;
+            parent.name = req.at("parent").get<std::string>();
+            parent.prompt = req.value("prompt", "");
+            for (const json &tj : req.at("tokens")) {
+                TokenInfo ti;
+                ti.id = tj.at("id").get<int32_t>();
+                ti.text = tj.value("text", "");
+                ti.begin = tj.value("begin", -1);
+                ti.end = tj.value("end", -1);
+                parent.tokens.push_back(ti);
+            }
+            model().checkIds(parent.tokenIds());
+            VectorEdit edit;
+            edit.site = siteField(req);
+            edit.layer = req.at("layer").get<int>();
+            edit.pos = req.at("pos").get<int>();
+            checkPoint(edit.layer, edit.pos, parent.nTokens());
+            const std::string kind = req.value("kind", "unchanged");
+            if (kind == "subtract") {
+                edit.kind = VectorEdit::Kind::Subtract;
+                edit.subtractCount = req.value("subtract", 1);
+                if (edit.subtractCount < 1) throw UsageError("subtract must be at least 1");
+            } else if (kind == "inject") {
+                edit.kind = VectorEdit::Kind::Inject;
+                edit.injectId = req.contains("inject_id") ? req.at("inject_id").get<int32_t>()
+                                                          : injectId(req.value("inject_text", ""));
+                if (edit.injectId < 0 || edit.injectId >= model().config().vocabSize)
+                    throw InputError("token id " + std::to_string(edit.injectId) +
+                                     " is not in the vocabulary");
+            } else if (kind != "unchanged") {
+                throw UsageError("kind must be unchanged, subtract or inject");
+            }
+            TraceOptions o = traceOptions(req, id);
+            const int n = req.value("generate", 16);
+            std::string name = req.value("name", "");
+            if (name.empty())
+                name = nextFreeTraceName(out);
+            Trace child = propagate(model(), parent, edit, n, o);
+            child.name = name;
+            addTrace(out, child, req.value("force", false));
+            return {{"output", out}, {"name", name}, {"n_tokens", child.nTokens()},
+                    {"n_prompt_tokens", child.nPromptTokens}, {"edit", json::parse(child.edit, nullptr, false)}};
         }
         throw UsageError("unknown cmd '" + cmd + "'");
     }

@@ -11,6 +11,8 @@
 #include "headlens/trace/error.h"
 #include "headlens/trace/version.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -171,8 +173,7 @@ void writeProject(const std::string &path, const std::vector<ProjectTraceSource>
     for (const auto &t : traces) {
         if (auto problem = traceNameProblem(t.name); !problem.empty())
             throw InputError("invalid trace name '" + t.name + "': " + problem);
-        if (!names.insert(t.name).second)
-            throw InputError("two traces are named '" + t.name + "'");
+        if (!names.insert(t.name).second) throw InputError("two traces are named '" + t.name + "'");
         if (t.file.empty() && !t.load)
             throw std::invalid_argument("writeProject: trace '" + t.name + "' has no source");
     }
@@ -255,6 +256,48 @@ void writeProject(const std::string &path, const std::vector<ProjectTraceSource>
     } catch (const fs::filesystem_error &e) {
         throw std::runtime_error("cannot save " + path + ": " + e.code().message());
     }
+}
+
+FloatArray readAttentionRow(const std::string &path, const std::string &trace, int layer, int query)
+{
+    H5::Guard guard;
+    try {
+        H5::File file = openReadOnly(path);
+        const std::string where = std::string("/") + HlProj::kTracesGroup + "/" + trace;
+        if (!H5::isGroup(file, where))
+            throw InputError(path + ": there is no trace '" + trace + "'");
+        H5::Group g = H5::openGroup(file, where);
+        auto info = H5::openDataset(g, HlProj::kAttention);
+        if (!info) throw InputError(path + ": trace '" + trace + "' stores no attention");
+        if (info->dims.size() != 4 || info->dims[2] != info->dims[3])
+            throw InputError(path + ": trace '" + trace + "': attention/pattern has shape " +
+                             shapeString(info->dims) + ", expected [L, H, T, T]");
+        const int64_t L = info->dims[0], H = info->dims[1], T = info->dims[2];
+        if (layer < 0 || layer >= L || query < 0 || query >= T)
+            throw InputError(path + ": trace '" + trace + "': layer " + std::to_string(layer) +
+                             ", position " + std::to_string(query) + " is outside the attention " +
+                             shapeString(info->dims));
+        FloatArray row({H, T});
+        H5::readHyperslab(*info, H5T_NATIVE_FLOAT, {layer, 0, query, 0}, {1, H, 1, T},
+                          row.data.data());
+        return row;
+    } catch (const H5::H5Error &e) {
+        throw InputError(path + ": trace '" + trace + "': " + e.what());
+    }
+}
+
+std::string hdf5LibraryVersion()
+{
+    unsigned major = 0, minor = 0, release = 0;
+    H5get_libversion(&major, &minor, &release);
+    return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release);
+}
+
+std::string jsonLibraryVersion()
+{
+    return std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
+           std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
+           std::to_string(NLOHMANN_JSON_VERSION_PATCH);
 }
 
 } // namespace HeadLens

@@ -53,8 +53,8 @@ class Rng {
 public:
     explicit Rng(uint64_t seed) : m_state(seed) {}
     uint64_t next();
-    int below(int n);  // uniform in [0, n)
-    double uniform();  // in [0, 1)
+    int below(int n); // uniform in [0, n)
+    double uniform(); // in [0, 1)
 
 private:
     uint64_t m_state;
@@ -63,11 +63,11 @@ private:
 // adder: "a+b=" followed by the sum in four digits, e.g. "587+469=1056" and "123+456=0579".
 // The first answer digit is the carry out of the hundreds: the "carry digit".
 constexpr int kAdderDigits = 3;
-bool adderHeldOut(int a, int b);           // the 1 pair in 20 that training never sees
-std::string adderPrompt(int a, int b);     // "587+469="
-std::string adderAnswer(int a, int b);     // "1056"
-bool adderCarryOut(int a, int b);          // a + b >= 1000
-int adderCarryCount(int a, int b);         // how many digit columns produce a carry (0..3)
+bool adderHeldOut(int a, int b);       // the 1 pair in 20 that training never sees
+std::string adderPrompt(int a, int b); // "587+469="
+std::string adderAnswer(int a, int b); // "1056"
+bool adderCarryOut(int a, int b);      // a + b >= 1000
+int adderCarryCount(int a, int b);     // how many digit columns produce a carry (0..3)
 // n pairs drawn uniformly from the held-out pairs (heldOut) or the training pairs.
 std::vector<std::pair<int, int>> adderCases(uint64_t seed, int n, bool heldOut);
 
@@ -99,9 +99,10 @@ struct Recipe {
     double learningRate = 0;
     double weightDecay = 0;
     int warmup = 0;
-    int examplesPerStep = 0; // adder: sums packed per step; facts: documents per step
+    int sequencesPerStep = 0;    // packed sequences per step (gradients summed over them)
+    int examplesPerSequence = 0; // adder: sums packed in one sequence; facts: documents
 };
-std::vector<std::string> names(); // "adder", "facts"
+std::vector<std::string> names();       // "adder", "facts"
 Recipe recipe(const std::string &name); // InputError for an unknown name
 
 // Scores through the public Model API (what a user sees): greedy decoding of each prompt.
@@ -124,17 +125,17 @@ Score scoreFacts(Model &model, uint64_t seed, int fillerSentences);
 struct TrainProgress {
     int step = 0;
     int steps = 0;
-    double loss = 0;        // mean over the last report interval
-    double seconds = 0;     // since training began
-    double accuracy = -1;   // a quick held-out check, when one was made at this step
+    double loss = 0;      // mean over the last report interval
+    double seconds = 0;   // since training began
+    double accuracy = -1; // a quick held-out check, when one was made at this step
 };
 
 struct TrainOptions {
-    std::string name;       // "adder" or "facts"
-    std::string outDir;     // the Hugging Face folder to write (created; files replaced)
-    uint64_t seed = 0;      // 0: the recipe's
-    int steps = 0;          // 0: the recipe's
-    int threads = 0;        // 0: one per core
+    std::string name;   // "adder" or "facts"
+    std::string outDir; // the Hugging Face folder to write (created; files replaced)
+    uint64_t seed = 0;  // 0: the recipe's
+    int steps = 0;      // 0: the recipe's
+    int threads = 0;    // 0: one per core
     std::function<void(const TrainProgress &)> progress;
     std::function<void(const std::string &)> log; // lines worth printing
 };
@@ -146,8 +147,8 @@ struct TrainReport {
     int threads = 0;
     double trainSeconds = 0;
     double finalLoss = 0;
-    Examples::Score heldOut;        // through Model::load of the written folder
-    Examples::Score heldOutFiller;  // facts only: prompts after filler sentences
+    Examples::Score heldOut;       // through Model::load of the written folder
+    Examples::Score heldOutFiller; // facts only: prompts after filler sentences
 };
 
 // Trains the named example from its seed and writes the folder; then loads it back with

@@ -116,3 +116,56 @@ std::string nextFreeTraceName(const std::string &path);
 std::string traceNameProblem(const std::string &name);
 
 } // namespace HeadLens
+
+// ------------------------------------------------------------------------------------------
+// Workbench extras and whole-project writing (projectextras.cpp).
+
+#include <functional>
+
+namespace HeadLens {
+
+// What the workbench keeps in a project besides traces: free-text notes and its view
+// settings (a JSON object as text). Stored as one-element UTF-8 string datasets
+// /workbench/notes and /workbench/view_settings; files written by the CLI lack them, and then
+// both are empty.
+struct ProjectExtras {
+    std::string notes;
+    std::string viewSettings;
+};
+
+// InputError when the file cannot be read (use ProjectReader first to validate a project).
+ProjectExtras readProjectExtras(const std::string &path);
+
+// One trace of a project written by writeProject: copied from a trace in a project file
+// (dataset contents copied as stored, without decompressing), or, when file is empty, taken
+// from load(), which is called once, right when the trace is written, so that only one trace
+// at a time needs to be held in memory.
+struct ProjectTraceSource {
+    std::string name;   // its name in the new file
+    std::string parent; // its `parent` attribute ("" removes it)
+    std::string file;   // a project file holding it...
+    std::string fileTrace; // ...under this name
+    std::function<Trace()> load; // used when file is empty
+};
+
+// Writes a complete project to path: the traces in the given order, the extras, and, when
+// keepFrom names a project, every other root group of it (comparisons and the like, with
+// `left`/`right` following the traces renamed from keepFrom) and its `created` time. Atomic
+// like addTrace: written beside path, flushed, fsync'ed and renamed over it; on failure path
+// is untouched. InputError for a bad or duplicate trace name or an unreadable source;
+// std::runtime_error when writing fails.
+void writeProject(const std::string &path, const std::vector<ProjectTraceSource> &traces,
+                  const ProjectExtras &extras, const std::string &keepFrom = {});
+
+// [H, T] attention of one query position of one layer of a trace in the project at path: a
+// hyperslab of attention/pattern, for a click on a large trace where a whole layer
+// ([H, T, T], read by ProjectReader::readAttention) takes seconds to convert. InputError when
+// the trace or its attention is not there, or layer / query is out of range.
+FloatArray readAttentionRow(const std::string &path, const std::string &trace, int layer,
+                            int query);
+
+// Versions of the libraries the project module is built on ("1.10.8", "3.11.2"), for About.
+std::string hdf5LibraryVersion();
+std::string jsonLibraryVersion();
+
+} // namespace HeadLens

@@ -1,0 +1,114 @@
+#pragma once
+// The New Trace dialog: a model (Hugging Face folder or llama2.c file with its tokenizer,
+// remembered), a prompt or token ids, generation length and lens options. Tracing runs in the
+// engine (TraceJob) while the dialog shows a progress bar and a Cancel button; the dialog is
+// not modal, so the rest of the workbench stays usable. The new trace enters the project as
+// one undoable step.
+
+#include "headlens/document/projectdocument.h"
+#include "headlens/document/tracejob.h"
+
+#include <QDialog>
+#include <QPointer>
+
+class QCheckBox;
+class QComboBox;
+class QDialogButtonBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QRadioButton;
+class QSpinBox;
+class QToolButton;
+
+namespace HeadLens {
+
+class EngineClient;
+class ProjectDocument;
+
+class NewTraceDialog : public QDialog {
+    Q_OBJECT
+public:
+    NewTraceDialog(EngineClient *engine, ProjectDocument *document, QWidget *parent = nullptr);
+    ~NewTraceDialog() override;
+
+    // The request the form describes.
+    TraceSpec spec() const;
+    // Fills the form (tests, and "trace again with these settings").
+    void setSpec(const TraceSpec &spec);
+    // Why the form cannot be traced as it is ("" when it can).
+    QString problem() const;
+
+    bool isRunning() const;
+    TraceJob *job() const { return m_job; }
+    QProgressBar *progressBar() const { return m_progress; }
+    QLabel *statusLabel() const { return m_status; }
+    QPushButton *traceButton() const { return m_traceButton; }
+    QPushButton *cancelButton() const { return m_cancelButton; }
+    ProjectDocument *document() const { return m_document; }
+
+public Q_SLOTS:
+    // Starts tracing (like the Trace button); false when the form has a problem.
+    bool startTrace();
+    // Stops a running trace, or closes the dialog when none runs.
+    void cancel();
+    void retranslateUi();
+
+Q_SIGNALS:
+    // The trace is in the document under this name.
+    void traceAdded(HeadLens::ProjectDocument *document, const QString &name);
+    // Tracing failed (not cancelled): the message for the user.
+    void traceFailed(const QString &message);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void changeEvent(QEvent *event) override;
+
+private:
+    void browseFolder();
+    void browseFile();
+    void browseTokenizer();
+    void updateForm();
+    void setRunning(bool running);
+    void jobProgress(const QString &text, int done, int total);
+    void jobFinished(TraceJob::Result result, const QString &message);
+    void remember() const;
+    void recall();
+
+    QPointer<EngineClient> m_engine;
+    QPointer<ProjectDocument> m_document;
+    TraceJob *m_job = nullptr;
+
+    QLabel *m_intro;
+    QLabel *m_modelLabel, *m_tokenizerLabel, *m_inputLabel, *m_generateLabel, *m_topkLabel,
+        *m_normLabel, *m_decoderLabel, *m_attentionLabel, *m_residualLabel, *m_nameLabel,
+        *m_dtypeLabel;
+    QLineEdit *m_model;
+    QToolButton *m_modelFolder;
+    QToolButton *m_modelFile;
+    QLineEdit *m_tokenizer;
+    QToolButton *m_tokenizerBrowse;
+    QRadioButton *m_usePrompt;
+    QRadioButton *m_useIds;
+    QPlainTextEdit *m_prompt;
+    QLineEdit *m_ids;
+    QSpinBox *m_generate;
+    QSpinBox *m_topk;
+    QComboBox *m_norm;
+    QComboBox *m_decoder;
+    QComboBox *m_dtype;
+    QComboBox *m_attention;
+    QComboBox *m_residuals;
+    QCheckBox *m_storeZ;
+    QLineEdit *m_name;
+    QLabel *m_problem;
+    QProgressBar *m_progress;
+    QLabel *m_status;
+    QPushButton *m_traceButton;
+    QPushButton *m_cancelButton;
+    QWidget *m_form;
+};
+
+} // namespace HeadLens

@@ -1,0 +1,490 @@
+// GUI tests of the workbench window (offscreen): projects opened, saved and closed with their
+// prompts, several at once, a damaged project refused while the others stay, drag and drop,
+// selection flowing from the block view to the inspector and the head chart, view settings
+// and tree edits through the undo stack, export to SVG/PNG/CSV, the dock layout surviving a
+// restart, and recovery after a crash.
+
+#include "mainwindow.h"
+#include "messagebar.h"
+#include "projectdock.h"
+#include "tracetreemodel.h"
+
+#include "headlens/document/projectdocument.h"
+#include "headlens/document/recoverymanager.h"
+#include "headlens/project/project.h"
+#include "headlens/ui/blockview.h"
+#include "headlens/ui/entropypanel.h"
+#include "headlens/ui/headcontributionpanel.h"
+#include "headlens/ui/inspectorpanel.h"
+
+#include "tracefixture.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QFile>
+#include <QImage>
+#include <QJsonDocument>
+#include <QMimeData>
+#include <QPlainTextEdit>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTabBar>
+#include <QTemporaryDir>
+#include <QTreeView>
+#include <QUndoStack>
+#include <QXmlStreamReader>
+#include <QtTest>
+
+#include <memory>
+
+using namespace HeadLens;
+
+namespace {
+
+std::string s(const QString &q)
+{
+    return q.toStdString();
+}
+
+// Answers every question of the window with `answer`, counting them.
+struct Answer {
+    QMessageBox::StandardButton answer = QMessageBox::Cancel;
+    int asked = 0;
+    QString lastText;
+};
+
+} // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_project;  // traces a, b (child of a), c
+    QString m_project2; // trace x
+
+    std::unique_ptr<MainWindow> makeWindow(Answer *answer = nullptr)
+    {
+        auto w = std::make_unique<MainWindow>();
+        if (answer)
+            w->setAskFunction([answer](QWidget *, const QString &, const QString &text,
+                                       QMessageBox::StandardButtons, QMessageBox::StandardButton) {
+                ++answer->asked;
+                answer->lastText = text;
+                return answer->answer;
+            });
+        else
+            w->setAskFunction([](QWidget *, const QString &, const QString &,
+                                 QMessageBox::StandardButtons,
+                                 QMessageBox::StandardButton) { return QMessageBox::Discard; });
+        w->resize(1400, 900);
+        w->show();
+        return w;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName("HeadLensTest");
+        QCoreApplication::setApplicationName("tst_mainwindow");
+        QSettings().clear();
+        QDir(RecoveryManager::folder()).removeRecursively();
+        m_project = m_dir.filePath("one.hlproj");
+        addTrace(s(m_project), Test::makeFixtureTrace("a"), false);
+        Trace b = Test::makeFixtureTrace("b", 0.01f);
+        b.parent = "a";
+        addTrace(s(m_project), b, false);
+        addTrace(s(m_project), Test::makeFixtureTrace("c", 0.02f, {4, 3, 6, 2, 12}), false);
+        m_project2 = m_dir.filePath("two.hlproj");
+        addTrace(s(m_project2), Test::makeFixtureTrace("x", 0.03f), false);
+    }
+
+    void init() { QSettings().remove("window"); }
+
+    void openShowsTheFirstTrace()
+    {
+        auto w = makeWindow();
+        ProjectDocument *doc = w->openProject(m_project);
+        QVERIFY(doc);
+        QCOMPARE(w->tabBar()->count(), 1);
+        QCOMPARE(w->tabBar()->tabText(0), QStringLiteral("one.hlproj"));
+        QCOMPARE(w->currentTrace(), QStringLiteral("a"));
+        QCOMPARE(w->blockView()->layerCount(), 3);
+        QCOMPARE(w->blockView()->tokenCount(), 5);
+        QCOMPARE(w->headBox()->count(), 3); // mean + 2 heads
+
+        // The project tree: b under a, c beside a.
+        TraceTreeModel *model = w->projectDock()->model();
+        QCOMPARE(model->rowCount(), 2);
+        const QModelIndex a = model->indexOf("a");
+        QCOMPARE(model->rowCount(a), 1);
+        QCOMPARE(model->traceAt(model->index(0, 0, a)), QStringLiteral("b"));
+        QCOMPARE(model->data(model->indexOf("a", TraceTreeModel::Model)).toString(),
+                 QStringLiteral("fixture-model"));
+
+        // Choosing a trace in the tree shows it.
+        w->projectDock()->treeView()->setCurrentIndex(model->indexOf("c"));
+        QCOMPARE(w->currentTrace(), QStringLiteral("c"));
+        QCOMPARE(w->blockView()->layerCount(), 4);
+        QCOMPARE(w->blockView()->tokenCount(), 6);
+        // Opening the same file again switches to it instead of opening it twice.
+        QCOMPARE(w->openProject(m_project), doc);
+        QCOMPARE(w->tabBar()->count(), 1);
+    }
+
+    void damagedProjectIsRefusedWhileOthersStay()
+    {
+        auto w = makeWindow();
+        QVERIFY(w->openProject(m_project));
+        ProjectDocument *second = w->openProject(m_project2);
+        QVERIFY(second);
+        second->setNotes("unsaved notes");
+        const QString bad = m_dir.filePath("damaged.hlproj");
+        {
+            QFile in(m_project), out(bad);
+            QVERIFY(in.open(QIODevice::ReadOnly) && out.open(QIODevice::WriteOnly));
+            const QByteArray all = in.readAll();
+            out.write(all.left(all.size() / 3));
+        }
+        QVERIFY(!w->openProject(bad));
+        QVERIFY2(w->messageBar()->text().contains("damaged.hlproj"),
+                 qPrintable(w->messageBar()->text()));
+        QCOMPARE(w->messageBar()->level(), MessageBar::Level::Error);
+        QCOMPARE(w->documents().size(), 2);
+        QCOMPARE(w->currentDocument(), second);
+        QCOMPARE(second->notes(), QStringLiteral("unsaved notes"));
+        QCOMPARE(w->blockView()->layerCount(), 3);
+
+        QVERIFY(!w->openProject(m_dir.filePath("nothing-here.hlproj")));
+        QVERIFY(w->messageBar()->text().contains("nothing-here.hlproj"));
+        QCOMPARE(w->documents().size(), 2);
+    }
+
+    void selectionUpdatesInspectorAndCharts()
+    {
+        auto w = makeWindow();
+        QVERIFY(w->openProject(m_project));
+        BlockView *view = w->blockView();
+        QVERIFY(QTest::qWaitForWindowExposed(w.get()));
+        view->ensureVisible(2, 3);
+        const QPoint at = view->blockRect(2, 3).center().toPoint();
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, at);
+        QCOMPARE(view->selectedLayer(), 2);
+        QCOMPARE(view->selectedPos(), 3);
+        QCOMPARE(w->inspector()->selectedLayer(), 2);
+        QCOMPARE(w->inspector()->selectedPos(), 3);
+        QCOMPARE(w->headPanel()->selectedLayer(), 2);
+        QCOMPARE(w->headPanel()->selectedPos(), 3);
+        QCOMPARE(int(w->headPanel()->values(HeadContributionPanel::Metric::Norm).size()), 2);
+
+        // The inspector shows the lens of the selected block.
+        const Trace want = Test::makeFixtureTrace("a");
+        const LensSite &lens = want.lens[size_t(Site::ResidPost)];
+        const auto top = w->inspector()->topK();
+        QCOMPARE(int(top.size()), 3);
+        QCOMPARE(top[0].id, lens.topkIds.at({2, 3, 0}));
+        QVERIFY(qAbs(top[0].prob - lens.topkProbs.at({2, 3, 0})) < 1e-6);
+
+        // The attention of the selected layer is shown: position 3 reads 0..3 equally.
+        QCOMPARE(view->attentionLayer(), 2);
+        const auto weights = view->attentionWeights();
+        QCOMPARE(int(weights.size()), 4);
+        QVERIFY(qAbs(weights[0] - 0.25f) < 1e-6);
+
+        // Another site: the inspector follows.
+        w->siteBox()->setCurrentIndex(int(Site::MlpOut));
+        QCOMPARE(w->inspector()->site(), Site::MlpOut);
+        QCOMPARE(w->inspector()->topK()[0].id,
+                 want.lens[size_t(Site::MlpOut)].topkIds.at({2, 3, 0}));
+        QCOMPARE(view->selectedLayer(), 2); // the selection stays
+
+        // The entropy panel: the shown trace, or every trace of the project.
+        w->refreshEntropy();
+        QCOMPARE(w->entropyPanel()->traceCount(), 1);
+        w->findChild<QCheckBox *>("EntropyAllTraces")->setChecked(true);
+        w->refreshEntropy();
+        QCOMPARE(w->entropyPanel()->traceCount(), 3);
+        // A click on a bin selects a block of it in the block view.
+        int bin = 0;
+        while (bin < w->entropyPanel()->binCount() && w->entropyPanel()->blocksInBin(bin).isEmpty())
+            ++bin;
+        const auto blocks = w->entropyPanel()->blocksInBin(bin);
+        QVERIFY(!blocks.isEmpty());
+        w->entropyPanel()->selectBin(bin);
+        QCOMPARE(view->selectedLayer(), blocks.first().first);
+        QCOMPARE(view->selectedPos(), blocks.first().second);
+
+        // Choosing a head in the head chart makes the block view show that head.
+        Q_EMIT w->headPanel()->headSelected(2, 1);
+        QCOMPARE(view->attentionHead(), 1);
+        QCOMPARE(w->headBox()->currentData().toInt(), 1);
+    }
+
+    void viewSettingsGoThroughTheUndoStack()
+    {
+        auto w = makeWindow();
+        ProjectDocument *doc = w->openProject(m_project);
+        QVERIFY(doc);
+        w->siteBox()->setCurrentIndex(int(Site::ResidMid));
+        w->colourBox()->setCurrentIndex(1);
+        QCOMPARE(doc->viewSettings().value("site").toString(), QStringLiteral("resid_mid"));
+        QCOMPARE(doc->viewSettings().value("colour").toString(), QStringLiteral("entropy"));
+        QCOMPARE(w->blockView()->colourMode(), BlockView::ColourMode::Entropy);
+        QVERIFY(doc->isModified());
+        doc->undoStack()->undo();
+        QCOMPARE(w->blockView()->colourMode(), BlockView::ColourMode::Probability);
+        QCOMPARE(w->colourBox()->currentIndex(), 0);
+        doc->undoStack()->undo();
+        QCOMPARE(w->currentSite(), Site::ResidPost);
+        QVERIFY(!doc->isModified());
+        doc->undoStack()->redo();
+        QCOMPARE(w->currentSite(), Site::ResidMid);
+    }
+
+    void treeEditsGoThroughTheUndoStack()
+    {
+        auto w = makeWindow();
+        ProjectDocument *doc = w->openProject(m_project);
+        QVERIFY(doc);
+        TraceTreeModel *model = w->projectDock()->model();
+        QVERIFY(model->setData(model->indexOf("a"), "root"));
+        QCOMPARE(doc->traceNames(), QStringList({"root", "b", "c"}));
+        QCOMPARE(w->currentTrace(), QStringLiteral("root"));
+        QCOMPARE(model->traceAt(model->index(0, 0, model->indexOf("root"))), QStringLiteral("b"));
+        // A taken name is refused with a message.
+        QVERIFY(!model->setData(model->indexOf("root"), "c"));
+        QVERIFY(w->messageBar()->text().contains("already"));
+
+        w->projectDock()->setCurrentTrace("c");
+        w->setCurrentTrace("c");
+        w->projectDock()->deleteAction()->trigger();
+        QCOMPARE(doc->traceNames(), QStringList({"root", "b"}));
+        QCOMPARE(w->currentTrace(), QStringLiteral("b"));
+        doc->undoStack()->undo();
+        QCOMPARE(doc->traceNames(), QStringList({"root", "b", "c"}));
+        doc->undoStack()->undo();
+        QCOMPARE(doc->traceNames(), QStringList({"a", "b", "c"}));
+        QVERIFY(!doc->isModified());
+
+        // Notes typed into the dock are an undoable edit too.
+        w->projectDock()->notesEdit()->setPlainText("head 1.1 copies");
+        QCOMPARE(doc->notes(), QStringLiteral("head 1.1 copies"));
+        doc->undoStack()->undo();
+        QCOMPARE(w->projectDock()->notesEdit()->toPlainText(), QString());
+    }
+
+    void saveRoundTripAndPrompts()
+    {
+        Answer answer;
+        auto w = makeWindow(&answer);
+        ProjectDocument *doc = w->newProject();
+        QCOMPARE(w->tabBar()->tabText(w->tabBar()->currentIndex()).left(8),
+                 QStringLiteral("Untitled"));
+        doc->addTrace(Test::makeFixtureTrace("fresh"));
+        QCOMPARE(w->currentTrace(), QStringLiteral("fresh"));
+        doc->setNotes("my notes");
+        QVERIFY(w->isWindowModified());
+
+        // Cancel keeps the project open; Discard closes it.
+        answer.answer = QMessageBox::Cancel;
+        QVERIFY(!w->closeProject(doc));
+        QCOMPARE(answer.asked, 1);
+        QCOMPARE(w->documents().size(), 1);
+
+        const QString path = m_dir.filePath("saved.hlproj");
+        QVERIFY(w->saveProjectAs(doc, m_dir.filePath("saved"))); // the suffix is added
+        QCOMPARE(doc->fileName(), path);
+        QVERIFY(!doc->isModified());
+        QCOMPARE(w->tabBar()->tabText(0), QStringLiteral("saved.hlproj"));
+        QVERIFY(w->closeProject(doc)); // nothing to ask
+        QCOMPARE(answer.asked, 1);
+        QCOMPARE(w->documents().size(), 0);
+        QCoreApplication::processEvents();
+
+        ProjectDocument *again = w->openProject(path);
+        QVERIFY(again);
+        QCOMPARE(again->traceNames(), QStringList({"fresh"}));
+        QCOMPARE(again->notes(), QStringLiteral("my notes"));
+        QCOMPARE(w->projectDock()->notesEdit()->toPlainText(), QStringLiteral("my notes"));
+        QVERIFY(QSettings().value("recentFiles").toStringList().contains(path));
+
+        again->removeTrace("fresh");
+        answer.answer = QMessageBox::Discard;
+        QVERIFY(w->closeProject(again));
+        QCOMPARE(answer.asked, 2);
+        QCOMPARE(ProjectReader(s(path)).info().traces.size(), size_t(1)); // discarded
+    }
+
+    void dropOpensProjects()
+    {
+        auto w = makeWindow();
+        QMimeData mime;
+        mime.setUrls({QUrl::fromLocalFile(m_project), QUrl::fromLocalFile(m_project2),
+                      QUrl::fromLocalFile(m_dir.filePath("notes.txt"))});
+        QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton,
+                              Qt::NoModifier);
+        QApplication::sendEvent(w.get(), &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(w.get(), &drop);
+        QCOMPARE(w->documents().size(), 2);
+
+        QMimeData other;
+        other.setUrls({QUrl::fromLocalFile(m_dir.filePath("notes.txt"))});
+        QDragEnterEvent refuse(QPoint(10, 10), Qt::CopyAction, &other, Qt::LeftButton,
+                               Qt::NoModifier);
+        refuse.setAccepted(false);
+        QApplication::sendEvent(w.get(), &refuse);
+        QVERIFY(!refuse.isAccepted());
+    }
+
+    void exportProducesValidFiles_data()
+    {
+        QTest::addColumn<int>("view");
+        const auto names = QStringList{"block view", "inspector", "head contributions", "entropy"};
+        for (int i = 0; i < names.size(); ++i)
+            QTest::newRow(qPrintable(names[i])) << i;
+    }
+
+    void exportProducesValidFiles()
+    {
+        QFETCH(int, view);
+        auto w = makeWindow();
+        QVERIFY(w->openProject(m_project));
+        w->selectBlock(1, 2);
+        QWidget *widget = w->exportableViews().at(view).second;
+        QString error;
+
+        const QString svg = m_dir.filePath(QStringLiteral("view%1.svg").arg(view));
+        QVERIFY2(w->exportView(widget, MainWindow::ExportFormat::Svg, svg, {800, 500}, &error),
+                 qPrintable(error));
+        QFile f(svg);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QXmlStreamReader xml(&f);
+        bool sawSvg = false;
+        int elements = 0;
+        while (!xml.atEnd()) {
+            if (xml.readNext() == QXmlStreamReader::StartElement) {
+                ++elements;
+                if (xml.name() == QLatin1String("svg")) sawSvg = true;
+            }
+        }
+        QVERIFY2(!xml.hasError(), qPrintable(xml.errorString()));
+        QVERIFY(sawSvg);
+        QVERIFY(elements > 5);
+
+        const QString png = m_dir.filePath(QStringLiteral("view%1.png").arg(view));
+        QVERIFY2(w->exportView(widget, MainWindow::ExportFormat::Png, png, {640, 400}, &error),
+                 qPrintable(error));
+        const QImage image(png);
+        QCOMPARE(image.size(), QSize(640, 400));
+        QSet<QRgb> colours;
+        for (int y = 0; y < image.height(); y += 7)
+            for (int x = 0; x < image.width(); x += 7)
+                colours.insert(image.pixel(x, y));
+        QVERIFY2(colours.size() > 3, "the PNG is (nearly) blank");
+
+        const QString csv = m_dir.filePath(QStringLiteral("view%1.csv").arg(view));
+        QVERIFY2(w->exportView(widget, MainWindow::ExportFormat::Csv, csv, {}, &error),
+                 qPrintable(error));
+        QFile c(csv);
+        QVERIFY(c.open(QIODevice::ReadOnly | QIODevice::Text));
+        const QStringList lines = QString::fromUtf8(c.readAll()).split('\n', Qt::SkipEmptyParts);
+        QVERIFY(lines.size() >= 2);
+        const int columns = lines[0].count(',');
+        QVERIFY(columns >= 1);
+        if (view == 0) QCOMPARE(lines.size(), 1 + 3 * 5); // one line per block
+        // Every record has the header's number of fields (no quoted commas in this fixture).
+        for (const QString &line : lines)
+            QCOMPARE(line.count(','), columns);
+    }
+
+    void dockLayoutIsSavedAndRestored()
+    {
+        {
+            auto w = makeWindow();
+            auto *entropy = w->findChild<QDockWidget *>("EntropyDock");
+            auto *comparison = w->findChild<QDockWidget *>("ComparisonDock");
+            auto *inspector = w->findChild<QDockWidget *>("InspectorDock");
+            QVERIFY(entropy && comparison && inspector);
+            QCOMPARE(w->dockWidgetArea(entropy), Qt::BottomDockWidgetArea);
+            w->addDockWidget(Qt::LeftDockWidgetArea, entropy);
+            comparison->hide();
+            inspector->setFloating(true);
+            QCoreApplication::processEvents();
+            w->close(); // saves the layout
+        }
+        auto w = makeWindow();
+        auto *entropy = w->findChild<QDockWidget *>("EntropyDock");
+        auto *comparison = w->findChild<QDockWidget *>("ComparisonDock");
+        auto *inspector = w->findChild<QDockWidget *>("InspectorDock");
+        QCOMPARE(w->dockWidgetArea(entropy), Qt::LeftDockWidgetArea);
+        QVERIFY(comparison->isHidden());
+        QVERIFY(inspector->isFloating());
+
+        w->resetLayout();
+        QCOMPARE(w->dockWidgetArea(entropy), Qt::BottomDockWidgetArea);
+        QVERIFY(!comparison->isHidden());
+        QVERIFY(!inspector->isFloating());
+    }
+
+    void recoveryAfterACrash()
+    {
+        // What a crashed session leaves behind: a copy and its note, under a session that
+        // holds no lock any more.
+        QDir().mkpath(RecoveryManager::folder());
+        const QString copy = QDir(RecoveryManager::folder()).filePath("crashed-1.hlproj");
+        QFile::remove(copy);
+        {
+            ProjectDocument doc;
+            doc.addTrace(Test::makeFixtureTrace("lost-and-found"));
+            QString error;
+            QVERIFY2(doc.writeCopy(copy, &error), qPrintable(error));
+        }
+        const QString original = m_dir.filePath("recovered.hlproj");
+        QFile note(QDir(RecoveryManager::folder()).filePath("crashed-1.json"));
+        QVERIFY(note.open(QIODevice::WriteOnly));
+        note.write(QJsonDocument(QJsonObject{{"original", original},
+                                             {"title", "recovered.hlproj"},
+                                             {"saved", "2026-01-01T00:00:00Z"},
+                                             {"session", "crashed"}})
+                       .toJson());
+        note.close();
+
+        Answer answer;
+        answer.answer = QMessageBox::Yes;
+        auto w = makeWindow(&answer);
+        w->offerRecovery();
+        QCOMPARE(answer.asked, 1);
+        QVERIFY(answer.lastText.contains("recovered.hlproj"));
+        QCOMPARE(w->documents().size(), 1);
+        ProjectDocument *doc = w->currentDocument();
+        QCOMPARE(doc->traceNames(), QStringList({"lost-and-found"}));
+        QCOMPARE(doc->fileName(), original);
+        QVERIFY(doc->isModified());
+        QVERIFY(RecoveryManager::pending().isEmpty());
+        QVERIFY(w->saveProject(doc));
+        QCOMPARE(ProjectReader(s(original)).info().traces.front().name,
+                 std::string("lost-and-found"));
+    }
+
+    void autosaveWritesRecoveryCopies()
+    {
+        auto w = makeWindow();
+        ProjectDocument *doc = w->openProject(m_project2);
+        QVERIFY(doc);
+        w->recovery()->saveNow();
+        QVERIFY(w->recovery()->recoveryFileOf(doc).isEmpty()); // nothing unsaved
+        doc->setNotes("changed");
+        w->recovery()->saveNow();
+        const QString copy = w->recovery()->recoveryFileOf(doc);
+        QVERIFY(QFile::exists(copy));
+        QVERIFY(w->closeProject(doc)); // discards (see makeWindow) and removes the copy
+        QCoreApplication::processEvents();
+        QVERIFY(!QFile::exists(copy));
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"

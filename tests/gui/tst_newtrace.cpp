@@ -1,0 +1,291 @@
+// The New Trace dialog driven as a user would, against the real engine: a trace made on a small
+// random model with progress (and the event loop kept running), Cancel, the engine killed in the
+// middle without losing anything and started again, the engine command through a wrapper
+// script standing in for ssh, and the real stories260K model when it is present.
+
+#include "appsettings.h"
+#include "mainwindow.h"
+#include "messagebar.h"
+#include "newtracedialog.h"
+
+#include "headlens/document/engineclient.h"
+#include "headlens/document/projectdocument.h"
+#include "headlens/ui/blockview.h"
+#include "headlens/ui/inspectorpanel.h"
+
+#include "tracefixture.h"
+
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QUndoStack>
+#include <QtTest>
+
+#include <csignal>
+#include <memory>
+
+using namespace HeadLens;
+
+class TestNewTrace : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_model;
+
+    std::unique_ptr<MainWindow> makeWindow()
+    {
+        auto w = std::make_unique<MainWindow>();
+        w->setAskFunction([](QWidget *, const QString &, const QString &,
+                             QMessageBox::StandardButtons,
+                             QMessageBox::StandardButton) { return QMessageBox::Discard; });
+        w->show();
+        return w;
+    }
+
+    TraceSpec spec(int generate, const QString &name = QString()) const
+    {
+        TraceSpec s;
+        s.model = m_model;
+        s.useTokenIds = true;
+        s.tokenIds = {1, 17, 42, 99, 7};
+        s.generate = generate;
+        s.name = name;
+        return s;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName("HeadLensTest");
+        QCoreApplication::setApplicationName("tst_newtrace");
+        QSettings().clear();
+        AppSettings::setEngineCommand(QStringLiteral(HEADLENS_CLI) + " serve");
+        m_model = m_dir.filePath("random-model");
+        QProcess make;
+        make.start(QStringLiteral(HEADLENS_MAKE_CHECKPOINT),
+                   {m_model, "--layers", "4", "--d-model", "128", "--heads", "4", "--vocab", "512",
+                    "--seq", "1024", "--seed", "11"});
+        QVERIFY(make.waitForFinished(60000));
+        QCOMPARE(make.exitCode(), 0);
+    }
+
+    void traceThroughTheDialog()
+    {
+        auto w = makeWindow();
+        NewTraceDialog *dialog = w->showNewTraceDialog(); // makes a new project first
+        QVERIFY(dialog);
+        ProjectDocument *doc = w->currentDocument();
+        QVERIFY(doc);
+        dialog->setSpec(spec(0, "first"));
+        QVERIFY2(dialog->problem().isEmpty(), qPrintable(dialog->problem()));
+        QVERIFY(dialog->traceButton()->isEnabled());
+
+        // Progress as it arrives; a timer proves the event loop keeps running meanwhile.
+        QList<int> values;
+        QStringList texts;
+        QTimer ticker;
+        int ticks = 0;
+        connect(&ticker, &QTimer::timeout, this, [&] { ++ticks; });
+        ticker.start(5);
+        QSignalSpy added(dialog, &NewTraceDialog::traceAdded);
+        QTest::mouseClick(dialog->traceButton(), Qt::LeftButton);
+        QVERIFY(dialog->isRunning());
+        connect(dialog->job(), &TraceJob::progress, this, [&](const QString &text, int done, int) {
+            texts << text;
+            values << done;
+        });
+        QVERIFY(!dialog->traceButton()->isEnabled());
+        QCOMPARE(dialog->cancelButton()->text(), QStringLiteral("&Cancel"));
+        QVERIFY(added.wait(60000));
+        ticker.stop();
+        QVERIFY2(texts.contains("Tracing layer 4 of 4"), qPrintable(texts.join('|')));
+        QVERIFY2(ticks > 5, qPrintable(QString::number(ticks)));
+
+        QCOMPARE(doc->traceNames(), QStringList({"first"}));
+        QCOMPARE(w->currentTrace(), QStringLiteral("first"));
+        QCOMPARE(w->blockView()->layerCount(), 4);
+        QCOMPARE(w->blockView()->tokenCount(), 5);
+        QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Add trace first"));
+        w->selectBlock(3, 4);
+        QCOMPARE(w->inspector()->selectedLayer(), 3);
+        QVERIFY(!w->inspector()->topK().empty());
+
+        // One undo step takes it out again; the project can be saved with it after redo.
+        doc->undoStack()->undo();
+        QCOMPARE(doc->traceCount(), 0);
+        doc->undoStack()->redo();
+        QString error;
+        QVERIFY2(doc->saveAs(m_dir.filePath("made.hlproj"), &error), qPrintable(error));
+        std::unique_ptr<ProjectDocument> re(
+            ProjectDocument::open(m_dir.filePath("made.hlproj"), &error));
+        QVERIFY2(re, qPrintable(error));
+        QCOMPARE(re->lens("first", Site::ResidPost)->topkIds.dim(0), 4);
+
+        // The form is remembered for the next time.
+        NewTraceDialog again(w->engine(), doc);
+        QCOMPARE(again.spec().model, m_model);
+        QCOMPARE(again.spec().tokenIds, spec(0).tokenIds);
+    }
+
+    // The inspector's engine actions: iterative decoding of a block, and a child trace made by
+    // propagating with the block's top token subtracted (it appears under its parent).
+    void decomposeAndPropagateFromTheInspector()
+    {
+        auto w = makeWindow();
+        NewTraceDialog *dialog = w->showNewTraceDialog();
+        dialog->setSpec(spec(3, "parent"));
+        QSignalSpy added(dialog, &NewTraceDialog::traceAdded);
+        QVERIFY(dialog->startTrace());
+        QVERIFY(added.wait(60000));
+        ProjectDocument *doc = w->currentDocument();
+        w->selectBlock(2, 3);
+
+        Q_EMIT w->inspector()->decomposeRequested(Site::ResidPost, 2, 3);
+        QTRY_VERIFY_WITH_TIMEOUT(!w->inspector()->decomposition().empty(), 60000);
+        const auto steps = w->inspector()->decomposition();
+        QVERIFY(steps.size() <= 10);
+        QCOMPARE(steps[0].id, w->inspector()->topK()[0].id); // the first step is the lens top-1
+        QVERIFY(steps[0].norm > 0);
+
+        Q_EMIT w->inspector()->propagateRequested(Site::ResidPost, 2, 3, InspectorPanel::Subtract,
+                                                  1, QString(), 4);
+        QTRY_COMPARE_WITH_TIMEOUT(doc->traceCount(), 2, 60000);
+        const QString child = doc->traceNames().at(1);
+        QCOMPARE(child, QStringLiteral("parent-subtract"));
+        QCOMPARE(doc->listing(child).parent, std::string("parent"));
+        QCOMPARE(w->currentTrace(), child);
+        auto t = doc->trace(child);
+        QCOMPARE(t->nTokens(), 4 + 4); // positions 0..3 kept, 4 generated
+        QVERIFY(QString::fromStdString(t->edit).contains("subtract"));
+        QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Add trace parent-subtract"));
+    }
+
+    void cancelLeavesTheProjectAlone()
+    {
+        auto w = makeWindow();
+        ProjectDocument *doc = w->newProject();
+        doc->addTrace(Test::makeFixtureTrace("kept"));
+        doc->undoStack()->setClean();
+        NewTraceDialog *dialog = w->showNewTraceDialog();
+        dialog->setSpec(spec(400));
+        QVERIFY(dialog->startTrace());
+        bool cancelled = false;
+        connect(dialog->job(), &TraceJob::progress, this, [&](const QString &text) {
+            if (!cancelled && (text.startsWith("Generating") || text.startsWith("Tracing"))) {
+                cancelled = true;
+                QTest::mouseClick(dialog->cancelButton(), Qt::LeftButton);
+            }
+        });
+        QSignalSpy finished(dialog->job(), &TraceJob::finished);
+        QVERIFY(finished.wait(60000));
+        QVERIFY(cancelled);
+        QCOMPARE(finished.at(0).at(0).value<TraceJob::Result>(), TraceJob::Result::Cancelled);
+        QCOMPARE(dialog->statusLabel()->text(),
+                 QStringLiteral("Cancelled. The project is unchanged."));
+        QVERIFY(dialog->isVisible()); // stays open to try again
+        QCOMPARE(doc->traceNames(), QStringList({"kept"}));
+        QVERIFY(!doc->isModified());
+        QVERIFY(w->engine()->isRunning());
+    }
+
+    void engineKilledMidTrace()
+    {
+        auto w = makeWindow();
+        ProjectDocument *first = w->newProject();
+        first->addTrace(Test::makeFixtureTrace("kept"));
+        first->setNotes("unsaved notes");
+        ProjectDocument *second = w->newProject();
+        NewTraceDialog *dialog = w->showNewTraceDialog();
+        QCOMPARE(dialog->document(), second);
+        dialog->setSpec(spec(400));
+        QVERIFY(dialog->startTrace());
+        bool killed = false;
+        connect(dialog->job(), &TraceJob::progress, this, [&](const QString &text) {
+            if (!killed && text.startsWith("Generating")) {
+                killed = true;
+                ::kill(pid_t(w->engine()->processId()), SIGKILL);
+            }
+        });
+        QSignalSpy failed(dialog, &NewTraceDialog::traceFailed);
+        QVERIFY(failed.wait(60000));
+        QVERIFY(killed);
+        const QString message = failed.at(0).at(0).toString();
+        QVERIFY2(message.contains("The engine stopped"), qPrintable(message));
+        QVERIFY2(w->messageBar()->text().contains("Your projects are unaffected"),
+                 qPrintable(w->messageBar()->text()));
+        QVERIFY(!w->engine()->isRunning());
+
+        // Every open project is as it was.
+        QCOMPARE(w->documents().size(), 2);
+        QCOMPARE(first->traceNames(), QStringList({"kept"}));
+        QCOMPARE(first->notes(), QStringLiteral("unsaved notes"));
+        QCOMPARE(second->traceCount(), 0);
+        w->setCurrentDocument(first);
+        QCOMPARE(w->blockView()->layerCount(), 3);
+
+        // Trying again starts a new engine.
+        w->setCurrentDocument(second);
+        dialog->setSpec(spec(0, "after"));
+        QSignalSpy added(dialog, &NewTraceDialog::traceAdded);
+        QVERIFY(dialog->startTrace());
+        QVERIFY(added.wait(60000));
+        QCOMPARE(second->traceNames(), QStringList({"after"}));
+    }
+
+    void engineThroughAWrapperScript()
+    {
+        const QString fakeSsh = m_dir.filePath("fake-ssh");
+        QFile script(fakeSsh);
+        QVERIFY(script.open(QIODevice::WriteOnly));
+        script.write("#!/bin/sh\n"
+                     "# stands in for: ssh HOST COMMAND... (runs COMMAND here)\n"
+                     "shift\n"
+                     "PATH=\"" +
+                     QFileInfo(QStringLiteral(HEADLENS_CLI)).absolutePath().toUtf8() +
+                     ":$PATH\" exec \"$@\"\n");
+        script.close();
+        script.setPermissions(script.permissions() | QFileDevice::ExeOwner);
+        AppSettings::setEngineCommand(fakeSsh + " gpu-server headlens-cli serve");
+
+        auto w = makeWindow(); // reads the command from the settings
+        QCOMPARE(w->engine()->command(), fakeSsh + " gpu-server headlens-cli serve");
+        NewTraceDialog *dialog = w->showNewTraceDialog();
+        dialog->setSpec(spec(0, "remote"));
+        QSignalSpy added(dialog, &NewTraceDialog::traceAdded);
+        QVERIFY(dialog->startTrace());
+        QVERIFY(added.wait(60000));
+        QCOMPARE(w->currentDocument()->traceNames(), QStringList({"remote"}));
+        AppSettings::setEngineCommand(QStringLiteral(HEADLENS_CLI) + " serve");
+    }
+
+    void stories260K()
+    {
+        const QString dir = QStringLiteral(HEADLENS_SHARED_DIR) + "/models/stories260K";
+        if (!QFile::exists(dir + "/stories260K.bin")) QSKIP("shared/models/stories260K is absent");
+        auto w = makeWindow();
+        NewTraceDialog *dialog = w->showNewTraceDialog();
+        TraceSpec s;
+        s.model = dir + "/stories260K.bin";
+        s.tokenizer = dir + "/tok512.bin";
+        s.prompt = "Once upon a time, there was a little girl";
+        s.generate = 8;
+        dialog->setSpec(s);
+        QVERIFY2(dialog->problem().isEmpty(), qPrintable(dialog->problem()));
+        QSignalSpy added(dialog, &NewTraceDialog::traceAdded);
+        QVERIFY(dialog->startTrace());
+        QVERIFY(added.wait(60000));
+        auto t = w->currentDocument()->trace(w->currentTrace());
+        QCOMPARE(t->config.nLayers, 5);
+        QCOMPARE(t->prompt, s.prompt.toStdString());
+        QVERIFY(t->nTokens() > 8);
+        QVERIFY(QString::fromStdString(t->tokens[2].text).contains("upon"));
+    }
+};
+
+QTEST_MAIN(TestNewTrace)
+#include "tst_newtrace.moc"

@@ -1,0 +1,2324 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="it" sourcelanguage="en">
+<context>
+    <name>AddTrace</name>
+    <message>
+        <location filename="../modules/document/src/addtrace.cpp" line="+12"/>
+        <source>Add trace %1</source>
+        <translation>Aggiungi la traccia %1</translation>
+    </message>
+</context>
+<context>
+    <name>ChangeNotes</name>
+    <message>
+        <location filename="../modules/document/src/changevalue.cpp" line="+12"/>
+        <source>Edit notes</source>
+        <translation>Modifica le note</translation>
+    </message>
+</context>
+<context>
+    <name>ChangeViewSettings</name>
+    <message>
+        <location line="+26"/>
+        <source>Change view settings</source>
+        <translation>Cambia le impostazioni di visualizzazione</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Change view setting %1</source>
+        <translation>Cambia l&apos;impostazione di visualizzazione %1</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens</name>
+    <message>
+        <location filename="../modules/ui/src/export.cpp" line="+27"/>
+        <source>invalid export size %1 x %2 (1 to 20000 pixels each way)</source>
+        <translation>dimensioni di esportazione non valide %1 x %2 (da 1 a 20000 pixel per lato)</translation>
+    </message>
+    <message>
+        <location line="+48"/>
+        <source>HeadLens figure</source>
+        <translation>Figura di HeadLens</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Exported from HeadLens</source>
+        <translation>Esportato da HeadLens</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+23"/>
+        <source>cannot write %1</source>
+        <translation>impossibile scrivere %1</translation>
+    </message>
+    <message>
+        <location line="-17"/>
+        <source>writing %1 failed</source>
+        <translation>scrittura di %1 non riuscita</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>cannot write %1: %2</source>
+        <translation>impossibile scrivere %1: %2</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>writing %1 failed: %2</source>
+        <translation>scrittura di %1 non riuscita: %2</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::BlockView</name>
+    <message>
+        <location filename="../modules/ui/src/blockview.cpp" line="+104"/>
+        <source>Layers (bottom to top) by tokens (left to right): each block is what the lens reads at that layer and position.
+Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, F to fit; drag to pan.</source>
+        <translation>Strati (dal basso in alto) per token (da sinistra a destra): ogni blocco è ciò che la lente legge in quello strato e in quella posizione.
+Fai clic o usa i tasti freccia per selezionare; Ctrl+rotellina o +/- per lo zoom, F per adattare; trascina per spostare la vista.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Block view</source>
+        <translation>Vista a blocchi</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No trace to show: open a project and choose a trace.</source>
+        <translation>Nessuna traccia da mostrare: apri un progetto e scegli una traccia.</translation>
+    </message>
+    <message>
+        <location line="+144"/>
+        <source>top-1 probability</source>
+        <translation>probabilità top-1</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>entropy (nats)</source>
+        <translation>entropia (nat)</translation>
+    </message>
+    <message>
+        <location line="+343"/>
+        <source>%1 layers × %2 tokens</source>
+        <translation>%1 strati × %2 token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no lens for this site</source>
+        <translation>nessuna lente per questo sito</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>attention: mean of heads</source>
+        <translation>attenzione: media delle teste</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>attention: head %1</source>
+        <translation>attenzione: testa %1</translation>
+    </message>
+    <message>
+        <location line="+506"/>
+        <source>Layer %1 · position %2</source>
+        <translation>Strato %1 · posizione %2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>token: %1</source>
+        <translation>token: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>(generated)</source>
+        <translation>(generato)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>lens top-1: %1 (%2 %)</source>
+        <translation>top-1 della lente: %1 (%2 %)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>entropy: %1 nats</source>
+        <translation>entropia: %1 nat</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>attention from the selected token: %1</source>
+        <translation>attenzione dal token selezionato: %1</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::ComparisonDock</name>
+    <message>
+        <location filename="../app/headlens/comparisondock.cpp" line="+57"/>
+        <source>Comparison</source>
+        <translation>Confronto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Left:</source>
+        <translation>&amp;Sinistra:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Right:</source>
+        <translation>&amp;Destra:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The first trace to compare (from any open project)</source>
+        <translation>La prima traccia da confrontare (da qualsiasi progetto aperto)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The second trace to compare (from any open project)</source>
+        <translation>La seconda traccia da confrontare (da qualsiasi progetto aperto)</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>(choose a trace)</source>
+        <translation>(scegli una traccia)</translation>
+    </message>
+    <message>
+        <location line="+62"/>
+        <source>Cannot compare: %1</source>
+        <translation>Impossibile confrontare: %1</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::ComparisonGrid</name>
+    <message>
+        <location filename="../modules/ui/src/comparisongrid.cpp" line="+238"/>
+        <source>final</source>
+        <translation>finale</translation>
+    </message>
+    <message>
+        <location line="+156"/>
+        <source>%1: no token here</source>
+        <translation>%1: nessun token qui</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1: %2 (position %3), layer %4 (depth %5)</source>
+        <translation>%1: %2 (posizione %3), strato %4 (profondità %5)</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>top-1 %1, %2 %, entropy %3 nats</source>
+        <translation>top-1 %1, %2 %, entropia %3 nat</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>decided at layer %1</source>
+        <translation>decisione allo strato %1</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::ComparisonPanel</name>
+    <message>
+        <location filename="../modules/ui/src/comparisonpanel.cpp" line="+52"/>
+        <source>%1 layers</source>
+        <translation>%1 strati</translation>
+    </message>
+    <message>
+        <location line="+74"/>
+        <source>Comparison</source>
+        <translation>Confronto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mark differences at every depth</source>
+        <translation>Segna le differenze a ogni profondità</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Outline every cell whose top-1 differs from the other trace&apos;s at the same relative depth (otherwise only the final row is marked).</source>
+        <translation>Contorna ogni cella il cui top-1 differisce da quello dell&apos;altra traccia alla stessa profondità relativa (altrimenti è segnata solo la riga finale).</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Layers by relative depth (bottom to top) by aligned tokens; colour = top-1 probability, dark bar = decision depth, warm = differs from the other trace.
+Click a cell to select it in both grids.</source>
+        <translation>Strati per profondità relativa (dal basso in alto) per token allineati; colore = probabilità top-1, barra scura = profondità di decisione, colore caldo = differisce dall&apos;altra traccia.
+Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Tokens are aligned by their character offsets in the prompt; layers by relative depth (l + 1) / L.</source>
+        <translation>I token sono allineati in base alla loro posizione in caratteri nel prompt; gli strati in base alla profondità relativa (l + 1) / L.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The numbers of the selected pair.</source>
+        <translation>I valori della coppia selezionata.</translation>
+    </message>
+    <message>
+        <location line="+69"/>
+        <source>Choose two traces to compare.</source>
+        <translation>Scegli due tracce da confrontare.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>%1 aligned pairs (%2 with a token on both sides); the final top-1 differs in %3.</source>
+        <translation>%1 coppie allineate (%2 con un token su entrambi i lati); il top-1 finale differisce in %3.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Click a cell to compare the two tokens.</source>
+        <translation>Fai clic su una cella per confrontare i due token.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1: no token</source>
+        <translation>%1: nessun token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 (%2 %, entropy %3 nats)</source>
+        <translation>%1 (%2 %, entropia %3 nat)</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>decided at layer %1 (depth %2)</source>
+        <translation>decisione allo strato %1 (profondità %2)</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::EngineClient</name>
+    <message>
+        <location filename="../modules/document/src/engineclient.cpp" line="+79"/>
+        <source>No engine command is set. Choose one in Settings (for example &quot;headlens-cli serve&quot;).</source>
+        <translation>Non è impostato alcun comando per il motore. Scegline uno nelle Impostazioni (per esempio &quot;headlens-cli serve&quot;).</translation>
+    </message>
+    <message>
+        <location line="+162"/>
+        <source>The engine was stopped.</source>
+        <translation>Il motore è stato fermato.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The engine stopped (it crashed or was killed, signal %1). Your projects are unaffected.</source>
+        <translation>Il motore si è fermato (si è bloccato o è stato terminato, segnale %1). I tuoi progetti non ne risentono.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The engine stopped (exit code %1). Your projects are unaffected.</source>
+        <translation>Il motore si è fermato (codice di uscita %1). I tuoi progetti non ne risentono.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Its last message: %1</source>
+        <translation>Il suo ultimo messaggio: %1</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The engine could not be started (%1: %2). Check the engine command in Settings.</source>
+        <translation>Impossibile avviare il motore (%1: %2). Controlla il comando del motore nelle Impostazioni.</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::EntropyPanel</name>
+    <message>
+        <location filename="../modules/ui/src/entropypanel.cpp" line="+221"/>
+        <source>Entropy distributions</source>
+        <translation>Distribuzioni di entropia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Entropy of:</source>
+        <translation>&amp;Entropia di:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the lens</source>
+        <translation>la lente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>attention</source>
+        <translation>attenzione</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Lens entropy: one value per block of the shown site.
+Attention entropy: one value per head and query position.</source>
+        <translation>Entropia della lente: un valore per blocco del sito mostrato.
+Entropia dell&apos;attenzione: un valore per testa e posizione di query.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Layer:</source>
+        <translation>S&amp;trato:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The layer whose values the histogram counts, or all layers.</source>
+        <translation>Lo strato i cui valori sono contati dall&apos;istogramma, o tutti gli strati.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Head:</source>
+        <translation>Te&amp;sta:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>For attention entropy: one head, or all heads.</source>
+        <translation>Per l&apos;entropia dell&apos;attenzione: una testa, o tutte le teste.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Bins:</source>
+        <translation>&amp;Classi:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Number of histogram bins between 0 and the largest entropy.</source>
+        <translation>Numero di classi dell&apos;istogramma tra 0 e l&apos;entropia più grande.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>How many blocks have each entropy; click a bar to select its blocks in the block view.</source>
+        <translation>Quanti blocchi hanno ciascuna entropia; fai clic su una barra per selezionarne i blocchi nella vista a blocchi.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Minimum, quartiles, median and maximum per layer (or per head of the chosen layer).</source>
+        <translation>Minimo, quartili, mediana e massimo per strato (o per testa dello strato scelto).</translation>
+    </message>
+    <message>
+        <location line="+86"/>
+        <location line="+130"/>
+        <source>all layers</source>
+        <translation>tutti gli strati</translation>
+    </message>
+    <message>
+        <location line="-128"/>
+        <location line="+128"/>
+        <source>layer %1</source>
+        <translation>strato %1</translation>
+    </message>
+    <message>
+        <location line="-124"/>
+        <location line="+126"/>
+        <source>all heads</source>
+        <translation>tutte le teste</translation>
+    </message>
+    <message>
+        <location line="-124"/>
+        <location line="+124"/>
+        <source>head %1</source>
+        <translation>testa %1</translation>
+    </message>
+    <message>
+        <location line="-3"/>
+        <source>lens entropy</source>
+        <translation>entropia della lente</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>attention entropy</source>
+        <translation>entropia dell&apos;attenzione</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>entropy (nats)</source>
+        <translation>entropia (nat)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>blocks</source>
+        <translation>blocchi</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>head × position</source>
+        <translation>testa × posizione</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>%1 per head of layer %2</source>
+        <translation>%1 per testa dello strato %2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1 per layer</source>
+        <translation>%1 per strato</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>nats</source>
+        <translation>nat</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>No trace to show.</source>
+        <translation>Nessuna traccia da mostrare.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>%1 values in %2 bins of %3 nats.</source>
+        <translation>%1 valori in %2 classi di %3 nat.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Selected: %1–%2 nats, %3 blocks of %4.</source>
+        <translation>Selezionati: %1–%2 nat, %3 blocchi su %4.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Click a bar to select its blocks.</source>
+        <translation>Fai clic su una barra per selezionarne i blocchi.</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::ExportDialog</name>
+    <message>
+        <location filename="../app/headlens/exportdialog.cpp" line="+79"/>
+        <source>Export</source>
+        <translation>Esporta</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;View:</source>
+        <translation>&amp;Vista:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The view to export</source>
+        <translation>La vista da esportare</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Format:</source>
+        <translation>&amp;Formato:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>SVG figure (vector)</source>
+        <translation>Figura SVG (vettoriale)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>PNG image</source>
+        <translation>Immagine PNG</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>CSV of the numbers behind the view</source>
+        <translation>CSV dei valori dietro la vista</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A figure of the view, or its numbers as a table</source>
+        <translation>Una figura della vista, o i suoi valori come tabella</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Size:</source>
+        <translation>&amp;Dimensioni:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+1"/>
+        <source> px</source>
+        <translation> px</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Width of the figure in pixels</source>
+        <translation>Larghezza della figura in pixel</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Height of the figure in pixels</source>
+        <translation>Altezza della figura in pixel</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>F&amp;ile:</source>
+        <translation>F&amp;ile:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Where to write the export</source>
+        <translation>Dove scrivere l&apos;esportazione</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Browse…</source>
+        <translation>Sfoglia…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose the file to write</source>
+        <translation>Scegli il file da scrivere</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>SVG files (*.svg)</source>
+        <translation>File SVG (*.svg)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>PNG images (*.png)</source>
+        <translation>Immagini PNG (*.png)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>CSV files (*.csv)</source>
+        <translation>File CSV (*.csv)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Export to</source>
+        <translation>Esporta in</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::HeadContributionPanel</name>
+    <message>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+149"/>
+        <source>contribution norm</source>
+        <translation>norma del contributo</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>share of the norms</source>
+        <translation>quota delle norme</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>cosine with attn_out</source>
+        <translation>coseno con attn_out</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>projection on attn_out</source>
+        <translation>proiezione su attn_out</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <location line="+181"/>
+        <source>Head contributions</source>
+        <translation>Contributi delle teste</translation>
+    </message>
+    <message>
+        <location line="-180"/>
+        <source>&amp;Metric:</source>
+        <translation>&amp;Metrica:</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>What the bars show for each head at the selected layer and position:
+norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out, or its signed projection on attn_out.</source>
+        <translation>Che cosa mostrano le barre per ogni testa allo strato e alla posizione selezionati:
+la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con attn_out o la sua proiezione con segno su attn_out.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>One bar per attention head; click a bar to select the head.</source>
+        <translation>Una barra per testa di attenzione; fai clic su una barra per selezionare la testa.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The heads&apos; projections on attn_out add up to ||attn_out|| when o_proj has no bias: a check that the per-head split is exact.</source>
+        <translation>Le proiezioni delle teste su attn_out sommano a ||attn_out|| quando o_proj non ha bias: una verifica che la scomposizione per testa è esatta.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Mean contribution norm over positions</source>
+        <translation>Norma media del contributo sulle posizioni</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mean ||result_h|| over all positions, per layer and head; click a cell to select the head.</source>
+        <translation>Media di ||result_h|| su tutte le posizioni, per strato e testa; fai clic su una cella per selezionare la testa.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>head</source>
+        <translation>testa</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+12"/>
+        <location line="+24"/>
+        <source>mean norm</source>
+        <translation>norma media</translation>
+    </message>
+    <message>
+        <location line="+106"/>
+        <source>Select a block to see what each head adds there.</source>
+        <translation>Seleziona un blocco per vedere che cosa vi aggiunge ogni testa.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This trace has no projections on attn_out.</source>
+        <translation>Questa traccia non ha proiezioni su attn_out.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Σ projections = %1</source>
+        <translation>Σ proiezioni = %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>||attn_out|| = %1</source>
+        <translation>||attn_out|| = %1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>(o_proj has a bias, which the heads do not carry)</source>
+        <translation>(o_proj ha un bias, che le teste non portano)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>✗ differ by %1</source>
+        <translation>✗ differiscono di %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>(o_proj has a bias: ||attn_out|| differs)</source>
+        <translation>(o_proj ha un bias: ||attn_out|| differisce)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>(= ||attn_out||: o_proj has no bias)</source>
+        <translation>(= ||attn_out||: o_proj non ha bias)</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Layer %1 · position %2</source>
+        <translation>Strato %1 · posizione %2</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::HeadHeatmap</name>
+    <message>
+        <location filename="../modules/ui/src/headheatmap.cpp" line="+26"/>
+        <source>Layers (bottom to top) by heads: click a cell to select that head.</source>
+        <translation>Strati (dal basso in alto) per teste: fai clic su una cella per selezionare quella testa.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No head metrics in this trace.</source>
+        <translation>Nessuna metrica delle teste in questa traccia.</translation>
+    </message>
+    <message>
+        <location line="+158"/>
+        <source>head</source>
+        <translation>testa</translation>
+    </message>
+    <message>
+        <location line="+51"/>
+        <source>Layer %1, head %2: %3 = %4</source>
+        <translation>Strato %1, testa %2: %3 = %4</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::InspectorPanel</name>
+    <message>
+        <location filename="../modules/ui/src/inspectorpanel.cpp" line="+212"/>
+        <source>Inspector</source>
+        <translation>Ispettore</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Select a block in the block view to inspect it.</source>
+        <translation>Seleziona un blocco nella vista a blocchi per ispezionarlo.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The token at the selected position.</source>
+        <translation>Il token nella posizione selezionata.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The selected block: layer, position and residual-stream site.</source>
+        <translation>Il blocco selezionato: strato, posizione e sito del flusso residuo.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Lens top-k</source>
+        <translation>Top-k della lente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>What the lens reads at this block: the most likely tokens and their probabilities. The model&apos;s own prediction is in bold.</source>
+        <translation>Che cosa legge la lente in questo blocco: i token più probabili e le loro probabilità. La previsione del modello stesso è in grassetto.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Entropy:</source>
+        <translation>Entropia:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Entropy of the lens distribution at this block, in nats.</source>
+        <translation>Entropia della distribuzione della lente in questo blocco, in nat.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Model predicts:</source>
+        <translation>Il modello prevede:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The model&apos;s own next-token prediction at this position.</source>
+        <translation>La previsione del token successivo fatta dal modello stesso in questa posizione.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Decided at layer:</source>
+        <translation>Decisione allo strato:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The first layer from which the resid_post lens top-1 equals the model&apos;s prediction and stays equal to the last layer.</source>
+        <translation>Il primo strato dal quale il top-1 della lente su resid_post coincide con la previsione del modello e resta uguale fino all&apos;ultimo strato.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Iterative decoding</source>
+        <translation>Decodifica iterativa</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>#</source>
+        <translation>N.</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>token</source>
+        <translation>token</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>probability</source>
+        <translation>probabilità</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>remaining norm</source>
+        <translation>norma residua</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Find the most likely token, remove its direction, repeat: the tokens this vector holds, and the norm left after each.</source>
+        <translation>Trova il token più probabile, rimuovi la sua direzione, ripeti: i token che questo vettore contiene e la norma che resta dopo ciascuno.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Decompose</source>
+        <translation>&amp;Scomponi</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Propagate…</source>
+        <translation>&amp;Propaga…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Inject token…</source>
+        <translation>&amp;Inietta token…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>New trace from this block</source>
+        <translation>Nuova traccia da questo blocco</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>propagate unchanged</source>
+        <translation>propaga invariato</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>subtract the top tokens</source>
+        <translation>sottrai i token principali</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>inject a token</source>
+        <translation>inietta un token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>How to change the block&apos;s vector before running the later layers.</source>
+        <translation>Come modificare il vettore del blocco prima di eseguire gli strati successivi.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Edit:</source>
+        <translation>&amp;Modifica:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Subtract:</source>
+        <translation>Sottr&amp;ai:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+7"/>
+        <source> token(s)</source>
+        <translation> token</translation>
+    </message>
+    <message>
+        <location line="-6"/>
+        <source>How many of the block&apos;s top tokens to remove (iterative decoding).</source>
+        <translation>Quanti dei token principali del blocco rimuovere (decodifica iterativa).</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Token:</source>
+        <translation>&amp;Token:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>text of the token to inject</source>
+        <translation>testo del token da iniettare</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The token whose embedding direction replaces the current top token&apos;s.</source>
+        <translation>Il token la cui direzione di embedding sostituisce quella dell&apos;attuale token principale.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Generate:</source>
+        <translation>&amp;Genera:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>How many tokens to generate greedily after the edit.</source>
+        <translation>Quanti token generare in modo greedy dopo la modifica.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Run</source>
+        <translation>&amp;Esegui</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ask the engine for the new trace (it appears under this trace).</source>
+        <translation>Chiedi al motore la nuova traccia (comparirà sotto questa traccia).</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cancel</source>
+        <translation>Annulla</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Close this form without running anything.</source>
+        <translation>Chiudi questo modulo senza eseguire nulla.</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Decode this block&apos;s vector iteratively in the engine.</source>
+        <translation>Decodifica iterativamente nel motore il vettore di questo blocco.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Run the later layers from this block (unchanged, or with tokens subtracted) and generate: a new child trace.</source>
+        <translation>Esegui gli strati successivi a partire da questo blocco (invariato, o con dei token sottratti) e genera: una nuova traccia figlia.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Inject a token&apos;s direction into this block, run the later layers and generate: a new child trace.</source>
+        <translation>Inietta la direzione di un token in questo blocco, esegui gli strati successivi e genera: una nuova traccia figlia.</translation>
+    </message>
+    <message>
+        <location line="+135"/>
+        <source>Layer %1 · position %2 · %3</source>
+        <translation>Strato %1 · posizione %2 · %3</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>generated</source>
+        <translation>generato</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Lens top-k: no lens for this site</source>
+        <translation>Top-k della lente: nessuna lente per questo sito</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Lens top-%1</source>
+        <translation>Top-%1 della lente</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+2"/>
+        <location line="+4"/>
+        <source>unknown</source>
+        <translation>sconosciuto</translation>
+    </message>
+    <message>
+        <location line="-6"/>
+        <source>%1 nats</source>
+        <translation>%1 nat</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 (%2 %)</source>
+        <translation>%1 (%2 %)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>%1 of %2</source>
+        <translation>%1 di %2</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::MainWindow</name>
+    <message>
+        <location filename="../app/headlens/mainwindow.cpp" line="+227"/>
+        <source>Ctrl+,</source>
+        <translation>Ctrl+,</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Ctrl+T</source>
+        <translation>Ctrl+T</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Ctrl+Shift+E</source>
+        <translation>Ctrl+Shift+E</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Ctrl+E</source>
+        <translation>Ctrl+E</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Ctrl+0</source>
+        <translation>Ctrl+0</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ctrl+1</source>
+        <translation>Ctrl+1</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+147"/>
+        <source>%n block(s) in this bin; showing the first.</source>
+        <translation>
+            <numerusform>%n blocco in questa classe; è mostrato il primo.</numerusform>
+            <numerusform>%n blocchi in questa classe; è mostrato il primo.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>&amp;File</source>
+        <translation>&amp;File</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open &amp;Recent</source>
+        <translation>Apri &amp;recenti</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Edit</source>
+        <translation>&amp;Modifica</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;View</source>
+        <translation>&amp;Visualizza</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Trace</source>
+        <translation>&amp;Traccia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>E&amp;xport</source>
+        <translation>&amp;Esporta</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Help</source>
+        <translation>A&amp;iuto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Main Toolbar</source>
+        <translation>Barra degli strumenti principale</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>View Toolbar</source>
+        <translation>Barra degli strumenti della vista</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>&amp;New Project</source>
+        <translation>&amp;Nuovo progetto</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Start a new, empty project</source>
+        <translation>Inizia un nuovo progetto vuoto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Open…</source>
+        <translation>&amp;Apri…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Open a .hlproj project</source>
+        <translation>Apri un progetto .hlproj</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Save</source>
+        <translation>&amp;Salva</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Save the project</source>
+        <translation>Salva il progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Save &amp;As…</source>
+        <translation>Salva &amp;come…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Save the project under a new name</source>
+        <translation>Salva il progetto con un nuovo nome</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Close Project</source>
+        <translation>C&amp;hiudi progetto</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Close the current project</source>
+        <translation>Chiudi il progetto corrente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Quit</source>
+        <translation>&amp;Esci</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Quit HeadLens</source>
+        <translation>Esci da HeadLens</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Undo the last change to the project</source>
+        <translation>Annulla l&apos;ultima modifica al progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Redo the change undone last</source>
+        <translation>Ripeti l&apos;ultima modifica annullata</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Se&amp;ttings…</source>
+        <translation>Impos&amp;tazioni…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Engine command, recovery copies and language</source>
+        <translation>Comando del motore, copie di recupero e lingua</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;New Trace…</source>
+        <translation>&amp;Nuova traccia…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Trace a prompt through a model into the project</source>
+        <translation>Traccia un prompt attraverso un modello nel progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Rename Trace</source>
+        <translation>&amp;Rinomina traccia</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Rename the selected trace</source>
+        <translation>Rinomina la traccia selezionata</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Delete Trace</source>
+        <translation>&amp;Elimina traccia</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Delete the selected trace (can be undone)</source>
+        <translation>Elimina la traccia selezionata (si può annullare)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+130"/>
+        <source>&amp;Start Engine</source>
+        <translation>&amp;Avvia il motore</translation>
+    </message>
+    <message>
+        <location line="-129"/>
+        <source>Start the engine process (or start it again after it stopped)</source>
+        <translation>Avvia il processo del motore (o riavvialo dopo che si è fermato)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>S&amp;top Engine</source>
+        <translation>&amp;Ferma il motore</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop the engine process; its memory goes back to the system</source>
+        <translation>Ferma il processo del motore; la sua memoria torna al sistema</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Export View as &amp;SVG…</source>
+        <translation>Esporta la vista come &amp;SVG…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Save a view as a vector figure</source>
+        <translation>Salva una vista come figura vettoriale</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Export View as &amp;PNG…</source>
+        <translation>Esporta la vista come &amp;PNG…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Save a view as an image</source>
+        <translation>Salva una vista come immagine</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Export &amp;Numbers as CSV…</source>
+        <translation>Esporta i &amp;valori come CSV…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Save the numbers behind a view</source>
+        <translation>Salva i valori dietro una vista</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Zoom &amp;In</source>
+        <translation>&amp;Ingrandisci</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Make the blocks larger</source>
+        <translation>Rendi i blocchi più grandi</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Zoom &amp;Out</source>
+        <translation>&amp;Riduci</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Make the blocks smaller</source>
+        <translation>Rendi i blocchi più piccoli</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Fit</source>
+        <translation>&amp;Adatta</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Fit the whole trace into the view</source>
+        <translation>Adatta l&apos;intera traccia alla vista</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Actual Size</source>
+        <translation>&amp;Dimensione reale</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Blocks at their natural size</source>
+        <translation>Blocchi alla loro dimensione naturale</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>+</source>
+        <translation>+</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>−</source>
+        <translation>−</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Fit</source>
+        <translation>Adatta</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Reset Layout</source>
+        <translation>Ri&amp;pristina la disposizione</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Put the panels back where they started</source>
+        <translation>Riporta i pannelli dove erano all&apos;inizio</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Clear List</source>
+        <translation>&amp;Svuota l&apos;elenco</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Forget the recently opened projects</source>
+        <translation>Dimentica i progetti aperti di recente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;About HeadLens</source>
+        <translation>&amp;Informazioni su HeadLens</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Version and the libraries HeadLens is built on</source>
+        <translation>La versione e le librerie su cui si basa HeadLens</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>About &amp;Qt</source>
+        <translation>Informazioni su &amp;Qt</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>About the Qt toolkit</source>
+        <translation>Informazioni sul toolkit Qt</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+867"/>
+        <source>Inspector</source>
+        <translation>Ispettore</translation>
+    </message>
+    <message>
+        <location line="-866"/>
+        <source>Head Contributions</source>
+        <translation>Contributi delle teste</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+11"/>
+        <location line="+856"/>
+        <source>Entropy</source>
+        <translation>Entropia</translation>
+    </message>
+    <message>
+        <location line="-866"/>
+        <source>All traces of the project</source>
+        <translation>Tutte le tracce del progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show the distributions of every trace of the project, not only the one in the block view</source>
+        <translation>Mostra le distribuzioni di tutte le tracce del progetto, non solo di quella nella vista a blocchi</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source> Site: </source>
+        <translation> Sito: </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Which vector of each layer the blocks decode: before the layer (resid_pre), the attention output, between attention and MLP (resid_mid), the MLP output, or after the layer (resid_post)</source>
+        <translation>Quale vettore di ogni strato decodificano i blocchi: prima dello strato (resid_pre), l&apos;uscita dell&apos;attenzione, tra attenzione e MLP (resid_mid), l&apos;uscita dell&apos;MLP o dopo lo strato (resid_post)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source> Colour: </source>
+        <translation> Colore: </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Certainty</source>
+        <translation>Certezza</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>What a block&apos;s colour shows: certainty = the top-1 probability of the lens, or the entropy of its distribution</source>
+        <translation>Che cosa mostra il colore di un blocco: certezza = la probabilità top-1 della lente, oppure l&apos;entropia della sua distribuzione</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source> Lines ≥ </source>
+        <translation> Linee ≥ </translation>
+    </message>
+    <message>
+        <location line="-6"/>
+        <source> Attention: </source>
+        <translation> Attenzione: </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Whose attention a selected block shows: the mean over heads or one head</source>
+        <translation>Di chi è l&apos;attenzione mostrata da un blocco selezionato: la media sulle teste o una testa</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+427"/>
+        <source>Mean of heads</source>
+        <translation>Media delle teste</translation>
+    </message>
+    <message>
+        <location line="-425"/>
+        <location line="+427"/>
+        <source>Head %1</source>
+        <translation>Testa %1</translation>
+    </message>
+    <message>
+        <location line="-425"/>
+        <source>Attention lines are drawn to the positions whose weight is at least this</source>
+        <translation>Le linee di attenzione sono tracciate verso le posizioni il cui peso è almeno questo</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The open projects</source>
+        <translation>I progetti aperti</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The lens the current trace was made with</source>
+        <translation>La lente con cui è stata fatta la traccia corrente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The engine process that runs models</source>
+        <translation>Il processo del motore che esegue i modelli</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>HeadLens</source>
+        <translation>HeadLens</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <location line="+9"/>
+        <location line="+167"/>
+        <source>Untitled %1</source>
+        <translation>Senza titolo %1</translation>
+    </message>
+    <message>
+        <location line="-175"/>
+        <source>%1[*] — HeadLens</source>
+        <translation>%1[*] — HeadLens</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Not saved yet</source>
+        <translation>Non ancora salvato</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Engine: not running</source>
+        <translation>Motore: non in esecuzione</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Engine: starting…</source>
+        <translation>Motore: avvio…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+6"/>
+        <source>Re&amp;start Engine</source>
+        <translation>Ri&amp;avvia il motore</translation>
+    </message>
+    <message numerus="yes">
+        <location line="-3"/>
+        <source>Engine: ready (%n thread(s))</source>
+        <translation>
+            <numerusform>Motore: pronto (%n thread)</numerusform>
+            <numerusform>Motore: pronto (%n thread)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+72"/>
+        <source>Could not open %1: %2</source>
+        <translation>Impossibile aprire %1: %2</translation>
+    </message>
+    <message>
+        <location line="+60"/>
+        <source>Unsaved changes</source>
+        <translation>Modifiche non salvate</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The project %1 has changes that are not saved. Save them?</source>
+        <translation>Il progetto %1 ha modifiche non salvate. Salvarle?</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <location line="+27"/>
+        <source>Could not save %1: %2</source>
+        <translation>Impossibile salvare %1: %2</translation>
+    </message>
+    <message>
+        <location line="-24"/>
+        <location line="+30"/>
+        <source>Saved %1</source>
+        <translation>Salvato %1</translation>
+    </message>
+    <message>
+        <location line="-16"/>
+        <source>Save Project As</source>
+        <translation>Salva il progetto come</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>HeadLens projects (*.hlproj)</source>
+        <translation>Progetti HeadLens (*.hlproj)</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Open Project</source>
+        <translation>Apri progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>HeadLens projects (*.hlproj);;All files (*)</source>
+        <translation>Progetti HeadLens (*.hlproj);;Tutti i file (*)</translation>
+    </message>
+    <message>
+        <location line="+146"/>
+        <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
+        <translation>%1 · %2 strati × %3 token · lente: norma %4, decodificatore %5 </translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Click a block to see what it decodes to and what it attends to.</source>
+        <translation>Fai clic su un blocco per vedere in che cosa si decodifica e a che cosa presta attenzione.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Cannot show trace %1: %2</source>
+        <translation>Impossibile mostrare la traccia %1: %2</translation>
+    </message>
+    <message>
+        <location line="+49"/>
+        <source>Cannot read the lens of %1: %2</source>
+        <translation>Impossibile leggere la lente di %1: %2</translation>
+    </message>
+    <message>
+        <location line="+75"/>
+        <source>Cannot read the attention of %1: %2</source>
+        <translation>Impossibile leggere l&apos;attenzione di %1: %2</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Layer %1, position %2 (%3), %4</source>
+        <translation>Strato %1, posizione %2 (%3), %4</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <location line="+213"/>
+        <source>Added trace %1</source>
+        <translation>Aggiunta la traccia %1</translation>
+    </message>
+    <message>
+        <location line="-131"/>
+        <source>Loading %1 in the engine…</source>
+        <translation>Caricamento di %1 nel motore…</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>The engine could not load the trace&apos;s model: %1</source>
+        <translation>Il motore non è riuscito a caricare il modello della traccia: %1</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The engine is busy with the last request.</source>
+        <translation>Il motore è occupato con l&apos;ultima richiesta.</translation>
+    </message>
+    <message>
+        <location line="+38"/>
+        <source>Decomposing layer %1, position %2…</source>
+        <translation>Scomposizione dello strato %1, posizione %2…</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>The engine could not decompose the block: %1</source>
+        <translation>Il motore non è riuscito a scomporre il blocco: %1</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>Propagating: %1</source>
+        <translation>Propagazione: %1</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Block view</source>
+        <translation>Vista a blocchi</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Head contributions</source>
+        <translation>Contributi delle teste</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Comparison</source>
+        <translation>Confronto</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>This view has no numbers to export.</source>
+        <translation>Questa vista non ha valori da esportare.</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Could not export: %1</source>
+        <translation>Impossibile esportare: %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Exported %1</source>
+        <translation>Esportato %1</translation>
+    </message>
+    <message>
+        <location line="+51"/>
+        <source>About HeadLens</source>
+        <translation>Informazioni su HeadLens</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&lt;h3&gt;HeadLens %1&lt;/h3&gt;&lt;p&gt;A workbench for looking inside transformer language models: the logit lens at every layer and site, attention, and what each head contributes.&lt;/p&gt;&lt;p&gt;Built on:&lt;/p&gt;&lt;ul&gt;&lt;li&gt;Qt %2 (widgets, charts, SVG)&lt;/li&gt;&lt;li&gt;libtorch, in the engine process headlens-cli (the workbench does not load it)&lt;/li&gt;&lt;li&gt;HDF5 %3 for .hlproj projects&lt;/li&gt;&lt;li&gt;nlohmann/json %4&lt;/li&gt;&lt;/ul&gt;</source>
+        <translation>&lt;h3&gt;HeadLens %1&lt;/h3&gt;&lt;p&gt;Un banco di lavoro per guardare dentro i modelli linguistici transformer: la logit lens a ogni strato e sito, l&apos;attenzione e il contributo di ogni testa.&lt;/p&gt;&lt;p&gt;Basato su:&lt;/p&gt;&lt;ul&gt;&lt;li&gt;Qt %2 (widget, grafici, SVG)&lt;/li&gt;&lt;li&gt;libtorch, nel processo del motore headlens-cli (il banco di lavoro non la carica)&lt;/li&gt;&lt;li&gt;HDF5 %3 per i progetti .hlproj&lt;/li&gt;&lt;li&gt;nlohmann/json %4&lt;/li&gt;&lt;/ul&gt;</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Recover unsaved projects</source>
+        <translation>Recupera i progetti non salvati</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>HeadLens did not close normally last time. These projects had unsaved changes:&lt;ul&gt;%1&lt;/ul&gt;Open the recovered versions? (No discards them.)</source>
+        <translation>L&apos;ultima volta HeadLens non si è chiuso normalmente. Questi progetti avevano modifiche non salvate:&lt;ul&gt;%1&lt;/ul&gt;Aprire le versioni recuperate? (No le scarta.)</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Could not recover %1: %2</source>
+        <translation>Impossibile recuperare %1: %2</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>A trace is running</source>
+        <translation>Una traccia è in corso</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>A trace is still being made. Stop it and quit?</source>
+        <translation>Una traccia è ancora in preparazione. Fermarla e uscire?</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::MessageBar</name>
+    <message>
+        <location filename="../app/headlens/messagebar.cpp" line="+36"/>
+        <source>Dismiss this message</source>
+        <translation>Chiudi questo messaggio</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::NewTraceDialog</name>
+    <message>
+        <location filename="../app/headlens/newtracedialog.cpp" line="+194"/>
+        <source>New Trace</source>
+        <translation>Nuova traccia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Runs a prompt through a model in the engine and records every layer into the project &lt;b&gt;%1&lt;/b&gt;.</source>
+        <translation>Fa passare un prompt attraverso un modello nel motore e registra ogni strato nel progetto &lt;b&gt;%1&lt;/b&gt;.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Model:</source>
+        <translation>&amp;Modello:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A Hugging Face folder or a llama2.c .bin file</source>
+        <translation>Una cartella Hugging Face o un file .bin di llama2.c</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The model to trace: a Hugging Face Llama-family folder (config.json and safetensors) or a llama2.c checkpoint file</source>
+        <translation>Il modello da tracciare: una cartella Hugging Face della famiglia Llama (config.json e safetensors) o un file di checkpoint di llama2.c</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Folder…</source>
+        <translation>Cartella…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose a Hugging Face model folder</source>
+        <translation>Scegli una cartella di modello Hugging Face</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>File…</source>
+        <translation>File…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose a llama2.c checkpoint file</source>
+        <translation>Scegli un file di checkpoint di llama2.c</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Tokenizer:</source>
+        <translation>T&amp;okenizer:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>tokenizer.bin (needed for a llama2.c file)</source>
+        <translation>tokenizer.bin (necessario per un file di llama2.c)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The tokenizer file; a Hugging Face folder brings its own, a llama2.c checkpoint needs its tokenizer.bin</source>
+        <translation>Il file del tokenizer; una cartella Hugging Face ha il proprio, un checkpoint di llama2.c richiede il suo tokenizer.bin</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Browse…</source>
+        <translation>Sfoglia…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose the tokenizer file</source>
+        <translation>Scegli il file del tokenizer</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Input:</source>
+        <translation>Input:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Prompt text</source>
+        <translation>Testo del &amp;prompt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Type the prompt; the model&apos;s tokenizer splits it into tokens</source>
+        <translation>Scrivi il prompt; il tokenizer del modello lo divide in token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Token &amp;ids</source>
+        <translation>&amp;Id dei token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Give token ids directly (for models without a tokenizer)</source>
+        <translation>Indica direttamente gli id dei token (per i modelli senza tokenizer)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Once upon a time</source>
+        <translation>Once upon a time</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The prompt to trace</source>
+        <translation>Il prompt da tracciare</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>1, 9038, 2501, 263, 931</source>
+        <translation>1, 9038, 2501, 263, 931</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Token ids separated by commas or spaces</source>
+        <translation>Id dei token separati da virgole o spazi</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Generate:</source>
+        <translation>&amp;Genera:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source> tokens</source>
+        <translation> token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>How many tokens to generate greedily after the prompt; they are traced too</source>
+        <translation>Quanti token generare in modo greedy dopo il prompt; anche questi vengono tracciati</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Top-&amp;k:</source>
+        <translation>Top-&amp;k:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>How many of the most likely tokens the lens keeps per block</source>
+        <translation>Quanti dei token più probabili la lente conserva per blocco</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Compute:</source>
+        <translation>&amp;Calcolo:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The number type the engine computes in (f32 is exact; bf16 is fast on CPUs with AVX-512 BF16)</source>
+        <translation>Il tipo numerico con cui calcola il motore (f32 è esatto; bf16 è veloce sulle CPU con AVX-512 BF16)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Lens norm:</source>
+        <translation>&amp;Norma della lente:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>How a vector is normalised before decoding: full = the model&apos;s final norm, unit = RMS norm without its weights, none = as it is</source>
+        <translation>Come viene normalizzato un vettore prima della decodifica: full = la norma finale del modello, unit = norma RMS senza i suoi pesi, none = così com&apos;è</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Decoder:</source>
+        <translation>&amp;Decodificatore:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Which matrix decodes a vector into tokens: output = unembedding, input = embedding, linear / quadratic = a blend by depth</source>
+        <translation>Quale matrice decodifica un vettore in token: output = unembedding, input = embedding, linear / quadratic = una miscela secondo la profondità</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Attention:</source>
+        <translation>&amp;Attenzione:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>How the attention patterns [layer, head, query, key] are stored: needed to show what a block attends to</source>
+        <translation>Come vengono memorizzati gli schemi di attenzione [strato, testa, query, key]: servono a mostrare a che cosa presta attenzione un blocco</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Residuals:</source>
+        <translation>&amp;Residui:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>How the residual stream vectors are stored (large: layers x tokens x d_model per site)</source>
+        <translation>Come vengono memorizzati i vettori del flusso residuo (grandi: strati x token x d_model per sito)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Per-head &amp;outputs</source>
+        <translation>&amp;Uscite per testa</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Also store each head&apos;s attention output before the output projection</source>
+        <translation>Memorizza anche l&apos;uscita dell&apos;attenzione di ogni testa prima della proiezione di uscita</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Name:</source>
+        <translation>Nom&amp;e:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>automatic (trace-1, trace-2, …)</source>
+        <translation>automatico (trace-1, trace-2, …)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The new trace&apos;s name in the project</source>
+        <translation>Il nome della nuova traccia nel progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Trace</source>
+        <translation>&amp;Traccia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Start tracing in the engine</source>
+        <translation>Avvia il tracciamento nel motore</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Progress of the trace</source>
+        <translation>Avanzamento della traccia</translation>
+    </message>
+    <message>
+        <location line="+56"/>
+        <source>The project was closed.</source>
+        <translation>Il progetto è stato chiuso.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose a model.</source>
+        <translation>Scegli un modello.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Token ids must be whole numbers separated by commas or spaces.</source>
+        <translation>Gli id dei token devono essere numeri interi separati da virgole o spazi.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Give at least one token id.</source>
+        <translation>Indica almeno un id di token.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Type a prompt.</source>
+        <translation>Scrivi un prompt.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A trace name cannot contain &apos;/&apos;.</source>
+        <translation>Il nome di una traccia non può contenere &apos;/&apos;.</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>A llama2.c checkpoint needs its tokenizer.bin for a prompt (or give token ids).</source>
+        <translation>Un checkpoint di llama2.c richiede il suo tokenizer.bin per un prompt (oppure indica gli id dei token).</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Choose a model folder</source>
+        <translation>Scegli una cartella di modello</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Choose a llama2.c checkpoint</source>
+        <translation>Scegli un checkpoint di llama2.c</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>llama2.c checkpoints (*.bin);;All files (*)</source>
+        <translation>Checkpoint di llama2.c (*.bin);;Tutti i file (*)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Choose the tokenizer</source>
+        <translation>Scegli il tokenizer</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Tokenizers (*.bin *.model *.json);;All files (*)</source>
+        <translation>Tokenizer (*.bin *.model *.json);;Tutti i file (*)</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>Starting the engine…</source>
+        <translation>Avvio del motore…</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>&amp;Cancel</source>
+        <translation>Annu&amp;lla</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Close</source>
+        <translation>Chiudi</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop the trace; the project stays as it was</source>
+        <translation>Ferma la traccia; il progetto resta com&apos;era</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Close this dialog</source>
+        <translation>Chiudi questa finestra</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Added trace %1.</source>
+        <translation>Aggiunta la traccia %1.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Cancelled. The project is unchanged.</source>
+        <translation>Annullato. Il progetto non è cambiato.</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::ProjectDock</name>
+    <message>
+        <location filename="../app/headlens/projectdock.cpp" line="+106"/>
+        <source>Project</source>
+        <translation>Progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>New Trace…</source>
+        <translation>Nuova traccia…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Trace a prompt through a model into this project</source>
+        <translation>Traccia un prompt attraverso un modello in questo progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Rename</source>
+        <translation>Rinomina</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Rename the selected trace (F2)</source>
+        <translation>Rinomina la traccia selezionata (F2)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delete</source>
+        <translation>Elimina</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delete the selected trace from the project (Del; can be undone)</source>
+        <translation>Elimina la traccia selezionata dal progetto (Canc; si può annullare)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The traces of the project. Traces made by propagate or inject appear under the trace they came from.</source>
+        <translation>Le tracce del progetto. Le tracce create da propaga o inietta compaiono sotto la traccia da cui derivano.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Notes</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Notes about this project, saved in the project file</source>
+        <translation>Note su questo progetto, salvate nel file del progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Write down what you found…</source>
+        <translation>Annota ciò che hai trovato…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No project is open. Use File ▸ New or File ▸ Open, or drop a .hlproj file here.</source>
+        <translation>Nessun progetto aperto. Usa File ▸ Nuovo progetto o File ▸ Apri, oppure trascina qui un file .hlproj.</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::ProjectDocument</name>
+    <message>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+104"/>
+        <source>Untitled</source>
+        <translation>Senza titolo</translation>
+    </message>
+    <message>
+        <location line="+83"/>
+        <source>The project has no file name yet; use Save As.</source>
+        <translation>Il progetto non ha ancora un nome di file; usa Salva come.</translation>
+    </message>
+    <message>
+        <location line="+257"/>
+        <source>There is no trace &apos;%1&apos;.</source>
+        <translation>Non esiste una traccia &apos;%1&apos;.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&apos;%1&apos; cannot be used: %2.</source>
+        <translation>&apos;%1&apos; non si può usare: %2.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>There is already a trace named &apos;%1&apos;.</source>
+        <translation>Esiste già una traccia di nome &apos;%1&apos;.</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::SettingsDialog</name>
+    <message>
+        <location filename="../app/headlens/settingsdialog.cpp" line="+66"/>
+        <source>System default</source>
+        <translation>Predefinita del sistema</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Settings</source>
+        <translation>Impostazioni</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Engine command:</source>
+        <translation>Comando del &amp;motore:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The command line that starts the engine; it must end in &quot;headlens-cli serve&quot;</source>
+        <translation>La riga di comando che avvia il motore; deve terminare con &quot;headlens-cli serve&quot;</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The engine runs models in a separate process. To use a GPU server, write for example: &lt;tt&gt;ssh gpu-server headlens-cli serve&lt;/tt&gt; (the server must see the same folders for models and scratch files). Takes effect when the engine starts next.</source>
+        <translation>Il motore esegue i modelli in un processo separato. Per usare un server con GPU, scrivi per esempio: &lt;tt&gt;ssh gpu-server headlens-cli serve&lt;/tt&gt; (il server deve vedere le stesse cartelle per i modelli e per i file temporanei). Ha effetto al prossimo avvio del motore.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&amp;Default</source>
+        <translation>&amp;Predefinito</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Use the headlens-cli installed beside HeadLens</source>
+        <translation>Usa headlens-cli installato insieme a HeadLens</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Recovery copies every:</source>
+        <translation>Copie di &amp;recupero ogni:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source> min</source>
+        <translation> min</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>never</source>
+        <translation>mai</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>How often unsaved projects are copied aside, to be recovered after a crash</source>
+        <translation>Ogni quanto i progetti non salvati vengono copiati a parte, per recuperarli dopo un arresto anomalo</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Language:</source>
+        <translation>&amp;Lingua:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The language of the interface</source>
+        <translation>La lingua dell&apos;interfaccia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A new language is used from the next start.</source>
+        <translation>Una nuova lingua viene usata dal prossimo avvio.</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::TraceJob</name>
+    <message>
+        <location filename="../modules/document/src/tracejob.cpp" line="+52"/>
+        <source>There is no engine or no project to trace into.</source>
+        <translation>Non ci sono un motore o un progetto in cui tracciare.</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <location line="+55"/>
+        <source>Loading the model…</source>
+        <translation>Caricamento del modello…</translation>
+    </message>
+    <message>
+        <location line="-46"/>
+        <location line="+58"/>
+        <source>Cancelled.</source>
+        <translation>Annullato.</translation>
+    </message>
+    <message>
+        <location line="-49"/>
+        <source>The project was closed.</source>
+        <translation>Il progetto è stato chiuso.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Starting the trace…</source>
+        <translation>Avvio della traccia…</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The project was closed before the trace was finished.</source>
+        <translation>Il progetto è stato chiuso prima che la traccia fosse finita.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The engine made a trace that cannot be read: %1</source>
+        <translation>Il motore ha prodotto una traccia che non si può leggere: %1</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Generating token %1 of %2</source>
+        <translation>Generazione del token %1 di %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Tracing layer %1 of %2</source>
+        <translation>Tracciamento dello strato %1 di %2</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>The engine could not make the trace: %1</source>
+        <translation>Il motore non è riuscito a produrre la traccia: %1</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Cancelling…</source>
+        <translation>Annullamento…</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::TraceTreeModel</name>
+    <message>
+        <location filename="../app/headlens/tracetreemodel.cpp" line="+143"/>
+        <source>&lt;b&gt;%1&lt;/b&gt;&lt;br&gt;Model: %2&lt;br&gt;%3 layers, %4 heads, %5 tokens</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt;&lt;br&gt;Modello: %2&lt;br&gt;%3 strati, %4 teste, %5 token</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>&lt;br&gt;Made from %1 by propagate/inject</source>
+        <translation>&lt;br&gt;Creata da %1 con propaga/inietta</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&lt;br&gt;Prompt: %1</source>
+        <translation>&lt;br&gt;Prompt: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&lt;br&gt;&lt;i&gt;Double-click or F2 to rename.&lt;/i&gt;</source>
+        <translation>&lt;br&gt;&lt;i&gt;Doppio clic o F2 per rinominare.&lt;/i&gt;</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>Trace</source>
+        <translation>Traccia</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Model</source>
+        <translation>Modello</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Prompt</source>
+        <translation>Prompt</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Tokens</source>
+        <translation>Token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Created</source>
+        <translation>Creata</translation>
+    </message>
+</context>
+<context>
+    <name>RemoveTrace</name>
+    <message>
+        <location filename="../modules/document/src/removetrace.cpp" line="+11"/>
+        <source>Delete trace %1</source>
+        <translation>Elimina la traccia %1</translation>
+    </message>
+</context>
+<context>
+    <name>RenameTrace</name>
+    <message>
+        <location filename="../modules/document/src/renametrace.cpp" line="+13"/>
+        <source>Rename trace %1 to %2</source>
+        <translation>Rinomina la traccia %1 in %2</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <location filename="../app/headlens/main.cpp" line="+54"/>
+        <source>A workbench for looking inside transformer language models</source>
+        <translation>Un banco di lavoro per guardare dentro i modelli linguistici transformer</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Projects to open (.hlproj)</source>
+        <translation>Progetti da aprire (.hlproj)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show this trace</source>
+        <translation>Mostra questa traccia</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Show this site</source>
+        <translation>Mostra questo sito</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Select a block</source>
+        <translation>Seleziona un blocco</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Compare the shown trace with this one</source>
+        <translation>Confronta la traccia mostrata con questa</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Colour blocks by probability or entropy</source>
+        <translation>Colora i blocchi per probabilità o per entropia</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Show the attention of one head</source>
+        <translation>Mostra l&apos;attenzione di una testa</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Decompose the selected block in the engine</source>
+        <translation>Scomponi nel motore il blocco selezionato</translation>
+    </message>
+</context>
+</TS>
