@@ -44,21 +44,19 @@ cli="$build/app/cli/headlens-cli"
 case "$mode" in
   build) ;;
   example)
+    # The bundled example: trace a carry with the adder HeadLens trained itself, show where
+    # the answer is decided, then open the example project in the workbench when there is a
+    # display (without one, the CLI's summary is the result).
+    examples="$src/resources/examples"
     out="$build/example.hlproj"
-    stories="$src/../shared/models/stories260K"
-    if [ -f "$stories/stories260K.bin" ]; then
-      model="$stories/stories260K.bin"
-      args=(--tokenizer "$stories/tok512.bin" --prompt "Once upon a time" --generate 24)
-    else
-      model="$build/example-model"
-      [ -f "$model/config.json" ] || "$build/tests/tools/hl-make-checkpoint" "$model" \
-        --layers 4 --d-model 64 --heads 4 --kv-heads 2 --ffn 172 --vocab 97 --seed 1
-      args=(--token-ids 1,17,42,5,64,23,8,90 --generate 8)
-    fi
-    "$cli" trace "$model" "${args[@]}" -o "$out" --name example --force
+    "$cli" trace "$examples/adder" --prompt "587+469=" --generate 4 -o "$out" --name carry --force
     "$cli" info "$out"
-    echo "--- tokens, with the layer where each next-token prediction is decided:"
-    "$cli" export "$out" --trace example --what tokens
+    echo "--- tokens, with the layer from which each next-token prediction is decided:"
+    "$cli" export "$out" --trace carry --what tokens
+    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$build/app/headlens/headlens" ]; then
+      "$build/app/headlens/headlens" "$examples/example.hlproj" &
+      echo "setup: the workbench is open on $examples/example.hlproj"
+    fi
     ;;
   test)
     ctest --test-dir "$build" --output-on-failure --timeout 900
