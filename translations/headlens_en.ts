@@ -31,45 +31,6 @@
     </message>
 </context>
 <context>
-    <name>HeadLens</name>
-    <message>
-        <location filename="../modules/ui/src/export.cpp" line="+27"/>
-        <source>invalid export size %1 x %2 (1 to 20000 pixels each way)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+48"/>
-        <source>HeadLens figure</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Exported from HeadLens</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <location line="+23"/>
-        <source>cannot write %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-17"/>
-        <source>writing %1 failed</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+32"/>
-        <source>cannot write %1: %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>writing %1 failed: %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
     <name>HeadLens::BlockView</name>
     <message>
         <location filename="../modules/ui/src/blockview.cpp" line="+104"/>
@@ -476,6 +437,45 @@ Attention entropy: one value per head and query position.</source>
     <message>
         <location line="+6"/>
         <source>Click a bar to select its blocks.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::Export</name>
+    <message>
+        <location filename="../modules/ui/src/export.cpp" line="+25"/>
+        <source>invalid export size %1 x %2 (1 to 20000 pixels each way)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+48"/>
+        <source>HeadLens figure</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Exported from HeadLens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+23"/>
+        <source>cannot write %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-17"/>
+        <source>writing %1 failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>cannot write %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>writing %1 failed: %2</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

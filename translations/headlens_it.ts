@@ -31,45 +31,6 @@
     </message>
 </context>
 <context>
-    <name>HeadLens</name>
-    <message>
-        <location filename="../modules/ui/src/export.cpp" line="+27"/>
-        <source>invalid export size %1 x %2 (1 to 20000 pixels each way)</source>
-        <translation>dimensioni di esportazione non valide %1 x %2 (da 1 a 20000 pixel per lato)</translation>
-    </message>
-    <message>
-        <location line="+48"/>
-        <source>HeadLens figure</source>
-        <translation>Figura di HeadLens</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Exported from HeadLens</source>
-        <translation>Esportato da HeadLens</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <location line="+23"/>
-        <source>cannot write %1</source>
-        <translation>impossibile scrivere %1</translation>
-    </message>
-    <message>
-        <location line="-17"/>
-        <source>writing %1 failed</source>
-        <translation>scrittura di %1 non riuscita</translation>
-    </message>
-    <message>
-        <location line="+32"/>
-        <source>cannot write %1: %2</source>
-        <translation>impossibile scrivere %1: %2</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>writing %1 failed: %2</source>
-        <translation>scrittura di %1 non riuscita: %2</translation>
-    </message>
-</context>
-<context>
     <name>HeadLens::BlockView</name>
     <message>
         <location filename="../modules/ui/src/blockview.cpp" line="+104"/>
@@ -480,6 +441,45 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
         <location line="+6"/>
         <source>Click a bar to select its blocks.</source>
         <translation>Fai clic su una barra per selezionarne i blocchi.</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::Export</name>
+    <message>
+        <location filename="../modules/ui/src/export.cpp" line="+25"/>
+        <source>invalid export size %1 x %2 (1 to 20000 pixels each way)</source>
+        <translation>dimensioni di esportazione non valide %1 x %2 (da 1 a 20000 pixel per lato)</translation>
+    </message>
+    <message>
+        <location line="+48"/>
+        <source>HeadLens figure</source>
+        <translation>Figura di HeadLens</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Exported from HeadLens</source>
+        <translation>Esportato da HeadLens</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+23"/>
+        <source>cannot write %1</source>
+        <translation>impossibile scrivere %1</translation>
+    </message>
+    <message>
+        <location line="-17"/>
+        <source>writing %1 failed</source>
+        <translation>scrittura di %1 non riuscita</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>cannot write %1: %2</source>
+        <translation>impossibile scrivere %1: %2</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>writing %1 failed: %2</source>
+        <translation>scrittura di %1 non riuscita: %2</translation>
     </message>
 </context>
 <context>
