@@ -8,9 +8,6 @@
 #include "headlens/ui/inspectorpanel.h"
 #include "uitestdata.h"
 
-#include <QBarSeries>
-#include <QBarSet>
-#include <QChart>
 #include <QComboBox>
 #include <QGroupBox>
 #include <QLineEdit>
@@ -354,9 +351,7 @@ void TestPanels::entropyBinSelection()
     QCOMPARE(traceSpy.at(0).at(0).toInt(), 0);
     // A click on a bar of the chart does the same.
     panel.setLayer(-1);
-    auto *series = panel.histogramChart()->series().first();
-    auto *set = static_cast<QBarSeries *>(series)->barSets().first();
-    Q_EMIT set->clicked(10);
+    panel.clickHistogramBar(10);
     QCOMPARE(spy.count(), 2);
     const Blocks tens = spy.at(1).at(0).value<Blocks>();
     QCOMPARE(tens.size(), panel.binCounts()[10]);

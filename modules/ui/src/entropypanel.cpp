@@ -607,4 +607,14 @@ QString EntropyPanel::csv() const
     return out;
 }
 
+void EntropyPanel::clickHistogramBar(int index)
+{
+    const auto series = m_histChart->series();
+    if (series.isEmpty())
+        return;
+    if (auto *bars = qobject_cast<QAbstractBarSeries *>(series.first()))
+        if (!bars->barSets().isEmpty())
+            Q_EMIT bars->barSets().first()->clicked(index);
+}
+
 } // namespace HeadLens

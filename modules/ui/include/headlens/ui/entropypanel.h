@@ -68,6 +68,9 @@ public:
     // The box of each layer (lens, or attention over all layers) or head (attention, one layer).
     std::vector<BoxStats> boxes(int traceIndex = 0) const;
     QChart *histogramChart() const { return m_histChart; }
+    // What a click on bar `index` of the histogram's first bar set does (for tests, which
+    // must not include Qt Charts themselves).
+    void clickHistogramBar(int index);
     QChart *boxChart() const { return m_boxChart; }
 
     // Pure helpers (tested on their own).
