@@ -187,6 +187,10 @@ if [ -n "$model" ]; then
   check "trace $model (${targs[*]})" run_in "$full" \
     "headlens-cli trace '$model' ${targs[*]} --generate 8 -o /tmp/example-trace.hlproj"
   say "trace took $((SECONDS - start)) s"
+  if [ "$model" = /usr/share/headlens/examples/facts ]; then   # right answers, not just answers
+    check "the example model facts answers 'The capital of Veloria is' with Drumm" run_in "$full" \
+      "headlens-cli generate $model --prompt 'The capital of Veloria is' -n 2 | tee /dev/stderr | grep -q Drumm"
+  fi
   check "read the traced project back (headlens-cli info)" run_in "$full" "headlens-cli info /tmp/example-trace.hlproj"
   if [ "$last_ok" = 1 ]; then
     traced=/tmp/example-trace.hlproj
