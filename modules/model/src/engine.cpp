@@ -193,9 +193,6 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
     }
 
     const ModelConfig &c = d->cfg;
-    const at::ScalarType ct = d->ct;
-    const WeightSet &ws = d->ws;
-    (void)ct, (void)ws;
     if (c.architecture != "gpt2" && c.activation != "silu")
         throw InputError("activation " + c.activation + " is not supported for " + c.architecture);
     if (c.architecture == "gpt2")

@@ -373,8 +373,12 @@ struct Model::Impl {
             cache->k.resize(size_t(L));
             cache->v.resize(size_t(L));
         }
-        ensureRope(past + T);
-        at::Tensor cosT = ropeCos.narrow(0, past, T), sinT = ropeSin.narrow(0, past, T);
+        at::Tensor cosT, sinT; // RoPE tables (Llama only: GPT-2 learns its positions)
+        if (!gpt2) {
+            ensureRope(past + T);
+            cosT = ropeCos.narrow(0, past, T);
+            sinT = ropeSin.narrow(0, past, T);
+        }
 
         std::vector<int64_t> idv(ids.begin(), ids.end());
         at::Tensor x = embed.index_select(0, at::tensor(idv, at::kLong)).to(ct);
