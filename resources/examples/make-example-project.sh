@@ -28,6 +28,7 @@ trace() { # NAME MODEL PROMPT TOKENS-TO-GENERATE
 
 # adder: the answer is the sum in four digits; the first is the carry out of the hundreds.
 trace carry-587+469 adder "587+469=" 4     # carries in every column: 1056
+trace no-carry-481+512 adder "481+512=" 4  # hundreds and tens add up to 9, no carry: 0993
 trace cascade-199+801 adder "199+801=" 4   # a carry that runs through all columns: 1000
 trace no-carry-123+456 adder "123+456=" 4  # no carry anywhere: 0579
 trace one-carry-245+318 adder "245+318=" 4 # a carry out of the ones only: 0563

@@ -143,6 +143,52 @@ void writeLlama2cTokenizer(const std::string &path, const std::vector<std::strin
     writeBeside(path, out);
 }
 
+void writeCharTokenizerJson(const std::string &path, const std::vector<std::string> &pieces,
+                            int unkId, int bosId, int eosId)
+{
+    json vocab = json::object();
+    for (size_t i = 0; i < pieces.size(); ++i)
+        vocab[pieces[i]] = i;
+    json added = json::array();
+    for (int id : {unkId, bosId, eosId})
+        added.push_back({{"id", id},
+                         {"content", pieces.at(size_t(id))},
+                         {"single_word", false},
+                         {"lstrip", false},
+                         {"rstrip", false},
+                         {"normalized", false},
+                         {"special", true}});
+    const std::string bos = pieces.at(size_t(bosId));
+    json j;
+    j["version"] = "1.0";
+    j["truncation"] = nullptr;
+    j["padding"] = nullptr;
+    j["added_tokens"] = added;
+    j["normalizer"] = nullptr;
+    j["pre_tokenizer"] = nullptr;
+    j["post_processor"] = {
+        {"type", "TemplateProcessing"},
+        {"single",
+         {{{"SpecialToken", {{"id", bos}, {"type_id", 0}}}},
+          {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+        {"pair",
+         {{{"SpecialToken", {{"id", bos}, {"type_id", 0}}}},
+          {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
+          {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
+        {"special_tokens", {{bos, {{"id", bos}, {"ids", {bosId}}, {"tokens", {bos}}}}}}};
+    j["decoder"] = {{"type", "Fuse"}}; // without a decoder, tokens are joined with spaces
+    j["model"] = {{"type", "BPE"},
+                  {"dropout", nullptr},
+                  {"unk_token", pieces.at(size_t(unkId))},
+                  {"continuing_subword_prefix", nullptr},
+                  {"end_of_word_suffix", nullptr},
+                  {"fuse_unk", false},
+                  {"byte_fallback", false},
+                  {"vocab", vocab},
+                  {"merges", json::array()}};
+    writeBeside(path, j.dump(2) + "\n");
+}
+
 namespace Examples {
 
 // ---------------------------------------------------------------------------------------------
@@ -226,11 +272,9 @@ std::vector<std::pair<int, int>> adderCases(uint64_t seed, int n, bool heldOut)
     return out;
 }
 
-void adderVocabulary(std::vector<std::string> &pieces, std::vector<float> &scores)
+std::vector<std::string> adderVocabulary()
 {
-    pieces = {"<unk>", "<s>", "</s>", " ", "0", "1", "2", "3",
-              "4",     "5",   "6",    "7", "8", "9", "+", "="};
-    scores.assign(pieces.size(), 0.0f);
+    return {"<unk>", "<s>", "</s>", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "+", "="};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 // Trains the example models through the engine's own forward pass (Model::Impl::forward in
 // llamaimpl.h): the weights are trainable leaf tensors, the pass runs without NoGradGuard and
 // without a sink or cache, and autograd differentiates the same at:: operations that later
-// serve the lens. Sequences are packed (several examples, each starting with BOS, in one
-// sequence) so forward's one-sequence signature suffices and a step costs few operator calls.
+// serve the lens. forward takes one sequence, so a step runs several sequences and sums their
+// gradients: one sum per sequence for the adder (as at inference; packing sums into one
+// sequence trained far slower, each sum's attention diluted over the sums before it), and
+// several short documents per sequence for the facts.
 
 #include "headlens/model/trainer.h"
 
@@ -18,6 +20,7 @@
 #include <cmath>
 #include <filesystem>
 #include <sstream>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -170,11 +173,9 @@ public:
     // "a+b=" + four digits + EOS; the loss covers the answer digits and EOS.
     std::vector<int32_t> sequence(int a, int b, size_t &firstTarget) const
     {
-        std::vector<int32_t> s = ids(m_tok.encode(Examples::adderPrompt(a, b), true));
-        firstTarget = s.size() - 1; // the '=' predicts the first answer digit
-        const std::vector<int32_t> all =
-            ids(m_tok.encode(Examples::adderPrompt(a, b) + Examples::adderAnswer(a, b), true));
-        s = all;
+        const std::string prompt = Examples::adderPrompt(a, b);
+        firstTarget = m_tok.encode(prompt, true).size() - 1; // '=' predicts the first digit
+        std::vector<int32_t> s = ids(m_tok.encode(prompt + Examples::adderAnswer(a, b), true));
         s.push_back(m_tok.eosId());
         return s;
     }
@@ -185,8 +186,8 @@ public:
         for (int i = 0; i < examples;) {
             int a, b;
             if (rng.below(4) == 0) {
-                // A quarter of the sums have columns forced to add up to 9, so carries that
-                // run through several columns (199+801) are common enough to learn.
+                // In a quarter of the sums each column adds up to 9 with even odds, so carries
+                // that run through several columns (199+801) are common enough to learn.
                 int da[3], db[3];
                 for (int k = 0; k < 3; ++k) {
                     da[k] = rng.below(10);
@@ -304,27 +305,36 @@ TrainReport trainExample(const TrainOptions &opts)
     std::error_code ec;
     fs::create_directories(opts.outDir, ec);
     if (ec) throw InputError("cannot create " + opts.outDir + ": " + ec.message());
-    // Files the loader would prefer to the ones written here.
-    for (const char *other : {"tokenizer.json", "tokenizer.model", "model.safetensors.index.json"})
-        if (fs::exists(fs::path(opts.outDir) / other, ec))
+    // The adder's characters go into a standard tokenizer.json; the facts' words need merges,
+    // which llama2.c's tokenizer.bin states most simply (pieces with scores).
+    const bool adder = r.name == "adder";
+    const std::string tokFile = adder ? "tokenizer.json" : "tokenizer.bin";
+    for (const char *other :
+         {"tokenizer.json", "tokenizer.model", "tokenizer.bin", "model.safetensors.index.json"})
+        if (other != tokFile && fs::exists(fs::path(opts.outDir) / other, ec))
             throw InputError(opts.outDir + " holds " + other +
-                             ", which the loader would read instead of what train-example "
-                             "writes; choose an empty folder");
-    std::vector<std::string> pieces;
-    std::vector<float> scores;
-    if (r.name == "adder")
-        Examples::adderVocabulary(pieces, scores);
-    else
+                             ", which does not belong to the model train-example writes; choose "
+                             "an empty folder");
+    const std::string tokPath = (fs::path(opts.outDir) / tokFile).string();
+    if (adder) {
+        writeCharTokenizerJson(tokPath, Examples::adderVocabulary(), 0, 1, 2);
+    } else {
+        std::vector<std::string> pieces;
+        std::vector<float> scores;
         Examples::factsVocabulary(pieces, scores);
-    const std::string tokPath = (fs::path(opts.outDir) / "tokenizer.bin").string();
-    writeLlama2cTokenizer(tokPath, pieces, scores);
+        writeLlama2cTokenizer(tokPath, pieces, scores);
+    }
     std::unique_ptr<Tokenizer> tok = loadTokenizer(tokPath);
+    if (tok->bosId() != 1 || tok->eosId() != 2)
+        throw std::logic_error("the example tokenizer " + tokPath +
+                               " does not read back with "
+                               "<s> = 1 and </s> = 2");
     r.config.vocabSize = tok->vocabSize();
     r.config.bosId = tok->bosId();
     r.config.eosId = tok->eosId();
 
     std::unique_ptr<Task> task;
-    if (r.name == "adder")
+    if (adder)
         task = std::make_unique<AdderTask>(*tok);
     else
         task = std::make_unique<FactsTask>(*tok);
@@ -416,7 +426,7 @@ TrainReport trainExample(const TrainOptions &opts)
     }
     rep.trainSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
-    // The folder: config.json, model.safetensors, training.json (tokenizer.bin is there).
+    // The folder: config.json, model.safetensors, training.json (the tokenizer is there).
     writeLlamaConfig((fs::path(opts.outDir) / "config.json").string(), r.config);
     writeSafetensors((fs::path(opts.outDir) / "model.safetensors").string(), toNamedTensors(*d),
                      {{"format", "pt"}, {"headlens_example", r.name}});

@@ -3,7 +3,8 @@
 // three-digit numbers and a "facts" model that knows invented facts. The trainer runs the
 // engine's own forward pass (Model::Impl::forward) with trainable weights, so what the lens
 // shows afterwards is the very computation that was trained, and writes a Hugging Face folder
-// (config.json, model.safetensors in f32, a llama2.c tokenizer.bin) that Model::load reads.
+// (config.json, model.safetensors in f32, and a tokenizer: tokenizer.json for the adder's
+// characters, a llama2.c tokenizer.bin for the facts' words) that Model::load reads.
 //
 // Also here, because tests and the trainer must agree on them: the tasks' data (which sums
 // are held out, the facts, the filler text) and plain writers of the folder's files. This
@@ -41,6 +42,13 @@ void writeLlamaConfig(const std::string &path, const ModelConfig &cfg);
 // A llama2.c tokenizer.bin: pieces with their merge scores (ids are the indices).
 void writeLlama2cTokenizer(const std::string &path, const std::vector<std::string> &pieces,
                            const std::vector<float> &scores);
+// A Hugging Face tokenizer.json: a BPE model whose vocabulary is the pieces (ids are the
+// indices) without merges, so every piece is a token of its own and text is split into
+// characters; no normalizer or pre-tokenizer; the pieces at unkId, bosId and eosId are special
+// added tokens, the post-processor puts BOS in front, and the decoder (Fuse) joins the pieces
+// without spaces.
+void writeCharTokenizerJson(const std::string &path, const std::vector<std::string> &pieces,
+                            int unkId, int bosId, int eosId);
 // Writes text to path beside-and-rename.
 void writeTextFile(const std::string &path, const std::string &text);
 
@@ -60,7 +68,8 @@ private:
     uint64_t m_state;
 };
 
-// adder: "a+b=" followed by the sum in four digits, e.g. "587+469=1056" and "123+456=0579".
+// adder: "a+b=" followed by the sum in four digits, e.g. "587+469=1056" and "123+456=0579";
+// one token per character.
 // The first answer digit is the carry out of the hundreds: the "carry digit".
 constexpr int kAdderDigits = 3;
 bool adderHeldOut(int a, int b);       // the 1 pair in 20 that training never sees
@@ -86,8 +95,9 @@ std::string fillerSentence(Rng &rng);
 // prompt (no filler: just the prompt).
 std::string factPrompt(const Fact &f, Rng &rng, int fillerSentences);
 
-// The tokenizer pieces (ids = indices) and scores of each example.
-void adderVocabulary(std::vector<std::string> &pieces, std::vector<float> &scores);
+// The tokenizer pieces (ids = indices) of each example: the adder's characters (for
+// tokenizer.json; <unk> <s> </s> are ids 0 1 2), and the facts' llama2.c pieces with scores.
+std::vector<std::string> adderVocabulary();
 void factsVocabulary(std::vector<std::string> &pieces, std::vector<float> &scores);
 
 // What the shipped models were made with.
@@ -135,7 +145,7 @@ struct TrainOptions {
     std::string outDir; // the Hugging Face folder to write (created; files replaced)
     uint64_t seed = 0;  // 0: the recipe's
     int steps = 0;      // 0: the recipe's
-    int threads = 0;    // 0: one per core
+    int threads = 0;    // 0: one per core (train-example passes 1: these models run best on one)
     std::function<void(const TrainProgress &)> progress;
     std::function<void(const std::string &)> log; // lines worth printing
 };
