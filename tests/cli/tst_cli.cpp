@@ -49,9 +49,11 @@ struct Run {
     }
 };
 
-Run runProgram(const QString &program, const QStringList &args, int timeoutMs = 120000)
+Run runProgram(const QString &program, const QStringList &args, int timeoutMs = 120000,
+               const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment())
 {
     QProcess p;
+    p.setProcessEnvironment(env);
     p.setProgram(program);
     p.setArguments(args);
     p.start();
@@ -199,6 +201,7 @@ class TestCli : public QObject {
 private Q_SLOTS:
     void initTestCase();
     void versionAndHelp();
+    void openMpWaitsPassively();
     void usageErrors_data();
     void usageErrors();
     void traceHfFolder();
@@ -262,6 +265,30 @@ void TestCli::versionAndHelp()
     const QString help = QString::fromUtf8(r.out);
     for (const char *cmd : {"trace", "generate", "tokenize", "info", "export", "serve"})
         QVERIFY2(help.contains(cmd), qPrintable("--help does not mention " + QString(cmd)));
+}
+
+// libgomp fixes its wait policy when it is loaded; headlens-cli sets PASSIVE before that (in
+// its .preinit_array) unless the user chose one. OMP_DISPLAY_ENV makes libgomp print what it
+// read.
+void TestCli::openMpWaitsPassively()
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove("OMP_WAIT_POLICY");
+    env.insert("OMP_DISPLAY_ENV", "TRUE");
+    Run r = runProgram(kCli, {"--version"}, 60000, env);
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    const QString shown = QString::fromUtf8(r.err + r.out);
+    if (!shown.contains("OPENMP DISPLAY ENVIRONMENT"))
+        QSKIP("this libtorch does not load GNU OpenMP (no OMP_DISPLAY_ENV output)");
+    QVERIFY2(shown.contains(QRegularExpression("OMP_WAIT_POLICY = 'PASSIVE'")), qPrintable(r.describe()));
+    QVERIFY2(QString::fromUtf8(r.out).contains(QRegularExpression("\\d+\\.\\d+\\.\\d+")),
+             qPrintable(r.describe()));
+
+    env.insert("OMP_WAIT_POLICY", "ACTIVE");
+    r = runProgram(kCli, {"--version"}, 60000, env);
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    QVERIFY2(QString::fromUtf8(r.err + r.out).contains("OMP_WAIT_POLICY = 'ACTIVE'"),
+             qPrintable(r.describe()));
 }
 
 void TestCli::usageErrors_data()
