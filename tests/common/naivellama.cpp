@@ -236,6 +236,43 @@ NaiveHeadMetrics naiveHeadMetrics(const LlamaWeights &w, const NaiveForward &f)
             }
         }
     }
+
+    // Each head against the residual it is added to, the blocks against theirs, and how alike
+    // the heads' outputs are (mean over positions of the cosine; a zero vector has cosine 0).
+    m.residRatio.assign(n, 0.0);
+    m.residProjection.assign(n, 0.0);
+    m.attnResidRatio.assign(size_t(L) * size_t(T), 0.0);
+    m.mlpResidRatio.assign(size_t(L) * size_t(T), 0.0);
+    m.changeCosine.assign(size_t(L) * size_t(T), 0.0);
+    m.contribSimilarity.assign(size_t(L) * size_t(H) * size_t(H), 0.0);
+    for (int l = 0; l < L; ++l) {
+        for (int t = 0; t < T; ++t) {
+            const double *pre = f.site(Site::ResidPre, l, t);
+            const double *ao = f.site(Site::AttnOut, l, t);
+            const double *mid = f.site(Site::ResidMid, l, t);
+            const double *mo = f.site(Site::MlpOut, l, t);
+            const double *post = f.site(Site::ResidPost, l, t);
+            const double preNorm = std::sqrt(dot(pre, pre, D));
+            const double postNorm = std::sqrt(dot(post, post, D));
+            const size_t lt = size_t(l) * size_t(T) + size_t(t);
+            m.attnResidRatio[lt] = std::sqrt(dot(ao, ao, D)) / preNorm;
+            m.mlpResidRatio[lt] = std::sqrt(dot(mo, mo, D)) / std::sqrt(dot(mid, mid, D));
+            m.changeCosine[lt] = 1.0 - dot(pre, post, D) / (preNorm * postNorm);
+            for (int h = 0; h < H; ++h) {
+                const size_t i = (size_t(l) * size_t(H) + size_t(h)) * size_t(T) + size_t(t);
+                const double *r = f.headResult(l, h, t);
+                m.residRatio[i] = std::sqrt(dot(r, r, D)) / preNorm;
+                m.residProjection[i] = dot(r, pre, D) / preNorm;
+                for (int g = 0; g < H; ++g) {
+                    const double *rg = f.headResult(l, g, t);
+                    const double na = std::sqrt(dot(r, r, D)), nb = std::sqrt(dot(rg, rg, D));
+                    const double c = (na > 0 && nb > 0) ? dot(r, rg, D) / (na * nb) : 0.0;
+                    m.contribSimilarity[(size_t(l) * size_t(H) + size_t(h)) * size_t(H) + size_t(g)] +=
+                        c / double(T);
+                }
+            }
+        }
+    }
     return m;
 }
 

@@ -41,10 +41,14 @@ struct NaiveForward {
 // biases when present, positions divided by the linear rope scaling factor).
 NaiveForward naiveForward(const LlamaWeights &w, const std::vector<int32_t> &ids);
 
-// TRACE.md "Head metrics", each [L][H][T] (valueNorm indexed by key position).
+// TRACE.md "Head metrics", each [L][H][T] (valueNorm indexed by key position), and the weight
+// on the residual (SCHEMA-ADDITIONS.md): residRatio, residProjection [L][H][T];
+// attnResidRatio, mlpResidRatio, changeCosine [L][T]; contribSimilarity [L][H][H].
 struct NaiveHeadMetrics {
     std::vector<double> contribNorm, contribShare, contribCosine, contribProjection, attnEntropy,
         valueNorm;
+    std::vector<double> residRatio, residProjection, attnResidRatio, mlpResidRatio, changeCosine,
+        contribSimilarity;
 };
 NaiveHeadMetrics naiveHeadMetrics(const LlamaWeights &w, const NaiveForward &f);
 

@@ -573,6 +573,20 @@ void TestEngine::headMetricsMatchReference()
     CHECK(compareElements("heads/attn_entropy", t.attnEntropy, m.attnEntropy));
     CHECK(compareTensor("heads/value_norm", t.valueNorm, m.valueNorm));
     CHECK(compareElements("heads/value_norm", t.valueNorm, m.valueNorm));
+    // The weight on the residual, the change of meaning and the heads' mutual similarity.
+    CHECK(compareTensor("heads/resid_ratio", t.residRatio, m.residRatio));
+    CHECK(compareElements("heads/resid_ratio", t.residRatio, m.residRatio));
+    CHECK(compareTensor("heads/resid_projection", t.residProjection, m.residProjection));
+    // A signed projection near 0 comes from a float32 dot product of vectors that are not
+    // small: its error scales with ||result_h||, not with the projection, hence the floor.
+    CHECK(compareElements("heads/resid_projection", t.residProjection, m.residProjection, kTol, 0.1));
+    CHECK(compareElements("blocks/attn_resid_ratio", t.attnResidRatio, m.attnResidRatio));
+    CHECK(compareElements("blocks/mlp_resid_ratio", t.mlpResidRatio, m.mlpResidRatio));
+    // 1 - cos and cosines: absolute tolerance (1 - cos is near 0 where a layer barely moves
+    // the residual, so a relative check would only measure float32 rounding).
+    CHECK(compareElements("blocks/change_cosine", t.changeCosine, m.changeCosine, kTol, 1.0));
+    CHECK(compareElements("heads/contrib_similarity", t.contribSimilarity, m.contribSimilarity,
+                          kTol, 1.0));
 }
 
 void TestEngine::lensMatchesReference()
