@@ -567,8 +567,13 @@ struct Model::Impl {
         return h;
     }
 
-    // TRACE.md head metrics from W_o slices. Norms go through the Gram matrices
-    // Wo_h^T Wo_h in float64 (||Wo_h z||^2 = z^T G_h z), so no [H, T, D] tensor is built.
+    // TRACE.md head metrics from W_o slices. For each position t the per-head vectors
+    // result_h[t] = Wo_h z_h[t] (TRACE.md) are stacked with attn_out[t] and resid_pre[t] as
+    // the rows of X_t [H + 2, D], and one batched product X_t X_t^T gives every norm and dot
+    // product needed (heads' norms, their projections on attn_out and resid_pre, and their
+    // mutual cosines) without a pass per quantity. Products in float32 (BLAS), ratios in
+    // float64. An o_proj bias belongs to no head (attn_out = sum_h result + bias). Value norms
+    // go through the Gram matrices Wo_h^T Wo_h (||Wo_h v||^2 = v^T G_h v).
     void headMetrics(int l, CaptureSink *sink, const at::Tensor &z, const at::Tensor &v,
                      const at::Tensor &patternF, int group, const at::Tensor &residPre,
                      const at::Tensor &attnOut, const at::Tensor &residMid,
@@ -576,35 +581,35 @@ struct Model::Impl {
     {
         const LayerWeights &w = layers[size_t(l)];
         const int H = cfg.nHeads, dh = cfg.dHead;
-        const int64_t T = z.size(1), D = cfg.dModel;
-        // Per-head vectors result[h][t] = z[h][t] Wo_h^T by slicing Wo (TRACE.md), built in
-        // chunks of positions so [H, chunk, D] stays small; reductions in float32 (BLAS), the
-        // ratios in float64. An o_proj
-        // bias belongs to no head (attn_out = sum_h result + bias).
-        at::Tensor woh = w.wo.view({D, H, dh}).permute({1, 2, 0}); // [H, dh, D]
-        at::Tensor ao = attnOut.to(at::kFloat), pre = residPre.to(at::kFloat);
-        at::Tensor aoNorm = ao.to(at::kDouble).norm(2, -1), preNorm = pre.to(at::kDouble).norm(2, -1);
-        at::Tensor norm = at::empty({H, T}, at::kFloat), dotAo = at::empty({H, T}, at::kFloat);
-        at::Tensor dotPre = at::empty({H, T}, at::kFloat);
-        at::Tensor sim = at::zeros({H, H}, at::kDouble);
-        const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 22) / (int64_t(H) * D));
+        const int64_t T = z.size(1), D = cfg.dModel, R = H + 2;
+        // Positions per block, so that X [chunk, H + 2, D] stays within 16 MiB.
+        const int64_t chunk = std::clamp<int64_t>((int64_t(1) << 22) / (R * D), 1, T);
+        at::Tensor X = at::empty({chunk, R, D}, z.options());
+        at::Tensor gram = at::empty({T, R, R}, at::kFloat);
         for (int64_t t0 = 0; t0 < T; t0 += chunk) {
             const int64_t c = std::min(chunk, T - t0);
-            at::Tensor r = at::bmm(z.narrow(1, t0, c), woh).to(at::kFloat); // [H, c, D]
-            at::Tensor rt = r.transpose(0, 1);                                // [c, H, D]
-            at::Tensor n = r.norm(2, -1);                                     // [H, c]
-            norm.narrow(1, t0, c).copy_(n);
-            // Dot products as batched matmuls: [c, H, D] x [c, D, 1].
-            dotAo.narrow(1, t0, c).copy_(at::bmm(rt, ao.narrow(0, t0, c).unsqueeze(2)).squeeze(2).t());
-            dotPre.narrow(1, t0, c).copy_(at::bmm(rt, pre.narrow(0, t0, c).unsqueeze(2)).squeeze(2).t());
-            // sum over positions of <u_h, u_g>, u = result / ||result||: one [H, cD] GEMM.
-            at::Tensor u = (r / n.clamp_min(1e-30).unsqueeze(-1)).reshape({H, c * D});
-            sim += at::mm(u, u.t()).to(at::kDouble);
+            at::Tensor Xc = X.narrow(0, 0, c);
+            for (int h = 0; h < H; ++h) {
+                at::Tensor out = Xc.select(1, h);
+                at::mm_out(out, z.select(0, h).narrow(0, t0, c), w.wo.narrow(1, int64_t(h) * dh, dh).t());
+            }
+            Xc.select(1, H).copy_(attnOut.narrow(0, t0, c));
+            Xc.select(1, H + 1).copy_(residPre.narrow(0, t0, c));
+            at::Tensor Xf = Xc.to(at::kFloat);
+            at::Tensor out = gram.narrow(0, t0, c);
+            at::bmm_out(out, Xf, Xf.transpose(1, 2));
         }
-        norm = norm.to(at::kDouble);
-        dotAo = dotAo.to(at::kDouble);
-        dotPre = dotPre.to(at::kDouble);
-        sim /= double(T);
+        at::Tensor g = gram.to(at::kDouble);                            // [T, R, R]
+        at::Tensor len = g.diagonal(0, 1, 2).clamp_min(0).sqrt();         // [T, R]
+        at::Tensor norm = len.narrow(1, 0, H).t().contiguous();           // [H, T]
+        at::Tensor aoNorm = len.select(1, H), preNorm = len.select(1, H + 1);
+        at::Tensor dotAo = g.select(2, H).narrow(1, 0, H).t();            // [H, T]
+        at::Tensor dotPre = g.select(2, H + 1).narrow(1, 0, H).t();       // [H, T]
+        // Mean over positions of cos(result_h, result_g); a zero vector has cosine 0.
+        at::Tensor inv = at::where(len.narrow(1, 0, H) > 0, 1.0 / len.narrow(1, 0, H).clamp_min(1e-300),
+                                   at::zeros_like(norm.t()));      // [T, H]
+        at::Tensor sim = (g.narrow(1, 0, H).narrow(2, 0, H) * inv.unsqueeze(2) * inv.unsqueeze(1))
+                             .mean(0);                             // [H, H]
         const at::Tensor safeAo = aoNorm.clamp_min(1e-300), safePre = preNorm.clamp_min(1e-300);
         at::Tensor proj = dotAo / safeAo;
         at::Tensor cosine = at::where(norm > 0, dotAo / (safeAo * norm.clamp_min(1e-300)),
@@ -612,7 +617,9 @@ struct Model::Impl {
         at::Tensor residRatio = norm / safePre, residProj = dotPre / safePre;
         at::Tensor ent = (-at::xlogy(patternF, patternF).sum(-1)).clamp_min(0); // [H, T]
         const at::Tensor &G = woGram(l);
-        at::Tensor vh = v.to(at::kDouble).repeat_interleave(group, 0); // [H, Tk, dh]
+        at::Tensor vh = v.to(at::kDouble);
+        if (group > 1)
+            vh = vh.repeat_interleave(group, 0); // [H, Tk, dh]
         at::Tensor vnorm = (at::bmm(vh, G) * vh).sum(-1).clamp_min(0).sqrt();
         at::Tensor attnRatio = aoNorm / safePre;
         at::Tensor mlpRatio = mlpOut.to(at::kDouble).norm(2, -1) /
