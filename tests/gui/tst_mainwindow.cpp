@@ -15,6 +15,8 @@
 #include "headlens/ui/blockview.h"
 #include "headlens/ui/entropypanel.h"
 #include "headlens/ui/headcontributionpanel.h"
+#include "headlens/ui/headsimilaritypanel.h"
+#include "headlens/ui/headsimilarityview.h"
 #include "headlens/ui/inspectorpanel.h"
 
 #include "tracefixture.h"
@@ -345,6 +347,7 @@ private Q_SLOTS:
         const auto names = QStringList{"block view", "inspector", "head contributions", "entropy"};
         for (int i = 0; i < names.size(); ++i)
             QTest::newRow(qPrintable(names[i])) << i;
+        QTest::newRow("head similarity") << 5;
     }
 
     void exportProducesValidFiles()
@@ -400,6 +403,33 @@ private Q_SLOTS:
             QCOMPARE(line.count(','), columns);
     }
 
+    void headSimilarityDockFollowsTheSelection()
+    {
+        auto w = makeWindow();
+        auto *heads = w->findChild<QDockWidget *>("HeadContributionDock");
+        auto *dock = w->findChild<QDockWidget *>("HeadSimilarityDock");
+        QVERIFY(heads && dock);
+        QVERIFY(w->tabifiedDockWidgets(heads).contains(dock));
+        QVERIFY(w->exportableViews().last().second == w->similarityPanel());
+        QVERIFY(w->openProject(m_project));
+        QVERIFY(QTest::qWaitForWindowExposed(w.get()));
+        dock->raise();
+        QTRY_VERIFY(w->similarityPanel()->isVisible());
+        w->selectBlock(2, 3);
+        HeadSimilarityView *view = w->similarityPanel()->view();
+        QCOMPARE(w->similarityPanel()->layer(), 2);
+        QCOMPARE(view->headCount(), 2);
+        // A click on a cell chooses that head for the whole workbench.
+        const int head = view->orderedHeads()[1];
+        QTest::mouseClick(view, Qt::LeftButton, {}, view->cellRect(1, 0).center().toPoint());
+        QCOMPARE(w->headBox()->currentData().toInt(), head);
+        QCOMPARE(w->blockView()->attentionHead(), head);
+        QCOMPARE(view->selectedHead(), head);
+        // Another trace (3 heads): the panel follows.
+        w->setCurrentTrace("c");
+        QCOMPARE(view->headCount(), 3);
+    }
+
     void dockLayoutIsSavedAndRestored()
     {
         {
@@ -412,6 +442,7 @@ private Q_SLOTS:
             w->addDockWidget(Qt::LeftDockWidgetArea, entropy);
             comparison->hide();
             inspector->setFloating(true);
+            w->findChild<QDockWidget *>("HeadSimilarityDock")->setFloating(true);
             QCoreApplication::processEvents();
             w->close(); // saves the layout
         }
@@ -422,6 +453,7 @@ private Q_SLOTS:
         QCOMPARE(w->dockWidgetArea(entropy), Qt::LeftDockWidgetArea);
         QVERIFY(comparison->isHidden());
         QVERIFY(inspector->isFloating());
+        QVERIFY(w->findChild<QDockWidget *>("HeadSimilarityDock")->isFloating());
 
         w->resetLayout();
         QCOMPARE(w->dockWidgetArea(entropy), Qt::BottomDockWidgetArea);
