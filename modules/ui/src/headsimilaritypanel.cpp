@@ -190,21 +190,21 @@ QString HeadSimilarityPanel::kindTitle(SimilarityKind k) const
 
 void HeadSimilarityPanel::retranslateUi()
 {
-    m_layerLabel->setText(tr("&Layer"));
+    m_layerLabel->setText(tr("&Layer:"));
     m_layerBox->setToolTip(tr("The layer whose heads are compared"));
-    m_kindLabel->setText(tr("&Compare"));
+    m_kindLabel->setText(tr("&Compare:"));
     m_kindBox->setToolTip(
         tr("What makes two heads alike: where they attend (1 − Jensen-Shannon divergence of the "
            "attention rows, or the correlation of the patterns), or what they write (mean cosine "
            "of their contribution vectors; only in traces that store it)"));
     for (int k = 0; k < 3; ++k)
         m_kindBox->setItemText(k, kindTitle(SimilarityKind(k)));
-    m_scopeLabel->setText(tr("&Over"));
+    m_scopeLabel->setText(tr("&Over:"));
     m_scopeBox->setToolTip(tr("The shown trace only, or the mean over every trace of the project "
                               "with the same layers and heads"));
     m_scopeBox->setItemText(0, tr("This trace"));
     m_scopeBox->setItemText(1, tr("All traces of the project"));
-    m_thresholdLabel->setText(tr("Cl&uster at"));
+    m_thresholdLabel->setText(tr("Cl&uster at:"));
     m_thresholdBox->setToolTip(tr("Heads are grouped while the mean similarity between the groups "
                                   "is at least this (average linkage)"));
     m_status->setToolTip(tr("The shown layer and the cell under the mouse"));
