@@ -365,7 +365,6 @@ void MainWindow::createDocks()
         const int i = m_headBox->findData(head);
         if (i >= 0) m_headBox->setCurrentIndex(i); // through the view settings
     });
-    createSimilarityDock();
 
     m_entropyPanel = new EntropyPanel;
     m_entropyPanel->setObjectName("EntropyPanel");
@@ -404,6 +403,8 @@ void MainWindow::createDocks()
                 if (doc != currentDocument() || trace != currentTrace()) return;
                 selectBlock(layer, pos);
             });
+
+    createSimilarityDock(); // after the split: a tabbed head dock would take the entropy dock in
 
     // The corners go to the side docks, so the bottom row spans only the centre.
     setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);

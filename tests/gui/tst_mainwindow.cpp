@@ -410,6 +410,9 @@ private Q_SLOTS:
         auto *dock = w->findChild<QDockWidget *>("HeadSimilarityDock");
         QVERIFY(heads && dock);
         QVERIFY(w->tabifiedDockWidgets(heads).contains(dock));
+        // ... and the entropy dock still beside them, not in their tabs.
+        auto *entropy = w->findChild<QDockWidget *>("EntropyDock");
+        QVERIFY(!w->tabifiedDockWidgets(heads).contains(entropy));
         QVERIFY(w->exportableViews().last().second == w->similarityPanel());
         QVERIFY(w->openProject(m_project));
         QVERIFY(QTest::qWaitForWindowExposed(w.get()));
@@ -428,6 +431,16 @@ private Q_SLOTS:
         // Another trace (3 heads): the panel follows.
         w->setCurrentTrace("c");
         QCOMPARE(view->headCount(), 3);
+
+        // A screenshot to look at, on the example project, when asked for.
+        const QString shots = qEnvironmentVariable("HEADLENS_UI_SHOTS_DIR");
+        const QString example =
+            QStringLiteral(HEADLENS_SOURCE_DIR "/resources/examples/example.hlproj");
+        if (!shots.isEmpty() && QFile::exists(example) && w->openProject(example)) {
+            w->selectBlock(2, 5);
+            QTRY_VERIFY(!w->similarityPanel()->isComputing());
+            QVERIFY(w->grab().save(shots + QStringLiteral("/mainwindow-headsimilarity.png")));
+        }
     }
 
     void dockLayoutIsSavedAndRestored()

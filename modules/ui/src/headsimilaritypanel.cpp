@@ -101,7 +101,7 @@ HeadSimilarityPanel::HeadSimilarityPanel(QWidget *parent) : QWidget(parent)
     m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("headSimilarityStatus"));
     m_status->setTextFormat(Qt::PlainText);
-    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_status->setWordWrap(true);
 
     // Two rows of controls, so that the dock can be narrow; the dock's title names the view
     // and the status line what it shows.
