@@ -509,6 +509,7 @@ void HeadSimilarityPanel::showResult()
     const auto it = m_cache.find({int(m_scope), m_layer});
     if (it == m_cache.end()) return;
     const LayerResult &r = it->second;
+    m_hoverText.clear(); // the cells move; the mouse names a new one when it moves
     if (!r.error.isEmpty()) {
         m_view->setMessage(r.error);
         updateTexts();
