@@ -724,6 +724,194 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
 </context>
 <context>
+    <name>HeadLens::HeadSimilarityPanel</name>
+    <message>
+        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+182"/>
+        <source>Pattern similarity (1 − JSD)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Pattern correlation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Contribution cosine</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The layer whose heads are compared</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>What makes two heads alike: where they attend (1 − Jensen-Shannon divergence of the attention rows, or the correlation of the patterns), or what they write (mean cosine of their contribution vectors; only in traces that store it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The shown trace only, or the mean over every trace of the project with the same layers and heads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This trace</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>All traces of the project</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-13"/>
+        <source>&amp;Layer:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Compare:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>&amp;Over:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Cl&amp;uster at:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Heads are grouped while the mean similarity between the groups is at least this (average linkage)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The shown layer and the cell under the mouse</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+22"/>
+        <source>Open a trace to compare its heads.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>no such trace</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Cannot read trace %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+167"/>
+        <source>Trace %1 stores no attention patterns (it was traced with --attention none), so its heads cannot be compared.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Cannot read the attention of layer %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>No trace in scope stores attention patterns.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Computing the head similarity of layer %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+62"/>
+        <source>Layer %1: %n head(s)</source>
+        <translation>
+            <numerusform>Layer %1: %n head</numerusform>
+            <numerusform>Layer %1: %n heads</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source> in %n cluster(s)</source>
+        <translation>
+            <numerusform> in %n cluster</numerusform>
+            <numerusform> in %n clusters</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source> · %n trace(s)</source>
+        <translation>
+            <numerusform> · %n trace</numerusform>
+            <numerusform> · %n traces</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>, %n query position(s)</source>
+        <translation>
+            <numerusform>, %n query position</numerusform>
+            <numerusform>, %n query positions</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source> (%n trace(s) of another shape or without attention left out)</source>
+        <translation>
+            <numerusform> (%n trace of another shape or without attention left out)</numerusform>
+            <numerusform> (%n traces of another shape or without attention left out)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Head similarity</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Head similarity over the project</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Head similarity of %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source> · layer %1 · %2 · clusters at %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::HeadSimilarityView</name>
+    <message>
+        <location filename="../modules/ui/src/headsimilarityview.cpp" line="+34"/>
+        <source>Heads by heads, ordered by cluster (outlined): a dark cell means the two heads behave alike. Click a cell to select its row&apos;s head.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+127"/>
+        <source>H%1 vs H%2: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+32"/>
+        <source>n/a</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::InspectorPanel</name>
     <message>
         <location filename="../modules/ui/src/inspectorpanel.cpp" line="+212"/>
@@ -982,7 +1170,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+227"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+228"/>
         <source>Ctrl+,</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1012,7 +1200,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+147"/>
+        <location line="+148"/>
         <source>%n block(s) in this bin; showing the first.</source>
         <translation>
             <numerusform>%n block in this bin; showing the first.</numerusform>
@@ -1020,7 +1208,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         </translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+73"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1176,12 +1364,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+1"/>
-        <location line="+130"/>
+        <location line="+131"/>
         <source>&amp;Start Engine</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-129"/>
+        <location line="-130"/>
         <source>Start the engine process (or start it again after it stopped)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1322,24 +1510,29 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+2"/>
-        <location line="+867"/>
+        <location line="+872"/>
         <source>Inspector</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-866"/>
+        <location line="-871"/>
         <source>Head Contributions</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>Head Similarity</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <location line="+11"/>
-        <location line="+856"/>
+        <location line="+860"/>
         <source>Entropy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-866"/>
+        <location line="-870"/>
         <source>All traces of the project</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1390,18 +1583,18 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+2"/>
-        <location line="+427"/>
+        <location line="+430"/>
         <source>Mean of heads</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-425"/>
-        <location line="+427"/>
+        <location line="-428"/>
+        <location line="+430"/>
         <source>Head %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-425"/>
+        <location line="-428"/>
         <source>Attention lines are drawn to the positions whose weight is at least this</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1514,7 +1707,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+146"/>
+        <location line="+149"/>
         <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
         <translation type="unfinished"></translation>
     </message>
@@ -1539,7 +1732,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+22"/>
         <source>Layer %1, position %2 (%3), %4</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1595,7 +1788,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+1"/>
+        <source>Head similarity</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
         <source>This view has no numbers to export.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -728,6 +728,194 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
 </context>
 <context>
+    <name>HeadLens::HeadSimilarityPanel</name>
+    <message>
+        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+182"/>
+        <source>Pattern similarity (1 − JSD)</source>
+        <translation>Somiglianza dei pattern (1 − JSD)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Pattern correlation</source>
+        <translation>Correlazione dei pattern</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Contribution cosine</source>
+        <translation>Coseno dei contributi</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The layer whose heads are compared</source>
+        <translation>Lo strato le cui teste sono confrontate</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>What makes two heads alike: where they attend (1 − Jensen-Shannon divergence of the attention rows, or the correlation of the patterns), or what they write (mean cosine of their contribution vectors; only in traces that store it)</source>
+        <translation>Che cosa rende simili due teste: dove prestano attenzione (1 − divergenza di Jensen-Shannon delle righe di attenzione, o la correlazione dei pattern), o che cosa scrivono (coseno medio dei loro vettori di contributo; solo nelle tracce che lo memorizzano)</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The shown trace only, or the mean over every trace of the project with the same layers and heads</source>
+        <translation>Solo la traccia mostrata, o la media su tutte le tracce del progetto con gli stessi strati e le stesse teste</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This trace</source>
+        <translation>Questa traccia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>All traces of the project</source>
+        <translation>Tutte le tracce del progetto</translation>
+    </message>
+    <message>
+        <location line="-13"/>
+        <source>&amp;Layer:</source>
+        <translation>S&amp;trato:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Compare:</source>
+        <translation>&amp;Confronta:</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>&amp;Over:</source>
+        <translation>&amp;Su:</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Cl&amp;uster at:</source>
+        <translation>Ra&amp;ggruppa da:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Heads are grouped while the mean similarity between the groups is at least this (average linkage)</source>
+        <translation>Le teste vengono raggruppate finché la somiglianza media tra i gruppi è almeno questa (collegamento medio)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The shown layer and the cell under the mouse</source>
+        <translation>Lo strato mostrato e la cella sotto il mouse</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+22"/>
+        <source>Open a trace to compare its heads.</source>
+        <translation>Apri una traccia per confrontarne le teste.</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>no such trace</source>
+        <translation>traccia inesistente</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Cannot read trace %1: %2</source>
+        <translation>Impossibile leggere la traccia %1: %2</translation>
+    </message>
+    <message>
+        <location line="+167"/>
+        <source>Trace %1 stores no attention patterns (it was traced with --attention none), so its heads cannot be compared.</source>
+        <translation>La traccia %1 non memorizza pattern di attenzione (è stata tracciata con --attention none), quindi le sue teste non possono essere confrontate.</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Cannot read the attention of layer %1: %2</source>
+        <translation>Impossibile leggere l&apos;attenzione dello strato %1: %2</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>No trace in scope stores attention patterns.</source>
+        <translation>Nessuna delle tracce considerate memorizza pattern di attenzione.</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Computing the head similarity of layer %1…</source>
+        <translation>Calcolo della somiglianza delle teste dello strato %1…</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+62"/>
+        <source>Layer %1: %n head(s)</source>
+        <translation>
+            <numerusform>Strato %1: %n testa</numerusform>
+            <numerusform>Strato %1: %n teste</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source> in %n cluster(s)</source>
+        <translation>
+            <numerusform> in %n gruppo</numerusform>
+            <numerusform> in %n gruppi</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source> · %n trace(s)</source>
+        <translation>
+            <numerusform> · %n traccia</numerusform>
+            <numerusform> · %n tracce</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>, %n query position(s)</source>
+        <translation>
+            <numerusform>, %n posizione di query</numerusform>
+            <numerusform>, %n posizioni di query</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source> (%n trace(s) of another shape or without attention left out)</source>
+        <translation>
+            <numerusform> (%n traccia di altra forma o senza attenzione esclusa)</numerusform>
+            <numerusform> (%n tracce di altra forma o senza attenzione escluse)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Head similarity</source>
+        <translation>Somiglianza delle teste</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Head similarity over the project</source>
+        <translation>Somiglianza delle teste sul progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Head similarity of %1</source>
+        <translation>Somiglianza delle teste di %1</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source> · layer %1 · %2 · clusters at %3</source>
+        <translation> · strato %1 · %2 · gruppi da %3</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::HeadSimilarityView</name>
+    <message>
+        <location filename="../modules/ui/src/headsimilarityview.cpp" line="+34"/>
+        <source>Heads by heads, ordered by cluster (outlined): a dark cell means the two heads behave alike. Click a cell to select its row&apos;s head.</source>
+        <translation>Teste per teste, ordinate per gruppo (contornato): una cella scura significa che le due teste si comportano in modo simile. Fai clic su una cella per selezionare la testa della sua riga.</translation>
+    </message>
+    <message>
+        <location line="+127"/>
+        <source>H%1 vs H%2: %3</source>
+        <translation>H%1 vs H%2: %3</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+32"/>
+        <source>n/a</source>
+        <translation>n/d</translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::InspectorPanel</name>
     <message>
         <location filename="../modules/ui/src/inspectorpanel.cpp" line="+212"/>
@@ -986,7 +1174,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+227"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+228"/>
         <source>Ctrl+,</source>
         <translation>Ctrl+,</translation>
     </message>
@@ -1016,7 +1204,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ctrl+1</translation>
     </message>
     <message numerus="yes">
-        <location line="+147"/>
+        <location line="+148"/>
         <source>%n block(s) in this bin; showing the first.</source>
         <translation>
             <numerusform>%n blocco in questa classe; è mostrato il primo.</numerusform>
@@ -1024,7 +1212,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         </translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+73"/>
         <source>&amp;File</source>
         <translation>&amp;File</translation>
     </message>
@@ -1180,12 +1368,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+1"/>
-        <location line="+130"/>
+        <location line="+131"/>
         <source>&amp;Start Engine</source>
         <translation>&amp;Avvia il motore</translation>
     </message>
     <message>
-        <location line="-129"/>
+        <location line="-130"/>
         <source>Start the engine process (or start it again after it stopped)</source>
         <translation>Avvia il processo del motore (o riavvialo dopo che si è fermato)</translation>
     </message>
@@ -1326,24 +1514,29 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+2"/>
-        <location line="+867"/>
+        <location line="+872"/>
         <source>Inspector</source>
         <translation>Ispettore</translation>
     </message>
     <message>
-        <location line="-866"/>
+        <location line="-871"/>
         <source>Head Contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>Head Similarity</source>
+        <translation>Somiglianza delle teste</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <location line="+11"/>
-        <location line="+856"/>
+        <location line="+860"/>
         <source>Entropy</source>
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="-866"/>
+        <location line="-870"/>
         <source>All traces of the project</source>
         <translation>Tutte le tracce del progetto</translation>
     </message>
@@ -1394,18 +1587,18 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+2"/>
-        <location line="+427"/>
+        <location line="+430"/>
         <source>Mean of heads</source>
         <translation>Media delle teste</translation>
     </message>
     <message>
-        <location line="-425"/>
-        <location line="+427"/>
+        <location line="-428"/>
+        <location line="+430"/>
         <source>Head %1</source>
         <translation>Testa %1</translation>
     </message>
     <message>
-        <location line="-425"/>
+        <location line="-428"/>
         <source>Attention lines are drawn to the positions whose weight is at least this</source>
         <translation>Le linee di attenzione sono tracciate verso le posizioni il cui peso è almeno questo</translation>
     </message>
@@ -1518,7 +1711,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Progetti HeadLens (*.hlproj);;Tutti i file (*)</translation>
     </message>
     <message>
-        <location line="+146"/>
+        <location line="+149"/>
         <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
         <translation>%1 · %2 strati × %3 token · lente: norma %4, decodificatore %5 </translation>
     </message>
@@ -1543,7 +1736,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Impossibile leggere l&apos;attenzione di %1: %2</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+22"/>
         <source>Layer %1, position %2 (%3), %4</source>
         <translation>Strato %1, posizione %2 (%3), %4</translation>
     </message>
@@ -1599,7 +1792,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Confronto</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+1"/>
+        <source>Head similarity</source>
+        <translation>Somiglianza delle teste</translation>
+    </message>
+    <message>
+        <location line="+16"/>
         <source>This view has no numbers to export.</source>
         <translation>Questa vista non ha valori da esportare.</translation>
     </message>

@@ -19,6 +19,7 @@
 #include "headlens/ui/entropypanel.h"
 #include "headlens/ui/export.h"
 #include "headlens/ui/headcontributionpanel.h"
+#include "headlens/ui/headsimilaritypanel.h"
 #include "headlens/ui/inspectorpanel.h"
 
 #include <QAction>
@@ -276,8 +277,8 @@ void MainWindow::createMenus()
 
     m_viewMenu = menuBar()->addMenu(QString());
     for (QDockWidget *dock :
-         {static_cast<QDockWidget *>(m_projectDock), m_inspectorDock, m_headDock, m_entropyDock,
-          static_cast<QDockWidget *>(m_comparisonDock)})
+         {static_cast<QDockWidget *>(m_projectDock), m_inspectorDock, m_headDock, m_similarityDock,
+          m_entropyDock, static_cast<QDockWidget *>(m_comparisonDock)})
         m_viewMenu->addAction(dock->toggleViewAction());
     m_viewMenu->addSeparator();
     m_viewMenu->addAction(m_zoomInAction);
@@ -403,12 +404,63 @@ void MainWindow::createDocks()
                 selectBlock(layer, pos);
             });
 
+    createSimilarityDock(); // after the split: a tabbed head dock would take the entropy dock in
+
     // The corners go to the side docks, so the bottom row spans only the centre.
     setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
     setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     resizeDocks({m_projectDock, m_inspectorDock}, {300, 360}, Qt::Horizontal);
     resizeDocks({m_headDock}, {300}, Qt::Vertical);
     resizeDocks({m_headDock, m_entropyDock}, {520, 480}, Qt::Horizontal);
+}
+
+// Head similarity (issue 8): a tab beside the head contributions. It follows the shown trace,
+// the selected layer and head, and computes only while it can be seen.
+void MainWindow::createSimilarityDock()
+{
+    m_similarityPanel = new HeadSimilarityPanel;
+    m_similarityDock = new QDockWidget(this);
+    m_similarityDock->setObjectName("HeadSimilarityDock");
+    m_similarityDock->setWidget(m_similarityPanel);
+    addDockWidget(Qt::BottomDockWidgetArea, m_similarityDock);
+    tabifyDockWidget(m_headDock, m_similarityDock);
+    m_headDock->raise();
+    connect(m_similarityPanel, &HeadSimilarityPanel::headSelected, this, [this](int, int head) {
+        const int i = m_headBox->findData(head);
+        if (i >= 0) m_headBox->setCurrentIndex(i); // through the view settings
+    });
+    connect(m_headBox, &QComboBox::currentIndexChanged, this,
+            [this] { m_similarityPanel->setSelectedHead(m_headBox->currentData().toInt()); });
+    connect(this, &MainWindow::currentTraceChanged, this, &MainWindow::updateSimilarity);
+}
+
+void MainWindow::updateSimilarity()
+{
+    const Project *p = current();
+    if (!p || p->trace.isEmpty()) {
+        m_similarityPanel->clear();
+        return;
+    }
+    // The shown trace first; the panel reads the others only for the project scope.
+    QStringList names{p->trace};
+    for (const QString &n : p->document->traceNames())
+        if (n != p->trace) names << n;
+    std::vector<HeadSimilaritySource> sources;
+    const QPointer<ProjectDocument> doc = p->document;
+    for (const QString &name : names) {
+        HeadSimilaritySource s;
+        s.name = name;
+        s.trace = [doc, name]() -> std::shared_ptr<const Trace> {
+            return doc ? doc->trace(name) : nullptr;
+        };
+        s.pattern = [doc, name](int layer) -> std::shared_ptr<const FloatArray> {
+            return doc ? doc->attention(name, layer) : nullptr;
+        };
+        sources.push_back(std::move(s));
+    }
+    m_similarityPanel->setTraces(sources);
+    if (p->layer >= 0) m_similarityPanel->setLayer(p->layer);
+    m_similarityPanel->setSelectedHead(m_headBox->currentData().toInt());
 }
 
 void MainWindow::retranslateUi()
@@ -464,6 +516,7 @@ void MainWindow::retranslateUi()
 
     m_inspectorDock->setWindowTitle(tr("Inspector"));
     m_headDock->setWindowTitle(tr("Head Contributions"));
+    m_similarityDock->setWindowTitle(tr("Head Similarity"));
     m_entropyDock->setWindowTitle(tr("Entropy"));
     m_entropyAll->setText(tr("All traces of the project"));
     m_entropyAll->setToolTip(tr("Show the distributions of every trace of the project, not only "
@@ -847,6 +900,9 @@ void MainWindow::documentChanged(ProjectDocument *document, const ChangeEvent &e
     case ChangeEvent::Type::NotesChanged:
         break;
     }
+    if (isCurrent && (event.type == ChangeEvent::Type::TraceRemoved ||
+                      event.type == ChangeEvent::Type::TraceRenamed))
+        updateSimilarity(); // the project scope's list of traces
     updateActions();
 }
 
@@ -1067,6 +1123,7 @@ void MainWindow::blockClicked(int layer, int pos)
     p->pos = pos;
     m_inspector->setSelection(layer, pos);
     m_headPanel->setSelection(layer, pos);
+    m_similarityPanel->setLayer(layer);
     showAttention();
     QString token;
     if (auto t = p->document->trace(p->trace); pos >= 0 && pos < t->nTokens())
@@ -1332,13 +1389,15 @@ QList<QPair<QString, QWidget *>> MainWindow::exportableViews() const
             {tr("Inspector"), m_inspector},
             {tr("Head contributions"), m_headPanel},
             {tr("Entropy"), m_entropyPanel},
-            {tr("Comparison"), m_comparisonDock->panel()}};
+            {tr("Comparison"), m_comparisonDock->panel()},
+            {tr("Head similarity"), m_similarityPanel}};
 }
 
 bool MainWindow::exportView(QWidget *view, ExportFormat format, const QString &path,
                             const QSize &size, QString *error)
 {
     if (view == m_entropyPanel) updateEntropy(true);
+    if (view == m_similarityPanel) m_similarityPanel->ensureComputed(true);
     switch (format) {
     case ExportFormat::Svg:
         return exportSvg(view, path, size, error);

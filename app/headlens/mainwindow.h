@@ -33,6 +33,7 @@ class ComparisonDock;
 class EngineClient;
 class EntropyPanel;
 class HeadContributionPanel;
+class HeadSimilarityPanel;
 class InspectorPanel;
 class MessageBar;
 class NewTraceDialog;
@@ -78,6 +79,7 @@ public:
     BlockView *blockView() const { return m_blockView; }
     InspectorPanel *inspector() const { return m_inspector; }
     HeadContributionPanel *headPanel() const { return m_headPanel; }
+    HeadSimilarityPanel *similarityPanel() const { return m_similarityPanel; }
     EntropyPanel *entropyPanel() const { return m_entropyPanel; }
     ComparisonDock *comparisonDock() const { return m_comparisonDock; }
     ProjectDock *projectDock() const { return m_projectDock; }
@@ -140,6 +142,7 @@ private:
     void createMenus();
     void createToolBars();
     void createDocks();
+    void createSimilarityDock();
     void updateActions();
     void updateTitle();
     void updateRecentMenu();
@@ -164,6 +167,8 @@ private:
     void applyViewSettings();
     void viewSettingChanged(const QString &key, const QJsonValue &value);
     void blockClicked(int layer, int pos);
+    // The current project's traces into the head-similarity panel (it reads them lazily).
+    void updateSimilarity();
 
     void open();
     void openRecent();
@@ -223,6 +228,8 @@ private:
     ComparisonDock *m_comparisonDock;
     InspectorPanel *m_inspector;
     HeadContributionPanel *m_headPanel;
+    QDockWidget *m_similarityDock;
+    HeadSimilarityPanel *m_similarityPanel;
     EntropyPanel *m_entropyPanel;
     QCheckBox *m_entropyAll;
 

@@ -15,6 +15,8 @@
 #include "headlens/ui/blockview.h"
 #include "headlens/ui/entropypanel.h"
 #include "headlens/ui/headcontributionpanel.h"
+#include "headlens/ui/headsimilaritypanel.h"
+#include "headlens/ui/headsimilarityview.h"
 #include "headlens/ui/inspectorpanel.h"
 
 #include "tracefixture.h"
@@ -345,6 +347,7 @@ private Q_SLOTS:
         const auto names = QStringList{"block view", "inspector", "head contributions", "entropy"};
         for (int i = 0; i < names.size(); ++i)
             QTest::newRow(qPrintable(names[i])) << i;
+        QTest::newRow("head similarity") << 5;
     }
 
     void exportProducesValidFiles()
@@ -400,6 +403,46 @@ private Q_SLOTS:
             QCOMPARE(line.count(','), columns);
     }
 
+    void headSimilarityDockFollowsTheSelection()
+    {
+        auto w = makeWindow();
+        auto *heads = w->findChild<QDockWidget *>("HeadContributionDock");
+        auto *dock = w->findChild<QDockWidget *>("HeadSimilarityDock");
+        QVERIFY(heads && dock);
+        QVERIFY(w->tabifiedDockWidgets(heads).contains(dock));
+        // ... and the entropy dock still beside them, not in their tabs.
+        auto *entropy = w->findChild<QDockWidget *>("EntropyDock");
+        QVERIFY(!w->tabifiedDockWidgets(heads).contains(entropy));
+        QVERIFY(w->exportableViews().last().second == w->similarityPanel());
+        QVERIFY(w->openProject(m_project));
+        QVERIFY(QTest::qWaitForWindowExposed(w.get()));
+        dock->raise();
+        QTRY_VERIFY(w->similarityPanel()->isVisible());
+        w->selectBlock(2, 3);
+        HeadSimilarityView *view = w->similarityPanel()->view();
+        QCOMPARE(w->similarityPanel()->layer(), 2);
+        QCOMPARE(view->headCount(), 2);
+        // A click on a cell chooses that head for the whole workbench.
+        const int head = view->orderedHeads()[1];
+        QTest::mouseClick(view, Qt::LeftButton, {}, view->cellRect(1, 0).center().toPoint());
+        QCOMPARE(w->headBox()->currentData().toInt(), head);
+        QCOMPARE(w->blockView()->attentionHead(), head);
+        QCOMPARE(view->selectedHead(), head);
+        // Another trace (3 heads): the panel follows.
+        w->setCurrentTrace("c");
+        QCOMPARE(view->headCount(), 3);
+
+        // A screenshot to look at, on the example project, when asked for.
+        const QString shots = qEnvironmentVariable("HEADLENS_UI_SHOTS_DIR");
+        const QString example =
+            QStringLiteral(HEADLENS_SOURCE_DIR "/resources/examples/example.hlproj");
+        if (!shots.isEmpty() && QFile::exists(example) && w->openProject(example)) {
+            w->selectBlock(2, 5);
+            QTRY_VERIFY(!w->similarityPanel()->isComputing());
+            QVERIFY(w->grab().save(shots + QStringLiteral("/mainwindow-headsimilarity.png")));
+        }
+    }
+
     void dockLayoutIsSavedAndRestored()
     {
         {
@@ -412,6 +455,7 @@ private Q_SLOTS:
             w->addDockWidget(Qt::LeftDockWidgetArea, entropy);
             comparison->hide();
             inspector->setFloating(true);
+            w->findChild<QDockWidget *>("HeadSimilarityDock")->setFloating(true);
             QCoreApplication::processEvents();
             w->close(); // saves the layout
         }
@@ -422,6 +466,7 @@ private Q_SLOTS:
         QCOMPARE(w->dockWidgetArea(entropy), Qt::LeftDockWidgetArea);
         QVERIFY(comparison->isHidden());
         QVERIFY(inspector->isFloating());
+        QVERIFY(w->findChild<QDockWidget *>("HeadSimilarityDock")->isFloating());
 
         w->resetLayout();
         QCOMPARE(w->dockWidgetArea(entropy), Qt::BottomDockWidgetArea);

@@ -11,6 +11,7 @@
 #include "headlens/ui/entropypanel.h"
 #include "headlens/ui/export.h"
 #include "headlens/ui/headcontributionpanel.h"
+#include "headlens/ui/headsimilaritypanel.h"
 #include "headlens/ui/inspectorpanel.h"
 #include "uitestdata.h"
 
@@ -32,6 +33,7 @@ private Q_SLOTS:
     void headContributions();
     void entropy();
     void comparison();
+    void headSimilarity();
 
 private:
     void save(QWidget &w, const QString &name);
@@ -195,6 +197,48 @@ void TestUiShots::comparison()
     save(panel, QStringLiteral("comparison"));
     QVERIFY(
         exportPng(&panel, m_outDir + QStringLiteral("/comparison-export.png"), QSize(1400, 600)));
+}
+
+void TestUiShots::headSimilarity()
+{
+    std::vector<HeadSimilaritySource> sources;
+    for (const auto &info : m_reader->info().traces) {
+        const std::string name = info.name;
+        const ProjectReader *reader = m_reader.get();
+        HeadSimilaritySource s;
+        s.name = QString::fromStdString(name);
+        s.trace = [reader, name] { return std::make_shared<const Trace>(reader->readTrace(name)); };
+        s.pattern = [reader, name](int layer) -> std::shared_ptr<const FloatArray> {
+            try {
+                return std::make_shared<const FloatArray>(reader->readAttention(name, layer));
+            } catch (const std::exception &) {
+                return nullptr; // no attention stored
+            }
+        };
+        if (name == m_trace)
+            sources.insert(sources.begin(), s);
+        else
+            sources.push_back(s);
+    }
+    HeadSimilarityPanel panel;
+    panel.resize(520, 600);
+    panel.setTraces(sources);
+    panel.setLayer(std::max(0, panel.layerCount() - 2));
+    panel.setSelectedHead(1);
+    panel.show();
+    QTRY_VERIFY_WITH_TIMEOUT(!panel.isComputing(), 60000);
+    save(panel, QStringLiteral("headsimilarity"));
+    panel.setScope(HeadSimilarityPanel::Scope::Project);
+    QTRY_VERIFY_WITH_TIMEOUT(!panel.isComputing(), 60000);
+    save(panel, QStringLiteral("headsimilarity-project"));
+    if (panel.hasContribution()) {
+        panel.setKind(SimilarityKind::Contribution);
+        save(panel, QStringLiteral("headsimilarity-contribution"));
+    }
+    QVERIFY(exportPng(&panel, m_outDir + QStringLiteral("/headsimilarity-export.png"),
+                      QSize(800, 800)));
+    QVERIFY(exportSvg(&panel, m_outDir + QStringLiteral("/headsimilarity-export.svg"),
+                      QSize(700, 760)));
 }
 
 QTEST_MAIN(TestUiShots)
