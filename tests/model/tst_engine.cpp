@@ -228,6 +228,8 @@ private Q_SLOTS:
     void headMetricsMatchReference();
     void lensMatchesReference_data() { addModelRows(); }
     void lensMatchesReference();
+    void changeKlMatchesReference_data() { addModelRows(); }
+    void changeKlMatchesReference();
     void lensOptions_data();
     void lensOptions();
     void tiedDecodersCoincide();
@@ -593,6 +595,40 @@ void TestEngine::lensMatchesReference()
 {
     FIXTURE(f);
     CHECK(checkLensSites(f->trace, f->ref, f->fwd, LensNorm::Full, LensDecoder::Output));
+}
+
+// blocks/change_kl: KL(lens(resid_post) || lens(resid_pre)) per layer and position, the
+// lens with the full norm and the output decoder (the trace's options).
+void TestEngine::changeKlMatchesReference()
+{
+    FIXTURE(f);
+    const Trace &t = f->trace;
+    const NaiveForward &fw = f->fwd;
+    QCOMPARE(t.changeKl.shape, (std::vector<int64_t>{fw.L, fw.T}));
+    double worst = 0;
+    for (int l = 0; l < fw.L; ++l)
+        for (int p = 0; p < fw.T; ++p) {
+            const std::vector<double> post =
+                naiveLensProbs(f->ref, fw.site(Site::ResidPost, l, p),
+                               naiveSiteDepth(Site::ResidPost, l, fw.L), LensNorm::Full,
+                               LensDecoder::Output);
+            const std::vector<double> pre =
+                naiveLensProbs(f->ref, fw.site(Site::ResidPre, l, p),
+                               naiveSiteDepth(Site::ResidPre, l, fw.L), LensNorm::Full,
+                               LensDecoder::Output);
+            double kl = 0;
+            for (size_t v = 0; v < post.size(); ++v)
+                if (post[v] > 0)
+                    kl += post[v] * (std::log(post[v]) - std::log(pre[v]));
+            const double got = t.changeKl.at({l, p});
+            // Float32 log-probabilities: a relative error where KL is large, an absolute one
+            // of about 1e-7 nats where the two distributions (nearly) agree.
+            const double err = std::abs(got - kl) / (1e-3 * kl + 1e-6);
+            worst = std::max(worst, err);
+            QVERIFY2(err <= 1.0, qPrintable(QString("change_kl [%1, %2]: engine %3, reference %4")
+                                                 .arg(l).arg(p).arg(got, 0, 'g', 9).arg(kl, 0, 'g', 9)));
+        }
+    qInfo("change_kl: worst |error| / (1e-3 KL + 1e-6 nats) = %.3g", worst);
 }
 
 void TestEngine::lensOptions_data()
