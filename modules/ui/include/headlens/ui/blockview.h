@@ -143,7 +143,8 @@ private:
     void paintBlocks(QPainter &p, const Geometry &g, int l0, int l1, int t0, int t1, bool vector);
     void paintNodes(QPainter &p, const Geometry &g, int l0, int l1, int t0, int t1, bool vector);
     const QPixmap &blockSprite(QRgb rgb, double radius);
-    void paintHighlights(QPainter &p, const Geometry &g, int l0, int l1, int t0, int t1);
+    // over: the dense image over the blocks; otherwise the rings drawn behind them.
+    void paintHighlights(QPainter &p, const Geometry &g, int l0, int l1, int t0, int t1, bool over);
     void paintAttention(QPainter &p, const Geometry &g, int t0, int t1, bool tint);
     void paintHeaders(QPainter &p, const Geometry &g, const QRectF &canvas, int l0, int l1, int t0,
                       int t1);
@@ -191,7 +192,7 @@ private:
     double m_attnThreshold = 0.1;
     // Highlighted blocks: one byte per block [layer * T + pos] (a 60 x 2,000 grid costs 120 kB
     // and a paint reads only the visible bytes), and for dense zooms an image of the same
-    // grid, transparent but for the highlighted pixels, built on the first dense paint.
+    // grid (highlighted pixels in the accent, the rest veiled), built on the first dense paint.
     std::vector<uint8_t> m_highlight;
     int m_highlightCount = 0;
     QImage m_highlightImage;
