@@ -98,10 +98,12 @@ void TestUiShots::blockView()
     panel.setTrace(t, post);
     const std::vector<int> counts = panel.binCounts();
     const int total = std::accumulate(counts.begin(), counts.end(), 0);
-    int bin = 0;
+    int bin = -1;
     for (int b = 0; b < int(counts.size()); ++b)
-        if (std::abs(counts[size_t(b)] - total / 10) < std::abs(counts[size_t(bin)] - total / 10))
+        if (counts[size_t(b)] > 0 && (bin < 0 || std::abs(counts[size_t(b)] - total / 10) <
+                                                     std::abs(counts[size_t(bin)] - total / 10)))
             bin = b;
+    QVERIFY(bin >= 0);
     view.resetZoom();
     view.showBlocks(panel.blocksInBin(bin));
     QVERIFY(view.highlightCount() > 0);
