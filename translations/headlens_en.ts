@@ -35,11 +35,12 @@
     <message>
         <location filename="../modules/ui/src/blockview.cpp" line="+104"/>
         <source>Layers (bottom to top) by tokens (left to right): each block is what the lens reads at that layer and position.
-Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, F to fit; drag to pan.</source>
+Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, F to fit; drag to pan.
+Outlined blocks (a bin of the entropy histogram): Esc or a click clears them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Block view</source>
         <translation type="unfinished"></translation>
     </message>
@@ -49,7 +50,7 @@ Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, F to fit; drag
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+144"/>
+        <location line="+150"/>
         <source>top-1 probability</source>
         <translation type="unfinished"></translation>
     </message>
@@ -59,7 +60,7 @@ Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, F to fit; drag
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+343"/>
+        <location line="+399"/>
         <source>%1 layers × %2 tokens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -67,6 +68,14 @@ Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, F to fit; drag
         <location line="+1"/>
         <source>no lens for this site</source>
         <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>%n block(s) outlined</source>
+        <translation>
+            <numerusform>%n block outlined</numerusform>
+            <numerusform>%n blocks outlined</numerusform>
+        </translation>
     </message>
     <message>
         <location line="+3"/>
@@ -79,7 +88,7 @@ Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, F to fit; drag
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+506"/>
+        <location line="+571"/>
         <source>Layer %1 · position %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1168,9 +1177,147 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
 </context>
 <context>
+    <name>HeadLens::LensSelector</name>
+    <message>
+        <location filename="../app/headlens/lensselector.cpp" line="+82"/>
+        <source> Lens: </source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>full: the model&apos;s final norm with its weights, as the model reads its last layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>unit: RMS norm without the final norm&apos;s weights</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>none: the vector as it is, not normalised</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>output: the unembedding matrix, as the model decodes its last layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>input: the embedding matrix</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>linear: a blend of embedding and unembedding by depth</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>quadratic: a blend of embedding and unembedding, quadratic in depth</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop tracing with the other lens; the project stays as it was</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Tracing the shown trace&apos;s tokens again with the chosen lens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>How the lens normalises a vector before decoding it. The lens is made with the trace: another choice shows the project&apos;s trace of the same tokens with that lens, or traces them again in the engine.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Which matrix the lens decodes a vector with. The lens is made with the trace: another choice shows the project&apos;s trace of the same tokens with that lens, or traces them again in the engine.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>The lens of the shown trace: its norm and its decoder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+39"/>
+        <source>No trace is shown.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>This trace does not record the model it was made with, so it cannot be traced again with another lens.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This trace was made by an edit of %1 in the engine; change the lens of %1 instead.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This trace has no tokens.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>There is no engine to trace with.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No engine command is set: set one in Edit ▸ Settings to trace with another lens.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The engine %1 is not installed here, so traces with another lens cannot be made: install headlens-cli or set the engine command in Edit ▸ Settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+79"/>
+        <source>Cannot show %1 with the lens %2, %3: %4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+59"/>
+        <source>Starting the engine…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+51"/>
+        <source>The trace %1 did not get the same tokens as %2 (the model or its tokenizer is not the same as then); compare them with care.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Added trace %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Cancelled. The project is unchanged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Cannot trace %1 with another lens: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+228"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+239"/>
         <source>Ctrl+,</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1199,16 +1346,8 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <source>Ctrl+1</source>
         <translation type="unfinished"></translation>
     </message>
-    <message numerus="yes">
-        <location line="+148"/>
-        <source>%n block(s) in this bin; showing the first.</source>
-        <translation>
-            <numerusform>%n block in this bin; showing the first.</numerusform>
-            <numerusform>%n blocks in this bin; showing the first.</numerusform>
-        </translation>
-    </message>
     <message>
-        <location line="+73"/>
+        <location line="+175"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1527,12 +1666,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location line="+1"/>
         <location line="+11"/>
-        <location line="+860"/>
+        <location line="+861"/>
         <source>Entropy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-870"/>
+        <location line="-871"/>
         <source>All traces of the project</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1576,25 +1715,33 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <source> Attention: </source>
         <translation type="unfinished"></translation>
     </message>
+    <message numerus="yes">
+        <location line="-91"/>
+        <source>%n block(s) in this bin, outlined; the first is selected. Esc clears the outlines.</source>
+        <translation>
+            <numerusform>%n block in this bin, outlined; the first is selected. Esc clears the outlines.</numerusform>
+            <numerusform>%n blocks in this bin, outlined; the first is selected. Esc clears the outlines.</numerusform>
+        </translation>
+    </message>
     <message>
-        <location line="+1"/>
+        <location line="+92"/>
         <source>Whose attention a selected block shows: the mean over heads or one head</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+430"/>
+        <location line="+431"/>
         <source>Mean of heads</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-428"/>
-        <location line="+430"/>
+        <location line="-429"/>
+        <location line="+431"/>
         <source>Head %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-428"/>
+        <location line="-429"/>
         <source>Attention lines are drawn to the positions whose weight is at least this</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1707,12 +1854,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+149"/>
+        <location line="+150"/>
         <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+12"/>
         <source>Click a block to see what it decodes to and what it attends to.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2470,7 +2617,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>main</name>
     <message>
-        <location filename="../app/headlens/main.cpp" line="+54"/>
+        <location filename="../app/headlens/main.cpp" line="+60"/>
         <source>A workbench for looking inside transformer language models</source>
         <translation type="unfinished"></translation>
     </message>

@@ -35,12 +35,14 @@
     <message>
         <location filename="../modules/ui/src/blockview.cpp" line="+104"/>
         <source>Layers (bottom to top) by tokens (left to right): each block is what the lens reads at that layer and position.
-Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, F to fit; drag to pan.</source>
+Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, F to fit; drag to pan.
+Outlined blocks (a bin of the entropy histogram): Esc or a click clears them.</source>
         <translation>Strati (dal basso in alto) per token (da sinistra a destra): ogni blocco è ciò che la lente legge in quello strato e in quella posizione.
-Fai clic o usa i tasti freccia per selezionare; Ctrl+rotellina o +/- per lo zoom, F per adattare; trascina per spostare la vista.</translation>
+Fai clic o usa i tasti freccia per selezionare; Ctrl+rotellina o +/- per lo zoom, F per adattare; trascina per spostare la vista.
+Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o un clic li tolgono.</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Block view</source>
         <translation>Vista a blocchi</translation>
     </message>
@@ -50,7 +52,7 @@ Fai clic o usa i tasti freccia per selezionare; Ctrl+rotellina o +/- per lo zoom
         <translation>Nessuna traccia da mostrare: apri un progetto e scegli una traccia.</translation>
     </message>
     <message>
-        <location line="+144"/>
+        <location line="+150"/>
         <source>top-1 probability</source>
         <translation>probabilità top-1</translation>
     </message>
@@ -60,7 +62,7 @@ Fai clic o usa i tasti freccia per selezionare; Ctrl+rotellina o +/- per lo zoom
         <translation>entropia (nat)</translation>
     </message>
     <message>
-        <location line="+343"/>
+        <location line="+399"/>
         <source>%1 layers × %2 tokens</source>
         <translation>%1 strati × %2 token</translation>
     </message>
@@ -68,6 +70,14 @@ Fai clic o usa i tasti freccia per selezionare; Ctrl+rotellina o +/- per lo zoom
         <location line="+1"/>
         <source>no lens for this site</source>
         <translation>nessuna lente per questo sito</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>%n block(s) outlined</source>
+        <translation>
+            <numerusform>%n blocco contornato</numerusform>
+            <numerusform>%n blocchi contornati</numerusform>
+        </translation>
     </message>
     <message>
         <location line="+3"/>
@@ -80,7 +90,7 @@ Fai clic o usa i tasti freccia per selezionare; Ctrl+rotellina o +/- per lo zoom
         <translation>attenzione: testa %1</translation>
     </message>
     <message>
-        <location line="+506"/>
+        <location line="+571"/>
         <source>Layer %1 · position %2</source>
         <translation>Strato %1 · posizione %2</translation>
     </message>
@@ -1172,9 +1182,147 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
 </context>
 <context>
+    <name>HeadLens::LensSelector</name>
+    <message>
+        <location filename="../app/headlens/lensselector.cpp" line="+82"/>
+        <source> Lens: </source>
+        <translation> Lente: </translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>full: the model&apos;s final norm with its weights, as the model reads its last layer</source>
+        <translation>full: la norma finale del modello con i suoi pesi, come il modello legge il suo ultimo strato</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>unit: RMS norm without the final norm&apos;s weights</source>
+        <translation>unit: norma RMS senza i pesi della norma finale</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>none: the vector as it is, not normalised</source>
+        <translation>none: il vettore così com&apos;è, non normalizzato</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>output: the unembedding matrix, as the model decodes its last layer</source>
+        <translation>output: la matrice di unembedding, come il modello decodifica il suo ultimo strato</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>input: the embedding matrix</source>
+        <translation>input: la matrice di embedding</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>linear: a blend of embedding and unembedding by depth</source>
+        <translation>linear: una miscela di embedding e unembedding secondo la profondità</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>quadratic: a blend of embedding and unembedding, quadratic in depth</source>
+        <translation>quadratic: una miscela di embedding e unembedding, quadratica nella profondità</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Cancel</source>
+        <translation>Annulla</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop tracing with the other lens; the project stays as it was</source>
+        <translation>Ferma la traccia con l&apos;altra lente; il progetto resta com&apos;era</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Tracing the shown trace&apos;s tokens again with the chosen lens</source>
+        <translation>Traccia di nuovo i token della traccia mostrata con la lente scelta</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>How the lens normalises a vector before decoding it. The lens is made with the trace: another choice shows the project&apos;s trace of the same tokens with that lens, or traces them again in the engine.</source>
+        <translation>Come la lente normalizza un vettore prima di decodificarlo. La lente nasce con la traccia: un&apos;altra scelta mostra la traccia del progetto con gli stessi token e quella lente, oppure li traccia di nuovo nel motore.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Which matrix the lens decodes a vector with. The lens is made with the trace: another choice shows the project&apos;s trace of the same tokens with that lens, or traces them again in the engine.</source>
+        <translation>Con quale matrice la lente decodifica un vettore. La lente nasce con la traccia: un&apos;altra scelta mostra la traccia del progetto con gli stessi token e quella lente, oppure li traccia di nuovo nel motore.</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>The lens of the shown trace: its norm and its decoder</source>
+        <translation>La lente della traccia mostrata: la sua norma e il suo decodificatore</translation>
+    </message>
+    <message>
+        <location line="+39"/>
+        <source>No trace is shown.</source>
+        <translation>Nessuna traccia è mostrata.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>This trace does not record the model it was made with, so it cannot be traced again with another lens.</source>
+        <translation>Questa traccia non registra il modello con cui è stata fatta, quindi non può essere tracciata di nuovo con un&apos;altra lente.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This trace was made by an edit of %1 in the engine; change the lens of %1 instead.</source>
+        <translation>Questa traccia è nata da una modifica di %1 nel motore; cambia invece la lente di %1.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This trace has no tokens.</source>
+        <translation>Questa traccia non ha token.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>There is no engine to trace with.</source>
+        <translation>Non c&apos;è un motore con cui tracciare.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No engine command is set: set one in Edit ▸ Settings to trace with another lens.</source>
+        <translation>Non è impostato alcun comando del motore: impostane uno in Modifica ▸ Impostazioni per tracciare con un&apos;altra lente.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The engine %1 is not installed here, so traces with another lens cannot be made: install headlens-cli or set the engine command in Edit ▸ Settings.</source>
+        <translation>Il motore %1 non è installato qui, quindi non si possono fare tracce con un&apos;altra lente: installa headlens-cli o imposta il comando del motore in Modifica ▸ Impostazioni.</translation>
+    </message>
+    <message>
+        <location line="+79"/>
+        <source>Cannot show %1 with the lens %2, %3: %4</source>
+        <translation>Impossibile mostrare %1 con la lente %2, %3: %4</translation>
+    </message>
+    <message>
+        <location line="+59"/>
+        <source>Starting the engine…</source>
+        <translation>Avvio del motore…</translation>
+    </message>
+    <message>
+        <location line="+51"/>
+        <source>The trace %1 did not get the same tokens as %2 (the model or its tokenizer is not the same as then); compare them with care.</source>
+        <translation>La traccia %1 non ha ottenuto gli stessi token di %2 (il modello o il suo tokenizer non sono più gli stessi); confrontale con cautela.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Added trace %1</source>
+        <translation>Aggiunta la traccia %1</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Cancelled. The project is unchanged.</source>
+        <translation>Annullato. Il progetto non è cambiato.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Cannot trace %1 with another lens: %2</source>
+        <translation>Impossibile tracciare %1 con un&apos;altra lente: %2</translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+228"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+239"/>
         <source>Ctrl+,</source>
         <translation>Ctrl+,</translation>
     </message>
@@ -1203,16 +1351,8 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <source>Ctrl+1</source>
         <translation>Ctrl+1</translation>
     </message>
-    <message numerus="yes">
-        <location line="+148"/>
-        <source>%n block(s) in this bin; showing the first.</source>
-        <translation>
-            <numerusform>%n blocco in questa classe; è mostrato il primo.</numerusform>
-            <numerusform>%n blocchi in questa classe; è mostrato il primo.</numerusform>
-        </translation>
-    </message>
     <message>
-        <location line="+73"/>
+        <location line="+175"/>
         <source>&amp;File</source>
         <translation>&amp;File</translation>
     </message>
@@ -1531,12 +1671,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     <message>
         <location line="+1"/>
         <location line="+11"/>
-        <location line="+860"/>
+        <location line="+861"/>
         <source>Entropy</source>
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="-870"/>
+        <location line="-871"/>
         <source>All traces of the project</source>
         <translation>Tutte le tracce del progetto</translation>
     </message>
@@ -1580,25 +1720,33 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <source> Attention: </source>
         <translation> Attenzione: </translation>
     </message>
+    <message numerus="yes">
+        <location line="-91"/>
+        <source>%n block(s) in this bin, outlined; the first is selected. Esc clears the outlines.</source>
+        <translation>
+            <numerusform>%n blocco in questa classe, contornato; è selezionato il primo. Esc toglie i contorni.</numerusform>
+            <numerusform>%n blocchi in questa classe, contornati; è selezionato il primo. Esc toglie i contorni.</numerusform>
+        </translation>
+    </message>
     <message>
-        <location line="+1"/>
+        <location line="+92"/>
         <source>Whose attention a selected block shows: the mean over heads or one head</source>
         <translation>Di chi è l&apos;attenzione mostrata da un blocco selezionato: la media sulle teste o una testa</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+430"/>
+        <location line="+431"/>
         <source>Mean of heads</source>
         <translation>Media delle teste</translation>
     </message>
     <message>
-        <location line="-428"/>
-        <location line="+430"/>
+        <location line="-429"/>
+        <location line="+431"/>
         <source>Head %1</source>
         <translation>Testa %1</translation>
     </message>
     <message>
-        <location line="-428"/>
+        <location line="-429"/>
         <source>Attention lines are drawn to the positions whose weight is at least this</source>
         <translation>Le linee di attenzione sono tracciate verso le posizioni il cui peso è almeno questo</translation>
     </message>
@@ -1711,12 +1859,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Progetti HeadLens (*.hlproj);;Tutti i file (*)</translation>
     </message>
     <message>
-        <location line="+149"/>
+        <location line="+150"/>
         <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
         <translation>%1 · %2 strati × %3 token · lente: norma %4, decodificatore %5 </translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+12"/>
         <source>Click a block to see what it decodes to and what it attends to.</source>
         <translation>Fai clic su un blocco per vedere in che cosa si decodifica e a che cosa presta attenzione.</translation>
     </message>
@@ -2474,7 +2622,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>main</name>
     <message>
-        <location filename="../app/headlens/main.cpp" line="+54"/>
+        <location filename="../app/headlens/main.cpp" line="+60"/>
         <source>A workbench for looking inside transformer language models</source>
         <translation>Un banco di lavoro per guardare dentro i modelli linguistici transformer</translation>
     </message>

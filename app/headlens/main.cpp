@@ -16,6 +16,7 @@
 #include <QComboBox>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QIcon>
 #include <QLibraryInfo>
 #include <QLocale>
 #include <QTimer>
@@ -47,7 +48,12 @@ int main(int argc, char **argv)
     QApplication::setApplicationName("HeadLens");
     QApplication::setOrganizationName("HeadLens");
     QApplication::setApplicationVersion(HEADLENS_VERSION);
-    QApplication::setDesktopFileName("headlens");
+    // The desktop file's name (packaging/org.headlens.HeadLens.desktop): the Wayland app id,
+    // so the shell finds the launcher's name and icon for the window.
+    QApplication::setDesktopFileName("org.headlens.HeadLens");
+    // The installed theme icon, else the copy built in (running from the build tree).
+    QApplication::setWindowIcon(QIcon::fromTheme(
+        "org.headlens.HeadLens", QIcon(QStringLiteral(":/icons/org.headlens.HeadLens.svg"))));
     installTranslators(app);
 
     QCommandLineParser parser;

@@ -3,6 +3,7 @@
 #include "appsettings.h"
 #include "comparisondock.h"
 #include "exportdialog.h"
+#include "lensselector.h"
 #include "messagebar.h"
 #include "newtracedialog.h"
 #include "projectdock.h"
@@ -138,6 +139,17 @@ MainWindow::MainWindow(QWidget *parent)
     m_thresholdValue->setMinimumWidth(QFontMetrics(font()).horizontalAdvance("0.000"));
     m_lensInfo = new QLabel;
     m_lensInfo->setObjectName("LensInfo");
+    // The lens norm and decoder: another choice shows or makes the trace with that lens.
+    m_lensSelector = new LensSelector(m_engine, [this](const Trace &t) { return specFor(t); });
+    connect(m_lensSelector, &LensSelector::traceChosen, this,
+            [this](ProjectDocument *doc, const QString &name) {
+                setCurrentDocument(doc);
+                setCurrentTrace(name);
+                updateEngineStatus();
+            });
+    connect(m_lensSelector, &LensSelector::status, this,
+            [this](const QString &text) { statusBar()->showMessage(text, 5000); });
+    connect(m_lensSelector, &LensSelector::message, this, &MainWindow::showError);
 
     connect(m_siteBox, &QComboBox::currentIndexChanged, this, [this] {
         if (!m_showing) viewSettingChanged(kSiteKey, siteName(currentSite()));
@@ -323,6 +335,7 @@ void MainWindow::createToolBars()
     m_viewBar->setToolButtonStyle(Qt::ToolButtonTextOnly);
     m_viewBar->addWidget(m_siteLabel);
     m_viewBar->addWidget(m_siteBox);
+    m_viewBar->addWidget(m_lensSelector); // what the blocks decode: the site and the lens
     m_viewBar->addSeparator();
     m_viewBar->addWidget(m_colourLabel);
     m_viewBar->addWidget(m_colourBox);
@@ -388,9 +401,12 @@ void MainWindow::createDocks()
     connect(m_entropyPanel, &EntropyPanel::binSelected, this,
             [this](const QVector<QPair<int, int>> &blocks) {
                 if (blocks.isEmpty()) return;
-                selectBlock(blocks.first().first, blocks.first().second);
+                // All of the bin's blocks outlined, the first selected (blockSelected).
+                m_blockView->showBlocks(blocks);
                 m_selectionStatus->setText(
-                    tr("%n block(s) in this bin; showing the first.", nullptr, int(blocks.size())));
+                    tr("%n block(s) in this bin, outlined; the first is selected. Esc clears "
+                       "the outlines.",
+                       nullptr, int(blocks.size())));
             });
 
     m_comparisonDock = new ComparisonDock(this);
@@ -885,7 +901,10 @@ void MainWindow::documentChanged(ProjectDocument *document, const ChangeEvent &e
         if (isCurrent && m_entropyAll->isChecked()) scheduleEntropy();
         if (p.trace == event.oldName) {
             p.trace = event.trace;
-            if (isCurrent) m_projectDock->setCurrentTrace(p.trace);
+            if (isCurrent) {
+                m_projectDock->setCurrentTrace(p.trace);
+                m_lensSelector->setTrace(document, p.trace);
+            }
         }
         break;
     case ChangeEvent::Type::ViewSettingsChanged:
@@ -941,6 +960,7 @@ void MainWindow::clearViews()
     m_entropyPanel->clear();
     m_entropyDirty = false;
     m_lensInfo->clear();
+    m_lensSelector->setTrace(nullptr, QString());
     m_selectionStatus->clear();
     m_showing = true;
     m_headBox->clear();
@@ -974,6 +994,7 @@ void MainWindow::showCurrent()
                                 .arg(t->nTokens())
                                 .arg(QString::fromLatin1(lensNormName(t->lensNorm)),
                                      QString::fromLatin1(lensDecoderName(t->lensDecoder))));
+        m_lensSelector->setTrace(p->document, p->trace);
         applyViewSettings(); // site, colour, head, threshold; shows the lens
         if (p->layer >= 0 && p->pos >= 0)
             selectBlock(p->layer, p->pos);

@@ -35,6 +35,7 @@ class EntropyPanel;
 class HeadContributionPanel;
 class HeadSimilarityPanel;
 class InspectorPanel;
+class LensSelector;
 class MessageBar;
 class NewTraceDialog;
 class ProjectDock;
@@ -91,6 +92,7 @@ public:
     QComboBox *headBox() const { return m_headBox; }
     QComboBox *colourBox() const { return m_colourBox; }
     QSlider *thresholdSlider() const { return m_threshold; }
+    LensSelector *lensSelector() const { return m_lensSelector; }
     // The views the Export menu offers, by name.
     QList<QPair<QString, QWidget *>> exportableViews() const;
 
@@ -219,6 +221,7 @@ private:
     QComboBox *m_colourBox;
     QComboBox *m_headBox;
     QSlider *m_threshold;
+    LensSelector *m_lensSelector;
 
     // docks
     ProjectDock *m_projectDock;

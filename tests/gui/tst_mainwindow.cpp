@@ -4,11 +4,13 @@
 // and tree edits through the undo stack, export to SVG/PNG/CSV, the dock layout surviving a
 // restart, and recovery after a crash.
 
+#include "lensselector.h"
 #include "mainwindow.h"
 #include "messagebar.h"
 #include "projectdock.h"
 #include "tracetreemodel.h"
 
+#include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
 #include "headlens/document/recoverymanager.h"
 #include "headlens/project/project.h"
@@ -216,11 +218,88 @@ private Q_SLOTS:
         w->entropyPanel()->selectBin(bin);
         QCOMPARE(view->selectedLayer(), blocks.first().first);
         QCOMPARE(view->selectedPos(), blocks.first().second);
+        // ...and outlines all of them; the inspector shows the first.
+        QCOMPARE(view->highlightedBlocks(), blocks);
+        QCOMPARE(w->inspector()->selectedLayer(), blocks.first().first);
 
         // Choosing a head in the head chart makes the block view show that head.
         Q_EMIT w->headPanel()->headSelected(2, 1);
         QCOMPARE(view->attentionHead(), 1);
         QCOMPARE(w->headBox()->currentData().toInt(), 1);
+        QCOMPARE(view->highlightCount(), int(blocks.size())); // the same lens: still outlined
+        // Esc in the block view clears the outlines; the selection stays.
+        view->setFocus();
+        QTest::keyClick(view, Qt::Key_Escape);
+        QCOMPARE(view->highlightCount(), 0);
+        QCOMPARE(view->selectedLayer(), blocks.first().first);
+    }
+
+    // The lens selector without an engine: a sibling trace with the chosen lens is shown all
+    // the same; otherwise the control says why, and nothing changes.
+    void lensSelectorWithoutEngine()
+    {
+        auto w = makeWindow();
+        w->applyEngineCommand(m_dir.filePath("no-such-engine") + " serve");
+        ProjectDocument *doc = w->newProject();
+        Trace unit = Test::makeFixtureTrace("a (lens: unit, output)", 0.05f);
+        unit.lensNorm = LensNorm::Unit;
+        doc->addTrace(Test::makeFixtureTrace("a"));
+        doc->addTrace(unit);
+        Trace other = Test::makeFixtureTrace("other tokens", 0.0f, {4, 3, 6, 2, 12});
+        other.lensDecoder = LensDecoder::Input;
+        doc->addTrace(other);
+        Trace child = Test::makeFixtureTrace("child");
+        child.parent = "a";
+        doc->addTrace(child);
+        Trace unknown = Test::makeFixtureTrace("no model");
+        unknown.modelPath.clear();
+        doc->addTrace(unknown);
+        doc->undoStack()->setClean();
+
+        LensSelector *lens = w->lensSelector();
+        QComboBox *norm = lens->normBox();
+        QComboBox *decoder = lens->decoderBox();
+        w->setCurrentTrace("a");
+        QVERIFY(norm->isEnabled());
+        QCOMPARE(LensNorm(norm->currentData().toInt()), LensNorm::Full);
+        QCOMPARE(LensDecoder(decoder->currentData().toInt()), LensDecoder::Output);
+        QVERIFY2(norm->toolTip().contains("no-such-engine"), qPrintable(norm->toolTip()));
+        QVERIFY(!decoder->toolTip().isEmpty());
+
+        // The unit-norm trace of the same tokens is in the project: shown, engine or not.
+        norm->setCurrentIndex(norm->findData(int(LensNorm::Unit)));
+        QCOMPARE(w->currentTrace(), QStringLiteral("a (lens: unit, output)"));
+        QCOMPARE(LensNorm(norm->currentData().toInt()), LensNorm::Unit);
+        norm->setCurrentIndex(norm->findData(int(LensNorm::Full)));
+        QCOMPARE(w->currentTrace(), QStringLiteral("a"));
+
+        // The input decoder: only "other tokens" has it, which has other tokens. It would
+        // need the engine, which is missing: the message bar says so, the list goes back.
+        decoder->setCurrentIndex(decoder->findData(int(LensDecoder::Input)));
+        QCOMPARE(w->currentTrace(), QStringLiteral("a"));
+        QVERIFY2(w->messageBar()->text().contains("no-such-engine"),
+                 qPrintable(w->messageBar()->text()));
+        QCOMPARE(LensDecoder(decoder->currentData().toInt()), LensDecoder::Output);
+        QVERIFY(!lens->isRunning());
+        QVERIFY(!w->engine()->isRunning());
+        QCOMPARE(doc->traceCount(), 5);
+        QVERIFY(!doc->isModified());
+
+        // A propagate child and a trace without its model cannot be made again: the lists
+        // are off and say why.
+        w->setCurrentTrace("child");
+        QVERIFY(!norm->isEnabled());
+        QVERIFY2(norm->toolTip().contains("change the lens of a"), qPrintable(norm->toolTip()));
+        w->setCurrentTrace("no model");
+        QVERIFY(!decoder->isEnabled());
+        QVERIFY(decoder->toolTip().contains("does not record the model"));
+
+        // The names of traces made with another lens.
+        QCOMPARE(LensSelector::siblingName("a", LensNorm::None, LensDecoder::Linear),
+                 QStringLiteral("a (lens: none, linear)"));
+        QCOMPARE(
+            LensSelector::siblingName("a (lens: unit, output)", LensNorm::Full, LensDecoder::Input),
+            QStringLiteral("a (lens: full, input)"));
     }
 
     void viewSettingsGoThroughTheUndoStack()

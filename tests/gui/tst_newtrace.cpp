@@ -4,6 +4,7 @@
 // script standing in for ssh, and the real stories260K model when it is present.
 
 #include "appsettings.h"
+#include "lensselector.h"
 #include "mainwindow.h"
 #include "messagebar.h"
 #include "newtracedialog.h"
@@ -15,6 +16,7 @@
 
 #include "tracefixture.h"
 
+#include <QComboBox>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
@@ -22,6 +24,7 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QToolButton>
 #include <QUndoStack>
 #include <QtTest>
 
@@ -163,6 +166,83 @@ private Q_SLOTS:
         QCOMPARE(t->nTokens(), 4 + 4); // positions 0..3 kept, 4 generated
         QVERIFY(QString::fromStdString(t->edit).contains("subtract"));
         QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Add trace parent-subtract"));
+    }
+
+    // The block view's lens selector: another lens traces the same tokens again in the engine
+    // into a new trace beside the first (one undo step), with progress in place; choosing the
+    // first lens again shows the first trace without tracing.
+    void lensSelectorTracesAgain()
+    {
+        auto w = makeWindow();
+        NewTraceDialog *dialog = w->showNewTraceDialog();
+        dialog->setSpec(spec(2, "base"));
+        QSignalSpy added(dialog, &NewTraceDialog::traceAdded);
+        QVERIFY(dialog->startTrace());
+        QVERIFY(added.wait(60000));
+        ProjectDocument *doc = w->currentDocument();
+        const auto base = doc->trace("base");
+        QCOMPARE(base->nTokens(), 7);
+
+        LensSelector *lens = w->lensSelector();
+        QComboBox *norm = lens->normBox();
+        QVERIFY(norm->isEnabled());
+        QVERIFY2(lens->engineProblem().isEmpty(), qPrintable(lens->engineProblem()));
+        QCOMPARE(LensNorm(norm->currentData().toInt()), LensNorm::Full);
+        norm->setCurrentIndex(norm->findData(int(LensNorm::Unit)));
+        QVERIFY(lens->isRunning());
+        QVERIFY(lens->progressBar()->isVisible());
+        QVERIFY(lens->cancelButton()->isVisible());
+        QStringList texts;
+        connect(lens->job(), &TraceJob::progress, this,
+                [&](const QString &text) { texts << text; });
+        QTRY_COMPARE_WITH_TIMEOUT(doc->traceCount(), 2, 60000);
+        QTRY_VERIFY(!lens->isRunning());
+        QVERIFY2(texts.contains("Tracing layer 4 of 4"), qPrintable(texts.join('|')));
+        QVERIFY(!lens->progressBar()->isVisible());
+
+        const QString name = QStringLiteral("base (lens: unit, output)");
+        QCOMPARE(doc->traceNames(), QStringList({"base", name}));
+        QCOMPARE(w->currentTrace(), name);
+        QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Add trace ") + name);
+        QCOMPARE(LensNorm(norm->currentData().toInt()), LensNorm::Unit);
+        const auto unit = doc->trace(name);
+        QCOMPARE(unit->lensNorm, LensNorm::Unit);
+        QCOMPARE(unit->lensDecoder, LensDecoder::Output);
+        // The same tokens, prompt and generated part alike; another lens of them.
+        QCOMPARE(unit->tokenIds(), base->tokenIds());
+        QCOMPARE(unit->nPromptTokens, base->nPromptTokens);
+        QVERIFY(doc->lens(name, Site::ResidMid)->entropy.data !=
+                doc->lens("base", Site::ResidMid)->entropy.data);
+        // The model's own prediction does not depend on the lens.
+        QCOMPARE(unit->logitsTopkIds.data, base->logitsTopkIds.data);
+
+        // Back to the full norm: the first trace, no tracing.
+        norm->setCurrentIndex(norm->findData(int(LensNorm::Full)));
+        QCOMPARE(w->currentTrace(), QStringLiteral("base"));
+        QVERIFY(!lens->isRunning());
+        norm->setCurrentIndex(norm->findData(int(LensNorm::Unit)));
+        QCOMPARE(w->currentTrace(), name);
+        QCOMPARE(doc->traceCount(), 2);
+
+        // From the unit trace, another decoder: named after the first trace, not "... (lens:
+        // unit, output) (lens: ...)"; one undo takes it out again.
+        QComboBox *decoder = lens->decoderBox();
+        decoder->setCurrentIndex(decoder->findData(int(LensDecoder::Input)));
+        QTRY_COMPARE_WITH_TIMEOUT(doc->traceCount(), 3, 60000);
+        QCOMPARE(w->currentTrace(), QStringLiteral("base (lens: unit, input)"));
+        doc->undoStack()->undo();
+        QCOMPARE(doc->traceNames(), QStringList({"base", name}));
+
+        // Cancel: the project stays as it was.
+        QTRY_VERIFY(!lens->isRunning());
+        w->setCurrentTrace("base");
+        decoder->setCurrentIndex(decoder->findData(int(LensDecoder::Quadratic)));
+        QVERIFY(lens->isRunning());
+        QTest::mouseClick(lens->cancelButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!lens->isRunning(), 60000);
+        QCOMPARE(doc->traceCount(), 2);
+        QCOMPARE(w->currentTrace(), QStringLiteral("base"));
+        QCOMPARE(LensDecoder(decoder->currentData().toInt()), LensDecoder::Output);
     }
 
     void cancelLeavesTheProjectAlone()

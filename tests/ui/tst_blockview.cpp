@@ -1,5 +1,5 @@
 // BlockView on hand-built traces: selection by click and by keys, attention tint and lines
-// against the threshold, level of detail, geometry, zoom, CSV.
+// against the threshold, level of detail, geometry, zoom, CSV, and highlighted blocks.
 #include "headlens/ui/blockview.h"
 #include "uitestdata.h"
 
@@ -34,6 +34,10 @@ private Q_SLOTS:
     void colourModeAndLens();
     void csv();
     void renderToDraws();
+    void highlight();
+    void highlightDrawn_data();
+    void highlightDrawn();
+    void showBlocksSelectsTheFirst();
 
 private:
     void paint() { m_view->viewport()->repaint(); }
@@ -329,6 +333,130 @@ void TestBlockView::renderToDraws()
         for (int x = 0; x < image.width(); x += 4)
             coloured += image.pixel(x, y) != qRgb(255, 255, 255) ? 1 : 0;
     QVERIFY(coloured > 500);
+}
+
+using Blocks = QVector<QPair<int, int>>;
+
+void TestBlockView::highlight()
+{
+    QSignalSpy changed(m_view, &BlockView::highlightChanged);
+    QSignalSpy selected(m_view, &BlockView::blockSelected);
+    // Duplicates and blocks outside the 4 x 10 grid are ignored; nothing gets selected.
+    m_view->setHighlightedBlocks({{2, 5}, {0, 1}, {2, 5}, {4, 0}, {-1, 3}, {3, 10}});
+    QCOMPARE(m_view->highlightCount(), 2);
+    QCOMPARE(m_view->highlightedBlocks(), (Blocks{{0, 1}, {2, 5}}));
+    QVERIFY(m_view->isHighlighted(2, 5));
+    QVERIFY(!m_view->isHighlighted(2, 4));
+    QVERIFY(!m_view->isHighlighted(9, 9));
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(changed.last().at(0).toInt(), 2);
+    QCOMPARE(selected.count(), 0);
+    QCOMPARE(m_view->selectedLayer(), -1);
+
+    // Esc clears them (and only them).
+    m_view->setSelection(1, 1);
+    m_view->setFocus();
+    QTest::keyClick(m_view, Qt::Key_Escape);
+    QCOMPARE(m_view->highlightCount(), 0);
+    QCOMPARE(changed.last().at(0).toInt(), 0);
+    QCOMPARE(m_view->selectedLayer(), 1);
+
+    // So does a click, which selects the clicked block as always.
+    m_view->setHighlightedBlocks({{1, 1}, {2, 2}});
+    m_view->setZoom(0.9, 0.9);
+    m_view->ensureVisible(3, 3);
+    QTest::mouseClick(m_view->viewport(), Qt::LeftButton, {},
+                      m_view->blockRect(3, 3).center().toPoint());
+    QCOMPARE(m_view->highlightCount(), 0);
+    QCOMPARE(m_view->selectedLayer(), 3);
+    QCOMPARE(selected.count(), 1);
+
+    // The same lens again (another colour, threshold or head) keeps them; another lens or
+    // another trace drops them.
+    const LensSite &lens = m_trace.lens[size_t(Site::ResidPost)];
+    m_view->setHighlightedBlocks({{1, 1}});
+    QVERIFY(m_view->setLens(lens));
+    m_view->setColourMode(BlockView::ColourMode::Entropy);
+    QCOMPARE(m_view->highlightCount(), 1);
+    LensSite other = lens;
+    other.entropy.data[3] += 0.5f;
+    QVERIFY(m_view->setLens(other));
+    QCOMPARE(m_view->highlightCount(), 0);
+    m_view->setHighlightedBlocks({{1, 1}});
+    m_view->setTrace(m_trace);
+    QCOMPARE(m_view->highlightCount(), 0);
+    QVERIFY(!m_view->isHighlighted(1, 1));
+}
+
+void TestBlockView::highlightDrawn_data()
+{
+    QTest::addColumn<double>("zoom");
+    QTest::addColumn<bool>("image");
+    QTest::newRow("blocks: outlines") << 2.0 << false;
+    QTest::newRow("dense: the highlight image") << 0.03 << true;
+}
+
+// Only the visible highlights are drawn, in the highlight colour, and only on those blocks.
+void TestBlockView::highlightDrawn()
+{
+    QFETCH(double, zoom);
+    QFETCH(bool, image);
+    m_view->setZoom(zoom, zoom);
+    m_view->ensureVisible(0, 0);
+    m_view->setHighlightedBlocks({{0, 0}, {2, 1}, {3, 9}});
+    QImage shot(m_view->viewport()->size(), QImage::Format_ARGB32);
+    m_view->viewport()->render(&shot);
+    QCOMPARE(m_view->lastPaintUsedImage(), image);
+    const QColor accent = Accent::highlight();
+    auto isAccent = [&](QPointF p) { return QColor(shot.pixel(p.toPoint())) == accent; };
+    auto nearAccent = [&](QPointF p) { // an aliased 2 px line lands within a pixel of p
+        for (int dx = -1; dx <= 1; ++dx)
+            for (int dy = -1; dy <= 1; ++dy)
+                if (isAccent(p + QPointF(dx, dy))) return true;
+        return false;
+    };
+    if (image) {
+        QCOMPARE(m_view->highlightsDrawn(), 1);
+        for (auto b : Blocks{{0, 0}, {2, 1}, {3, 9}})
+            QVERIFY2(isAccent(m_view->blockRect(b.first, b.second).center()),
+                     qPrintable(QStringLiteral("%1,%2").arg(b.first).arg(b.second)));
+        QVERIFY(!isAccent(m_view->blockRect(1, 0).center()));
+        QVERIFY(!isAccent(m_view->blockRect(2, 2).center()));
+        return;
+    }
+    int visible = 0;
+    for (auto b : Blocks{{0, 0}, {2, 1}, {3, 9}})
+        if (m_view->viewport()->rect().intersects(m_view->blockRect(b.first, b.second).toRect()))
+            ++visible;
+    QVERIFY(visible >= 1 && visible < 3);
+    QCOMPARE(m_view->highlightsDrawn(), visible);
+    // The outline lies just outside the block; the block keeps its own colour inside.
+    const QRectF r = m_view->blockRect(0, 0);
+    QVERIFY(nearAccent(QPointF(r.left() - 3, r.center().y())));
+    QVERIFY(nearAccent(QPointF(r.center().x(), r.bottom() + 3)));
+    QVERIFY(!nearAccent(r.center()));
+    const QRectF plain = m_view->blockRect(1, 0);
+    QVERIFY(!nearAccent(QPointF(plain.left() - 3, plain.center().y())));
+}
+
+void TestBlockView::showBlocksSelectsTheFirst()
+{
+    m_view->setZoom(1, 1);
+    QSignalSpy selected(m_view, &BlockView::blockSelected);
+    m_view->showBlocks({{3, 9}, {2, 8}, {3, 4}});
+    QCOMPARE(m_view->highlightCount(), 3);
+    // The first in (layer, pos) order, selected as a click would, and scrolled into view.
+    QCOMPARE(selected.count(), 1);
+    QCOMPARE(selected.at(0).at(0).toInt(), 2);
+    QCOMPARE(selected.at(0).at(1).toInt(), 8);
+    QCOMPARE(m_view->selectedLayer(), 2);
+    QCOMPARE(m_view->selectedPos(), 8);
+    QVERIFY(m_view->viewport()->rect().contains(m_view->blockRect(2, 8).toRect()));
+    // An empty list clears the highlight and keeps the selection.
+    m_view->showBlocks({});
+    QCOMPARE(m_view->highlightCount(), 0);
+    QCOMPARE(m_view->selectedLayer(), 2);
+    QCOMPARE(selected.count(), 1);
 }
 
 QTEST_MAIN(TestBlockView)

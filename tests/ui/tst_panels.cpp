@@ -1,6 +1,7 @@
 // The panels on hand-built traces: inspector, head contributions (the sum check), entropy
 // distributions (bin counts on known values), comparison (alignment, differences, synchronised
 // selection and scrolling).
+#include "headlens/ui/blockview.h"
 #include "headlens/ui/comparisonpanel.h"
 #include "headlens/ui/entropypanel.h"
 #include "headlens/ui/headcontributionpanel.h"
@@ -42,6 +43,7 @@ private Q_SLOTS:
     void entropyAttentionBins();
     void entropyBinSelection();
     void entropySeveralTraces();
+    void entropyBinOutlinesItsBlocks();
     // comparison
     void comparisonAlignment();
     void comparisonDifferences();
@@ -377,6 +379,39 @@ void TestPanels::entropySeveralTraces()
     QCOMPARE(spy.count(), 0); // not the first trace
     QCOMPARE(traceSpy.count(), 1);
     QCOMPARE(traceSpy.at(0).at(0).toInt(), 1);
+}
+
+// A click on a bar, wired as the workbench wires it: every block of the bin is outlined in
+// the block view and the first one is selected.
+void TestPanels::entropyBinOutlinesItsBlocks()
+{
+    const Trace t = TestData::makeTrace(4, 10, 3);
+    const LensSite &lens = t.lens[size_t(Site::ResidPost)];
+    EntropyPanel panel;
+    panel.setBinCount(12);
+    panel.setTrace(t, lens);
+    BlockView view;
+    view.resize(1000, 500);
+    view.setTrace(t);
+    QVERIFY(view.setLens(lens));
+    connect(&panel, &EntropyPanel::binSelected, &view, &BlockView::showBlocks);
+    QSignalSpy selected(&view, &BlockView::blockSelected);
+
+    panel.clickHistogramBar(10);
+    const Blocks bin = panel.blocksInBin(10);
+    QVERIFY(bin.size() > 1);
+    QCOMPARE(view.highlightCount(), int(bin.size()));
+    QCOMPARE(view.highlightedBlocks(), bin);
+    QCOMPARE(selected.count(), 1);
+    QCOMPARE(view.selectedLayer(), bin.first().first);
+    QCOMPARE(view.selectedPos(), bin.first().second);
+
+    // Another bar replaces the outlines.
+    panel.clickHistogramBar(3);
+    const Blocks other = panel.blocksInBin(3);
+    QCOMPARE(view.highlightedBlocks(), other);
+    for (const auto &b : bin)
+        QCOMPARE(view.isHighlighted(b.first, b.second), other.contains(b));
 }
 
 // ----------------------------------------------------------------------------- comparison

@@ -16,6 +16,7 @@
 #include "uitestdata.h"
 
 #include <cmath>
+#include <numeric>
 
 #include <QDir>
 #include <QFileInfo>
@@ -93,6 +94,25 @@ void TestUiShots::blockView()
     view.setZoom(0.5, 0.6);
     save(view, QStringLiteral("blockview-half"));
     QVERIFY(exportSvg(&view, m_outDir + QStringLiteral("/blockview-export.svg"), QSize(1600, 500)));
+
+    // The blocks of one entropy bin outlined, as a click on the histogram's bar shows them:
+    // the bin holding about a tenth of the blocks, or else the fullest.
+    EntropyPanel panel;
+    panel.setTrace(t, post);
+    const std::vector<int> counts = panel.binCounts();
+    const int total = std::accumulate(counts.begin(), counts.end(), 0);
+    int bin = -1;
+    for (int b = 0; b < int(counts.size()); ++b)
+        if (counts[size_t(b)] > 0 && (bin < 0 || std::abs(counts[size_t(b)] - total / 10) <
+                                                     std::abs(counts[size_t(bin)] - total / 10)))
+            bin = b;
+    QVERIFY(bin >= 0);
+    view.resetZoom();
+    view.showBlocks(panel.blocksInBin(bin));
+    QVERIFY(view.highlightCount() > 0);
+    save(view, QStringLiteral("blockview-bin"));
+    view.zoomToFit();
+    save(view, QStringLiteral("blockview-bin-fit"));
 }
 
 void TestUiShots::blockViewLarge()
@@ -110,6 +130,15 @@ void TestUiShots::blockViewLarge()
     view.setZoom(0.12, 0.12);
     view.ensureVisible(40, 1500);
     save(view, QStringLiteral("blockview-60x2000-zoom012"));
+    // Outlined blocks at both zooms: the rings, and the dense image.
+    QVector<QPair<int, int>> outlined;
+    for (int l = 30; l < 50; ++l)
+        for (int p = 1400 + l % 5; p < 1600; p += 5)
+            outlined.append(qMakePair(l, p));
+    view.setHighlightedBlocks(outlined);
+    save(view, QStringLiteral("blockview-60x2000-zoom012-outlined"));
+    view.zoomToFit();
+    save(view, QStringLiteral("blockview-60x2000-fit-outlined"));
 }
 
 void TestUiShots::inspector()

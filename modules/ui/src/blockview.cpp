@@ -103,7 +103,8 @@ void BlockView::retranslateUi()
 {
     setToolTip(tr("Layers (bottom to top) by tokens (left to right): each block is what the "
                   "lens reads at that layer and position.\nClick or use the arrow keys to "
-                  "select; Ctrl+wheel or +/- to zoom, F to fit; drag to pan."));
+                  "select; Ctrl+wheel or +/- to zoom, F to fit; drag to pan.\nOutlined blocks "
+                  "(a bin of the entropy histogram): Esc or a click clears them."));
     setAccessibleName(tr("Block view"));
     m_emptyText = tr("No trace to show: open a project and choose a trace.");
     viewport()->update();
@@ -151,6 +152,8 @@ void BlockView::clear()
     m_rgb.clear();
     m_image = QImage();
     m_selLayer = m_selPos = -1;
+    clearHighlight();
+    m_highlight.clear();
     clearAttention();
     updateScrollBars();
     viewport()->update();
@@ -199,11 +202,15 @@ bool BlockView::setLens(const LensSite &site)
         m_top1Text.clear();
         m_top1Prob.clear();
         m_entropy.clear();
+        clearHighlight();
         rebuildColours();
         viewport()->update();
         return site.empty();
     }
     const int64_t K = site.topkIds.dim(2);
+    // The highlight belongs to the lens it was made on (an entropy bin of one site): the same
+    // lens again (another colour or threshold) keeps it, another one drops it.
+    if (!m_hasLens || m_entropy != site.entropy.data) clearHighlight();
     m_top1Id.resize(size_t(n));
     m_top1Prob.resize(size_t(n));
     m_top1Text.resize(size_t(n));
@@ -312,6 +319,60 @@ void BlockView::selectByUser(int layer, int pos)
     setSelection(layer, pos);
     ensureVisible(layer, pos);
     if (changed) Q_EMIT blockSelected(layer, pos);
+}
+
+// ----------------------------------------------------------------------------- highlight
+
+void BlockView::setHighlightedBlocks(const QVector<QPair<int, int>> &blocks)
+{
+    const size_t n = size_t(std::max(0, m_layers * m_tokens));
+    m_highlight.assign(n, 0);
+    m_highlightCount = 0;
+    for (const auto &b : blocks) {
+        if (b.first < 0 || b.second < 0 || b.first >= m_layers || b.second >= m_tokens) continue;
+        uint8_t &h = m_highlight[size_t(b.first) * size_t(m_tokens) + size_t(b.second)];
+        if (!h) ++m_highlightCount;
+        h = 1;
+    }
+    m_highlightImage = QImage();
+    viewport()->update();
+    Q_EMIT highlightChanged(m_highlightCount);
+}
+
+void BlockView::clearHighlight()
+{
+    if (m_highlightCount == 0) return;
+    std::fill(m_highlight.begin(), m_highlight.end(), uint8_t(0));
+    m_highlightCount = 0;
+    m_highlightImage = QImage();
+    viewport()->update();
+    Q_EMIT highlightChanged(0);
+}
+
+bool BlockView::isHighlighted(int layer, int pos) const
+{
+    if (m_highlightCount == 0 || layer < 0 || pos < 0 || layer >= m_layers || pos >= m_tokens)
+        return false;
+    return m_highlight[size_t(layer) * size_t(m_tokens) + size_t(pos)] != 0;
+}
+
+QVector<QPair<int, int>> BlockView::highlightedBlocks() const
+{
+    QVector<QPair<int, int>> out;
+    if (m_highlightCount == 0) return out;
+    out.reserve(m_highlightCount);
+    for (int l = 0; l < m_layers; ++l)
+        for (int t = 0; t < m_tokens; ++t)
+            if (m_highlight[size_t(l) * size_t(m_tokens) + size_t(t)]) out.append(qMakePair(l, t));
+    return out;
+}
+
+void BlockView::showBlocks(const QVector<QPair<int, int>> &blocks)
+{
+    setHighlightedBlocks(blocks);
+    if (m_highlightCount == 0) return;
+    const QVector<QPair<int, int>> shown = highlightedBlocks(); // sorted, inside the grid
+    selectByUser(shown.first().first, shown.first().second);
 }
 
 // ----------------------------------------------------------------------------- attention
@@ -568,7 +629,9 @@ void BlockView::paintAll(QPainter &p, const Geometry &g, const QRectF &canvas, b
         p.setClipRect(g.area);
         paintNodes(p, g, l0, l1, t0, t1, exporting);
         paintAttention(p, g, t0, t1, true);
+        paintHighlights(p, g, l0, l1, t0, t1, false); // rings behind the blocks
         paintBlocks(p, g, l0, l1, t0, t1, exporting);
+        paintHighlights(p, g, l0, l1, t0, t1, true); // dense: pixels over the block image
         paintAttention(p, g, t0, t1, false);
         // The prompt ends here; the rest was generated.
         if (m_nPrompt > 0 && m_nPrompt < m_tokens) {
@@ -594,6 +657,9 @@ void BlockView::paintAll(QPainter &p, const Geometry &g, const QRectF &canvas, b
     p.setPen(Accent::mutedText());
     QString caption = tr("%1 layers \u00d7 %2 tokens").arg(m_layers).arg(m_tokens);
     if (!m_hasLens) caption += QStringLiteral(" \u00b7 ") + tr("no lens for this site");
+    if (m_highlightCount > 0)
+        caption +=
+            QStringLiteral(" \u00b7 ") + tr("%n block(s) outlined", nullptr, m_highlightCount);
     if (m_attnLayer >= 0 && m_attnLayer == m_selLayer)
         caption += QStringLiteral(" \u00b7 ") +
                    (m_attnHead < 0 ? tr("attention: mean of heads")
@@ -736,6 +802,65 @@ void BlockView::paintBlocks(QPainter &p, const Geometry &g, int l0, int l1, int 
         }
     }
     p.restore();
+}
+
+void BlockView::paintHighlights(QPainter &p, const Geometry &g, int l0, int l1, int t0, int t1,
+                                bool over)
+{
+    if (m_highlightCount == 0) return;
+    const QColor colour = Accent::highlight();
+    const double px = g.pitchX(), py = g.pitchY();
+    const bool dense = px < kImagePitch || py < kImagePitch;
+    if (dense != over) return;
+    if (dense) {
+        // Dense: one image over the block image, the highlighted pixels in the accent colour
+        // and the others veiled in white, so a few outlined pixels among thousands stand out.
+        if (m_highlightImage.isNull()) {
+            m_highlightImage = QImage(m_tokens, m_layers, QImage::Format_ARGB32_Premultiplied);
+            m_highlightImage.fill(qPremultiply(qRgba(255, 255, 255, 160)));
+            const QRgb on = colour.rgba();
+            for (int l = 0; l < m_layers; ++l) {
+                auto *row = reinterpret_cast<QRgb *>(m_highlightImage.scanLine(m_layers - 1 - l));
+                const uint8_t *h = m_highlight.data() + size_t(l) * size_t(m_tokens);
+                for (int t = 0; t < m_tokens; ++t)
+                    if (h[t]) row[t] = on;
+            }
+        }
+        p.save();
+        p.setRenderHint(QPainter::SmoothPixmapTransform, false);
+        const int r0 = m_layers - 1 - l1, r1 = m_layers - 1 - l0;
+        if (py < kImagePitch) {
+            const QRectF target(g.originX + t0 * px, g.originY + r0 * py, (t1 - t0 + 1) * px,
+                                (r1 - r0 + 1) * py);
+            p.drawImage(target, m_highlightImage, QRectF(t0, r0, t1 - t0 + 1, r1 - r0 + 1));
+        } else {
+            for (int l = l0; l <= l1; ++l) {
+                const QRectF b = g.block(l, t0);
+                const QRectF target(g.originX + t0 * px, b.top(), (t1 - t0 + 1) * px, b.height());
+                p.drawImage(target, m_highlightImage, QRectF(t0, m_layers - 1 - l, t1 - t0 + 1, 1));
+            }
+        }
+        p.restore();
+        m_stats.highlights = 1;
+        return;
+    }
+    // A ring around each visible highlighted block: a filled rectangle a little larger than
+    // the block, drawn before it, so the block covers its middle. Plain fills without
+    // antialiasing are the cheapest thing a painter draws (40,000 of them stay in a frame).
+    const double pad = std::clamp(std::min(kGapX * g.zx, kGapY * g.zy) * 0.45, 1.5, 3.5);
+    int drawn = 0;
+    p.save();
+    p.setRenderHint(QPainter::Antialiasing, false);
+    for (int l = l0; l <= l1; ++l) {
+        const uint8_t *h = m_highlight.data() + size_t(l) * size_t(m_tokens);
+        for (int t = t0; t <= t1; ++t) {
+            if (!h[t]) continue;
+            p.fillRect(g.block(l, t).adjusted(-pad, -pad, pad, pad), colour);
+            ++drawn;
+        }
+    }
+    p.restore();
+    m_stats.highlights = drawn;
 }
 
 void BlockView::paintNodes(QPainter &p, const Geometry &g, int l0, int l1, int t0, int t1,
@@ -1018,6 +1143,7 @@ void BlockView::mouseReleaseEvent(QMouseEvent *event)
 {
     if (m_pressed) {
         if (!m_panning && event->button() == Qt::LeftButton) {
+            clearHighlight(); // a new click starts over
             const QPair<int, int> b = blockAt(event->position());
             if (b.first >= 0) selectByUser(b.first, b.second);
         }
@@ -1046,6 +1172,11 @@ void BlockView::keyPressEvent(QKeyEvent *event)
     }
     if (event->key() == Qt::Key_0) {
         resetZoom();
+        return;
+    }
+    if (event->key() == Qt::Key_Escape && m_highlightCount > 0) {
+        clearHighlight();
+        event->accept();
         return;
     }
     if (m_layers <= 0 || m_tokens <= 0) {

@@ -107,6 +107,10 @@ QColor attention()
 {
     return QColor(0xc5, 0x1b, 0x7d);
 }
+QColor highlight()
+{
+    return QColor(0x5e, 0x2c, 0xa5); // violet: in neither palette, apart from red and magenta
+}
 QColor difference()
 {
     return QColor(0xe6, 0x55, 0x0d);

@@ -18,6 +18,7 @@
 #include <QPair>
 #include <QPixmap>
 #include <QStaticText>
+#include <QVector>
 
 #include <unordered_map>
 #include <vector>
@@ -52,6 +53,16 @@ public:
     int selectedLayer() const { return m_selLayer; }
     int selectedPos() const { return m_selPos; }
 
+    // --- highlighted blocks: a set of blocks marked together (the blocks of an entropy bin),
+    // outlined in a colour of their own, apart from the one selected block. Blocks outside
+    // the grid are ignored. Kept while the same lens is shown again; cleared by Esc, a click
+    // in the view, and another trace or lens. Setting emits only highlightChanged.
+    void setHighlightedBlocks(const QVector<QPair<int, int>> &blocks);
+    void clearHighlight();
+    int highlightCount() const { return m_highlightCount; }
+    bool isHighlighted(int layer, int pos) const;
+    QVector<QPair<int, int>> highlightedBlocks() const; // (layer, pos), sorted
+
     // --- attention of one layer, [head, query_pos, key_pos]. Shown while the selected block is
     // on that layer: the blocks the selected position reads from (keys <= pos on that row) are
     // tinted by weight, and lines go to the keys whose weight >= the threshold (not to itself).
@@ -80,6 +91,7 @@ public:
     int blocksDrawn() const { return m_stats.blocks; }
     int textsDrawn() const { return m_stats.texts; }
     int linesDrawn() const { return m_stats.lines; }
+    int highlightsDrawn() const { return m_stats.highlights; } // outlines, or 1 for the image
     bool lastPaintUsedImage() const { return m_stats.image; }
 
     // --- export: the whole grid fitted into size, with headers and legend
@@ -95,12 +107,17 @@ public Q_SLOTS:
     void zoomOut();
     void zoomToFit();
     void resetZoom();
+    // Highlights the blocks and selects the first of them (as a click would: blockSelected),
+    // scrolled into view. An empty list clears the highlight and keeps the selection.
+    void showBlocks(const QVector<QPair<int, int>> &blocks);
     void retranslateUi();
 
 Q_SIGNALS:
     // The user selected a block (click or keys).
     void blockSelected(int layer, int pos);
     void zoomChanged(double zoomX, double zoomY);
+    // The highlighted set changed (set or cleared); count is the new number of blocks.
+    void highlightChanged(int count);
 
 protected:
     void paintEvent(QPaintEvent *event) override;
@@ -117,7 +134,7 @@ protected:
 private:
     struct Geometry;
     struct Stats {
-        int blocks = 0, texts = 0, lines = 0;
+        int blocks = 0, texts = 0, lines = 0, highlights = 0;
         bool image = false;
     };
     Geometry currentGeometry() const;
@@ -126,6 +143,8 @@ private:
     void paintBlocks(QPainter &p, const Geometry &g, int l0, int l1, int t0, int t1, bool vector);
     void paintNodes(QPainter &p, const Geometry &g, int l0, int l1, int t0, int t1, bool vector);
     const QPixmap &blockSprite(QRgb rgb, double radius);
+    // over: the dense image over the blocks; otherwise the rings drawn behind them.
+    void paintHighlights(QPainter &p, const Geometry &g, int l0, int l1, int t0, int t1, bool over);
     void paintAttention(QPainter &p, const Geometry &g, int t0, int t1, bool tint);
     void paintHeaders(QPainter &p, const Geometry &g, const QRectF &canvas, int l0, int l1, int t0,
                       int t1);
@@ -171,6 +190,12 @@ private:
     FloatArray m_pattern; // [H, T, T]
     int m_attnHead = -1;
     double m_attnThreshold = 0.1;
+    // Highlighted blocks: one byte per block [layer * T + pos] (a 60 x 2,000 grid costs 120 kB
+    // and a paint reads only the visible bytes), and for dense zooms an image of the same
+    // grid (highlighted pixels in the accent, the rest veiled), built on the first dense paint.
+    std::vector<uint8_t> m_highlight;
+    int m_highlightCount = 0;
+    QImage m_highlightImage;
 
     // view
     double m_zoomX = 1.0;

@@ -55,6 +55,7 @@ private:
 namespace Accent {
 QColor selection();  // the selected block / cell outline
 QColor attention();  // attention tint and lines
+QColor highlight();  // blocks marked together (an entropy bin), apart from the selection
 QColor difference(); // differences between two traces (warm)
 QColor grid();       // faint lines, node outlines
 QColor mutedText();  // secondary text
