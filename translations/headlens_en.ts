@@ -841,7 +841,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+62"/>
+        <location line="+63"/>
         <source>Layer %1: %n head(s)</source>
         <translation>
             <numerusform>Layer %1: %n head</numerusform>
@@ -1317,7 +1317,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+239"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+240"/>
         <source>Ctrl+,</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1347,7 +1347,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+175"/>
+        <location line="+226"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1649,12 +1649,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+2"/>
-        <location line="+872"/>
+        <location line="+877"/>
         <source>Inspector</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-871"/>
+        <location line="-876"/>
         <source>Head Contributions</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1666,12 +1666,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location line="+1"/>
         <location line="+11"/>
-        <location line="+861"/>
+        <location line="+865"/>
         <source>Entropy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-871"/>
+        <location line="-875"/>
         <source>All traces of the project</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1716,7 +1716,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="-91"/>
+        <location line="-143"/>
         <source>%n block(s) in this bin, outlined; the first is selected. Esc clears the outlines.</source>
         <translation>
             <numerusform>%n block in this bin, outlined; the first is selected. Esc clears the outlines.</numerusform>
@@ -1724,24 +1724,24 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         </translation>
     </message>
     <message>
-        <location line="+92"/>
+        <location line="+144"/>
         <source>Whose attention a selected block shows: the mean over heads or one head</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+431"/>
+        <location line="+434"/>
         <source>Mean of heads</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-429"/>
-        <location line="+431"/>
+        <location line="-432"/>
+        <location line="+434"/>
         <source>Head %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-429"/>
+        <location line="-432"/>
         <source>Attention lines are drawn to the positions whose weight is at least this</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1854,7 +1854,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+150"/>
+        <location line="+153"/>
         <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
         <translation type="unfinished"></translation>
     </message>

@@ -846,7 +846,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Calcolo della somiglianza delle teste dello strato %1…</translation>
     </message>
     <message numerus="yes">
-        <location line="+62"/>
+        <location line="+63"/>
         <source>Layer %1: %n head(s)</source>
         <translation>
             <numerusform>Strato %1: %n testa</numerusform>
@@ -1322,7 +1322,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+239"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+240"/>
         <source>Ctrl+,</source>
         <translation>Ctrl+,</translation>
     </message>
@@ -1352,7 +1352,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ctrl+1</translation>
     </message>
     <message>
-        <location line="+175"/>
+        <location line="+226"/>
         <source>&amp;File</source>
         <translation>&amp;File</translation>
     </message>
@@ -1654,12 +1654,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+2"/>
-        <location line="+872"/>
+        <location line="+877"/>
         <source>Inspector</source>
         <translation>Ispettore</translation>
     </message>
     <message>
-        <location line="-871"/>
+        <location line="-876"/>
         <source>Head Contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
@@ -1671,12 +1671,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     <message>
         <location line="+1"/>
         <location line="+11"/>
-        <location line="+861"/>
+        <location line="+865"/>
         <source>Entropy</source>
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="-871"/>
+        <location line="-875"/>
         <source>All traces of the project</source>
         <translation>Tutte le tracce del progetto</translation>
     </message>
@@ -1721,7 +1721,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation> Attenzione: </translation>
     </message>
     <message numerus="yes">
-        <location line="-91"/>
+        <location line="-143"/>
         <source>%n block(s) in this bin, outlined; the first is selected. Esc clears the outlines.</source>
         <translation>
             <numerusform>%n blocco in questa classe, contornato; è selezionato il primo. Esc toglie i contorni.</numerusform>
@@ -1729,24 +1729,24 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         </translation>
     </message>
     <message>
-        <location line="+92"/>
+        <location line="+144"/>
         <source>Whose attention a selected block shows: the mean over heads or one head</source>
         <translation>Di chi è l&apos;attenzione mostrata da un blocco selezionato: la media sulle teste o una testa</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+431"/>
+        <location line="+434"/>
         <source>Mean of heads</source>
         <translation>Media delle teste</translation>
     </message>
     <message>
-        <location line="-429"/>
-        <location line="+431"/>
+        <location line="-432"/>
+        <location line="+434"/>
         <source>Head %1</source>
         <translation>Testa %1</translation>
     </message>
     <message>
-        <location line="-429"/>
+        <location line="-432"/>
         <source>Attention lines are drawn to the positions whose weight is at least this</source>
         <translation>Le linee di attenzione sono tracciate verso le posizioni il cui peso è almeno questo</translation>
     </message>
@@ -1859,7 +1859,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Progetti HeadLens (*.hlproj);;Tutti i file (*)</translation>
     </message>
     <message>
-        <location line="+150"/>
+        <location line="+153"/>
         <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
         <translation>%1 · %2 strati × %3 token · lente: norma %4, decodificatore %5 </translation>
     </message>
