@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -122,6 +123,9 @@ int cmdBench(const std::vector<std::string> &argv)
     std::printf("weights      %.1f MiB stored, compute %s, threads %d, load %.3f s\n",
                 double(model->weightBytes()) / (1024.0 * 1024.0), model->computeDtype().c_str(),
                 setEngineThreads(lo.threads), loadS);
+    // What libgomp read when it started (the launcher headlens-cli sets PASSIVE).
+    const char *policy = std::getenv("OMP_WAIT_POLICY");
+    std::printf("openmp       OMP_WAIT_POLICY=%s\n", policy ? policy : "(unset)");
 
     model->run(ids, nullptr); // warm up: page in the weights, allocate
     const Timing plain = timed([&] { model->run(ids, nullptr); }, repeat);

@@ -124,7 +124,13 @@ if [[ $components == *" engine "* ]]; then
   grep -q 'libopenblas0-pthread' <<<"$depends" || fail "headlens-engine: Depends lacks a fast BLAS"
   grep -qi 'libqt6' <<<"$depends" && fail "headlens-engine depends on Qt: $depends" || pass "headlens-engine: no Qt"
   binary_ok "$deb" /usr/bin/headlens-cli
-  has_files "$deb" /usr/bin/headlens-cli /usr/share/man/man1/headlens-cli.1.gz
+  grep -qi 'torch\|c10\|Qt' "$NEEDED" && fail "the launcher headlens-cli links $(tr '\n' ' ' <"$NEEDED")" ||
+    pass "headlens-cli: a launcher that links no libtorch"
+  binary_ok "$deb" /usr/libexec/headlens/headlens-cli-engine
+  grep -qi 'torch' "$NEEDED" && pass "headlens-cli-engine: links libtorch" ||
+    fail "headlens-cli-engine does not link libtorch"
+  has_files "$deb" /usr/bin/headlens-cli /usr/libexec/headlens/headlens-cli-engine \
+    /usr/share/man/man1/headlens-cli.1.gz
 fi
 
 if [[ $components == *" examples "* ]]; then

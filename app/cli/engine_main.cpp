@@ -1,0 +1,9 @@
+// headlens-cli-engine: the engine itself (libtorch). Users run it through the launcher
+// headlens-cli (launcher.cpp), which sets up the process environment first.
+
+#include "args.h"
+
+int main(int argc, char **argv)
+{
+    return HeadLens::Cli::runCommand(std::vector<std::string>(argv + 1, argv + argc));
+}
