@@ -209,13 +209,14 @@ struct Model::Impl {
         return le * (1 - wt) + lu * wt;
     }
 
-    // Top-k (ids, probabilities) and entropy of log-probabilities logp [rows, V].
-    static void topkEntropy(const at::Tensor &logp, int k, at::Tensor &ids, at::Tensor &probs,
-                            at::Tensor &entropy)
+    // Top-k (ids, probabilities) and entropy of log-probabilities logp [rows, V], whose
+    // probabilities p = exp(logp) the caller has computed.
+    static void topkEntropy(const at::Tensor &logp, const at::Tensor &p, int k, at::Tensor &ids,
+                            at::Tensor &probs, at::Tensor &entropy)
     {
         // Entropy from log-probs (not lse - <p, l>, which cancels when p is sharp).
         const int64_t n = logp.size(0);
-        entropy = (-at::bmm(logp.exp().unsqueeze(1), logp.unsqueeze(2)).view({n})).clamp_min(0);
+        entropy = (-at::bmm(p.unsqueeze(1), logp.unsqueeze(2)).view({n})).clamp_min(0);
         auto top = at::topk(logp, k, -1, true, true);
         probs = std::get<0>(top).exp();
         ids = std::get<1>(top).to(at::kInt);
@@ -278,18 +279,27 @@ struct Model::Impl {
         const int64_t T = sites[size_t(want[0])].size(0);
         const int64_t S = int64_t(want.size());
         const int k = std::min<int>(o.topk, cfg.vocabSize);
-        // Enough rows per matmul that packing the [V, D] decoder is amortised (~500 rows at
-        // V = 32k), while the [rows, V] logits stay within 64 MiB.
+        // Rows per matmul: enough that packing the [V, D] decoder is amortised (~260 rows at
+        // V = 32k), while the [rows, V] log-probs stay within 32 MiB. They are the one large
+        // buffer per block: the log-softmax is taken in place, and exp() is taken one site's
+        // rows at a time.
         const int64_t rowsPerBlock =
-            std::clamp<int64_t>((int64_t(64) << 20) / (4 * int64_t(cfg.vocabSize)), 64, 2048);
+            std::clamp<int64_t>((int64_t(32) << 20) / (4 * int64_t(cfg.vocabSize)), 64, 2048);
         const int64_t block = std::max<int64_t>(1, rowsPerBlock / S);
         const bool withKl = kl && sites[size_t(Site::ResidPre)].defined() &&
                             sites[size_t(Site::ResidPost)].defined();
         std::vector<std::vector<at::Tensor>> ids(kSiteCount), probs(kSiteCount), ent(kSiteCount);
-        std::vector<at::Tensor> kls, postLogps;
-        // Keep resid_post's log-probs for the next layer when they fit in 256 MiB.
+        std::vector<at::Tensor> kls;
+        // Keep resid_post's log-probs [T, V] for the next layer when they fit in 256 MiB. The
+        // buffer is reused: rows [p0, p0 + nb) of the layer below are read (for the KL) before
+        // this layer's rows overwrite them.
         const bool keepPost = carry && depthFree && sites[size_t(Site::ResidPost)].defined() &&
                               T * int64_t(cfg.vocabSize) * 4 <= (int64_t(256) << 20);
+        at::Tensor postStore;
+        if (keepPost)
+            postStore = carry->postLogp.defined() && carry->postLogp.size(0) == T
+                            ? carry->postLogp
+                            : at::empty({T, cfg.vocabSize}, at::kFloat);
         std::vector<double> depth;
         for (int s : want)
             depth.push_back(siteDepth(Site(s), layer, cfg.nLayers));
@@ -301,28 +311,37 @@ struct Model::Impl {
                 rows.push_back(lensNorm(sites[size_t(want[i])].narrow(0, p0, nb), o.norm));
                 rowDepth.insert(rowDepth.end(), size_t(nb), depth[i]);
             }
-            at::Tensor logp = at::log_softmax(decoderLogits(at::cat(rows, 0), o.decoder, rowDepth), -1);
-            at::Tensor preLogp, postLogp;
+            at::Tensor logp = decoderLogits(at::cat(rows, 0), o.decoder, rowDepth).contiguous();
+            // In place and in the order log_softmax uses: shift by the maximum first, so the
+            // top token's log-prob (near 0 for a sharp distribution) keeps its precision.
+            logp.sub_(at::amax(logp, {-1}, true));
+            logp.sub_(at::logsumexp(logp, {-1}, true));
+            at::Tensor preLogp, postLogp, postP;
             for (size_t i = 0; i < want.size(); ++i) {
                 at::Tensor lp = logp.narrow(0, int64_t(i) * nb, nb);
+                at::Tensor p = lp.exp();
                 at::Tensor a, b, c;
-                topkEntropy(lp, k, a, b, c);
+                topkEntropy(lp, p, k, a, b, c);
                 ids[size_t(want[i])].push_back(a);
                 probs[size_t(want[i])].push_back(b);
                 ent[size_t(want[i])].push_back(c);
                 if (want[i] == int(Site::ResidPre))
                     preLogp = lp;
-                if (want[i] == int(Site::ResidPost))
+                if (want[i] == int(Site::ResidPost)) {
                     postLogp = lp;
+                    postP = p;
+                }
             }
             if (reusePre)
                 preLogp = carry->postLogp.narrow(0, p0, nb);
+            if (withKl) {
+                // KL(post || pre) = <p_post, logp_post - logp_pre>; the difference is made in
+                // place in pre's rows, which are not needed afterwards.
+                at::Tensor diff = preLogp.neg_().add_(postLogp);
+                kls.push_back(at::bmm(postP.unsqueeze(1), diff.unsqueeze(2)).view({nb}).clamp_min(0));
+            }
             if (keepPost)
-                postLogps.push_back(postLogp.clone());
-            if (withKl)
-                kls.push_back(at::bmm(postLogp.exp().unsqueeze(1), (postLogp - preLogp).unsqueeze(2))
-                                  .view({nb})
-                                  .clamp_min(0));
+                postStore.narrow(0, p0, nb).copy_(postLogp);
         }
         for (int s : want) {
             out[size_t(s)].ids = at::cat(ids[size_t(s)], 0).contiguous();
@@ -335,7 +354,7 @@ struct Model::Impl {
             carry->valid = keepPost;
             if (keepPost) {
                 carry->post = out[size_t(Site::ResidPost)];
-                carry->postLogp = at::cat(postLogps, 0);
+                carry->postLogp = postStore;
             } else {
                 carry->postLogp = at::Tensor();
             }
