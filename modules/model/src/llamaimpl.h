@@ -61,7 +61,7 @@ inline at::Tensor adjacentToHalves(const at::Tensor &w, int nHeads, int dh)
 struct LayerWeights {
     at::Tensor attnNorm, attnNormB, wq, wk, wv, wo, bq, bk, bv, bo;  // *NormB: LayerNorm bias
     at::Tensor ffnNorm, ffnNormB, wGate, wUp, wDown, bGate, bUp, bDown; // wGate: Llama only
-    at::Tensor woGram; // [H, dh, dh] float64, Wo_h^T Wo_h; built on first use
+    at::Tensor woGram; // [H, dh, dh] float32, Wo_h^T Wo_h; built on first use
 };
 
 struct EditHook {
@@ -181,13 +181,14 @@ struct Model::Impl {
         ropeSin = s.to(ct);
     }
 
+    // Wo_h^T Wo_h per head [H, dh, dh], made in float64 and kept in float32 (value norms).
     const at::Tensor &woGram(int l)
     {
         LayerWeights &w = layers[size_t(l)];
         if (!w.woGram.defined()) {
             const int H = cfg.nHeads, dh = cfg.dHead;
             at::Tensor woh = w.wo.to(at::kDouble).view({cfg.dModel, H, dh}).permute({1, 0, 2});
-            w.woGram = at::bmm(woh.transpose(1, 2), woh).contiguous(); // [H, dh, dh]
+            w.woGram = at::bmm(woh.transpose(1, 2), woh).to(at::kFloat).contiguous();
         }
         return w.woGram;
     }
@@ -603,15 +604,14 @@ struct Model::Impl {
         const int64_t T = z.size(1), D = cfg.dModel, R = H + 2;
         // Positions per block, so that X [chunk, H + 2, D] stays within 16 MiB.
         const int64_t chunk = std::clamp<int64_t>((int64_t(1) << 22) / (R * D), 1, T);
+        const at::Tensor woh = w.wo.view({D, H, dh}).permute({1, 2, 0}); // [H, dh, D]
         at::Tensor X = at::empty({chunk, R, D}, z.options());
         at::Tensor gram = at::empty({T, R, R}, at::kFloat);
         for (int64_t t0 = 0; t0 < T; t0 += chunk) {
             const int64_t c = std::min(chunk, T - t0);
             at::Tensor Xc = X.narrow(0, 0, c);
-            for (int h = 0; h < H; ++h) {
-                at::Tensor out = Xc.select(1, h);
-                at::mm_out(out, z.select(0, h).narrow(0, t0, c), w.wo.narrow(1, int64_t(h) * dh, dh).t());
-            }
+            at::Tensor r = at::bmm(z.narrow(1, t0, c), woh); // [H, c, D]
+            Xc.narrow(1, 0, H).copy_(r.transpose(0, 1));
             Xc.select(1, H).copy_(attnOut.narrow(0, t0, c));
             Xc.select(1, H + 1).copy_(residPre.narrow(0, t0, c));
             at::Tensor Xf = Xc.to(at::kFloat);
@@ -634,9 +634,11 @@ struct Model::Impl {
         at::Tensor cosine = at::where(norm > 0, dotAo / (safeAo * norm.clamp_min(1e-300)),
                                       at::zeros_like(norm));
         at::Tensor residRatio = norm / safePre, residProj = dotPre / safePre;
-        at::Tensor ent = (-at::xlogy(patternF, patternF).sum(-1)).clamp_min(0); // [H, T]
+        // -sum p ln p, with 0 ln 0 = 0: ln of p clamped to the smallest float is finite.
+        const at::Tensor lnp = patternF.clamp_min(std::numeric_limits<float>::denorm_min()).log();
+        at::Tensor ent = (-(patternF * lnp).sum(-1)).clamp_min(0); // [H, T]
         const at::Tensor &G = woGram(l);
-        at::Tensor vh = v.to(at::kDouble);
+        at::Tensor vh = v.to(at::kFloat);
         if (group > 1)
             vh = vh.repeat_interleave(group, 0); // [H, Tk, dh]
         at::Tensor vnorm = (at::bmm(vh, G) * vh).sum(-1).clamp_min(0).sqrt();
@@ -644,8 +646,11 @@ struct Model::Impl {
         at::Tensor mlpRatio = mlpOut.to(at::kDouble).norm(2, -1) /
                               residMid.to(at::kDouble).norm(2, -1).clamp_min(1e-300);
 
-        F32 fn(norm), fc(cosine), fp(proj), fe(ent), fv(vnorm), frr(residRatio), frp(residProj),
-            fs(sim), far(attnRatio), fmr(mlpRatio);
+        // One conversion to float32 for the [H, T] metrics and one for the [T] ratios.
+        const at::Tensor perHead = at::stack({norm, cosine, proj, residRatio, residProj}).to(at::kFloat);
+        const at::Tensor perPos = at::stack({attnRatio, mlpRatio}).to(at::kFloat);
+        F32 fn(perHead[0]), fc(perHead[1]), fp(perHead[2]), frr(perHead[3]), frp(perHead[4]),
+            fe(ent), fv(vnorm), fs(sim), far(perPos[0]), fmr(perPos[1]);
         HeadMetricsView mv{fn.view(),  fc.view(),  fp.view(),  fe.view(),  fv.view(),
                            frr.view(), frp.view(), fs.view(), far.view(), fmr.view()};
         sink->heads(l, mv);
