@@ -160,10 +160,18 @@ public:
         tensors[{int(tap), layer}] = std::move(a);
         maxTensorLayer = std::max(maxTensorLayer, layer);
     }
-    void heads(int layer, const HeadMetricsView &) override
+    void heads(int layer, const HeadMetricsView &m) override
     {
         calls.push_back("heads " + std::to_string(layer));
+        auto copy = [](const TensorView &v) {
+            FloatArray a(v.shape);
+            std::copy_n(v.data, a.size(), a.data.begin());
+            return a;
+        };
+        projections[layer] = copy(m.contribProjection);
+        cosines[layer] = copy(m.contribCosine);
     }
+    std::map<int, FloatArray> projections, cosines; // layer -> [head, pos]
     void lens(Site site, int layer, const LensView &) override
     {
         calls.push_back(std::string("lens ") + siteName(site) + " " + std::to_string(layer));
@@ -234,6 +242,7 @@ private Q_SLOTS:
     void lensOptions();
     void tiedDecodersCoincide();
 
+    void headMetricsAfterAnAttnOutEdit();
     void sinkWantsNothing();
     void sinkWantsOnlyPatternOfLayer1();
     void sinkWantsEverything();
@@ -691,6 +700,51 @@ void TestEngine::tiedDecodersCoincide()
             for (size_t i = 0; i < a.topkProbs.size(); ++i)
                 QVERIFY(std::abs(a.topkProbs.data[i] - b.topkProbs.data[i]) <= 1e-6f);
         }
+    }
+}
+
+// An edit that replaces attn_out's vector at one position: the heads' projections and cosines
+// there are taken against the edited vector (the engine sums attn_out from the heads' vectors
+// when it computes head metrics, and must then redo that position's dot products).
+void TestEngine::headMetricsAfterAnAttnOutEdit()
+{
+    Fixture *f = fixture("gqa-untied-theta5e5");
+    QVERIFY2(f->error.empty(), f->error.c_str());
+    const int layer = 1, pos = 2;
+    VectorEdit edit;
+    edit.kind = VectorEdit::Kind::Subtract;
+    edit.site = Site::AttnOut;
+    edit.layer = layer;
+    edit.pos = pos;
+    RecordingSink sink;
+    sink.wantTap = [&](Tap t, int l) {
+        return l == layer && (t == Tap::HeadMetrics || t == Tap::AttnOut);
+    };
+    f->model->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output}, &edit);
+    const FloatArray &ao = sink.tensors.at({int(Tap::AttnOut), layer}); // [T, D], edited
+    const FloatArray &proj = sink.projections.at(layer), &cosine = sink.cosines.at(layer);
+    const NaiveForward &fw = f->fwd;
+    const double *unedited = fw.site(Site::AttnOut, layer, pos);
+    double moved = 0, aoNorm = 0;
+    for (int d = 0; d < fw.D; ++d) {
+        const double a = ao.at({pos, d});
+        moved += std::abs(a - unedited[d]);
+        aoNorm += a * a;
+    }
+    QVERIFY2(moved > 1e-3, "the edit did not change attn_out");
+    aoNorm = std::sqrt(aoNorm);
+    for (int h = 0; h < fw.H; ++h) {
+        const double *r = fw.headResult(layer, h, pos); // z is upstream of the edit
+        double dot = 0, rn = 0;
+        for (int d = 0; d < fw.D; ++d) {
+            dot += r[d] * double(ao.at({pos, d}));
+            rn += r[d] * r[d];
+        }
+        const double wantProj = dot / aoNorm, wantCos = dot / (aoNorm * std::sqrt(rn));
+        QVERIFY2(std::abs(proj.at({h, pos}) - wantProj) <= 1e-4 * (std::sqrt(rn) + 1e-6),
+                 qPrintable(QString("head %1: projection %2, want %3").arg(h).arg(proj.at({h, pos})).arg(wantProj)));
+        QVERIFY2(std::abs(cosine.at({h, pos}) - wantCos) <= 1e-4,
+                 qPrintable(QString("head %1: cosine %2, want %3").arg(h).arg(cosine.at({h, pos})).arg(wantCos)));
     }
 }
 

@@ -452,8 +452,15 @@ struct Model::Impl {
             at::Tensor z = at::bmm(pattern.view({Hkv, int64_t(group) * T, Tk}), v)
                                .view({H, T, dh});
             at::Tensor zc = z.transpose(0, 1).reshape({T, int64_t(H) * dh}); // [pos, head*dh]
-            at::Tensor attnOut = linear(zc, w.wo, w.bo);
+            // With head metrics wanted, attn_out is summed from the heads' vectors, which
+            // the metrics need anyway, instead of a second product with W_o.
+            const bool wantHeads = sink && sink->wants(Tap::HeadMetrics, l);
+            at::Tensor headGram; // [T, H + 2, H + 2]
+            at::Tensor attnOut = wantHeads ? headOutputs(l, z, residPre, headGram)
+                                           : linear(zc, w.wo, w.bo);
             applyEdit(edit, Site::AttnOut, l, past, attnOut);
+            if (wantHeads && edit && edit->site == Site::AttnOut && edit->layer == l)
+                regramRow(l, z, residPre, attnOut, edit->pos - past, headGram);
             if (stopHere(Site::AttnOut, l))
                 return attnOut;
             at::Tensor residMid = residPre + attnOut;
@@ -481,8 +488,8 @@ struct Model::Impl {
                     sink->tensor(Tap::Pattern, l, F32(patternF).view());
                 if (sink->wants(Tap::Z, l))
                     sink->tensor(Tap::Z, l, F32(zc.view({T, H, dh})).view());
-                if (sink->wants(Tap::HeadMetrics, l))
-                    headMetrics(l, sink, z, v, patternF, group, residPre, attnOut, residMid, mlpOut);
+                if (wantHeads)
+                    headMetrics(l, sink, headGram, v, patternF, group, residMid, mlpOut);
 
                 std::array<at::Tensor, kSiteCount> lensIn;
                 for (Site s : allSites())
@@ -587,17 +594,12 @@ struct Model::Impl {
         return h;
     }
 
-    // TRACE.md head metrics from W_o slices. For each position t the per-head vectors
-    // result_h[t] = Wo_h z_h[t] (TRACE.md) are stacked with attn_out[t] and resid_pre[t] as
-    // the rows of X_t [H + 2, D], and one batched product X_t X_t^T gives every norm and dot
-    // product needed (heads' norms, their projections on attn_out and resid_pre, and their
-    // mutual cosines) without a pass per quantity. Products in float32 (BLAS), ratios in
-    // float64. An o_proj bias belongs to no head (attn_out = sum_h result + bias). Value norms
-    // go through the Gram matrices Wo_h^T Wo_h (||Wo_h v||^2 = v^T G_h v).
-    void headMetrics(int l, CaptureSink *sink, const at::Tensor &z, const at::Tensor &v,
-                     const at::Tensor &patternF, int group, const at::Tensor &residPre,
-                     const at::Tensor &attnOut, const at::Tensor &residMid,
-                     const at::Tensor &mlpOut)
+    // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md), in blocks of positions, stacked
+    // per position with their sum attn_out[t] (plus the o_proj bias, which belongs to no head)
+    // and resid_pre[t] as the rows of X_t [H + 2, D]. Returns attn_out [T, D]; gram receives
+    // X_t X_t^T for every position [T, H + 2, H + 2] (float32): all the norms and dot products
+    // the head metrics need, from one batched product.
+    at::Tensor headOutputs(int l, const at::Tensor &z, const at::Tensor &residPre, at::Tensor &gram)
     {
         const LayerWeights &w = layers[size_t(l)];
         const int H = cfg.nHeads, dh = cfg.dHead;
@@ -605,19 +607,56 @@ struct Model::Impl {
         // Positions per block, so that X [chunk, H + 2, D] stays within 16 MiB.
         const int64_t chunk = std::clamp<int64_t>((int64_t(1) << 22) / (R * D), 1, T);
         const at::Tensor woh = w.wo.view({D, H, dh}).permute({1, 2, 0}); // [H, dh, D]
-        at::Tensor X = at::empty({chunk, R, D}, z.options());
-        at::Tensor gram = at::empty({T, R, R}, at::kFloat);
+        const at::Tensor bias = w.bo.defined() ? w.bo.to(at::kFloat) : at::Tensor();
+        at::Tensor X = at::empty({chunk, R, D}, at::kFloat);
+        at::Tensor attnOut = at::empty({T, D}, z.options());
+        gram = at::empty({T, R, R}, at::kFloat);
         for (int64_t t0 = 0; t0 < T; t0 += chunk) {
             const int64_t c = std::min(chunk, T - t0);
             at::Tensor Xc = X.narrow(0, 0, c);
-            at::Tensor r = at::bmm(z.narrow(1, t0, c), woh); // [H, c, D]
+            at::Tensor r = at::bmm(z.narrow(1, t0, c), woh).to(at::kFloat); // [H, c, D]
             Xc.narrow(1, 0, H).copy_(r.transpose(0, 1));
-            Xc.select(1, H).copy_(attnOut.narrow(0, t0, c));
+            at::Tensor ao = Xc.select(1, H);
+            ao.copy_(r.sum(0));
+            if (bias.defined())
+                ao.add_(bias);
             Xc.select(1, H + 1).copy_(residPre.narrow(0, t0, c));
-            at::Tensor Xf = Xc.to(at::kFloat);
+            attnOut.narrow(0, t0, c).copy_(ao);
             at::Tensor out = gram.narrow(0, t0, c);
-            at::bmm_out(out, Xf, Xf.transpose(1, 2));
+            at::bmm_out(out, Xc, Xc.transpose(1, 2));
         }
+        return attnOut;
+    }
+
+    // After an edit replaced attn_out's vector at `row`, its dot products in gram anew.
+    void regramRow(int l, const at::Tensor &z, const at::Tensor &residPre, const at::Tensor &attnOut,
+                   int64_t row, at::Tensor &gram)
+    {
+        if (row < 0 || row >= attnOut.size(0))
+            return;
+        const int H = cfg.nHeads, dh = cfg.dHead;
+        const int64_t D = cfg.dModel;
+        const at::Tensor woh = layers[size_t(l)].wo.view({D, H, dh}).permute({1, 2, 0});
+        const at::Tensor r = at::bmm(z.narrow(1, row, 1), woh).to(at::kFloat).squeeze(1); // [H, D]
+        const at::Tensor a = attnOut.select(0, row).to(at::kFloat);
+        const at::Tensor pre = residPre.select(0, row).to(at::kFloat);
+        at::Tensor g = gram.select(0, row); // [H + 2, H + 2]
+        const at::Tensor dots = at::mv(r, a);
+        g.select(0, H).narrow(0, 0, H).copy_(dots);
+        g.select(1, H).narrow(0, 0, H).copy_(dots);
+        g.select(0, H).select(0, H).fill_(at::dot(a, a));
+        g.select(0, H).select(0, H + 1).fill_(at::dot(a, pre));
+        g.select(0, H + 1).select(0, H).fill_(at::dot(a, pre));
+    }
+
+    // TRACE.md head metrics, from the dot products of headOutputs (norms of the heads'
+    // vectors, their projections on attn_out and resid_pre, their mutual cosines); ratios in
+    // float64. Value norms go through the Gram matrices Wo_h^T Wo_h (||Wo_h v||^2 = v^T G_h v).
+    void headMetrics(int l, CaptureSink *sink, const at::Tensor &gram, const at::Tensor &v,
+                     const at::Tensor &patternF, int group, const at::Tensor &residMid,
+                     const at::Tensor &mlpOut)
+    {
+        const int H = cfg.nHeads;
         at::Tensor g = gram.to(at::kDouble);                            // [T, R, R]
         at::Tensor len = g.diagonal(0, 1, 2).clamp_min(0).sqrt();         // [T, R]
         at::Tensor norm = len.narrow(1, 0, H).t().contiguous();           // [H, T]
