@@ -4,6 +4,7 @@
 
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"
+#include "headlens/trace/float16.h"
 #include "headlens/trace/version.h"
 
 #include <hdf5.h>
@@ -17,8 +18,11 @@
 #include <QtTest>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
+#include <random>
 #include <tuple>
 
 using namespace HeadLens;
@@ -227,6 +231,74 @@ QString diffTrace(const Trace &want, const Trace &got, bool full)
     return d.join("; ");
 }
 
+// What a float becomes when stored as a half: halfToFloat(floatToHalf(x)) for every value.
+FloatArray halfRounded(const FloatArray &a)
+{
+    FloatArray out = a;
+    for (float &x : out.data)
+        x = halfToFloat(floatToHalf(x));
+    return out;
+}
+
+// Empty when got holds exactly the bits of want (so -0 is not 0).
+QString diffBits(const QString &what, const FloatArray &want, const FloatArray &got)
+{
+    if (want.shape != got.shape)
+        return QString("%1: shape %2, expected %3")
+            .arg(what, q(shapeString(got.shape)), q(shapeString(want.shape)));
+    for (size_t i = 0; i < want.data.size(); ++i)
+        if (std::memcmp(&want.data[i], &got.data[i], sizeof(float)) != 0)
+            return QString("%1[%2]: %3, expected %4")
+                .arg(what)
+                .arg(i)
+                .arg(double(got.data[i]), 0, 'g', 9)
+                .arg(double(want.data[i]), 0, 'g', 9);
+    return {};
+}
+
+// Values that test a conversion to halves: edges of the range and beyond it, signed zeros,
+// subnormal halves, exact ties between neighbouring halves, and ordinary values of many
+// magnitudes.
+void fillTricky(FloatArray &a, std::mt19937 &rng)
+{
+    const float inf = std::numeric_limits<float>::infinity();
+    const float ulp = std::ldexp(1.0f, -24);
+    const float edges[] = {0.0f,     -0.0f,   65504.0f,   std::nextafter(65520.0f, 0.0f),
+                           65520.0f, -1e6f,   inf,        -inf,
+                           ulp,      ulp / 2, 1.5f * ulp, -std::ldexp(1.0f, -14),
+                           1.0f / 3, 0.1f,    2049.0f,    1.0f + std::ldexp(1.0f, -11)};
+    std::uniform_int_distribution<int> pattern(0, 0x7bfe), decade(-8, 4);
+    std::normal_distribution<float> normal;
+    std::uniform_real_distribution<float> unit;
+    for (size_t i = 0; i < a.data.size(); ++i) {
+        float &x = a.data[i];
+        switch (i % 4) {
+        case 0:
+            x = edges[(i / 4) % (sizeof edges / sizeof edges[0])];
+            break;
+        case 1:
+            x = normal(rng) * std::pow(10.0f, float(decade(rng)));
+            break;
+        case 2: { // halfway between two halves, either sign
+            const uint16_t h = uint16_t(pattern(rng));
+            x = (halfToFloat(h) + halfToFloat(uint16_t(h + 1))) / 2;
+            if (rng() & 1) x = -x;
+            break;
+        }
+        default:
+            x = unit(rng);
+        }
+    }
+}
+
+bool writeFloatFile(const QString &path, const FloatArray &a)
+{
+    QFile f(path);
+    const auto bytes = qint64(a.data.size() * sizeof(float));
+    return f.open(QIODevice::WriteOnly) &&
+           f.write(reinterpret_cast<const char *>(a.data.data()), bytes) == bytes;
+}
+
 // One layer (the outer index) of an array.
 FloatArray layerOf(const FloatArray &a, int layer)
 {
@@ -390,6 +462,7 @@ private Q_SLOTS:
     void refusals();
     void pythonChecker();
     void readsProjectWrittenByH5py();
+    void halfStorageIsExact();
     void committedFixture();
 };
 
@@ -1008,6 +1081,96 @@ with h5py.File(sys.argv[1], 'w') as f:
     QCOMPARE(QString::fromUtf8(p.readAll()).trimmed(), QString("kept across saves"));
 }
 
+void TestProject::halfStorageIsExact()
+{
+    // Attention, residuals and z stored as f16 read back as exactly the halves floatToHalf
+    // makes of the values written, whole and layer by layer. d_model is large so that a
+    // residual layer is converted in several blocks with a remainder.
+    Trace t = makeTrace("h", 0.0f, {StoreType::F16, StoreType::F16, StoreType::F16});
+    t.config.dModel = 5003;
+    t.config.dHead = int(kDh);
+    std::mt19937 rng(42);
+    fillTricky(t.attentionPattern, rng);
+    for (Site s : {Site::ResidPre, Site::ResidPost}) {
+        t.residual[size_t(s)].reset({kL, kT, t.config.dModel});
+        fillTricky(t.residual[size_t(s)], rng);
+    }
+    fillTricky(t.z, rng);
+    addTrace(m_path, t, false);
+
+    const FloatArray attention = halfRounded(t.attentionPattern);
+    const FloatArray z = halfRounded(t.z);
+    const ProjectReader r(m_path);
+    const Trace full = r.readTraceFull("h");
+    QCOMPARE(full.attentionStore, StoreType::F16);
+    QCOMPARE(full.residualStore, StoreType::F16);
+    QCOMPARE(full.zStore, StoreType::F16);
+    QString d = diffBits("attention", attention, full.attentionPattern);
+    QVERIFY2(d.isEmpty(), qPrintable(d));
+    d = diffBits("z", z, full.z);
+    QVERIFY2(d.isEmpty(), qPrintable(d));
+    for (Site s : allSites()) {
+        const FloatArray want = halfRounded(t.residual[size_t(s)]);
+        d = diffBits(QString("residual ") + siteName(s), want, full.residual[size_t(s)]);
+        QVERIFY2(d.isEmpty(), qPrintable(d));
+        for (int layer = 0; layer < kL && !want.empty(); ++layer) {
+            d = diffBits("residual layer", layerOf(want, layer), r.readResidual("h", s, layer));
+            QVERIFY2(d.isEmpty(), qPrintable(d));
+        }
+    }
+    for (int layer = 0; layer < kL; ++layer) {
+        d = diffBits("attention layer", layerOf(attention, layer), r.readAttention("h", layer));
+        QVERIFY2(d.isEmpty(), qPrintable(d));
+        d = diffBits("z layer", layerOf(z, layer), r.readZ("h", layer));
+        QVERIFY2(d.isEmpty(), qPrintable(d));
+        for (int query = 0; query < kT; ++query) {
+            FloatArray row({kH, kT});
+            for (int64_t h = 0; h < kH; ++h)
+                for (int64_t k = 0; k < kT; ++k)
+                    row.at({h, k}) = attention.at({layer, h, query, k});
+            d = diffBits("attention row", row, readAttentionRow(m_path, "h", layer, query));
+            QVERIFY2(d.isEmpty(), qPrintable(d));
+        }
+    }
+    // Re-saving what was read (a rebuild copies the trace; a replace writes it again) keeps
+    // every half.
+    Trace again = full;
+    again.name = "h2";
+    addTrace(m_path, again, false);
+    d = diffBits("rewritten attention", attention,
+                 ProjectReader(m_path).readTraceFull("h2").attentionPattern);
+    QVERIFY2(d.isEmpty(), qPrintable(d));
+
+    // numpy agrees on every half, and the datasets are what they were: float16, one chunk per
+    // layer (per layer and head for attention), shuffled and deflated.
+    QString python;
+    if (!haveH5py(&python))
+        QSKIP("needs /usr/bin/python3 with h5py and numpy (Debian: python3-h5py)");
+    const QString dir = m_dir->path();
+    QVERIFY(writeFloatFile(dir + "/attention.f32", t.attentionPattern));
+    QVERIFY(writeFloatFile(dir + "/resid_pre.f32", t.residual[size_t(Site::ResidPre)]));
+    QVERIFY(writeFloatFile(dir + "/z.f32", t.z));
+    QProcess p;
+    p.start(python, {"-c", R"(
+import sys, h5py, numpy as np
+g = h5py.File(sys.argv[1], 'r')['traces/h']
+for name, raw in zip(['attention/pattern', 'residual/resid_pre', 'heads/z'], sys.argv[2:]):
+    d = g[name]
+    x = np.fromfile(raw, dtype='<f4')
+    with np.errstate(over='ignore'):
+        want = x.astype(np.float16).view('<u2')
+    same = np.array_equal(want, d[...].reshape(-1).view('<u2'))
+    print(name, d.dtype, d.chunks, d.compression, d.compression_opts, d.shuffle, same)
+)",
+                     q(m_path), dir + "/attention.f32", dir + "/resid_pre.f32", dir + "/z.f32"});
+    QVERIFY(p.waitForFinished(120000));
+    const QString out = QString::fromUtf8(p.readAllStandardOutput()).trimmed();
+    QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+    QCOMPARE(out, QString("attention/pattern float16 (1, 1, 3, 3) gzip 4 True True\n"
+                          "residual/resid_pre float16 (1, 3, 5003) gzip 4 True True\n"
+                          "heads/z float16 (1, 3, 2, 2) gzip 4 True True"));
+}
+
 void TestProject::committedFixture()
 {
     // A v1 file written once and committed: every later version must still read it. Rewrite it
@@ -1031,6 +1194,20 @@ void TestProject::committedFixture()
     QVERIFY2(d.isEmpty(), qPrintable(d));
     d = diffTrace(child, r.readTraceFull("child"), true);
     QVERIFY2(d.isEmpty(), qPrintable(d));
+
+    // Its halves were rounded by HDF5 when it was written; they are the halves floatToHalf
+    // makes, read back exactly.
+    const Trace t1 = makeTrace("t1");
+    d = diffBits("t1 attention", halfRounded(t1.attentionPattern),
+                 r.readTraceFull("t1").attentionPattern);
+    QVERIFY2(d.isEmpty(), qPrintable(d));
+    d = diffBits("t1 z", halfRounded(t1.z), r.readTraceFull("t1").z);
+    QVERIFY2(d.isEmpty(), qPrintable(d));
+    for (Site s : {Site::ResidPre, Site::ResidPost}) {
+        d = diffBits("child residual", halfRounded(child.residual[size_t(s)]),
+                     r.readTraceFull("child").residual[size_t(s)]);
+        QVERIFY2(d.isEmpty(), qPrintable(d));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestProject)

@@ -314,7 +314,7 @@ AnalysisRecord readRecord(hid_t file, const std::string &group)
             r.doubles[name] = std::move(a);
         } else if (info->typeClass == H5T_FLOAT) {
             FloatArray a(info->dims);
-            if (a.size()) H5::readDataset(*info, H5T_NATIVE_FLOAT, a.data.data());
+            if (a.size()) H5::readFloats(*info, a.data.data());
             r.floats[name] = std::move(a);
         } else if (info->typeClass == H5T_INTEGER) {
             IntArray a(info->dims);

@@ -1,6 +1,9 @@
 #include "h5util.h"
 
+#include "headlens/trace/float16.h"
+
 #include <algorithm>
+#include <cstring>
 
 namespace HeadLens::H5 {
 
@@ -140,6 +143,30 @@ std::string trimFixed(const char *p, size_t n)
     while (!s.empty() && s.back() == ' ')
         s.pop_back();
     return s;
+}
+
+// The n halves that a raw read left in the upper half of the bytes of out[0, n) become the
+// floats out[0, n). Each block of halves is copied aside before its floats are written, and
+// the floats written so far end at byte 4 (i + m) <= 2 n + 2 (i + m), where the halves not
+// yet read begin: nothing is overwritten before it is read, and no second buffer is needed.
+void widenInPlace(float *out, size_t n)
+{
+    constexpr size_t kBlock = 4096;
+    uint16_t block[kBlock];
+    const auto *halves = reinterpret_cast<const unsigned char *>(out) + n * sizeof(uint16_t);
+    for (size_t i = 0; i < n; i += kBlock) {
+        const size_t m = std::min(kBlock, n - i);
+        std::memcpy(block, halves + i * sizeof(uint16_t), m * sizeof(uint16_t));
+        halvesToFloats(block, out + i, m);
+    }
+}
+
+size_t product(const std::vector<int64_t> &dims)
+{
+    size_t n = 1;
+    for (int64_t d : dims)
+        n *= size_t(d);
+    return n;
 }
 
 } // namespace
@@ -408,6 +435,7 @@ std::optional<DatasetInfo> openDataset(hid_t loc, const std::string &path)
     Type type(H5Dget_type(info.ds), "cannot read the type of " + path);
     info.typeClass = H5Tget_class(type);
     info.typeSize = H5Tget_size(type);
+    info.half = isIeeeHalf(type);
     return info;
 }
 
@@ -461,6 +489,60 @@ void readHyperslab(const DatasetInfo &info, hid_t memType, const std::vector<int
                 what);
     Space memSpace(H5Screate_simple(int(hcount.size()), hcount.data(), nullptr), what);
     checkStatus(H5Dread(info.ds, memType, memSpace, fileSpace, H5P_DEFAULT, out), what);
+}
+
+bool isIeeeHalf(hid_t type)
+{
+    // Any query failing (not a float type) just means "not a half"; the stack is cleared.
+    size_t spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
+    const bool half = H5Tget_class(type) == H5T_FLOAT && H5Tget_size(type) == 2 &&
+                      H5Tget_precision(type) == 16 && H5Tget_offset(type) == 0 &&
+                      H5Tget_order(type) == H5T_ORDER_LE &&
+                      H5Tget_order(H5T_NATIVE_FLOAT) == H5T_ORDER_LE &&
+                      H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) >= 0 && spos == 15 &&
+                      epos == 10 && esize == 5 && mpos == 0 && msize == 10 &&
+                      H5Tget_ebias(type) == 15 && H5Tget_norm(type) == H5T_NORM_IMPLIED;
+    takeErrorStack();
+    return half;
+}
+
+void writeFloatDataset(hid_t loc, const std::string &path, hid_t fileType,
+                       const std::vector<int64_t> &shape, const float *data, const Layout &layout)
+{
+    if (!isIeeeHalf(fileType)) {
+        writeDataset(loc, path, fileType, H5T_NATIVE_FLOAT, shape, data, layout);
+        return;
+    }
+    const size_t n = product(shape);
+    std::vector<uint16_t> halves(n);
+    floatsToHalves(data, halves.data(), n);
+    writeDataset(loc, path, fileType, fileType, shape, halves.data(), layout);
+}
+
+void readFloats(const DatasetInfo &info, float *out)
+{
+    if (!info.half) {
+        readDataset(info, H5T_NATIVE_FLOAT, out);
+        return;
+    }
+    const size_t n = product(info.dims);
+    Type type(H5Dget_type(info.ds), "cannot read the type of " + info.path);
+    readDataset(info, type, reinterpret_cast<unsigned char *>(out) + n * sizeof(uint16_t));
+    widenInPlace(out, n);
+}
+
+void readFloatHyperslab(const DatasetInfo &info, const std::vector<int64_t> &start,
+                        const std::vector<int64_t> &count, float *out)
+{
+    if (!info.half) {
+        readHyperslab(info, H5T_NATIVE_FLOAT, start, count, out);
+        return;
+    }
+    const size_t n = product(count);
+    Type type(H5Dget_type(info.ds), "cannot read the type of " + info.path);
+    readHyperslab(info, type, start, count,
+                  reinterpret_cast<unsigned char *>(out) + n * sizeof(uint16_t));
+    widenInPlace(out, n);
 }
 
 std::vector<std::string> readStringDataset(const DatasetInfo &info)

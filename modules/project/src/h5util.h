@@ -126,6 +126,7 @@ struct DatasetInfo {
     std::vector<int64_t> dims;
     H5T_class_t typeClass = H5T_NO_CLASS;
     size_t typeSize = 0;
+    bool half = false; // IEEE binary16 in this machine's byte order (see readFloats)
 };
 std::optional<DatasetInfo> openDataset(hid_t loc, const std::string &path);
 
@@ -143,5 +144,19 @@ void readDataset(const DatasetInfo &info, hid_t memType, void *out);
 void readHyperslab(const DatasetInfo &info, hid_t memType, const std::vector<int64_t> &start,
                    const std::vector<int64_t> &count, void *out);
 std::vector<std::string> readStringDataset(const DatasetInfo &info);
+
+// Float datasets as float32 in memory. HDF5 1.10 converts IEEE half (float16Type(), numpy's
+// float16) with its generic bit-by-bit converter, tens of M values/s; so halves travel raw,
+// with the file's own type as memory type, and are converted by floatToHalf / halfToFloat
+// (headlens/trace/float16.h). Any other float type is converted by HDF5.
+bool isIeeeHalf(hid_t type); // binary16 fields and bias, in this machine's byte order
+void writeFloatDataset(hid_t loc, const std::string &path, hid_t fileType,
+                       const std::vector<int64_t> &shape, const float *data,
+                       const Layout &layout = {});
+// out holds as many floats as the dataset (the hyperslab) has values; halves are read into the
+// upper half of its bytes and widened in place, so no second buffer is needed.
+void readFloats(const DatasetInfo &info, float *out);
+void readFloatHyperslab(const DatasetInfo &info, const std::vector<int64_t> &start,
+                        const std::vector<int64_t> &count, float *out);
 
 } // namespace HeadLens::H5

@@ -278,8 +278,7 @@ FloatArray readAttentionRow(const std::string &path, const std::string &trace, i
                              ", position " + std::to_string(query) + " is outside the attention " +
                              shapeString(info->dims));
         FloatArray row({H, T});
-        H5::readHyperslab(*info, H5T_NATIVE_FLOAT, {layer, 0, query, 0}, {1, H, 1, T},
-                          row.data.data());
+        H5::readFloatHyperslab(*info, {layer, 0, query, 0}, {1, H, 1, T}, row.data.data());
         return row;
     } catch (const H5::H5Error &e) {
         throw InputError(path + ": trace '" + trace + "': " + e.what());

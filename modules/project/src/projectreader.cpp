@@ -79,7 +79,7 @@ std::optional<H5::DatasetInfo> optionalDataset(const OpenTrace &tr, const std::s
 FloatArray readFloats(const H5::DatasetInfo &info)
 {
     FloatArray a(info.dims);
-    if (a.size() > 0) H5::readDataset(info, H5T_NATIVE_FLOAT, a.data.data());
+    if (a.size() > 0) H5::readFloats(info, a.data.data());
     return a;
 }
 
@@ -98,7 +98,7 @@ FloatArray readLayer(const H5::DatasetInfo &info, int layer)
     start[0] = layer;
     count[0] = 1;
     FloatArray a(std::vector<int64_t>(info.dims.begin() + 1, info.dims.end()));
-    if (a.size() > 0) H5::readHyperslab(info, H5T_NATIVE_FLOAT, start, count, a.data.data());
+    if (a.size() > 0) H5::readFloatHyperslab(info, start, count, a.data.data());
     return a;
 }
 

@@ -251,7 +251,7 @@ void checkTrace(const Trace &t)
 void writeFloats(hid_t g, const std::string &path, const FloatArray &a, hid_t fileType,
                  const H5::Layout &layout = {})
 {
-    H5::writeDataset(g, path, fileType, H5T_NATIVE_FLOAT, a.shape, a.data.data(), layout);
+    H5::writeFloatDataset(g, path, fileType, a.shape, a.data.data(), layout);
 }
 
 void writeInts(hid_t g, const std::string &path, const IntArray &a, const H5::Layout &layout = {})
