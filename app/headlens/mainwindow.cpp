@@ -54,7 +54,7 @@ namespace HeadLens {
 
 namespace {
 
-constexpr int kLayoutVersion = 1;
+constexpr int kLayoutVersion = 2; // 2: the head similarity dock
 
 const char *kSiteKey = "site";
 const char *kColourKey = "colour";
@@ -448,6 +448,10 @@ void MainWindow::createSimilarityDock()
     connect(m_headBox, &QComboBox::currentIndexChanged, this,
             [this] { m_similarityPanel->setSelectedHead(m_headBox->currentData().toInt()); });
     connect(this, &MainWindow::currentTraceChanged, this, &MainWindow::updateSimilarity);
+    // Its tab chosen: compute what it shows now (it computes nothing while behind another tab).
+    connect(m_similarityDock, &QDockWidget::visibilityChanged, m_similarityPanel, [this](bool visible) {
+        if (visible) m_similarityPanel->ensureComputed();
+    });
 }
 
 void MainWindow::updateSimilarity()
@@ -1477,6 +1481,7 @@ void MainWindow::resetLayout()
     for (QDockWidget *dock : findChildren<QDockWidget *>())
         dock->show();
     m_entropyDock->raise();
+    m_headDock->raise();
 }
 
 // ------------------------------------------------------------------------------ messages

@@ -169,7 +169,7 @@ void TestHeadSimilarity::layerChangesMatrix()
     const double layer0 = v->value(0, 3);
     panel.setLayer(1);
     QCOMPARE(panel.layer(), 1);
-    QCOMPARE(spy.count(), 1);
+    QTRY_COMPARE(spy.count(), 1); // shown from the event loop, once it is seen to be visible
     QCOMPARE(spy.takeFirst().at(0).toInt(), 1);
     // Layer 1: head 3 attends like heads 0 and 2, head 1 still on the diagonal.
     QVERIFY(std::abs(v->value(0, 3) - 1.0) < 1e-9);
@@ -182,6 +182,7 @@ void TestHeadSimilarity::layerChangesMatrix()
     QCOMPARE(box->maximum(), 2);
     box->setValue(0);
     QCOMPARE(panel.layer(), 0);
+    QTRY_COMPARE(spy.count(), 1);
     QVERIFY(std::abs(v->value(1, 3)) < 1e-9);
     panel.setLayer(7);
     QCOMPARE(panel.layer(), 0);
@@ -203,6 +204,7 @@ void TestHeadSimilarity::kindsAndNaN()
 
     panel.setKind(SimilarityKind::Correlation);
     panel.setLayer(2);
+    QCoreApplication::processEvents(); // the new layer is computed from the event loop
     // Head 3's pattern does not vary: its correlations are not defined.
     QVERIFY(std::isnan(v->value(0, 3)));
     QVERIFY(std::abs(v->value(0, 1)) <= 1.0);
@@ -262,6 +264,7 @@ void TestHeadSimilarity::projectScope()
     QVERIFY(panel.hasContribution());
     panel.setScope(HeadSimilarityPanel::Scope::Project);
     QCOMPARE(panel.scope(), HeadSimilarityPanel::Scope::Project);
+    QCoreApplication::processEvents();
     // Both traces have 7 query positions: the mean of 0 and 1.
     QVERIFY(std::abs(v->value(1, 3) - 0.5) < 1e-9);
     QVERIFY(panel.statusText().contains(QStringLiteral("2 trace")));
@@ -269,6 +272,7 @@ void TestHeadSimilarity::projectScope()
     // "plain" has no contribution similarity, so the mean has none either.
     QVERIFY(!panel.hasContribution());
     panel.setScope(HeadSimilarityPanel::Scope::Trace);
+    QCoreApplication::processEvents();
     QVERIFY(std::abs(v->value(1, 3)) < 1e-9);
 
     // One trace: no project scope.

@@ -14,6 +14,7 @@
 #include <QSpinBox>
 #include <QStandardItemModel>
 #include <QVBoxLayout>
+#include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
@@ -290,10 +291,8 @@ void HeadSimilarityPanel::setTraces(const std::vector<HeadSimilaritySource> &tra
     m_updating = false;
     updateKinds();
     m_view->setSelectedHead(m_head);
-    if (isVisible())
-        showLayer();
-    else
-        m_view->setMessage(QString()); // computed when shown
+    m_view->setMessage(QString());
+    showLayerLater(); // computed when shown
     updateTexts();
 }
 
@@ -337,10 +336,8 @@ void HeadSimilarityPanel::setLayer(int layer)
     m_updating = false;
     if (!changed) return;
     m_hoverText.clear();
-    if (isVisible())
-        showLayer();
-    else
-        m_view->setMessage(QString());
+    m_view->setMessage(QString());
+    showLayerLater();
     updateTexts();
 }
 
@@ -365,10 +362,8 @@ void HeadSimilarityPanel::setScope(Scope scope)
     m_updating = false;
     if (!changed) return;
     updateKinds();
-    if (isVisible())
-        showLayer();
-    else
-        m_view->setMessage(QString());
+    m_view->setMessage(QString());
+    showLayerLater();
     updateTexts();
 }
 
@@ -402,6 +397,20 @@ void HeadSimilarityPanel::updateKinds()
 }
 
 // ------------------------------------------------------------------------------ computing
+
+// Shows the layer once control is back in the event loop, and only if the panel can be seen
+// then: a dock whose tab is not the current one still reports itself visible until the main
+// window has laid out its docks (at start-up, or while a project opens), and a whole layer of
+// attention is too much to read for nothing.
+void HeadSimilarityPanel::showLayerLater()
+{
+    if (m_showPending) return;
+    m_showPending = true;
+    QTimer::singleShot(0, this, [this] {
+        m_showPending = false;
+        if (isVisible() && !visibleRegion().isEmpty()) showLayer();
+    });
+}
 
 bool HeadSimilarityPanel::isComputing() const
 {

@@ -111,6 +111,7 @@ private:
     QString titleText() const;
     std::vector<int> sourcesInScope() const;
     void showLayer();
+    void showLayerLater();
     void showResult();
     void finishJob();
     void updateKinds();
@@ -144,6 +145,7 @@ private:
     HeadSimilarityView *m_view = nullptr;
     QLabel *m_status = nullptr;
     bool m_updating = false;
+    bool m_showPending = false; // showLayerLater() has a check queued
 };
 
 } // namespace HeadLens
