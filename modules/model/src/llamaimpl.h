@@ -411,7 +411,10 @@ struct Model::Impl {
         }
 
         const int64_t Tk = past + T;
-        at::Tensor mask = at::full({T, Tk}, -std::numeric_limits<float>::infinity(),
+        // Masked scores are a large finite negative, not -inf: their softmax weight is exactly
+        // 0 all the same, and log-probabilities (scores - logsumexp) stay finite, so the
+        // attention entropy needs no log of the pattern.
+        at::Tensor mask = at::full({T, Tk}, -1e30f,
                                    at::TensorOptions().dtype(at::kFloat))
                               .triu(past + 1);
         const double scale = 1.0 / std::sqrt(double(dh));
@@ -489,7 +492,7 @@ struct Model::Impl {
                 if (sink->wants(Tap::Z, l))
                     sink->tensor(Tap::Z, l, F32(zc.view({T, H, dh})).view());
                 if (wantHeads)
-                    headMetrics(l, sink, headGram, v, patternF, group, residMid, mlpOut);
+                    headMetrics(l, sink, headGram, v, scores, patternF, group, residMid, mlpOut);
 
                 std::array<at::Tensor, kSiteCount> lensIn;
                 for (Site s : allSites())
@@ -653,7 +656,8 @@ struct Model::Impl {
     // vectors, their projections on attn_out and resid_pre, their mutual cosines); ratios in
     // float64. Value norms go through the Gram matrices Wo_h^T Wo_h (||Wo_h v||^2 = v^T G_h v).
     void headMetrics(int l, CaptureSink *sink, const at::Tensor &gram, const at::Tensor &v,
-                     const at::Tensor &patternF, int group, const at::Tensor &residMid,
+                     const at::Tensor &scores, const at::Tensor &patternF, int group,
+                     const at::Tensor &residMid,
                      const at::Tensor &mlpOut)
     {
         const int H = cfg.nHeads;
@@ -673,8 +677,9 @@ struct Model::Impl {
         at::Tensor cosine = at::where(norm > 0, dotAo / (safeAo * norm.clamp_min(1e-300)),
                                       at::zeros_like(norm));
         at::Tensor residRatio = norm / safePre, residProj = dotPre / safePre;
-        // -sum p ln p, with 0 ln 0 = 0: ln of p clamped to the smallest float is finite.
-        const at::Tensor lnp = patternF.clamp_min(std::numeric_limits<float>::denorm_min()).log();
+        // -sum p ln p with ln p = log_softmax(scores) (finite where p is 0, as the mask is):
+        // no log of each weight, whose scalar log was the cost here.
+        const at::Tensor lnp = at::log_softmax(scores, -1);
         at::Tensor ent = (-(patternF * lnp).sum(-1)).clamp_min(0); // [H, T]
         const at::Tensor &G = woGram(l);
         at::Tensor vh = v.to(at::kFloat);
