@@ -108,7 +108,7 @@ with h5py.File(sys.argv[1], "r+") as f:
         if (ms > 300) qWarning("the first view took %lld ms, over the 300 ms aim", ms);
 
         // Selecting a block reads the attention of that position only (a whole layer would be
-        // 46 MB of float16 here, seconds to read and convert).
+        // 46 MB of float16 here, about 0.5 s to read and decompress).
         timer.restart();
         w.selectBlock(L / 2, T / 2);
         w.blockView()->viewport()->repaint();
