@@ -6,9 +6,11 @@
 #include "headlens/model/model.h"
 #include "headlens/model/tokenizer.h"
 #include "headlens/trace/error.h"
+#include "headkernels.h"
 #include "weights.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <array>
@@ -115,6 +117,45 @@ struct LensBlock {
         return v;
     }
 };
+
+// What the head metrics of one layer need beyond the forward pass: the per-position metrics
+// (made with attn_out, so again for a position whose attn_out is edited) and float32 resid_pre.
+struct HeadCapture {
+    at::Tensor perHead;    // [5, H, T] float32: norm, cosine, projection, resid ratio, resid projection
+    at::Tensor attnRatio;  // [T] float32
+    at::Tensor pairCosine; // [T, H, H] float64
+    at::Tensor residPre;   // [T, D] float32, contiguous
+    Kernels::HeadDotsOut out() const
+    {
+        Kernels::HeadDotsOut o;
+        o.T = attnRatio.size(0);
+        float *m = perHead.data_ptr<float>();
+        const int64_t n = perHead.size(1) * perHead.size(2);
+        o.contribNorm = m;
+        o.contribCosine = m + n;
+        o.contribProjection = m + 2 * n;
+        o.residRatio = m + 3 * n;
+        o.residProjection = m + 4 * n;
+        o.attnResidRatio = attnRatio.data_ptr<float>();
+        o.pairCosine = pairCosine.data_ptr<double>();
+        return o;
+    }
+};
+
+inline TensorView viewOf(const at::Tensor &t) // t: float32, contiguous
+{
+    TensorView v;
+    v.data = t.data_ptr<float>();
+    v.shape.assign(t.sizes().begin(), t.sizes().end());
+    return v;
+}
+
+// Items per task for at::parallel_for over items of `work` multiply-adds each: waking the
+// other threads costs about as much as 2^18 of them here, so smaller loops run on one thread.
+inline int64_t grainFor(int64_t work)
+{
+    return std::max<int64_t>(1, (int64_t(1) << 18) / std::max<int64_t>(1, work));
+}
 
 } // namespace detail
 
@@ -458,12 +499,12 @@ struct Model::Impl {
             // With head metrics wanted, attn_out is summed from the heads' vectors, which
             // the metrics need anyway, instead of a second product with W_o.
             const bool wantHeads = sink && sink->wants(Tap::HeadMetrics, l);
-            at::Tensor headGram; // [T, H + 2, H + 2]
-            at::Tensor attnOut = wantHeads ? headOutputs(l, z, residPre, headGram)
+            HeadCapture heads;
+            at::Tensor attnOut = wantHeads ? headOutputs(l, z, residPre, heads)
                                            : linear(zc, w.wo, w.bo);
             applyEdit(edit, Site::AttnOut, l, past, attnOut);
             if (wantHeads && edit && edit->site == Site::AttnOut && edit->layer == l)
-                regramRow(l, z, residPre, attnOut, edit->pos - past, headGram);
+                redoHeadRow(l, z, attnOut, edit->pos - past, heads);
             if (stopHere(Site::AttnOut, l))
                 return attnOut;
             at::Tensor residMid = residPre + attnOut;
@@ -492,7 +533,7 @@ struct Model::Impl {
                 if (sink->wants(Tap::Z, l))
                     sink->tensor(Tap::Z, l, F32(zc.view({T, H, dh})).view());
                 if (wantHeads)
-                    headMetrics(l, sink, headGram, v, scores, patternF, group, residMid, mlpOut);
+                    headMetrics(l, sink, heads, v, scores, patternF, group, residMid, mlpOut);
 
                 std::array<at::Tensor, kSiteCount> lensIn;
                 for (Site s : allSites())
@@ -507,13 +548,17 @@ struct Model::Impl {
                     if (lensIn[size_t(s)].defined())
                         sink->lens(s, l, lensOut[size_t(s)].view(0, T));
                 if (sink->wants(Tap::Change, l)) {
-                    at::Tensor pre = residPre.to(at::kDouble), post = residPost.to(at::kDouble);
-                    at::Tensor cosd = 1 - (pre * post).sum(-1) /
-                                              (pre.norm(2, -1) * post.norm(2, -1)).clamp_min(1e-300);
+                    const at::Tensor pre = residPre.to(at::kFloat).contiguous();
+                    const at::Tensor post = residPost.to(at::kFloat).contiguous();
+                    at::Tensor cosd = at::empty({T}, at::kFloat);
+                    at::parallel_for(0, T, grainFor(3 * cfg.dModel), [&](int64_t r0, int64_t r1) {
+                        Kernels::rowCompare(pre.data_ptr<float>(), post.data_ptr<float>(),
+                                            cfg.dModel, r0, r1, cosd.data_ptr<float>(), nullptr);
+                    });
                     if (!kl.defined())
                         kl = at::full({T}, std::numeric_limits<float>::quiet_NaN(), at::kFloat);
-                    F32 c(cosd.view({1, T})), kv(kl.view({1, T}));
-                    sink->change(l, c.view().data, kv.view().data, int(T));
+                    F32 kv(kl.view({1, T}));
+                    sink->change(l, cosd.data_ptr<float>(), kv.view().data, int(T));
                 }
                 sink->progress(l + 1, L);
             }
@@ -597,106 +642,108 @@ struct Model::Impl {
         return h;
     }
 
-    // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md), in blocks of positions, stacked
-    // per position with their sum attn_out[t] (plus the o_proj bias, which belongs to no head)
-    // and resid_pre[t] as the rows of X_t [H + 2, D]. Returns attn_out [T, D]; gram receives
-    // X_t X_t^T for every position [T, H + 2, H + 2] (float32): all the norms and dot products
-    // the head metrics need, from one batched product.
-    at::Tensor headOutputs(int l, const at::Tensor &z, const at::Tensor &residPre, at::Tensor &gram)
+    // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md) for a block of positions at a
+    // time [H, c, D] (within 16 MiB), summed into attn_out (plus the o_proj bias, which belongs
+    // to no head), and from their dot products with each other, attn_out and resid_pre every
+    // per-position head metric (into hc). Returns attn_out [T, D].
+    at::Tensor headOutputs(int l, const at::Tensor &z, const at::Tensor &residPre, HeadCapture &hc)
     {
         const LayerWeights &w = layers[size_t(l)];
         const int H = cfg.nHeads, dh = cfg.dHead;
-        const int64_t T = z.size(1), D = cfg.dModel, R = H + 2;
-        // Positions per block, so that X [chunk, H + 2, D] stays within 16 MiB.
-        const int64_t chunk = std::clamp<int64_t>((int64_t(1) << 22) / (R * D), 1, T);
+        const int64_t T = z.size(1), D = cfg.dModel;
+        const int64_t chunk = std::clamp<int64_t>((int64_t(1) << 22) / (int64_t(H) * D), 1, T);
         const at::Tensor woh = w.wo.view({D, H, dh}).permute({1, 2, 0}); // [H, dh, D]
-        const at::Tensor bias = w.bo.defined() ? w.bo.to(at::kFloat) : at::Tensor();
-        at::Tensor X = at::empty({chunk, R, D}, at::kFloat);
-        at::Tensor attnOut = at::empty({T, D}, z.options());
-        gram = at::empty({T, R, R}, at::kFloat);
+        const at::Tensor bias = w.bo.defined() ? w.bo.to(at::kFloat).contiguous() : at::Tensor();
+        const float *biasData = bias.defined() ? bias.data_ptr<float>() : nullptr;
+        hc.residPre = residPre.to(at::kFloat).contiguous();
+        hc.perHead = at::empty({5, H, T}, at::kFloat);
+        hc.attnRatio = at::empty({T}, at::kFloat);
+        hc.pairCosine = at::empty({T, H, H}, at::kDouble);
+        const Kernels::HeadDotsOut out = hc.out();
+        at::Tensor attnOut = at::empty({T, D}, at::kFloat);
         for (int64_t t0 = 0; t0 < T; t0 += chunk) {
             const int64_t c = std::min(chunk, T - t0);
-            at::Tensor Xc = X.narrow(0, 0, c);
-            at::Tensor r = at::bmm(z.narrow(1, t0, c), woh).to(at::kFloat); // [H, c, D]
-            Xc.narrow(1, 0, H).copy_(r.transpose(0, 1));
-            at::Tensor ao = Xc.select(1, H);
-            ao.copy_(r.sum(0));
-            if (bias.defined())
-                ao.add_(bias);
-            Xc.select(1, H + 1).copy_(residPre.narrow(0, t0, c));
-            attnOut.narrow(0, t0, c).copy_(ao);
-            at::Tensor out = gram.narrow(0, t0, c);
-            at::bmm_out(out, Xc, Xc.transpose(1, 2));
+            const at::Tensor r = at::bmm(z.narrow(1, t0, c), woh).to(at::kFloat).contiguous();
+            Kernels::HeadBlock b;
+            b.r = r.data_ptr<float>();
+            b.headStride = c * D;
+            b.attnOut = attnOut.data_ptr<float>();
+            b.residPre = hc.residPre.data_ptr<float>();
+            b.H = H;
+            b.D = D;
+            b.t0 = t0;
+            at::parallel_for(0, c, grainFor((H + 2) * (H + 3) / 2 * D), [&](int64_t i0, int64_t i1) {
+                Kernels::sumHeads(b, biasData, i0, i1, attnOut.data_ptr<float>());
+                Kernels::headDots(b, i0, i1, out);
+            });
         }
-        return attnOut;
+        return attnOut.to(ct);
     }
 
-    // After an edit replaced attn_out's vector at `row`, its dot products in gram anew.
-    void regramRow(int l, const at::Tensor &z, const at::Tensor &residPre, const at::Tensor &attnOut,
-                   int64_t row, at::Tensor &gram)
+    // After an edit replaced attn_out's vector at `row`, that position's metrics anew.
+    void redoHeadRow(int l, const at::Tensor &z, const at::Tensor &attnOut, int64_t row, HeadCapture &hc)
     {
         if (row < 0 || row >= attnOut.size(0))
             return;
         const int H = cfg.nHeads, dh = cfg.dHead;
         const int64_t D = cfg.dModel;
         const at::Tensor woh = layers[size_t(l)].wo.view({D, H, dh}).permute({1, 2, 0});
-        const at::Tensor r = at::bmm(z.narrow(1, row, 1), woh).to(at::kFloat).squeeze(1); // [H, D]
-        const at::Tensor a = attnOut.select(0, row).to(at::kFloat);
-        const at::Tensor pre = residPre.select(0, row).to(at::kFloat);
-        at::Tensor g = gram.select(0, row); // [H + 2, H + 2]
-        const at::Tensor dots = at::mv(r, a);
-        g.select(0, H).narrow(0, 0, H).copy_(dots);
-        g.select(1, H).narrow(0, 0, H).copy_(dots);
-        g.select(0, H).select(0, H).fill_(at::dot(a, a));
-        g.select(0, H).select(0, H + 1).fill_(at::dot(a, pre));
-        g.select(0, H + 1).select(0, H).fill_(at::dot(a, pre));
+        const at::Tensor r = at::bmm(z.narrow(1, row, 1), woh).to(at::kFloat).contiguous(); // [H, 1, D]
+        const at::Tensor ao = attnOut.to(at::kFloat).contiguous();
+        Kernels::HeadBlock b;
+        b.r = r.data_ptr<float>();
+        b.headStride = D;
+        b.attnOut = ao.data_ptr<float>();
+        b.residPre = hc.residPre.data_ptr<float>();
+        b.H = H;
+        b.D = D;
+        b.t0 = row;
+        Kernels::headDots(b, 0, 1, hc.out());
     }
 
-    // TRACE.md head metrics, from the dot products of headOutputs (norms of the heads'
-    // vectors, their projections on attn_out and resid_pre, their mutual cosines); ratios in
-    // float64. Value norms go through the Gram matrices Wo_h^T Wo_h (||Wo_h v||^2 = v^T G_h v).
-    void headMetrics(int l, CaptureSink *sink, const at::Tensor &gram, const at::Tensor &v,
+    // TRACE.md head metrics: the per-position ones from headOutputs, the attention entropy,
+    // the value norms through the Gram matrices Wo_h^T Wo_h (||Wo_h v||^2 = v^T G_h v), the
+    // heads' mean mutual cosines and the MLP's weight on the residual.
+    void headMetrics(int l, CaptureSink *sink, const HeadCapture &hc, const at::Tensor &v,
                      const at::Tensor &scores, const at::Tensor &patternF, int group,
-                     const at::Tensor &residMid,
-                     const at::Tensor &mlpOut)
+                     const at::Tensor &residMid, const at::Tensor &mlpOut)
     {
         const int H = cfg.nHeads;
-        at::Tensor g = gram.to(at::kDouble);                            // [T, R, R]
-        at::Tensor len = g.diagonal(0, 1, 2).clamp_min(0).sqrt();         // [T, R]
-        at::Tensor norm = len.narrow(1, 0, H).t().contiguous();           // [H, T]
-        at::Tensor aoNorm = len.select(1, H), preNorm = len.select(1, H + 1);
-        at::Tensor dotAo = g.select(2, H).narrow(1, 0, H).t();            // [H, T]
-        at::Tensor dotPre = g.select(2, H + 1).narrow(1, 0, H).t();       // [H, T]
-        // Mean over positions of cos(result_h, result_g); a zero vector has cosine 0.
-        at::Tensor inv = at::where(len.narrow(1, 0, H) > 0, 1.0 / len.narrow(1, 0, H).clamp_min(1e-300),
-                                   at::zeros_like(norm.t()));      // [T, H]
-        at::Tensor sim = (g.narrow(1, 0, H).narrow(2, 0, H) * inv.unsqueeze(2) * inv.unsqueeze(1))
-                             .mean(0);                             // [H, H]
-        const at::Tensor safeAo = aoNorm.clamp_min(1e-300), safePre = preNorm.clamp_min(1e-300);
-        at::Tensor proj = dotAo / safeAo;
-        at::Tensor cosine = at::where(norm > 0, dotAo / (safeAo * norm.clamp_min(1e-300)),
-                                      at::zeros_like(norm));
-        at::Tensor residRatio = norm / safePre, residProj = dotPre / safePre;
-        // -sum p ln p with ln p = log_softmax(scores) (finite where p is 0, as the mask is):
-        // no log of each weight, whose scalar log was the cost here.
-        const at::Tensor lnp = at::log_softmax(scores, -1);
-        at::Tensor ent = (-(patternF * lnp).sum(-1)).clamp_min(0); // [H, T]
+        const int64_t T = hc.attnRatio.size(0), Tk = scores.size(2), D = cfg.dModel;
+        at::Tensor ent = at::empty({H, T}, at::kFloat);
+        {
+            const at::Tensor s = scores.contiguous(), p = patternF.contiguous();
+            at::parallel_for(0, H * T, grainFor(Tk), [&](int64_t r0, int64_t r1) {
+                Kernels::softmaxEntropy(s.data_ptr<float>(), p.data_ptr<float>(), T, Tk, Tk - T,
+                                        r0, r1, ent.data_ptr<float>());
+            });
+        }
         const at::Tensor &G = woGram(l);
         at::Tensor vh = v.to(at::kFloat);
         if (group > 1)
             vh = vh.repeat_interleave(group, 0); // [H, Tk, dh]
-        at::Tensor vnorm = (at::bmm(vh, G) * vh).sum(-1).clamp_min(0).sqrt();
-        at::Tensor attnRatio = aoNorm / safePre;
-        at::Tensor mlpRatio = mlpOut.to(at::kDouble).norm(2, -1) /
-                              residMid.to(at::kDouble).norm(2, -1).clamp_min(1e-300);
-
-        // One conversion to float32 for the [H, T] metrics and one for the [T] ratios.
-        const at::Tensor perHead = at::stack({norm, cosine, proj, residRatio, residProj}).to(at::kFloat);
-        const at::Tensor perPos = at::stack({attnRatio, mlpRatio}).to(at::kFloat);
-        F32 fn(perHead[0]), fc(perHead[1]), fp(perHead[2]), frr(perHead[3]), frp(perHead[4]),
-            fe(ent), fv(vnorm), fs(sim), far(perPos[0]), fmr(perPos[1]);
-        HeadMetricsView mv{fn.view(),  fc.view(),  fp.view(),  fe.view(),  fv.view(),
-                           frr.view(), frp.view(), fs.view(), far.view(), fmr.view()};
+        if (vh.stride(2) != 1)
+            vh = vh.contiguous();
+        const at::Tensor vG = at::bmm(vh, G).contiguous(); // [H, Tk, dh]
+        at::Tensor vnorm = at::empty({H, Tk}, at::kFloat);
+        Kernels::quadraticNorms(vG.data_ptr<float>(), vh.data_ptr<float>(), vh.stride(0), vh.stride(1),
+                                Tk, cfg.dHead, 0, H * Tk, vnorm.data_ptr<float>());
+        at::Tensor sim = at::empty({H, H}, at::kFloat);
+        Kernels::meanPairCosine(hc.pairCosine.data_ptr<double>(), T, H, sim.data_ptr<float>());
+        at::Tensor mlpRatio = at::empty({T}, at::kFloat);
+        {
+            const at::Tensor m = mlpOut.to(at::kFloat).contiguous();
+            const at::Tensor r = residMid.to(at::kFloat).contiguous();
+            at::parallel_for(0, T, grainFor(2 * D), [&](int64_t r0, int64_t r1) {
+                Kernels::rowCompare(m.data_ptr<float>(), r.data_ptr<float>(), D, r0, r1, nullptr,
+                                    mlpRatio.data_ptr<float>());
+            });
+        }
+        const at::Tensor &m = hc.perHead;
+        const HeadMetricsView mv{viewOf(m[0]),  viewOf(m[1]),         viewOf(m[2]),
+                                 viewOf(ent),   viewOf(vnorm),        viewOf(m[3]),
+                                 viewOf(m[4]),  viewOf(sim),          viewOf(hc.attnRatio),
+                                 viewOf(mlpRatio)};
         sink->heads(l, mv);
     }
 };

@@ -1,0 +1,165 @@
+#include "headkernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace HeadLens::Kernels {
+
+namespace {
+
+// Four float lanes (GCC/Clang vector extension): the width every x86-64 and AArch64 CPU has
+// in registers, so the compiler keeps them there (wider types it cannot hold in registers go
+// through the stack). ULanes is the same at any float's alignment, to read and write rows in
+// place.
+typedef float Lanes __attribute__((vector_size(16)));
+typedef float ULanes __attribute__((vector_size(16), aligned(4), may_alias));
+constexpr int64_t kLanes = 4;
+#define HL_LANES(p) (*reinterpret_cast<const ULanes *>(p))
+
+} // namespace
+
+double dot(const float *a, const float *b, int64_t n)
+{
+    // Four accumulators, so that consecutive additions do not wait for each other.
+    Lanes s0 = {}, s1 = {}, s2 = {}, s3 = {};
+    int64_t i = 0;
+    for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+        s0 += HL_LANES(a + i) * HL_LANES(b + i);
+        s1 += HL_LANES(a + i + kLanes) * HL_LANES(b + i + kLanes);
+        s2 += HL_LANES(a + i + 2 * kLanes) * HL_LANES(b + i + 2 * kLanes);
+        s3 += HL_LANES(a + i + 3 * kLanes) * HL_LANES(b + i + 3 * kLanes);
+    }
+    const Lanes acc = (s0 + s1) + (s2 + s3);
+    double s = 0;
+    for (int64_t k = 0; k < kLanes; ++k)
+        s += double(acc[k]);
+    for (; i < n; ++i)
+        s += double(a[i]) * double(b[i]);
+    return s;
+}
+
+void sumHeads(const HeadBlock &b, const float *bias, int64_t i0, int64_t i1, float *attnOut)
+{
+    const int64_t D = b.D;
+    for (int64_t i = i0; i < i1; ++i) {
+        float *out = attnOut + (b.t0 + i) * D;
+        const float *first = b.r + i * D;
+        int64_t d = 0;
+        for (; d + kLanes <= D; d += kLanes) {
+            Lanes s = HL_LANES(first + d);
+            for (int h = 1; h < b.H; ++h)
+                s += HL_LANES(first + h * b.headStride + d);
+            if (bias)
+                s += HL_LANES(bias + d);
+            *reinterpret_cast<ULanes *>(out + d) = s;
+        }
+        for (; d < D; ++d) {
+            float s = first[d];
+            for (int h = 1; h < b.H; ++h)
+                s += first[h * b.headStride + d];
+            out[d] = bias ? s + bias[d] : s;
+        }
+    }
+}
+
+void headDots(const HeadBlock &b, int64_t i0, int64_t i1, const HeadDotsOut &out)
+{
+    const int H = b.H;
+    const int64_t D = b.D, T = out.T;
+    std::vector<const float *> row(static_cast<size_t>(H));
+    std::vector<double> inv(static_cast<size_t>(H));
+    for (int64_t i = i0; i < i1; ++i) {
+        const int64_t t = b.t0 + i;
+        const float *ao = b.attnOut + t * D, *pre = b.residPre + t * D;
+        for (int h = 0; h < H; ++h)
+            row[size_t(h)] = b.r + h * b.headStride + i * D;
+        const double aoNorm = std::sqrt(std::max(0.0, dot(ao, ao, D)));
+        const double preNorm = std::sqrt(std::max(0.0, dot(pre, pre, D)));
+        const double safeAo = std::max(aoNorm, 1e-300), safePre = std::max(preNorm, 1e-300);
+        double *pair = out.pairCosine + t * H * H;
+        for (int h = 0; h < H; ++h) {
+            const float *rh = row[size_t(h)];
+            const double n2 = dot(rh, rh, D);
+            pair[h * H + h] = n2; // the squared norm, until the cosines below
+            const double norm = std::sqrt(std::max(0.0, n2));
+            inv[size_t(h)] = norm > 0 ? 1.0 / norm : 0.0;
+            const double dAo = dot(rh, ao, D), dPre = dot(rh, pre, D);
+            const int64_t at = int64_t(h) * T + t;
+            out.contribNorm[at] = float(norm);
+            out.contribProjection[at] = float(dAo / safeAo);
+            out.contribCosine[at] = norm > 0 ? float(dAo / (safeAo * norm)) : 0.0f;
+            out.residRatio[at] = float(norm / safePre);
+            out.residProjection[at] = float(dPre / safePre);
+        }
+        for (int h = 0; h < H; ++h) {
+            pair[h * H + h] *= inv[size_t(h)] * inv[size_t(h)];
+            for (int g = h + 1; g < H; ++g) {
+                const double c = dot(row[size_t(h)], row[size_t(g)], D) * inv[size_t(h)] * inv[size_t(g)];
+                pair[h * H + g] = pair[g * H + h] = c;
+            }
+        }
+        out.attnResidRatio[t] = float(aoNorm / safePre);
+    }
+}
+
+void meanPairCosine(const double *pairCosine, int64_t T, int H, float *sim)
+{
+    const int64_t n = int64_t(H) * H;
+    std::vector<double> s(size_t(n), 0.0);
+    for (int64_t t = 0; t < T; ++t)
+        for (int64_t k = 0; k < n; ++k)
+            s[size_t(k)] += pairCosine[t * n + k];
+    for (int64_t k = 0; k < n; ++k)
+        sim[k] = T > 0 ? float(s[size_t(k)] / double(T)) : 0.0f;
+}
+
+void quadraticNorms(const float *y, const float *x, int64_t headStride, int64_t rowStride,
+                    int64_t rowsPerHead, int64_t n, int64_t r0, int64_t r1, float *out)
+{
+    for (int64_t r = r0; r < r1; ++r) {
+        const float *xr = x + (r / rowsPerHead) * headStride + (r % rowsPerHead) * rowStride;
+        out[r] = float(std::sqrt(std::max(0.0, dot(y + r * n, xr, n))));
+    }
+}
+
+void softmaxEntropy(const float *scores, const float *pattern, int64_t T, int64_t cols,
+                    int64_t past, int64_t r0, int64_t r1, float *entropy)
+{
+    for (int64_t r = r0; r < r1; ++r) {
+        const float *s = scores + r * cols, *p = pattern + r * cols;
+        const int64_t n = std::min(cols, past + r % T + 1);
+        int64_t top = 0;
+        for (int64_t c = 1; c < n; ++c)
+            if (s[c] > s[top])
+                top = c;
+        const float m = s[top];
+        double e = 0;
+        for (int64_t c = 0; c < n; ++c)
+            e += double(p[c] * (m - s[c])); // both factors >= 0
+        e -= p[top] > 0 ? std::log(double(p[top])) : 0.0;
+        entropy[r] = float(std::max(0.0, e));
+    }
+}
+
+void rowCompare(const float *a, const float *b, int64_t n, int64_t r0, int64_t r1,
+                float *cosDistance, float *normRatio)
+{
+    for (int64_t r = r0; r < r1; ++r) {
+        const float *x = a + r * n, *y = b + r * n;
+        double xy = 0, xx = 0, yy = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            const double u = x[i], v = y[i];
+            xy += u * v;
+            xx += u * u;
+            yy += v * v;
+        }
+        const double nx = std::sqrt(xx), ny = std::sqrt(yy);
+        if (cosDistance)
+            cosDistance[r] = float(1.0 - xy / std::max(nx * ny, 1e-300));
+        if (normRatio)
+            normRatio[r] = float(nx / std::max(ny, 1e-300));
+    }
+}
+
+} // namespace HeadLens::Kernels
