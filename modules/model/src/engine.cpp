@@ -275,11 +275,8 @@ void Model::run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOp
     if (!sink || !sink->wantsLogits())
         (void)at::matmul(hidden, d->lmHead.t()); // the plain forward ends in the logits
     else {
-        at::Tensor ids_, probs, ent;
-        const at::Tensor logp =
-            at::log_softmax(at::matmul(hidden, d->lmHead.t()).to(at::kFloat), -1);
-        Impl::topkEntropy(logp, logp.exp(), std::min(lens.topk, d->cfg.vocabSize), ids_, probs, ent);
-        LensBlock b{ids_.contiguous(), probs.contiguous(), ent.contiguous()};
+        const LensBlock b = Impl::lensOfLogits(at::matmul(hidden, d->lmHead.t()).to(at::kFloat),
+                                               std::min(lens.topk, d->cfg.vocabSize));
         sink->logits(b.view(0, int64_t(ids.size())));
     }
 }

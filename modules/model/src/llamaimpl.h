@@ -6,7 +6,7 @@
 #include "headlens/model/model.h"
 #include "headlens/model/tokenizer.h"
 #include "headlens/trace/error.h"
-#include "headkernels.h"
+#include "kernels.h"
 #include "weights.h"
 
 #include <ATen/ATen.h>
@@ -251,17 +251,20 @@ struct Model::Impl {
         return le * (1 - wt) + lu * wt;
     }
 
-    // Top-k (ids, probabilities) and entropy of log-probabilities logp [rows, V], whose
-    // probabilities p = exp(logp) the caller has computed.
-    static void topkEntropy(const at::Tensor &logp, const at::Tensor &p, int k, at::Tensor &ids,
-                            at::Tensor &probs, at::Tensor &entropy)
+    // Top-k (ids, probabilities) and entropy of every row of logits [rows, V] (float32).
+    static LensBlock lensOfLogits(const at::Tensor &logits, int k)
     {
-        // Entropy from log-probs (not lse - <p, l>, which cancels when p is sharp).
-        const int64_t n = logp.size(0);
-        entropy = (-at::bmm(p.unsqueeze(1), logp.unsqueeze(2)).view({n})).clamp_min(0);
-        auto top = at::topk(logp, k, -1, true, true);
-        probs = std::get<0>(top).exp();
-        ids = std::get<1>(top).to(at::kInt);
+        const at::Tensor x = logits.contiguous();
+        const int64_t rows = x.size(0), V = x.size(1);
+        LensBlock b{at::empty({rows, k}, at::kInt), at::empty({rows, k}, at::kFloat),
+                    at::empty({rows}, at::kFloat)};
+        at::Tensor mx = at::empty({rows}, at::kFloat), ls = at::empty({rows}, at::kDouble);
+        at::parallel_for(0, rows, 1, [&](int64_t r0, int64_t r1) {
+            Kernels::lensRows(x.data_ptr<float>(), V, k, r0, r1, b.ids.data_ptr<int32_t>(),
+                              b.probs.data_ptr<float>(), b.entropy.data_ptr<float>(),
+                              mx.data_ptr<float>(), ls.data_ptr<double>());
+        });
+        return b;
     }
 
     // The vector the decoder sees: N(v) of TRACE.md.
@@ -293,10 +296,11 @@ struct Model::Impl {
     // in blocks of positions so the [rows, V] logits stay small. When resid_pre and
     // resid_post are both wanted, kl receives KL(post || pre) per position.
     // resid_pre[l] is the very vector resid_post[l-1]: with a depth-free decoder its lens is
-    // carried over from the layer below (with the log-probs, for the KL) instead of recomputed.
+    // carried over from the layer below (with its logits, for the KL) instead of recomputed.
     struct LensCarry {
         LensBlock post;
-        at::Tensor postLogp; // [T, V]
+        at::Tensor logits;      // [T, V] resid_post's decoder logits
+        at::Tensor max, logSum; // [T] float32, float64: log p = (logit - max) - logSum
         bool valid = false;
     };
 
@@ -318,33 +322,51 @@ struct Model::Impl {
                 carry->valid = false;
             return;
         }
-        const int64_t T = sites[size_t(want[0])].size(0);
+        const int64_t T = sites[size_t(want[0])].size(0), V = cfg.vocabSize;
         const int64_t S = int64_t(want.size());
         const int k = std::min<int>(o.topk, cfg.vocabSize);
         // Rows per matmul: enough that packing the [V, D] decoder is amortised (~260 rows at
-        // V = 32k), while the [rows, V] log-probs stay within 32 MiB. They are the one large
-        // buffer per block: the log-softmax is taken in place, and exp() is taken one site's
-        // rows at a time.
-        const int64_t rowsPerBlock =
-            std::clamp<int64_t>((int64_t(32) << 20) / (4 * int64_t(cfg.vocabSize)), 64, 2048);
+        // V = 32k), while the [rows, V] logits, the one large buffer per block, stay within
+        // 32 MiB.
+        const int64_t rowsPerBlock = std::clamp<int64_t>((int64_t(32) << 20) / (4 * V), 64, 2048);
         const int64_t block = std::max<int64_t>(1, rowsPerBlock / S);
         const bool withKl = kl && sites[size_t(Site::ResidPre)].defined() &&
                             sites[size_t(Site::ResidPost)].defined();
-        std::vector<std::vector<at::Tensor>> ids(kSiteCount), probs(kSiteCount), ent(kSiteCount);
-        std::vector<at::Tensor> kls;
-        // Keep resid_post's log-probs [T, V] for the next layer when they fit in 256 MiB. The
+        // Each site's outputs, and the log-softmax of its rows (max and log-sum per row).
+        std::array<at::Tensor, kSiteCount> rowMax, rowLogSum;
+        for (int s : want) {
+            out[size_t(s)] = LensBlock{at::empty({T, k}, at::kInt), at::empty({T, k}, at::kFloat),
+                                       at::empty({T}, at::kFloat)};
+            rowMax[size_t(s)] = at::empty({T}, at::kFloat);
+            rowLogSum[size_t(s)] = at::empty({T}, at::kDouble);
+        }
+        if (reusePre) {
+            rowMax[size_t(Site::ResidPre)] = carry->max;
+            rowLogSum[size_t(Site::ResidPre)] = carry->logSum;
+        }
+        if (withKl)
+            *kl = at::empty({T}, at::kFloat);
+        // Keep resid_post's logits [T, V] for the next layer when they fit in 256 MiB. The
         // buffer is reused: rows [p0, p0 + nb) of the layer below are read (for the KL) before
-        // this layer's rows overwrite them.
+        // this layer's rows overwrite them, by the same thread.
         const bool keepPost = carry && depthFree && sites[size_t(Site::ResidPost)].defined() &&
-                              T * int64_t(cfg.vocabSize) * 4 <= (int64_t(256) << 20);
+                              T * V * 4 <= (int64_t(256) << 20);
         at::Tensor postStore;
         if (keepPost)
-            postStore = carry->postLogp.defined() && carry->postLogp.size(0) == T
-                            ? carry->postLogp
-                            : at::empty({T, cfg.vocabSize}, at::kFloat);
+            postStore = carry->logits.defined() && carry->logits.size(0) == T
+                            ? carry->logits
+                            : at::empty({T, V}, at::kFloat);
         std::vector<double> depth;
-        for (int s : want)
-            depth.push_back(siteDepth(Site(s), layer, cfg.nLayers));
+        int postAt = -1, preAt = -1; // the sites' places among the wanted ones
+        for (size_t i = 0; i < want.size(); ++i) {
+            depth.push_back(siteDepth(Site(want[i]), layer, cfg.nLayers));
+            if (want[i] == int(Site::ResidPost))
+                postAt = int(i);
+            if (want[i] == int(Site::ResidPre))
+                preAt = int(i);
+        }
+        const auto f32 = [](const at::Tensor &t) { return t.data_ptr<float>(); };
+        const auto f64 = [](const at::Tensor &t) { return t.data_ptr<double>(); };
         for (int64_t p0 = 0; p0 < T; p0 += block) {
             const int64_t nb = std::min(block, T - p0);
             std::vector<at::Tensor> rows;
@@ -353,52 +375,39 @@ struct Model::Impl {
                 rows.push_back(lensNorm(sites[size_t(want[i])].narrow(0, p0, nb), o.norm));
                 rowDepth.insert(rowDepth.end(), size_t(nb), depth[i]);
             }
-            at::Tensor logp = decoderLogits(at::cat(rows, 0), o.decoder, rowDepth).contiguous();
-            // In place and in the order log_softmax uses: shift by the maximum first, so the
-            // top token's log-prob (near 0 for a sharp distribution) keeps its precision.
-            logp.sub_(at::amax(logp, {-1}, true));
-            logp.sub_(at::logsumexp(logp, {-1}, true));
-            at::Tensor preLogp, postLogp, postP;
-            for (size_t i = 0; i < want.size(); ++i) {
-                at::Tensor lp = logp.narrow(0, int64_t(i) * nb, nb);
-                at::Tensor p = lp.exp();
-                at::Tensor a, b, c;
-                topkEntropy(lp, p, k, a, b, c);
-                ids[size_t(want[i])].push_back(a);
-                probs[size_t(want[i])].push_back(b);
-                ent[size_t(want[i])].push_back(c);
-                if (want[i] == int(Site::ResidPre))
-                    preLogp = lp;
-                if (want[i] == int(Site::ResidPost)) {
-                    postLogp = lp;
-                    postP = p;
+            const at::Tensor logits = decoderLogits(at::cat(rows, 0), o.decoder, rowDepth).contiguous();
+            const float *L = f32(logits);
+            const auto siteRows = [&](int i) { return L + int64_t(i) * nb * V; };
+            // Positions [q0, q1) of the block: every site's lens, the KL, the carried rows.
+            at::parallel_for(0, nb, 1, [&](int64_t q0, int64_t q1) {
+                for (size_t i = 0; i < want.size(); ++i) {
+                    const LensBlock &b = out[size_t(want[i])];
+                    Kernels::lensRows(siteRows(int(i)), V, k, q0, q1, b.ids.data_ptr<int32_t>() + p0 * k,
+                                      f32(b.probs) + p0 * k, f32(b.entropy) + p0,
+                                      f32(rowMax[size_t(want[i])]) + p0,
+                                      f64(rowLogSum[size_t(want[i])]) + p0);
                 }
-            }
-            if (reusePre)
-                preLogp = carry->postLogp.narrow(0, p0, nb);
-            if (withKl) {
-                // KL(post || pre) = <p_post, logp_post - logp_pre>; the difference is made in
-                // place in pre's rows, which are not needed afterwards.
-                at::Tensor diff = preLogp.neg_().add_(postLogp);
-                kls.push_back(at::bmm(postP.unsqueeze(1), diff.unsqueeze(2)).view({nb}).clamp_min(0));
-            }
-            if (keepPost)
-                postStore.narrow(0, p0, nb).copy_(postLogp);
+                const size_t post = size_t(Site::ResidPost), pre = size_t(Site::ResidPre);
+                if (withKl) {
+                    const float *preRows = reusePre ? f32(carry->logits) + p0 * V : siteRows(preAt);
+                    Kernels::klRows(siteRows(postAt), f32(rowMax[post]) + p0, f64(rowLogSum[post]) + p0,
+                                    preRows, f32(rowMax[pre]) + p0, f64(rowLogSum[pre]) + p0, V, q0,
+                                    q1, f32(*kl) + p0);
+                }
+                if (keepPost)
+                    std::copy(siteRows(postAt) + q0 * V, siteRows(postAt) + q1 * V,
+                              f32(postStore) + (p0 + q0) * V);
+            });
         }
-        for (int s : want) {
-            out[size_t(s)].ids = at::cat(ids[size_t(s)], 0).contiguous();
-            out[size_t(s)].probs = at::cat(probs[size_t(s)], 0).contiguous();
-            out[size_t(s)].entropy = at::cat(ent[size_t(s)], 0).contiguous();
-        }
-        if (withKl)
-            *kl = at::cat(kls, 0).contiguous();
         if (carry) {
             carry->valid = keepPost;
             if (keepPost) {
                 carry->post = out[size_t(Site::ResidPost)];
-                carry->postLogp = postStore;
+                carry->logits = postStore;
+                carry->max = rowMax[size_t(Site::ResidPost)];
+                carry->logSum = rowLogSum[size_t(Site::ResidPost)];
             } else {
-                carry->postLogp = at::Tensor();
+                carry->logits = at::Tensor();
             }
         }
     }

@@ -1,13 +1,16 @@
-// The engine's per-row loops (modules/model/src/headkernels.*) against plain float64 loops
+// The engine's per-row loops (modules/model/src/kernels.*) against plain float64 loops
 // written here: dot products, the heads' sum and metrics (blocks of positions, a bias, a zero
-// head), the mean pair cosine, the causal attention entropy (sharp rows included), and the
-// row comparisons of the change of meaning. Prints the loops' speed at a real layer's size.
+// head), the mean pair cosine, the causal attention entropy (sharp rows included), the row
+// comparisons of the change of meaning, exp, and the lens rows (top-k, ties, entropy,
+// log-softmax) and their KL. Prints the loops' speed at a real layer's size.
 
-#include "headkernels.h"
+#include "kernels.h"
 
 #include <QtTest>
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -63,9 +66,9 @@ struct DotsBuffers {
     std::vector<double> pair;
     Kernels::HeadDotsOut out;
     DotsBuffers(int H, int64_t T, int64_t D)
-        : norm(size_t(H * T)), cosine(norm.size()), proj(norm.size()), residRatio(norm.size()),
-          residProj(norm.size()), attnRatio(size_t(T)), attnOut(size_t(T * D)),
-          pair(size_t(T * H * H))
+        : norm(static_cast<size_t>(H * T)), cosine(norm.size()), proj(norm.size()), residRatio(norm.size()),
+          residProj(norm.size()), attnRatio(static_cast<size_t>(T)), attnOut(static_cast<size_t>(T * D)),
+          pair(static_cast<size_t>(T * H * H))
     {
         out.T = T;
         out.contribNorm = norm.data();
@@ -84,7 +87,7 @@ void runBlocks(const Layer &l, int64_t block, bool withBias, DotsBuffers &b)
 {
     for (int64_t t0 = 0; t0 < l.T; t0 += block) {
         const int64_t c = std::min(block, l.T - t0);
-        std::vector<float> r(size_t(l.H * c * l.D));
+        std::vector<float> r(static_cast<size_t>(l.H * c * l.D));
         for (int h = 0; h < l.H; ++h)
             for (int64_t i = 0; i < c; ++i)
                 std::copy(l.head(h, t0 + i), l.head(h, t0 + i) + l.D,
@@ -108,7 +111,7 @@ void runBlocks(const Layer &l, int64_t block, bool withBias, DotsBuffers &b)
 
 } // namespace
 
-class TestHeadKernels : public QObject {
+class TestKernels : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void dotMatchesFloat64();
@@ -119,10 +122,16 @@ private Q_SLOTS:
     void entropyMatchesFloat64_data();
     void entropyMatchesFloat64();
     void rowCompareMatchesFloat64();
+    void expMatchesLibm();
+    void lensRowsMatchFloat64_data();
+    void lensRowsMatchFloat64();
+    void lensRowsOrderTiesById();
+    void klRowsMatchFloat64();
     void speed();
+    void lensSpeed();
 };
 
-void TestHeadKernels::dotMatchesFloat64()
+void TestKernels::dotMatchesFloat64()
 {
     std::mt19937 rng(1);
     for (int64_t n : {0, 1, 3, 15, 16, 17, 63, 64, 65, 100, 512, 4099}) {
@@ -137,7 +146,7 @@ void TestHeadKernels::dotMatchesFloat64()
     }
 }
 
-void TestHeadKernels::headMetricsMatchFloat64_data()
+void TestKernels::headMetricsMatchFloat64_data()
 {
     QTest::addColumn<int>("heads");
     QTest::addColumn<int>("positions");
@@ -150,7 +159,7 @@ void TestHeadKernels::headMetricsMatchFloat64_data()
     QTest::newRow("8 heads, 512 wide") << 8 << 16 << 512 << 7 << false;
 }
 
-void TestHeadKernels::headMetricsMatchFloat64()
+void TestKernels::headMetricsMatchFloat64()
 {
     QFETCH(int, heads);
     QFETCH(int, positions);
@@ -202,7 +211,7 @@ void TestHeadKernels::headMetricsMatchFloat64()
     }
 }
 
-void TestHeadKernels::zeroHeadHasZeroCosines()
+void TestKernels::zeroHeadHasZeroCosines()
 {
     std::mt19937 rng(5);
     Layer l = randomLayer(3, 4, 32, rng);
@@ -222,7 +231,7 @@ void TestHeadKernels::zeroHeadHasZeroCosines()
     }
 }
 
-void TestHeadKernels::meanPairCosineAverages()
+void TestKernels::meanPairCosineAverages()
 {
     const int H = 2;
     const std::vector<double> pair = {1, 0.5, 0.5, 1, /* t = 1 */ 1, -0.25, -0.25, 0};
@@ -231,7 +240,7 @@ void TestHeadKernels::meanPairCosineAverages()
     QCOMPARE(sim, (std::vector<float>{1.0f, 0.125f, 0.125f, 0.5f}));
 }
 
-void TestHeadKernels::entropyMatchesFloat64_data()
+void TestKernels::entropyMatchesFloat64_data()
 {
     QTest::addColumn<int>("past");
     QTest::addColumn<double>("sharpness");
@@ -241,7 +250,7 @@ void TestHeadKernels::entropyMatchesFloat64_data()
     QTest::newRow("nearly one-hot rows") << 2 << 400.0;
 }
 
-void TestHeadKernels::entropyMatchesFloat64()
+void TestKernels::entropyMatchesFloat64()
 {
     QFETCH(int, past);
     QFETCH(double, sharpness);
@@ -250,7 +259,7 @@ void TestHeadKernels::entropyMatchesFloat64()
     std::mt19937 rng(uint32_t(past * 31 + int(sharpness)));
     std::vector<float> s = randomVector(size_t(H * T * cols), rng, float(sharpness));
     std::vector<float> p(s.size());
-    std::vector<double> want(size_t(H * T));
+    std::vector<double> want(static_cast<size_t>(H * T));
     for (int64_t r = 0; r < H * T; ++r) {
         const int64_t seen = past + r % T + 1;
         float *sr = s.data() + r * cols, *pr = p.data() + r * cols;
@@ -282,7 +291,7 @@ void TestHeadKernels::entropyMatchesFloat64()
     }
 }
 
-void TestHeadKernels::rowCompareMatchesFloat64()
+void TestKernels::rowCompareMatchesFloat64()
 {
     std::mt19937 rng(9);
     const int64_t rows = 6, n = 70;
@@ -309,9 +318,150 @@ void TestHeadKernels::rowCompareMatchesFloat64()
     QVERIFY(std::isinf(ratio[2])); // the floored denominator: too large for float32, not NaN
 }
 
+void TestKernels::expMatchesLibm()
+{
+    std::vector<float> x;
+    for (double v = -90.0; v <= 0.0; v += 1.0 / 4099.0)
+        x.push_back(float(v));
+    x.push_back(0.0f);
+    x.push_back(-0.0f);
+    x.push_back(-std::numeric_limits<float>::infinity());
+    std::vector<float> e(x.size());
+    Kernels::expNonPositive(x.data(), int64_t(x.size()), e.data());
+    double worst = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+        if (x[i] < -87.0f) {
+            QVERIFY2(e[i] == 0.0f, qPrintable(QString("e^%1 = %2, want 0 below e^-87").arg(x[i]).arg(e[i])));
+            continue;
+        }
+        const double want = std::exp(double(x[i]));
+        const double rel = std::abs(e[i] - want) / want;
+        worst = std::max(worst, rel);
+        QVERIFY2(rel <= 3e-7, qPrintable(QString("e^%1: %2 vs %3").arg(x[i], 0, 'g', 9)
+                                             .arg(e[i], 0, 'g', 9).arg(want, 0, 'g', 9)));
+    }
+    QCOMPARE(e[x.size() - 3], 1.0f);
+    QCOMPARE(e[x.size() - 2], 1.0f);
+    qInfo("exp: worst relative error %.3g over %zu arguments", worst, x.size());
+}
+
+void TestKernels::lensRowsMatchFloat64_data()
+{
+    QTest::addColumn<int>("vocab");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<double>("sharpness");
+    QTest::newRow("32003 tokens, top 10") << 32003 << 10 << 3.0;
+    QTest::newRow("sharp rows") << 4099 << 5 << 40.0;
+    QTest::newRow("top 1") << 1000 << 1 << 1.0;
+    QTest::newRow("top k = the vocabulary") << 37 << 37 << 2.0;
+    QTest::newRow("top 300 of 5000") << 5000 << 300 << 1.0;
+}
+
+void TestKernels::lensRowsMatchFloat64()
+{
+    QFETCH(int, vocab);
+    QFETCH(int, k);
+    QFETCH(double, sharpness);
+    const int64_t rows = 5, V = vocab;
+    std::mt19937 rng(uint32_t(vocab + k));
+    std::vector<float> x = randomVector(size_t(rows * V), rng, float(sharpness));
+    x[size_t(3 * V + 17)] += float(60.0 + 20.0 * sharpness); // row 3: nearly one-hot
+    std::vector<int32_t> ids(size_t(rows * k), -1);
+    std::vector<float> probs(static_cast<size_t>(rows * k)), ent(static_cast<size_t>(rows)), mx(static_cast<size_t>(rows));
+    std::vector<double> ls(static_cast<size_t>(rows));
+    Kernels::lensRows(x.data(), V, k, 0, 2, ids.data(), probs.data(), ent.data(), mx.data(), ls.data());
+    Kernels::lensRows(x.data(), V, k, 2, rows, ids.data(), probs.data(), ent.data(), mx.data(), ls.data());
+    for (int64_t r = 0; r < rows; ++r) {
+        const float *row = x.data() + r * V;
+        double m = row[0];
+        for (int64_t i = 1; i < V; ++i)
+            m = std::max(m, double(row[i]));
+        double z = 0;
+        for (int64_t i = 0; i < V; ++i)
+            z += std::exp(double(row[i]) - m);
+        const double lse = m + std::log(z);
+        double e = 0;
+        std::vector<std::pair<double, int32_t>> order;
+        for (int64_t i = 0; i < V; ++i) {
+            const double lp = double(row[i]) - lse;
+            e -= std::exp(lp) * lp;
+            order.emplace_back(-double(row[i]), int32_t(i));
+            // The row's log-softmax as the kernel describes it.
+            const double got = (double(row[i]) - mx[size_t(r)]) - ls[size_t(r)];
+            QVERIFY2(std::abs(got - lp) <= 2e-6 * std::max(1.0, std::abs(lp)),
+                     qPrintable(QString("row %1 log p[%2]: %3 vs %4").arg(r).arg(i).arg(got).arg(lp)));
+        }
+        std::sort(order.begin(), order.end());
+        QVERIFY2(std::abs(ent[size_t(r)] - e) <= 1e-5 * e + 1e-6,
+                 qPrintable(QString("row %1 entropy %2 vs %3").arg(r).arg(ent[size_t(r)], 0, 'g', 9).arg(e, 0, 'g', 9)));
+        for (int j = 0; j < k; ++j) {
+            const int32_t want = order[size_t(j)].second;
+            QVERIFY2(ids[size_t(r * k + j)] == want,
+                     qPrintable(QString("row %1 rank %2: id %3, want %4").arg(r).arg(j).arg(ids[size_t(r * k + j)]).arg(want)));
+            const double p = std::exp(double(row[want]) - lse);
+            QVERIFY2(std::abs(probs[size_t(r * k + j)] - p) <= 1e-6 * p + 1e-12,
+                     qPrintable(QString("row %1 rank %2: p %3 vs %4").arg(r).arg(j).arg(probs[size_t(r * k + j)], 0, 'g', 9).arg(p, 0, 'g', 9)));
+        }
+    }
+    QVERIFY(ent[3] < 1e-3f); // the one-hot row
+}
+
+void TestKernels::lensRowsOrderTiesById()
+{
+    const std::vector<float> x = {1, 3, 2, 3, 0, 3, 2};
+    std::vector<int32_t> ids(4);
+    std::vector<float> probs(4), ent(1), mx(1);
+    std::vector<double> ls(1);
+    Kernels::lensRows(x.data(), int64_t(x.size()), 4, 0, 1, ids.data(), probs.data(), ent.data(),
+                      mx.data(), ls.data());
+    QCOMPARE(ids, (std::vector<int32_t>{1, 3, 5, 2}));
+    QCOMPARE(probs[0], probs[2]);
+}
+
+void TestKernels::klRowsMatchFloat64()
+{
+    const int64_t rows = 4, V = 20011;
+    std::mt19937 rng(17);
+    std::vector<float> x = randomVector(size_t(rows * V), rng, 2.0f);
+    std::vector<float> y = randomVector(size_t(rows * V), rng, 2.0f);
+    std::copy_n(x.begin() + V, V, y.begin() + V); // row 1: the same logits
+    const std::vector<float> noise = randomVector(size_t(V), rng, 1e-3f);
+    for (int64_t i = 0; i < V; ++i) // row 2: nearly the same
+        y[size_t(2 * V + i)] = x[size_t(2 * V + i)] + noise[size_t(i)] + 5.0f;
+    std::vector<int32_t> ids(static_cast<size_t>(rows));
+    const size_t n = static_cast<size_t>(rows);
+    std::vector<float> probs(n), ent(n), xm(n), ym(n), kl(n, -1.0f);
+    std::vector<double> xl(n), yl(n);
+    Kernels::lensRows(x.data(), V, 1, 0, rows, ids.data(), probs.data(), ent.data(), xm.data(), xl.data());
+    Kernels::lensRows(y.data(), V, 1, 0, rows, ids.data(), probs.data(), ent.data(), ym.data(), yl.data());
+    Kernels::klRows(x.data(), xm.data(), xl.data(), y.data(), ym.data(), yl.data(), V, 0, rows, kl.data());
+    for (int64_t r = 0; r < rows; ++r) {
+        const auto logSoftmax = [&](const float *v) {
+            double m = v[0], z = 0;
+            for (int64_t i = 1; i < V; ++i)
+                m = std::max(m, double(v[i]));
+            for (int64_t i = 0; i < V; ++i)
+                z += std::exp(double(v[i]) - m);
+            std::vector<double> lp(static_cast<size_t>(V));
+            for (int64_t i = 0; i < V; ++i)
+                lp[size_t(i)] = double(v[i]) - m - std::log(z);
+            return lp;
+        };
+        const std::vector<double> a = logSoftmax(x.data() + r * V), b = logSoftmax(y.data() + r * V);
+        double want = 0;
+        for (int64_t i = 0; i < V; ++i)
+            want += std::exp(a[size_t(i)]) * (a[size_t(i)] - b[size_t(i)]);
+        // Relative, with a floor of 5e-8 nats: the rows' log-sums come from float32 terms.
+        QVERIFY2(std::abs(kl[size_t(r)] - want) <= 1e-4 * want + 5e-8,
+                 qPrintable(QString("row %1: KL %2 vs %3").arg(r).arg(kl[size_t(r)], 0, 'g', 9).arg(want, 0, 'g', 9)));
+    }
+    QCOMPARE(kl[1], 0.0f);
+    QVERIFY(kl[2] > 0.0f && kl[2] < 1e-5f);
+}
+
 // Figures only (no timed assertion): the loops at the size of one layer of the 512-wide
 // benchmark model and of a Llama-2-7B layer.
-void TestHeadKernels::speed()
+void TestKernels::speed()
 {
     std::mt19937 rng(3);
     struct Shape {
@@ -331,7 +481,7 @@ void TestHeadKernels::speed()
         {
             // The attention entropy of this layer's causal pattern [H, T, T].
             std::vector<float> sc = randomVector(size_t(sh.H * sh.T * sh.T), rng, 2.0f);
-            std::vector<float> p(sc.size(), 1.0f / float(sh.T)), e(size_t(sh.H * sh.T));
+            std::vector<float> p(sc.size(), 1.0f / float(sh.T)), e(static_cast<size_t>(sh.H * sh.T));
             double bestE = 1e30;
             for (int i = 0; i < 5; ++i) {
                 const auto t0 = std::chrono::steady_clock::now();
@@ -347,5 +497,28 @@ void TestHeadKernels::speed()
     }
 }
 
-QTEST_APPLESS_MAIN(TestHeadKernels)
-#include "tst_headkernels.moc"
+// Figures only: the lens of one block of logits of a 32000-token vocabulary.
+void TestKernels::lensSpeed()
+{
+    std::mt19937 rng(4);
+    const int64_t rows = 64, V = 32000;
+    const std::vector<float> x = randomVector(static_cast<size_t>(rows * V), rng, 3.0f);
+    std::vector<int32_t> ids(static_cast<size_t>(rows * 10));
+    std::vector<float> probs(ids.size()), ent(static_cast<size_t>(rows)), mx(ent.size()), kl(ent.size());
+    std::vector<double> ls(ent.size());
+    double best = 1e30, bestKl = 1e30;
+    for (int i = 0; i < 5; ++i) {
+        auto t0 = std::chrono::steady_clock::now();
+        Kernels::lensRows(x.data(), V, 10, 0, rows, ids.data(), probs.data(), ent.data(), mx.data(), ls.data());
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        t0 = std::chrono::steady_clock::now();
+        Kernels::klRows(x.data(), mx.data(), ls.data(), x.data(), mx.data(), ls.data(), V, 0, rows, kl.data());
+        bestKl = std::min(bestKl, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    qInfo("lens rows (top 10, entropy) of %lld x %lld logits: %.2f ms on one thread, %.2f ns per logit; "
+          "KL %.2f ns per logit", static_cast<long long>(rows), static_cast<long long>(V), best * 1e3,
+          best / double(rows * V) * 1e9, bestKl / double(rows * V) * 1e9);
+}
+
+QTEST_APPLESS_MAIN(TestKernels)
+#include "tst_kernels.moc"

@@ -1,7 +1,10 @@
-#include "headkernels.h"
+#include "kernels.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <utility>
 #include <vector>
 
 namespace HeadLens::Kernels {
@@ -16,6 +19,57 @@ typedef float Lanes __attribute__((vector_size(16)));
 typedef float ULanes __attribute__((vector_size(16), aligned(4), may_alias));
 constexpr int64_t kLanes = 4;
 #define HL_LANES(p) (*reinterpret_cast<const ULanes *>(p))
+typedef int32_t Ints __attribute__((vector_size(16)));
+
+inline Lanes lanes(float v)
+{
+    return Lanes{v, v, v, v};
+}
+
+inline bool anyLane(Ints m)
+{
+    return (m[0] | m[1] | m[2] | m[3]) != 0;
+}
+
+inline Lanes laneMax(Lanes a, Lanes b)
+{
+    return a > b ? a : b;
+}
+
+// e^x in four lanes for x <= 0: x = n ln 2 + r with |r| <= ln 2 / 2 (ln 2 in two parts, so r
+// is exact), e^r from a degree-6 polynomial (Cephes' expf coefficients) and 2^n written into
+// the exponent bits. Lanes below -87 (e^x < 1.7e-38) give 0.
+inline Lanes expLanes(Lanes x)
+{
+    const Ints under = x < -87.0f;
+    x = under ? lanes(-87.0f) : x;
+    // Adding 1.5 * 2^23 rounds x log2(e) to an integer held in the low mantissa bits.
+    const Lanes t = x * 1.44269504088896341f + 12582912.0f;
+    const Lanes n = t - 12582912.0f;
+    const Lanes r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+    Lanes p = lanes(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    Ints bits;
+    std::memcpy(&bits, &t, sizeof bits);
+    bits = ((bits - 0x4B400000) + 127) << 23; // 2^n as a float's bits
+    Lanes scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    return under ? lanes(0.0f) : p * scale;
+}
+
+// Float lanes summed into float64 every kFlush entries, so a long row's sum keeps its digits.
+constexpr int64_t kFlush = 256;
+
+inline void flush(Lanes &acc, double &total)
+{
+    total += (double(acc[0]) + double(acc[1])) + (double(acc[2]) + double(acc[3]));
+    acc = lanes(0.0f);
+}
 
 } // namespace
 
@@ -159,6 +213,120 @@ void rowCompare(const float *a, const float *b, int64_t n, int64_t r0, int64_t r
             cosDistance[r] = float(1.0 - xy / std::max(nx * ny, 1e-300));
         if (normRatio)
             normRatio[r] = float(nx / std::max(ny, 1e-300));
+    }
+}
+
+void expNonPositive(const float *x, int64_t n, float *out)
+{
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+        const Lanes e = expLanes(HL_LANES(x + i));
+        std::memcpy(out + i, &e, sizeof e);
+    }
+    for (; i < n; ++i) {
+        Lanes v = lanes(x[i]);
+        out[i] = expLanes(v)[0];
+    }
+}
+
+void lensRows(const float *x, int64_t V, int k, int64_t r0, int64_t r1, int32_t *ids,
+              float *probs, float *entropy, float *rowMax, double *rowLogSum)
+{
+    using Entry = std::pair<float, int32_t>;
+    // The heap's top is the smallest kept entry; of equal logits the larger id goes first.
+    const auto later = [](const Entry &a, const Entry &b) {
+        return a.first > b.first || (a.first == b.first && a.second < b.second);
+    };
+    std::vector<Entry> heap;
+    heap.reserve(size_t(k) + 1);
+    for (int64_t r = r0; r < r1; ++r) {
+        const float *row = x + r * V;
+        heap.clear();
+        float thr = -std::numeric_limits<float>::infinity();
+        const auto offer = [&](int64_t i) {
+            if (!(row[i] > thr))
+                return;
+            heap.emplace_back(row[i], int32_t(i));
+            std::push_heap(heap.begin(), heap.end(), later);
+            if (int64_t(heap.size()) > k) {
+                std::pop_heap(heap.begin(), heap.end(), later);
+                heap.pop_back();
+            }
+            if (int64_t(heap.size()) == k)
+                thr = heap.front().first;
+        };
+        int64_t i = 0;
+        for (; i + 4 * kLanes <= V; i += 4 * kLanes) {
+            const Lanes m = laneMax(laneMax(HL_LANES(row + i), HL_LANES(row + i + kLanes)),
+                                    laneMax(HL_LANES(row + i + 2 * kLanes), HL_LANES(row + i + 3 * kLanes)));
+            if (anyLane(m > thr))
+                for (int64_t j = i; j < i + 4 * kLanes; ++j)
+                    offer(j);
+        }
+        for (; i < V; ++i)
+            offer(i);
+        std::sort(heap.begin(), heap.end(), later);
+        const float m = heap.empty() ? std::numeric_limits<float>::quiet_NaN() : heap[0].first;
+
+        // S = sum e^(x_i - m) and A = sum e^(x_i - m) (x_i - m) <= 0.
+        Lanes sLanes = lanes(0.0f), aLanes = lanes(0.0f);
+        double S = 0, A = 0;
+        i = 0;
+        while (i + kLanes <= V) {
+            const int64_t end = std::min(V - kLanes + 1, i + kFlush);
+            for (; i < end; i += kLanes) {
+                const Lanes d = HL_LANES(row + i) - m;
+                const Lanes e = expLanes(d);
+                sLanes += e;
+                aLanes += e * d;
+            }
+            flush(sLanes, S);
+            flush(aLanes, A);
+        }
+        for (; i < V; ++i) {
+            const float d = row[i] - m;
+            const float e = expLanes(lanes(d))[0];
+            S += e;
+            A += double(e) * double(d);
+        }
+        const double logS = std::log(S);
+        entropy[r] = float(std::max(0.0, logS - A / S));
+        rowMax[r] = m;
+        rowLogSum[r] = logS;
+        for (int j = 0; j < k; ++j) {
+            const bool have = j < int(heap.size());
+            ids[r * k + j] = have ? heap[size_t(j)].second : 0;
+            probs[r * k + j] = have ? float(std::exp((double(heap[size_t(j)].first) - m) - logS))
+                                    : std::numeric_limits<float>::quiet_NaN();
+        }
+    }
+}
+
+void klRows(const float *x, const float *xMax, const double *xLogSum, const float *y,
+            const float *yMax, const double *yLogSum, int64_t V, int64_t r0, int64_t r1, float *kl)
+{
+    for (int64_t r = r0; r < r1; ++r) {
+        const float *a = x + r * V, *b = y + r * V;
+        const float am = xMax[r], al = float(xLogSum[r]);
+        const double c = (double(xMax[r]) - double(yMax[r])) + (xLogSum[r] - yLogSum[r]);
+        const float cHi = float(c), cLo = float(c - double(cHi));
+        Lanes acc = lanes(0.0f);
+        double total = 0;
+        int64_t i = 0;
+        while (i + kLanes <= V) {
+            const int64_t end = std::min(V - kLanes + 1, i + kFlush);
+            for (; i < end; i += kLanes) {
+                const Lanes xa = HL_LANES(a + i);
+                const Lanes d = ((xa - HL_LANES(b + i)) - cHi) - cLo;
+                acc += expLanes((xa - am) - al) * d;
+            }
+            flush(acc, total);
+        }
+        for (; i < V; ++i) {
+            const float d = ((a[i] - b[i]) - cHi) - cLo;
+            total += double(expLanes(lanes((a[i] - am) - al))[0]) * double(d);
+        }
+        kl[r] = float(std::max(0.0, total));
     }
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 // Loops over float32 rows that the engine runs per layer when it captures head metrics, the
-// attention entropy and the change of meaning. They replace chains of small tensor operations
-// (and one tiny matrix product per position), whose per-call overhead cost more than their
-// arithmetic. No torch here: the engine splits the ranges across its threads
-// (at::parallel_for), and tests/model/tst_headkernels checks every loop against float64.
+// attention entropy, the change of meaning and the lens. They replace chains of small tensor
+// operations (and one tiny matrix product per position, and for the lens seven passes over
+// every [rows, V] block of logits), whose per-call overhead and memory traffic cost more than
+// their arithmetic. No torch here: the engine splits the ranges across its threads
+// (at::parallel_for), and tests/model/tst_kernels checks every loop against float64.
 
 #include <cstdint>
 
@@ -66,5 +67,24 @@ void softmaxEntropy(const float *scores, const float *pattern, int64_t T, int64_
 // ||a|| / ||b|| (||b|| floored at 1e-300) into normRatio if given.
 void rowCompare(const float *a, const float *b, int64_t n, int64_t r0, int64_t r1,
                 float *cosDistance, float *normRatio);
+
+// The lens of rows [r0, r1) of logits x [rows, V] (row r at x + r * V): the k largest (ids and
+// probabilities, largest first; equal logits by id), the entropy, and the row's log-softmax
+// as log p_i = (x_i - rowMax) - rowLogSum. Two passes over a row: its top k (a heap, which
+// most entries skip after one comparison), then sum exp(x_i - m) and sum exp(x_i - m)(x_i - m),
+// whose entropy ln S - A / S adds two terms >= 0 (nothing cancels for a sharp row). Row r's
+// outputs are at ids + r * k, probs + r * k, entropy + r, rowMax + r, rowLogSum + r.
+void lensRows(const float *x, int64_t V, int k, int64_t r0, int64_t r1, int32_t *ids,
+              float *probs, float *entropy, float *rowMax, double *rowLogSum);
+
+// KL(p || q) for rows [r0, r1) of two lenses of the same rows, p of logits x and q of logits
+// y (as lensRows left them, with their rowMax and rowLogSum): sum p_i (log p_i - log q_i),
+// with log p_i - log q_i = (x_i - y_i) - c, c = (xMax - yMax) + (xLogSum - yLogSum) taken in
+// float64 and subtracted in two float parts: rows that nearly agree keep their small KL.
+void klRows(const float *x, const float *xMax, const double *xLogSum, const float *y,
+            const float *yMax, const double *yLogSum, int64_t V, int64_t r0, int64_t r1, float *kl);
+
+// e^x of n floats x <= 0 (the lens's), to about 2e-7 relative; e^x below 1e-38 is 0.
+void expNonPositive(const float *x, int64_t n, float *out);
 
 } // namespace HeadLens::Kernels
