@@ -183,15 +183,31 @@ void softmaxEntropy(const float *scores, const float *pattern, int64_t T, int64_
     for (int64_t r = r0; r < r1; ++r) {
         const float *s = scores + r * cols, *p = pattern + r * cols;
         const int64_t n = std::min(cols, past + r % T + 1);
-        int64_t top = 0;
-        for (int64_t c = 1; c < n; ++c)
-            if (s[c] > s[top])
-                top = c;
-        const float m = s[top];
+        // The largest score and the largest weight (p is increasing in s: they are one entry's).
+        Lanes sMax = lanes(-std::numeric_limits<float>::infinity()), pMax = lanes(0.0f);
+        int64_t i = 0;
+        for (; i + kLanes <= n; i += kLanes) {
+            sMax = laneMax(sMax, HL_LANES(s + i));
+            pMax = laneMax(pMax, HL_LANES(p + i));
+        }
+        float m = std::max(std::max(sMax[0], sMax[1]), std::max(sMax[2], sMax[3]));
+        float top = std::max(std::max(pMax[0], pMax[1]), std::max(pMax[2], pMax[3]));
+        for (; i < n; ++i) {
+            m = std::max(m, s[i]);
+            top = std::max(top, p[i]);
+        }
+        Lanes acc = lanes(0.0f);
         double e = 0;
-        for (int64_t c = 0; c < n; ++c)
-            e += double(p[c] * (m - s[c])); // both factors >= 0
-        e -= p[top] > 0 ? std::log(double(p[top])) : 0.0;
+        i = 0;
+        while (i + kLanes <= n) {
+            const int64_t end = std::min(n - kLanes + 1, i + kFlush);
+            for (; i < end; i += kLanes)
+                acc += HL_LANES(p + i) * (m - HL_LANES(s + i)); // both factors >= 0
+            flush(acc, e);
+        }
+        for (; i < n; ++i)
+            e += double(p[i] * (m - s[i]));
+        e -= top > 0 ? std::log(double(top)) : 0.0;
         entropy[r] = float(std::max(0.0, e));
     }
 }

@@ -652,7 +652,8 @@ struct Model::Impl {
     }
 
     // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md) for a block of positions at a
-    // time [H, c, D] (within 16 MiB), summed into attn_out (plus the o_proj bias, which belongs
+    // time [H, c, D] (within 2 MiB, so the loops below read it from cache and the allocator
+    // hands the same block back every time instead of fresh pages), summed into attn_out (plus the o_proj bias, which belongs
     // to no head), and from their dot products with each other, attn_out and resid_pre every
     // per-position head metric (into hc). Returns attn_out [T, D].
     at::Tensor headOutputs(int l, const at::Tensor &z, const at::Tensor &residPre, HeadCapture &hc)
@@ -660,7 +661,7 @@ struct Model::Impl {
         const LayerWeights &w = layers[size_t(l)];
         const int H = cfg.nHeads, dh = cfg.dHead;
         const int64_t T = z.size(1), D = cfg.dModel;
-        const int64_t chunk = std::clamp<int64_t>((int64_t(1) << 22) / (int64_t(H) * D), 1, T);
+        const int64_t chunk = std::clamp<int64_t>((int64_t(1) << 19) / (int64_t(H) * D), 1, T);
         const at::Tensor woh = w.wo.view({D, H, dh}).permute({1, 2, 0}); // [H, dh, D]
         const at::Tensor bias = w.bo.defined() ? w.bo.to(at::kFloat).contiguous() : at::Tensor();
         const float *biasData = bias.defined() ? bias.data_ptr<float>() : nullptr;
