@@ -117,12 +117,40 @@ void sumHeads(const HeadBlock &b, const float *bias, int64_t i0, int64_t i1, flo
     }
 }
 
+namespace {
+
+// <a, b_j> for four rows b_j at once: a's lanes are read once for all four.
+void dots4(const float *a, const float *const *b, int64_t n, double *out)
+{
+    Lanes s0 = {}, s1 = {}, s2 = {}, s3 = {};
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+        const Lanes x = HL_LANES(a + i);
+        s0 += x * HL_LANES(b[0] + i);
+        s1 += x * HL_LANES(b[1] + i);
+        s2 += x * HL_LANES(b[2] + i);
+        s3 += x * HL_LANES(b[3] + i);
+    }
+    const Lanes *acc[4] = {&s0, &s1, &s2, &s3};
+    for (int j = 0; j < 4; ++j) {
+        const Lanes &v = *acc[j];
+        double s = (double(v[0]) + double(v[1])) + (double(v[2]) + double(v[3]));
+        for (int64_t k = i; k < n; ++k)
+            s += double(a[k]) * double(b[j][k]);
+        out[j] = s;
+    }
+}
+
+} // namespace
+
 void headDots(const HeadBlock &b, int64_t i0, int64_t i1, const HeadDotsOut &out)
 {
     const int H = b.H;
     const int64_t D = b.D, T = out.T;
-    std::vector<const float *> row(static_cast<size_t>(H));
-    std::vector<double> inv(static_cast<size_t>(H));
+    std::vector<const float *> row(static_cast<size_t>(H)), partner;
+    std::vector<double> inv(static_cast<size_t>(H)), d;
+    partner.reserve(size_t(H) + 3);
+    d.reserve(size_t(H) + 6);
     for (int64_t i = i0; i < i1; ++i) {
         const int64_t t = b.t0 + i;
         const float *ao = b.attnOut + t * D, *pre = b.residPre + t * D;
@@ -134,11 +162,21 @@ void headDots(const HeadBlock &b, int64_t i0, int64_t i1, const HeadDotsOut &out
         double *pair = out.pairCosine + t * H * H;
         for (int h = 0; h < H; ++h) {
             const float *rh = row[size_t(h)];
-            const double n2 = dot(rh, rh, D);
-            pair[h * H + h] = n2; // the squared norm, until the cosines below
-            const double norm = std::sqrt(std::max(0.0, n2));
+            // result_h with itself, attn_out, resid_pre and the later heads, four at a time.
+            partner.assign({rh, ao, pre});
+            partner.insert(partner.end(), row.begin() + h + 1, row.end());
+            d.assign(partner.size(), 0.0);
+            size_t j = 0;
+            for (; j + 4 <= partner.size(); j += 4)
+                dots4(rh, partner.data() + j, D, d.data() + j);
+            for (; j < partner.size(); ++j)
+                d[j] = dot(rh, partner[j], D);
+            const double norm = std::sqrt(std::max(0.0, d[0]));
             inv[size_t(h)] = norm > 0 ? 1.0 / norm : 0.0;
-            const double dAo = dot(rh, ao, D), dPre = dot(rh, pre, D);
+            pair[h * H + h] = d[0] * inv[size_t(h)] * inv[size_t(h)];
+            for (int g = h + 1; g < H; ++g)
+                pair[h * H + g] = d[size_t(3 + g - h - 1)]; // scaled by both norms below
+            const double dAo = d[1], dPre = d[2];
             const int64_t at = int64_t(h) * T + t;
             out.contribNorm[at] = float(norm);
             out.contribProjection[at] = float(dAo / safeAo);
@@ -146,13 +184,9 @@ void headDots(const HeadBlock &b, int64_t i0, int64_t i1, const HeadDotsOut &out
             out.residRatio[at] = float(norm / safePre);
             out.residProjection[at] = float(dPre / safePre);
         }
-        for (int h = 0; h < H; ++h) {
-            pair[h * H + h] *= inv[size_t(h)] * inv[size_t(h)];
-            for (int g = h + 1; g < H; ++g) {
-                const double c = dot(row[size_t(h)], row[size_t(g)], D) * inv[size_t(h)] * inv[size_t(g)];
-                pair[h * H + g] = pair[g * H + h] = c;
-            }
-        }
+        for (int h = 0; h < H; ++h)
+            for (int g = h + 1; g < H; ++g)
+                pair[h * H + g] = pair[g * H + h] = pair[h * H + g] * inv[size_t(h)] * inv[size_t(g)];
         out.attnResidRatio[t] = float(aoNorm / safePre);
     }
 }
