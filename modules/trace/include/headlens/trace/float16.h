@@ -90,26 +90,26 @@ inline float halfToFloat(uint16_t h)
 
 // Bulk conversions of n values; src and dst must not overlap. Blocks of a fixed size let the
 // compiler vectorise the body even at -O2 (its cheapest cost model wants no remainder loop).
-inline void floatsToHalves(const float *src, uint16_t *dst, size_t n)
+template <class From, class To, To (*convert)(From)>
+inline void convertInBlocks(const From *src, To *dst, size_t n)
 {
     constexpr size_t kBlock = 16;
     const size_t whole = n - n % kBlock;
     for (size_t i = 0; i < whole; i += kBlock)
         for (size_t j = 0; j < kBlock; ++j)
-            dst[i + j] = floatToHalf(src[i + j]);
+            dst[i + j] = convert(src[i + j]);
     for (size_t i = whole; i < n; ++i)
-        dst[i] = floatToHalf(src[i]);
+        dst[i] = convert(src[i]);
+}
+
+inline void floatsToHalves(const float *src, uint16_t *dst, size_t n)
+{
+    convertInBlocks<float, uint16_t, floatToHalf>(src, dst, n);
 }
 
 inline void halvesToFloats(const uint16_t *src, float *dst, size_t n)
 {
-    constexpr size_t kBlock = 16;
-    const size_t whole = n - n % kBlock;
-    for (size_t i = 0; i < whole; i += kBlock)
-        for (size_t j = 0; j < kBlock; ++j)
-            dst[i + j] = halfToFloat(src[i + j]);
-    for (size_t i = whole; i < n; ++i)
-        dst[i] = halfToFloat(src[i]);
+    convertInBlocks<uint16_t, float, halfToFloat>(src, dst, n);
 }
 
 } // namespace HeadLens
