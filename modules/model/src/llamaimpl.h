@@ -653,9 +653,10 @@ struct Model::Impl {
 
     // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md) for a block of positions at a
     // time [H, c, D] (within 2 MiB, so the loops below read it from cache and the allocator
-    // hands the same block back every time instead of fresh pages), summed into attn_out (plus the o_proj bias, which belongs
-    // to no head), and from their dot products with each other, attn_out and resid_pre every
-    // per-position head metric (into hc). Returns attn_out [T, D].
+    // hands the same block back every time instead of fresh pages), summed into attn_out
+    // (plus the o_proj bias, which belongs to no head); from their dot products with each
+    // other, attn_out and resid_pre, every per-position head metric (into hc).
+    // Returns attn_out [T, D].
     at::Tensor headOutputs(int l, const at::Tensor &z, const at::Tensor &residPre, HeadCapture &hc)
     {
         const LayerWeights &w = layers[size_t(l)];
