@@ -95,6 +95,13 @@ std::vector<Spec> allSpecs()
         v.push_back(s);
     }
     {
+        // An untied output matrix of 70000 x 64 bf16 values: computed in f32, it is converted
+        // in more than one tile (16 MiB of f32 each), as every matrix of a real model is.
+        Spec s = spec("bf16-tiled-vocab", 1, 64, 4, 2, 128, 70000, 16);
+        s.dtype = "BF16";
+        v.push_back(s);
+    }
+    {
         Spec s = spec("sharded-3", 3, 40, 4, 2, 64, 89, 11);
         s.shards = 3;
         v.push_back(s);

@@ -58,23 +58,24 @@ void loadLlama(Model::Impl &impl)
     const ModelConfig &c = d->cfg;
     const at::ScalarType ct = d->ct;
     const WeightSet &ws = d->ws;
-    d->embed = weight(ws.get("model.embed_tokens.weight", {c.vocabSize, c.dModel}), ct);
+    // Matrices stay in their stored dtype (stored(): the mapped bytes); linear() converts.
+    d->embed = stored(ws.get("model.embed_tokens.weight", {c.vocabSize, c.dModel}));
     d->finalNorm = weight(ws.get("model.norm.weight", {c.dModel}), ct);
     d->lmHead = c.tiedEmbeddings ? d->embed
-                                 : weight(ws.get("lm_head.weight", {c.vocabSize, c.dModel}), ct);
+                                 : stored(ws.get("lm_head.weight", {c.vocabSize, c.dModel}));
     const int64_t qd = int64_t(c.nHeads) * c.dHead, kvd = int64_t(c.nKvHeads) * c.dHead;
     for (int l = 0; l < c.nLayers; ++l) {
         const std::string pre = "model.layers." + std::to_string(l) + ".";
         LayerWeights w;
         w.attnNorm = weight(ws.get(pre + "input_layernorm.weight", {c.dModel}), ct);
         w.ffnNorm = weight(ws.get(pre + "post_attention_layernorm.weight", {c.dModel}), ct);
-        w.wq = weight(ws.get(pre + "self_attn.q_proj.weight", {qd, c.dModel}), ct);
-        w.wk = weight(ws.get(pre + "self_attn.k_proj.weight", {kvd, c.dModel}), ct);
-        w.wv = weight(ws.get(pre + "self_attn.v_proj.weight", {kvd, c.dModel}), ct);
-        w.wo = weight(ws.get(pre + "self_attn.o_proj.weight", {c.dModel, qd}), ct);
-        w.wGate = weight(ws.get(pre + "mlp.gate_proj.weight", {c.dFfn, c.dModel}), ct);
-        w.wUp = weight(ws.get(pre + "mlp.up_proj.weight", {c.dFfn, c.dModel}), ct);
-        w.wDown = weight(ws.get(pre + "mlp.down_proj.weight", {c.dModel, c.dFfn}), ct);
+        w.wq = stored(ws.get(pre + "self_attn.q_proj.weight", {qd, c.dModel}));
+        w.wk = stored(ws.get(pre + "self_attn.k_proj.weight", {kvd, c.dModel}));
+        w.wv = stored(ws.get(pre + "self_attn.v_proj.weight", {kvd, c.dModel}));
+        w.wo = stored(ws.get(pre + "self_attn.o_proj.weight", {c.dModel, qd}));
+        w.wGate = stored(ws.get(pre + "mlp.gate_proj.weight", {c.dFfn, c.dModel}));
+        w.wUp = stored(ws.get(pre + "mlp.up_proj.weight", {c.dFfn, c.dModel}));
+        w.wDown = stored(ws.get(pre + "mlp.down_proj.weight", {c.dModel, c.dFfn}));
         if (c.attnBias) {
             w.bq = weight(ws.get(pre + "self_attn.q_proj.bias", {qd}), ct);
             w.bk = weight(ws.get(pre + "self_attn.k_proj.bias", {kvd}), ct);
@@ -210,6 +211,10 @@ const std::string &Model::computeDtype() const { return d->dtypeName; }
 const std::string &Model::format() const { return d->format; }
 const Tokenizer *Model::tokenizer() const { return d->tokenizer.get(); }
 int64_t Model::weightBytes() const { return d->ws.totalBytes; }
+bool Model::convertsWeights() const
+{
+    return d->embed.scalar_type() != d->ct || d->lmHead.scalar_type() != d->ct;
+}
 
 std::vector<TokenInfo> Model::tokenize(const std::string &text, bool addBos) const
 {
@@ -273,9 +278,9 @@ void Model::run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOp
         hook = d->makeEdit(*edit, lens);
     at::Tensor hidden = d->forward(ids, sink, lens, nullptr, edit ? &hook : nullptr);
     if (!sink || !sink->wantsLogits())
-        (void)at::matmul(hidden, d->lmHead.t()); // the plain forward ends in the logits
+        (void)linear(hidden, d->lmHead, at::Tensor()); // the plain forward ends in the logits
     else {
-        const LensBlock b = Impl::lensOfLogits(at::matmul(hidden, d->lmHead.t()).to(at::kFloat),
+        const LensBlock b = Impl::lensOfLogits(linear(hidden, d->lmHead, at::Tensor()).to(at::kFloat),
                                                std::min(lens.topk, d->cfg.vocabSize));
         sink->logits(b.view(0, int64_t(ids.size())));
     }
@@ -286,7 +291,7 @@ FloatArray Model::logits(const std::vector<int32_t> &ids)
     checkIds(ids);
     at::NoGradGuard noGrad;
     at::Tensor out =
-        at::matmul(d->forward(ids, nullptr, {}, nullptr), d->lmHead.t()).to(at::kFloat).contiguous();
+        linear(d->forward(ids, nullptr, {}, nullptr), d->lmHead, at::Tensor()).to(at::kFloat).contiguous();
     FloatArray a({out.size(0), out.size(1)});
     std::copy(out.data_ptr<float>(), out.data_ptr<float>() + out.numel(), a.data.begin());
     return a;
@@ -308,7 +313,7 @@ std::vector<int32_t> Model::generate(const std::vector<int32_t> &ids, int n, boo
         if (cancelled && cancelled())
             throw Cancelled();
         at::Tensor last = hidden.narrow(0, hidden.size(0) - 1, 1);
-        at::Tensor logits = at::matmul(last, d->lmHead.t()).to(at::kFloat);
+        at::Tensor logits = linear(last, d->lmHead, at::Tensor()).to(at::kFloat);
         const int32_t next = int32_t(logits.argmax(-1).item<int64_t>());
         out.push_back(next);
         if (stopAtEos && next == d->cfg.eosId)
@@ -325,18 +330,17 @@ std::vector<DecodeStep> Model::decompose(const std::vector<int32_t> &ids, Site s
     checkIds(ids);
     at::NoGradGuard noGrad;
     at::Tensor v = d->siteVector(ids, site, layer, pos);
-    at::Tensor D = d->decoderMatrix(lens.decoder, siteDepth(site, layer, d->cfg.nLayers))
-                       .to(at::kDouble);
+    const double depth = siteDepth(site, layer, d->cfg.nLayers);
     at::Tensor e = d->lensNorm(v.unsqueeze(0), lens.norm).to(at::kDouble).squeeze(0);
     std::vector<DecodeStep> steps;
     const double start = e.norm().item<double>();
     double last = start;
     for (int i = 0; i < maxSteps; ++i) {
-        at::Tensor logp = at::log_softmax(at::matmul(D, e), 0);
+        at::Tensor logp = at::log_softmax(d->decoderTimes(lens.decoder, depth, e), 0);
         const int64_t top = logp.argmax().item<int64_t>();
         const double norm = e.norm().item<double>();
         steps.push_back({int32_t(top), float(std::exp(logp[top].item<double>())), float(norm)});
-        at::Tensor row = D.select(0, top);
+        at::Tensor row = d->decoderRows(lens.decoder, depth, top, 1, at::kDouble)[0];
         e = e - ((e * row).sum() / (row * row).sum().clamp_min(1e-300)) * row;
         const double next = e.norm().item<double>();
         // TRACE.md: stop when the rest is below 1% of the start or stops shrinking.

@@ -39,13 +39,62 @@ inline at::ScalarType scalarType(DType t)
     }
 }
 
-// A tensor over the mapped bytes (zero-copy) or, when the dtype differs, a converted copy.
-// The mapping is read-only: nothing below ever writes into a weight in place.
+// A tensor over the mapped bytes, in the dtype they are stored in (never a copy). The mapping
+// is read-only: nothing below ever writes into a weight in place. Matrices stay like this:
+// linear() converts them a tile at a time, so a bf16 model computed in f32 holds no f32 copy
+// of any layer, and pages of a model larger than RAM can be evicted and read again.
+inline at::Tensor stored(const TensorEntry &e)
+{
+    return at::from_blob(const_cast<void *>(e.data), e.shape,
+                         at::TensorOptions().dtype(scalarType(e.dtype)));
+}
+
+// A converted copy when the stored dtype differs from ct: for vectors (norms, biases) and for
+// GPT-2, whose Conv1D matrices are used transposed.
 inline at::Tensor weight(const TensorEntry &e, at::ScalarType ct)
 {
-    at::Tensor t = at::from_blob(const_cast<void *>(e.data), e.shape,
-                                 at::TensorOptions().dtype(scalarType(e.dtype)));
+    at::Tensor t = stored(e);
     return t.scalar_type() == ct ? t : t.to(ct);
+}
+
+// Rows of a [rows, in] weight per converted tile: 16 MiB of f32, at least 16 rows.
+inline int64_t tileRows(int64_t in, int64_t rows)
+{
+    return std::clamp<int64_t>((int64_t(4) << 20) / std::max<int64_t>(1, in), 16,
+                               std::max<int64_t>(1, rows));
+}
+
+// x [..., in] times w^T for a weight w [out, in] in any stored dtype, in x's dtype. A weight
+// of x's dtype is used as it lies; any other is converted a tile of rows at a time into one
+// reused buffer, right before its product.
+inline at::Tensor linear(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b)
+{
+    if (w.scalar_type() == x.scalar_type())
+        return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
+    const int64_t in = w.size(1), out = w.size(0);
+    const at::Tensor x2 = x.reshape({-1, in});
+    std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+    shape.back() = out;
+    at::Tensor y = at::empty({x2.size(0), out}, x.options());
+    const int64_t R = tileRows(in, out);
+    at::Tensor tile = at::empty({R, in}, x.options()), part;
+    for (int64_t r0 = 0; r0 < out; r0 += R) {
+        const int64_t n = std::min(R, out - r0);
+        at::Tensor t = tile.narrow(0, 0, n);
+        t.copy_(w.narrow(0, r0, n));
+        part = at::mm(x2, t.t());
+        y.narrow(1, r0, n).copy_(part);
+    }
+    if (b.defined())
+        y.add_(b.to(x.scalar_type()));
+    return y.view(shape);
+}
+
+// Rows [r0, r0 + n) of a weight in dtype ct (a view when it is stored so).
+inline at::Tensor rowsAs(const at::Tensor &w, int64_t r0, int64_t n, at::ScalarType ct)
+{
+    const at::Tensor r = w.narrow(0, r0, n);
+    return r.scalar_type() == ct ? r : r.to(ct);
 }
 
 // llama2.c rotates adjacent pairs (2i, 2i+1); Hugging Face rotates halves (i, i + dh/2). The
@@ -76,11 +125,6 @@ struct EditHook {
 struct KvCache {
     std::vector<at::Tensor> k, v; // per layer [Hkv, pos, dh]
 };
-
-inline at::Tensor linear(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b)
-{
-    return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
-}
 
 inline at::Tensor rotateHalf(const at::Tensor &x)
 {
@@ -228,8 +272,11 @@ struct Model::Impl {
         LayerWeights &w = layers[size_t(l)];
         if (!w.woGram.defined()) {
             const int H = cfg.nHeads, dh = cfg.dHead;
-            at::Tensor woh = w.wo.to(at::kDouble).view({cfg.dModel, H, dh}).permute({1, 0, 2});
-            w.woGram = at::bmm(woh.transpose(1, 2), woh).to(at::kFloat).contiguous();
+            w.woGram = at::empty({H, dh, dh}, at::kFloat);
+            for (int h = 0; h < H; ++h) { // one head's [D, dh] slice in float64 at a time
+                const at::Tensor woh = w.wo.narrow(1, int64_t(h) * dh, dh).to(at::kDouble);
+                w.woGram[h].copy_(at::mm(woh.t(), woh));
+            }
         }
         return w.woGram;
     }
@@ -239,11 +286,11 @@ struct Model::Impl {
     at::Tensor decoderLogits(const at::Tensor &n, LensDecoder dec, const std::vector<double> &depth)
     {
         if (cfg.tiedEmbeddings || dec == LensDecoder::Output)
-            return at::matmul(n, lmHead.t()).to(at::kFloat);
+            return linear(n, lmHead, at::Tensor()).to(at::kFloat);
         if (dec == LensDecoder::Input)
-            return at::matmul(n, embed.t()).to(at::kFloat);
-        at::Tensor le = at::matmul(n, embed.t()).to(at::kFloat);
-        at::Tensor lu = at::matmul(n, lmHead.t()).to(at::kFloat);
+            return linear(n, embed, at::Tensor()).to(at::kFloat);
+        at::Tensor le = linear(n, embed, at::Tensor()).to(at::kFloat);
+        at::Tensor lu = linear(n, lmHead, at::Tensor()).to(at::kFloat);
         std::vector<float> w(depth.size());
         for (size_t i = 0; i < depth.size(); ++i)
             w[i] = float(dec == LensDecoder::Linear ? depth[i] : depth[i] * depth[i]);
@@ -281,15 +328,28 @@ struct Model::Impl {
         return v.to(ct);
     }
 
-    // The decoder matrix [V, D] at relative depth d (materialised only for mixed decoders).
-    at::Tensor decoderMatrix(LensDecoder dec, double d) const
+    // Rows [r0, r0 + n) of the decoder matrix at relative depth d, in dtype t. Never the
+    // whole [V, D] matrix: a mixed decoder is mixed a tile at a time, in t.
+    at::Tensor decoderRows(LensDecoder dec, double d, int64_t r0, int64_t n, at::ScalarType t) const
     {
         if (cfg.tiedEmbeddings || dec == LensDecoder::Output)
-            return lmHead;
+            return rowsAs(lmHead, r0, n, t);
         if (dec == LensDecoder::Input)
-            return embed;
+            return rowsAs(embed, r0, n, t);
         const double w = dec == LensDecoder::Linear ? d : d * d;
-        return embed * (1 - w) + lmHead * w;
+        return rowsAs(embed, r0, n, t) * (1 - w) + rowsAs(lmHead, r0, n, t) * w;
+    }
+
+    // The decoder matrix at depth d times e [D] in float64, a tile of rows at a time: [V].
+    at::Tensor decoderTimes(LensDecoder dec, double d, const at::Tensor &e) const
+    {
+        const int64_t V = cfg.vocabSize, R = tileRows(2 * cfg.dModel, V);
+        at::Tensor out = at::empty({V}, at::kDouble);
+        for (int64_t r0 = 0; r0 < V; r0 += R) {
+            const int64_t n = std::min(R, V - r0);
+            out.narrow(0, r0, n).copy_(at::mv(decoderRows(dec, d, r0, n, at::kDouble), e));
+        }
+        return out;
     }
 
     // Lens of the wanted sites of one layer (site tensors [T, D]; undefined = not wanted),
@@ -327,8 +387,12 @@ struct Model::Impl {
         const int k = std::min<int>(o.topk, cfg.vocabSize);
         // Rows per matmul: enough that packing the [V, D] decoder is amortised (~260 rows at
         // V = 32k), while the [rows, V] logits, the one large buffer per block, stay within
-        // 32 MiB.
-        const int64_t rowsPerBlock = std::clamp<int64_t>((int64_t(32) << 20) / (4 * V), 64, 2048);
+        // 32 MiB. A decoder stored in another dtype is converted tile by tile for every block,
+        // so then blocks are up to 8x larger (256 MiB: ~1000 rows at V = 64k), which keeps
+        // the conversion within a few percent of the product.
+        const bool converted = lmHead.scalar_type() != ct || embed.scalar_type() != ct;
+        const int64_t budget = int64_t(converted ? 256 : 32) << 20;
+        const int64_t rowsPerBlock = std::clamp<int64_t>(budget / (4 * V), 64, 2048);
         const int64_t block = std::max<int64_t>(1, rowsPerBlock / S);
         const bool withKl = kl && sites[size_t(Site::ResidPre)].defined() &&
                             sites[size_t(Site::ResidPost)].defined();
@@ -593,16 +657,16 @@ struct Model::Impl {
     int32_t lensTop1(const at::Tensor &v, Site site, int layer, const LensOptions &lo)
     {
         at::Tensor n = lensNorm(v.unsqueeze(0), lo.norm);
-        at::Tensor D = decoderMatrix(lo.decoder, siteDepth(site, layer, cfg.nLayers));
-        return int32_t(at::matmul(n, D.t()).argmax(-1).item<int64_t>());
+        const double d = siteDepth(site, layer, cfg.nLayers);
+        return int32_t(decoderLogits(n, lo.decoder, {d}).argmax(-1).item<int64_t>());
     }
 
     // The direction in site space whose removal zeroes a token's lens logit: for the full
     // norm the decoder row scaled by the final norm's weight (N(v) = g * v / rms(v)).
     at::Tensor tokenDirection(int32_t id, Site site, int layer, const LensOptions &lo)
     {
-        at::Tensor row = decoderMatrix(lo.decoder, siteDepth(site, layer, cfg.nLayers)).select(0, id);
-        row = row.to(at::kDouble);
+        at::Tensor row =
+            decoderRows(lo.decoder, siteDepth(site, layer, cfg.nLayers), id, 1, at::kDouble)[0];
         if (lo.norm == LensNorm::Full)
             row = row * finalNorm.to(at::kDouble);
         return row;
@@ -635,11 +699,10 @@ struct Model::Impl {
                 }
                 break;
             case VectorEdit::Kind::Inject: {
-                const at::Tensor D =
-                    decoderMatrix(lo.decoder, siteDepth(edit.site, edit.layer, cfg.nLayers));
+                const double d = siteDepth(edit.site, edit.layer, cfg.nLayers);
                 const int32_t top = lensTop1(row, edit.site, edit.layer, lo);
-                at::Tensor c = D.select(0, top).to(at::kDouble);
-                at::Tensor e2 = D.select(0, edit.injectId).to(at::kDouble);
+                at::Tensor c = decoderRows(lo.decoder, d, top, 1, at::kDouble)[0];
+                at::Tensor e2 = decoderRows(lo.decoder, d, edit.injectId, 1, at::kDouble)[0];
                 c = c / c.norm().clamp_min(1e-300);
                 e2 = e2 / e2.norm().clamp_min(1e-300);
                 v = v + (v * c).sum() * (e2 - c);
@@ -651,19 +714,20 @@ struct Model::Impl {
         return h;
     }
 
-    // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md) for a block of positions at a
-    // time [H, c, D] (within 2 MiB, so the loops below read it from cache and the allocator
-    // hands the same block back every time instead of fresh pages), summed into attn_out
-    // (plus the o_proj bias, which belongs to no head); from their dot products with each
-    // other, attn_out and resid_pre, every per-position head metric (into hc).
+    // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md), in float32, for a block of
+    // positions at a time [H, c, D], summed into attn_out (plus the o_proj bias, which belongs
+    // to no head); from their dot products with each other, attn_out and resid_pre, every
+    // per-position head metric (into hc). Each block is one product per head over c positions:
+    // a product per position would read all of W_o once per token (205 MB at Yi-34B's shape).
     // Returns attn_out [T, D].
     at::Tensor headOutputs(int l, const at::Tensor &z, const at::Tensor &residPre, HeadCapture &hc)
     {
         const LayerWeights &w = layers[size_t(l)];
-        const int H = cfg.nHeads, dh = cfg.dHead;
+        const int H = cfg.nHeads;
         const int64_t T = z.size(1), D = cfg.dModel;
-        const int64_t chunk = std::clamp<int64_t>((int64_t(1) << 19) / (int64_t(H) * D), 1, T);
-        const at::Tensor woh = w.wo.view({D, H, dh}).permute({1, 2, 0}); // [H, dh, D]
+        const int64_t chunk = headChunk(T);
+        const at::Tensor woh = woHeads(w); // [H, dh, D]
+        const at::Tensor zf = z.to(at::kFloat);
         const at::Tensor bias = w.bo.defined() ? w.bo.to(at::kFloat).contiguous() : at::Tensor();
         const float *biasData = bias.defined() ? bias.data_ptr<float>() : nullptr;
         hc.residPre = residPre.to(at::kFloat).contiguous();
@@ -674,7 +738,7 @@ struct Model::Impl {
         at::Tensor attnOut = at::empty({T, D}, at::kFloat);
         for (int64_t t0 = 0; t0 < T; t0 += chunk) {
             const int64_t c = std::min(chunk, T - t0);
-            const at::Tensor r = at::bmm(z.narrow(1, t0, c), woh).to(at::kFloat).contiguous();
+            const at::Tensor r = at::bmm(zf.narrow(1, t0, c), woh).contiguous();
             Kernels::HeadBlock b;
             b.r = r.data_ptr<float>();
             b.headStride = c * D;
@@ -691,15 +755,31 @@ struct Model::Impl {
         return attnOut.to(ct);
     }
 
+    // W_o as per-head slices [H, dh, D] in float32: a view of an f32 weight, else one
+    // conversion for the layer.
+    at::Tensor woHeads(const LayerWeights &w) const
+    {
+        const int64_t D = cfg.dModel;
+        return w.wo.to(at::kFloat).view({D, int64_t(cfg.nHeads), int64_t(cfg.dHead)}).permute({1, 2, 0});
+    }
+
+    // Positions per block of head vectors: [H, c, D] float32 within 32 MiB, and at least 16
+    // positions, so that each product is a GEMM over positions at every shape.
+    int64_t headChunk(int64_t T) const
+    {
+        const int64_t perPos = int64_t(cfg.nHeads) * cfg.dModel;
+        return std::clamp<int64_t>((int64_t(8) << 20) / perPos, std::min<int64_t>(T, 16), T);
+    }
+
     // After an edit replaced attn_out's vector at `row`, that position's metrics anew.
     void redoHeadRow(int l, const at::Tensor &z, const at::Tensor &attnOut, int64_t row, HeadCapture &hc)
     {
         if (row < 0 || row >= attnOut.size(0))
             return;
-        const int H = cfg.nHeads, dh = cfg.dHead;
+        const int H = cfg.nHeads;
         const int64_t D = cfg.dModel;
-        const at::Tensor woh = layers[size_t(l)].wo.view({D, H, dh}).permute({1, 2, 0});
-        const at::Tensor r = at::bmm(z.narrow(1, row, 1), woh).to(at::kFloat).contiguous(); // [H, 1, D]
+        const at::Tensor woh = woHeads(layers[size_t(l)]);
+        const at::Tensor r = at::bmm(z.narrow(1, row, 1).to(at::kFloat), woh).contiguous(); // [H, 1, D]
         const at::Tensor ao = attnOut.to(at::kFloat).contiguous();
         Kernels::HeadBlock b;
         b.r = r.data_ptr<float>();
