@@ -122,8 +122,10 @@ class Checker:
             ok = False
         return ds if ok else None
 
-    def chunked(self, ds, outer):
-        """Large datasets: chunks of one layer (outer=1) or one layer-head (outer=2), compressed."""
+    def chunked(self, ds, outer, compressed=True):
+        """Large datasets: chunks of one layer (outer=1) or one layer-head (outer=2); attention
+        and lens data compressed, dense float vectors (residuals, z) stored as they are
+        (SCHEMA-ADDITIONS.md "Storage")."""
         where = ds.name
         if ds.chunks is None:
             self.problem(where, "is not chunked")
@@ -131,8 +133,10 @@ class Checker:
         if any(c != 1 for c in ds.chunks[:outer]):
             self.problem(where, f"chunks {list(ds.chunks)} do not hold one "
                                 f"{'layer' if outer == 1 else 'layer-head'} each")
-        if ds.compression is None:
+        if compressed and ds.compression is None:
             self.problem(where, "is not compressed")
+        if not compressed and ds.compression is not None:
+            self.problem(where, f"is compressed ({ds.compression}), which costs more time than it saves")
 
     def values_in(self, ds, low, high, what):
         if ds is None or not self.check_values or ds.size == 0:
@@ -321,10 +325,10 @@ class Checker:
                         continue
                     r = self.dataset(g, f"residual/{site}", big, [L, T, D])
                     if r is not None:
-                        self.chunked(r, 1)
+                        self.chunked(r, 1, compressed=False)
         z = self.dataset(g, "heads/z", big, [L, T, H, dh], required=False)
         if z is not None:
-            self.chunked(z, 1)
+            self.chunked(z, 1, compressed=False)
 
     def check_comparison(self, c, trace_names):
         if not isinstance(c, h5py.Group):

@@ -439,8 +439,8 @@ std::optional<DatasetInfo> openDataset(hid_t loc, const std::string &path)
     return info;
 }
 
-void writeDataset(hid_t loc, const std::string &path, hid_t fileType, hid_t memType,
-                  const std::vector<int64_t> &shape, const void *data, const Layout &layout)
+Dataset createDataset(hid_t loc, const std::string &path, hid_t fileType,
+                      const std::vector<int64_t> &shape, const Layout &layout)
 {
     const std::string what = "cannot write dataset " + path;
     const auto dims = toHsize(shape);
@@ -449,16 +449,43 @@ void writeDataset(hid_t loc, const std::string &path, hid_t fileType, hid_t memT
     if (!layout.chunk.empty()) {
         const auto chunk = capChunk(layout.chunk, H5Tget_size(fileType));
         checkStatus(H5Pset_chunk(dcpl, int(chunk.size()), chunk.data()), what);
-        if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+        if (layout.deflate > 0 && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
             checkStatus(H5Pset_shuffle(dcpl), what);
-            checkStatus(H5Pset_deflate(dcpl, 4), what);
+            checkStatus(H5Pset_deflate(dcpl, unsigned(layout.deflate)), what);
         }
         takeErrorStack();
     }
     Plist lcpl = intermediateGroups();
-    Dataset ds(H5Dcreate2(loc, path.c_str(), fileType, space, lcpl, dcpl, H5P_DEFAULT), what);
+    return Dataset(H5Dcreate2(loc, path.c_str(), fileType, space, lcpl, dcpl, H5P_DEFAULT), what);
+}
+
+void writeDataset(hid_t loc, const std::string &path, hid_t fileType, hid_t memType,
+                  const std::vector<int64_t> &shape, const void *data, const Layout &layout)
+{
+    const std::string what = "cannot write dataset " + path;
+    Dataset ds = createDataset(loc, path, fileType, shape, layout);
     checkStatus(H5Dwrite(ds, memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), what);
     ds.close(what);
+}
+
+void writeFloatSlab(hid_t ds, hid_t fileType, const std::vector<int64_t> &start,
+                    const std::vector<int64_t> &count, const float *data)
+{
+    const std::string what = "cannot write a slab of a dataset";
+    const auto hstart = toHsize(start), hcount = toHsize(count);
+    Space fileSpace(H5Dget_space(ds), what);
+    checkStatus(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, hstart.data(), nullptr,
+                                    hcount.data(), nullptr),
+                what);
+    Space memSpace(H5Screate_simple(int(hcount.size()), hcount.data(), nullptr), what);
+    if (!isIeeeHalf(fileType)) {
+        checkStatus(H5Dwrite(ds, H5T_NATIVE_FLOAT, memSpace, fileSpace, H5P_DEFAULT, data), what);
+        return;
+    }
+    const size_t n = product(count);
+    std::vector<uint16_t> halves(n);
+    floatsToHalves(data, halves.data(), n);
+    checkStatus(H5Dwrite(ds, fileType, memSpace, fileSpace, H5P_DEFAULT, halves.data()), what);
 }
 
 void writeStringDataset(hid_t loc, const std::string &path, const std::vector<std::string> &values)

@@ -130,14 +130,24 @@ struct DatasetInfo {
 };
 std::optional<DatasetInfo> openDataset(hid_t loc, const std::string &path);
 
-// How a new dataset is laid out: contiguous, or chunked + shuffle + deflate(4).
+// How a new dataset is laid out: contiguous, or chunked, and then shuffled and deflated at
+// `deflate` (0: stored as they are).
 struct Layout {
     std::vector<hsize_t> chunk; // empty: contiguous
+    int deflate = 4;
 };
 // Creates and writes a dataset from memory of memType; intermediate groups are created.
 void writeDataset(hid_t loc, const std::string &path, hid_t fileType, hid_t memType,
                   const std::vector<int64_t> &shape, const void *data, const Layout &layout = {});
 void writeStringDataset(hid_t loc, const std::string &path, const std::vector<std::string> &values);
+// Creates a dataset without writing it (intermediate groups are created), to be filled
+// slab by slab with writeFloatSlab.
+Dataset createDataset(hid_t loc, const std::string &path, hid_t fileType,
+                      const std::vector<int64_t> &shape, const Layout &layout);
+// Writes float32 data into the hyperslab [start, start + count) of a dataset of fileType
+// (halves converted here, as writeFloatDataset does).
+void writeFloatSlab(hid_t ds, hid_t fileType, const std::vector<int64_t> &start,
+                    const std::vector<int64_t> &count, const float *data);
 
 // Reads a whole dataset (or, with start/count, a hyperslab of it) converted to memType.
 void readDataset(const DatasetInfo &info, hid_t memType, void *out);

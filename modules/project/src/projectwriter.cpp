@@ -189,8 +189,9 @@ void expectShape(const Trace &t, const Array<T> &a, const char *what,
                         shapeString(shape));
 }
 
-// The writer refuses what a reader would refuse, so nothing it writes is unreadable.
-void checkTrace(const Trace &t)
+// The writer refuses what a reader would refuse, so nothing it writes is unreadable. With
+// streamed, the large data were written layer by layer and are not in t.
+void checkTrace(const Trace &t, bool streamed = false)
 {
     if (auto problem = traceNameProblem(t.name); !problem.empty())
         throw InputError("invalid trace name '" + t.name + "': " + problem);
@@ -225,6 +226,7 @@ void checkTrace(const Trace &t)
     if (!t.mlpResidRatio.empty()) expectShape(t, t.mlpResidRatio, "mlpResidRatio", {L, T});
     if (!t.changeCosine.empty()) expectShape(t, t.changeCosine, "changeCosine", {L, T});
     if (!t.changeKl.empty()) expectShape(t, t.changeKl, "changeKl", {L, T});
+    if (streamed) return;
     if (t.attentionStore != StoreType::None) {
         if (t.attentionPattern.empty())
             badTrace(t, "attentionStore is set but attentionPattern is empty (read the trace "
@@ -260,17 +262,49 @@ void writeInts(hid_t g, const std::string &path, const IntArray &a, const H5::La
 }
 
 // One chunk per outer index (layer, or layer-head for attention): what a lazy reader asks for.
-H5::Layout chunkedBy(const std::vector<int64_t> &shape, int outerDims)
+H5::Layout chunkedBy(const std::vector<int64_t> &shape, int outerDims, int deflate = 4)
 {
     H5::Layout l;
     for (size_t i = 0; i < shape.size(); ++i)
         l.chunk.push_back(int(i) < outerDims ? 1 : hsize_t(shape[i]));
+    l.deflate = deflate;
     return l;
 }
 
-void writeTrace(hid_t traces, const Trace &t)
+// The large per-layer datasets of a trace: where, which shape, how chunked and compressed.
+// Compression as measured on real trace data (SCHEMA-ADDITIONS.md "Storage"): attention
+// patterns are half zeros (the causal mask) and shrink well at the fastest deflate level;
+// residual vectors and z are dense floats that deflate shrinks to ~85-90% at 20-60 MB/s, a
+// cost that would dominate a large trace, so they are stored as they are.
+struct LargeDataset {
+    std::string path;
+    std::vector<int64_t> shape;
+    H5::Layout layout;
+};
+
+LargeDataset attentionDataset(int64_t L, int64_t H, int64_t T)
 {
-    H5::Group g = H5::createGroup(traces, t.name);
+    return {HlProj::kAttention, {L, H, T, T}, chunkedBy({L, H, T, T}, 2, 1)};
+}
+
+LargeDataset residualDataset(Site s, int64_t L, int64_t T, int64_t D)
+{
+    return {HlProj::residual(s), {L, T, D}, chunkedBy({L, T, D}, 1, 0)};
+}
+
+LargeDataset zDataset(int64_t L, int64_t T, int64_t H, int64_t dh)
+{
+    return {HlProj::kZ, {L, T, H, dh}, chunkedBy({L, T, H, dh}, 1, 0)};
+}
+
+hid_t storageType(StoreType s, const H5::Type &f16)
+{
+    return s == StoreType::F16 ? hid_t(f16) : H5T_IEEE_F32LE;
+}
+
+// Everything of a trace into its (new, empty) group g; the large data too unless streamed.
+void writeTraceInto(hid_t g, const Trace &t, bool streamed)
+{
     H5::writeStringAttr(g, "name", t.name);
     H5::writeStringAttr(g, "prompt", t.prompt);
     H5::writeStringAttr(g, "model_name", t.modelName);
@@ -342,23 +376,28 @@ void writeTrace(hid_t traces, const Trace &t)
         H5::writeStringDataset(g, HlProj::kVocabText, vtext);
     }
 
-    H5::Type f16 = H5::float16Type();
-    auto storage = [&](StoreType s) -> hid_t {
-        return s == StoreType::F16 ? hid_t(f16) : H5T_IEEE_F32LE;
+    if (streamed) return;
+    const int64_t L = t.config.nLayers, H = t.config.nHeads, D = t.config.dModel;
+    const H5::Type f16 = H5::float16Type();
+    auto put = [&](const LargeDataset &ld, const FloatArray &a, StoreType s) {
+        writeFloats(g, ld.path, a, storageType(s, f16), ld.layout);
     };
     if (t.attentionStore != StoreType::None)
-        writeFloats(g, HlProj::kAttention, t.attentionPattern, storage(t.attentionStore),
-                    chunkedBy(t.attentionPattern.shape, 2));
+        put(attentionDataset(L, H, T), t.attentionPattern, t.attentionStore);
     if (t.residualStore != StoreType::None) {
         for (Site s : allSites()) {
             const FloatArray &r = t.residual[size_t(s)];
-            if (!r.empty())
-                writeFloats(g, HlProj::residual(s), r, storage(t.residualStore),
-                            chunkedBy(r.shape, 1));
+            if (!r.empty()) put(residualDataset(s, L, T, D), r, t.residualStore);
         }
     }
     if (t.zStore != StoreType::None)
-        writeFloats(g, HlProj::kZ, t.z, storage(t.zStore), chunkedBy(t.z.shape, 1));
+        put(zDataset(L, T, H, t.config.dHead), t.z, t.zStore);
+}
+
+void writeTrace(hid_t traces, const Trace &t)
+{
+    H5::Group g = H5::createGroup(traces, t.name);
+    writeTraceInto(g, t, false);
 }
 
 // Points references to a renamed trace at its new name.
@@ -497,6 +536,190 @@ void renameTrace(const std::string &path, const std::string &from, const std::st
             finish(out, save.temp());
         }
         save.commit();
+    });
+}
+
+
+// ---------------------------------------------------------------- a trace streamed in
+
+struct TraceStreamWriter::Private {
+    std::string path, name;
+    bool force = false, exists = false, taken = false, committed = false;
+    std::unique_ptr<SaveFile> direct; // the project is new: the stream file becomes it
+    fs::path file;                    // the stream file
+    ModelConfig config;
+    int64_t T = 0;
+    StoreType attentionStore = StoreType::None, residualStore = StoreType::None,
+              zStore = StoreType::None;
+    H5::File h;
+    H5::Group g;
+    H5::Type f16;
+    H5::Dataset attention, z;
+    std::array<H5::Dataset, kSiteCount> residual;
+
+    void closeAll()
+    {
+        attention.reset();
+        z.reset();
+        for (auto &r : residual)
+            r.reset();
+        g.reset();
+        h.reset();
+    }
+    void discard()
+    {
+        closeAll();
+        std::error_code ec;
+        if (!direct && !file.empty()) fs::remove(file, ec);
+        direct.reset(); // removes its temp file unless committed
+        file.clear();
+    }
+    void writeLayer(const H5::Dataset &ds, StoreType s, int layer, std::vector<int64_t> count,
+                    const float *data)
+    {
+        if (!ds.valid() || layer < 0 || layer >= config.nLayers)
+            throw std::invalid_argument("trace stream: layer " + std::to_string(layer) +
+                                        " was not expected");
+        std::vector<int64_t> start(count.size() + 1, 0);
+        start[0] = layer;
+        count.insert(count.begin(), 1);
+        H5::Guard guard;
+        try {
+            H5::writeFloatSlab(ds, storageType(s, f16), start, count, data);
+        } catch (const H5::H5Error &e) {
+            throw std::runtime_error("cannot write " + file.string() + ": " + e.what());
+        }
+    }
+};
+
+TraceStreamWriter::TraceStreamWriter(const std::string &path, const std::string &name, bool force)
+    : d(std::make_unique<Private>())
+{
+    if (auto problem = traceNameProblem(name); !problem.empty())
+        throw InputError("invalid trace name '" + name + "': " + problem);
+    d->path = path;
+    d->name = name;
+    d->force = force;
+    guardedSave(path, [&] {
+        std::error_code ec;
+        d->exists = fs::exists(path, ec);
+        d->taken = d->exists && validateAndFind(path, name);
+    });
+    if (d->taken && !force)
+        throw InputError("trace '" + name + "' already exists in " + path +
+                         "; use --force to replace it");
+}
+
+TraceStreamWriter::~TraceStreamWriter()
+{
+    if (d->committed) return;
+    H5::Guard guard;
+    d->discard();
+}
+
+const std::string &TraceStreamWriter::name() const { return d->name; }
+
+void TraceStreamWriter::begin(const Trace &t)
+{
+    const ModelConfig &c = t.config;
+    const StoreType attention = t.attentionStore, residuals = t.residualStore, z = t.zStore;
+    d->config = c;
+    d->T = t.nTokens();
+    d->attentionStore = attention;
+    d->residualStore = residuals;
+    d->zStore = z;
+    const int64_t L = c.nLayers, H = c.nHeads, D = c.dModel, T = d->T;
+    guardedSave(d->path, [&] {
+        d->discard();
+        if (d->exists) {
+            const fs::path target(d->path);
+            d->file = target.parent_path() /
+                      ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) +
+                       "-trace");
+        } else {
+            d->direct = std::make_unique<SaveFile>(d->path);
+            d->file = d->direct->temp();
+        }
+        d->h = createFile(d->file.string());
+        completeSkeleton(d->h, true);
+        H5::Group traces = H5::openGroup(d->h, std::string("/") + HlProj::kTracesGroup);
+        d->g = H5::createGroup(traces, d->name);
+        d->f16 = H5::float16Type();
+        auto create = [&](const LargeDataset &ld, StoreType s) {
+            return H5::createDataset(d->g, ld.path, storageType(s, d->f16), ld.shape, ld.layout);
+        };
+        if (attention != StoreType::None) d->attention = create(attentionDataset(L, H, T), attention);
+        if (residuals != StoreType::None)
+            for (Site s : allSites())
+                d->residual[size_t(s)] = create(residualDataset(s, L, T, D), residuals);
+        if (z != StoreType::None) d->z = create(zDataset(L, T, H, c.dHead), z);
+    });
+}
+
+void TraceStreamWriter::attention(int layer, const float *pattern)
+{
+    d->writeLayer(d->attention, d->attentionStore, layer, {d->config.nHeads, d->T, d->T}, pattern);
+}
+
+void TraceStreamWriter::residual(Site site, int layer, const float *v)
+{
+    d->writeLayer(d->residual[size_t(site)], d->residualStore, layer, {d->T, d->config.dModel}, v);
+}
+
+void TraceStreamWriter::z(int layer, const float *v)
+{
+    d->writeLayer(d->z, d->zStore, layer, {d->T, d->config.nHeads, d->config.dHead}, v);
+}
+
+void TraceStreamWriter::commit(const Trace &t)
+{
+    if (t.name != d->name || t.nTokens() != d->T || t.config.nLayers != d->config.nLayers ||
+        t.attentionStore != d->attentionStore || t.residualStore != d->residualStore ||
+        t.zStore != d->zStore || !d->h.valid())
+        throw std::invalid_argument("cannot save trace '" + t.name +
+                                    "': it is not the trace this stream was begun for");
+    checkTrace(t, true);
+    guardedSave(d->path, [&] {
+        writeTraceInto(d->g, t, true);
+        const std::string streamFile = d->file.string();
+        d->closeAll();
+        {
+            H5::File f = openFileRW(streamFile);
+            finish(f, streamFile);
+        }
+        if (d->direct) {
+            d->direct->commit();
+            d->committed = true;
+            return;
+        }
+        SaveFile save(d->path);
+        {
+            H5::File in = openFileRO(streamFile);
+            H5::Group srcTraces = H5::openGroup(in, std::string("/") + HlProj::kTracesGroup);
+            H5::File out;
+            if (d->taken) {
+                out = createFile(save.temp());
+                H5::File old = openFileRO(save.target().string());
+                rebuild(old, out, [&](hid_t src, hid_t dst, const std::string &child) {
+                    if (child == d->name)
+                        H5::copyObject(srcTraces, child, dst, child); // where it was listed
+                    else
+                        H5::copyObject(src, child, dst, child);
+                });
+                completeSkeleton(out, false);
+            } else {
+                fs::copy_file(save.target(), save.temp(), fs::copy_options::overwrite_existing);
+                out = openFileRW(save.temp());
+                completeSkeleton(out, false);
+                H5::Group traces = H5::openGroup(out, std::string("/") + HlProj::kTracesGroup);
+                H5::copyObject(srcTraces, d->name, traces, d->name);
+            }
+            finish(out, save.temp());
+        }
+        save.commit();
+        d->committed = true;
+        std::error_code ec;
+        fs::remove(d->file, ec);
     });
 }
 

@@ -10,6 +10,7 @@
 // is inconsistent (a bug in the caller); std::runtime_error when writing fails (disk full,
 // no permission).
 
+#include "headlens/trace/layerstream.h"
 #include "headlens/trace/trace.h"
 
 #include <memory>
@@ -104,6 +105,36 @@ private:
 // byte-identical. t's optional large data is written when its StoreType is not None (and
 // must then be present: read traces with readTraceFull before re-saving them).
 void addTrace(const std::string &path, const Trace &t, bool force);
+// addTrace for a trace that is being computed: its large per-layer data (attention,
+// residuals, z) are written to the file as the engine hands them over (LayerStream), so memory
+// never holds more than one layer of them. The constructor checks the project and the name as
+// addTrace does (before any heavy work); begin() creates the new trace's file beside the
+// project (".<file>.tmp-<pid>"; when the project does not exist yet, that file becomes it);
+// commit() writes the rest of the trace and puts it into the project atomically, as addTrace
+// does. Destroyed without commit(), or when anything fails, it removes what it wrote and the
+// project is left byte-identical.
+class TraceStreamWriter : public LayerStream {
+public:
+    TraceStreamWriter(const std::string &path, const std::string &name, bool force);
+    ~TraceStreamWriter() override;
+    TraceStreamWriter(const TraceStreamWriter &) = delete;
+    TraceStreamWriter &operator=(const TraceStreamWriter &) = delete;
+
+    const std::string &name() const;
+    // Creates the datasets for t's model, tokens and StoreTypes.
+    void begin(const Trace &t) override;
+    void attention(int layer, const float *pattern) override;
+    void residual(Site site, int layer, const float *v) override;
+    void z(int layer, const float *z) override;
+    // t: the trace the engine returned for this stream (t.name == name(); its large arrays
+    // are empty, its StoreTypes as given to begin()).
+    void commit(const Trace &t);
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
 // Removes a trace (InputError if absent). The file is rewritten compactly, atomically.
 void removeTrace(const std::string &path, const std::string &name);
 // Renames a trace, keeping its place in the listing, and updates the references to it

@@ -1,0 +1,39 @@
+#pragma once
+// What a trace will cost, estimated from shapes alone before any heavy work, and what this
+// machine has to give it, so that a trace that cannot fit is refused with figures instead of
+// being killed by the kernel midway.
+
+#include "headlens/trace/trace.h"
+
+#include <cstdint>
+#include <string>
+
+namespace HeadLens {
+
+struct TraceShape {
+    ModelConfig config;
+    int64_t nTokens = 0;     // prompt + generated
+    int topk = 10;
+    StoreType attention = StoreType::F16, residuals = StoreType::F16, z = StoreType::None;
+    int computeBytes = 4;    // 4 for f32, 2 for bf16/f16
+    bool convertsWeights = false; // stored dtype differs from the compute dtype
+    bool streamed = true;    // large data go to the file layer by layer (TraceStreamWriter)
+};
+
+struct TraceCost {
+    int64_t diskBytes = 0;   // the trace in the project file, before compression (a bound)
+    int64_t memoryBytes = 0; // peak anonymous memory of the engine; the memory-mapped weights
+                             // are not counted: the kernel can evict and re-read their pages
+};
+
+TraceCost estimateTraceCost(const TraceShape &s);
+
+// Bytes free to this user on the file system that holds path (or its folder); -1 if unknown.
+int64_t freeDiskBytes(const std::string &path);
+// Memory this process can still take: MemAvailable, lowered to what the limit of its memory
+// cgroup (v1 or v2) leaves beside the anonymous memory already charged there; -1 if unknown.
+int64_t availableMemoryBytes();
+// "31.2 GB" (powers of 1000, as df -H and disk makers count).
+std::string formatBytes(int64_t bytes);
+
+} // namespace HeadLens
