@@ -39,6 +39,17 @@ void endProgress();
 
 int runCommand(const std::vector<std::string> &argv); // the whole program; returns the exit status
 
+} // namespace HeadLens::Cli
+namespace HeadLens {
+class Model;
+struct TraceOptions;
+}
+namespace HeadLens::Cli {
+// InputError with the figures ("needs 31.2 GB on /data, 12.0 GB free") when a trace of nTokens
+// tokens with options o cannot fit this machine's free disk (beside project) or memory.
+void checkTraceFits(const Model &model, const std::string &project, int64_t nTokens,
+                    const TraceOptions &o);
+
 // Commands (argv without the command word).
 int cmdTrace(const std::vector<std::string> &argv);
 int cmdGenerate(const std::vector<std::string> &argv);

@@ -6,6 +6,7 @@
 #include "headlens/model/tokenizer.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"
+#include "headlens/trace/tracecost.h"
 
 #include <filesystem>
 #include <fstream>
@@ -88,6 +89,37 @@ std::string onePositional(const Args &a, const char *what)
 
 } // namespace
 
+void checkTraceFits(const Model &model, const std::string &project, int64_t nTokens,
+                    const TraceOptions &o)
+{
+    TraceShape s;
+    s.config = model.config();
+    s.nTokens = nTokens;
+    s.topk = o.lens.topk;
+    s.attention = o.attention;
+    s.residuals = o.residuals;
+    s.z = o.z;
+    s.computeBytes = model.computeDtype() == "f32" ? 4 : 2;
+    s.convertsWeights = model.convertsWeights();
+    s.streamed = true;
+    const TraceCost cost = estimateTraceCost(s);
+    // Appending writes the trace beside the project, then a copy of the project with it.
+    std::error_code ec;
+    const int64_t projectBytes = fs::exists(project, ec) ? int64_t(fs::file_size(project, ec)) : 0;
+    const int64_t disk = projectBytes > 0 ? 2 * cost.diskBytes + projectBytes : cost.diskBytes;
+    fs::path dir = fs::absolute(project, ec).parent_path();
+    const int64_t freeDisk = freeDiskBytes(dir.string());
+    if (freeDisk >= 0 && disk > freeDisk)
+        throw InputError("the trace needs about " + formatBytes(disk) + " on " + dir.string() +
+                         ", " + formatBytes(freeDisk) + " free (" + std::to_string(nTokens) +
+                         " tokens; store less with --attention none or --residuals none)");
+    const int64_t freeMemory = availableMemoryBytes();
+    if (freeMemory >= 0 && cost.memoryBytes > freeMemory)
+        throw InputError("the trace needs about " + formatBytes(cost.memoryBytes) +
+                         " of memory, " + formatBytes(freeMemory) + " available (" +
+                         std::to_string(nTokens) + " tokens through " + model.name() + ")");
+}
+
 int cmdTrace(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(argv,
@@ -121,28 +153,23 @@ int cmdTrace(const std::vector<std::string> &argv)
     const LoadOptions lo = loadOptions(a);
     const bool force = a.has("--force");
 
-    // Everything about the project is checked before the expensive part.
+    // Everything about the project is checked before the expensive part (the writer checks
+    // the project and the name).
     std::string name = a.value("--name", "");
-    if (fs::exists(out)) {
-        ProjectReader reader(out);
-        if (name.empty())
-            name = nextFreeTraceName(out);
-        else if (reader.hasTrace(name) && !force)
-            throw InputError("trace '" + name + "' already exists in " + out +
-                             "; use --force to replace it");
-    } else if (name.empty()) {
-        name = "trace-1";
-    }
-    if (name.find('/') != std::string::npos || name == "." || name == "..")
-        throw InputError("trace name '" + name + "' cannot contain '/'");
+    if (name.empty())
+        name = fs::exists(out) ? nextFreeTraceName(out) : "trace-1";
+    TraceStreamWriter writer(out, name, force);
 
     reportProgress("loading " + modelPath, 0, 1);
     std::unique_ptr<Model> model = Model::load(modelPath, lo);
     Prompt p = readPrompt(a, *model);
+    checkTraceFits(*model, out, int64_t(p.tokens.size()) + o.generate, o);
+    // The large data go to the project layer by layer as they are computed.
+    o.stream = &writer;
     Trace t = traceTokens(*model, std::move(p.tokens), p.text, o);
     t.name = name;
     endProgress();
-    addTrace(out, t, force);
+    writer.commit(t);
     std::cout << "traced " << t.nTokens() << " tokens (" << t.nPromptTokens << " prompt, "
               << t.nTokens() - t.nPromptTokens << " generated) through " << t.config.nLayers
               << " layers of " << model->name() << " into " << out << " as '" << name << "'\n";

@@ -269,9 +269,12 @@ private:
             std::string name = req.value("name", "");
             if (name.empty())
                 name = nextFreeTraceName(out);
+            TraceStreamWriter writer(out, name, req.value("force", false));
+            checkTraceFits(model(), out, int64_t(toks.size()) + o.generate, o);
+            o.stream = &writer;
             Trace t = traceTokens(model(), std::move(toks), text, o);
             t.name = name;
-            addTrace(out, t, req.value("force", false));
+            writer.commit(t);
             return {{"output", out}, {"name", name}, {"n_tokens", t.nTokens()},
                     {"n_prompt_tokens", t.nPromptTokens}};
         }

@@ -56,13 +56,15 @@ public:
         t.mlpResidRatio.reset({L, T});
         t.contribSimilarity.reset({L, H, H});
         t.attentionStore = o.attention;
+        t.residualStore = o.residuals;
+        t.zStore = o.z;
+        if (o.stream)
+            return; // the large data go to the stream, layer by layer
         if (o.attention != StoreType::None)
             t.attentionPattern.reset({L, H, T, T});
-        t.residualStore = o.residuals;
         if (o.residuals != StoreType::None)
             for (auto &r : t.residual)
                 r.reset({L, T, D});
-        t.zStore = o.z;
         if (o.z != StoreType::None)
             t.z.reset({L, T, H, int64_t(c.dHead)});
     }
@@ -85,6 +87,15 @@ public:
 
     void tensor(Tap tap, int layer, const TensorView &v) override
     {
+        if (m_o.stream) {
+            if (tap == Tap::Pattern)
+                m_o.stream->attention(layer, v.data);
+            else if (tap == Tap::Z)
+                m_o.stream->z(layer, v.data);
+            else
+                m_o.stream->residual(Site(int(tap)), layer, v.data);
+            return;
+        }
         const int64_t n = Array<float>::count(v.shape);
         FloatArray *dst = nullptr;
         if (tap == Tap::Pattern)
@@ -184,6 +195,11 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
     t.created = isoNowUtc();
     t.appVersion = HEADLENS_VERSION;
 
+    t.attentionStore = opts.attention;
+    t.residualStore = opts.residuals;
+    t.zStore = opts.z;
+    if (opts.stream)
+        opts.stream->begin(t);
     TraceBuilder sink(t, opts);
     LensOptions lo = opts.lens;
     lo.topk = t.topk;

@@ -6,6 +6,7 @@
 // quantity before computing or copying anything optional for it, and asks between layers
 // whether to stop (then it throws Cancelled).
 
+#include "headlens/trace/layerstream.h"
 #include "headlens/trace/trace.h"
 
 #include <functional>
@@ -125,6 +126,7 @@ public:
     const std::string &format() const;      // "hf-safetensors", "llama2c-v0", "llama2c-v1"
     const Tokenizer *tokenizer() const;     // null when the model has none
     int64_t weightBytes() const;            // bytes of all weights as stored
+    bool convertsWeights() const;           // stored in another dtype than the compute one
 
     // Tokens of text (InputError when there is no tokenizer). Without a tokenizer, texts
     // of ids read "[id]".
@@ -164,6 +166,9 @@ struct TraceOptions {
     StoreType z = StoreType::None;
     int generate = 0; // greedily generated tokens appended and traced
     const VectorEdit *edit = nullptr; // propagate/inject: applied in generation and the trace
+    // When set, attention, residuals and z go here layer by layer as they are computed, and
+    // the returned Trace leaves those arrays empty (their StoreTypes still say what is stored).
+    LayerStream *stream = nullptr;
     std::function<bool()> cancelled;
     std::function<void(const std::string &stage, int done, int total)> progress;
 };
