@@ -218,6 +218,7 @@ private Q_SLOTS:
     void checkHlproj();
     void badInput_data();
     void badInput();
+    void traceRefusesWhatCannotFit();
 };
 
 void TestCli::initTestCase()
@@ -960,6 +961,80 @@ void TestCli::badInput()
              listing); // nothing left beside it
     if (it->projectMustNotAppear)
         QVERIFY2(!QFileInfo::exists(dir + "/new.hlproj"), "a failed trace created a project");
+}
+
+
+// A trace that needs more disk or memory than there is exits 3 with the figures before any
+// heavy work, and leaves nothing behind. The disk is a 64 KB tmpfs (a 60-token trace of the
+// test model is estimated at 460 kB); the memory, a memory cgroup (v1 or v2) limited to 150 MB,
+// where the loaded engine leaves about 90 MB and the trace is estimated at 180 MB. Both need
+// root; each part skips without it.
+void TestCli::traceRefusesWhatCannotFit()
+{
+    std::vector<int32_t> ids;
+    for (int i = 0; i < 60; ++i)
+        ids.push_back(1 + (i * 7) % 60);
+    int parts = 0;
+
+    const QString small = path("small-disk");
+    QVERIFY(QDir().mkpath(small));
+    if (runProgram("mount", {"-t", "tmpfs", "-o", "size=64k", "tmpfs", small}).code == 0) {
+        ++parts;
+        const QString out = small + "/p.hlproj";
+        const Run r = cli({"trace", m_hf, "--token-ids", idList(ids), "-o", out});
+        const QStringList left = QDir(small).entryList(QDir::Files | QDir::Hidden);
+        runProgram("umount", {small});
+        QVERIFY2(r.code == 3, qPrintable(r.describe()));
+        const QString err = QString::fromUtf8(r.err).trimmed();
+        QVERIFY2(err.contains(QRegularExpression("^headlens-cli: error: the trace needs about "
+                                                 "\\d+ [kMG]B on " +
+                                                 QRegularExpression::escape(small) +
+                                                 ", \\d+ kB free")),
+                 qPrintable(err));
+        QVERIFY2(left.isEmpty(), qPrintable(left.join(", ")));
+        qInfo("%s", qPrintable(err));
+    }
+
+    // This process's memory cgroup, and a child of it with a limit.
+    QFile self("/proc/self/cgroup");
+    QString dir, limitFile;
+    if (self.open(QIODevice::ReadOnly)) {
+        for (const QString &line : QString::fromUtf8(self.readAll()).split('\n')) {
+            const QStringList f = line.split(':');
+            if (f.size() < 3) continue;
+            if (f[1].split(',').contains("memory")) {
+                dir = "/sys/fs/cgroup/memory" + f[2];
+                limitFile = "memory.limit_in_bytes";
+            } else if (f[1].isEmpty() && dir.isEmpty() &&
+                       QFileInfo::exists("/sys/fs/cgroup/cgroup.controllers")) {
+                dir = "/sys/fs/cgroup" + f[2];
+                limitFile = "memory.max";
+            }
+        }
+    }
+    const QString child = dir + "/headlens-test-" + QString::number(QCoreApplication::applicationPid());
+    if (!dir.isEmpty() && QDir().mkpath(child)) {
+        QFile limit(child + "/" + limitFile);
+        if (limit.open(QIODevice::WriteOnly) && limit.write("150000000") > 0 && limit.flush()) {
+            limit.close();
+            ++parts;
+            const QString out = path("mem.hlproj");
+            const Run r = runProgram("sh", {"-c", "echo $$ > \"$1/cgroup.procs\" && shift && exec \"$@\"",
+                                            "sh", child, kCli, "trace", m_hf, "--token-ids",
+                                            idList(ids), "-o", out});
+            QVERIFY2(r.code == 3, qPrintable(r.describe()));
+            const QString err = QString::fromUtf8(r.err).trimmed();
+            QVERIFY2(err.contains(QRegularExpression(
+                         "^headlens-cli: error: the trace needs about \\d+ MB of memory, "
+                         "\\d+ MB available \\(60 tokens")),
+                     qPrintable(err));
+            QVERIFY(!QFileInfo::exists(out));
+            qInfo("%s", qPrintable(err));
+        }
+        QDir().rmdir(child);
+    }
+    if (parts == 0)
+        QSKIP("neither a tmpfs nor a memory cgroup could be made here (needs root)");
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -36,8 +36,9 @@ TraceCost estimateTraceCost(const TraceShape &s)
     // softmax) and the pattern in the compute dtype, the MLP's four [T, F] tensors, the
     // head metrics (W_o in f32 when converted, per-head z, a 32 MiB block, pair cosines),
     // the lens's logits block (256 MiB when the decoder is converted, else 32 MiB, and the
-    // carried [T, V] logits when they fit in 256 MiB), converted weight tiles, the small trace
-    // data held until the end, and libtorch itself.
+    // carried [T, V] logits when they fit in 256 MiB), converted weight tiles and the small
+    // trace data held until the end. The engine asks when libtorch and the model are loaded,
+    // so what they take is already gone from the available memory it compares with.
     const int64_t cb = s.computeBytes;
     int64_t m = 12 * T * D * 4 + 2 * T * kvd * 4;
     m += 3 * H * T * T * 4 + H * T * T * cb;
@@ -47,7 +48,7 @@ TraceCost estimateTraceCost(const TraceShape &s)
     m += (int64_t(s.convertsWeights ? 256 : 32) << 20) * 2 +
          (T * V * 4 <= (int64_t(256) << 20) ? T * V * 4 : 0);
     m += s.convertsWeights ? (int64_t(48) << 20) : 0;
-    m += small + (int64_t(400) << 20);
+    m += small + (int64_t(64) << 20); // allocator slack; the engine itself is already counted
     if (s.streamed) {
         m += std::max<int64_t>(H * T * T, T * D) * 2; // one layer's slab as halves
     } else { // the whole trace's large data as f32 arrays, and the writer's copy of one
@@ -149,8 +150,10 @@ std::string formatBytes(int64_t bytes)
     char buf[32];
     if (bytes >= 1000000000)
         std::snprintf(buf, sizeof buf, "%.1f GB", double(bytes) / 1e9);
-    else
+    else if (bytes >= 1000000)
         std::snprintf(buf, sizeof buf, "%.0f MB", double(bytes) / 1e6);
+    else
+        std::snprintf(buf, sizeof buf, "%.0f kB", double(bytes) / 1e3);
     return buf;
 }
 
