@@ -140,6 +140,10 @@ usage:
                [--lens-decoder output|input|linear|quadratic]
                [--attention none|f16|f32] [--residuals none|f16|f32] [--store-z]
                [--dtype f32|bf16|f16] [--threads N] [--force]
+  headlens-cli batch MODEL --prompts FILE -o PROJECT.hlproj [--shard I/N]
+               [the options of trace but the prompt, --name and --force]
+               (FILE: a prompt per line, or JSON lines {"name":..., "prompt"|"token_ids":...})
+  headlens-cli merge -o PROJECT.hlproj PART.hlproj... [--force]
   headlens-cli generate MODEL (--prompt TEXT | --token-ids ...) [-n N] [--tokenizer PATH] [--ids]
   headlens-cli tokenize TOKENIZER_OR_MODEL --text TEXT [--no-bos]
   headlens-cli info PROJECT.hlproj [--json]
@@ -218,6 +222,10 @@ int runCommand(const std::vector<std::string> &argv)
             return cmdHeads(rest);
         if (cmd == "train-example")
             return cmdTrainExample(rest);
+        if (cmd == "batch")
+            return cmdBatch(rest);
+        if (cmd == "merge")
+            return cmdMerge(rest);
         throw UsageError("unknown command '" + cmd + "' (try --help)");
     } catch (const UsageError &e) {
         endProgress();

@@ -42,9 +42,18 @@ int runCommand(const std::vector<std::string> &argv); // the whole program; retu
 } // namespace HeadLens::Cli
 namespace HeadLens {
 class Model;
+struct LoadOptions;
 struct TraceOptions;
 }
 namespace HeadLens::Cli {
+// The model options (--tokenizer, --dtype, --threads) and the trace options (--topk, the lens,
+// what is stored, --generate) as trace, batch and serve read them.
+LoadOptions loadOptions(const Args &a);
+TraceOptions traceOptions(const Args &a);
+// The same for several traces: disk for all of them, memory for the largest; oneSave when they
+// go into one copy of the project (batch), not one save each.
+void checkTracesFit(const Model &model, const std::string &project,
+                    const std::vector<int64_t> &nTokens, const TraceOptions &o, bool oneSave);
 // InputError with the figures ("needs 31.2 GB on /data, 12.0 GB free") when a trace of nTokens
 // tokens with options o cannot fit this machine's free disk (beside project) or memory.
 void checkTraceFits(const Model &model, const std::string &project, int64_t nTokens,
@@ -59,5 +68,7 @@ int cmdExport(const std::vector<std::string> &argv);
 int cmdBench(const std::vector<std::string> &argv);
 int cmdServe(const std::vector<std::string> &argv);
 int cmdTrainExample(const std::vector<std::string> &argv);
+int cmdBatch(const std::vector<std::string> &argv);
+int cmdMerge(const std::vector<std::string> &argv);
 
 } // namespace HeadLens::Cli

@@ -129,17 +129,6 @@ double doubleArg(const Args &a, const std::string &opt, double fallback, double 
     return d;
 }
 
-LoadOptions loadOptionsOf(const Args &a)
-{
-    LoadOptions lo;
-    lo.tokenizerPath = a.value("--tokenizer", "");
-    lo.dtype = a.value("--dtype", "f32");
-    if (lo.dtype != "f32" && lo.dtype != "bf16" && lo.dtype != "f16")
-        throw UsageError("--dtype must be one of f32|bf16|f16, not '" + lo.dtype + "'");
-    lo.threads = a.intValue("--threads", 0, 0, 1024);
-    return lo;
-}
-
 // A trace of the project and a (site, layer, pos) in it, checked before any model is loaded.
 struct TracePoint {
     Trace trace;
@@ -173,7 +162,7 @@ TracePoint tracePoint(const ProjectReader &reader, const Args &a)
 std::unique_ptr<Model> loadModelFor(const std::string &path, const Args &a, const Trace &t)
 {
     reportProgress("loading " + path, 0, 1);
-    std::unique_ptr<Model> model = Model::load(path, loadOptionsOf(a));
+    std::unique_ptr<Model> model = Model::load(path, loadOptions(a));
     endProgress();
     if (!t.modelFingerprint.empty() && model->fingerprint() != t.modelFingerprint)
         throw InputError(path + " is not the model trace '" + t.name + "' was made with (" +

@@ -45,6 +45,8 @@ T parseChoice(const Args &a, const std::string &opt, std::optional<T> (*fromName
     return *r;
 }
 
+} // namespace
+
 LoadOptions loadOptions(const Args &a)
 {
     LoadOptions lo;
@@ -55,6 +57,26 @@ LoadOptions loadOptions(const Args &a)
     lo.threads = a.intValue("--threads", 0, 0, 1024);
     return lo;
 }
+
+TraceOptions traceOptions(const Args &a)
+{
+    TraceOptions o;
+    o.lens.topk = a.intValue("--topk", 10, 1, 1000);
+    o.lens.norm = parseChoice<LensNorm>(a, "--lens-norm", lensNormFromName, LensNorm::Full,
+                                        "full|unit|none");
+    o.lens.decoder = parseChoice<LensDecoder>(a, "--lens-decoder", lensDecoderFromName,
+                                              LensDecoder::Output, "output|input|linear|quadratic");
+    o.attention = parseChoice<StoreType>(a, "--attention", storeTypeFromName, StoreType::F16,
+                                         "none|f16|f32");
+    o.residuals = parseChoice<StoreType>(a, "--residuals", storeTypeFromName, StoreType::F16,
+                                         "none|f16|f32");
+    if (a.has("--store-z"))
+        o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
+    o.generate = a.intValue("--generate", 0, 0, 1 << 20);
+    return o;
+}
+
+namespace {
 
 struct Prompt {
     std::string text;
@@ -89,12 +111,11 @@ std::string onePositional(const Args &a, const char *what)
 
 } // namespace
 
-void checkTraceFits(const Model &model, const std::string &project, int64_t nTokens,
-                    const TraceOptions &o)
+void checkTracesFit(const Model &model, const std::string &project,
+                    const std::vector<int64_t> &nTokens, const TraceOptions &o, bool oneSave)
 {
     TraceShape s;
     s.config = model.config();
-    s.nTokens = nTokens;
     s.topk = o.lens.topk;
     s.attention = o.attention;
     s.residuals = o.residuals;
@@ -102,22 +123,42 @@ void checkTraceFits(const Model &model, const std::string &project, int64_t nTok
     s.computeBytes = model.computeDtype() == "f32" ? 4 : 2;
     s.convertsWeights = model.convertsWeights();
     s.streamed = true;
-    const TraceCost cost = estimateTraceCost(s);
-    // Appending writes the trace beside the project, then a copy of the project with it.
+    TraceCost cost;
+    int64_t longest = 0;
+    for (int64_t n : nTokens) {
+        s.nTokens = n;
+        const TraceCost c = estimateTraceCost(s);
+        cost.diskBytes += c.diskBytes;
+        cost.memoryBytes = std::max(cost.memoryBytes, c.memoryBytes);
+        longest = std::max(longest, n);
+    }
+    const int64_t nTokensShown = longest;
+    // A trace is written beside the project, then into a copy of it; a batch (oneSave) goes
+    // straight into one copy.
     std::error_code ec;
     const int64_t projectBytes = fs::exists(project, ec) ? int64_t(fs::file_size(project, ec)) : 0;
-    const int64_t disk = projectBytes > 0 ? 2 * cost.diskBytes + projectBytes : cost.diskBytes;
+    const int64_t disk = projectBytes > 0 ? (oneSave ? 1 : 2) * cost.diskBytes + projectBytes
+                                          : cost.diskBytes;
     fs::path dir = fs::absolute(project, ec).parent_path();
     const int64_t freeDisk = freeDiskBytes(dir.string());
     if (freeDisk >= 0 && disk > freeDisk)
-        throw InputError("the trace needs about " + formatBytes(disk) + " on " + dir.string() +
-                         ", " + formatBytes(freeDisk) + " free (" + std::to_string(nTokens) +
-                         " tokens; store less with --attention none or --residuals none)");
+        throw InputError(std::string(nTokens.size() > 1 ? "the traces need" : "the trace needs") +
+                         " about " + formatBytes(disk) + " on " + dir.string() + ", " +
+                         formatBytes(freeDisk) + " free (" +
+                         (nTokens.size() > 1 ? std::to_string(nTokens.size()) + " prompts"
+                                             : std::to_string(nTokensShown) + " tokens") +
+                         "; store less with --attention none or --residuals none)");
     const int64_t freeMemory = availableMemoryBytes();
     if (freeMemory >= 0 && cost.memoryBytes > freeMemory)
         throw InputError("the trace needs about " + formatBytes(cost.memoryBytes) +
                          " of memory, " + formatBytes(freeMemory) + " available (" +
-                         std::to_string(nTokens) + " tokens through " + model.name() + ")");
+                         std::to_string(nTokensShown) + " tokens through " + model.name() + ")");
+}
+
+void checkTraceFits(const Model &model, const std::string &project, int64_t nTokens,
+                    const TraceOptions &o)
+{
+    checkTracesFit(model, project, {nTokens}, o, false);
 }
 
 int cmdTrace(const std::vector<std::string> &argv)
@@ -136,19 +177,7 @@ int cmdTrace(const std::vector<std::string> &argv)
     if (given != 1)
         throw UsageError("give exactly one of --prompt, --prompt-file, --token-ids");
 
-    TraceOptions o;
-    o.lens.topk = a.intValue("--topk", 10, 1, 1000);
-    o.lens.norm = parseChoice<LensNorm>(a, "--lens-norm", lensNormFromName, LensNorm::Full,
-                                        "full|unit|none");
-    o.lens.decoder = parseChoice<LensDecoder>(a, "--lens-decoder", lensDecoderFromName,
-                                              LensDecoder::Output, "output|input|linear|quadratic");
-    o.attention = parseChoice<StoreType>(a, "--attention", storeTypeFromName, StoreType::F16,
-                                         "none|f16|f32");
-    o.residuals = parseChoice<StoreType>(a, "--residuals", storeTypeFromName, StoreType::F16,
-                                         "none|f16|f32");
-    if (a.has("--store-z"))
-        o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
-    o.generate = a.intValue("--generate", 0, 0, 1 << 20);
+    TraceOptions o = traceOptions(a);
     o.progress = reportProgress;
     const LoadOptions lo = loadOptions(a);
     const bool force = a.has("--force");

@@ -130,7 +130,8 @@ if [[ $components == *" engine "* ]]; then
   grep -qi 'torch' "$NEEDED" && pass "headlens-cli-engine: links libtorch" ||
     fail "headlens-cli-engine does not link libtorch"
   has_files "$deb" /usr/bin/headlens-cli /usr/libexec/headlens/headlens-cli-engine \
-    /usr/share/man/man1/headlens-cli.1.gz
+    /usr/share/man/man1/headlens-cli.1.gz \
+    /usr/share/doc/headlens-engine/examples/headlens-batch.sbatch
 fi
 
 if [[ $components == *" examples "* ]]; then

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <functional>
+#include <set>
 #include <unistd.h>
 
 namespace HeadLens {
@@ -540,55 +541,125 @@ void renameTrace(const std::string &path, const std::string &from, const std::st
 }
 
 
-// ---------------------------------------------------------------- a trace streamed in
+// ---------------------------------------------------------------- traces streamed in
+
+namespace {
+
+// The group of one trace being written while the engine computes it: its large datasets are
+// created up front and filled a layer at a time; finish() writes the rest of the trace.
+class StreamedGroup {
+public:
+    void create(hid_t traces, const std::string &name, const Trace &t)
+    {
+        close();
+        m_name = name;
+        m_config = t.config;
+        m_T = t.nTokens();
+        m_attention = t.attentionStore;
+        m_residuals = t.residualStore;
+        m_zStore = t.zStore;
+        const int64_t L = m_config.nLayers, H = m_config.nHeads, D = m_config.dModel, T = m_T;
+        m_g = H5::createGroup(traces, name);
+        m_f16 = H5::float16Type();
+        auto make = [&](const LargeDataset &ld, StoreType s) {
+            return H5::createDataset(m_g, ld.path, storageType(s, m_f16), ld.shape, ld.layout);
+        };
+        if (m_attention != StoreType::None) m_att = make(attentionDataset(L, H, T), m_attention);
+        if (m_residuals != StoreType::None)
+            for (Site s : allSites())
+                m_res[size_t(s)] = make(residualDataset(s, L, T, D), m_residuals);
+        if (m_zStore != StoreType::None) m_z = make(zDataset(L, T, H, m_config.dHead), m_zStore);
+    }
+    bool open() const { return m_g.valid(); }
+
+    void attention(int layer, const float *p)
+    {
+        write(m_att, m_attention, layer, {m_config.nHeads, m_T, m_T}, p);
+    }
+    void residual(Site site, int layer, const float *v)
+    {
+        write(m_res[size_t(site)], m_residuals, layer, {m_T, m_config.dModel}, v);
+    }
+    void z(int layer, const float *v)
+    {
+        write(m_z, m_zStore, layer, {m_T, m_config.nHeads, m_config.dHead}, v);
+    }
+
+    // Writes the rest of t (the trace this group was created for) and closes the group.
+    void finish(const Trace &t)
+    {
+        if (!open() || t.name != m_name || t.nTokens() != m_T ||
+            t.config.nLayers != m_config.nLayers || t.attentionStore != m_attention ||
+            t.residualStore != m_residuals || t.zStore != m_zStore)
+            throw std::invalid_argument("cannot save trace '" + t.name +
+                                        "': it is not the trace this stream was begun for");
+        checkTrace(t, true);
+        writeTraceInto(m_g, t, true);
+        close();
+    }
+
+    void close()
+    {
+        m_att.reset();
+        m_z.reset();
+        for (auto &r : m_res)
+            r.reset();
+        m_g.reset();
+    }
+
+private:
+    void write(const H5::Dataset &ds, StoreType s, int layer, std::vector<int64_t> count,
+               const float *data)
+    {
+        if (!ds.valid() || layer < 0 || layer >= m_config.nLayers)
+            throw std::invalid_argument("trace stream: layer " + std::to_string(layer) +
+                                        " was not expected");
+        std::vector<int64_t> start(count.size() + 1, 0);
+        start[0] = layer;
+        count.insert(count.begin(), 1);
+        H5::writeFloatSlab(ds, storageType(s, m_f16), start, count, data);
+    }
+
+    std::string m_name;
+    ModelConfig m_config;
+    int64_t m_T = 0;
+    StoreType m_attention = StoreType::None, m_residuals = StoreType::None,
+              m_zStore = StoreType::None;
+    H5::Group m_g;
+    H5::Type m_f16;
+    H5::Dataset m_att, m_z;
+    std::array<H5::Dataset, kSiteCount> m_res;
+};
+
+// Runs f with HDF5 locked, HDF5 failures as runtime_errors naming the file.
+template <typename F> void locked(const std::string &file, F &&f)
+{
+    H5::Guard guard;
+    try {
+        f();
+    } catch (const H5::H5Error &e) {
+        throw std::runtime_error("cannot write " + file + ": " + e.what());
+    }
+}
+
+} // namespace
 
 struct TraceStreamWriter::Private {
     std::string path, name;
     bool force = false, exists = false, taken = false, committed = false;
     std::unique_ptr<SaveFile> direct; // the project is new: the stream file becomes it
     fs::path file;                    // the stream file
-    ModelConfig config;
-    int64_t T = 0;
-    StoreType attentionStore = StoreType::None, residualStore = StoreType::None,
-              zStore = StoreType::None;
     H5::File h;
-    H5::Group g;
-    H5::Type f16;
-    H5::Dataset attention, z;
-    std::array<H5::Dataset, kSiteCount> residual;
+    StreamedGroup group;
 
-    void closeAll()
-    {
-        attention.reset();
-        z.reset();
-        for (auto &r : residual)
-            r.reset();
-        g.reset();
-        h.reset();
-    }
     void discard()
     {
-        closeAll();
+        group.close();
+        h.reset();
         std::error_code ec;
         if (!direct && !file.empty()) fs::remove(file, ec);
         direct.reset(); // removes its temp file unless committed
         file.clear();
-    }
-    void writeLayer(const H5::Dataset &ds, StoreType s, int layer, std::vector<int64_t> count,
-                    const float *data)
-    {
-        if (!ds.valid() || layer < 0 || layer >= config.nLayers)
-            throw std::invalid_argument("trace stream: layer " + std::to_string(layer) +
-                                        " was not expected");
-        std::vector<int64_t> start(count.size() + 1, 0);
-        start[0] = layer;
-        count.insert(count.begin(), 1);
-        H5::Guard guard;
-        try {
-            H5::writeFloatSlab(ds, storageType(s, f16), start, count, data);
-        } catch (const H5::H5Error &e) {
-            throw std::runtime_error("cannot write " + file.string() + ": " + e.what());
-        }
     }
 };
 
@@ -621,14 +692,6 @@ const std::string &TraceStreamWriter::name() const { return d->name; }
 
 void TraceStreamWriter::begin(const Trace &t)
 {
-    const ModelConfig &c = t.config;
-    const StoreType attention = t.attentionStore, residuals = t.residualStore, z = t.zStore;
-    d->config = c;
-    d->T = t.nTokens();
-    d->attentionStore = attention;
-    d->residualStore = residuals;
-    d->zStore = z;
-    const int64_t L = c.nLayers, H = c.nHeads, D = c.dModel, T = d->T;
     guardedSave(d->path, [&] {
         d->discard();
         if (d->exists) {
@@ -643,50 +706,33 @@ void TraceStreamWriter::begin(const Trace &t)
         d->h = createFile(d->file.string());
         completeSkeleton(d->h, true);
         H5::Group traces = H5::openGroup(d->h, std::string("/") + HlProj::kTracesGroup);
-        d->g = H5::createGroup(traces, d->name);
-        d->f16 = H5::float16Type();
-        auto create = [&](const LargeDataset &ld, StoreType s) {
-            return H5::createDataset(d->g, ld.path, storageType(s, d->f16), ld.shape, ld.layout);
-        };
-        if (attention != StoreType::None) d->attention = create(attentionDataset(L, H, T), attention);
-        if (residuals != StoreType::None)
-            for (Site s : allSites())
-                d->residual[size_t(s)] = create(residualDataset(s, L, T, D), residuals);
-        if (z != StoreType::None) d->z = create(zDataset(L, T, H, c.dHead), z);
+        d->group.create(traces, d->name, t);
     });
 }
 
 void TraceStreamWriter::attention(int layer, const float *pattern)
 {
-    d->writeLayer(d->attention, d->attentionStore, layer, {d->config.nHeads, d->T, d->T}, pattern);
+    locked(d->file.string(), [&] { d->group.attention(layer, pattern); });
 }
 
 void TraceStreamWriter::residual(Site site, int layer, const float *v)
 {
-    d->writeLayer(d->residual[size_t(site)], d->residualStore, layer, {d->T, d->config.dModel}, v);
+    locked(d->file.string(), [&] { d->group.residual(site, layer, v); });
 }
 
 void TraceStreamWriter::z(int layer, const float *v)
 {
-    d->writeLayer(d->z, d->zStore, layer, {d->T, d->config.nHeads, d->config.dHead}, v);
+    locked(d->file.string(), [&] { d->group.z(layer, v); });
 }
 
 void TraceStreamWriter::commit(const Trace &t)
 {
-    if (t.name != d->name || t.nTokens() != d->T || t.config.nLayers != d->config.nLayers ||
-        t.attentionStore != d->attentionStore || t.residualStore != d->residualStore ||
-        t.zStore != d->zStore || !d->h.valid())
-        throw std::invalid_argument("cannot save trace '" + t.name +
-                                    "': it is not the trace this stream was begun for");
-    checkTrace(t, true);
     guardedSave(d->path, [&] {
-        writeTraceInto(d->g, t, true);
+        if (!d->h.valid())
+            throw std::invalid_argument("cannot save trace '" + t.name + "': begin() was not called");
+        d->group.finish(t);
         const std::string streamFile = d->file.string();
-        d->closeAll();
-        {
-            H5::File f = openFileRW(streamFile);
-            finish(f, streamFile);
-        }
+        finish(d->h, streamFile);
         if (d->direct) {
             d->direct->commit();
             d->committed = true;
@@ -720,6 +766,103 @@ void TraceStreamWriter::commit(const Trace &t)
         d->committed = true;
         std::error_code ec;
         fs::remove(d->file, ec);
+    });
+}
+
+// ---------------------------------------------------------------- many traces, one save
+
+struct ProjectBatchWriter::Private {
+    std::string path;
+    std::unique_ptr<SaveFile> save;
+    H5::File out;
+    H5::Group traces;
+    std::set<std::string> names;
+    std::string pending; // the trace named by next(), until commit()
+    StreamedGroup group;
+};
+
+ProjectBatchWriter::ProjectBatchWriter(const std::string &path) : d(std::make_unique<Private>())
+{
+    d->path = path;
+    guardedSave(path, [&] {
+        std::error_code ec;
+        const bool exists = fs::exists(path, ec);
+        if (exists) {
+            ProjectReader reader(path); // validates it
+            for (const auto &l : reader.info().traces)
+                d->names.insert(l.name);
+        }
+        d->save = std::make_unique<SaveFile>(path);
+        if (exists) {
+            fs::copy_file(d->save->target(), d->save->temp(), fs::copy_options::overwrite_existing);
+            d->out = openFileRW(d->save->temp());
+            completeSkeleton(d->out, false);
+        } else {
+            d->out = createFile(d->save->temp());
+            completeSkeleton(d->out, true);
+        }
+        d->traces = H5::openGroup(d->out, std::string("/") + HlProj::kTracesGroup);
+    });
+}
+
+ProjectBatchWriter::~ProjectBatchWriter()
+{
+    H5::Guard guard;
+    d->group.close();
+    d->traces.reset();
+    d->out.reset();
+    d->save.reset(); // removes the temp file unless finished
+}
+
+bool ProjectBatchWriter::hasTrace(const std::string &name) const { return d->names.count(name) > 0; }
+
+void ProjectBatchWriter::begin(const Trace &t)
+{
+    if (d->pending.empty())
+        throw std::invalid_argument("ProjectBatchWriter: name the trace with next() first");
+    locked(d->path, [&] { d->group.create(d->traces, d->pending, t); });
+}
+
+void ProjectBatchWriter::next(const std::string &name)
+{
+    if (auto problem = traceNameProblem(name); !problem.empty())
+        throw InputError("invalid trace name '" + name + "': " + problem);
+    if (d->names.count(name))
+        throw InputError("trace '" + name + "' already exists in " + d->path);
+    locked(d->path, [&] { d->group.close(); });
+    d->pending = name;
+}
+
+void ProjectBatchWriter::attention(int layer, const float *pattern)
+{
+    locked(d->path, [&] { d->group.attention(layer, pattern); });
+}
+
+void ProjectBatchWriter::residual(Site site, int layer, const float *v)
+{
+    locked(d->path, [&] { d->group.residual(site, layer, v); });
+}
+
+void ProjectBatchWriter::z(int layer, const float *v)
+{
+    locked(d->path, [&] { d->group.z(layer, v); });
+}
+
+void ProjectBatchWriter::commit(const Trace &t)
+{
+    locked(d->path, [&] { d->group.finish(t); });
+    d->names.insert(d->pending);
+    d->pending.clear();
+}
+
+void ProjectBatchWriter::finish()
+{
+    guardedSave(d->path, [&] {
+        d->group.close();
+        d->traces.reset();
+        writeRootAttributes(H5::openGroup(d->out, "/"), false);
+        HeadLens::finish(d->out, d->save->temp());
+        d->save->commit();
     });
 }
 

@@ -135,6 +135,34 @@ private:
     std::unique_ptr<Private> d;
 };
 
+// Many traces into a project in one save (headlens-cli batch): the project, when it exists, is
+// validated and copied once into a file beside it; each trace is named with next() and then
+// streamed into that copy as the engine computes it (a trace that fails midway can simply be
+// followed by the next one: next() drops what it left); finish() puts the whole batch in place
+// atomically. Destroyed without finish(), the project is left byte-identical and the batch's
+// file removed.
+class ProjectBatchWriter : public LayerStream {
+public:
+    explicit ProjectBatchWriter(const std::string &path);
+    ~ProjectBatchWriter() override;
+    ProjectBatchWriter(const ProjectBatchWriter &) = delete;
+    ProjectBatchWriter &operator=(const ProjectBatchWriter &) = delete;
+
+    bool hasTrace(const std::string &name) const;
+    // The name of the next trace; InputError when it is taken or invalid.
+    void next(const std::string &name);
+    void begin(const Trace &t) override;
+    void attention(int layer, const float *pattern) override;
+    void residual(Site site, int layer, const float *v) override;
+    void z(int layer, const float *z) override;
+    void commit(const Trace &t); // t.name == the name given to next()
+    void finish();
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
 // Removes a trace (InputError if absent). The file is rewritten compactly, atomically.
 void removeTrace(const std::string &path, const std::string &name);
 // Renames a trace, keeping its place in the listing, and updates the references to it
