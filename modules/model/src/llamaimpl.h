@@ -266,17 +266,16 @@ struct Model::Impl {
         ropeSin = s.to(ct);
     }
 
-    // Wo_h^T Wo_h per head [H, dh, dh], made in float64 and kept in float32 (value norms).
+    // Wo_h^T Wo_h per head [H, dh, dh] in float32 (value norms), made once per layer by one
+    // batched float32 product: in float64 it took as long as the rest of a layer's head
+    // metrics at Yi-34B's shape. The value norms it gives stay within tst_engine's tolerance
+    // of the float64 reference.
     const at::Tensor &woGram(int l)
     {
         LayerWeights &w = layers[size_t(l)];
         if (!w.woGram.defined()) {
-            const int H = cfg.nHeads, dh = cfg.dHead;
-            w.woGram = at::empty({H, dh, dh}, at::kFloat);
-            for (int h = 0; h < H; ++h) { // one head's [D, dh] slice in float64 at a time
-                const at::Tensor woh = w.wo.narrow(1, int64_t(h) * dh, dh).to(at::kDouble);
-                w.woGram[h].copy_(at::mm(woh.t(), woh));
-            }
+            const at::Tensor woh = woHeads(w, at::kFloat); // [H, dh, D]
+            w.woGram = at::bmm(woh, woh.transpose(1, 2)).contiguous();
         }
         return w.woGram;
     }
@@ -714,8 +713,9 @@ struct Model::Impl {
         return h;
     }
 
-    // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md), in float32, for a block of
-    // positions at a time [H, c, D], summed into attn_out (plus the o_proj bias, which belongs
+    // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md), multiplied in the compute
+    // dtype as the forward pass does and kept in float32, for a block of positions at a time
+    // [H, c, D], summed into attn_out (plus the o_proj bias, which belongs
     // to no head); from their dot products with each other, attn_out and resid_pre, every
     // per-position head metric (into hc). Each block is one product per head over c positions:
     // a product per position would read all of W_o once per token (205 MB at Yi-34B's shape).
@@ -726,8 +726,7 @@ struct Model::Impl {
         const int H = cfg.nHeads;
         const int64_t T = z.size(1), D = cfg.dModel;
         const int64_t chunk = headChunk(T);
-        const at::Tensor woh = woHeads(w); // [H, dh, D]
-        const at::Tensor zf = z.to(at::kFloat);
+        const at::Tensor woh = woHeads(w, ct); // [H, dh, D]
         const at::Tensor bias = w.bo.defined() ? w.bo.to(at::kFloat).contiguous() : at::Tensor();
         const float *biasData = bias.defined() ? bias.data_ptr<float>() : nullptr;
         hc.residPre = residPre.to(at::kFloat).contiguous();
@@ -738,7 +737,7 @@ struct Model::Impl {
         at::Tensor attnOut = at::empty({T, D}, at::kFloat);
         for (int64_t t0 = 0; t0 < T; t0 += chunk) {
             const int64_t c = std::min(chunk, T - t0);
-            const at::Tensor r = at::bmm(zf.narrow(1, t0, c), woh).contiguous();
+            const at::Tensor r = at::bmm(z.narrow(1, t0, c), woh).to(at::kFloat).contiguous();
             Kernels::HeadBlock b;
             b.r = r.data_ptr<float>();
             b.headStride = c * D;
@@ -755,12 +754,12 @@ struct Model::Impl {
         return attnOut.to(ct);
     }
 
-    // W_o as per-head slices [H, dh, D] in float32: a view of an f32 weight, else one
+    // W_o as per-head slices [H, dh, D] in dtype t: a view of a weight stored so, else one
     // conversion for the layer.
-    at::Tensor woHeads(const LayerWeights &w) const
+    at::Tensor woHeads(const LayerWeights &w, at::ScalarType t) const
     {
         const int64_t D = cfg.dModel;
-        return w.wo.to(at::kFloat).view({D, int64_t(cfg.nHeads), int64_t(cfg.dHead)}).permute({1, 2, 0});
+        return w.wo.to(t).view({D, int64_t(cfg.nHeads), int64_t(cfg.dHead)}).permute({1, 2, 0});
     }
 
     // Positions per block of head vectors: [H, c, D] float32 within 32 MiB, and at least 16
@@ -778,8 +777,8 @@ struct Model::Impl {
             return;
         const int H = cfg.nHeads;
         const int64_t D = cfg.dModel;
-        const at::Tensor woh = woHeads(layers[size_t(l)]);
-        const at::Tensor r = at::bmm(z.narrow(1, row, 1).to(at::kFloat), woh).contiguous(); // [H, 1, D]
+        const at::Tensor woh = woHeads(layers[size_t(l)], ct);
+        const at::Tensor r = at::bmm(z.narrow(1, row, 1), woh).to(at::kFloat).contiguous(); // [H, 1, D]
         const at::Tensor ao = attnOut.to(at::kFloat).contiguous();
         Kernels::HeadBlock b;
         b.r = r.data_ptr<float>();
