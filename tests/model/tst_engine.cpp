@@ -239,6 +239,8 @@ private Q_SLOTS:
     void attentionMatchesReference();
     void logitsMatchReference_data() { addModelRows(); }
     void logitsMatchReference();
+    void attentionInBlocksOfRows_data() { addModelRows(); }
+    void attentionInBlocksOfRows();
     void headMetricsMatchReference_data() { addModelRows(); }
     void headMetricsMatchReference();
     void lensMatchesReference_data() { addModelRows(); }
@@ -574,6 +576,56 @@ void TestEngine::logitsMatchReference()
                                 f->fwd.logitsAt(p), size_t(f->fwd.V));
         QVERIFY2(e <= kTol, qPrintable(QString("logits row %1: rel err %2").arg(p).arg(e)));
     }
+}
+
+// A long prompt's attention is made a block of query rows at a time. With blocks of one row
+// (the smallest block budget), the pattern, the attention entropy and all that follows from z
+// still match the reference, through the in-memory trace and through a LayerStream.
+void TestEngine::attentionInBlocksOfRows()
+{
+    FIXTURE(f);
+    LoadOptions lo;
+    lo.attentionBlockBytes = 1;
+    std::unique_ptr<Model> blocked;
+    try {
+        blocked = Model::load(f->path, lo);
+    } catch (const std::exception &e) {
+        QFAIL(e.what());
+    }
+    struct Rows : LayerStream {
+        FloatArray pattern;
+        int calls = 0;
+        void begin(const Trace &t) override
+        {
+            pattern.reset({t.config.nLayers, t.config.nHeads, t.nTokens(), t.nTokens()});
+        }
+        void attention(int layer, int64_t q0, int64_t rows, const float *p) override
+        {
+            ++calls;
+            const int64_t H = pattern.shape[1], T = pattern.shape[2];
+            for (int64_t h = 0; h < H; ++h)
+                for (int64_t r = 0; r < rows; ++r)
+                    for (int64_t k = 0; k < T; ++k)
+                        pattern.data[size_t(((layer * H + h) * T + q0 + r) * T + k)] =
+                            p[(h * rows + r) * T + k];
+        }
+        void residual(Site, int, const float *) override {}
+        void z(int, const float *) override {}
+    } rows;
+    for (LayerStream *stream : {static_cast<LayerStream *>(nullptr), static_cast<LayerStream *>(&rows)}) {
+        TraceOptions o;
+        o.lens.topk = kTopk;
+        o.attention = StoreType::F32;
+        o.residuals = StoreType::F32;
+        o.stream = stream;
+        const Trace t = traceTokens(*blocked, blocked->tokensFromIds(f->ids), "", o);
+        const FloatArray &pattern = stream ? rows.pattern : t.attentionPattern;
+        CHECK(compareTensor("attention/pattern", pattern, f->fwd.pattern));
+        CHECK(compareElements("heads/attn_entropy", t.attnEntropy, f->metrics.attnEntropy));
+        CHECK(compareElements("heads/contrib_norm", t.contribNorm, f->metrics.contribNorm));
+        CHECK(compareElements("heads/value_norm", t.valueNorm, f->metrics.valueNorm));
+    }
+    QCOMPARE(rows.calls, f->fwd.L * f->fwd.T); // one call per query row and layer
 }
 
 void TestEngine::headMetricsMatchReference()

@@ -713,7 +713,7 @@ void streamTrace(const std::string &path, const Trace &full, bool force, int lay
             return; // the writer is destroyed unfinished, as when the engine fails midway
         auto layerOf = [&](const FloatArray &a) { return a.data.data() + l * (a.size() / L); };
         if (full.attentionStore != StoreType::None)
-            w.attention(l, layerOf(full.attentionPattern));
+            w.attention(l, 0, kT, layerOf(full.attentionPattern));
         if (full.residualStore != StoreType::None)
             for (Site s : allSites())
                 w.residual(s, l, layerOf(full.residual[size_t(s)]));

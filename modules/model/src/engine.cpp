@@ -165,6 +165,7 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
                          " is not supported by this libtorch on the CPU; use f32 or bf16");
     }
     d->dtypeName = opts.dtype;
+    d->attnBlockBytes = std::max<int64_t>(1, opts.attentionBlockBytes);
 
     d->ws = openWeights(path);
     d->cfg = d->ws.config;

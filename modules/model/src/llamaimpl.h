@@ -216,6 +216,8 @@ struct Model::Impl {
     at::Tensor posEmbed, finalNormB;     // GPT-2 only
     std::vector<LayerWeights> layers;
     at::Tensor ropeCos, ropeSin; // [positions, dh] in the compute dtype
+    // Working memory of one block of attention rows (LoadOptions::attentionBlockBytes).
+    int64_t attnBlockBytes = int64_t(512) << 20;
 
     // The model's normalisation: RMSNorm (Llama) or LayerNorm (GPT-2), in float32. Without
     // g (and b) it only normalises: the lens's "unit" norm.
@@ -559,18 +561,14 @@ struct Model::Impl {
                 cache->k[size_t(l)] = k.contiguous();
                 cache->v[size_t(l)] = v.contiguous();
             }
-            // Query head h reads kv head h / group: group the query heads of one kv head.
-            at::Tensor qg = q.reshape({Hkv, int64_t(group) * T, dh});
-            at::Tensor scores = at::bmm(qg, k.transpose(1, 2)).view({H, T, Tk}).to(at::kFloat);
-            scores = scores * scale + mask;
-            at::Tensor patternF = at::softmax(scores, -1); // [H, T, Tk] float32
-            at::Tensor pattern = patternF.to(ct);
-            at::Tensor z = at::bmm(pattern.view({Hkv, int64_t(group) * T, Tk}), v)
-                               .view({H, T, dh});
+            const bool wantHeads = sink && sink->wants(Tap::HeadMetrics, l);
+            const bool wantPattern = sink && sink->wants(Tap::Pattern, l);
+            const Attention att = attention(q, k, v, mask, scale, group, l, wantPattern ? sink : nullptr,
+                                            wantHeads);
+            const at::Tensor &z = att.z;
             at::Tensor zc = z.transpose(0, 1).reshape({T, int64_t(H) * dh}); // [pos, head*dh]
             // With head metrics wanted, attn_out is summed from the heads' vectors, which
             // the metrics need anyway, instead of a second product with W_o.
-            const bool wantHeads = sink && sink->wants(Tap::HeadMetrics, l);
             HeadCapture heads;
             at::Tensor attnOut = wantHeads ? headOutputs(l, z, residPre, heads)
                                            : linear(zc, w.wo, w.bo);
@@ -600,12 +598,12 @@ struct Model::Impl {
                 for (Site s : allSites())
                     if (sink->wants(tapForSite(s), l))
                         sink->tensor(tapForSite(s), l, F32(*sites[int(s)]).view());
-                if (sink->wants(Tap::Pattern, l))
-                    sink->tensor(Tap::Pattern, l, F32(patternF).view());
+                if (att.pattern.defined())
+                    sink->tensor(Tap::Pattern, l, viewOf(att.pattern));
                 if (sink->wants(Tap::Z, l))
                     sink->tensor(Tap::Z, l, F32(zc.view({T, H, dh})).view());
                 if (wantHeads)
-                    headMetrics(l, sink, heads, v, scores, patternF, group, residMid, mlpOut);
+                    headMetrics(l, sink, heads, v, att.entropy, group, residMid, mlpOut);
 
                 std::array<at::Tensor, kSiteCount> lensIn;
                 for (Site s : allSites())
@@ -713,9 +711,9 @@ struct Model::Impl {
         return h;
     }
 
-    // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md), multiplied in the compute
-    // dtype as the forward pass does and kept in float32, for a block of positions at a time
-    // [H, c, D], summed into attn_out (plus the o_proj bias, which belongs
+    // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md), in float32 whatever the compute
+    // dtype (with libtorch 1.13's batched bf16 product on the CPU, a bf16 capture at Yi-34B's
+    // shape took 5.6 s instead of 2.4 s), for a block of positions at a time [H, c, D], summed into attn_out (plus the o_proj bias, which belongs
     // to no head); from their dot products with each other, attn_out and resid_pre, every
     // per-position head metric (into hc). Each block is one product per head over c positions:
     // a product per position would read all of W_o once per token (205 MB at Yi-34B's shape).
@@ -726,7 +724,8 @@ struct Model::Impl {
         const int H = cfg.nHeads;
         const int64_t T = z.size(1), D = cfg.dModel;
         const int64_t chunk = headChunk(T);
-        const at::Tensor woh = woHeads(w, ct); // [H, dh, D]
+        const at::Tensor woh = woHeads(w, at::kFloat); // [H, dh, D]
+        const at::Tensor zf = z.to(at::kFloat);
         const at::Tensor bias = w.bo.defined() ? w.bo.to(at::kFloat).contiguous() : at::Tensor();
         const float *biasData = bias.defined() ? bias.data_ptr<float>() : nullptr;
         hc.residPre = residPre.to(at::kFloat).contiguous();
@@ -737,7 +736,7 @@ struct Model::Impl {
         at::Tensor attnOut = at::empty({T, D}, at::kFloat);
         for (int64_t t0 = 0; t0 < T; t0 += chunk) {
             const int64_t c = std::min(chunk, T - t0);
-            const at::Tensor r = at::bmm(z.narrow(1, t0, c), woh).to(at::kFloat).contiguous();
+            const at::Tensor r = at::bmm(zf.narrow(1, t0, c), woh).contiguous();
             Kernels::HeadBlock b;
             b.r = r.data_ptr<float>();
             b.headStride = c * D;
@@ -770,6 +769,63 @@ struct Model::Impl {
         return std::clamp<int64_t>((int64_t(8) << 20) / perPos, std::min<int64_t>(T, 16), T);
     }
 
+    // Causal attention of one layer, a block of query rows at a time so that a long prompt's
+    // [H, T, Tk] scores are never all held at once: each block's scores, masked scores and
+    // probabilities (float32) stay within attnBlockBytes. q [H, T, dh], k and v [Hkv, Tk, dh];
+    // query head h reads kv head h / group. Each block's attention rows go to the sink as they
+    // are made when it takes rows, else they are gathered into one [H, T, Tk] tensor for it;
+    // the attention entropy of every row is made on the way when asked for.
+    struct Attention {
+        at::Tensor z;       // [H, T, dh], compute dtype
+        at::Tensor pattern; // [H, T, Tk] float32, for a sink that takes whole layers
+        at::Tensor entropy; // [H, T] float32, nats
+    };
+    Attention attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
+                        const at::Tensor &mask, double scale, int group, int l, CaptureSink *sink,
+                        bool wantEntropy) const
+    {
+        const int64_t H = q.size(0), T = q.size(1), dh = q.size(2), Hkv = k.size(0),
+                      Tk = k.size(1);
+        const int64_t rows = std::clamp<int64_t>(attnBlockBytes / (H * Tk * 12), 1, T);
+        const bool toSink = sink && sink->wantsAttentionRows();
+        Attention a;
+        if (wantEntropy)
+            a.entropy = at::empty({H, T}, at::kFloat);
+        if (sink && !toSink)
+            a.pattern = at::empty({H, T, Tk}, at::kFloat);
+        const at::Tensor kt = k.transpose(1, 2);
+        for (int64_t q0 = 0; q0 < T; q0 += rows) {
+            const int64_t nb = std::min(rows, T - q0);
+            const at::Tensor qb = q.narrow(1, q0, nb).reshape({Hkv, int64_t(group) * nb, dh});
+            at::Tensor scores = at::bmm(qb, kt).view({H, nb, Tk}).to(at::kFloat);
+            scores = scores * scale + mask.narrow(0, q0, nb);
+            const at::Tensor p = at::softmax(scores, -1); // [H, nb, Tk] float32
+            at::Tensor zb =
+                at::bmm(p.to(ct).view({Hkv, int64_t(group) * nb, Tk}), v).view({H, nb, dh});
+            if (nb == T) {
+                a.z = zb; // one block: no copy (and the trainer's autograd sees plain ops)
+            } else {
+                if (!a.z.defined())
+                    a.z = at::empty({H, T, dh}, zb.options());
+                a.z.narrow(1, q0, nb).copy_(zb);
+            }
+            if (wantEntropy) {
+                at::Tensor e = at::empty({H, nb}, at::kFloat);
+                const at::Tensor s = scores.contiguous(), pc = p.contiguous();
+                at::parallel_for(0, H * nb, grainFor(Tk), [&](int64_t r0, int64_t r1) {
+                    Kernels::softmaxEntropy(s.data_ptr<float>(), pc.data_ptr<float>(), nb, Tk,
+                                            Tk - T + q0, r0, r1, e.data_ptr<float>());
+                });
+                a.entropy.narrow(1, q0, nb).copy_(e);
+            }
+            if (toSink)
+                sink->attentionRows(l, q0, viewOf(p.contiguous()));
+            else if (a.pattern.defined())
+                a.pattern.narrow(1, q0, nb).copy_(p);
+        }
+        return a;
+    }
+
     // After an edit replaced attn_out's vector at `row`, that position's metrics anew.
     void redoHeadRow(int l, const at::Tensor &z, const at::Tensor &attnOut, int64_t row, HeadCapture &hc)
     {
@@ -777,8 +833,8 @@ struct Model::Impl {
             return;
         const int H = cfg.nHeads;
         const int64_t D = cfg.dModel;
-        const at::Tensor woh = woHeads(layers[size_t(l)], ct);
-        const at::Tensor r = at::bmm(z.narrow(1, row, 1), woh).to(at::kFloat).contiguous(); // [H, 1, D]
+        const at::Tensor woh = woHeads(layers[size_t(l)], at::kFloat);
+        const at::Tensor r = at::bmm(z.narrow(1, row, 1).to(at::kFloat), woh).contiguous(); // [H, 1, D]
         const at::Tensor ao = attnOut.to(at::kFloat).contiguous();
         Kernels::HeadBlock b;
         b.r = r.data_ptr<float>();
@@ -795,19 +851,11 @@ struct Model::Impl {
     // the value norms through the Gram matrices Wo_h^T Wo_h (||Wo_h v||^2 = v^T G_h v), the
     // heads' mean mutual cosines and the MLP's weight on the residual.
     void headMetrics(int l, CaptureSink *sink, const HeadCapture &hc, const at::Tensor &v,
-                     const at::Tensor &scores, const at::Tensor &patternF, int group,
-                     const at::Tensor &residMid, const at::Tensor &mlpOut)
+                     const at::Tensor &ent, int group, const at::Tensor &residMid,
+                     const at::Tensor &mlpOut)
     {
         const int H = cfg.nHeads;
-        const int64_t T = hc.attnRatio.size(0), Tk = scores.size(2), D = cfg.dModel;
-        at::Tensor ent = at::empty({H, T}, at::kFloat);
-        {
-            const at::Tensor s = scores.contiguous(), p = patternF.contiguous();
-            at::parallel_for(0, H * T, grainFor(Tk), [&](int64_t r0, int64_t r1) {
-                Kernels::softmaxEntropy(s.data_ptr<float>(), p.data_ptr<float>(), T, Tk, Tk - T,
-                                        r0, r1, ent.data_ptr<float>());
-            });
-        }
+        const int64_t T = hc.attnRatio.size(0), Tk = v.size(1), D = cfg.dModel;
         const at::Tensor &G = woGram(l);
         at::Tensor vh = v.to(at::kFloat);
         if (group > 1)

@@ -84,13 +84,25 @@ public:
         }
     }
     bool wantsLens(Site, int) override { return true; }
+    bool wantsAttentionRows() override { return true; }
+
+    void attentionRows(int layer, int64_t q0, const TensorView &v) override
+    {
+        const int64_t H = v.shape[0], rows = v.shape[1], T = v.shape[2];
+        if (m_o.stream) {
+            m_o.stream->attention(layer, q0, rows, v.data);
+            return;
+        }
+        float *dst = m_t.attentionPattern.data.data();
+        for (int64_t h = 0; h < H; ++h)
+            std::memcpy(dst + ((layer * H + h) * T + q0) * T, v.data + h * rows * T,
+                        size_t(rows * T) * sizeof(float));
+    }
 
     void tensor(Tap tap, int layer, const TensorView &v) override
     {
         if (m_o.stream) {
-            if (tap == Tap::Pattern)
-                m_o.stream->attention(layer, v.data);
-            else if (tap == Tap::Z)
+            if (tap == Tap::Z)
                 m_o.stream->z(layer, v.data);
             else
                 m_o.stream->residual(Site(int(tap)), layer, v.data);

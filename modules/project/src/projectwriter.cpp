@@ -572,17 +572,19 @@ public:
     }
     bool open() const { return m_g.valid(); }
 
-    void attention(int layer, const float *p)
+    void attention(int layer, int64_t q0, int64_t rows, const float *p)
     {
-        write(m_att, m_attention, layer, {m_config.nHeads, m_T, m_T}, p);
+        if (q0 < 0 || rows < 1 || q0 + rows > m_T)
+            throw std::invalid_argument("trace stream: attention rows out of range");
+        write(m_att, m_attention, layer, {m_config.nHeads, rows, m_T}, p, {0, q0, 0});
     }
     void residual(Site site, int layer, const float *v)
     {
-        write(m_res[size_t(site)], m_residuals, layer, {m_T, m_config.dModel}, v);
+        write(m_res[size_t(site)], m_residuals, layer, {m_T, m_config.dModel}, v, {0, 0});
     }
     void z(int layer, const float *v)
     {
-        write(m_z, m_zStore, layer, {m_T, m_config.nHeads, m_config.dHead}, v);
+        write(m_z, m_zStore, layer, {m_T, m_config.nHeads, m_config.dHead}, v, {0, 0, 0});
     }
 
     // Writes the rest of t (the trace this group was created for) and closes the group.
@@ -608,14 +610,14 @@ public:
     }
 
 private:
+    // count and start: the slab within the layer.
     void write(const H5::Dataset &ds, StoreType s, int layer, std::vector<int64_t> count,
-               const float *data)
+               const float *data, std::vector<int64_t> start)
     {
         if (!ds.valid() || layer < 0 || layer >= m_config.nLayers)
             throw std::invalid_argument("trace stream: layer " + std::to_string(layer) +
                                         " was not expected");
-        std::vector<int64_t> start(count.size() + 1, 0);
-        start[0] = layer;
+        start.insert(start.begin(), layer);
         count.insert(count.begin(), 1);
         H5::writeFloatSlab(ds, storageType(s, m_f16), start, count, data);
     }
@@ -710,9 +712,9 @@ void TraceStreamWriter::begin(const Trace &t)
     });
 }
 
-void TraceStreamWriter::attention(int layer, const float *pattern)
+void TraceStreamWriter::attention(int layer, int64_t q0, int64_t rows, const float *pattern)
 {
-    locked(d->file.string(), [&] { d->group.attention(layer, pattern); });
+    locked(d->file.string(), [&] { d->group.attention(layer, q0, rows, pattern); });
 }
 
 void TraceStreamWriter::residual(Site site, int layer, const float *v)
@@ -833,9 +835,9 @@ void ProjectBatchWriter::next(const std::string &name)
     d->pending = name;
 }
 
-void ProjectBatchWriter::attention(int layer, const float *pattern)
+void ProjectBatchWriter::attention(int layer, int64_t q0, int64_t rows, const float *pattern)
 {
-    locked(d->path, [&] { d->group.attention(layer, pattern); });
+    locked(d->path, [&] { d->group.attention(layer, q0, rows, pattern); });
 }
 
 void ProjectBatchWriter::residual(Site site, int layer, const float *v)

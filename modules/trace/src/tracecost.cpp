@@ -32,8 +32,8 @@ TraceCost estimateTraceCost(const TraceShape &s)
     cost.diskBytes = large + small;
 
     // The engine's peak, per layer, with everything of one layer alive at once (a bound):
-    // sites and q/k/v in f32, three [H, T, T] float32 attention tensors (scores, masked,
-    // softmax) and the pattern in the compute dtype, the MLP's four [T, F] tensors, the
+    // sites and q/k/v in f32, three float32 attention tensors (scores, masked, softmax) and
+    // the pattern in the compute dtype, the MLP's four [T, F] tensors, the
     // head metrics (W_o in f32 when converted, per-head z, a 32 MiB block, pair cosines),
     // the lens's logits block (256 MiB when the decoder is converted, else 32 MiB, and the
     // carried [T, V] logits when they fit in 256 MiB), converted weight tiles and the small
@@ -41,7 +41,9 @@ TraceCost estimateTraceCost(const TraceShape &s)
     // so what they take is already gone from the available memory it compares with.
     const int64_t cb = s.computeBytes;
     int64_t m = 12 * T * D * 4 + 2 * T * kvd * 4;
-    m += 3 * H * T * T * 4 + H * T * T * cb;
+    // Attention comes a block of query rows at a time (LoadOptions::attentionBlockBytes,
+    // 512 MiB by default, for the three float32 tensors of a block).
+    m += std::min<int64_t>(H * T * T * (12 + cb), (int64_t(512) << 20) * (12 + cb) / 12);
     m += 4 * T * F * 4;
     m += (s.convertsWeights ? D * H * dh * 4 : 0) + 2 * H * T * dh * 4 + (int64_t(32) << 20) +
          T * H * H * 8 + 8 * H * T * 4;

@@ -22,6 +22,10 @@ struct LoadOptions {
     std::string tokenizerPath; // overrides the folder's tokenizer; required for llama2.c files
     std::string dtype = "f32"; // compute dtype: f32, bf16, f16
     int threads = 0;           // 0: one per core
+    // Working memory of one block of attention rows: a long prompt's attention scores are made
+    // a block of query rows at a time, so a layer never holds all of [H, T, T] (2 GB per
+    // tensor for Llama-2-7B at 4096 tokens).
+    int64_t attentionBlockBytes = int64_t(512) << 20;
 };
 
 enum class Tap {
@@ -66,6 +70,16 @@ public:
     virtual bool wants(Tap tap, int layer) = 0;
     virtual bool wantsLens(Site site, int layer) = 0;
     virtual void tensor(Tap tap, int layer, const TensorView &v) = 0;
+    // Whether attention comes as blocks of query rows (attentionRows) instead of one
+    // [head, query_pos, key_pos] tensor per layer (tensor(Tap::Pattern, ...)), which a long
+    // prompt makes large.
+    virtual bool wantsAttentionRows() { return false; }
+    // Rows [q0, q0 + rows) of layer l's attention: [head, rows, key_pos] (asked with
+    // wants(Tap::Pattern, l), when wantsAttentionRows()).
+    virtual void attentionRows(int layer, int64_t q0, const TensorView &rows)
+    {
+        (void)layer, (void)q0, (void)rows;
+    }
     virtual void heads(int layer, const HeadMetricsView &m) = 0;
     virtual void lens(Site site, int layer, const LensView &v) = 0;
     virtual void logits(const LensView &v) = 0;

@@ -123,7 +123,7 @@ public:
     const std::string &name() const;
     // Creates the datasets for t's model, tokens and StoreTypes.
     void begin(const Trace &t) override;
-    void attention(int layer, const float *pattern) override;
+    void attention(int layer, int64_t q0, int64_t rows, const float *pattern) override;
     void residual(Site site, int layer, const float *v) override;
     void z(int layer, const float *z) override;
     // t: the trace the engine returned for this stream (t.name == name(); its large arrays
@@ -152,7 +152,7 @@ public:
     // The name of the next trace; InputError when it is taken or invalid.
     void next(const std::string &name);
     void begin(const Trace &t) override;
-    void attention(int layer, const float *pattern) override;
+    void attention(int layer, int64_t q0, int64_t rows, const float *pattern) override;
     void residual(Site site, int layer, const float *v) override;
     void z(int layer, const float *z) override;
     void commit(const Trace &t); // t.name == the name given to next()

@@ -14,7 +14,9 @@ public:
     virtual ~LayerStream() = default;
     // Once, before layer 0: the trace's metadata, tokens and StoreTypes (what will come).
     virtual void begin(const Trace &t) = 0;
-    virtual void attention(int layer, const float *pattern) = 0;     // [head, query_pos, key_pos]
+    // Rows [q0, q0 + rows) of a layer's attention: [head, rows, key_pos]. A long prompt's
+    // attention comes a block of query rows at a time.
+    virtual void attention(int layer, int64_t q0, int64_t rows, const float *pattern) = 0;
     virtual void residual(Site site, int layer, const float *v) = 0; // [pos, d_model]
     virtual void z(int layer, const float *z) = 0;                   // [pos, head, d_head]
 };
