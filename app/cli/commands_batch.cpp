@@ -146,7 +146,7 @@ int cmdBatch(const std::vector<std::string> &argv)
     const Args a = parseArgs(argv,
                              {"--prompts", "-o", "--output", "--shard", "--tokenizer", "--generate",
                               "--topk", "--lens-norm", "--lens-decoder", "--attention",
-                              "--residuals", "--dtype", "--threads"},
+                              "--residuals", "--dtype", "--threads", "--attention-budget"},
                              {"--store-z"});
     if (a.positional.size() != 1)
         throw UsageError("batch takes one MODEL");

@@ -73,6 +73,18 @@ TraceOptions traceOptions(const Args &a)
     if (a.has("--store-z"))
         o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
     o.generate = a.intValue("--generate", 0, 0, 1 << 20);
+    if (auto b = a.value("--attention-budget")) {
+        size_t used = 0;
+        double gb = -1;
+        try {
+            gb = std::stod(*b, &used);
+        } catch (const std::exception &) {
+            used = 0;
+        }
+        if (used != b->size() || !(gb >= 0 && gb <= 1e6))
+            throw UsageError("--attention-budget takes gigabytes (e.g. 8 or 0.5), not '" + *b + "'");
+        o.attentionBudgetBytes = int64_t(gb * 1e9);
+    }
     return o;
 }
 
@@ -127,6 +139,7 @@ void checkTracesFit(const Model &model, const std::string &project,
     int64_t longest = 0;
     for (int64_t n : nTokens) {
         s.nTokens = n;
+        s.sparseAttention = attentionIsSparse(s.config, n, o.attention, o.attentionBudgetBytes);
         const TraceCost c = estimateTraceCost(s);
         cost.diskBytes += c.diskBytes;
         cost.memoryBytes = std::max(cost.memoryBytes, c.memoryBytes);
@@ -167,7 +180,7 @@ int cmdTrace(const std::vector<std::string> &argv)
                              {"--prompt", "--prompt-file", "--token-ids", "-o", "--output", "--name",
                               "--tokenizer", "--generate", "--topk", "--lens-norm",
                               "--lens-decoder", "--attention", "--residuals", "--dtype",
-                              "--threads"},
+                              "--threads", "--attention-budget"},
                              {"--store-z", "--force"});
     const std::string modelPath = onePositional(a, "MODEL");
     std::string out = a.value("-o", a.value("--output", ""));

@@ -656,6 +656,9 @@ void TestCli::checkHlproj()
         {"--store-z", "--topk", "1"},
         {"--lens-norm", "unit", "--lens-decoder", "quadratic", "--generate", "3"},
         {"--lens-norm", "none", "--lens-decoder", "linear", "--dtype", "f32"},
+        // over the attention budget: stored sparsely (attention/sparse), checked with --values
+        {"--attention-budget", "0", "--generate", "20"},
+        {"--attention", "f32", "--attention-budget", "0.000001"},
     };
     for (const QStringList &v : variants) {
         const Run r = cli(base + v);
@@ -1083,7 +1086,7 @@ void TestCli::batchShardsMergeLikeOneBatch()
     QCOMPARE(names, (QStringList{"prompt-1", "named", "prompt-3", "prompt-4", "prompt-5"}));
     QCOMPARE(listing(dir + "/merged.hlproj"), names);
     for (const QString &name : names) {
-        for (const QString &what : {"tokens", "lens", "logits", "heads", "attention"}) {
+        for (const char *what : {"tokens", "lens", "logits", "heads", "attention"}) {
             const QStringList args{"--trace", name, "--what", what, "--format", "json"};
             const Run one = cli(QStringList{"export", dir + "/all.hlproj"} + args);
             const Run merged = cli(QStringList{"export", dir + "/merged.hlproj"} + args);

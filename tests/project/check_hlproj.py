@@ -138,6 +138,43 @@ class Checker:
         if not compressed and ds.compression is not None:
             self.problem(where, f"is compressed ({ds.compression}), which costs more time than it saves")
 
+    def sparse_attention(self, g, L, H, T, dense_too):
+        """attention/sparse (SCHEMA-ADDITIONS.md): rows in the order layer, query, head; row
+        (l, q, h) holds entries [row_end of the row before, row_end) of keys and weights, keys
+        in [0, q], at most max_keys of them; kept weights plus remainder make 1."""
+        where = g.name + "/attention/sparse"
+        if dense_too:
+            self.problem(where, "is stored beside attention/pattern")
+        ends = self.dataset(g, "attention/sparse/row_end", [np.dtype("<i8")], [L, T, H])
+        rest = self.dataset(g, "attention/sparse/remainder", [FLOAT32], [L, T, H])
+        keys = self.dataset(g, "attention/sparse/keys", [INT32], None)
+        weights = self.dataset(g, "attention/sparse/weights", [FLOAT16, FLOAT32], None)
+        if ends is None or rest is None or keys is None or weights is None:
+            return
+        if keys.shape != weights.shape or len(keys.shape) != 1:
+            self.problem(where, f"keys {keys.shape} and weights {weights.shape} differ")
+            return
+        if not self.check_values:
+            return
+        e = ends[()].reshape(-1).astype(np.int64)
+        start = np.concatenate([[0], e[:-1]])
+        n = e - start
+        if (n < 0).any() or e[-1] != keys.shape[0]:
+            self.problem(where, "row_end is not a running count of the entries")
+            return
+        if n.max(initial=0) > g["attention/sparse"].attrs.get("max_keys", 128):
+            self.problem(where, f"a row keeps {n.max()} keys")
+        k, w = keys[()].astype(np.int64), weights[()].astype(np.float64)
+        query = np.repeat(np.tile(np.repeat(np.arange(T), H), L), n)
+        if (k < 0).any() or (k > query).any():
+            self.problem(where, "a key is outside its row's causal range")
+        kept = np.add.reduceat(w, start) if len(w) else np.zeros(len(n))
+        kept = np.where(n > 0, kept, 0.0)
+        total = kept + rest[()].reshape(-1).astype(np.float64)
+        if np.abs(total - 1.0).max(initial=0) > 2e-3:
+            self.problem(where, f"kept weights plus remainder differ from 1 by up to "
+                                f"{np.abs(total - 1.0).max():.3g}")
+
     def values_in(self, ds, low, high, what):
         if ds is None or not self.check_values or ds.size == 0:
             return
@@ -314,6 +351,8 @@ class Checker:
         if att is not None:
             self.chunked(att, 2)
             self.values_in(att, 0.0, 1.0, "attention probabilities")
+        if "attention/sparse" in g:
+            self.sparse_attention(g, L, H, T, att is not None)
         residual = g.get("residual")
         if residual is not None:
             if not isinstance(residual, h5py.Group):

@@ -455,6 +455,7 @@ private Q_SLOTS:
     void forceReplacesInPlace();
     void streamedTraceEqualsAddTrace();
     void unfinishedStreamLeavesProjectUntouched();
+    void sparseAttentionKeepsTheHeavyKeys();
     void removeTrace();
     void renameTrace();
     void nextFreeTraceName();
@@ -755,6 +756,66 @@ void TestProject::unfinishedStreamLeavesProjectUntouched()
     streamTrace(m_path, withAllSites(makeTrace("t2", 0.01f)), false, 1);
     streamTrace(m_path, withAllSites(makeTrace("t1", 0.01f)), true, 0);
     QCOMPARE(fileBytes(m_path), before);
+    QVERIFY(leftovers().isEmpty());
+}
+
+// Attention over the budget is stored as the heaviest keys of each row until they hold 99% of
+// its weight (at most 128); read back, the keys left out are 0. Written from memory (addTrace)
+// and streamed in blocks of rows, the same rows are kept, and a row reads the same alone.
+void TestProject::sparseAttentionKeepsTheHeavyKeys()
+{
+    Trace t = withAllSites(makeTrace("s", 0.0f, {StoreType::F32, StoreType::F16, StoreType::None}));
+    t.attentionSparse = true;
+    FloatArray &p = t.attentionPattern;
+    // Causal rows [L, H, T, T]: query 0 sees one key; the others mix a dominant key with
+    // small ones, some rows past 99% with one key, some needing two or three.
+    const float rows[2][3][3] = {{{1, 0, 0}, {0.995f, 0.005f, 0}, {0.004f, 0.991f, 0.005f}},
+                                 {{1, 0, 0}, {0.6f, 0.4f, 0}, {0.2f, 0.009f, 0.791f}}};
+    for (int64_t l = 0; l < kL; ++l)
+        for (int64_t h = 0; h < kH; ++h)
+            for (int64_t q = 0; q < kT; ++q)
+                for (int64_t k = 0; k < kT; ++k)
+                    p.data[size_t(((l * kH + h) * kT + q) * kT + k)] = rows[(l + h) % 2][q][k];
+    // The expected kept weights: 0.005 and the like dropped where the rest reach 99%.
+    FloatArray want = p;
+    auto drop = [&](int64_t l, int64_t h, int64_t q, int64_t k) {
+        want.data[size_t(((l * kH + h) * kT + q) * kT + k)] = 0;
+    };
+    for (int64_t l = 0; l < kL; ++l)
+        for (int64_t h = 0; h < kH; ++h) {
+            if ((l + h) % 2 == 0) {
+                drop(l, h, 1, 1); // 0.995 alone holds 99%
+                drop(l, h, 2, 0); // so does 0.991: the 0.005 and the 0.004 go
+                drop(l, h, 2, 2);
+            } else {
+                drop(l, h, 2, 1); // 0.791 + 0.2 hold 99.1%: the 0.009 goes
+            }
+        }
+
+    addTrace(m_path, t, false);
+    Trace streamed = t;
+    streamed.name = "streamed";
+    streamTrace(m_path, streamed, false);
+    ProjectReader r(m_path);
+    for (const char *name : {"s", "streamed"}) {
+        const Trace back = r.readTrace(name);
+        QVERIFY(back.attentionSparse);
+        QCOMPARE(back.attentionStore, StoreType::F32);
+        for (int l = 0; l < kL; ++l) {
+            const FloatArray layer = r.readAttention(name, l);
+            for (int64_t i = 0; i < kH * kT * kT; ++i)
+                QCOMPARE(layer.data[size_t(i)], want.data[size_t(l * kH * kT * kT + i)]);
+            for (int q = 0; q < kT; ++q) {
+                const FloatArray row = readAttentionRow(m_path, name, l, q);
+                for (int64_t h = 0; h < kH; ++h)
+                    for (int64_t k = 0; k < kT; ++k)
+                        QCOMPARE(row.data[size_t(h * kT + k)],
+                                 want.data[size_t(((l * kH + h) * kT + q) * kT + k)]);
+            }
+        }
+        const Trace full = r.readTraceFull(name);
+        QVERIFY(full.attentionPattern.data == want.data);
+    }
     QVERIFY(leftovers().isEmpty());
 }
 

@@ -4,6 +4,7 @@
 #include "headlens/model/model.h"
 #include "headlens/model/tokenizer.h"
 #include "headlens/trace/error.h"
+#include "headlens/trace/tracecost.h"
 #include "headlens/trace/version.h"
 
 #include <algorithm>
@@ -208,6 +209,8 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
     t.appVersion = HEADLENS_VERSION;
 
     t.attentionStore = opts.attention;
+    t.attentionSparse =
+        attentionIsSparse(t.config, t.nTokens(), opts.attention, opts.attentionBudgetBytes);
     t.residualStore = opts.residuals;
     t.zStore = opts.z;
     if (opts.stream)

@@ -7,6 +7,7 @@
 
 #include "h5util.h"
 #include "hlprojlayout.h"
+#include "sparseattention.h"
 
 #include "headlens/trace/error.h"
 #include "headlens/trace/version.h"
@@ -268,6 +269,19 @@ FloatArray readAttentionRow(const std::string &path, const std::string &trace, i
             throw InputError(path + ": there is no trace '" + trace + "'");
         H5::Group g = H5::openGroup(file, where);
         auto info = H5::openDataset(g, HlProj::kAttention);
+        if (!info && SparseAttention::present(g)) {
+            const auto ids = H5::openDataset(g, HlProj::kTokenIds);
+            const auto config = H5::readStringAttr(g, "model_config");
+            if (!ids || ids->dims.size() != 1 || !config)
+                throw InputError(path + ": trace '" + trace + "' lacks tokens or model_config");
+            const ModelConfig c = modelConfigFromJson(*config);
+            const int64_t T = ids->dims[0];
+            if (layer < 0 || layer >= c.nLayers || query < 0 || query >= T)
+                throw InputError(path + ": trace '" + trace + "': layer " +
+                                 std::to_string(layer) + ", position " + std::to_string(query) +
+                                 " is outside the trace");
+            return SparseAttention::readRow(g, c.nLayers, c.nHeads, T, layer, query);
+        }
         if (!info) throw InputError(path + ": trace '" + trace + "' stores no attention");
         if (info->dims.size() != 4 || info->dims[2] != info->dims[3])
             throw InputError(path + ": trace '" + trace + "': attention/pattern has shape " +

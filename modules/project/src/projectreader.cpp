@@ -2,6 +2,7 @@
 
 #include "h5util.h"
 #include "hlprojlayout.h"
+#include "sparseattention.h"
 
 #include "headlens/trace/error.h"
 
@@ -296,7 +297,12 @@ struct ProjectReader::Private {
         // Optional data: only check what is there and how it is stored.
         for (Site s : allSites())
             openLens(tr, s);
-        if (auto a = openAttention(tr)) t.attentionStore = storeTypeOf(*a);
+        if (auto a = openAttention(tr)) {
+            t.attentionStore = storeTypeOf(*a);
+        } else if (SparseAttention::present(tr.group)) {
+            t.attentionStore = SparseAttention::weightsType(tr.group);
+            t.attentionSparse = true;
+        }
         for (Site s : allSites())
             if (auto r = openResidual(tr, s); r && t.residualStore == StoreType::None)
                 t.residualStore = storeTypeOf(*r);
@@ -450,6 +456,8 @@ FloatArray ProjectReader::readAttention(const std::string &name, int layer) cons
         const OpenTrace tr = d->openTrace(name);
         tr.checkLayer(layer);
         const auto a = d->openAttention(tr);
+        if (!a && SparseAttention::present(tr.group))
+            return SparseAttention::readLayer(tr.group, tr.L, tr.H, tr.T, layer);
         if (!a) tr.fail(std::string("no attention pattern is stored (") + HlProj::kAttention + ")");
         return readLayer(*a, layer);
     });
@@ -486,7 +494,16 @@ Trace ProjectReader::readTraceFull(const std::string &name) const
         Trace t = d->readTrace(tr);
         for (Site s : allSites())
             t.lens[size_t(s)] = d->readLens(tr, s);
-        if (auto a = d->openAttention(tr)) t.attentionPattern = readFloats(*a);
+        if (auto a = d->openAttention(tr)) {
+            t.attentionPattern = readFloats(*a);
+        } else if (t.attentionSparse) {
+            t.attentionPattern.reset({tr.L, tr.H, tr.T, tr.T});
+            for (int l = 0; l < tr.L; ++l) {
+                const FloatArray layer = SparseAttention::readLayer(tr.group, tr.L, tr.H, tr.T, l);
+                std::copy(layer.data.begin(), layer.data.end(),
+                          t.attentionPattern.data.begin() + int64_t(l) * tr.H * tr.T * tr.T);
+            }
+        }
         for (Site s : allSites())
             if (auto r = d->openResidual(tr, s)) t.residual[size_t(s)] = readFloats(*r);
         if (auto z = d->openZ(tr)) t.z = readFloats(*z);

@@ -9,6 +9,7 @@
 
 #include "h5util.h"
 #include "hlprojlayout.h"
+#include "sparseattention.h"
 
 #include "headlens/trace/error.h"
 #include "headlens/trace/version.h"
@@ -383,8 +384,14 @@ void writeTraceInto(hid_t g, const Trace &t, bool streamed)
     auto put = [&](const LargeDataset &ld, const FloatArray &a, StoreType s) {
         writeFloats(g, ld.path, a, storageType(s, f16), ld.layout);
     };
-    if (t.attentionStore != StoreType::None)
+    if (t.attentionStore != StoreType::None && t.attentionSparse) {
+        SparseAttention::Writer w(g, L, H, T, t.attentionStore);
+        for (int l = 0; l < L; ++l)
+            w.rows(l, 0, T, t.attentionPattern.data.data() + int64_t(l) * H * T * T);
+        w.close();
+    } else if (t.attentionStore != StoreType::None) {
         put(attentionDataset(L, H, T), t.attentionPattern, t.attentionStore);
+    }
     if (t.residualStore != StoreType::None) {
         for (Site s : allSites()) {
             const FloatArray &r = t.residual[size_t(s)];
@@ -564,7 +571,11 @@ public:
         auto make = [&](const LargeDataset &ld, StoreType s) {
             return H5::createDataset(m_g, ld.path, storageType(s, m_f16), ld.shape, ld.layout);
         };
-        if (m_attention != StoreType::None) m_att = make(attentionDataset(L, H, T), m_attention);
+        m_sparse = t.attentionSparse;
+        if (m_attention != StoreType::None && m_sparse)
+            m_sparseWriter = std::make_unique<SparseAttention::Writer>(m_g, L, H, T, m_attention);
+        else if (m_attention != StoreType::None)
+            m_att = make(attentionDataset(L, H, T), m_attention);
         if (m_residuals != StoreType::None)
             for (Site s : allSites())
                 m_res[size_t(s)] = make(residualDataset(s, L, T, D), m_residuals);
@@ -576,7 +587,10 @@ public:
     {
         if (q0 < 0 || rows < 1 || q0 + rows > m_T)
             throw std::invalid_argument("trace stream: attention rows out of range");
-        write(m_att, m_attention, layer, {m_config.nHeads, rows, m_T}, p, {0, q0, 0});
+        if (m_sparseWriter)
+            m_sparseWriter->rows(layer, q0, rows, p);
+        else
+            write(m_att, m_attention, layer, {m_config.nHeads, rows, m_T}, p, {0, q0, 0});
     }
     void residual(Site site, int layer, const float *v)
     {
@@ -592,16 +606,19 @@ public:
     {
         if (!open() || t.name != m_name || t.nTokens() != m_T ||
             t.config.nLayers != m_config.nLayers || t.attentionStore != m_attention ||
+            t.attentionSparse != m_sparse ||
             t.residualStore != m_residuals || t.zStore != m_zStore)
             throw std::invalid_argument("cannot save trace '" + t.name +
                                         "': it is not the trace this stream was begun for");
         checkTrace(t, true);
+        if (m_sparseWriter) m_sparseWriter->close();
         writeTraceInto(m_g, t, true);
         close();
     }
 
     void close()
     {
+        m_sparseWriter.reset();
         m_att.reset();
         m_z.reset();
         for (auto &r : m_res)
@@ -631,6 +648,8 @@ private:
     H5::Type m_f16;
     H5::Dataset m_att, m_z;
     std::array<H5::Dataset, kSiteCount> m_res;
+    bool m_sparse = false;
+    std::unique_ptr<SparseAttention::Writer> m_sparseWriter;
 };
 
 // Runs f with HDF5 locked, HDF5 failures as runtime_errors naming the file.

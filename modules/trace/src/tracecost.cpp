@@ -13,6 +13,13 @@ namespace HeadLens {
 
 namespace fs = std::filesystem;
 
+bool attentionIsSparse(const ModelConfig &c, int64_t nTokens, StoreType attention,
+                       int64_t budgetBytes)
+{
+    const int64_t bytes = attention == StoreType::F32 ? 4 : attention == StoreType::F16 ? 2 : 0;
+    return bytes > 0 && bytes * c.nLayers * c.nHeads * nTokens * nTokens > budgetBytes;
+}
+
 TraceCost estimateTraceCost(const TraceShape &s)
 {
     const ModelConfig &c = s.config;
@@ -24,7 +31,11 @@ TraceCost estimateTraceCost(const TraceShape &s)
     TraceCost cost;
     // The file: large data as stored, plus the small per-layer datasets (five lens sites,
     // nine [L, H, T] or [L, T] metric groups), tokens and vocabulary.
-    const int64_t large = bytesOf(s.attention) * L * H * T * T +
+    // Sparse attention: at most 128 keys per row (int32 + the weight) and two per-row values.
+    const int64_t attention = s.sparseAttention
+                                  ? L * T * H * (std::min<int64_t>(T, 128) * (4 + bytesOf(s.attention)) + 12)
+                                  : bytesOf(s.attention) * L * H * T * T;
+    const int64_t large = attention +
                           bytesOf(s.residuals) * kSiteCount * L * T * D +
                           bytesOf(s.z) * L * T * H * dh;
     const int64_t small = kSiteCount * L * T * (8 * K + 4) + 8 * L * H * T * 4 + L * H * H * 4 +

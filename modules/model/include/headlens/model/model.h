@@ -183,6 +183,10 @@ struct TraceOptions {
     // When set, attention, residuals and z go here layer by layer as they are computed, and
     // the returned Trace leaves those arrays empty (their StoreTypes still say what is stored).
     LayerStream *stream = nullptr;
+    // Attention whose dense form would take more bytes than this is stored sparsely (the keys
+    // that hold 99% of each row). 8 GB: Yi-34B's 60 layers at 1024 tokens fit (7.0 GB), while
+    // Llama-2-7B at 4096 tokens (34 GB) goes sparse.
+    int64_t attentionBudgetBytes = int64_t(8000) * 1000 * 1000;
     std::function<bool()> cancelled;
     std::function<void(const std::string &stage, int done, int total)> progress;
 };

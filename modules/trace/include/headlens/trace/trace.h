@@ -128,6 +128,9 @@ struct Trace {
     // --- optional large data; StoreType says how it is (to be) stored in the file
     FloatArray attentionPattern; // [layer, head, query_pos, key_pos]
     StoreType attentionStore = StoreType::None;
+    // Stored sparsely: per row the keys that hold 99% of its weight (at most 128), the rest
+    // left out (SCHEMA-ADDITIONS.md); attentionPattern, when read, has 0 for them.
+    bool attentionSparse = false;
     std::array<FloatArray, kSiteCount> residual; // each [layer, pos, d_model]
     StoreType residualStore = StoreType::None;
     FloatArray z; // [layer, pos, head, d_head]

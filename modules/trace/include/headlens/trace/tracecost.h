@@ -10,6 +10,11 @@
 
 namespace HeadLens {
 
+// Whether a trace's attention is stored sparsely: when its dense form would take more than
+// budgetBytes (TraceOptions::attentionBudgetBytes).
+bool attentionIsSparse(const ModelConfig &c, int64_t nTokens, StoreType attention,
+                       int64_t budgetBytes);
+
 struct TraceShape {
     ModelConfig config;
     int64_t nTokens = 0;     // prompt + generated
@@ -18,6 +23,7 @@ struct TraceShape {
     int computeBytes = 4;    // 4 for f32, 2 for bf16/f16
     bool convertsWeights = false; // stored dtype differs from the compute dtype
     bool streamed = true;    // large data go to the file layer by layer (TraceStreamWriter)
+    bool sparseAttention = false; // see attentionIsSparse
 };
 
 struct TraceCost {
