@@ -816,6 +816,11 @@ void TestProject::sparseAttentionKeepsTheHeavyKeys()
         const Trace full = r.readTraceFull(name);
         QVERIFY(full.attentionPattern.data == want.data);
     }
+    // Stored again from what was read (a workbench save), the rows keep the same keys.
+    Trace again = r.readTraceFull("s");
+    again.name = "again";
+    addTrace(m_path, again, false);
+    QVERIFY(ProjectReader(m_path).readTraceFull("again").attentionPattern.data == want.data);
     QVERIFY(leftovers().isEmpty());
 }
 

@@ -58,8 +58,9 @@ void writeSlab(const H5::Dataset &ds, hid_t memType, const std::vector<int64_t> 
     H5::checkStatus(H5Dwrite(ds, memType, mem, file, H5P_DEFAULT, data), what);
 }
 
-// The kept keys of one row of n weights, heaviest first, into keys/weights; returns the weight
-// left out.
+// The kept keys of one row of n weights (a distribution: they sum to 1), heaviest first, into
+// keys/weights; returns the weight left out. The threshold is on the weight itself, not on the
+// row's sum, so a row read back from this form and stored again keeps the same keys.
 float keepRow(const float *p, int64_t n, std::vector<int32_t> &idx, std::vector<int32_t> &keys,
               std::vector<float> &weights)
 {
@@ -69,15 +70,13 @@ float keepRow(const float *p, int64_t n, std::vector<int32_t> &idx, std::vector<
     auto heavier = [p](int32_t a, int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); };
     std::nth_element(idx.begin(), idx.begin() + (m - 1), idx.end(), heavier);
     std::sort(idx.begin(), idx.begin() + m, heavier);
-    double total = 0, kept = 0;
-    for (int64_t i = 0; i < n; ++i)
-        total += p[i];
-    for (int64_t i = 0; i < m && kept < kMass * total && p[idx[size_t(i)]] > 0; ++i) {
+    double kept = 0;
+    for (int64_t i = 0; i < m && kept < kMass && p[idx[size_t(i)]] > 0; ++i) {
         keys.push_back(idx[size_t(i)]);
         weights.push_back(p[idx[size_t(i)]]);
         kept += p[idx[size_t(i)]];
     }
-    return float(std::max(0.0, total - kept));
+    return float(std::max(0.0, 1.0 - kept));
 }
 
 struct Datasets {
