@@ -735,7 +735,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::HeadSimilarityPanel</name>
     <message>
-        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+182"/>
+        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+183"/>
         <source>Pattern similarity (1 − JSD)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -821,7 +821,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+167"/>
+        <location line="+175"/>
         <source>Trace %1 stores no attention patterns (it was traced with --attention none), so its heads cannot be compared.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1347,7 +1347,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+226"/>
+        <location line="+230"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1716,7 +1716,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="-143"/>
+        <location line="-147"/>
         <source>%n block(s) in this bin, outlined; the first is selected. Esc clears the outlines.</source>
         <translation>
             <numerusform>%n block in this bin, outlined; the first is selected. Esc clears the outlines.</numerusform>
@@ -1724,7 +1724,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         </translation>
     </message>
     <message>
-        <location line="+144"/>
+        <location line="+148"/>
         <source>Whose attention a selected block shows: the mean over heads or one head</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1955,7 +1955,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+52"/>
         <source>About HeadLens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2001,7 +2001,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::NewTraceDialog</name>
     <message>
-        <location filename="../app/headlens/newtracedialog.cpp" line="+194"/>
+        <location filename="../app/headlens/newtracedialog.cpp" line="+200"/>
         <source>New Trace</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2291,7 +2291,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+26"/>
         <source>Starting the engine…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2317,6 +2317,16 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+25"/>
+        <source>unknown</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This trace needs about %1 of memory (%2 available) and %3 of disk (%4 free).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>Added trace %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2499,28 +2509,29 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+15"/>
-        <location line="+55"/>
+        <location line="+83"/>
         <source>Loading the model…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-46"/>
-        <location line="+58"/>
+        <location line="-74"/>
+        <location line="+32"/>
+        <location line="+54"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-49"/>
+        <location line="-77"/>
         <source>The project was closed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+33"/>
         <source>Starting the trace…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+7"/>
         <source>The project was closed before the trace was finished.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2540,7 +2551,8 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="-44"/>
+        <location line="+56"/>
         <source>The engine could not make the trace: %1</source>
         <translation type="unfinished"></translation>
     </message>

@@ -740,7 +740,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::HeadSimilarityPanel</name>
     <message>
-        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+182"/>
+        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+183"/>
         <source>Pattern similarity (1 − JSD)</source>
         <translation>Somiglianza dei pattern (1 − JSD)</translation>
     </message>
@@ -826,7 +826,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Impossibile leggere la traccia %1: %2</translation>
     </message>
     <message>
-        <location line="+167"/>
+        <location line="+175"/>
         <source>Trace %1 stores no attention patterns (it was traced with --attention none), so its heads cannot be compared.</source>
         <translation>La traccia %1 non memorizza pattern di attenzione (è stata tracciata con --attention none), quindi le sue teste non possono essere confrontate.</translation>
     </message>
@@ -1352,7 +1352,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ctrl+1</translation>
     </message>
     <message>
-        <location line="+226"/>
+        <location line="+230"/>
         <source>&amp;File</source>
         <translation>&amp;File</translation>
     </message>
@@ -1721,7 +1721,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation> Attenzione: </translation>
     </message>
     <message numerus="yes">
-        <location line="-143"/>
+        <location line="-147"/>
         <source>%n block(s) in this bin, outlined; the first is selected. Esc clears the outlines.</source>
         <translation>
             <numerusform>%n blocco in questa classe, contornato; è selezionato il primo. Esc toglie i contorni.</numerusform>
@@ -1729,7 +1729,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         </translation>
     </message>
     <message>
-        <location line="+144"/>
+        <location line="+148"/>
         <source>Whose attention a selected block shows: the mean over heads or one head</source>
         <translation>Di chi è l&apos;attenzione mostrata da un blocco selezionato: la media sulle teste o una testa</translation>
     </message>
@@ -1960,7 +1960,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Esportato %1</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+52"/>
         <source>About HeadLens</source>
         <translation>Informazioni su HeadLens</translation>
     </message>
@@ -2006,7 +2006,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::NewTraceDialog</name>
     <message>
-        <location filename="../app/headlens/newtracedialog.cpp" line="+194"/>
+        <location filename="../app/headlens/newtracedialog.cpp" line="+200"/>
         <source>New Trace</source>
         <translation>Nuova traccia</translation>
     </message>
@@ -2296,7 +2296,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Tokenizer (*.bin *.model *.json);;Tutti i file (*)</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+26"/>
         <source>Starting the engine…</source>
         <translation>Avvio del motore…</translation>
     </message>
@@ -2322,6 +2322,16 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+25"/>
+        <source>unknown</source>
+        <translation>sconosciuto</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This trace needs about %1 of memory (%2 available) and %3 of disk (%4 free).</source>
+        <translation>Questa traccia richiede circa %1 di memoria (%2 disponibili) e %3 di disco (%4 liberi).</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>Added trace %1.</source>
         <translation>Aggiunta la traccia %1.</translation>
     </message>
@@ -2504,28 +2514,29 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+15"/>
-        <location line="+55"/>
+        <location line="+83"/>
         <source>Loading the model…</source>
         <translation>Caricamento del modello…</translation>
     </message>
     <message>
-        <location line="-46"/>
-        <location line="+58"/>
+        <location line="-74"/>
+        <location line="+32"/>
+        <location line="+54"/>
         <source>Cancelled.</source>
         <translation>Annullato.</translation>
     </message>
     <message>
-        <location line="-49"/>
+        <location line="-77"/>
         <source>The project was closed.</source>
         <translation>Il progetto è stato chiuso.</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+33"/>
         <source>Starting the trace…</source>
         <translation>Avvio della traccia…</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+7"/>
         <source>The project was closed before the trace was finished.</source>
         <translation>Il progetto è stato chiuso prima che la traccia fosse finita.</translation>
     </message>
@@ -2545,7 +2556,8 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Tracciamento dello strato %1 di %2</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="-44"/>
+        <location line="+56"/>
         <source>The engine could not make the trace: %1</source>
         <translation>Il motore non è riuscito a produrre la traccia: %1</translation>
     </message>

@@ -50,8 +50,17 @@ namespace HeadLens::Cli {
 // what is stored, --generate) as trace, batch and serve read them.
 LoadOptions loadOptions(const Args &a);
 TraceOptions traceOptions(const Args &a);
-// The same for several traces: disk for all of them, memory for the largest; oneSave when they
-// go into one copy of the project (batch), not one save each.
+// What traces of these lengths would need and what there is: disk for all of them, memory for
+// the largest; oneSave when they go into one copy of the project (batch), not one save each.
+// problem is the refusal (empty when they fit); summary the figures in one line.
+struct TraceFit {
+    int64_t diskNeeded = 0, diskFree = -1, memoryNeeded = 0, memoryAvailable = -1;
+    bool sparseAttention = false;
+    std::string dir, summary, problem;
+};
+TraceFit traceFit(const Model &model, const std::string &project,
+                  const std::vector<int64_t> &nTokens, const TraceOptions &o, bool oneSave);
+// InputError with traceFit's problem, if any.
 void checkTracesFit(const Model &model, const std::string &project,
                     const std::vector<int64_t> &nTokens, const TraceOptions &o, bool oneSave);
 // InputError with the figures ("needs 31.2 GB on /data, 12.0 GB free") when a trace of nTokens

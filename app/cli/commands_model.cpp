@@ -123,8 +123,8 @@ std::string onePositional(const Args &a, const char *what)
 
 } // namespace
 
-void checkTracesFit(const Model &model, const std::string &project,
-                    const std::vector<int64_t> &nTokens, const TraceOptions &o, bool oneSave)
+TraceFit traceFit(const Model &model, const std::string &project,
+                  const std::vector<int64_t> &nTokens, const TraceOptions &o, bool oneSave)
 {
     TraceShape s;
     s.config = model.config();
@@ -135,37 +135,49 @@ void checkTracesFit(const Model &model, const std::string &project,
     s.computeBytes = model.computeDtype() == "f32" ? 4 : 2;
     s.convertsWeights = model.convertsWeights();
     s.streamed = true;
-    TraceCost cost;
-    int64_t longest = 0;
+    TraceFit f;
+    int64_t longest = 0, disk = 0;
     for (int64_t n : nTokens) {
         s.nTokens = n;
         s.sparseAttention = attentionIsSparse(s.config, n, o.attention, o.attentionBudgetBytes);
+        f.sparseAttention = f.sparseAttention || s.sparseAttention;
         const TraceCost c = estimateTraceCost(s);
-        cost.diskBytes += c.diskBytes;
-        cost.memoryBytes = std::max(cost.memoryBytes, c.memoryBytes);
+        disk += c.diskBytes;
+        f.memoryNeeded = std::max(f.memoryNeeded, c.memoryBytes);
         longest = std::max(longest, n);
     }
-    const int64_t nTokensShown = longest;
     // A trace is written beside the project, then into a copy of it; a batch (oneSave) goes
     // straight into one copy.
     std::error_code ec;
     const int64_t projectBytes = fs::exists(project, ec) ? int64_t(fs::file_size(project, ec)) : 0;
-    const int64_t disk = projectBytes > 0 ? (oneSave ? 1 : 2) * cost.diskBytes + projectBytes
-                                          : cost.diskBytes;
-    fs::path dir = fs::absolute(project, ec).parent_path();
-    const int64_t freeDisk = freeDiskBytes(dir.string());
-    if (freeDisk >= 0 && disk > freeDisk)
-        throw InputError(std::string(nTokens.size() > 1 ? "the traces need" : "the trace needs") +
-                         " about " + formatBytes(disk) + " on " + dir.string() + ", " +
-                         formatBytes(freeDisk) + " free (" +
-                         (nTokens.size() > 1 ? std::to_string(nTokens.size()) + " prompts"
-                                             : std::to_string(nTokensShown) + " tokens") +
-                         "; store less with --attention none or --residuals none)");
-    const int64_t freeMemory = availableMemoryBytes();
-    if (freeMemory >= 0 && cost.memoryBytes > freeMemory)
-        throw InputError("the trace needs about " + formatBytes(cost.memoryBytes) +
-                         " of memory, " + formatBytes(freeMemory) + " available (" +
-                         std::to_string(nTokensShown) + " tokens through " + model.name() + ")");
+    f.diskNeeded = projectBytes > 0 ? (oneSave ? 1 : 2) * disk + projectBytes : disk;
+    f.dir = fs::absolute(project, ec).parent_path().string();
+    f.diskFree = freeDiskBytes(f.dir);
+    f.memoryAvailable = availableMemoryBytes();
+    auto free = [](int64_t b) { return b >= 0 ? formatBytes(b) : std::string("unknown"); };
+    f.summary = "needs about " + formatBytes(f.memoryNeeded) + " of memory (" +
+                free(f.memoryAvailable) + " available) and " + formatBytes(f.diskNeeded) +
+                " on " + f.dir + " (" + free(f.diskFree) + " free)";
+    const std::string what = nTokens.size() > 1 ? "the traces need" : "the trace needs";
+    if (f.diskFree >= 0 && f.diskNeeded > f.diskFree)
+        f.problem = what + " about " + formatBytes(f.diskNeeded) + " on " + f.dir + ", " +
+                    formatBytes(f.diskFree) + " free (" +
+                    (nTokens.size() > 1 ? std::to_string(nTokens.size()) + " prompts"
+                                        : std::to_string(longest) + " tokens") +
+                    "; store less with --attention none or --residuals none)";
+    else if (f.memoryAvailable >= 0 && f.memoryNeeded > f.memoryAvailable)
+        f.problem = what + " about " + formatBytes(f.memoryNeeded) + " of memory, " +
+                    formatBytes(f.memoryAvailable) + " available (" + std::to_string(longest) +
+                    " tokens through " + model.name() + ")";
+    return f;
+}
+
+void checkTracesFit(const Model &model, const std::string &project,
+                    const std::vector<int64_t> &nTokens, const TraceOptions &o, bool oneSave)
+{
+    const TraceFit f = traceFit(model, project, nTokens, o, oneSave);
+    if (!f.problem.empty())
+        throw InputError(f.problem);
 }
 
 void checkTraceFits(const Model &model, const std::string &project, int64_t nTokens,

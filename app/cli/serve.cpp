@@ -179,6 +179,10 @@ private:
         if (req.value("store_z", false))
             o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
         o.generate = req.value("generate", 0);
+        const double budget = req.value("attention_budget_gb", 8.0);
+        if (!(budget >= 0 && budget <= 1e6))
+            throw UsageError("bad value for attention_budget_gb");
+        o.attentionBudgetBytes = int64_t(budget * 1e9);
         o.cancelled = [this] { return m_cancel.load(); };
         o.progress = [this, id](const std::string &stage, int done, int total) {
             progress(id, stage, done, total);
@@ -260,6 +264,22 @@ private:
                 ids.push_back(t.id);
             const std::vector<int32_t> gen = model().generate(ids, req.value("n", 32), true, cancelled);
             return {{"ids", gen}, {"text", model().decode(gen)}};
+        }
+        if (cmd == "estimate") { // what a trace request with these fields would need
+            const std::string out = req.at("output").get<std::string>();
+            TraceOptions o = traceOptions(req, id);
+            std::string text;
+            const std::vector<TokenInfo> toks = promptTokens(req, text);
+            const int64_t n = int64_t(toks.size()) + o.generate;
+            const TraceFit f = traceFit(model(), out, {n}, o, false);
+            return {{"n_tokens", n},
+                    {"disk_bytes", f.diskNeeded},
+                    {"disk_free", f.diskFree},
+                    {"memory_bytes", f.memoryNeeded},
+                    {"memory_available", f.memoryAvailable},
+                    {"sparse_attention", f.sparseAttention},
+                    {"summary", f.summary},
+                    {"problem", f.problem}};
         }
         if (cmd == "trace") {
             const std::string out = req.at("output").get<std::string>();

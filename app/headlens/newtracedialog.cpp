@@ -15,6 +15,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -76,7 +77,8 @@ NewTraceDialog::NewTraceDialog(EngineClient *engine, ProjectDocument *document, 
       m_topk(new QSpinBox), m_norm(new QComboBox), m_decoder(new QComboBox), m_dtype(new QComboBox),
       m_attention(new QComboBox), m_residuals(new QComboBox), m_storeZ(new QCheckBox),
       m_name(new QLineEdit), m_problem(new QLabel), m_progress(new QProgressBar),
-      m_status(new QLabel), m_traceButton(new QPushButton), m_cancelButton(new QPushButton),
+      m_status(new QLabel), m_estimate(new QLabel), m_traceButton(new QPushButton),
+      m_cancelButton(new QPushButton),
       m_form(new QWidget)
 {
     setObjectName("NewTraceDialog");
@@ -149,6 +151,9 @@ NewTraceDialog::NewTraceDialog(EngineClient *engine, ProjectDocument *document, 
     warn.setColor(QPalette::WindowText, QColor(0xa0, 0x30, 0x20));
     m_problem->setPalette(warn);
     m_status->setWordWrap(true);
+    m_estimate->setWordWrap(true);
+    m_estimate->setObjectName("NewTraceEstimate");
+    m_estimate->hide();
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
     m_progress->setTextVisible(false);
@@ -166,6 +171,7 @@ NewTraceDialog::NewTraceDialog(EngineClient *engine, ProjectDocument *document, 
     layout->addWidget(m_problem);
     layout->addWidget(m_progress);
     layout->addWidget(m_status);
+    layout->addWidget(m_estimate);
     layout->addWidget(buttons);
 
     connect(m_modelFolder, &QToolButton::clicked, this, &NewTraceDialog::browseFolder);
@@ -388,6 +394,8 @@ bool NewTraceDialog::startTrace()
     m_job = new TraceJob(m_engine, m_document, spec(), this);
     connect(m_job, &TraceJob::progress, this, &NewTraceDialog::jobProgress);
     connect(m_job, &TraceJob::finished, this, &NewTraceDialog::jobFinished);
+    connect(m_job, &TraceJob::estimated, this, &NewTraceDialog::showEstimate);
+    m_estimate->hide();
     setRunning(true);
     m_status->setText(tr("Starting the engine…"));
     m_job->start();
@@ -432,6 +440,20 @@ void NewTraceDialog::jobProgress(const QString &text, int done, int total)
     } else {
         m_progress->setRange(0, 0); // busy
     }
+}
+
+void NewTraceDialog::showEstimate(qint64 memoryNeeded, qint64 memoryAvailable, qint64 diskNeeded,
+                                  qint64 diskFree)
+{
+    const QLocale locale;
+    auto size = [&](qint64 b) {
+        return b < 0 ? tr("unknown") : locale.formattedDataSize(b, 1, QLocale::DataSizeSIFormat);
+    };
+    m_estimate->setText(tr("This trace needs about %1 of memory (%2 available) and %3 of disk "
+                           "(%4 free).")
+                            .arg(size(memoryNeeded), size(memoryAvailable), size(diskNeeded),
+                                 size(diskFree)));
+    m_estimate->show();
 }
 
 void NewTraceDialog::jobFinished(TraceJob::Result result, const QString &message)

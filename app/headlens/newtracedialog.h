@@ -45,6 +45,7 @@ public:
     TraceJob *job() const { return m_job; }
     QProgressBar *progressBar() const { return m_progress; }
     QLabel *statusLabel() const { return m_status; }
+    QLabel *estimateLabel() const { return m_estimate; }
     QPushButton *traceButton() const { return m_traceButton; }
     QPushButton *cancelButton() const { return m_cancelButton; }
     ProjectDocument *document() const { return m_document; }
@@ -74,6 +75,8 @@ private:
     void setRunning(bool running);
     void jobProgress(const QString &text, int done, int total);
     void jobFinished(TraceJob::Result result, const QString &message);
+    void showEstimate(qint64 memoryNeeded, qint64 memoryAvailable, qint64 diskNeeded,
+                      qint64 diskFree);
     void remember() const;
     void recall();
 
@@ -106,6 +109,7 @@ private:
     QLabel *m_problem;
     QProgressBar *m_progress;
     QLabel *m_status;
+    QLabel *m_estimate; // what the running trace needs, from the engine's estimate
     QPushButton *m_traceButton;
     QPushButton *m_cancelButton;
     QWidget *m_form;

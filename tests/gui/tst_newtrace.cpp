@@ -104,9 +104,18 @@ private Q_SLOTS:
         });
         QVERIFY(!dialog->traceButton()->isEnabled());
         QCOMPARE(dialog->cancelButton()->text(), QStringLiteral("&Cancel"));
+        QSignalSpy estimated(dialog->job(), &TraceJob::estimated);
         QVERIFY(added.wait(60000));
         ticker.stop();
         QVERIFY2(texts.contains("Tracing layer 4 of 4"), qPrintable(texts.join('|')));
+        // Before tracing, the engine's estimate of what the trace needs, shown in the dialog.
+        QCOMPARE(estimated.count(), 1);
+        const qint64 memory = estimated.at(0).at(0).toLongLong();
+        QVERIFY2(memory > 0 && memory < (qint64(2) << 30), qPrintable(QString::number(memory)));
+        QVERIFY(estimated.at(0).at(1).toLongLong() > memory); // available
+        QVERIFY(estimated.at(0).at(2).toLongLong() > 0);      // disk
+        QVERIFY2(dialog->estimateLabel()->text().startsWith("This trace needs about "),
+                 qPrintable(dialog->estimateLabel()->text()));
         QVERIFY2(ticks > 5, qPrintable(QString::number(ticks)));
 
         QCOMPARE(doc->traceNames(), QStringList({"first"}));

@@ -85,9 +85,37 @@ void TraceJob::runTrace()
         done(Result::Failed, tr("The project was closed."));
         return;
     }
-    Q_EMIT progress(tr("Starting the trace…"), 0, 0);
     m_output = m_document->scratchPath(
         QStringLiteral("trace-%1.hlproj").arg(QUuid::createUuid().toString(QUuid::Id128)));
+    if (m_spec.command == QLatin1String("trace"))
+        runEstimate();
+    else
+        sendTrace();
+}
+
+void TraceJob::runEstimate()
+{
+    QJsonObject fields = m_spec.traceFields();
+    fields.insert("output", m_output);
+    EngineRequest *r = m_engine->send(QStringLiteral("estimate"), fields);
+    watch(r);
+    connect(r, &EngineRequest::succeeded, this, [this](const QJsonObject &e) {
+        auto bytes = [&](const char *key) { return qint64(e.value(key).toDouble(-1)); };
+        Q_EMIT estimated(bytes("memory_bytes"), bytes("memory_available"), bytes("disk_bytes"),
+                         bytes("disk_free"));
+        const QString problem = e.value("problem").toString();
+        if (m_cancelled)
+            done(Result::Cancelled, tr("Cancelled."));
+        else if (!problem.isEmpty())
+            done(Result::Failed, tr("The engine could not make the trace: %1").arg(problem));
+        else
+            sendTrace();
+    });
+}
+
+void TraceJob::sendTrace()
+{
+    Q_EMIT progress(tr("Starting the trace…"), 0, 0);
     QJsonObject fields = m_spec.traceFields();
     fields.insert("output", m_output);
     EngineRequest *r = m_engine->send(m_spec.command, fields);

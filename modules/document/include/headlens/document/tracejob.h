@@ -64,12 +64,19 @@ Q_SIGNALS:
     // A sentence for the user ("Tracing layer 3 of 8") and the progress in done of total
     // (total 0: unknown, a busy indicator).
     void progress(const QString &text, int done, int total);
+    // Before a new trace is computed, what it will need and what the engine's machine has
+    // (the engine's estimate request; bytes, free -1 when unknown). A trace that would not fit
+    // fails instead, with the engine's figures.
+    void estimated(qint64 memoryNeeded, qint64 memoryAvailable, qint64 diskNeeded,
+                   qint64 diskFree);
     // message: the trace's name on success, else what went wrong, for the user.
     void finished(HeadLens::TraceJob::Result result, const QString &message);
 
 private:
     void runLoad();
     void runTrace();
+    void runEstimate();
+    void sendTrace();
     void watch(EngineRequest *request);
     void onProgress(const QString &stage, int done, int total);
     void onFailed(const QString &kind, const QString &message);
