@@ -223,10 +223,8 @@ int runCommand(const std::vector<std::string> &argv)
             return cmdHeads(rest);
         if (cmd == "train-example")
             return cmdTrainExample(rest);
-        if (cmd == "batch")
-            return cmdBatch(rest);
-        if (cmd == "merge")
-            return cmdMerge(rest);
+        if (cmd == "batch") return cmdBatch(rest);
+        if (cmd == "merge") return cmdMerge(rest);
         throw UsageError("unknown command '" + cmd + "' (try --help)");
     } catch (const UsageError &e) {
         endProgress();

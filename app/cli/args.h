@@ -44,7 +44,7 @@ namespace HeadLens {
 class Model;
 struct LoadOptions;
 struct TraceOptions;
-}
+} // namespace HeadLens
 namespace HeadLens::Cli {
 // The model options (--tokenizer, --dtype, --threads) and the trace options (--topk, the lens,
 // what is stored, --generate) as trace, batch and serve read them.

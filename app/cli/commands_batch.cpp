@@ -26,9 +26,9 @@ namespace {
 // One line of a prompts file.
 struct BatchPrompt {
     std::string name;
-    std::string text;            // empty with ids
-    std::vector<int32_t> ids;    // given as token_ids
-    int line = 0;                // 1-based, for messages
+    std::string text;         // empty with ids
+    std::vector<int32_t> ids; // given as token_ids
+    int line = 0;             // 1-based, for messages
 };
 
 // A prompts file: one prompt per line, or JSON objects per line ({"name": ..., "prompt": ...}
@@ -41,28 +41,23 @@ std::vector<BatchPrompt> readPrompts(const std::string &path)
     if (!fs::is_regular_file(path, ec))
         throw InputError("prompts file " + path + " is not a readable file");
     std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw InputError("cannot read prompts file " + path);
+    if (!in) throw InputError("cannot read prompts file " + path);
     std::vector<BatchPrompt> out;
     std::string line;
     int lineNo = 0;
     while (std::getline(in, line)) {
         ++lineNo;
-        if (!line.empty() && line.back() == '\r')
-            line.pop_back();
-        if (line.find_first_not_of(" \t") == std::string::npos)
-            continue;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
         BatchPrompt p;
         p.line = lineNo;
         const size_t first = line.find_first_not_of(" \t");
         if (line[first] == '{') {
             const std::string where = path + ":" + std::to_string(lineNo);
             nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-            if (j.is_discarded() || !j.is_object())
-                throw InputError(where + ": not a JSON object");
+            if (j.is_discarded() || !j.is_object()) throw InputError(where + ": not a JSON object");
             if (j.contains("name")) {
-                if (!j["name"].is_string())
-                    throw InputError(where + ": \"name\" must be a string");
+                if (!j["name"].is_string()) throw InputError(where + ": \"name\" must be a string");
                 p.name = j["name"].get<std::string>();
             }
             const bool hasText = j.contains("prompt"), hasIds = j.contains("token_ids");
@@ -88,8 +83,7 @@ std::vector<BatchPrompt> readPrompts(const std::string &path)
         }
         out.push_back(std::move(p));
     }
-    if (out.empty())
-        throw InputError("prompts file " + path + " holds no prompt");
+    if (out.empty()) throw InputError("prompts file " + path + " holds no prompt");
     const int width = int(std::to_string(out.size()).size());
     std::map<std::string, int> seen;
     for (size_t k = 0; k < out.size(); ++k) {
@@ -118,8 +112,7 @@ std::pair<int, int> parseShard(const std::string &s)
             size_t a = 0, b = 0;
             const std::string left = s.substr(0, slash), right = s.substr(slash + 1);
             const int i = std::stoi(left, &a), n = std::stoi(right, &b);
-            if (a == left.size() && b == right.size() && n >= 1 && i >= 0 && i < n)
-                return {i, n};
+            if (a == left.size() && b == right.size() && n >= 1 && i >= 0 && i < n) return {i, n};
         }
     } catch (const std::exception &) {
     }
@@ -148,17 +141,14 @@ int cmdBatch(const std::vector<std::string> &argv)
                               "--topk", "--lens-norm", "--lens-decoder", "--attention",
                               "--residuals", "--dtype", "--threads", "--attention-budget"},
                              {"--store-z"});
-    if (a.positional.size() != 1)
-        throw UsageError("batch takes one MODEL");
+    if (a.positional.size() != 1) throw UsageError("batch takes one MODEL");
     const std::string modelPath = a.positional[0];
     const std::string out = a.value("-o", a.value("--output", ""));
-    if (out.empty())
-        throw UsageError("batch needs -o PROJECT.hlproj");
+    if (out.empty()) throw UsageError("batch needs -o PROJECT.hlproj");
     const std::string promptsPath = a.value("--prompts", "");
-    if (promptsPath.empty())
-        throw UsageError("batch needs --prompts FILE");
-    const auto [shard, shards] = a.has("--shard") ? parseShard(*a.value("--shard"))
-                                                  : std::pair<int, int>{0, 1};
+    if (promptsPath.empty()) throw UsageError("batch needs --prompts FILE");
+    const auto [shard, shards] =
+        a.has("--shard") ? parseShard(*a.value("--shard")) : std::pair<int, int>{0, 1};
     TraceOptions o = traceOptions(a);
     const LoadOptions lo = loadOptions(a);
 
@@ -193,8 +183,7 @@ int cmdBatch(const std::vector<std::string> &argv)
         }
         counts.push_back(int64_t(tokens.back().size()) + o.generate);
     }
-    if (!mine.empty())
-        checkTracesFit(*model, out, counts, o, true);
+    if (!mine.empty()) checkTracesFit(*model, out, counts, o, true);
 
     std::cerr << "batch: " << mine.size() << " of the " << n << " prompts of " << promptsPath;
     if (shards > 1)
@@ -219,12 +208,11 @@ int cmdBatch(const std::vector<std::string> &argv)
         const double elapsed = std::chrono::duration<double>(now - start).count();
         // The time so far per token, for the tokens left (attention grows with length, so
         // this is rough for prompts of very different lengths).
-        const double eta = elapsed / double(std::max<int64_t>(1, doneTokens)) *
-                           double(allTokens - doneTokens);
+        const double eta =
+            elapsed / double(std::max<int64_t>(1, doneTokens)) * double(allTokens - doneTokens);
         std::cerr << "batch: [" << k + 1 << "/" << mine.size() << "] " << p.name << ": "
                   << t.nTokens() << " tokens in " << duration(took);
-        if (k + 1 < mine.size())
-            std::cerr << "; about " << duration(eta) << " left";
+        if (k + 1 < mine.size()) std::cerr << "; about " << duration(eta) << " left";
         std::cerr << std::endl;
     }
     writer.finish();
@@ -236,10 +224,8 @@ int cmdMerge(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(argv, {"-o", "--output"}, {"--force"});
     const std::string out = a.value("-o", a.value("--output", ""));
-    if (out.empty())
-        throw UsageError("merge needs -o PROJECT.hlproj");
-    if (a.positional.empty())
-        throw UsageError("merge needs the projects to join");
+    if (out.empty()) throw UsageError("merge needs -o PROJECT.hlproj");
+    if (a.positional.empty()) throw UsageError("merge needs the projects to join");
     std::error_code ec;
     if (fs::exists(out, ec) && !a.has("--force"))
         throw InputError(out + " exists; use --force to replace it");

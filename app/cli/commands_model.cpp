@@ -62,16 +62,15 @@ TraceOptions traceOptions(const Args &a)
 {
     TraceOptions o;
     o.lens.topk = a.intValue("--topk", 10, 1, 1000);
-    o.lens.norm = parseChoice<LensNorm>(a, "--lens-norm", lensNormFromName, LensNorm::Full,
-                                        "full|unit|none");
+    o.lens.norm =
+        parseChoice<LensNorm>(a, "--lens-norm", lensNormFromName, LensNorm::Full, "full|unit|none");
     o.lens.decoder = parseChoice<LensDecoder>(a, "--lens-decoder", lensDecoderFromName,
                                               LensDecoder::Output, "output|input|linear|quadratic");
-    o.attention = parseChoice<StoreType>(a, "--attention", storeTypeFromName, StoreType::F16,
-                                         "none|f16|f32");
-    o.residuals = parseChoice<StoreType>(a, "--residuals", storeTypeFromName, StoreType::F16,
-                                         "none|f16|f32");
-    if (a.has("--store-z"))
-        o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
+    o.attention =
+        parseChoice<StoreType>(a, "--attention", storeTypeFromName, StoreType::F16, "none|f16|f32");
+    o.residuals =
+        parseChoice<StoreType>(a, "--residuals", storeTypeFromName, StoreType::F16, "none|f16|f32");
+    if (a.has("--store-z")) o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
     o.generate = a.intValue("--generate", 0, 0, 1 << 20);
     if (auto b = a.value("--attention-budget")) {
         size_t used = 0;
@@ -82,7 +81,8 @@ TraceOptions traceOptions(const Args &a)
             used = 0;
         }
         if (used != b->size() || !(gb >= 0 && gb <= 1e6))
-            throw UsageError("--attention-budget takes gigabytes (e.g. 8 or 0.5), not '" + *b + "'");
+            throw UsageError("--attention-budget takes gigabytes (e.g. 8 or 0.5), not '" + *b +
+                             "'");
         o.attentionBudgetBytes = int64_t(gb * 1e9);
     }
     return o;
@@ -156,8 +156,8 @@ TraceFit traceFit(const Model &model, const std::string &project,
     f.memoryAvailable = availableMemoryBytes();
     auto free = [](int64_t b) { return b >= 0 ? formatBytes(b) : std::string("unknown"); };
     f.summary = "needs about " + formatBytes(f.memoryNeeded) + " of memory (" +
-                free(f.memoryAvailable) + " available) and " + formatBytes(f.diskNeeded) +
-                " on " + f.dir + " (" + free(f.diskFree) + " free)";
+                free(f.memoryAvailable) + " available) and " + formatBytes(f.diskNeeded) + " on " +
+                f.dir + " (" + free(f.diskFree) + " free)";
     const std::string what = nTokens.size() > 1 ? "the traces need" : "the trace needs";
     if (f.diskFree >= 0 && f.diskNeeded > f.diskFree)
         f.problem = what + " about " + formatBytes(f.diskNeeded) + " on " + f.dir + ", " +
@@ -176,8 +176,7 @@ void checkTracesFit(const Model &model, const std::string &project,
                     const std::vector<int64_t> &nTokens, const TraceOptions &o, bool oneSave)
 {
     const TraceFit f = traceFit(model, project, nTokens, o, oneSave);
-    if (!f.problem.empty())
-        throw InputError(f.problem);
+    if (!f.problem.empty()) throw InputError(f.problem);
 }
 
 void checkTraceFits(const Model &model, const std::string &project, int64_t nTokens,
@@ -188,12 +187,12 @@ void checkTraceFits(const Model &model, const std::string &project, int64_t nTok
 
 int cmdTrace(const std::vector<std::string> &argv)
 {
-    const Args a = parseArgs(argv,
-                             {"--prompt", "--prompt-file", "--token-ids", "-o", "--output", "--name",
-                              "--tokenizer", "--generate", "--topk", "--lens-norm",
-                              "--lens-decoder", "--attention", "--residuals", "--dtype",
-                              "--threads", "--attention-budget"},
-                             {"--store-z", "--force"});
+    const Args a =
+        parseArgs(argv,
+                  {"--prompt", "--prompt-file", "--token-ids", "-o", "--output", "--name",
+                   "--tokenizer", "--generate", "--topk", "--lens-norm", "--lens-decoder",
+                   "--attention", "--residuals", "--dtype", "--threads", "--attention-budget"},
+                  {"--store-z", "--force"});
     const std::string modelPath = onePositional(a, "MODEL");
     std::string out = a.value("-o", a.value("--output", ""));
     if (out.empty())
@@ -210,8 +209,7 @@ int cmdTrace(const std::vector<std::string> &argv)
     // Everything about the project is checked before the expensive part (the writer checks
     // the project and the name).
     std::string name = a.value("--name", "");
-    if (name.empty())
-        name = fs::exists(out) ? nextFreeTraceName(out) : "trace-1";
+    if (name.empty()) name = fs::exists(out) ? nextFreeTraceName(out) : "trace-1";
     TraceStreamWriter writer(out, name, force);
 
     reportProgress("loading " + modelPath, 0, 1);

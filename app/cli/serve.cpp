@@ -180,8 +180,7 @@ private:
             o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
         o.generate = req.value("generate", 0);
         const double budget = req.value("attention_budget_gb", 8.0);
-        if (!(budget >= 0 && budget <= 1e6))
-            throw UsageError("bad value for attention_budget_gb");
+        if (!(budget >= 0 && budget <= 1e6)) throw UsageError("bad value for attention_budget_gb");
         o.attentionBudgetBytes = int64_t(budget * 1e9);
         o.cancelled = [this] { return m_cancel.load(); };
         o.progress = [this, id](const std::string &stage, int done, int total) {

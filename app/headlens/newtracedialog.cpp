@@ -78,8 +78,7 @@ NewTraceDialog::NewTraceDialog(EngineClient *engine, ProjectDocument *document, 
       m_attention(new QComboBox), m_residuals(new QComboBox), m_storeZ(new QCheckBox),
       m_name(new QLineEdit), m_problem(new QLabel), m_progress(new QProgressBar),
       m_status(new QLabel), m_estimate(new QLabel), m_traceButton(new QPushButton),
-      m_cancelButton(new QPushButton),
-      m_form(new QWidget)
+      m_cancelButton(new QPushButton), m_form(new QWidget)
 {
     setObjectName("NewTraceDialog");
     setAttribute(Qt::WA_DeleteOnClose, false);
@@ -449,10 +448,10 @@ void NewTraceDialog::showEstimate(qint64 memoryNeeded, qint64 memoryAvailable, q
     auto size = [&](qint64 b) {
         return b < 0 ? tr("unknown") : locale.formattedDataSize(b, 1, QLocale::DataSizeSIFormat);
     };
-    m_estimate->setText(tr("This trace needs about %1 of memory (%2 available) and %3 of disk "
-                           "(%4 free).")
-                            .arg(size(memoryNeeded), size(memoryAvailable), size(diskNeeded),
-                                 size(diskFree)));
+    m_estimate->setText(
+        tr("This trace needs about %1 of memory (%2 available) and %3 of disk "
+           "(%4 free).")
+            .arg(size(memoryNeeded), size(memoryAvailable), size(diskNeeded), size(diskFree)));
     m_estimate->show();
 }
 

@@ -967,7 +967,6 @@ void TestCli::badInput()
         QVERIFY2(!QFileInfo::exists(dir + "/new.hlproj"), "a failed trace created a project");
 }
 
-
 // A trace that needs more disk or memory than there is exits 3 with the figures before any
 // heavy work, and leaves nothing behind. The disk is a 64 KB tmpfs (a 60-token trace of the
 // test model is estimated at 460 kB); the memory, a memory cgroup (v1 or v2) limited to 150 MB,
@@ -990,11 +989,11 @@ void TestCli::traceRefusesWhatCannotFit()
         runProgram("umount", {small});
         QVERIFY2(r.code == 3, qPrintable(r.describe()));
         const QString err = QString::fromUtf8(r.err).trimmed();
-        QVERIFY2(err.contains(QRegularExpression("^headlens-cli: error: the trace needs about "
-                                                 "\\d+ [kMG]B on " +
-                                                 QRegularExpression::escape(small) +
-                                                 ", \\d+ kB free")),
-                 qPrintable(err));
+        QVERIFY2(
+            err.contains(QRegularExpression("^headlens-cli: error: the trace needs about "
+                                            "\\d+ [kMG]B on " +
+                                            QRegularExpression::escape(small) + ", \\d+ kB free")),
+            qPrintable(err));
         QVERIFY2(left.isEmpty(), qPrintable(left.join(", ")));
         qInfo("%s", qPrintable(err));
     }
@@ -1016,16 +1015,17 @@ void TestCli::traceRefusesWhatCannotFit()
             }
         }
     }
-    const QString child = dir + "/headlens-test-" + QString::number(QCoreApplication::applicationPid());
+    const QString child =
+        dir + "/headlens-test-" + QString::number(QCoreApplication::applicationPid());
     if (!dir.isEmpty() && QDir().mkpath(child)) {
         QFile limit(child + "/" + limitFile);
         if (limit.open(QIODevice::WriteOnly) && limit.write("150000000") > 0 && limit.flush()) {
             limit.close();
             ++parts;
             const QString out = path("mem.hlproj");
-            const Run r = runProgram("sh", {"-c", "echo $$ > \"$1/cgroup.procs\" && shift && exec \"$@\"",
-                                            "sh", child, kCli, "trace", m_hf, "--token-ids",
-                                            idList(ids), "-o", out});
+            const Run r = runProgram(
+                "sh", {"-c", "echo $$ > \"$1/cgroup.procs\" && shift && exec \"$@\"", "sh", child,
+                       kCli, "trace", m_hf, "--token-ids", idList(ids), "-o", out});
             QVERIFY2(r.code == 3, qPrintable(r.describe()));
             const QString err = QString::fromUtf8(r.err).trimmed();
             QVERIFY2(err.contains(QRegularExpression(
@@ -1037,8 +1037,7 @@ void TestCli::traceRefusesWhatCannotFit()
         }
         QDir().rmdir(child);
     }
-    if (parts == 0)
-        QSKIP("neither a tmpfs nor a memory cgroup could be made here (needs root)");
+    if (parts == 0) QSKIP("neither a tmpfs nor a memory cgroup could be made here (needs root)");
 }
 
 // batch over a prompts file, and the same file in three shards joined by merge, give the same

@@ -612,7 +612,8 @@ void TestEngine::attentionInBlocksOfRows()
         void residual(Site, int, const float *) override {}
         void z(int, const float *) override {}
     } rows;
-    for (LayerStream *stream : {static_cast<LayerStream *>(nullptr), static_cast<LayerStream *>(&rows)}) {
+    for (LayerStream *stream :
+         {static_cast<LayerStream *>(nullptr), static_cast<LayerStream *>(&rows)}) {
         TraceOptions o;
         o.lens.topk = kTopk;
         o.attention = StoreType::F32;

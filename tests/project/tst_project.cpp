@@ -718,8 +718,7 @@ void streamTrace(const std::string &path, const Trace &full, bool force, int lay
         if (full.residualStore != StoreType::None)
             for (Site s : allSites())
                 w.residual(s, l, layerOf(full.residual[size_t(s)]));
-        if (full.zStore != StoreType::None)
-            w.z(l, layerOf(full.z));
+        if (full.zStore != StoreType::None) w.z(l, layerOf(full.z));
     }
     w.commit(t);
 }

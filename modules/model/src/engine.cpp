@@ -61,8 +61,8 @@ void loadLlama(Model::Impl &impl)
     // Matrices stay in their stored dtype (stored(): the mapped bytes); linear() converts.
     d->embed = stored(ws.get("model.embed_tokens.weight", {c.vocabSize, c.dModel}));
     d->finalNorm = weight(ws.get("model.norm.weight", {c.dModel}), ct);
-    d->lmHead = c.tiedEmbeddings ? d->embed
-                                 : stored(ws.get("lm_head.weight", {c.vocabSize, c.dModel}));
+    d->lmHead =
+        c.tiedEmbeddings ? d->embed : stored(ws.get("lm_head.weight", {c.vocabSize, c.dModel}));
     const int64_t qd = int64_t(c.nHeads) * c.dHead, kvd = int64_t(c.nKvHeads) * c.dHead;
     for (int l = 0; l < c.nLayers; ++l) {
         const std::string pre = "model.layers." + std::to_string(l) + ".";
@@ -281,8 +281,9 @@ void Model::run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOp
     if (!sink || !sink->wantsLogits())
         (void)linear(hidden, d->lmHead, at::Tensor()); // the plain forward ends in the logits
     else {
-        const LensBlock b = Impl::lensOfLogits(linear(hidden, d->lmHead, at::Tensor()).to(at::kFloat),
-                                               std::min(lens.topk, d->cfg.vocabSize));
+        const LensBlock b =
+            Impl::lensOfLogits(linear(hidden, d->lmHead, at::Tensor()).to(at::kFloat),
+                               std::min(lens.topk, d->cfg.vocabSize));
         sink->logits(b.view(0, int64_t(ids.size())));
     }
 }
@@ -291,8 +292,9 @@ FloatArray Model::logits(const std::vector<int32_t> &ids)
 {
     checkIds(ids);
     at::NoGradGuard noGrad;
-    at::Tensor out =
-        linear(d->forward(ids, nullptr, {}, nullptr), d->lmHead, at::Tensor()).to(at::kFloat).contiguous();
+    at::Tensor out = linear(d->forward(ids, nullptr, {}, nullptr), d->lmHead, at::Tensor())
+                         .to(at::kFloat)
+                         .contiguous();
     FloatArray a({out.size(0), out.size(1)});
     std::copy(out.data_ptr<float>(), out.data_ptr<float>() + out.numel(), a.data.begin());
     return a;

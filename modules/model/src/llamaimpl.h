@@ -85,8 +85,7 @@ inline at::Tensor linear(const at::Tensor &x, const at::Tensor &w, const at::Ten
         part = at::mm(x2, t.t());
         y.narrow(1, r0, n).copy_(part);
     }
-    if (b.defined())
-        y.add_(b.to(x.scalar_type()));
+    if (b.defined()) y.add_(b.to(x.scalar_type()));
     return y.view(shape);
 }
 
@@ -288,8 +287,7 @@ struct Model::Impl {
     {
         if (cfg.tiedEmbeddings || dec == LensDecoder::Output)
             return linear(n, lmHead, at::Tensor()).to(at::kFloat);
-        if (dec == LensDecoder::Input)
-            return linear(n, embed, at::Tensor()).to(at::kFloat);
+        if (dec == LensDecoder::Input) return linear(n, embed, at::Tensor()).to(at::kFloat);
         at::Tensor le = linear(n, embed, at::Tensor()).to(at::kFloat);
         at::Tensor lu = linear(n, lmHead, at::Tensor()).to(at::kFloat);
         std::vector<float> w(depth.size());
@@ -333,10 +331,8 @@ struct Model::Impl {
     // whole [V, D] matrix: a mixed decoder is mixed a tile at a time, in t.
     at::Tensor decoderRows(LensDecoder dec, double d, int64_t r0, int64_t n, at::ScalarType t) const
     {
-        if (cfg.tiedEmbeddings || dec == LensDecoder::Output)
-            return rowsAs(lmHead, r0, n, t);
-        if (dec == LensDecoder::Input)
-            return rowsAs(embed, r0, n, t);
+        if (cfg.tiedEmbeddings || dec == LensDecoder::Output) return rowsAs(lmHead, r0, n, t);
+        if (dec == LensDecoder::Input) return rowsAs(embed, r0, n, t);
         const double w = dec == LensDecoder::Linear ? d : d * d;
         return rowsAs(embed, r0, n, t) * (1 - w) + rowsAs(lmHead, r0, n, t) * w;
     }
@@ -563,8 +559,8 @@ struct Model::Impl {
             }
             const bool wantHeads = sink && sink->wants(Tap::HeadMetrics, l);
             const bool wantPattern = sink && sink->wants(Tap::Pattern, l);
-            const Attention att = attention(q, k, v, mask, scale, group, l, wantPattern ? sink : nullptr,
-                                            wantHeads);
+            const Attention att =
+                attention(q, k, v, mask, scale, group, l, wantPattern ? sink : nullptr, wantHeads);
             const at::Tensor &z = att.z;
             at::Tensor zc = z.transpose(0, 1).reshape({T, int64_t(H) * dh}); // [pos, head*dh]
             // With head metrics wanted, attn_out is summed from the heads' vectors, which
@@ -598,12 +594,10 @@ struct Model::Impl {
                 for (Site s : allSites())
                     if (sink->wants(tapForSite(s), l))
                         sink->tensor(tapForSite(s), l, F32(*sites[int(s)]).view());
-                if (att.pattern.defined())
-                    sink->tensor(Tap::Pattern, l, viewOf(att.pattern));
+                if (att.pattern.defined()) sink->tensor(Tap::Pattern, l, viewOf(att.pattern));
                 if (sink->wants(Tap::Z, l))
                     sink->tensor(Tap::Z, l, F32(zc.view({T, H, dh})).view());
-                if (wantHeads)
-                    headMetrics(l, sink, heads, v, att.entropy, group, residMid, mlpOut);
+                if (wantHeads) headMetrics(l, sink, heads, v, att.entropy, group, residMid, mlpOut);
 
                 std::array<at::Tensor, kSiteCount> lensIn;
                 for (Site s : allSites())
@@ -713,11 +707,11 @@ struct Model::Impl {
 
     // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md), in float32 whatever the compute
     // dtype (with libtorch 1.13's batched bf16 product on the CPU, a bf16 capture at Yi-34B's
-    // shape took 5.6 s instead of 2.4 s), for a block of positions at a time [H, c, D], summed into attn_out (plus the o_proj bias, which belongs
-    // to no head); from their dot products with each other, attn_out and resid_pre, every
-    // per-position head metric (into hc). Each block is one product per head over c positions:
-    // a product per position would read all of W_o once per token (205 MB at Yi-34B's shape).
-    // Returns attn_out [T, D].
+    // shape took 5.6 s instead of 2.4 s), for a block of positions at a time [H, c, D], summed into
+    // attn_out (plus the o_proj bias, which belongs to no head); from their dot products with each
+    // other, attn_out and resid_pre, every per-position head metric (into hc). Each block is one
+    // product per head over c positions: a product per position would read all of W_o once per
+    // token (205 MB at Yi-34B's shape). Returns attn_out [T, D].
     at::Tensor headOutputs(int l, const at::Tensor &z, const at::Tensor &residPre, HeadCapture &hc)
     {
         const LayerWeights &w = layers[size_t(l)];
@@ -784,15 +778,12 @@ struct Model::Impl {
                         const at::Tensor &mask, double scale, int group, int l, CaptureSink *sink,
                         bool wantEntropy) const
     {
-        const int64_t H = q.size(0), T = q.size(1), dh = q.size(2), Hkv = k.size(0),
-                      Tk = k.size(1);
+        const int64_t H = q.size(0), T = q.size(1), dh = q.size(2), Hkv = k.size(0), Tk = k.size(1);
         const int64_t rows = std::clamp<int64_t>(attnBlockBytes / (H * Tk * 12), 1, T);
         const bool toSink = sink && sink->wantsAttentionRows();
         Attention a;
-        if (wantEntropy)
-            a.entropy = at::empty({H, T}, at::kFloat);
-        if (sink && !toSink)
-            a.pattern = at::empty({H, T, Tk}, at::kFloat);
+        if (wantEntropy) a.entropy = at::empty({H, T}, at::kFloat);
+        if (sink && !toSink) a.pattern = at::empty({H, T, Tk}, at::kFloat);
         const at::Tensor kt = k.transpose(1, 2);
         for (int64_t q0 = 0; q0 < T; q0 += rows) {
             const int64_t nb = std::min(rows, T - q0);
@@ -805,8 +796,7 @@ struct Model::Impl {
             if (nb == T) {
                 a.z = zb; // one block: no copy (and the trainer's autograd sees plain ops)
             } else {
-                if (!a.z.defined())
-                    a.z = at::empty({H, T, dh}, zb.options());
+                if (!a.z.defined()) a.z = at::empty({H, T, dh}, zb.options());
                 a.z.narrow(1, q0, nb).copy_(zb);
             }
             if (wantEntropy) {
@@ -834,7 +824,8 @@ struct Model::Impl {
         const int H = cfg.nHeads;
         const int64_t D = cfg.dModel;
         const at::Tensor woh = woHeads(layers[size_t(l)], at::kFloat);
-        const at::Tensor r = at::bmm(z.narrow(1, row, 1).to(at::kFloat), woh).contiguous(); // [H, 1, D]
+        const at::Tensor r =
+            at::bmm(z.narrow(1, row, 1).to(at::kFloat), woh).contiguous(); // [H, 1, D]
         const at::Tensor ao = attnOut.to(at::kFloat).contiguous();
         Kernels::HeadBlock b;
         b.r = r.data_ptr<float>();

@@ -59,10 +59,8 @@ public:
         t.attentionStore = o.attention;
         t.residualStore = o.residuals;
         t.zStore = o.z;
-        if (o.stream)
-            return; // the large data go to the stream, layer by layer
-        if (o.attention != StoreType::None)
-            t.attentionPattern.reset({L, H, T, T});
+        if (o.stream) return; // the large data go to the stream, layer by layer
+        if (o.attention != StoreType::None) t.attentionPattern.reset({L, H, T, T});
         if (o.residuals != StoreType::None)
             for (auto &r : t.residual)
                 r.reset({L, T, D});
@@ -213,8 +211,7 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
         attentionIsSparse(t.config, t.nTokens(), opts.attention, opts.attentionBudgetBytes);
     t.residualStore = opts.residuals;
     t.zStore = opts.z;
-    if (opts.stream)
-        opts.stream->begin(t);
+    if (opts.stream) opts.stream->begin(t);
     TraceBuilder sink(t, opts);
     LensOptions lo = opts.lens;
     lo.topk = t.topk;

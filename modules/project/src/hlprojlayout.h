@@ -22,10 +22,10 @@ constexpr const char *kAttention = "attention/pattern";
 constexpr const char *kZ = "heads/z";
 // Sparse attention (SCHEMA-ADDITIONS.md), written instead of kAttention over the budget.
 constexpr const char *kSparseGroup = "attention/sparse";
-constexpr const char *kSparseRowEnd = "attention/sparse/row_end";       // [L, T, H] int64
-constexpr const char *kSparseRemainder = "attention/sparse/remainder";  // [L, T, H] float32
-constexpr const char *kSparseKeys = "attention/sparse/keys";            // [N] int32
-constexpr const char *kSparseWeights = "attention/sparse/weights";      // [N] float16/32
+constexpr const char *kSparseRowEnd = "attention/sparse/row_end";      // [L, T, H] int64
+constexpr const char *kSparseRemainder = "attention/sparse/remainder"; // [L, T, H] float32
+constexpr const char *kSparseKeys = "attention/sparse/keys";           // [N] int32
+constexpr const char *kSparseWeights = "attention/sparse/weights";     // [N] float16/32
 // Additions to HLPROJ.md v1 (optional: older files lack them).
 constexpr const char *kChangeCosine = "change/cosine_distance"; // [L, T]
 constexpr const char *kChangeKl = "change/kl";                  // [L, T]

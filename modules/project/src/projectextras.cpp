@@ -277,9 +277,8 @@ FloatArray readAttentionRow(const std::string &path, const std::string &trace, i
             const ModelConfig c = modelConfigFromJson(*config);
             const int64_t T = ids->dims[0];
             if (layer < 0 || layer >= c.nLayers || query < 0 || query >= T)
-                throw InputError(path + ": trace '" + trace + "': layer " +
-                                 std::to_string(layer) + ", position " + std::to_string(query) +
-                                 " is outside the trace");
+                throw InputError(path + ": trace '" + trace + "': layer " + std::to_string(layer) +
+                                 ", position " + std::to_string(query) + " is outside the trace");
             return SparseAttention::readRow(g, c.nLayers, c.nHeads, T, layer, query);
         }
         if (!info) throw InputError(path + ": trace '" + trace + "' stores no attention");

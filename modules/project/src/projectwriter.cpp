@@ -398,8 +398,7 @@ void writeTraceInto(hid_t g, const Trace &t, bool streamed)
             if (!r.empty()) put(residualDataset(s, L, T, D), r, t.residualStore);
         }
     }
-    if (t.zStore != StoreType::None)
-        put(zDataset(L, T, H, t.config.dHead), t.z, t.zStore);
+    if (t.zStore != StoreType::None) put(zDataset(L, T, H, t.config.dHead), t.z, t.zStore);
 }
 
 void writeTrace(hid_t traces, const Trace &t)
@@ -547,7 +546,6 @@ void renameTrace(const std::string &path, const std::string &from, const std::st
     });
 }
 
-
 // ---------------------------------------------------------------- traces streamed in
 
 namespace {
@@ -606,8 +604,7 @@ public:
     {
         if (!open() || t.name != m_name || t.nTokens() != m_T ||
             t.config.nLayers != m_config.nLayers || t.attentionStore != m_attention ||
-            t.attentionSparse != m_sparse ||
-            t.residualStore != m_residuals || t.zStore != m_zStore)
+            t.attentionSparse != m_sparse || t.residualStore != m_residuals || t.zStore != m_zStore)
             throw std::invalid_argument("cannot save trace '" + t.name +
                                         "': it is not the trace this stream was begun for");
         checkTrace(t, true);
@@ -709,7 +706,10 @@ TraceStreamWriter::~TraceStreamWriter()
     d->discard();
 }
 
-const std::string &TraceStreamWriter::name() const { return d->name; }
+const std::string &TraceStreamWriter::name() const
+{
+    return d->name;
+}
 
 void TraceStreamWriter::begin(const Trace &t)
 {
@@ -717,9 +717,8 @@ void TraceStreamWriter::begin(const Trace &t)
         d->discard();
         if (d->exists) {
             const fs::path target(d->path);
-            d->file = target.parent_path() /
-                      ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) +
-                       "-trace");
+            d->file = target.parent_path() / ("." + target.filename().string() + ".tmp-" +
+                                              std::to_string(::getpid()) + "-trace");
         } else {
             d->direct = std::make_unique<SaveFile>(d->path);
             d->file = d->direct->temp();
@@ -750,7 +749,8 @@ void TraceStreamWriter::commit(const Trace &t)
 {
     guardedSave(d->path, [&] {
         if (!d->h.valid())
-            throw std::invalid_argument("cannot save trace '" + t.name + "': begin() was not called");
+            throw std::invalid_argument("cannot save trace '" + t.name +
+                                        "': begin() was not called");
         d->group.finish(t);
         const std::string streamFile = d->file.string();
         finish(d->h, streamFile);
@@ -835,7 +835,10 @@ ProjectBatchWriter::~ProjectBatchWriter()
     d->save.reset(); // removes the temp file unless finished
 }
 
-bool ProjectBatchWriter::hasTrace(const std::string &name) const { return d->names.count(name) > 0; }
+bool ProjectBatchWriter::hasTrace(const std::string &name) const
+{
+    return d->names.count(name) > 0;
+}
 
 void ProjectBatchWriter::begin(const Trace &t)
 {
@@ -848,8 +851,7 @@ void ProjectBatchWriter::next(const std::string &name)
 {
     if (auto problem = traceNameProblem(name); !problem.empty())
         throw InputError("invalid trace name '" + name + "': " + problem);
-    if (d->names.count(name))
-        throw InputError("trace '" + name + "' already exists in " + d->path);
+    if (d->names.count(name)) throw InputError("trace '" + name + "' already exists in " + d->path);
     locked(d->path, [&] { d->group.close(); });
     d->pending = name;
 }

@@ -123,8 +123,8 @@ std::vector<int64_t> rowBounds(const Datasets &d, int64_t L, int64_t H, int64_t 
 }
 
 // The entries of rows [q0, q0 + nq) of a layer, scattered into out [H, nq, T].
-void scatter(const Datasets &d, int64_t L, int64_t H, int64_t T, int layer, int64_t q0,
-             int64_t nq, float *out)
+void scatter(const Datasets &d, int64_t L, int64_t H, int64_t T, int layer, int64_t q0, int64_t nq,
+             float *out)
 {
     const std::vector<int64_t> ends = rowBounds(d, L, H, T, layer, q0, nq);
     const int64_t first = ends.front(), n = ends.back() - first;
@@ -157,7 +157,8 @@ Writer::Writer(hid_t g, int64_t L, int64_t H, int64_t T, StoreType weights)
     H5::Layout byLayer;
     byLayer.chunk = {1, hsize_t(T), hsize_t(H)};
     m_rowEnd = H5::createDataset(g, HlProj::kSparseRowEnd, H5T_STD_I64LE, {L, T, H}, byLayer);
-    m_remainder = H5::createDataset(g, HlProj::kSparseRemainder, H5T_IEEE_F32LE, {L, T, H}, byLayer);
+    m_remainder =
+        H5::createDataset(g, HlProj::kSparseRemainder, H5T_IEEE_F32LE, {L, T, H}, byLayer);
     m_keys = createGrowing(g, HlProj::kSparseKeys, H5T_STD_I32LE);
     m_weights = createGrowing(g, HlProj::kSparseWeights, m_weightType);
     H5::Group sparse = H5::openGroup(g, HlProj::kSparseGroup);

@@ -31,7 +31,7 @@ private:
     hid_t m_weightType;
     H5::Type m_f16;
     H5::Dataset m_rowEnd, m_remainder, m_keys, m_weights;
-    int64_t m_total = 0;                   // entries written
+    int64_t m_total = 0;                    // entries written
     int64_t m_nextLayer = 0, m_nextRow = 0; // the next block expected
 };
 

@@ -26,18 +26,20 @@ TraceCost estimateTraceCost(const TraceShape &s)
     const int64_t L = c.nLayers, H = c.nHeads, T = s.nTokens, D = c.dModel, F = c.dFfn;
     const int64_t V = c.vocabSize, K = std::min<int64_t>(s.topk, V), dh = c.dHead;
     const int64_t kvd = int64_t(c.nKvHeads) * dh;
-    auto bytesOf = [](StoreType t) -> int64_t { return t == StoreType::F32 ? 4 : t == StoreType::F16 ? 2 : 0; };
+    auto bytesOf = [](StoreType t) -> int64_t {
+        return t == StoreType::F32 ? 4 : t == StoreType::F16 ? 2 : 0;
+    };
 
     TraceCost cost;
     // The file: large data as stored, plus the small per-layer datasets (five lens sites,
     // nine [L, H, T] or [L, T] metric groups), tokens and vocabulary.
     // Sparse attention: at most 128 keys per row (int32 + the weight) and two per-row values.
-    const int64_t attention = s.sparseAttention
-                                  ? L * T * H * (std::min<int64_t>(T, 128) * (4 + bytesOf(s.attention)) + 12)
-                                  : bytesOf(s.attention) * L * H * T * T;
-    const int64_t large = attention +
-                          bytesOf(s.residuals) * kSiteCount * L * T * D +
-                          bytesOf(s.z) * L * T * H * dh;
+    const int64_t attention =
+        s.sparseAttention
+            ? L * T * H * (std::min<int64_t>(T, 128) * (4 + bytesOf(s.attention)) + 12)
+            : bytesOf(s.attention) * L * H * T * T;
+    const int64_t large =
+        attention + bytesOf(s.residuals) * kSiteCount * L * T * D + bytesOf(s.z) * L * T * H * dh;
     const int64_t small = kSiteCount * L * T * (8 * K + 4) + 8 * L * H * T * 4 + L * H * H * 4 +
                           4 * L * T * 4 + T * (8 * K + 64) + (kSiteCount * L + 2) * T * K * 40;
     cost.diskBytes = large + small;
@@ -81,8 +83,7 @@ int64_t freeDiskBytes(const std::string &path)
     while (!p.empty() && !fs::exists(p, ec) && p != p.parent_path())
         p = p.parent_path();
     struct statvfs st {};
-    if (p.empty() || ::statvfs(p.c_str(), &st) != 0)
-        return -1;
+    if (p.empty() || ::statvfs(p.c_str(), &st) != 0) return -1;
     return int64_t(st.f_bavail) * int64_t(st.f_frsize);
 }
 
@@ -97,8 +98,7 @@ int64_t keyedValue(const std::string &file, const std::string &key, int64_t unit
         std::istringstream ls(line);
         std::string k;
         long long v = -1;
-        if (ls >> k >> v && (k == key || k == key + ":"))
-            return int64_t(v) * unit;
+        if (ls >> k >> v && (k == key || k == key + ":")) return int64_t(v) * unit;
     }
     return -1;
 }
@@ -107,8 +107,7 @@ int64_t numberIn(const std::string &file)
 {
     std::ifstream in(file);
     std::string s;
-    if (!(in >> s) || s == "max")
-        return -1;
+    if (!(in >> s) || s == "max") return -1;
     try {
         return int64_t(std::stoll(s));
     } catch (const std::exception &) {
@@ -123,16 +122,14 @@ std::pair<std::string, bool> memoryCgroup()
     std::string line;
     while (std::getline(in, line)) {
         const size_t a = line.find(':'), b = line.find(':', a + 1);
-        if (a == std::string::npos || b == std::string::npos)
-            continue;
+        if (a == std::string::npos || b == std::string::npos) continue;
         const std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
         if (controllers.empty() && fs::exists("/sys/fs/cgroup/cgroup.controllers"))
             return {"/sys/fs/cgroup" + path, true};
         std::istringstream cs(controllers);
         std::string one;
         while (std::getline(cs, one, ','))
-            if (one == "memory")
-                return {"/sys/fs/cgroup/memory" + path, false};
+            if (one == "memory") return {"/sys/fs/cgroup/memory" + path, false};
     }
     return {};
 }
@@ -143,8 +140,7 @@ int64_t availableMemoryBytes()
 {
     int64_t avail = keyedValue("/proc/meminfo", "MemAvailable", 1024);
     const auto [dir, v2] = memoryCgroup();
-    if (dir.empty())
-        return avail;
+    if (dir.empty()) return avail;
     // Only anonymous memory is counted as taken: file pages (the mapped model among them)
     // are given back under pressure.
     const int64_t limit = numberIn(dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes"));

@@ -67,8 +67,7 @@ Q_SIGNALS:
     // Before a new trace is computed, what it will need and what the engine's machine has
     // (the engine's estimate request; bytes, free -1 when unknown). A trace that would not fit
     // fails instead, with the engine's figures.
-    void estimated(qint64 memoryNeeded, qint64 memoryAvailable, qint64 diskNeeded,
-                   qint64 diskFree);
+    void estimated(qint64 memoryNeeded, qint64 memoryAvailable, qint64 diskNeeded, qint64 diskFree);
     // message: the trace's name on success, else what went wrong, for the user.
     void finished(HeadLens::TraceJob::Result result, const QString &message);
 

@@ -17,12 +17,12 @@ bool attentionIsSparse(const ModelConfig &c, int64_t nTokens, StoreType attentio
 
 struct TraceShape {
     ModelConfig config;
-    int64_t nTokens = 0;     // prompt + generated
+    int64_t nTokens = 0; // prompt + generated
     int topk = 10;
     StoreType attention = StoreType::F16, residuals = StoreType::F16, z = StoreType::None;
-    int computeBytes = 4;    // 4 for f32, 2 for bf16/f16
+    int computeBytes = 4;         // 4 for f32, 2 for bf16/f16
     bool convertsWeights = false; // stored dtype differs from the compute dtype
-    bool streamed = true;    // large data go to the file layer by layer (TraceStreamWriter)
+    bool streamed = true;         // large data go to the file layer by layer (TraceStreamWriter)
     bool sparseAttention = false; // see attentionIsSparse
 };
 
