@@ -445,6 +445,36 @@ template <typename F> void guardedSave(const std::string &path, F &&f)
     }
 }
 
+// The new version of a project (save's temp file, returned open) with the trace `name` put in
+// by put(traces group): a new project; the existing one rebuilt with the trace replaced where
+// it was listed (taken); or a byte copy of the existing one with the trace added.
+H5::File withTrace(const SaveFile &save, bool exists, bool taken, const std::string &name,
+                   const std::function<void(hid_t traces)> &put)
+{
+    H5::File out;
+    if (!exists) {
+        out = createFile(save.temp());
+        completeSkeleton(out, true);
+        put(H5::openGroup(out, std::string("/") + HlProj::kTracesGroup));
+    } else if (taken) {
+        out = createFile(save.temp());
+        H5::File in = openFileRO(save.target().string());
+        rebuild(in, out, [&](hid_t src, hid_t dst, const std::string &child) {
+            if (child == name)
+                put(dst);
+            else
+                H5::copyObject(src, child, dst, child);
+        });
+        completeSkeleton(out, false);
+    } else {
+        fs::copy_file(save.target(), save.temp(), fs::copy_options::overwrite_existing);
+        out = openFileRW(save.temp());
+        completeSkeleton(out, false);
+        put(H5::openGroup(out, std::string("/") + HlProj::kTracesGroup));
+    }
+    return out;
+}
+
 // Validates an existing project as ProjectReader does and returns whether it holds `name`.
 bool validateAndFind(const std::string &path, const std::string &name)
 {
@@ -466,29 +496,8 @@ void addTrace(const std::string &path, const Trace &t, bool force)
                              "; use --force to replace it");
         SaveFile save(path);
         {
-            H5::File out;
-            if (!exists) {
-                out = createFile(save.temp());
-                completeSkeleton(out, true);
-                H5::Group traces = H5::openGroup(out, std::string("/") + HlProj::kTracesGroup);
-                writeTrace(traces, t);
-            } else if (taken) {
-                out = createFile(save.temp());
-                H5::File in = openFileRO(save.target().string());
-                rebuild(in, out, [&](hid_t src, hid_t dst, const std::string &name) {
-                    if (name == t.name)
-                        writeTrace(dst, t); // replaced where it was in the listing
-                    else
-                        H5::copyObject(src, name, dst, name);
-                });
-                completeSkeleton(out, false);
-            } else {
-                fs::copy_file(save.target(), save.temp(), fs::copy_options::overwrite_existing);
-                out = openFileRW(save.temp());
-                completeSkeleton(out, false);
-                H5::Group traces = H5::openGroup(out, std::string("/") + HlProj::kTracesGroup);
-                writeTrace(traces, t);
-            }
+            H5::File out =
+                withTrace(save, exists, taken, t.name, [&](hid_t traces) { writeTrace(traces, t); });
             finish(out, save.temp());
         }
         save.commit();
@@ -763,24 +772,9 @@ void TraceStreamWriter::commit(const Trace &t)
         {
             H5::File in = openFileRO(streamFile);
             H5::Group srcTraces = H5::openGroup(in, std::string("/") + HlProj::kTracesGroup);
-            H5::File out;
-            if (d->taken) {
-                out = createFile(save.temp());
-                H5::File old = openFileRO(save.target().string());
-                rebuild(old, out, [&](hid_t src, hid_t dst, const std::string &child) {
-                    if (child == d->name)
-                        H5::copyObject(srcTraces, child, dst, child); // where it was listed
-                    else
-                        H5::copyObject(src, child, dst, child);
-                });
-                completeSkeleton(out, false);
-            } else {
-                fs::copy_file(save.target(), save.temp(), fs::copy_options::overwrite_existing);
-                out = openFileRW(save.temp());
-                completeSkeleton(out, false);
-                H5::Group traces = H5::openGroup(out, std::string("/") + HlProj::kTracesGroup);
+            H5::File out = withTrace(save, true, d->taken, d->name, [&](hid_t traces) {
                 H5::copyObject(srcTraces, d->name, traces, d->name);
-            }
+            });
             finish(out, save.temp());
         }
         save.commit();
