@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -20,6 +21,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <functional>
 
@@ -220,6 +222,7 @@ private Q_SLOTS:
     void badInput();
     void traceRefusesWhatCannotFit();
     void batchShardsMergeLikeOneBatch();
+    void killedAppendsLeaveOldTracesReadable();
 };
 
 void TestCli::initTestCase()
@@ -1111,6 +1114,56 @@ void TestCli::batchShardsMergeLikeOneBatch()
              qPrintable(r.describe()));
     QCOMPARE(fileBytes(existing), before);
     QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden).filter(".tmp-"), QStringList());
+}
+
+// kill -9 at 20 moments spread over appending a trace (loading, tracing layer by layer into
+// the file beside the project, copying it in, renaming) always leaves the project as it was or
+// with the new trace complete: every trace it lists reads whole, and it still takes traces.
+void TestCli::killedAppendsLeaveOldTracesReadable()
+{
+    const QString dir = path("kills");
+    QVERIFY(QDir().mkpath(dir));
+    const QString project = dir + "/p.hlproj";
+    QVERIFY(copyFile(m_good, project));
+    std::vector<int32_t> ids;
+    for (int i = 0; i < 60; ++i)
+        ids.push_back(1 + (i * 13) % 60);
+    // How long one append takes here, to spread the kills over it.
+    QElapsedTimer clock;
+    clock.start();
+    Run r = cli({"trace", m_hf, "--token-ids", idList(ids), "-o", project, "--store-z",
+                 "--name", "timed"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    const qint64 full = std::max<qint64>(clock.elapsed(), 50);
+    int finished = 0;
+    for (int k = 0; k < 20; ++k) {
+        QProcess p;
+        p.start(kCli, {"trace", m_hf, "--token-ids", idList(ids), "-o", project, "--store-z",
+                       "--name", QString("k%1").arg(k)});
+        QVERIFY(p.waitForStarted(30000));
+        QTest::qSleep(int(full * (k + 1) / 21));
+        if (p.state() == QProcess::Running) {
+            ::kill(pid_t(p.processId()), SIGKILL);
+            p.waitForFinished(30000);
+        } else {
+            p.waitForFinished(30000);
+            ++finished;
+        }
+        // Every trace the project lists reads whole, the first one as it was.
+        const Run info = cli({"info", project, "--json"});
+        QVERIFY2(info.code == 0, qPrintable(QString("after kill %1: ").arg(k) + info.describe()));
+        const auto j = nlohmann::json::parse(info.out.toStdString(), nullptr, false);
+        QVERIFY(j.is_object() && j.contains("traces"));
+        for (const auto &t : j["traces"]) {
+            const QString name = QString::fromStdString(t.value("name", ""));
+            const Run e = cli({"export", project, "--trace", name, "--what", "attention"});
+            QVERIFY2(e.code == 0 && !e.out.isEmpty(),
+                     qPrintable(QString("after kill %1, trace %2: ").arg(k).arg(name) + e.describe()));
+        }
+    }
+    qInfo("%d of 20 appends finished before their kill", finished);
+    r = cli({"trace", m_hf, "--token-ids", idList(m_ids), "-o", project, "--name", "after"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
