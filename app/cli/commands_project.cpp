@@ -9,9 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+
+namespace fs = std::filesystem;
 
 namespace HeadLens::Cli {
 
@@ -158,6 +161,25 @@ Table attentionTable(const ProjectReader &r, const Trace &t)
     return tb;
 }
 
+// An export never replaces the project it reads, nor any HDF5 file (another project): those
+// would be lost to a CSV.
+void refuseToOverwrite(const std::string &out, const std::string &project)
+{
+    if (out.empty() || out == "-")
+        return;
+    std::error_code ec;
+    if (!fs::exists(out, ec))
+        return;
+    if (fs::equivalent(out, project, ec))
+        throw InputError("-o " + out + " is the project being read; export to another file");
+    std::ifstream f(out, std::ios::binary);
+    char magic[8] = {};
+    if (fs::is_regular_file(out, ec) && f.read(magic, 8) &&
+        std::string(magic, 8) == std::string("\x89HDF\r\n\x1a\n", 8))
+        throw InputError("-o " + out + " is an HDF5 file (a project?); an export will not " +
+                         "replace it");
+}
+
 } // namespace
 
 int cmdInfo(const std::vector<std::string> &argv)
@@ -226,6 +248,8 @@ int cmdExport(const std::vector<std::string> &argv)
             throw UsageError("--site must be one of resid_pre|attn_out|resid_mid|mlp_out|resid_post");
     }
 
+    const std::string outPath = a.value("-o", a.value("--output", ""));
+    refuseToOverwrite(outPath, a.positional[0]);
     ProjectReader r(a.positional[0]);
     if (!r.hasTrace(*traceName))
         throw InputError("no trace '" + *traceName + "' in " + a.positional[0]);
@@ -248,7 +272,6 @@ int cmdExport(const std::vector<std::string> &argv)
     else
         throw UsageError("--what must be one of tokens|lens|logits|heads|attention");
 
-    const std::string outPath = a.value("-o", a.value("--output", ""));
     std::ostringstream os;
     if (format == "csv")
         tb.writeCsv(os);

@@ -74,9 +74,12 @@ private:
             if (line.find_first_not_of(" \t\r") == std::string::npos)
                 continue;
             json req = json::parse(line, nullptr, false);
-            if (req.is_discarded() || !req.is_object() || !req.contains("cmd")) {
-                send({{"id", nullptr}, {"ok", false}, {"kind", "usage"},
-                      {"error", "not a request: " + line.substr(0, 200)}});
+            if (req.is_discarded() || !req.is_object() || !req.contains("cmd") ||
+                !req["cmd"].is_string()) {
+                const json id = req.is_object() ? req.value("id", json(nullptr)) : json(nullptr);
+                send({{"id", id}, {"ok", false}, {"kind", "usage"},
+                      {"error", "not a request (an object with a string \"cmd\"): " +
+                                    line.substr(0, 200)}});
                 continue;
             }
             const std::string cmd = req.value("cmd", "");

@@ -223,6 +223,7 @@ private Q_SLOTS:
     void traceRefusesWhatCannotFit();
     void batchShardsMergeLikeOneBatch();
     void killedAppendsLeaveOldTracesReadable();
+    void serveRefusesNonStringCommands();
 };
 
 void TestCli::initTestCase()
@@ -908,6 +909,16 @@ std::vector<BadCase> TestCli::badCases() const
                  {"trace", m_hf, "--token-ids", ids, "-o", "%D/proj.hlproj", "--name", "trace-1"},
                  {"trace-1"}});
     c.push_back({"info: missing project", nullptr, {"info", "%D/none.hlproj"}, {"none.hlproj"}});
+    // An export never replaces the project it reads, nor another HDF5 file.
+    c.push_back({"export onto its own project", nullptr,
+                 {"export", "%D/proj.hlproj", "--trace", "trace-1", "--what", "tokens", "-o",
+                  "%D/proj.hlproj"},
+                 {"is the project being read"}});
+    c.push_back({"export onto another project",
+                 [=](const QString &d) { copyFile(m_good, d + "/other.hlproj"); },
+                 {"export", "%D/other.hlproj", "--trace", "trace-1", "--what", "lens", "-o",
+                  "%D/proj.hlproj"},
+                 {"is an HDF5 file"}});
     BadCase fresh{"bad model, new project",
                   [=](const QString &d) {
                       copyModel(d);
@@ -1119,6 +1130,30 @@ void TestCli::batchShardsMergeLikeOneBatch()
 // kill -9 at 20 moments spread over appending a trace (loading, tracing layer by layer into
 // the file beside the project, copying it in, renaming) always leaves the project as it was or
 // with the new trace complete: every trace it lists reads whole, and it still takes traces.
+// serve answers a request whose "cmd" is not a string with a usage error and goes on (a
+// JSON type error in its reader thread used to abort the engine).
+void TestCli::serveRefusesNonStringCommands()
+{
+    QProcess p;
+    p.start(kCli, {"serve"});
+    QVERIFY(p.waitForStarted(30000));
+    p.write("{\"id\":1,\"cmd\":5}\n{\"id\":2,\"cmd\":null}\n{\"id\":3,\"cmd\":[\"hello\"]}\n"
+            "[1]\n{\"id\":5,\"cmd\":\"hello\"}\n");
+    p.closeWriteChannel();
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 0);
+    int refused = 0, hello = 0;
+    for (const QByteArray &line : p.readAllStandardOutput().split('\n')) {
+        const auto j = nlohmann::json::parse(line.toStdString(), nullptr, false);
+        if (!j.is_object() || j.contains("event")) continue;
+        if (j.value("ok", true) == false && j.value("kind", "") == "usage") ++refused;
+        if (j.value("ok", false) == true && j.value("id", 0) == 5) ++hello;
+    }
+    QCOMPARE(refused, 4);
+    QCOMPARE(hello, 1);
+}
+
 void TestCli::killedAppendsLeaveOldTracesReadable()
 {
     const QString dir = path("kills");
