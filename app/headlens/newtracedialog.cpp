@@ -171,6 +171,7 @@ NewTraceDialog::NewTraceDialog(EngineClient *engine, ProjectDocument *document, 
     layout->addWidget(m_progress);
     layout->addWidget(m_status);
     layout->addWidget(m_estimate);
+    layout->addStretch(1); // extra height goes below the messages, not between them
     layout->addWidget(buttons);
 
     connect(m_modelFolder, &QToolButton::clicked, this, &NewTraceDialog::browseFolder);
