@@ -4,6 +4,7 @@
 #include "headlens/trace/version.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <new>
 #include <unistd.h>
@@ -233,6 +234,13 @@ int runCommand(const std::vector<std::string> &argv)
     } catch (const InputError &e) {
         endProgress();
         std::cerr << "headlens-cli: error: " << e.what() << "\n";
+        return 3;
+    } catch (const std::filesystem::filesystem_error &e) {
+        // A path the user gave that cannot be looked at (a symbolic link loop, no permission):
+        // bad input, named with its path. Failed writes reach here as runtime_errors instead.
+        endProgress();
+        std::cerr << "headlens-cli: error: " << e.path1().string() << ": " << e.code().message()
+                  << "\n";
         return 3;
     } catch (const Cancelled &) {
         endProgress();

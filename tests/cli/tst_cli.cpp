@@ -723,6 +723,25 @@ std::vector<BadCase> TestCli::badCases() const
                  },
                  traceM,
                  {"num_hidden_layers"}});
+    c.push_back({"config value out of range (1e999)",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     auto j = nlohmann::json::parse(hfConfigJson(w.config));
+                     j["rms_norm_eps"] = "OVERFLOW";
+                     std::string text = j.dump();
+                     text.replace(text.find("\"OVERFLOW\""), 10, "1e999");
+                     writeTextFile((d + "/m/config.json").toStdString(), text);
+                 },
+                 traceM,
+                 {"1e999"}});
+    c.push_back({"output is a symbolic link loop",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     QFile::link(d + "/loop-b", d + "/loop-a");
+                     QFile::link(d + "/loop-a", d + "/loop-b");
+                 },
+                 {"trace", "%D/m", "--token-ids", "1,5,9", "-o", "%D/loop-a"},
+                 {"symbolic links"}});
     c.push_back({"unsupported architecture",
                  [=](const QString &d) {
                      copyModel(d);

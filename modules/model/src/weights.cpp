@@ -373,7 +373,7 @@ ModelConfig parseHfConfig(const std::string &configPath)
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error &e) {
+    } catch (const json::exception &e) {
         throw InputError(where + " is not valid JSON: " + jsonMessage(e));
     }
     if (!j.is_object()) throw InputError(where + " is not a JSON object");
@@ -499,7 +499,7 @@ SafetensorsFile readSafetensors(const std::string &path)
     json h;
     try {
         h = json::parse(m.data() + 8, m.data() + 8 + n);
-    } catch (const json::parse_error &e) {
+    } catch (const json::exception &e) {
         throw InputError(path + ": the safetensors header is not valid JSON: " + jsonMessage(e));
     }
     if (!h.is_object()) throw InputError(path + ": the safetensors header is not a JSON object");
@@ -766,7 +766,7 @@ WeightSet openHfFolder(const fs::path &dir)
         json idx;
         try {
             idx = json::parse(readWholeFile(where, "shard index"));
-        } catch (const json::parse_error &e) {
+        } catch (const json::exception &e) {
             throw InputError(where + " is not valid JSON: " + jsonMessage(e));
         }
         const auto wm = idx.is_object() ? idx.find("weight_map") : idx.end();
