@@ -627,6 +627,18 @@ void TestEngine::attentionInBlocksOfRows()
         CHECK(compareElements("heads/value_norm", t.valueNorm, f->metrics.valueNorm));
     }
     QCOMPARE(rows.calls, f->fwd.L * f->fwd.T); // one call per query row and layer
+    // A sink that takes whole layers gets each layer gathered from its blocks.
+    const int last = f->fwd.L - 1;
+    RecordingSink sink;
+    sink.wantTap = [last](Tap t, int l) { return t == Tap::Pattern && l == last; };
+    blocked->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output});
+    const int H = f->fwd.H, T = f->fwd.T;
+    const size_t n = size_t(H) * size_t(T) * size_t(T);
+    const std::vector<double> ref(f->fwd.pattern.begin() + ptrdiff_t(last * n),
+                                  f->fwd.pattern.begin() + ptrdiff_t((last + 1) * n));
+    QVERIFY(sink.tensors.count({int(Tap::Pattern), last}));
+    CHECK(compareTensor("last layer gathered from blocks",
+                        sink.tensors.at({int(Tap::Pattern), last}), ref));
 }
 
 void TestEngine::headMetricsMatchReference()

@@ -783,7 +783,7 @@ struct Model::Impl {
         const bool toSink = sink && sink->wantsAttentionRows();
         Attention a;
         if (wantEntropy) a.entropy = at::empty({H, T}, at::kFloat);
-        if (sink && !toSink) a.pattern = at::empty({H, T, Tk}, at::kFloat);
+        if (sink && !toSink && rows < T) a.pattern = at::empty({H, T, Tk}, at::kFloat);
         const at::Tensor kt = k.transpose(1, 2);
         for (int64_t q0 = 0; q0 < T; q0 += rows) {
             const int64_t nb = std::min(rows, T - q0);
@@ -810,7 +810,9 @@ struct Model::Impl {
             }
             if (toSink)
                 sink->attentionRows(l, q0, viewOf(p.contiguous()));
-            else if (a.pattern.defined())
+            else if (sink && nb == T)
+                a.pattern = p.contiguous(); // one block: the whole layer as it is
+            else if (sink)
                 a.pattern.narrow(1, q0, nb).copy_(p);
         }
         return a;
