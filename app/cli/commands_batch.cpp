@@ -6,6 +6,7 @@
 #include "headlens/model/model.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"
+#include "headlens/trace/inputfile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -37,11 +39,7 @@ struct BatchPrompt {
 // so a shard names its traces as the whole batch would.
 std::vector<BatchPrompt> readPrompts(const std::string &path)
 {
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec))
-        throw InputError("prompts file " + path + " is not a readable file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError("cannot read prompts file " + path);
+    std::istringstream in(readInputFile(path, "prompts file", int64_t(1) << 30));
     std::vector<BatchPrompt> out;
     std::string line;
     int lineNo = 0;

@@ -6,6 +6,7 @@
 #include "headlens/model/tokenizer.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"
+#include "headlens/trace/inputfile.h"
 #include "headlens/trace/tracecost.h"
 
 #include <filesystem>
@@ -21,12 +22,7 @@ namespace {
 
 std::string readTextFile(const std::string &path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw InputError("cannot read prompt file " + path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    std::string s = ss.str();
+    std::string s = readInputFile(path, "prompt file", kMaxTextInputBytes);
     if (!s.empty() && s.back() == '\n')
         s.pop_back(); // the newline every editor adds is not part of the prompt
     return s;

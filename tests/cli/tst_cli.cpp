@@ -24,6 +24,7 @@
 #include <csignal>
 #include <cstring>
 #include <functional>
+#include <sys/stat.h>
 
 using namespace HeadLens;
 using namespace HeadLens::Test;
@@ -742,6 +743,26 @@ std::vector<BadCase> TestCli::badCases() const
                  },
                  {"trace", "%D/m", "--token-ids", "1,5,9", "-o", "%D/loop-a"},
                  {"symbolic links"}});
+    // Special files are refused before they are opened: a FIFO would block, a device never end.
+    auto fifo = [](const QString &d) { QVERIFY2(::mkfifo(qPrintable(d + "/fifo"), 0600) == 0, "mkfifo"); };
+    c.push_back({"prompt file is a FIFO", fifo,
+                 {"trace", m_hf, "--prompt-file", "%D/fifo", "-o", "%D/proj.hlproj"},
+                 {"not a regular file"}});
+    c.push_back({"prompt file is /dev/zero", nullptr,
+                 {"trace", m_hf, "--prompt-file", "/dev/zero", "-o", "%D/proj.hlproj"},
+                 {"not a regular file"}});
+    c.push_back({"prompt file is a folder", nullptr,
+                 {"trace", m_hf, "--prompt-file", "%D", "-o", "%D/proj.hlproj"},
+                 {"is a folder"}});
+    c.push_back({"tokenizer is /dev/zero", nullptr,
+                 {"trace", m_hf, "--tokenizer", "/dev/zero", "--prompt", "hi", "-o",
+                  "%D/proj.hlproj"},
+                 {"not a regular file"}});
+    c.push_back({"project is a FIFO", fifo, {"info", "%D/fifo"}, {"not a regular file"}});
+    c.push_back({"model file is a FIFO", fifo,
+                 {"trace", "%D/fifo", "--token-ids", "1,2", "--tokenizer", "%D/fifo", "-o",
+                  "%D/proj.hlproj"},
+                 {"fifo"}});
     c.push_back({"unsupported architecture",
                  [=](const QString &d) {
                      copyModel(d);

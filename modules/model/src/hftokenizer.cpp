@@ -4,6 +4,7 @@
 #include "unicodetext.h"
 
 #include "headlens/trace/error.h"
+#include "headlens/trace/inputfile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -28,14 +29,7 @@ using json = nlohmann::json;
 
 std::string readWhole(const std::string &path, const char *what)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw InputError(std::string("cannot open ") + what + " " + path + ": " +
-                         std::strerror(errno));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) throw InputError(std::string("cannot read ") + what + " " + path);
-    return ss.str();
+    return readInputFile(path, what, kMaxTextInputBytes);
 }
 
 std::string typeOf(const json &j)

@@ -1,6 +1,7 @@
 #include "llama2ctokenizer.h"
 
 #include "headlens/trace/error.h"
+#include "headlens/trace/inputfile.h"
 
 #include <cerrno>
 #include <cmath>
@@ -89,12 +90,7 @@ Llama2cTokenizer::Llama2cTokenizer(std::vector<std::string> pieces, std::vector<
 
 std::unique_ptr<Llama2cTokenizer> Llama2cTokenizer::load(const std::string &path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError("cannot open tokenizer " + path + ": " + std::strerror(errno));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) throw InputError("cannot read tokenizer " + path);
-    return fromBytes(ss.str(), path);
+    return fromBytes(readInputFile(path, "tokenizer", kMaxTextInputBytes), path);
 }
 
 std::unique_ptr<Llama2cTokenizer> Llama2cTokenizer::fromBytes(const std::string &bytes,

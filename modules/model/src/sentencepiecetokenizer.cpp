@@ -4,6 +4,7 @@
 #include "unicodetext.h"
 
 #include "headlens/trace/error.h"
+#include "headlens/trace/inputfile.h"
 
 #include <cerrno>
 #include <cfloat>
@@ -147,14 +148,8 @@ inline uint32_t unitOffset(uint32_t u)
 std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::load(const std::string &path,
                                                                      const Options &options)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw InputError("cannot open SentencePiece tokenizer.model " + path + ": " +
-                         std::strerror(errno));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) throw InputError("cannot read SentencePiece tokenizer.model " + path);
-    return fromBytes(ss.str(), path, options);
+    return fromBytes(readInputFile(path, "SentencePiece tokenizer.model", kMaxTextInputBytes),
+                     path, options);
 }
 
 std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::fromBytes(const std::string &bytes,

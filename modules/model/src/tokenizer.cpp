@@ -9,6 +9,7 @@
 #include "sentencepiecetokenizer.h"
 
 #include "headlens/trace/error.h"
+#include "headlens/trace/inputfile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,7 @@ namespace {
 
 std::string firstBytes(const std::string &path, size_t n)
 {
+    checkInputFile(path, "tokenizer", kMaxTextInputBytes); // no FIFO, no device
     std::ifstream in(path, std::ios::binary);
     std::string s(n, '\0');
     in.read(&s[0], std::streamsize(n));

@@ -6,6 +6,7 @@
 #include "weights.h"
 
 #include "headlens/trace/error.h"
+#include "headlens/trace/inputfile.h"
 
 #include <nlohmann/json.hpp>
 
@@ -106,14 +107,7 @@ std::string jsonMessage(const std::exception &e)
 
 std::string readWholeFile(const std::string &path, const char *what)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw InputError(std::string("cannot open ") + what + " " + path + ": " +
-                         std::strerror(errno));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) throw InputError(std::string("cannot read ") + what + " " + path);
-    return ss.str();
+    return readInputFile(path, what, kMaxTextInputBytes);
 }
 
 // An exact integer of a JSON value (no floats), or nothing.
@@ -145,7 +139,8 @@ bool mulOverflows(uint64_t a, uint64_t b, uint64_t *out)
 
 MappedFile::MappedFile(const std::string &path) : m_path(path)
 {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO named as a model would otherwise block here; fstat refuses it below.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) throw InputError("cannot open model file " + path + ": " + std::strerror(errno));
     struct stat st;
     if (::fstat(fd, &st) != 0) {
@@ -156,7 +151,8 @@ MappedFile::MappedFile(const std::string &path) : m_path(path)
     if (!S_ISREG(st.st_mode)) {
         ::close(fd);
         throw InputError("cannot open model file " + path + ": " +
-                         std::strerror(S_ISDIR(st.st_mode) ? EISDIR : EINVAL));
+                         (S_ISDIR(st.st_mode) ? std::string(std::strerror(EISDIR))
+                                              : "not a regular file (a pipe, socket or device)"));
     }
     m_size = size_t(st.st_size);
     if (m_size > 0) {

@@ -5,6 +5,7 @@
 #include "sparseattention.h"
 
 #include "headlens/trace/error.h"
+#include "headlens/trace/inputfile.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -332,6 +333,7 @@ ProjectReader::ProjectReader(const std::string &path) : d(std::make_unique<Priva
     const auto status = fs::status(path, ec);
     if (!fs::exists(status)) throw InputError(path + ": no such file");
     if (fs::is_directory(status)) throw InputError(path + " is a folder, not a project file");
+    checkInputFile(path, "project"); // a FIFO or a device would block HDF5's open
     const htri_t isHdf5 = H5Fis_hdf5(path.c_str());
     if (isHdf5 < 0) {
         const std::string detail = H5::takeErrorStack();
