@@ -18,6 +18,10 @@
 #include <QtTest>
 
 #include <cmath>
+#include <filesystem>
+#include <chrono>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -456,6 +460,7 @@ private Q_SLOTS:
     void streamedTraceEqualsAddTrace();
     void unfinishedStreamLeavesProjectUntouched();
     void sparseAttentionKeepsTheHeavyKeys();
+    void staleTempFilesGoOnTheNextSave();
     void removeTrace();
     void renameTrace();
     void nextFreeTraceName();
@@ -821,6 +826,42 @@ void TestProject::sparseAttentionKeepsTheHeavyKeys()
     addTrace(m_path, again, false);
     QVERIFY(ProjectReader(m_path).readTraceFull("again").attentionPattern.data == want.data);
     QVERIFY(leftovers().isEmpty());
+}
+
+// Temp files of killed saves go on the next save of the project, when their process is gone
+// and they were not written for an hour; a live process's file, or a recent one, stays.
+void TestProject::staleTempFilesGoOnTheNextSave()
+{
+    addTrace(m_path, makeTrace("t1"), false);
+    const pid_t dead = ::fork();
+    if (dead == 0) ::_exit(0);
+    QVERIFY(dead > 0);
+    ::waitpid(dead, nullptr, 0);
+    const QString dir = QFileInfo(q(m_path)).absolutePath();
+    const QString base = dir + "/." + QFileInfo(q(m_path)).fileName() + ".tmp-";
+    auto touch = [&](const QString &path, int hoursAgo) {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("left by a killed save");
+        f.close();
+        const auto t = std::filesystem::file_time_type::clock::now() - std::chrono::hours(hoursAgo);
+        std::filesystem::last_write_time(path.toStdString(), t);
+    };
+    const QString oldDead = base + QString::number(dead), oldDeadTrace = oldDead + "-trace";
+    const QString recentDead = base + QString::number(dead) + "-1.hlproj";
+    const QString oldAlive = base + QString::number(::getppid());
+    touch(oldDead, 2);
+    touch(oldDeadTrace, 2);
+    touch(recentDead, 0);
+    touch(oldAlive, 2);
+    addTrace(m_path, makeTrace("t2", 0.01f), false);
+    QVERIFY(!QFileInfo::exists(oldDead));
+    QVERIFY(!QFileInfo::exists(oldDeadTrace));
+    QVERIFY(QFileInfo::exists(recentDead));
+    QVERIFY(QFileInfo::exists(oldAlive));
+    QCOMPARE(listing(m_path), (QStringList{"t1", "t2"}));
+    QFile::remove(recentDead);
+    QFile::remove(oldAlive);
 }
 
 void TestProject::removeTrace()

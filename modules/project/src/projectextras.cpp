@@ -7,6 +7,7 @@
 
 #include "h5util.h"
 #include "hlprojlayout.h"
+#include "tempfiles.h"
 #include "sparseattention.h"
 
 #include "headlens/trace/error.h"
@@ -54,9 +55,8 @@ public:
         std::error_code ec;
         if (fs::is_symlink(target, ec)) target = fs::canonical(target);
         m_target = target;
-        m_prefix = (target.parent_path() /
-                    ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid())))
-                       .string();
+        removeStaleTemps(target);
+        m_prefix = tempBeside(target).string();
     }
     ~SideFiles()
     {

@@ -10,6 +10,7 @@
 #include "h5util.h"
 #include "hlprojlayout.h"
 #include "sparseattention.h"
+#include "tempfiles.h"
 
 #include "headlens/trace/error.h"
 #include "headlens/trace/version.h"
@@ -41,8 +42,8 @@ public:
         if (fs::is_symlink(target, ec))
             target = fs::canonical(target); // replace the file the link points to, keep the link
         m_target = target;
-        fs::path dir = target.parent_path();
-        m_temp = dir / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()));
+        removeStaleTemps(target);
+        m_temp = tempBeside(target);
     }
     ~SaveFile()
     {
@@ -726,8 +727,8 @@ void TraceStreamWriter::begin(const Trace &t)
         d->discard();
         if (d->exists) {
             const fs::path target(d->path);
-            d->file = target.parent_path() / ("." + target.filename().string() + ".tmp-" +
-                                              std::to_string(::getpid()) + "-trace");
+            removeStaleTemps(target);
+            d->file = tempBeside(target).string() + "-trace";
         } else {
             d->direct = std::make_unique<SaveFile>(d->path);
             d->file = d->direct->temp();
