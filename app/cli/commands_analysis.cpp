@@ -405,7 +405,7 @@ int cmdDecompose(const std::vector<std::string> &argv)
         {"--json"});
     if (a.positional.size() != 2) throw UsageError("decompose needs MODEL and PROJECT.hlproj");
     const std::string modelPath = a.positional[0], project = a.positional[1];
-    const int k = a.intValue("-k", 10, 1, 1000);
+    const int k = a.intValue("-k", 10, 1, kMaxDecodeSteps);
     TracePoint p = [&] {
         ProjectReader reader(project);
         return tracePoint(reader, a);
@@ -511,7 +511,7 @@ int cmdPropagate(const std::vector<std::string> &argv)
     if (kinds != 1)
         throw UsageError(
             "give exactly one of --unchanged, --subtract K, --inject TOKEN, --inject-id ID");
-    const int subtract = a.intValue("--subtract", 1, 1, 1000);
+    const int subtract = a.intValue("--subtract", 1, 1, kMaxSubtract);
     const int injectId = a.intValue("--inject-id", -1, 0, INT32_MAX);
     const bool force = a.has("--force");
 
@@ -540,7 +540,7 @@ int cmdPropagate(const std::vector<std::string> &argv)
     }
     const Trace &parent = p.trace;
     const int rest = parent.nTokens() - 1 - p.pos;
-    const int n = a.intValue("-n", rest > 0 ? rest : 16, 0, 1 << 20);
+    const int n = a.intValue("-n", rest > 0 ? rest : 16, 0, kMaxGenerate);
 
     std::unique_ptr<Model> model = loadModelFor(modelPath, a, parent);
     VectorEdit edit;

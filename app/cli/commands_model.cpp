@@ -57,7 +57,7 @@ LoadOptions loadOptions(const Args &a)
 TraceOptions traceOptions(const Args &a)
 {
     TraceOptions o;
-    o.lens.topk = a.intValue("--topk", 10, 1, 1000);
+    o.lens.topk = a.intValue("--topk", 10, 1, kMaxTopk);
     o.lens.norm =
         parseChoice<LensNorm>(a, "--lens-norm", lensNormFromName, LensNorm::Full, "full|unit|none");
     o.lens.decoder = parseChoice<LensDecoder>(a, "--lens-decoder", lensDecoderFromName,
@@ -67,7 +67,7 @@ TraceOptions traceOptions(const Args &a)
     o.residuals =
         parseChoice<StoreType>(a, "--residuals", storeTypeFromName, StoreType::F16, "none|f16|f32");
     if (a.has("--store-z")) o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
-    o.generate = a.intValue("--generate", 0, 0, 1 << 20);
+    o.generate = a.intValue("--generate", 0, 0, kMaxGenerate);
     if (auto b = a.value("--attention-budget")) {
         size_t used = 0;
         double gb = -1;
@@ -230,7 +230,7 @@ int cmdGenerate(const std::vector<std::string> &argv)
                                     "--dtype", "--threads"},
                              {"--ids"});
     const std::string modelPath = onePositional(a, "MODEL");
-    const int n = a.intValue("-n", 32, 0, 1 << 20);
+    const int n = a.intValue("-n", 32, 0, kMaxGenerate);
     std::unique_ptr<Model> model = Model::load(modelPath, loadOptions(a));
     const Prompt p = readPrompt(a, *model);
     std::vector<int32_t> ids;

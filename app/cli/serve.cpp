@@ -161,12 +161,24 @@ private:
                   {"max_seq_len", c.maxSeqLen}}}};
     }
 
+    // An integer field within the command line's limits (args.h); absent: fallback.
+    static int boundedInt(const json &req, const char *key, int fallback, int min, int max)
+    {
+        if (!req.contains(key))
+            return fallback;
+        const json &v = req.at(key);
+        if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > max)
+            throw UsageError(std::string(key) + " must be a whole number from " +
+                             std::to_string(min) + " to " + std::to_string(max));
+        return int(v.get<int64_t>());
+    }
+
     // Lens, storage, generation, cancel and progress options shared by trace, decompose and
     // propagate.
     TraceOptions traceOptions(const json &req, const json &id)
     {
         TraceOptions o;
-        o.lens.topk = req.value("topk", 10);
+        o.lens.topk = boundedInt(req, "topk", 10, 1, kMaxTopk);
         auto choice = [&](const char *key, auto fromName, auto fallback) {
             if (!req.contains(key))
                 return fallback;
@@ -181,7 +193,7 @@ private:
         o.residuals = choice("residuals", storeTypeFromName, StoreType::F16);
         if (req.value("store_z", false))
             o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
-        o.generate = req.value("generate", 0);
+        o.generate = boundedInt(req, "generate", 0, 0, kMaxGenerate);
         const double budget = req.value("attention_budget_gb", 8.0);
         if (!(budget >= 0 && budget <= 1e6)) throw UsageError("bad value for attention_budget_gb");
         o.attentionBudgetBytes = int64_t(budget * 1e9);
@@ -264,7 +276,7 @@ private:
             std::vector<int32_t> ids;
             for (const TokenInfo &t : toks)
                 ids.push_back(t.id);
-            const std::vector<int32_t> gen = model().generate(ids, req.value("n", 32), true, cancelled);
+            const std::vector<int32_t> gen = model().generate(ids, boundedInt(req, "n", 32, 0, kMaxGenerate), true, cancelled);
             return {{"ids", gen}, {"text", model().decode(gen)}};
         }
         if (cmd == "estimate") { // what a trace request with these fields would need
@@ -309,7 +321,8 @@ private:
             checkPoint(layer, pos, int(ids.size()));
             const TraceOptions o = traceOptions(req, id);
             const std::vector<DecodeStep> steps =
-                model().decompose(ids, site, layer, pos, o.lens, req.value("steps", 10));
+                model().decompose(ids, site, layer, pos, o.lens,
+                                  boundedInt(req, "steps", 10, 1, kMaxDecodeSteps));
             std::vector<int32_t> found;
             for (const DecodeStep &st : steps)
                 found.push_back(st.id);
@@ -344,8 +357,7 @@ private:
             const std::string kind = req.value("kind", "unchanged");
             if (kind == "subtract") {
                 edit.kind = VectorEdit::Kind::Subtract;
-                edit.subtractCount = req.value("subtract", 1);
-                if (edit.subtractCount < 1) throw UsageError("subtract must be at least 1");
+                edit.subtractCount = boundedInt(req, "subtract", 1, 1, kMaxSubtract);
             } else if (kind == "inject") {
                 edit.kind = VectorEdit::Kind::Inject;
                 edit.injectId = req.contains("inject_id") ? req.at("inject_id").get<int32_t>()
@@ -357,7 +369,7 @@ private:
                 throw UsageError("kind must be unchanged, subtract or inject");
             }
             TraceOptions o = traceOptions(req, id);
-            const int n = req.value("generate", 16);
+            const int n = boundedInt(req, "generate", 16, 0, kMaxGenerate);
             std::string name = req.value("name", "");
             if (name.empty())
                 name = nextFreeTraceName(out);

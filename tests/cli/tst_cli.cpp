@@ -24,6 +24,7 @@
 #include <csignal>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <sys/stat.h>
 
 using namespace HeadLens;
@@ -225,6 +226,7 @@ private Q_SLOTS:
     void batchShardsMergeLikeOneBatch();
     void killedAppendsLeaveOldTracesReadable();
     void serveRefusesNonStringCommands();
+    void serveKeepsTheCommandLinesLimits();
 };
 
 void TestCli::initTestCase()
@@ -1192,6 +1194,41 @@ void TestCli::serveRefusesNonStringCommands()
     }
     QCOMPARE(refused, 4);
     QCOMPARE(hello, 1);
+}
+
+// serve refuses what the command line refuses: counts out of range or not whole numbers.
+void TestCli::serveKeepsTheCommandLinesLimits()
+{
+    QProcess p;
+    p.start(kCli, {"serve"});
+    QVERIFY(p.waitForStarted(30000));
+    const QByteArray out = path("limits.hlproj").toUtf8();
+    p.write("{\"id\":1,\"cmd\":\"load\",\"model\":\"" + m_hf.toUtf8() + "\"}\n");
+    p.write("{\"id\":2,\"cmd\":\"generate\",\"token_ids\":[1,5],\"n\":-3}\n");
+    p.write("{\"id\":3,\"cmd\":\"generate\",\"token_ids\":[1,5],\"n\":1e300}\n");
+    p.write("{\"id\":4,\"cmd\":\"trace\",\"token_ids\":[1,5],\"topk\":2147483647,\"output\":\"" +
+            out + "\"}\n");
+    p.write("{\"id\":5,\"cmd\":\"decompose\",\"token_ids\":[1,5],\"layer\":0,\"pos\":1,"
+            "\"steps\":2147483647}\n");
+    p.write("{\"id\":6,\"cmd\":\"generate\",\"token_ids\":[1,5],\"n\":2}\n");
+    p.closeWriteChannel();
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 0);
+    std::map<int, nlohmann::json> answers;
+    for (const QByteArray &line : p.readAllStandardOutput().split('\n')) {
+        const auto j = nlohmann::json::parse(line.toStdString(), nullptr, false);
+        if (j.is_object() && !j.contains("event") && j.contains("id") && j["id"].is_number())
+            answers[j["id"].get<int>()] = j;
+    }
+    QVERIFY(answers[1].value("ok", false));
+    for (int id : {2, 3, 4, 5}) {
+        QVERIFY2(answers[id].value("kind", "") == "usage",
+                 qPrintable(QString::number(id) + ": " + QString::fromStdString(answers[id].dump())));
+        QVERIFY(answers[id].value("error", "").find("must be a whole number from") != std::string::npos);
+    }
+    QVERIFY(answers[6].value("ok", false));
+    QCOMPARE(answers[6]["result"]["ids"].size(), size_t(2));
+    QVERIFY(!QFileInfo::exists(QString::fromUtf8(out)));
 }
 
 void TestCli::killedAppendsLeaveOldTracesReadable()
