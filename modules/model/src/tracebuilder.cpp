@@ -56,9 +56,6 @@ public:
         t.attnResidRatio.reset({L, T});
         t.mlpResidRatio.reset({L, T});
         t.contribSimilarity.reset({L, H, H});
-        t.attentionStore = o.attention;
-        t.residualStore = o.residuals;
-        t.zStore = o.z;
         if (o.stream) return; // the large data go to the stream, layer by layer
         if (o.attention != StoreType::None) t.attentionPattern.reset({L, H, T, T});
         if (o.residuals != StoreType::None)
