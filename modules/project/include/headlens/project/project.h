@@ -137,10 +137,10 @@ private:
 
 // Many traces into a project in one save (headlens-cli batch): the project, when it exists, is
 // validated and copied once into a file beside it; each trace is named with next() and then
-// streamed into that copy as the engine computes it (a trace that fails midway can simply be
-// followed by the next one: next() drops what it left); finish() puts the whole batch in place
-// atomically. Destroyed without finish(), the project is left byte-identical and the batch's
-// file removed.
+// streamed into that copy as the engine computes it; finish() puts the whole batch in place
+// atomically. A trace that fails midway leaves its group unfinished in that copy, so end the
+// batch then (destroy the writer): destroyed without finish(), the project is left
+// byte-identical and the batch's file removed.
 class ProjectBatchWriter : public LayerStream {
 public:
     explicit ProjectBatchWriter(const std::string &path);
