@@ -180,6 +180,24 @@ int cmdCorrelate(const std::vector<std::string> &argv);
 int cmdCompare(const std::vector<std::string> &argv);
 int cmdHeads(const std::vector<std::string> &argv);
 
+// An error as one line of at most a few hundred bytes: a 100 KB value quoted from a damaged
+// file is not echoed whole, and libtorch's C++ backtrace after the first line is dropped.
+static std::string errorLine(const std::string &what)
+{
+    constexpr size_t kHead = 280, kTail = 200; // the middle goes: a message ends with its point
+    std::string s = what.substr(0, what.find('\n'));
+    if (s.size() <= kHead + kTail)
+        return s;
+    auto boundary = [&](size_t i) { // not inside a UTF-8 sequence
+        while (i > 0 && i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80)
+            --i;
+        return i;
+    };
+    const size_t head = boundary(kHead), tail = boundary(s.size() - kTail);
+    return s.substr(0, head) + " [" + std::to_string(tail - head) + " bytes left out] " +
+           s.substr(tail);
+}
+
 int runCommand(const std::vector<std::string> &argv)
 {
     std::ios::sync_with_stdio(true);
@@ -229,11 +247,11 @@ int runCommand(const std::vector<std::string> &argv)
         throw UsageError("unknown command '" + cmd + "' (try --help)");
     } catch (const UsageError &e) {
         endProgress();
-        std::cerr << "headlens-cli: usage error: " << e.what() << "\n";
+        std::cerr << "headlens-cli: usage error: " << errorLine(e.what()) << "\n";
         return 2;
     } catch (const InputError &e) {
         endProgress();
-        std::cerr << "headlens-cli: error: " << e.what() << "\n";
+        std::cerr << "headlens-cli: error: " << errorLine(e.what()) << "\n";
         return 3;
     } catch (const std::filesystem::filesystem_error &e) {
         // A path the user gave that cannot be looked at (a symbolic link loop, no permission):
@@ -252,10 +270,7 @@ int runCommand(const std::vector<std::string> &argv)
         return 1;
     } catch (const std::exception &e) {
         endProgress();
-        std::string msg = e.what();
-        // libtorch messages carry a C++ backtrace after the first line.
-        msg = msg.substr(0, msg.find('\n'));
-        std::cerr << "headlens-cli: error: " << msg << "\n";
+        std::cerr << "headlens-cli: error: " << errorLine(e.what()) << "\n";
         return 1;
     }
 }

@@ -765,6 +765,15 @@ std::vector<BadCase> TestCli::badCases() const
                  {"trace", "%D/fifo", "--token-ids", "1,2", "--tokenizer", "%D/fifo", "-o",
                   "%D/proj.hlproj"},
                  {"fifo"}});
+    c.push_back({"config value of 100 KB",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     auto j = nlohmann::json::parse(hfConfigJson(w.config));
+                     j["architectures"] = {std::string(100000, 'x')};
+                     writeTextFile((d + "/m/config.json").toStdString(), j.dump());
+                 },
+                 traceM,
+                 {"not supported"}});
     c.push_back({"unsupported architecture",
                  [=](const QString &d) {
                      copyModel(d);
@@ -1010,6 +1019,7 @@ void TestCli::badInput()
              qPrintable(QString("expected exactly one stderr line, got %1: ").arg(lines.size()) +
                         r.describe()));
     QVERIFY2(lines[0].startsWith("headlens-cli: error:"), qPrintable(r.describe()));
+    QVERIFY2(lines[0].toUtf8().size() < 600, qPrintable("a long error line: " + r.describe()));
     qInfo("%s", qPrintable(lines[0]));
     bool mentioned = false;
     for (const QString &m : it->mentions)
