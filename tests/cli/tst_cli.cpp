@@ -24,6 +24,7 @@
 #include <csignal>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <sys/stat.h>
 
@@ -774,6 +775,32 @@ std::vector<BadCase> TestCli::badCases() const
                  },
                  traceM,
                  {"not supported"}});
+    // A NaN in a weight: the pass says where the numbers stop being finite instead of
+    // tracing NaN (generate used to print "0 0 0 0").
+    auto poison = [](const QString &file, const std::string &tensor) {
+        std::vector<uint8_t> b = readFileBytes(file.toStdString());
+        uint64_t n;
+        std::memcpy(&n, b.data(), 8);
+        const auto h = nlohmann::json::parse(std::string(b.begin() + 8, b.begin() + 8 + long(n)));
+        const size_t at = 8 + n + h.at(tensor).at("data_offsets").at(0).get<size_t>();
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        std::memcpy(b.data() + at, &nan, sizeof nan); // the test model is f32
+        writeFileBytes(file.toStdString(), b.data(), b.size());
+    };
+    c.push_back({"a NaN weight in layer 1",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     poison(d + "/m/model.safetensors", "model.layers.1.mlp.up_proj.weight");
+                 },
+                 traceM,
+                 {"not finite) at layer 1", "stop being finite (NaN or infinity) at layer 1"}});
+    c.push_back({"generate with a NaN in the output matrix",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     poison(d + "/m/model.safetensors", "lm_head.weight");
+                 },
+                 {"generate", "%D/m", "--token-ids", "1,5,9", "-n", "4"},
+                 {"logits are not finite"}});
     c.push_back({"unsupported architecture",
                  [=](const QString &d) {
                      copyModel(d);

@@ -278,12 +278,11 @@ void Model::run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOp
     if (edit)
         hook = d->makeEdit(*edit, lens);
     at::Tensor hidden = d->forward(ids, sink, lens, nullptr, edit ? &hook : nullptr);
-    if (!sink || !sink->wantsLogits())
-        (void)linear(hidden, d->lmHead, at::Tensor()); // the plain forward ends in the logits
-    else {
-        const LensBlock b =
-            Impl::lensOfLogits(linear(hidden, d->lmHead, at::Tensor()).to(at::kFloat),
-                               std::min(lens.topk, d->cfg.vocabSize));
+    // The plain forward ends in the logits too.
+    const at::Tensor logits = linear(hidden, d->lmHead, at::Tensor()).to(at::kFloat);
+    d->checkFiniteLogits(logits);
+    if (sink && sink->wantsLogits()) {
+        const LensBlock b = Impl::lensOfLogits(logits, std::min(lens.topk, d->cfg.vocabSize));
         sink->logits(b.view(0, int64_t(ids.size())));
     }
 }
@@ -295,6 +294,7 @@ FloatArray Model::logits(const std::vector<int32_t> &ids)
     at::Tensor out = linear(d->forward(ids, nullptr, {}, nullptr), d->lmHead, at::Tensor())
                          .to(at::kFloat)
                          .contiguous();
+    d->checkFiniteLogits(out);
     FloatArray a({out.size(0), out.size(1)});
     std::copy(out.data_ptr<float>(), out.data_ptr<float>() + out.numel(), a.data.begin());
     return a;
@@ -317,6 +317,7 @@ std::vector<int32_t> Model::generate(const std::vector<int32_t> &ids, int n, boo
             throw Cancelled();
         at::Tensor last = hidden.narrow(0, hidden.size(0) - 1, 1);
         at::Tensor logits = linear(last, d->lmHead, at::Tensor()).to(at::kFloat);
+        d->checkFiniteLogits(logits);
         const int32_t next = int32_t(logits.argmax(-1).item<int64_t>());
         out.push_back(next);
         if (stopAtEos && next == d->cfg.eosId)

@@ -587,6 +587,7 @@ struct Model::Impl {
             if (stopHere(Site::ResidPost, l))
                 return residPost;
             x = residPost;
+            checkFinite(l, past, {&residPre, &attnOut, &residMid, &mlpOut, &residPost});
 
             if (sink) {
                 const at::Tensor *sites[kSiteCount] = {&residPre, &attnOut, &residMid, &mlpOut,
@@ -761,6 +762,35 @@ struct Model::Impl {
     {
         const int64_t perPos = int64_t(cfg.nHeads) * cfg.dModel;
         return std::clamp<int64_t>((int64_t(8) << 20) / perPos, std::min<int64_t>(T, 16), T);
+    }
+
+    // A damaged weight (a NaN, an overflow) turns every later number into NaN and the trace into
+    // garbage: each layer's output is checked (one pass over [T, D]), and when it is not
+    // finite, the first site and position that are not say where it began. Inference only: the
+    // trainer (grad mode) is left alone.
+    void checkFinite(int l, int64_t past, const std::array<const at::Tensor *, kSiteCount> &sites) const
+    {
+        if (at::GradMode::is_enabled() || at::isfinite(*sites[kSiteCount - 1]).all().item<bool>())
+            return;
+        for (Site s : allSites()) {
+            const at::Tensor bad = ~at::isfinite(*sites[int(s)]).all(1); // [T]
+            if (!bad.any().item<bool>())
+                continue;
+            const int64_t pos = bad.nonzero()[0][0].item<int64_t>() + past;
+            throw InputError("the model's numbers stop being finite (NaN or infinity) at layer " +
+                             std::to_string(l) + ", " + siteName(s) + ", position " +
+                             std::to_string(pos) + ": its weights (" + path +
+                             ") or config are damaged");
+        }
+    }
+
+    // The same for the model's logits [rows, V] (float32): the output matrix can be damaged too.
+    void checkFiniteLogits(const at::Tensor &logits) const
+    {
+        if (!at::GradMode::is_enabled() && !at::isfinite(logits).all().item<bool>())
+            throw InputError("the model's logits are not finite (NaN or infinity) though its "
+                             "last layer is: its output matrix or final norm (" + path +
+                             ") is damaged");
     }
 
     // Causal attention of one layer, a block of query rows at a time so that a long prompt's
