@@ -801,6 +801,39 @@ std::vector<BadCase> TestCli::badCases() const
                  },
                  {"generate", "%D/m", "--token-ids", "1,5,9", "-n", "4"},
                  {"logits are not finite"}});
+    // Config and weights that disagree are refused, naming both sides.
+    c.push_back({"config counts fewer layers than the weights hold",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     auto j = nlohmann::json::parse(hfConfigJson(w.config));
+                     j["num_hidden_layers"] = 1; // the weights hold 2
+                     writeTextFile((d + "/m/config.json").toStdString(), j.dump());
+                 },
+                 traceM,
+                 {"the config and the weights disagree"}});
+    c.push_back({"a shard's tensor missing from weight_map",
+                 [=](const QString &d) {
+                     HfWriteOptions o;
+                     o.shards = 2;
+                     writeHfFolder((d + "/m").toStdString(), w, o);
+                     const std::string index = (d + "/m/model.safetensors.index.json").toStdString();
+                     const std::vector<uint8_t> b = readFileBytes(index);
+                     auto j = nlohmann::json::parse(std::string(b.begin(), b.end()));
+                     j["weight_map"].erase("model.norm.weight");
+                     writeTextFile(index, j.dump());
+                 },
+                 traceM,
+                 {"missing from the weight_map"}});
+    c.push_back({"a tokenizer of another model (512 of 1024 tokens)",
+                 [=](const QString &d) {
+                     // A 1024-token model, and a tokenizer.bin of 512 tokens.
+                     writeHfFolder((d + "/big").toStdString(),
+                                   randomLlama(llamaConfig(1, 32, 4, 2, 64, 1024, 64), 7));
+                 },
+                 {"trace", "%D/big", "--tokenizer",
+                  QStringLiteral(HEADLENS_SOURCE_DIR "/resources/examples/stories260K/tok512.bin"),
+                  "--prompt", "Once", "-o", "%D/proj.hlproj"},
+                 {"do not belong to the same model"}});
     c.push_back({"unsupported architecture",
                  [=](const QString &d) {
                      copyModel(d);

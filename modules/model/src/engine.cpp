@@ -188,6 +188,15 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
                              std::to_string(d->tokenizer->vocabSize()) +
                              " tokens but the model's vocabulary has only " +
                              std::to_string(d->cfg.vocabSize));
+        // Models pad their vocabulary a little past the tokenizer's (to a multiple of 64 or
+        // 128); a tokenizer with far fewer tokens belongs to another model and would split
+        // prompts into the wrong tokens.
+        if (d->tokenizer->vocabSize() < d->cfg.vocabSize - std::max(128, d->cfg.vocabSize / 20))
+            throw InputError("tokenizer " + tokPath + " has " +
+                             std::to_string(d->tokenizer->vocabSize()) +
+                             " tokens but the model's vocabulary has " +
+                             std::to_string(d->cfg.vocabSize) +
+                             ": they do not belong to the same model");
         if (d->cfg.bosId < 0)
             d->cfg.bosId = d->tokenizer->bosId();
         if (d->cfg.eosId < 0)

@@ -616,6 +616,26 @@ void checkWanted(const WeightSet &ws,
     }
 }
 
+// A config that counts fewer layers than the weights hold describes another model (or was cut
+// short by hand): refused, naming both sides, instead of tracing the first layers only.
+void checkNoExtraLayers(const WeightSet &ws, const std::string &prefix)
+{
+    for (const auto &[name, t] : ws.tensors) {
+        if (name.compare(0, prefix.size(), prefix) != 0)
+            continue;
+        const size_t dot = name.find('.', prefix.size());
+        const std::string digits = name.substr(prefix.size(), dot - prefix.size());
+        if (digits.empty() || digits.size() > 6 ||
+            digits.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        const int layer = std::stoi(digits);
+        if (layer >= ws.config.nLayers)
+            throw InputError("config.json gives " + std::to_string(ws.config.nLayers) +
+                             " layers (num_hidden_layers / n_layer), but the weights hold " + name +
+                             " (in " + t.file + "): the config and the weights disagree");
+    }
+}
+
 // Every tensor the config implies, with its shape; throws for a missing or misshapen one and
 // for a dtype the engine cannot compute with.
 void checkHfTensors(const WeightSet &ws, const fs::path &dir)
@@ -656,6 +676,7 @@ void checkHfTensors(const WeightSet &ws, const fs::path &dir)
         }
     }
     checkWanted(ws, want);
+    checkNoExtraLayers(ws, "model.layers.");
 }
 
 // --- GPT-2
@@ -744,6 +765,7 @@ void checkGpt2Tensors(const WeightSet &ws)
     want.push_back({t + "ln_f.weight", {D}});
     want.push_back({t + "ln_f.bias", {D}});
     checkWanted(ws, want);
+    checkNoExtraLayers(ws, t + "h.");
 }
 
 WeightSet openHfFolder(const fs::path &dir)
@@ -790,6 +812,19 @@ WeightSet openHfFolder(const fs::path &dir)
                                  "missing in " +
                                  dir.string());
             shards.push_back(readSafetensors(sp.string()));
+        }
+        // Every tensor of every shard is where the index says, and the index lists it.
+        for (const SafetensorsFile &f : shards) {
+            const std::string file = fs::path(f.map->path()).filename().string();
+            for (const auto &[name, t] : f.tensors) {
+                const auto listed = tensorShard.find(name);
+                if (listed == tensorShard.end())
+                    throw InputError("tensor '" + name + "' of shard " + file +
+                                     " is missing from the weight_map of " + where);
+                if (listed->second != file)
+                    throw InputError("tensor '" + name + "' is in shard " + file + " but " +
+                                     where + " places it in " + listed->second);
+            }
         }
         for (const auto &[name, s] : tensorShard) {
             const auto it = std::find_if(shards.begin(), shards.end(), [&](const auto &f) {
