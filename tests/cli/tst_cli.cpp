@@ -834,6 +834,24 @@ std::vector<BadCase> TestCli::badCases() const
                   QStringLiteral(HEADLENS_SOURCE_DIR "/resources/examples/stories260K/tok512.bin"),
                   "--prompt", "Once", "-o", "%D/proj.hlproj"},
                  {"do not belong to the same model"}});
+    c.push_back({"config.json followed by a NUL byte and garbage",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     QFile f(d + "/m/config.json");
+                     QVERIFY(f.open(QIODevice::Append));
+                     f.write(QByteArray("\0{garbage", 9));
+                 },
+                 traceM,
+                 {"NUL byte"}});
+    c.push_back({"safetensors data with bytes that belong to no tensor",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     QFile f(d + "/m/model.safetensors");
+                     QVERIFY(f.open(QIODevice::Append));
+                     f.write(QByteArray(64, '\x7f'));
+                 },
+                 traceM,
+                 {"belong to none"}});
     c.push_back({"unsupported architecture",
                  [=](const QString &d) {
                      copyModel(d);

@@ -366,6 +366,10 @@ ModelConfig parseHfConfig(const std::string &configPath)
 {
     const std::string where = "config.json at " + configPath;
     const std::string text = readWholeFile(configPath, "config.json");
+    // nlohmann's parser ends at a NUL byte: garbage after one would pass unseen.
+    if (const size_t nul = text.find('\0'); nul != std::string::npos)
+        throw InputError(where + " has a NUL byte at offset " + std::to_string(nul) +
+                         " (a damaged file?)");
     json j;
     try {
         j = json::parse(text);
@@ -572,6 +576,19 @@ SafetensorsFile readSafetensors(const std::string &path)
                              std::to_string(a.end) + " and " + std::to_string(b.begin) + ".." +
                              std::to_string(b.end) + ")");
     }
+    // The format has no holes: the tensors tile the data from its first byte to its last. A
+    // gap means a damaged or hand-edited header whose offsets cannot be trusted.
+    uint64_t at = 0;
+    for (const Span &sp : spans) {
+        if (sp.begin != sp.end && sp.begin != at)
+            throw InputError(path + ": the data has a gap of " + std::to_string(sp.begin - at) +
+                             " bytes before tensor '" + sp.name + "' (at byte " +
+                             std::to_string(at) + " of the data)");
+        at = std::max(at, sp.end);
+    }
+    if (at != dataSize)
+        throw InputError(path + ": " + std::to_string(dataSize - at) +
+                         " bytes after the last tensor belong to none");
     return f;
 }
 
@@ -783,7 +800,10 @@ WeightSet openHfFolder(const fs::path &dir)
         const std::string where = indexPath.string();
         json idx;
         try {
-            idx = json::parse(readWholeFile(where, "shard index"));
+            const std::string text = readWholeFile(where, "shard index");
+            if (text.find('\0') != std::string::npos)
+                throw InputError(where + " has a NUL byte (a damaged file?)");
+            idx = json::parse(text);
         } catch (const json::exception &e) {
             throw InputError(where + " is not valid JSON: " + jsonMessage(e));
         }
