@@ -852,6 +852,27 @@ std::vector<BadCase> TestCli::badCases() const
                  },
                  traceM,
                  {"belong to none"}});
+    c.push_back({"a prompt that is not UTF-8", nullptr,
+                 {"trace", QStringLiteral(HEADLENS_SOURCE_DIR "/resources/examples/stories260K/stories260K.bin"),
+                  "--tokenizer",
+                  QStringLiteral(HEADLENS_SOURCE_DIR "/resources/examples/stories260K/tok512.bin"),
+                  "--prompt-file", "%D/prompt.txt", "-o", "%D/proj.hlproj"},
+                 {"not valid UTF-8: byte 5"}});
+    c.back().setup = [](const QString &d) {
+        QFile f(d + "/prompt.txt");
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("Once \xff upon a time");
+    };
+    c.push_back({"vocab.json with every id 0",
+                 [=](const QString &d) {
+                     copyModel(d);
+                     writeTextFile((d + "/m/vocab.json").toStdString(),
+                                   "{\"a\": 0, \"b\": 0, \"ab\": 0}");
+                     writeTextFile((d + "/m/merges.txt").toStdString(), "#version: 0.2\na b\n");
+                 },
+                 {"trace", "%D/m", "--tokenizer", "%D/m/vocab.json", "--prompt", "ab", "-o",
+                  "%D/proj.hlproj"},
+                 {"have the same id 0"}});
     c.push_back({"unsupported architecture",
                  [=](const QString &d) {
                      copyModel(d);

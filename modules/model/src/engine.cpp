@@ -5,6 +5,7 @@
 #include "headlens/model/model.h"
 #include "headlens/model/tokenizer.h"
 #include "headlens/trace/error.h"
+#include "unicodetext.h"
 #include "weights.h"
 
 #include "llamaimpl.h"
@@ -228,6 +229,17 @@ bool Model::convertsWeights() const
 
 std::vector<TokenInfo> Model::tokenize(const std::string &text, bool addBos) const
 {
+    // A prompt is stored as UTF-8 text in the project: bytes that are not UTF-8 are refused
+    // here, where they enter, with where they are.
+    for (size_t i = 0; i < text.size();) {
+        const size_t n = Unicode::sequenceLength(text, i);
+        if (n == 0)
+            throw InputError("the prompt is not valid UTF-8: byte " + std::to_string(i) +
+                             " (0x" + "0123456789abcdef"[(unsigned char)text[i] >> 4] +
+                             "0123456789abcdef"[(unsigned char)text[i] & 15] +
+                             ") does not begin a character");
+        i += n;
+    }
     if (!d->tokenizer)
         throw InputError("model " + d->path +
                          " has no tokenizer this build can read; give --tokenizer or --token-ids");

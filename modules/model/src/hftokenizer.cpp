@@ -15,6 +15,7 @@
 #include <functional>
 #include <queue>
 #include <sstream>
+#include <unordered_map>
 
 namespace HeadLens {
 
@@ -385,10 +386,15 @@ std::unique_ptr<HfTokenizer> HfTokenizer::loadVocabMerges(const std::string &voc
     }
     if (!vocab.is_object()) throw InputError(where + " does not hold a JSON object");
     try {
+        std::unordered_map<int64_t, std::string> byId; // two tokens of one id: a damaged file
         for (auto it = vocab.begin(); it != vocab.end(); ++it) {
             const int64_t id = it.value().get<int64_t>();
             if (id < 0 || id >= kMaxId)
-                throw InputError(where + ": the token '" + it.key() + "' has the id " +
+                throw InputError(where + ": the token '" + it.key().substr(0, 40) +
+                                 "' has the id " + std::to_string(id));
+            if (const auto [seen, fresh] = byId.emplace(id, it.key()); !fresh)
+                throw InputError(where + ": the tokens '" + seen->second.substr(0, 40) +
+                                 "' and '" + it.key().substr(0, 40) + "' have the same id " +
                                  std::to_string(id));
             t->addPiece(int32_t(id), it.key());
             t->m_vocab[it.key()] = int32_t(id);
