@@ -186,8 +186,7 @@ static std::string errorLine(const std::string &what)
 {
     constexpr size_t kHead = 280, kTail = 200; // the middle goes: a message ends with its point
     std::string s = what.substr(0, what.find('\n'));
-    if (s.size() <= kHead + kTail)
-        return s;
+    if (s.size() <= kHead + kTail) return s;
     auto boundary = [&](size_t i) { // not inside a UTF-8 sequence
         while (i > 0 && i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80)
             --i;

@@ -40,10 +40,10 @@ void endProgress();
 int runCommand(const std::vector<std::string> &argv); // the whole program; returns the exit status
 
 // Limits shared by the command line and serve, so the same request is refused the same way.
-constexpr int kMaxTopk = 1000;          // --topk, "topk"
-constexpr int kMaxGenerate = 1 << 20;   // --generate, -n, "generate", "n"
-constexpr int kMaxDecodeSteps = 1000;   // decompose -k, "steps"
-constexpr int kMaxSubtract = 1000;      // propagate --subtract, "subtract"
+constexpr int kMaxTopk = 1000;        // --topk, "topk"
+constexpr int kMaxGenerate = 1 << 20; // --generate, -n, "generate", "n"
+constexpr int kMaxDecodeSteps = 1000; // decompose -k, "steps"
+constexpr int kMaxSubtract = 1000;    // propagate --subtract, "subtract"
 
 } // namespace HeadLens::Cli
 namespace HeadLens {

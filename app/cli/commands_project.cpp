@@ -165,11 +165,9 @@ Table attentionTable(const ProjectReader &r, const Trace &t)
 // would be lost to a CSV.
 void refuseToOverwrite(const std::string &out, const std::string &project)
 {
-    if (out.empty() || out == "-")
-        return;
+    if (out.empty() || out == "-") return;
     std::error_code ec;
-    if (!fs::exists(out, ec))
-        return;
+    if (!fs::exists(out, ec)) return;
     if (fs::equivalent(out, project, ec))
         throw InputError("-o " + out + " is the project being read; export to another file");
     std::ifstream f(out, std::ios::binary);

@@ -77,9 +77,11 @@ private:
             if (req.is_discarded() || !req.is_object() || !req.contains("cmd") ||
                 !req["cmd"].is_string()) {
                 const json id = req.is_object() ? req.value("id", json(nullptr)) : json(nullptr);
-                send({{"id", id}, {"ok", false}, {"kind", "usage"},
-                      {"error", "not a request (an object with a string \"cmd\"): " +
-                                    line.substr(0, 200)}});
+                send({{"id", id},
+                      {"ok", false},
+                      {"kind", "usage"},
+                      {"error",
+                       "not a request (an object with a string \"cmd\"): " + line.substr(0, 200)}});
                 continue;
             }
             const std::string cmd = req.value("cmd", "");
@@ -164,8 +166,7 @@ private:
     // An integer field within the command line's limits (args.h); absent: fallback.
     static int boundedInt(const json &req, const char *key, int fallback, int min, int max)
     {
-        if (!req.contains(key))
-            return fallback;
+        if (!req.contains(key)) return fallback;
         const json &v = req.at(key);
         if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > max)
             throw UsageError(std::string(key) + " must be a whole number from " +
@@ -276,7 +277,8 @@ private:
             std::vector<int32_t> ids;
             for (const TokenInfo &t : toks)
                 ids.push_back(t.id);
-            const std::vector<int32_t> gen = model().generate(ids, boundedInt(req, "n", 32, 0, kMaxGenerate), true, cancelled);
+            const std::vector<int32_t> gen =
+                model().generate(ids, boundedInt(req, "n", 32, 0, kMaxGenerate), true, cancelled);
             return {{"ids", gen}, {"text", model().decode(gen)}};
         }
         if (cmd == "estimate") { // what a trace request with these fields would need
@@ -320,9 +322,8 @@ private:
             const int pos = req.at("pos").get<int>();
             checkPoint(layer, pos, int(ids.size()));
             const TraceOptions o = traceOptions(req, id);
-            const std::vector<DecodeStep> steps =
-                model().decompose(ids, site, layer, pos, o.lens,
-                                  boundedInt(req, "steps", 10, 1, kMaxDecodeSteps));
+            const std::vector<DecodeStep> steps = model().decompose(
+                ids, site, layer, pos, o.lens, boundedInt(req, "steps", 10, 1, kMaxDecodeSteps));
             std::vector<int32_t> found;
             for (const DecodeStep &st : steps)
                 found.push_back(st.id);

@@ -747,22 +747,29 @@ std::vector<BadCase> TestCli::badCases() const
                  {"trace", "%D/m", "--token-ids", "1,5,9", "-o", "%D/loop-a"},
                  {"symbolic links"}});
     // Special files are refused before they are opened: a FIFO would block, a device never end.
-    auto fifo = [](const QString &d) { QVERIFY2(::mkfifo(qPrintable(d + "/fifo"), 0600) == 0, "mkfifo"); };
-    c.push_back({"prompt file is a FIFO", fifo,
+    auto fifo = [](const QString &d) {
+        QVERIFY2(::mkfifo(qPrintable(d + "/fifo"), 0600) == 0, "mkfifo");
+    };
+    c.push_back({"prompt file is a FIFO",
+                 fifo,
                  {"trace", m_hf, "--prompt-file", "%D/fifo", "-o", "%D/proj.hlproj"},
                  {"not a regular file"}});
-    c.push_back({"prompt file is /dev/zero", nullptr,
+    c.push_back({"prompt file is /dev/zero",
+                 nullptr,
                  {"trace", m_hf, "--prompt-file", "/dev/zero", "-o", "%D/proj.hlproj"},
                  {"not a regular file"}});
-    c.push_back({"prompt file is a folder", nullptr,
+    c.push_back({"prompt file is a folder",
+                 nullptr,
                  {"trace", m_hf, "--prompt-file", "%D", "-o", "%D/proj.hlproj"},
                  {"is a folder"}});
-    c.push_back({"tokenizer is /dev/zero", nullptr,
-                 {"trace", m_hf, "--tokenizer", "/dev/zero", "--prompt", "hi", "-o",
-                  "%D/proj.hlproj"},
-                 {"not a regular file"}});
+    c.push_back(
+        {"tokenizer is /dev/zero",
+         nullptr,
+         {"trace", m_hf, "--tokenizer", "/dev/zero", "--prompt", "hi", "-o", "%D/proj.hlproj"},
+         {"not a regular file"}});
     c.push_back({"project is a FIFO", fifo, {"info", "%D/fifo"}, {"not a regular file"}});
-    c.push_back({"model file is a FIFO", fifo,
+    c.push_back({"model file is a FIFO",
+                 fifo,
                  {"trace", "%D/fifo", "--token-ids", "1,2", "--tokenizer", "%D/fifo", "-o",
                   "%D/proj.hlproj"},
                  {"fifo"}});
@@ -816,7 +823,8 @@ std::vector<BadCase> TestCli::badCases() const
                      HfWriteOptions o;
                      o.shards = 2;
                      writeHfFolder((d + "/m").toStdString(), w, o);
-                     const std::string index = (d + "/m/model.safetensors.index.json").toStdString();
+                     const std::string index =
+                         (d + "/m/model.safetensors.index.json").toStdString();
                      const std::vector<uint8_t> b = readFileBytes(index);
                      auto j = nlohmann::json::parse(std::string(b.begin(), b.end()));
                      j["weight_map"].erase("model.norm.weight");
@@ -852,12 +860,15 @@ std::vector<BadCase> TestCli::badCases() const
                  },
                  traceM,
                  {"belong to none"}});
-    c.push_back({"a prompt that is not UTF-8", nullptr,
-                 {"trace", QStringLiteral(HEADLENS_SOURCE_DIR "/resources/examples/stories260K/stories260K.bin"),
-                  "--tokenizer",
-                  QStringLiteral(HEADLENS_SOURCE_DIR "/resources/examples/stories260K/tok512.bin"),
-                  "--prompt-file", "%D/prompt.txt", "-o", "%D/proj.hlproj"},
-                 {"not valid UTF-8: byte 5"}});
+    c.push_back(
+        {"a prompt that is not UTF-8",
+         nullptr,
+         {"trace",
+          QStringLiteral(HEADLENS_SOURCE_DIR "/resources/examples/stories260K/stories260K.bin"),
+          "--tokenizer",
+          QStringLiteral(HEADLENS_SOURCE_DIR "/resources/examples/stories260K/tok512.bin"),
+          "--prompt-file", "%D/prompt.txt", "-o", "%D/proj.hlproj"},
+         {"not valid UTF-8: byte 5"}});
     c.back().setup = [](const QString &d) {
         QFile f(d + "/prompt.txt");
         QVERIFY(f.open(QIODevice::WriteOnly));
@@ -1060,7 +1071,8 @@ std::vector<BadCase> TestCli::badCases() const
                  {"trace-1"}});
     c.push_back({"info: missing project", nullptr, {"info", "%D/none.hlproj"}, {"none.hlproj"}});
     // An export never replaces the project it reads, nor another HDF5 file.
-    c.push_back({"export onto its own project", nullptr,
+    c.push_back({"export onto its own project",
+                 nullptr,
                  {"export", "%D/proj.hlproj", "--trace", "trace-1", "--what", "tokens", "-o",
                   "%D/proj.hlproj"},
                  {"is the project being read"}});
@@ -1331,9 +1343,11 @@ void TestCli::serveKeepsTheCommandLinesLimits()
     }
     QVERIFY(answers[1].value("ok", false));
     for (int id : {2, 3, 4, 5}) {
-        QVERIFY2(answers[id].value("kind", "") == "usage",
-                 qPrintable(QString::number(id) + ": " + QString::fromStdString(answers[id].dump())));
-        QVERIFY(answers[id].value("error", "").find("must be a whole number from") != std::string::npos);
+        QVERIFY2(
+            answers[id].value("kind", "") == "usage",
+            qPrintable(QString::number(id) + ": " + QString::fromStdString(answers[id].dump())));
+        QVERIFY(answers[id].value("error", "").find("must be a whole number from") !=
+                std::string::npos);
     }
     QVERIFY(answers[6].value("ok", false));
     QCOMPARE(answers[6]["result"]["ids"].size(), size_t(2));
@@ -1352,8 +1366,8 @@ void TestCli::killedAppendsLeaveOldTracesReadable()
     // How long one append takes here, to spread the kills over it.
     QElapsedTimer clock;
     clock.start();
-    Run r = cli({"trace", m_hf, "--token-ids", idList(ids), "-o", project, "--store-z",
-                 "--name", "timed"});
+    Run r = cli(
+        {"trace", m_hf, "--token-ids", idList(ids), "-o", project, "--store-z", "--name", "timed"});
     QVERIFY2(r.code == 0, qPrintable(r.describe()));
     const qint64 full = std::max<qint64>(clock.elapsed(), 50);
     int finished = 0;
@@ -1378,8 +1392,9 @@ void TestCli::killedAppendsLeaveOldTracesReadable()
         for (const auto &t : j["traces"]) {
             const QString name = QString::fromStdString(t.value("name", ""));
             const Run e = cli({"export", project, "--trace", name, "--what", "attention"});
-            QVERIFY2(e.code == 0 && !e.out.isEmpty(),
-                     qPrintable(QString("after kill %1, trace %2: ").arg(k).arg(name) + e.describe()));
+            QVERIFY2(
+                e.code == 0 && !e.out.isEmpty(),
+                qPrintable(QString("after kill %1, trace %2: ").arg(k).arg(name) + e.describe()));
         }
     }
     qInfo("%d of 20 appends finished before their kill", finished);

@@ -17,17 +17,17 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <cmath>
-#include <filesystem>
 #include <chrono>
-#include <unistd.h>
-#include <sys/wait.h>
+#include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
 #include <random>
+#include <sys/wait.h>
 #include <tuple>
+#include <unistd.h>
 
 using namespace HeadLens;
 

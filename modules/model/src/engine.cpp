@@ -193,11 +193,10 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
         // 128); a tokenizer with far fewer tokens belongs to another model and would split
         // prompts into the wrong tokens.
         if (d->tokenizer->vocabSize() < d->cfg.vocabSize - std::max(128, d->cfg.vocabSize / 20))
-            throw InputError("tokenizer " + tokPath + " has " +
-                             std::to_string(d->tokenizer->vocabSize()) +
-                             " tokens but the model's vocabulary has " +
-                             std::to_string(d->cfg.vocabSize) +
-                             ": they do not belong to the same model");
+            throw InputError(
+                "tokenizer " + tokPath + " has " + std::to_string(d->tokenizer->vocabSize()) +
+                " tokens but the model's vocabulary has " + std::to_string(d->cfg.vocabSize) +
+                ": they do not belong to the same model");
         if (d->cfg.bosId < 0)
             d->cfg.bosId = d->tokenizer->bosId();
         if (d->cfg.eosId < 0)
@@ -234,8 +233,8 @@ std::vector<TokenInfo> Model::tokenize(const std::string &text, bool addBos) con
     for (size_t i = 0; i < text.size();) {
         const size_t n = Unicode::sequenceLength(text, i);
         if (n == 0)
-            throw InputError("the prompt is not valid UTF-8: byte " + std::to_string(i) +
-                             " (0x" + "0123456789abcdef"[(unsigned char)text[i] >> 4] +
+            throw InputError("the prompt is not valid UTF-8: byte " + std::to_string(i) + " (0x" +
+                             "0123456789abcdef"[(unsigned char)text[i] >> 4] +
                              "0123456789abcdef"[(unsigned char)text[i] & 15] +
                              ") does not begin a character");
         i += n;

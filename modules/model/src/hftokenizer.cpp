@@ -393,8 +393,8 @@ std::unique_ptr<HfTokenizer> HfTokenizer::loadVocabMerges(const std::string &voc
                 throw InputError(where + ": the token '" + it.key().substr(0, 40) +
                                  "' has the id " + std::to_string(id));
             if (const auto [seen, fresh] = byId.emplace(id, it.key()); !fresh)
-                throw InputError(where + ": the tokens '" + seen->second.substr(0, 40) +
-                                 "' and '" + it.key().substr(0, 40) + "' have the same id " +
+                throw InputError(where + ": the tokens '" + seen->second.substr(0, 40) + "' and '" +
+                                 it.key().substr(0, 40) + "' have the same id " +
                                  std::to_string(id));
             t->addPiece(int32_t(id), it.key());
             t->m_vocab[it.key()] = int32_t(id);

@@ -768,14 +768,14 @@ struct Model::Impl {
     // garbage: each layer's output is checked (one pass over [T, D]), and when it is not
     // finite, the first site and position that are not say where it began. Inference only: the
     // trainer (grad mode) is left alone.
-    void checkFinite(int l, int64_t past, const std::array<const at::Tensor *, kSiteCount> &sites) const
+    void checkFinite(int l, int64_t past,
+                     const std::array<const at::Tensor *, kSiteCount> &sites) const
     {
         if (at::GradMode::is_enabled() || at::isfinite(*sites[kSiteCount - 1]).all().item<bool>())
             return;
         for (Site s : allSites()) {
             const at::Tensor bad = ~at::isfinite(*sites[int(s)]).all(1); // [T]
-            if (!bad.any().item<bool>())
-                continue;
+            if (!bad.any().item<bool>()) continue;
             const int64_t pos = bad.nonzero()[0][0].item<int64_t>() + past;
             throw InputError("the model's numbers stop being finite (NaN or infinity) at layer " +
                              std::to_string(l) + ", " + siteName(s) + ", position " +
@@ -789,8 +789,8 @@ struct Model::Impl {
     {
         if (!at::GradMode::is_enabled() && !at::isfinite(logits).all().item<bool>())
             throw InputError("the model's logits are not finite (NaN or infinity) though its "
-                             "last layer is: its output matrix or final norm (" + path +
-                             ") is damaged");
+                             "last layer is: its output matrix or final norm (" +
+                             path + ") is damaged");
     }
 
     // Causal attention of one layer, a block of query rows at a time so that a long prompt's

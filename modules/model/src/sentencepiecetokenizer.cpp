@@ -148,8 +148,8 @@ inline uint32_t unitOffset(uint32_t u)
 std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::load(const std::string &path,
                                                                      const Options &options)
 {
-    return fromBytes(readInputFile(path, "SentencePiece tokenizer.model", kMaxTextInputBytes),
-                     path, options);
+    return fromBytes(readInputFile(path, "SentencePiece tokenizer.model", kMaxTextInputBytes), path,
+                     options);
 }
 
 std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::fromBytes(const std::string &bytes,

@@ -638,8 +638,7 @@ void checkWanted(const WeightSet &ws,
 void checkNoExtraLayers(const WeightSet &ws, const std::string &prefix)
 {
     for (const auto &[name, t] : ws.tensors) {
-        if (name.compare(0, prefix.size(), prefix) != 0)
-            continue;
+        if (name.compare(0, prefix.size(), prefix) != 0) continue;
         const size_t dot = name.find('.', prefix.size());
         const std::string digits = name.substr(prefix.size(), dot - prefix.size());
         if (digits.empty() || digits.size() > 6 ||
@@ -842,8 +841,8 @@ WeightSet openHfFolder(const fs::path &dir)
                     throw InputError("tensor '" + name + "' of shard " + file +
                                      " is missing from the weight_map of " + where);
                 if (listed->second != file)
-                    throw InputError("tensor '" + name + "' is in shard " + file + " but " +
-                                     where + " places it in " + listed->second);
+                    throw InputError("tensor '" + name + "' is in shard " + file + " but " + where +
+                                     " places it in " + listed->second);
             }
         }
         for (const auto &[name, s] : tensorShard) {

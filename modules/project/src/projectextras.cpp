@@ -7,8 +7,8 @@
 
 #include "h5util.h"
 #include "hlprojlayout.h"
-#include "tempfiles.h"
 #include "sparseattention.h"
+#include "tempfiles.h"
 
 #include "headlens/trace/error.h"
 #include "headlens/trace/version.h"

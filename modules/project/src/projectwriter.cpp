@@ -497,8 +497,8 @@ void addTrace(const std::string &path, const Trace &t, bool force)
                              "; use --force to replace it");
         SaveFile save(path);
         {
-            H5::File out =
-                withTrace(save, exists, taken, t.name, [&](hid_t traces) { writeTrace(traces, t); });
+            H5::File out = withTrace(save, exists, taken, t.name,
+                                     [&](hid_t traces) { writeTrace(traces, t); });
             finish(out, save.temp());
         }
         save.commit();

@@ -17,8 +17,7 @@ namespace {
 void checkStat(const struct stat &st, const std::string &path, const std::string &what,
                int64_t maxBytes)
 {
-    if (S_ISDIR(st.st_mode))
-        throw InputError(what + " " + path + " is a folder, not a file");
+    if (S_ISDIR(st.st_mode)) throw InputError(what + " " + path + " is a folder, not a file");
     if (!S_ISREG(st.st_mode))
         throw InputError(what + " " + path + " is not a regular file (a pipe, socket or device)");
     if (maxBytes >= 0 && int64_t(st.st_size) > maxBytes)
