@@ -1162,6 +1162,14 @@ void TestCli::traceRefusesWhatCannotFit()
         ++parts;
         const QString out = small + "/p.hlproj";
         const Run r = cli({"trace", m_hf, "--token-ids", idList(ids), "-o", out});
+        // merge (and every whole-project save) measures first too: libhdf5 crashed when the
+        // disk filled up under its object copy.
+        const QString big = path("big-for-merge.hlproj");
+        QVERIFY(copyFile(m_good, big));
+        const Run merge =
+            cli({"trace", m_hf, "--token-ids", idList(ids), "-o", big, "--name", "long"});
+        QVERIFY2(merge.code == 0, qPrintable(merge.describe()));
+        const Run m = cli({"merge", "-o", small + "/m.hlproj", big});
         const QStringList left = QDir(small).entryList(QDir::Files | QDir::Hidden);
         runProgram("umount", {small});
         QVERIFY2(r.code == 3, qPrintable(r.describe()));
@@ -1173,6 +1181,8 @@ void TestCli::traceRefusesWhatCannotFit()
             qPrintable(err));
         QVERIFY2(left.isEmpty(), qPrintable(left.join(", ")));
         qInfo("%s", qPrintable(err));
+        QVERIFY2(m.code == 3 && !m.crashed && m.err.contains("needs about"), qPrintable(m.describe()));
+        qInfo("%s", m.err.trimmed().constData());
     }
 
     // This process's memory cgroup, and a child of it with a limit.

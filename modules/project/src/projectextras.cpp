@@ -11,6 +11,7 @@
 #include "tempfiles.h"
 
 #include "headlens/trace/error.h"
+#include "headlens/trace/tracecost.h"
 #include "headlens/trace/version.h"
 
 #include <nlohmann/json.hpp>
@@ -135,6 +136,55 @@ void setParent(hid_t group, const std::string &parent)
     }
 }
 
+// Bytes the datasets under a group take in their file, as stored (compressed).
+herr_t addStorage(hid_t obj, const char *name, const H5O_info_t *info, void *total)
+{
+    if (info->type == H5O_TYPE_DATASET) {
+        const hid_t ds = H5Dopen2(obj, name, H5P_DEFAULT);
+        if (ds >= 0) {
+            *static_cast<hsize_t *>(total) += H5Dget_storage_size(ds);
+            H5Dclose(ds);
+        }
+    }
+    return 0;
+}
+
+hsize_t storedBytes(hid_t group)
+{
+    hsize_t total = 0;
+    H5Ovisit(group, H5_INDEX_NAME, H5_ITER_NATIVE, addStorage, &total);
+    H5::takeErrorStack();
+    return total;
+}
+
+// libhdf5 1.10 can crash inside H5Ocopy when the disk fills up under it: the copies a
+// project is rebuilt from are measured first, and refused with the figures when the folder
+// lacks the room.
+void checkRoomFor(const std::string &path, const std::vector<ProjectTraceSource> &traces,
+                  const std::string &keepFrom)
+{
+    int64_t need = int64_t(64) << 10; // the skeleton, attributes, listings
+    for (const auto &t : traces) {
+        if (t.file.empty()) continue;
+        H5::File in = openReadOnly(t.file);
+        need += int64_t(storedBytes(
+            H5::openGroup(in, std::string("/") + HlProj::kTracesGroup + "/" + t.fileTrace)));
+    }
+    if (!keepFrom.empty()) { // its other groups (comparisons, analyses) are copied too
+        H5::File in = openReadOnly(keepFrom);
+        H5::Group root = H5::openGroup(in, "/");
+        for (const auto &name : H5::childLinks(root))
+            if (name != HlProj::kTracesGroup && H5::isGroup(root, name))
+                need += int64_t(storedBytes(H5::openGroup(root, name)));
+    }
+    std::error_code ec;
+    const fs::path dir = fs::absolute(path, ec).parent_path();
+    const int64_t free = freeDiskBytes(dir.string());
+    if (free >= 0 && need > free)
+        throw InputError("saving " + path + " needs about " + formatBytes(need) + " on " +
+                         dir.string() + ", " + formatBytes(free) + " free");
+}
+
 void copyTrace(const std::string &file, const std::string &fileTrace, hid_t dstTraces,
                const ProjectTraceSource &src)
 {
@@ -181,6 +231,7 @@ void writeProject(const std::string &path, const std::vector<ProjectTraceSource>
 
     H5::Guard guard;
     try {
+        checkRoomFor(path, traces, keepFrom);
         SideFiles side(path);
         {
             H5::File out = createProjectFile(side.temp());
