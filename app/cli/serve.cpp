@@ -8,6 +8,7 @@
 #include "headlens/model/tokenizer.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"
+#include "headlens/trace/tracecost.h"
 #include "headlens/trace/version.h"
 
 #include <nlohmann/json.hpp>
@@ -195,7 +196,8 @@ private:
         if (req.value("store_z", false))
             o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
         o.generate = boundedInt(req, "generate", 0, 0, kMaxGenerate);
-        const double budget = req.value("attention_budget_gb", 8.0);
+        const double budget =
+            req.value("attention_budget_gb", double(kDefaultAttentionBudgetBytes) / 1e9);
         if (!(budget >= 0 && budget <= 1e6)) throw UsageError("bad value for attention_budget_gb");
         o.attentionBudgetBytes = int64_t(budget * 1e9);
         o.cancelled = [this] { return m_cancel.load(); };

@@ -216,7 +216,7 @@ struct Model::Impl {
     std::vector<LayerWeights> layers;
     at::Tensor ropeCos, ropeSin; // [positions, dh] in the compute dtype
     // Working memory of one block of attention rows (LoadOptions::attentionBlockBytes).
-    int64_t attnBlockBytes = int64_t(512) << 20;
+    int64_t attnBlockBytes = kDefaultAttentionBlockBytes;
 
     // The model's normalisation: RMSNorm (Llama) or LayerNorm (GPT-2), in float32. Without
     // g (and b) it only normalises: the lens's "unit" norm.

@@ -659,17 +659,6 @@ private:
     std::unique_ptr<SparseAttention::Writer> m_sparseWriter;
 };
 
-// Runs f with HDF5 locked, HDF5 failures as runtime_errors naming the file.
-template <typename F> void locked(const std::string &file, F &&f)
-{
-    H5::Guard guard;
-    try {
-        f();
-    } catch (const H5::H5Error &e) {
-        throw std::runtime_error("cannot write " + file + ": " + e.what());
-    }
-}
-
 } // namespace
 
 struct TraceStreamWriter::Private {
@@ -742,17 +731,17 @@ void TraceStreamWriter::begin(const Trace &t)
 
 void TraceStreamWriter::attention(int layer, int64_t q0, int64_t rows, const float *pattern)
 {
-    locked(d->file.string(), [&] { d->group.attention(layer, q0, rows, pattern); });
+    guardedSave(d->file.string(), [&] { d->group.attention(layer, q0, rows, pattern); });
 }
 
 void TraceStreamWriter::residual(Site site, int layer, const float *v)
 {
-    locked(d->file.string(), [&] { d->group.residual(site, layer, v); });
+    guardedSave(d->file.string(), [&] { d->group.residual(site, layer, v); });
 }
 
 void TraceStreamWriter::z(int layer, const float *v)
 {
-    locked(d->file.string(), [&] { d->group.z(layer, v); });
+    guardedSave(d->file.string(), [&] { d->group.z(layer, v); });
 }
 
 void TraceStreamWriter::commit(const Trace &t)
@@ -839,7 +828,7 @@ void ProjectBatchWriter::begin(const Trace &t)
 {
     if (d->pending.empty())
         throw std::invalid_argument("ProjectBatchWriter: name the trace with next() first");
-    locked(d->path, [&] { d->group.create(d->traces, d->pending, t); });
+    guardedSave(d->path, [&] { d->group.create(d->traces, d->pending, t); });
 }
 
 void ProjectBatchWriter::next(const std::string &name)
@@ -847,28 +836,28 @@ void ProjectBatchWriter::next(const std::string &name)
     if (auto problem = traceNameProblem(name); !problem.empty())
         throw InputError("invalid trace name '" + name + "': " + problem);
     if (d->names.count(name)) throw InputError("trace '" + name + "' already exists in " + d->path);
-    locked(d->path, [&] { d->group.close(); });
+    guardedSave(d->path, [&] { d->group.close(); });
     d->pending = name;
 }
 
 void ProjectBatchWriter::attention(int layer, int64_t q0, int64_t rows, const float *pattern)
 {
-    locked(d->path, [&] { d->group.attention(layer, q0, rows, pattern); });
+    guardedSave(d->path, [&] { d->group.attention(layer, q0, rows, pattern); });
 }
 
 void ProjectBatchWriter::residual(Site site, int layer, const float *v)
 {
-    locked(d->path, [&] { d->group.residual(site, layer, v); });
+    guardedSave(d->path, [&] { d->group.residual(site, layer, v); });
 }
 
 void ProjectBatchWriter::z(int layer, const float *v)
 {
-    locked(d->path, [&] { d->group.z(layer, v); });
+    guardedSave(d->path, [&] { d->group.z(layer, v); });
 }
 
 void ProjectBatchWriter::commit(const Trace &t)
 {
-    locked(d->path, [&] { d->group.finish(t); });
+    guardedSave(d->path, [&] { d->group.finish(t); });
     d->names.insert(d->pending);
     d->pending.clear();
 }

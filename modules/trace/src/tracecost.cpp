@@ -13,10 +13,15 @@ namespace HeadLens {
 
 namespace fs = std::filesystem;
 
+int64_t storeBytes(StoreType t)
+{
+    return t == StoreType::F32 ? 4 : t == StoreType::F16 ? 2 : 0;
+}
+
 bool attentionIsSparse(const ModelConfig &c, int64_t nTokens, StoreType attention,
                        int64_t budgetBytes)
 {
-    const int64_t bytes = attention == StoreType::F32 ? 4 : attention == StoreType::F16 ? 2 : 0;
+    const int64_t bytes = storeBytes(attention);
     return bytes > 0 && bytes * c.nLayers * c.nHeads * nTokens * nTokens > budgetBytes;
 }
 
@@ -26,9 +31,7 @@ TraceCost estimateTraceCost(const TraceShape &s)
     const int64_t L = c.nLayers, H = c.nHeads, T = s.nTokens, D = c.dModel, F = c.dFfn;
     const int64_t V = c.vocabSize, K = std::min<int64_t>(s.topk, V), dh = c.dHead;
     const int64_t kvd = int64_t(c.nKvHeads) * dh;
-    auto bytesOf = [](StoreType t) -> int64_t {
-        return t == StoreType::F32 ? 4 : t == StoreType::F16 ? 2 : 0;
-    };
+    const auto bytesOf = storeBytes;
 
     TraceCost cost;
     // The file: large data as stored, plus the small per-layer datasets (five lens sites,
@@ -54,9 +57,10 @@ TraceCost estimateTraceCost(const TraceShape &s)
     // so what they take is already gone from the available memory it compares with.
     const int64_t cb = s.computeBytes;
     int64_t m = 12 * T * D * 4 + 2 * T * kvd * 4;
-    // Attention comes a block of query rows at a time (LoadOptions::attentionBlockBytes,
-    // 512 MiB by default, for the three float32 tensors of a block).
-    m += std::min<int64_t>(H * T * T * (12 + cb), (int64_t(512) << 20) * (12 + cb) / 12);
+    // Attention comes a block of query rows at a time (kDefaultAttentionBlockBytes for the three
+    // float32 tensors of a block).
+    const int64_t blockValues = std::min<int64_t>(H * T * T, kDefaultAttentionBlockBytes / 12);
+    m += blockValues * (12 + cb);
     m += 4 * T * F * 4;
     m += (s.convertsWeights ? D * H * dh * 4 : 0) + 2 * H * T * dh * 4 + (int64_t(32) << 20) +
          T * H * H * 8 + 8 * H * T * 4;
@@ -65,7 +69,7 @@ TraceCost estimateTraceCost(const TraceShape &s)
     m += s.convertsWeights ? (int64_t(48) << 20) : 0;
     m += small + (int64_t(64) << 20); // allocator slack; the engine itself is already counted
     if (s.streamed) {
-        m += std::max<int64_t>(H * T * T, T * D) * 2; // one layer's slab as halves
+        m += std::max<int64_t>(blockValues, T * D) * 2; // one block's slab as halves
     } else { // the whole trace's large data as f32 arrays, and the writer's copy of one
         const int64_t n = (s.attention != StoreType::None ? L * H * T * T : 0) +
                           (s.residuals != StoreType::None ? kSiteCount * L * T * D : 0) +

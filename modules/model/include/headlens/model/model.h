@@ -8,6 +8,7 @@
 
 #include "headlens/trace/layerstream.h"
 #include "headlens/trace/trace.h"
+#include "headlens/trace/tracecost.h"
 
 #include <functional>
 #include <memory>
@@ -25,7 +26,7 @@ struct LoadOptions {
     // Working memory of one block of attention rows: a long prompt's attention scores are made
     // a block of query rows at a time, so a layer never holds all of [H, T, T] (2 GB per
     // tensor for Llama-2-7B at 4096 tokens).
-    int64_t attentionBlockBytes = int64_t(512) << 20;
+    int64_t attentionBlockBytes = kDefaultAttentionBlockBytes;
 };
 
 enum class Tap {
@@ -186,7 +187,7 @@ struct TraceOptions {
     // Attention whose dense form would take more bytes than this is stored sparsely (the keys
     // that hold 99% of each row). 8 GB: Yi-34B's 60 layers at 1024 tokens fit (7.0 GB), while
     // Llama-2-7B at 4096 tokens (34 GB) goes sparse.
-    int64_t attentionBudgetBytes = int64_t(8000) * 1000 * 1000;
+    int64_t attentionBudgetBytes = kDefaultAttentionBudgetBytes;
     std::function<bool()> cancelled;
     std::function<void(const std::string &stage, int done, int total)> progress;
 };

@@ -10,6 +10,14 @@
 
 namespace HeadLens {
 
+// Working memory of one block of attention rows in the engine (LoadOptions), and the size over
+// which a trace's attention is stored sparsely (TraceOptions, --attention-budget).
+constexpr int64_t kDefaultAttentionBlockBytes = int64_t(512) << 20;
+constexpr int64_t kDefaultAttentionBudgetBytes = int64_t(8000) * 1000 * 1000;
+
+// Bytes per value stored: 4, 2, or 0 for None.
+int64_t storeBytes(StoreType t);
+
 // Whether a trace's attention is stored sparsely: when its dense form would take more than
 // budgetBytes (TraceOptions::attentionBudgetBytes).
 bool attentionIsSparse(const ModelConfig &c, int64_t nTokens, StoreType attention,
