@@ -483,18 +483,26 @@ bool validateAndFind(const std::string &path, const std::string &name)
     return reader.hasTrace(name);
 }
 
+// Whether the project at path exists (validated as ProjectReader does) and holds `name`;
+// InputError when it does and force is not given. Call with HDF5 locked.
+std::pair<bool, bool> checkTarget(const std::string &path, const std::string &name, bool force)
+{
+    std::error_code ec;
+    const bool exists = fs::exists(path, ec);
+    const bool taken = exists && validateAndFind(path, name);
+    if (taken && !force)
+        throw InputError("trace '" + name + "' already exists in " + path +
+                         "; use --force to replace it");
+    return {exists, taken};
+}
+
 } // namespace
 
 void addTrace(const std::string &path, const Trace &t, bool force)
 {
     checkTrace(t);
     guardedSave(path, [&] {
-        std::error_code ec;
-        const bool exists = fs::exists(path, ec);
-        const bool taken = exists && validateAndFind(path, t.name);
-        if (taken && !force)
-            throw InputError("trace '" + t.name + "' already exists in " + path +
-                             "; use --force to replace it");
+        const auto [exists, taken] = checkTarget(path, t.name, force);
         SaveFile save(path);
         {
             H5::File out = withTrace(save, exists, taken, t.name,
@@ -688,14 +696,7 @@ TraceStreamWriter::TraceStreamWriter(const std::string &path, const std::string 
     d->path = path;
     d->name = name;
     d->force = force;
-    guardedSave(path, [&] {
-        std::error_code ec;
-        d->exists = fs::exists(path, ec);
-        d->taken = d->exists && validateAndFind(path, name);
-    });
-    if (d->taken && !force)
-        throw InputError("trace '" + name + "' already exists in " + path +
-                         "; use --force to replace it");
+    guardedSave(path, [&] { std::tie(d->exists, d->taken) = checkTarget(path, name, force); });
 }
 
 TraceStreamWriter::~TraceStreamWriter()
