@@ -8,7 +8,7 @@
 #     --jobs N    parallel compile jobs (default: the number of cores)
 # Needs what packaging/setup-debian.sh installs, plus lintian for the last step (skipped with
 # a note when absent). The packages: headlens, headlens-engine, headlens-examples (when
-# resources/examples exists). Prints their size and the time taken.
+# resources/examples exists), python3-headlens. Prints their size and the time taken.
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -56,7 +56,7 @@ cmake --build "$work/build" -j"$jobs"
 built=$SECONDS
 
 mkdir -p "$out"
-rm -f "$out"/headlens*.deb
+rm -f "$out"/headlens*.deb "$out"/python3-headlens*.deb
 (cd "$work/build" && cpack -G DEB -B "$work/cpack") >"$work/cpack.log" ||
   { cat "$work/cpack.log"; exit 1; }
 mv "$work/cpack"/*.deb "$out/"

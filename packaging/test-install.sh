@@ -49,6 +49,7 @@ first() { find "$debs" -maxdepth 1 -name "$1" | sort | tail -1; }
 gui_deb=$(first 'headlens_*_amd64.deb')
 engine_deb=$(first 'headlens-engine_*_amd64.deb')
 examples_deb=$(first 'headlens-examples_*_all.deb')
+python_deb=$(first 'python3-headlens_*_all.deb')
 [ -n "$engine_deb" ] || { echo "test-install.sh: no headlens-engine .deb in $debs (run packaging/build-deb.sh)" >&2; exit 2; }
 
 # Every mount below lives in a private mount namespace: when the script ends, however it
@@ -148,12 +149,13 @@ cleanup() {
 trap cleanup EXIT
 
 # --- full: workbench, engine and examples --------------------------------------------------
-step "root 'full': $(for d in "$engine_deb" "$gui_deb" "$examples_deb"; do if [ -n "$d" ]; then basename "$d"; fi; done | tr '\n' ' ')"
+step "root 'full': $(for d in "$engine_deb" "$gui_deb" "$examples_deb" "$python_deb"; do if [ -n "$d" ]; then basename "$d"; fi; done | tr '\n' ' ')"
 new_root full
 full=$work/full
 pkgs="/tmp/debs/$(basename "$engine_deb")"
 [ -n "$gui_deb" ] && pkgs="$pkgs /tmp/debs/$(basename "$gui_deb")"
 [ -n "$examples_deb" ] && pkgs="$pkgs /tmp/debs/$(basename "$examples_deb")"
+[ -n "$python_deb" ] && pkgs="$pkgs /tmp/debs/$(basename "$python_deb")"
 apt_install "$full" "$pkgs"
 check "headlens-cli --version" run_in "$full" "headlens-cli --version"
 check "libblas.so.3 is OpenBLAS, not the reference BLAS" \
@@ -195,6 +197,10 @@ if [ -n "$model" ]; then
   if [ "$last_ok" = 1 ]; then
     traced=/tmp/example-trace.hlproj
     run_in "$full" "headlens-cli info $traced" | sed 's/^/    /' | tee -a "$log"
+    if [ -n "$python_deb" ]; then
+      check "python3-headlens reads the traced project (its lens grid)" run_in "$full" \
+        "python3 -c 'import headlens; print(next(iter(headlens.open(\"$traced\").traces.values())).grid())'"
+    fi
   fi
 else
   say "FAIL: no model to trace: no headlens-examples package and no --model"

@@ -2,7 +2,7 @@
 # shellcheck disable=SC2015  # pass and fail always succeed: `test && pass || fail` is if-else
 # CTest "packaging_deb": builds the Debian packages from an existing, fully built build tree
 # into a temporary folder (cpack, gzip for speed) and checks their metadata and file lists:
-#   check-packages.sh BUILD_DIR VERSION COMPONENT...    (components: gui engine examples)
+#   check-packages.sh BUILD_DIR VERSION COMPONENT...    (components: gui engine examples python)
 # With HEADLENS_DEB_DIR set it checks the packages in that folder instead of running cpack.
 # What must hold: headlens never depends on libtorch and needs the Qt platform plugins;
 # headlens-engine depends on libtorch and a fast BLAS; the desktop integration, man pages,
@@ -140,6 +140,36 @@ if [[ $components == *" examples "* ]]; then
   [ "$(field Architecture "$deb")" = all ] || fail "headlens-examples: Architecture is not all"
   n=$(dpkg-deb --contents "$deb" | grep -c '/usr/share/headlens/examples/.*[^/]$' || true)
   [ "$n" -gt 0 ] && pass "headlens-examples: $n files in /usr/share/headlens/examples" || fail "headlens-examples: no examples"
+fi
+
+if [[ $components == *" python "* ]]; then
+  deb=$(deb_of python3-headlens all)
+  common "$deb" python3-headlens
+  [ "$(field Architecture "$deb")" = all ] || fail "python3-headlens: Architecture is not all"
+  depends=$(field Depends "$deb")
+  echo "python3-headlens Depends: $depends"
+  for d in python3-numpy python3-h5py; do
+    grep -q "$d" <<<"$depends" || fail "python3-headlens: Depends lacks $d"
+  done
+  has_files "$deb" /usr/lib/python3/dist-packages/headlens/__init__.py \
+    /usr/share/doc/python3-headlens/README.md
+  dpkg-deb --contents "$deb" | grep -qE '__pycache__|\.pyc$' &&
+    fail "python3-headlens ships byte-compiled files" || pass "python3-headlens: sources only"
+  dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx './postinst' ||
+    fail "python3-headlens: no postinst (py3compile)"
+  # The module as packaged imports with Debian's Python and opens the example project.
+  if /usr/bin/python3 -c 'import numpy, h5py' 2>/dev/null; then
+    dir=$(mktemp -d "$tmp/py.XXXX")
+    dpkg-deb -x "$deb" "$dir"
+    example=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/resources/examples/example.hlproj
+    PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$dir/usr/lib/python3/dist-packages" /usr/bin/python3 -c '
+import sys, headlens
+assert headlens.__file__.startswith(sys.argv[2]), headlens.__file__
+with headlens.open(sys.argv[1]) as p:
+    print(next(iter(p.traces.values())).grid())' "$example" "$dir" >/dev/null &&
+      pass "python3-headlens: imports and opens the example project" ||
+      fail "python3-headlens does not open the example project"
+  fi
 fi
 
 # The desktop integration files themselves (cheap; validators are optional).
