@@ -12,7 +12,8 @@ from headlens import layout
 
 SRC = hltest.SOURCE_DIR
 HEADER = os.path.join(SRC, "modules", "project", "src", "hlprojlayout.h")
-PROJECT_H = os.path.join(SRC, "modules", "project", "include", "headlens", "project", "project.h")
+PROJECT_H = os.path.join(SRC, "modules", "project", "include", "headlens", "project",
+                         "project.h")
 TRACE_CPP = os.path.join(SRC, "modules", "trace", "src", "trace.cpp")
 ADDITIONS = os.path.join(SRC, "modules", "project", "SCHEMA-ADDITIONS.md")
 HLPROJ = os.path.join(os.environ.get("HEADLENS_SHARED_DIR", os.path.join(SRC, "..", "shared")),
@@ -34,7 +35,8 @@ def header_paths():
     functions (their string expressions evaluated for every site)."""
     text = read(HEADER)
     consts = dict(re.findall(r'constexpr const char \*(\w+) = "([^"]+)";', text))
-    paths = {v for k, v in consts.items() if not k.endswith("Group")} | set(re.findall(r'\{"([^"]+)", &Trace::', text))
+    paths = {v for k, v in consts.items() if not k.endswith("Group")}  # groups: not datasets
+    paths |= set(re.findall(r'\{"([^"]+)", &Trace::', text))
     funcs = dict(re.findall(r"inline std::string (\w+)\(Site s\)\s*\{\s*return (.*?);\s*\}",
                             text, re.S))
 

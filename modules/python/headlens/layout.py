@@ -96,7 +96,8 @@ def _trace_datasets():
 # Paths inside /traces/<name>/.
 TRACE_DATASETS = _trace_datasets()
 # What the values of a trace dataset must be (the C++ reader checks the same); float otherwise.
-TRACE_INTEGER = frozenset(p for p in TRACE_DATASETS if p.endswith(("ids", "offsets", "row_end", "keys")))
+TRACE_INTEGER = frozenset(p for p in TRACE_DATASETS
+                          if p.endswith(("ids", "offsets", "row_end", "keys")))
 TRACE_STRING = frozenset(p for p in TRACE_DATASETS if p.endswith("text"))
 REQUIRED_TRACE_DATASETS = (
     ("tokens/ids", "tokens/text", "tokens/offsets")

@@ -178,6 +178,11 @@ def _analysis(group, kind, where):
     return Group(group[kind], layout.ANALYSIS_DATASETS, kind, where)
 
 
+def _check_site(site):
+    if site not in layout.SITES:
+        raise ValueError(f"site must be one of {', '.join(layout.SITES)}, not '{site}'")
+
+
 class _Traces(Mapping):
     def __init__(self, project):
         self._p = project
@@ -393,8 +398,7 @@ class Trace:
 
     def lens(self, site="resid_post"):
         """The logit lens at a site: TopK of [layer, pos, k] ids and probs, [layer, pos] entropy."""
-        if site not in layout.SITES:
-            raise ValueError(f"site must be one of {', '.join(layout.SITES)}, not '{site}'")
+        _check_site(site)
         if site not in self.lens_sites():
             raise KeyError(f"{self._where} has no lens for site {site}")
         return TopK(*(self[layout.lens_path(site, n)] for n in layout.LENS))
@@ -443,8 +447,7 @@ class Trace:
 
     def residual(self, site):
         """The site vectors [layer, pos, d_model]."""
-        if site not in layout.SITES:
-            raise ValueError(f"site must be one of {', '.join(layout.SITES)}, not '{site}'")
+        _check_site(site)
         return self[layout.residual_path(site)]
 
     @property
