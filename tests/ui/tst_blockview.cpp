@@ -1,10 +1,13 @@
-// BlockView on hand-built traces: selection by click and by keys, attention tint and lines
-// against the threshold, level of detail, geometry, zoom, CSV, and highlighted blocks.
+// BlockView on hand-built traces: selection by click and by keys, attention tint and arcs
+// against the threshold (and where the arcs go), level of detail, labels that are shortened
+// and never dropped, geometry, zoom (both axes, widths only, fitted, per trace), following one
+// token, tooltips, CSV, and highlighted blocks.
 #include "headlens/ui/blockview.h"
 #include "uitestdata.h"
 
 #include <QImage>
 #include <QPainter>
+#include <QProcessEnvironment>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QtTest>
@@ -38,6 +41,17 @@ private Q_SLOTS:
     void highlightDrawn_data();
     void highlightDrawn();
     void showBlocksSelectsTheFirst();
+    void noBlankBlockAtDefaultFit();
+    void fitAtLaptopSizeShowsRows();
+    void noBlankBlockAtTinyZoom();
+    void longLabelElided();
+    void arcsTargetAttendedInputPositions_data();
+    void arcsTargetAttendedInputPositions();
+    void nodeToolTips();
+    void followTokenColours();
+    void followTokenByRank();
+    void horizontalZoomChangesOnlyWidths();
+    void zoomRememberedPerTrace();
 
 private:
     void paint() { m_view->viewport()->repaint(); }
@@ -457,6 +471,325 @@ void TestBlockView::showBlocksSelectsTheFirst()
     QCOMPARE(m_view->highlightCount(), 0);
     QCOMPARE(m_view->selectedLayer(), 2);
     QCOMPARE(selected.count(), 1);
+}
+
+namespace {
+
+// Whether a block shows a label in a grab: some pixels inside it are far from its fill colour.
+int inkPixels(const QImage &shot, const QRectF &block, QRgb fill)
+{
+    int ink = 0;
+    const QRect r = block.adjusted(1, 1, -1, -1).toRect();
+    for (int y = r.top(); y <= r.bottom(); ++y)
+        for (int x = r.left(); x <= r.right(); ++x) {
+            const QRgb c = shot.pixel(x, y);
+            if (std::abs(qRed(c) - qRed(fill)) + std::abs(qGreen(c) - qGreen(fill)) +
+                    std::abs(qBlue(c) - qBlue(fill)) >
+                150)
+                ++ink;
+        }
+    return ink;
+}
+
+// Saves a grab for a person to look at, when HEADLENS_SHOTS names a folder.
+void keepShot(QWidget *w, const QString &name)
+{
+    const QString dir = QProcessEnvironment::systemEnvironment().value("HEADLENS_SHOTS");
+    if (!dir.isEmpty()) w->grab().save(dir + QLatin1Char('/') + name + QStringLiteral(".png"));
+}
+
+QString withoutEllipsis(QString s)
+{
+    return s.remove(QChar(0x2026));
+}
+
+} // namespace
+
+// A 60-token, 32-layer trace fitted into a window of a 1920 x 1080 screen: every column
+// across, and every block shows at least two characters of its label.
+void TestBlockView::noBlankBlockAtDefaultFit()
+{
+    const Trace story = TestData::makeStoryTrace(32, 60);
+    BlockView view;
+    view.resize(1400, 800);
+    view.setTrace(story);
+    QVERIFY(view.setLens(story.lens[size_t(Site::ResidPost)]));
+    view.setSelection(20, 40);
+    view.setAttention(20, TestData::attentionLayer(story, 20));
+    view.setAttentionThreshold(0.04);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(view.isFitted());
+    QCOMPARE(view.horizontalScrollBar()->maximum(), 0);
+    const QImage shot = view.viewport()->grab().toImage();
+    keepShot(&view, QStringLiteral("blockview-story-fit-1400x800"));
+    const QRect vp = view.layout().area().toAlignedRect();
+    int visible = 0;
+    for (int l = 0; l < 32; ++l)
+        for (int t = 0; t < 60; ++t) {
+            const QString shown = view.shownText(l, t);
+            const QString label = view.data().labels()[size_t(view.data().textIndex(l, t))];
+            QVERIFY2(withoutEllipsis(shown).size() >= std::min<qsizetype>(2, label.size()),
+                     qPrintable(QStringLiteral("%1,%2: \"%3\" of \"%4\"")
+                                    .arg(l)
+                                    .arg(t)
+                                    .arg(shown, label)));
+            QVERIFY(label.startsWith(withoutEllipsis(shown)));
+            const QRectF r = view.blockRect(l, t);
+            if (!vp.contains(r.toAlignedRect())) continue;
+            ++visible;
+            QVERIFY2(inkPixels(shot, r, view.data().rgb(l, t)) >= 1, // "." has few
+                     qPrintable(QStringLiteral("block %1,%2 is blank").arg(l).arg(t)));
+        }
+    // Rows stay readable: the grid scrolls rather than squeezing 32 rows into the window.
+    QVERIFY(visible >= 60 * 8);
+    QCOMPARE(view.textsDrawn(), view.blocksDrawn());
+}
+
+// A laptop screen (1280 x 720) leaves the view about 900 x 400 pixels: still at least four
+// whole rows of labelled blocks when fitted.
+void TestBlockView::fitAtLaptopSizeShowsRows()
+{
+    const Trace story = TestData::makeStoryTrace(32, 60);
+    BlockView view;
+    view.resize(900, 400);
+    view.setTrace(story);
+    QVERIFY(view.setLens(story.lens[size_t(Site::ResidPost)]));
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    keepShot(&view, QStringLiteral("blockview-story-fit-900x400"));
+    const QRect vp = view.viewport()->rect();
+    int rows = 0;
+    for (int l = 0; l < 32; ++l)
+        if (vp.contains(view.blockRect(l, 0).toAlignedRect()) &&
+            vp.contains(view.blockRect(l, 59).toAlignedRect()))
+            ++rows;
+    QVERIFY2(rows >= 4, qPrintable(QString::number(rows)));
+    for (int t = 0; t < 60; ++t)
+        QVERIFY(!view.shownText(31, t).isEmpty());
+}
+
+// Zoomed out horizontally until a block is a letter wide: every block still shows one.
+void TestBlockView::noBlankBlockAtTinyZoom()
+{
+    m_view->resize(600, 600);
+    m_view->setZoom(0.1, 1.0);
+    QVERIFY(m_view->blockRect(0, 0).width() < 10);
+    const QImage shot = m_view->viewport()->grab().toImage();
+    QVERIFY(!m_view->lastPaintUsedImage());
+    QVERIFY(m_view->blocksDrawn() > 0);
+    QCOMPARE(m_view->textsDrawn(), m_view->blocksDrawn());
+    for (int l = 0; l < 4; ++l)
+        for (int t = 0; t < 10; ++t) {
+            QVERIFY(!m_view->shownText(l, t).isEmpty());
+            QVERIFY(inkPixels(shot, m_view->blockRect(l, t), m_view->data().rgb(l, t)) >= 2);
+        }
+}
+
+// A label too long for its block is its leading characters and an ellipsis; the tooltip has
+// it whole, with its probability.
+void TestBlockView::longLabelElided()
+{
+    Trace t = m_trace;
+    t.vocab[5] = " Supercalifragilistic";
+    m_view->setTrace(t);
+    QVERIFY(m_view->setLens(t.lens[size_t(Site::ResidPost)]));
+    m_view->setZoom(0.6, 1.0);
+    const QString shown = m_view->shownText(2, 3); // top-1 id (2 + 3) % 50 = 5
+    QVERIFY(shown.endsWith(QChar(0x2026)));
+    QVERIFY(shown.size() >= 3);
+    QVERIFY(QStringLiteral("Supercalifragilistic").startsWith(withoutEllipsis(shown)));
+    const QString tip = m_view->toolTipAt(m_view->blockRect(2, 3).center());
+    QVERIFY(tip.contains(QStringLiteral("Supercalifragilistic")));
+    QVERIFY(tip.contains(QString::number(double(TestData::top1Prob(2, 3)) * 100, 'f', 1)));
+    m_view->setZoom(2.0, 1.0); // wide enough: whole
+    QCOMPARE(m_view->shownText(2, 3), QStringLiteral("Supercalifragilistic"));
+}
+
+void TestBlockView::arcsTargetAttendedInputPositions_data()
+{
+    QTest::addColumn<int>("layer");
+    QTest::newRow("layer 2 reads what layer 1 left") << 2;
+    QTest::newRow("layer 0 reads the embeddings") << 0;
+}
+
+// The arcs of layer l leave the selected position's attention node and end on the residual
+// streams of the attended positions in the gap below row l (what layer l reads), each tagged
+// with the input token at that position, never with what a block there predicts.
+void TestBlockView::arcsTargetAttendedInputPositions()
+{
+    QFETCH(int, layer);
+    m_view->setZoom(1.0, 1.0);
+    m_view->setSelection(layer, 5);
+    m_view->ensureVisible(layer, 5);
+    m_view->setAttention(layer, TestData::attentionLayer(m_trace, layer));
+    m_view->setAttentionHead(0);
+    m_view->setAttentionThreshold(0.1);
+    const std::vector<int> targets = m_view->attentionLineTargets();
+    QCOMPARE(QList<int>(targets.begin(), targets.end()), (QList<int>{2, 3, 4}));
+    paint();
+    QCOMPARE(m_view->linesDrawn(), 3);
+    const BlockGridLayout g = m_view->layout();
+    for (int k : targets) {
+        const QPointF end = g.attentionArcEnd(layer, k);
+        const QRectF key = m_view->blockRect(layer, k);
+        QVERIFY(end.x() > key.left() && end.x() < key.right());
+        QVERIFY(end.y() > key.bottom()); // below the row of the layer ...
+        if (layer > 0) QVERIFY(end.y() < m_view->blockRect(layer - 1, k).top()); // ... over the one it reads
+        QVERIFY(end.y() < g.area().bottom());
+    }
+    // Tagged with the input tokens: the strongest (key 4) first.
+    const auto tags = m_view->attentionTagsDrawn();
+    QVERIFY(!tags.empty());
+    QCOMPARE(tags.front().first, 4);
+    for (const auto &tag : tags) {
+        QVERIFY(std::find(targets.begin(), targets.end(), tag.first) != targets.end());
+        QCOMPARE(tag.second, m_view->data().tokenLabel(tag.first));
+        QVERIFY(tag.second != m_view->data().labels()[size_t(m_view->data().textIndex(layer, tag.first))]);
+    }
+}
+
+// The circles between rows explain themselves.
+void TestBlockView::nodeToolTips()
+{
+    m_view->setZoom(1.0, 1.0);
+    const BlockGridLayout g = m_view->layout();
+    QVERIFY(g.showsNodes());
+    const QString attention = m_view->toolTipAt(g.attentionNode(2, 3));
+    QVERIFY(attention.contains(QStringLiteral("attention at position 3")));
+    QVERIFY(attention.contains(QStringLiteral("as layer 1 left it")));
+    const QString ff = m_view->toolTipAt(g.feedForwardNode(2, 3));
+    QVERIFY(ff.contains(QStringLiteral("feed-forward (MLP) at position 3")));
+    QVERIFY(m_view->toolTipAt(g.attentionNode(0, 1)).contains(QStringLiteral("embeddings")));
+    QVERIFY(m_view->toolTipAt(m_view->blockRect(2, 3).center()).contains(QStringLiteral("Layer 2")));
+}
+
+// Following a token colours each block by that token's stored lens probability; where it is
+// not in the block's top-k, in a colour of its own, and the tooltip says so.
+void TestBlockView::followTokenColours()
+{
+    QSignalSpy changed(m_view, &BlockView::followTokenChanged);
+    m_view->setZoom(1.0, 1.0);
+    m_view->setFollowToken(7);
+    m_view->setFollowToken(7);
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(m_view->followToken(), 7);
+    const LensSite &lens = m_trace.lens[size_t(Site::ResidPost)];
+    int inTopk = 0, below = 0;
+    for (int l = 0; l < 4; ++l)
+        for (int t = 0; t < 10; ++t) {
+            int rank = 0;
+            for (int k = 0; k < 3 && !rank; ++k)
+                if (lens.topkIds.at({l, t, k}) == 7) rank = k + 1;
+            QCOMPARE(m_view->data().followRank(l, t), rank);
+            if (rank) {
+                const float prob = lens.topkProbs.at({l, t, rank - 1});
+                QCOMPARE(m_view->data().followProbability(l, t), prob);
+                QCOMPARE(m_view->data().rgb(l, t), m_view->colourScale().rgb(prob));
+                ++inTopk;
+            } else {
+                QCOMPARE(m_view->data().rgb(l, t), BlockGridData::belowTopkRgb());
+                ++below;
+            }
+        }
+    QVERIFY(inTopk >= 3 && below >= 3);
+    // As drawn: the fill at the top of each visible block.
+    m_view->ensureVisible(0, 0);
+    const QImage shot = m_view->viewport()->grab().toImage();
+    int checked = 0;
+    for (int l = 0; l < 4; ++l)
+        for (int t = 0; t < 10; ++t) {
+            const QRectF r = m_view->blockRect(l, t);
+            const QPoint at(int(r.center().x()), int(r.top() + 3));
+            if (!m_view->viewport()->rect().contains(r.toAlignedRect())) continue;
+            QCOMPARE(QColor(shot.pixel(at)).name(), QColor(m_view->data().rgb(l, t)).name());
+            ++checked;
+        }
+    QVERIFY(checked > 10);
+    // Block (0, 0): id 7 is not among 0, 1, 2.
+    const QString tip = m_view->toolTipAt(m_view->blockRect(0, 0).center());
+    QVERIFY(tip.contains(QStringLiteral("below the top-3")));
+    // Block (2, 5): 7 is its top-1.
+    QVERIFY(m_view->toolTipAt(m_view->blockRect(2, 5).center()).contains(QStringLiteral("rank 1")));
+    m_view->setFollowToken(-1);
+    QCOMPARE(changed.count(), 2);
+    QCOMPARE(m_view->data().rgb(0, 0), m_view->colourScale().rgb(TestData::top1Prob(0, 0)));
+}
+
+void TestBlockView::followTokenByRank()
+{
+    m_view->setFollowToken(7);
+    m_view->setFollowMeasure(FollowMeasure::Rank);
+    // (2, 5): rank 1; (1, 5): rank 2; (0, 5): rank 3; (0, 0): below.
+    const QRgb r1 = m_view->data().rgb(2, 5), r2 = m_view->data().rgb(1, 5),
+               r3 = m_view->data().rgb(0, 5), none = m_view->data().rgb(0, 0);
+    QCOMPARE(m_view->data().followRank(0, 5), 3);
+    QVERIFY(qGray(r1) < qGray(r2) && qGray(r2) < qGray(r3)); // darker for a better rank
+    QCOMPARE(none, BlockGridData::belowTopkRgb());
+    QVERIFY(r3 != none);
+}
+
+// Horizontal zoom changes the widths and nothing else.
+void TestBlockView::horizontalZoomChangesOnlyWidths()
+{
+    m_view->resize(500, 600); // narrower than the grid: it scrolls
+    m_view->setZoom(0.8, 0.9);
+    m_view->ensureVisible(2, 8);
+    QSignalSpy spy(m_view, &BlockView::zoomChanged);
+    const QRectF before = m_view->blockRect(2, 8);
+    m_view->zoomInHorizontally();
+    QCOMPARE(spy.count(), 1);
+    QVERIFY(m_view->zoomX() > 0.8);
+    QCOMPARE(m_view->zoomY(), 0.9);
+    m_view->ensureVisible(2, 8);
+    const QRectF after = m_view->blockRect(2, 8);
+    QVERIFY(after.width() > before.width());
+    QCOMPARE(after.top(), before.top());
+    QCOMPARE(after.height(), before.height());
+    // Ctrl+Shift+wheel does the same, keeping the block under the cursor.
+    const QPointF at = after.center();
+    QWheelEvent out(at, m_view->viewport()->mapToGlobal(at), QPoint(), QPoint(0, -120),
+                    Qt::NoButton, Qt::ControlModifier | Qt::ShiftModifier, Qt::NoScrollPhase,
+                    false);
+    QCoreApplication::sendEvent(m_view->viewport(), &out);
+    QCOMPARE(m_view->zoomY(), 0.9);
+    QVERIFY(m_view->blockRect(2, 8).width() < after.width());
+    QCOMPARE(m_view->blockRect(2, 8).height(), before.height());
+    QCOMPARE(m_view->blockAt(at), qMakePair(2, 8));
+    m_view->zoomOutHorizontally();
+    QCOMPARE(m_view->zoomY(), 0.9);
+}
+
+// Each trace keeps its own zoom; a trace not seen before opens fitted.
+void TestBlockView::zoomRememberedPerTrace()
+{
+    const Trace wide = TestData::makeTrace(6, 40, 2);
+    m_view->setTrace(m_trace, QStringLiteral("a"));
+    QVERIFY(m_view->isFitted());
+    m_view->setZoom(0.5, 0.7);
+    QVERIFY(!m_view->isFitted());
+    m_view->setTrace(wide, QStringLiteral("b"));
+    QVERIFY(m_view->isFitted());
+    QCOMPARE(m_view->horizontalScrollBar()->maximum(), 0); // all 40 columns across
+    const double fittedX = m_view->zoomX();
+    QVERIFY(fittedX != 0.5);
+    m_view->zoomInHorizontally();
+    const double bx = m_view->zoomX(), by = m_view->zoomY();
+    m_view->setTrace(m_trace, QStringLiteral("a"));
+    QCOMPARE(m_view->zoomX(), 0.5);
+    QCOMPARE(m_view->zoomY(), 0.7);
+    m_view->setTrace(wide, QStringLiteral("b"));
+    QCOMPARE(m_view->zoomX(), bx);
+    QCOMPARE(m_view->zoomY(), by);
+    m_view->zoomToFit();
+    QCOMPARE(m_view->zoomX(), fittedX);
+    // A fitted view stays fitted when it is resized.
+    m_view->resize(700, 600);
+    QVERIFY(m_view->isFitted());
+    QCOMPARE(m_view->horizontalScrollBar()->maximum(), 0);
+    QVERIFY(m_view->zoomX() < fittedX);
+    m_view->setTrace(m_trace, QStringLiteral("c"));
+    QVERIFY(m_view->isFitted());
 }
 
 QTEST_MAIN(TestBlockView)

@@ -4,8 +4,10 @@
 
 #include "headlens/trace/trace.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace HeadLens::TestData {
 
@@ -114,6 +116,79 @@ inline FloatArray attentionLayer(const Trace &tr, int layer)
     FloatArray out({H, T, T});
     std::copy_n(tr.attentionPattern.data.begin() + layer * H * T * T, H * T * T, out.data.begin());
     return out;
+}
+
+// The words of a short story, as a tokenizer splits them (a space before a word belongs to it).
+inline std::vector<std::string> storyWords()
+{
+    const char *text =
+        "Once| upon| a| time|,| there| was| a| little| girl| named| Lily|.| She| loved| to| play|"
+        " outside| in| the| park| with| her| friends|.| One| day|,| she| saw| a| big| red| ball|"
+        " under| a| tree|.| Lily| wanted| to| play| with| the| ball|,| so| she| ran| to| get| it|."
+        "| But| the| ball| was| stuck| in| the| branches| and| she| could| not| reach| it|.";
+    std::vector<std::string> words;
+    std::string word;
+    for (const char *c = text; *c; ++c) {
+        if (*c == '|') {
+            words.push_back(word);
+            word.clear();
+        } else {
+            word += *c;
+        }
+    }
+    words.push_back(word);
+    return words;
+}
+
+// A trace that reads like a real one: T tokens of the story, L layers, K lens candidates per
+// block. Low layers predict the input token itself, middle layers a word of the story, high
+// layers the story's next word with a probability that rises with the layer (the shape a logit
+// lens shows on a small model). Attention is as in makeTrace.
+inline Trace makeStoryTrace(int L, int T, int H = 4, int K = 5)
+{
+    const std::vector<std::string> words = storyWords();
+    std::vector<std::string> vocab;
+    for (const std::string &w : words)
+        if (std::find(vocab.begin(), vocab.end(), w) == vocab.end()) vocab.push_back(w);
+    const int V = int(vocab.size());
+    Trace tr = makeTrace(L, T, H, K, V, true);
+    tr.name = "story";
+    tr.prompt.clear();
+    for (int i = 0; i < V; ++i)
+        tr.vocab[i] = vocab[size_t(i)];
+    auto idOf = [&](int t) {
+        const std::string &w = words[size_t(t) % words.size()];
+        return int32_t(std::find(vocab.begin(), vocab.end(), w) - vocab.begin());
+    };
+    int offset = 0;
+    for (int t = 0; t < T; ++t) {
+        TokenInfo &tok = tr.tokens[size_t(t)];
+        tok.id = idOf(t);
+        tok.text = tr.vocab[tok.id];
+        tok.begin = offset;
+        tok.end = offset += int(tok.text.size());
+        tr.prompt += tok.text;
+    }
+    LensSite &post = tr.lens[size_t(Site::ResidPost)];
+    for (int l = 0; l < L; ++l)
+        for (int t = 0; t < T; ++t) {
+            const double f = L > 1 ? double(l) / double(L - 1) : 1.0;
+            const int32_t top = f > 0.55 ? idOf(t + 1) : f < 0.2 ? idOf(t) : idOf(t * 7 + l);
+            const float p1 = float(f > 0.55 ? 0.25 + 0.7 * f : 0.08 + 0.3 * f);
+            float rest = 1.0f - p1;
+            std::vector<int32_t> used{top};
+            for (int k = 0; k < K; ++k) {
+                // Distinct candidates: probe onwards from a spot that varies with the block.
+                int32_t id = k == 0 ? top : (top + 3 * k + l) % V;
+                while (k > 0 && std::find(used.begin(), used.end(), id) != used.end())
+                    id = (id + 1) % V;
+                if (k > 0) used.push_back(id);
+                post.topkIds.at({l, t, k}) = id;
+                post.topkProbs.at({l, t, k}) = k == 0 ? p1 : (rest *= 0.45f);
+            }
+            post.entropy.at({l, t}) = float(0.2 + 4.0 * (1.0 - f) + 0.3 * ((l + t) % 3));
+        }
+    return tr;
 }
 
 } // namespace HeadLens::TestData

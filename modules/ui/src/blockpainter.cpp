@@ -70,7 +70,9 @@ double BlockPainter::minTextHeight() const
 
 bool BlockPainter::showsText(const BlockGridLayout &g) const
 {
-    return m_data.hasLens() && !g.dense() && g.blockH() >= minTextHeight() && g.blockW() >= 4;
+    // A block narrower than an average letter would only show a smudge.
+    return m_data.hasLens() && !g.dense() && g.blockH() >= minTextHeight() &&
+           g.blockW() >= QFontMetricsF(m_blockFont).averageCharWidth();
 }
 
 double BlockPainter::textRoom(const BlockGridLayout &g) const
@@ -436,7 +438,10 @@ void BlockPainter::paintAttentionArcs(QPainter &p, const BlockGridLayout &g)
         const double wk = w[size_t(k)];
         QColor c = accent;
         c.setAlphaF(0.5 + 0.5 * wk);
-        p.setPen(QPen(c, 1.0 + 3.0 * wk, Qt::SolidLine, Qt::RoundCap));
+        // Thin arcs take the cosmetic stroker, many times faster on long curves than a
+        // widened outline (a spread-out head can send a hundred arcs off the screen).
+        const double width = 1.0 + 3.0 * wk;
+        p.setPen(width < 1.5 ? QPen(c, 0) : QPen(c, width, Qt::SolidLine, Qt::RoundCap));
         p.setBrush(Qt::NoBrush);
         p.drawPath(path);
         p.setPen(Qt::NoPen);

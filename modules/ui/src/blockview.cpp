@@ -278,7 +278,9 @@ void BlockView::ensureVisible(int layer, int pos)
 {
     if (!m_data.contains(layer, pos)) return;
     const Layout g = layout();
-    const QRectF c = g.cell(layer, pos);
+    // The cell and the gap below it, where the layer's nodes and attention arcs are.
+    QRectF c = g.cell(layer, pos);
+    c.setBottom(std::max(c.bottom(), g.block(layer, pos).bottom() + g.gapY() + 2));
     const QRectF &area = g.area();
     QScrollBar *hb = horizontalScrollBar();
     QScrollBar *vb = verticalScrollBar();
