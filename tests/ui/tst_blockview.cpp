@@ -529,11 +529,10 @@ void TestBlockView::noBlankBlockAtDefaultFit()
         for (int t = 0; t < 60; ++t) {
             const QString shown = view.shownText(l, t);
             const QString label = view.data().labels()[size_t(view.data().textIndex(l, t))];
-            QVERIFY2(withoutEllipsis(shown).size() >= std::min<qsizetype>(2, label.size()),
-                     qPrintable(QStringLiteral("%1,%2: \"%3\" of \"%4\"")
-                                    .arg(l)
-                                    .arg(t)
-                                    .arg(shown, label)));
+            QVERIFY2(
+                withoutEllipsis(shown).size() >= std::min<qsizetype>(2, label.size()),
+                qPrintable(
+                    QStringLiteral("%1,%2: \"%3\" of \"%4\"").arg(l).arg(t).arg(shown, label)));
             QVERIFY(label.startsWith(withoutEllipsis(shown)));
             const QRectF r = view.blockRect(l, t);
             if (!vp.contains(r.toAlignedRect())) continue;
@@ -635,7 +634,8 @@ void TestBlockView::arcsTargetAttendedInputPositions()
         const QRectF key = m_view->blockRect(layer, k);
         QVERIFY(end.x() > key.left() && end.x() < key.right());
         QVERIFY(end.y() > key.bottom()); // below the row of the layer ...
-        if (layer > 0) QVERIFY(end.y() < m_view->blockRect(layer - 1, k).top()); // ... over the one it reads
+        if (layer > 0)
+            QVERIFY(end.y() < m_view->blockRect(layer - 1, k).top()); // ... over the one it reads
         QVERIFY(end.y() < g.area().bottom());
     }
     // Tagged with the input tokens: the strongest (key 4) first.
@@ -645,7 +645,8 @@ void TestBlockView::arcsTargetAttendedInputPositions()
     for (const auto &tag : tags) {
         QVERIFY(std::find(targets.begin(), targets.end(), tag.first) != targets.end());
         QCOMPARE(tag.second, m_view->data().tokenLabel(tag.first));
-        QVERIFY(tag.second != m_view->data().labels()[size_t(m_view->data().textIndex(layer, tag.first))]);
+        QVERIFY(tag.second !=
+                m_view->data().labels()[size_t(m_view->data().textIndex(layer, tag.first))]);
     }
 }
 
@@ -661,7 +662,8 @@ void TestBlockView::nodeToolTips()
     const QString ff = m_view->toolTipAt(g.feedForwardNode(2, 3));
     QVERIFY(ff.contains(QStringLiteral("feed-forward (MLP) at position 3")));
     QVERIFY(m_view->toolTipAt(g.attentionNode(0, 1)).contains(QStringLiteral("embeddings")));
-    QVERIFY(m_view->toolTipAt(m_view->blockRect(2, 3).center()).contains(QStringLiteral("Layer 2")));
+    QVERIFY(
+        m_view->toolTipAt(m_view->blockRect(2, 3).center()).contains(QStringLiteral("Layer 2")));
 }
 
 // Following a token colours each block by that token's stored lens probability; where it is

@@ -112,8 +112,8 @@ void TestBlockViewBench::repaint()
     qInfo("60 x 2000 blocks, zoom %.4f x %.4f, %d x %d px: %.2f ms per full repaint "
           "(%d blocks, %d texts such as \"%s\", %d outlines, %d arcs, %s)",
           m_view->zoomX(), m_view->zoomY(), vp->width(), vp->height(), ms, m_view->blocksDrawn(),
-          m_view->textsDrawn(), qPrintable(sample), m_view->highlightsDrawn(),
-          m_view->linesDrawn(), m_view->lastPaintUsedImage() ? "image" : "rectangles");
+          m_view->textsDrawn(), qPrintable(sample), m_view->highlightsDrawn(), m_view->linesDrawn(),
+          m_view->lastPaintUsedImage() ? "image" : "rectangles");
     QVERIFY(m_view->blocksDrawn() > 0);
     QCOMPARE(m_view->highlightsDrawn() > 0, outlined);
     QCOMPARE(m_view->linesDrawn() > 0, followed);
