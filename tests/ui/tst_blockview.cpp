@@ -503,6 +503,16 @@ QString withoutEllipsis(QString s)
     return s.remove(QChar(0x2026));
 }
 
+// The story trace, 32 layers x 60 tokens, shown in a view of the given size.
+bool showStory(BlockView &view, const Trace &story, QSize size)
+{
+    view.resize(size);
+    view.setTrace(story);
+    if (!view.setLens(story.lens[size_t(Site::ResidPost)])) return false;
+    view.show();
+    return QTest::qWaitForWindowExposed(&view);
+}
+
 } // namespace
 
 // A 60-token, 32-layer trace fitted into a window of a 1920 x 1080 screen: every column
@@ -511,14 +521,10 @@ void TestBlockView::noBlankBlockAtDefaultFit()
 {
     const Trace story = TestData::makeStoryTrace(32, 60);
     BlockView view;
-    view.resize(1400, 800);
-    view.setTrace(story);
-    QVERIFY(view.setLens(story.lens[size_t(Site::ResidPost)]));
+    QVERIFY(showStory(view, story, QSize(1400, 800)));
     view.setSelection(20, 40);
     view.setAttention(20, TestData::attentionLayer(story, 20));
     view.setAttentionThreshold(0.04);
-    view.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&view));
     QVERIFY(view.isFitted());
     QCOMPARE(view.horizontalScrollBar()->maximum(), 0);
     const QImage shot = view.viewport()->grab().toImage();
@@ -551,11 +557,7 @@ void TestBlockView::fitAtLaptopSizeShowsRows()
 {
     const Trace story = TestData::makeStoryTrace(32, 60);
     BlockView view;
-    view.resize(900, 400);
-    view.setTrace(story);
-    QVERIFY(view.setLens(story.lens[size_t(Site::ResidPost)]));
-    view.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(showStory(view, story, QSize(900, 400)));
     keepShot(&view, QStringLiteral("blockview-story-fit-900x400"));
     const QRect vp = view.viewport()->rect();
     int rows = 0;

@@ -19,12 +19,7 @@ void BlockGridData::clear()
     m_tokenText.clear();
     m_tokenLabel.clear();
     m_vocabText.clear();
-    m_hasLens = false;
-    m_k = 0;
-    m_topkIds.clear();
-    m_topkProbs.clear();
-    m_entropy.clear();
-    m_top1Text.clear();
+    dropLens();
     m_rawTexts.clear();
     m_labels.clear();
     m_selLayer = m_selPos = -1;
@@ -60,6 +55,16 @@ void BlockGridData::setTrace(const Trace &trace)
     rebuildColours();
 }
 
+void BlockGridData::dropLens()
+{
+    m_hasLens = false;
+    m_k = 0;
+    m_topkIds.clear();
+    m_topkProbs.clear();
+    m_entropy.clear();
+    m_top1Text.clear();
+}
+
 QString BlockGridData::vocabText(int32_t id) const
 {
     const auto it = m_vocabText.find(id);
@@ -73,12 +78,7 @@ bool BlockGridData::setLens(const LensSite &site)
         site.topkIds.dim(1) != m_tokens || site.topkIds.dim(2) < 1 ||
         site.topkProbs.shape != site.topkIds.shape || site.entropy.rank() != 2 ||
         site.entropy.dim(0) != m_layers || site.entropy.dim(1) != m_tokens) {
-        m_hasLens = false;
-        m_k = 0;
-        m_topkIds.clear();
-        m_topkProbs.clear();
-        m_entropy.clear();
-        m_top1Text.clear();
+        dropLens();
         clearHighlight();
         rebuildColours();
         return site.empty();

@@ -638,13 +638,10 @@ double BlockPainter::paintColourLegend(QPainter &p, const QRectF &strip, double 
         const int K = std::max(1, m_data.topk());
         const double sw = std::clamp(120.0 / K, 10.0, 22.0);
         size.setWidth(std::max(size.width(), K * sw + 16));
+        // No frame: the swatches stand on their own under the title.
         const QRectF rect(right - size.width(), strip.top(), size.width(), size.height());
-        p.save();
-        p.setRenderHint(QPainter::Antialiasing, true);
-        p.setPen(QColor(0, 0, 0, 40));
-        p.setBrush(QColor(255, 255, 255, 230));
-        p.drawRoundedRect(rect, 4, 4);
         const QRectF inner = rect.adjusted(8, 4, -8, -4);
+        p.save();
         p.setPen(QColor(0x30, 0x30, 0x30));
         p.drawText(QRectF(inner.left(), inner.top(), inner.width(), fm.height()),
                    Qt::AlignLeft | Qt::AlignVCenter, title);

@@ -132,6 +132,7 @@ private:
     {
         return size_t(layer) * size_t(m_tokens) + size_t(pos);
     }
+    void dropLens();
     void rebuildColours();
     QRgb followRgb(int layer, int pos) const;
 
