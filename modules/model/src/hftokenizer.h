@@ -91,6 +91,12 @@ private:
     };
     using Segment = std::pair<int32_t, std::vector<Unit>>; // (added token id or -1, units)
 
+    // The key of the merge of the tokens a and b in m_merges.
+    static uint64_t pairKey(int32_t a, int32_t b)
+    {
+        return (uint64_t(uint32_t(a)) << 32) | uint32_t(b);
+    }
+
     void finish(const Options &options, const std::string &where);
     void addPiece(int32_t id, const std::string &piece);
     void checkId(int32_t id) const;

@@ -282,6 +282,17 @@ std::string toUtf8(char32_t cp)
     return s;
 }
 
+std::vector<std::string> characters(const std::string &s)
+{
+    std::vector<std::string> out;
+    for (size_t i = 0; i < s.size();) {
+        const size_t n = std::max<size_t>(1, sequenceLength(s, i));
+        out.push_back(s.substr(i, n));
+        i += n;
+    }
+    return out;
+}
+
 std::vector<size_t> characterStarts(const std::string &s)
 {
     std::vector<size_t> starts;

@@ -26,6 +26,9 @@ char32_t decodeAt(const std::string &s, size_t i, size_t *length);
 void appendUtf8(std::string &out, char32_t cp);
 std::string toUtf8(char32_t cp);
 
+// The characters of s, one string each (a byte that is not UTF-8 on its own).
+std::vector<std::string> characters(const std::string &s);
+
 // The characters of s: their byte starts, with s.size() appended.
 std::vector<size_t> characterStarts(const std::string &s);
 
