@@ -1,5 +1,5 @@
 // Trains the example models through the engine's own forward pass (Model::Impl::forward in
-// llamaimpl.h): the weights are trainable leaf tensors, the pass runs without NoGradGuard and
+// llamaforward.cpp): the weights are trainable leaf tensors, the pass runs without NoGradGuard and
 // without a sink or cache, and autograd differentiates the same at:: operations that later
 // serve the lens. forward takes one sequence, so a step runs several sequences and sums their
 // gradients: one sum per sequence for the adder (as at inference; packing sums into one

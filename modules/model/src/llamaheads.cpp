@@ -1,0 +1,118 @@
+// Head metrics of Model::Impl: the heads' vectors Wo_h z_h summed into attn_out, their
+// per-position metrics, value norms through the Gram matrices of W_o, and the MLP's ratio.
+
+#include "llamaimpl.h"
+
+namespace HeadLens {
+
+const at::Tensor &Model::Impl::woGram(int l)
+{
+    LayerWeights &w = layers[size_t(l)];
+    if (!w.woGram.defined()) {
+        const at::Tensor woh = woHeads(w, at::kFloat); // [H, dh, D]
+        w.woGram = at::bmm(woh, woh.transpose(1, 2)).contiguous();
+    }
+    return w.woGram;
+}
+
+at::Tensor Model::Impl::headOutputs(int l, const at::Tensor &z, const at::Tensor &residPre,
+                                    HeadCapture &hc)
+{
+    const LayerWeights &w = layers[size_t(l)];
+    const int H = cfg.nHeads;
+    const int64_t T = z.size(1), D = cfg.dModel;
+    const int64_t chunk = headChunk(T);
+    const at::Tensor woh = woHeads(w, at::kFloat); // [H, dh, D]
+    const at::Tensor zf = z.to(at::kFloat);
+    const at::Tensor bias = w.bo.defined() ? w.bo.to(at::kFloat).contiguous() : at::Tensor();
+    const float *biasData = bias.defined() ? bias.data_ptr<float>() : nullptr;
+    hc.residPre = residPre.to(at::kFloat).contiguous();
+    hc.perHead = at::empty({5, H, T}, at::kFloat);
+    hc.attnRatio = at::empty({T}, at::kFloat);
+    hc.pairCosine = at::empty({T, H, H}, at::kDouble);
+    const Kernels::HeadDotsOut out = hc.out();
+    at::Tensor attnOut = at::empty({T, D}, at::kFloat);
+    for (int64_t t0 = 0; t0 < T; t0 += chunk) {
+        const int64_t c = std::min(chunk, T - t0);
+        const at::Tensor r = at::bmm(zf.narrow(1, t0, c), woh).contiguous();
+        Kernels::HeadBlock b;
+        b.r = r.data_ptr<float>();
+        b.headStride = c * D;
+        b.attnOut = attnOut.data_ptr<float>();
+        b.residPre = hc.residPre.data_ptr<float>();
+        b.H = H;
+        b.D = D;
+        b.t0 = t0;
+        at::parallel_for(0, c, grainFor((H + 2) * (H + 3) / 2 * D), [&](int64_t i0, int64_t i1) {
+            Kernels::sumHeads(b, biasData, i0, i1, attnOut.data_ptr<float>());
+            Kernels::headDots(b, i0, i1, out);
+        });
+    }
+    return attnOut.to(ct);
+}
+
+at::Tensor Model::Impl::woHeads(const LayerWeights &w, at::ScalarType t) const
+{
+    const int64_t D = cfg.dModel;
+    return w.wo.to(t).view({D, int64_t(cfg.nHeads), int64_t(cfg.dHead)}).permute({1, 2, 0});
+}
+
+int64_t Model::Impl::headChunk(int64_t T) const
+{
+    const int64_t perPos = int64_t(cfg.nHeads) * cfg.dModel;
+    return std::clamp<int64_t>((int64_t(8) << 20) / perPos, std::min<int64_t>(T, 16), T);
+}
+
+void Model::Impl::redoHeadRow(int l, const at::Tensor &z, const at::Tensor &attnOut, int64_t row,
+                              HeadCapture &hc)
+{
+    if (row < 0 || row >= attnOut.size(0)) return;
+    const int H = cfg.nHeads;
+    const int64_t D = cfg.dModel;
+    const at::Tensor woh = woHeads(layers[size_t(l)], at::kFloat);
+    const at::Tensor r = at::bmm(z.narrow(1, row, 1).to(at::kFloat), woh).contiguous(); // [H, 1, D]
+    const at::Tensor ao = attnOut.to(at::kFloat).contiguous();
+    Kernels::HeadBlock b;
+    b.r = r.data_ptr<float>();
+    b.headStride = D;
+    b.attnOut = ao.data_ptr<float>();
+    b.residPre = hc.residPre.data_ptr<float>();
+    b.H = H;
+    b.D = D;
+    b.t0 = row;
+    Kernels::headDots(b, 0, 1, hc.out());
+}
+
+void Model::Impl::headMetrics(int l, CaptureSink *sink, const HeadCapture &hc, const at::Tensor &v,
+                              const at::Tensor &ent, int group, const at::Tensor &residMid,
+                              const at::Tensor &mlpOut)
+{
+    const int H = cfg.nHeads;
+    const int64_t T = hc.attnRatio.size(0), Tk = v.size(1), D = cfg.dModel;
+    const at::Tensor &G = woGram(l);
+    at::Tensor vh = v.to(at::kFloat);
+    if (group > 1) vh = vh.repeat_interleave(group, 0); // [H, Tk, dh]
+    if (vh.stride(2) != 1) vh = vh.contiguous();
+    const at::Tensor vG = at::bmm(vh, G).contiguous(); // [H, Tk, dh]
+    at::Tensor vnorm = at::empty({H, Tk}, at::kFloat);
+    Kernels::quadraticNorms(vG.data_ptr<float>(), vh.data_ptr<float>(), vh.stride(0), vh.stride(1),
+                            Tk, cfg.dHead, 0, H * Tk, vnorm.data_ptr<float>());
+    at::Tensor sim = at::empty({H, H}, at::kFloat);
+    Kernels::meanPairCosine(hc.pairCosine.data_ptr<double>(), T, H, sim.data_ptr<float>());
+    at::Tensor mlpRatio = at::empty({T}, at::kFloat);
+    {
+        const at::Tensor m = mlpOut.to(at::kFloat).contiguous();
+        const at::Tensor r = residMid.to(at::kFloat).contiguous();
+        at::parallel_for(0, T, grainFor(2 * D), [&](int64_t r0, int64_t r1) {
+            Kernels::rowCompare(m.data_ptr<float>(), r.data_ptr<float>(), D, r0, r1, nullptr,
+                                mlpRatio.data_ptr<float>());
+        });
+    }
+    const at::Tensor &m = hc.perHead;
+    const HeadMetricsView mv{viewOf(m[0]),         viewOf(m[1]),    viewOf(m[2]), viewOf(ent),
+                             viewOf(vnorm),        viewOf(m[3]),    viewOf(m[4]), viewOf(sim),
+                             viewOf(hc.attnRatio), viewOf(mlpRatio)};
+    sink->heads(l, mv);
+}
+
+} // namespace HeadLens
