@@ -80,6 +80,15 @@ Args parseArgs(const std::vector<std::string> &argv, const std::set<std::string>
     return a;
 }
 
+std::string onePositional(const Args &a, const char *what)
+{
+    if (a.positional.size() != 1)
+        throw UsageError(
+            std::string("expected one ") + what +
+            (a.positional.empty() ? "" : ", got " + std::to_string(a.positional.size())));
+    return a.positional[0];
+}
+
 std::vector<int32_t> parseIdList(const std::string &s)
 {
     std::vector<int32_t> ids;

@@ -31,6 +31,9 @@ struct Args {
 Args parseArgs(const std::vector<std::string> &argv, const std::set<std::string> &valueOpts,
                const std::set<std::string> &flagOpts);
 
+// The one positional argument a command takes (what names it in the usage error).
+std::string onePositional(const Args &a, const char *what);
+
 std::vector<int32_t> parseIdList(const std::string &s); // "1,2,3" or "1 2 3"
 
 // Progress on stderr, only when stderr is a terminal (stdout carries only results).

@@ -3,6 +3,7 @@
 // in modules/project/SCHEMA-ADDITIONS.md) and prints a readable summary, or JSON with --json.
 
 #include "args.h"
+#include "requests.h"
 
 #include "headlens/analysis/comparison.h"
 #include "headlens/analysis/correlation.h"
@@ -81,15 +82,6 @@ void printLine(std::string line)
 void printJson(const json &j)
 {
     std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-}
-
-std::string onePositional(const Args &a, const char *what)
-{
-    if (a.positional.size() != 1)
-        throw UsageError(
-            std::string("expected one ") + what +
-            (a.positional.empty() ? "" : ", got " + std::to_string(a.positional.size())));
-    return a.positional[0];
 }
 
 Site siteArg(const Args &a)
@@ -413,15 +405,15 @@ int cmdDecompose(const std::vector<std::string> &argv)
     const Trace &t = p.trace;
     const LensSite lens = ProjectReader(project).readLens(t.name, p.site);
 
+    DecomposeRequest request;
+    request.ids = t.tokenIds();
+    request.site = p.site;
+    request.layer = p.layer;
+    request.pos = p.pos;
+    request.lens = lensOf(t);
+    request.steps = k;
     std::unique_ptr<Model> model = loadModelFor(modelPath, a, t);
-    const std::vector<DecodeStep> steps =
-        model->decompose(t.tokenIds(), p.site, p.layer, p.pos, lensOf(t), k);
-    std::vector<int32_t> ids;
-    for (const DecodeStep &s : steps)
-        ids.push_back(s.id);
-    std::vector<std::string> texts;
-    for (const TokenInfo &ti : model->tokensFromIds(ids))
-        texts.push_back(ti.text);
+    const std::vector<DecomposedStep> steps = runDecompose(*model, request);
 
     const std::string group =
         traceAnalysisGroup(t.name, std::string("decompose/") + siteName(p.site) + "-L" +
@@ -435,10 +427,12 @@ int cmdDecompose(const std::vector<std::string> &argv)
     r.text["lens_decoder"] = lensDecoderName(t.lensDecoder);
     IntArray idArr({int64_t(steps.size())});
     FloatArray probs({int64_t(steps.size())}), norms({int64_t(steps.size())});
+    std::vector<std::string> texts;
     for (size_t i = 0; i < steps.size(); ++i) {
-        idArr.data[i] = steps[i].id;
-        probs.data[i] = steps[i].prob;
-        norms.data[i] = steps[i].norm;
+        idArr.data[i] = steps[i].step.id;
+        probs.data[i] = steps[i].step.prob;
+        norms.data[i] = steps[i].step.norm;
+        texts.push_back(steps[i].text);
     }
     if (!steps.empty()) {
         r.ints["ids"] = idArr;
@@ -457,13 +451,9 @@ int cmdDecompose(const std::vector<std::string> &argv)
         lensProb = lens.topkProbs.data[i];
     }
     if (a.has("--json")) {
-        json js = json::array();
-        for (size_t i = 0; i < steps.size(); ++i)
-            js.push_back({{"step", i + 1},
-                          {"id", steps[i].id},
-                          {"text", texts[i]},
-                          {"prob", steps[i].prob},
-                          {"norm", steps[i].norm}});
+        json js = stepsJson(steps);
+        for (size_t i = 0; i < js.size(); ++i)
+            js[i]["step"] = i + 1;
         printJson(
             {{"trace", t.name},
              {"site", siteName(p.site)},
@@ -488,9 +478,9 @@ int cmdDecompose(const std::vector<std::string> &argv)
     std::cout << "  step  id      token                 prob     norm\n";
     for (size_t i = 0; i < steps.size(); ++i) {
         char head[64];
-        std::snprintf(head, sizeof head, "  %4zu  %-6d  ", i + 1, steps[i].id);
-        std::cout << head << pad(quotedText(texts[i]), 20) << "  " << fmt(steps[i].prob) << "   "
-                  << fmt(steps[i].norm, 3) << "\n";
+        std::snprintf(head, sizeof head, "  %4zu  %-6d  ", i + 1, steps[i].step.id);
+        std::cout << head << pad(quotedText(steps[i].text), 20) << "  " << fmt(steps[i].step.prob)
+                  << "   " << fmt(steps[i].step.norm, 3) << "\n";
     }
     std::cout << "stored in " << group << " of " << project << "\n";
     return 0;
@@ -511,90 +501,45 @@ int cmdPropagate(const std::vector<std::string> &argv)
     if (kinds != 1)
         throw UsageError(
             "give exactly one of --unchanged, --subtract K, --inject TOKEN, --inject-id ID");
-    const int subtract = a.intValue("--subtract", 1, 1, kMaxSubtract);
-    const int injectId = a.intValue("--inject-id", -1, 0, INT32_MAX);
-    const bool force = a.has("--force");
-
-    TracePoint p;
-    std::string name;
-    {
+    PropagateRequest r;
+    r.output = project;
+    r.name = a.value("--name", "");
+    r.force = a.has("--force");
+    r.edit.kind = a.has("--unchanged")  ? EditKind::Unchanged
+                  : a.has("--subtract") ? EditKind::Subtract
+                                        : EditKind::Inject;
+    r.edit.subtractCount = a.intValue("--subtract", 1, 1, kMaxSubtract);
+    r.edit.injectId = a.intValue("--inject-id", -1, 0, INT32_MAX);
+    r.injectText = a.value("--inject", "");
+    TracePoint p = [&] {
         ProjectReader reader(project);
-        p = tracePoint(reader, a);
-        const Trace &t = p.trace;
-        const std::string kind = a.has("--unchanged")  ? "unchanged"
-                                 : a.has("--subtract") ? "subtract"
-                                                       : "inject";
-        name = a.value("--name", "");
-        if (name.empty()) {
-            name = t.name + "-" + kind;
-            for (int i = 2; reader.hasTrace(name); ++i)
-                name = t.name + "-" + kind + "-" + std::to_string(i);
-        } else if (reader.hasTrace(name) && !force) {
-            throw InputError("trace '" + name + "' already exists in " + project +
-                             "; use --force to replace it");
-        }
-        if (name == t.name)
-            throw InputError("the new trace cannot replace its parent '" + t.name + "'");
-        if (const std::string problem = traceNameProblem(name); !problem.empty())
-            throw InputError("invalid trace name '" + name + "': " + problem);
-    }
-    const Trace &parent = p.trace;
-    const int rest = parent.nTokens() - 1 - p.pos;
-    const int n = a.intValue("-n", rest > 0 ? rest : 16, 0, kMaxGenerate);
+        return tracePoint(reader, a);
+    }();
+    r.parent = std::move(p.trace);
+    const Trace &parent = r.parent;
+    r.edit.site = p.site;
+    r.edit.layer = p.layer;
+    r.edit.pos = p.pos;
+    r.generate = a.intValue("-n", defaultChildLength(parent, p.pos), 0, kMaxGenerate);
+    settleChildName(r);
+    // The child is traced as its parent was.
+    r.options.lens = lensOf(parent);
+    r.options.attention = parent.attentionStore;
+    r.options.residuals = parent.residualStore;
+    r.options.z = parent.zStore;
+    r.options.progress = reportProgress;
 
     std::unique_ptr<Model> model = loadModelFor(modelPath, a, parent);
-    VectorEdit edit;
-    edit.site = p.site;
-    edit.layer = p.layer;
-    edit.pos = p.pos;
-    std::string described = "the vector unchanged";
-    if (a.has("--subtract")) {
-        edit.kind = VectorEdit::Kind::Subtract;
-        edit.subtractCount = subtract;
-        described = "the top " + std::to_string(subtract) + (subtract == 1 ? " token" : " tokens") +
-                    " subtracted";
-    } else if (a.has("--inject") || a.has("--inject-id")) {
-        edit.kind = VectorEdit::Kind::Inject;
-        if (a.has("--inject-id")) {
-            if (injectId >= model->config().vocabSize)
-                throw InputError("--inject-id " + std::to_string(injectId) +
-                                 " is not in the vocabulary (" +
-                                 std::to_string(model->config().vocabSize) + " tokens)");
-            edit.injectId = injectId;
-        } else {
-            const std::string text = *a.value("--inject");
-            const Tokenizer *tok = model->tokenizer();
-            if (!tok)
-                throw InputError("the model has no tokenizer to find " + quotedText(text) +
-                                 " in; give --inject-id ID");
-            // An exact piece first, then the readable form, then a text that is one token.
-            for (int id = 0; id < tok->vocabSize() && edit.injectId < 0; ++id)
-                if (tok->piece(id) == text) edit.injectId = id;
-            for (int id = 0; id < tok->vocabSize() && edit.injectId < 0; ++id)
-                if (tok->displayText(id) == text) edit.injectId = id;
-            if (edit.injectId < 0) {
-                const std::vector<TokenInfo> toks = model->tokenize(text, false);
-                if (toks.size() != 1)
-                    throw InputError(quotedText(text) + " is not one token of this model (it is " +
-                                     std::to_string(toks.size()) +
-                                     "); give one token or --inject-id ID");
-                edit.injectId = toks[0].id;
-            }
-        }
-        described = "inject " + quotedText(model->tokensFromIds({edit.injectId})[0].text) +
-                    " (id " + std::to_string(edit.injectId) + ")";
-    }
-
-    TraceOptions o;
-    o.lens = lensOf(parent);
-    o.attention = parent.attentionStore;
-    o.residuals = parent.residualStore;
-    o.z = parent.zStore;
-    o.progress = reportProgress;
-    Trace child = propagate(*model, parent, edit, n, o);
-    child.name = name;
+    const Trace child = runPropagate(*model, r);
     endProgress();
-    addTrace(project, child, force);
+    const std::string &name = r.name;
+    std::string described = "the vector unchanged";
+    if (r.edit.kind == EditKind::Subtract)
+        described = "the top " + std::to_string(r.edit.subtractCount) +
+                    (r.edit.subtractCount == 1 ? " token" : " tokens") + " subtracted";
+    else if (r.edit.kind == EditKind::Inject)
+        described = "inject " + quotedText(model->tokensFromIds({r.edit.injectId})[0].text) +
+                    " (id " + std::to_string(r.edit.injectId) + ")";
 
     const std::vector<int32_t> parentIds = parent.tokenIds(), childIds = child.tokenIds();
     const std::vector<int32_t> kept(parentIds.begin(), parentIds.begin() + p.pos + 1);

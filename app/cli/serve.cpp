@@ -3,12 +3,10 @@
 // one at a time on the main thread.
 
 #include "args.h"
+#include "requests.h"
 
 #include "headlens/model/model.h"
-#include "headlens/model/tokenizer.h"
-#include "headlens/project/project.h"
 #include "headlens/trace/error.h"
-#include "headlens/trace/tracecost.h"
 #include "headlens/trace/version.h"
 
 #include <nlohmann/json.hpp>
@@ -133,19 +131,6 @@ private:
         return *m_model;
     }
 
-    std::vector<TokenInfo> promptTokens(const json &req, std::string &promptText)
-    {
-        if (req.contains("token_ids")) {
-            std::vector<int32_t> ids = req.at("token_ids").get<std::vector<int32_t>>();
-            model().checkIds(ids);
-            return model().tokensFromIds(ids);
-        }
-        if (!req.contains("prompt"))
-            throw UsageError("give prompt or token_ids");
-        promptText = req.at("prompt").get<std::string>();
-        return model().tokenize(promptText, true);
-    }
-
     json modelJson() const
     {
         const ModelConfig &c = m_model->config();
@@ -164,83 +149,13 @@ private:
                   {"max_seq_len", c.maxSeqLen}}}};
     }
 
-    // An integer field within the command line's limits (args.h); absent: fallback.
-    static int boundedInt(const json &req, const char *key, int fallback, int min, int max)
+    // Cancel and progress of the running request go over the pipe.
+    void connect(TraceOptions &o, const json &id)
     {
-        if (!req.contains(key)) return fallback;
-        const json &v = req.at(key);
-        if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > max)
-            throw UsageError(std::string(key) + " must be a whole number from " +
-                             std::to_string(min) + " to " + std::to_string(max));
-        return int(v.get<int64_t>());
-    }
-
-    // Lens, storage, generation, cancel and progress options shared by trace, decompose and
-    // propagate.
-    TraceOptions traceOptions(const json &req, const json &id)
-    {
-        TraceOptions o;
-        o.lens.topk = boundedInt(req, "topk", 10, 1, kMaxTopk);
-        auto choice = [&](const char *key, auto fromName, auto fallback) {
-            if (!req.contains(key))
-                return fallback;
-            auto v = fromName(req.at(key).template get<std::string>());
-            if (!v)
-                throw UsageError(std::string("bad value for ") + key);
-            return *v;
-        };
-        o.lens.norm = choice("lens_norm", lensNormFromName, LensNorm::Full);
-        o.lens.decoder = choice("lens_decoder", lensDecoderFromName, LensDecoder::Output);
-        o.attention = choice("attention", storeTypeFromName, StoreType::F16);
-        o.residuals = choice("residuals", storeTypeFromName, StoreType::F16);
-        if (req.value("store_z", false))
-            o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
-        o.generate = boundedInt(req, "generate", 0, 0, kMaxGenerate);
-        const double budget =
-            req.value("attention_budget_gb", double(kDefaultAttentionBudgetBytes) / 1e9);
-        if (!(budget >= 0 && budget <= 1e6)) throw UsageError("bad value for attention_budget_gb");
-        o.attentionBudgetBytes = int64_t(budget * 1e9);
         o.cancelled = [this] { return m_cancel.load(); };
         o.progress = [this, id](const std::string &stage, int done, int total) {
             progress(id, stage, done, total);
         };
-        return o;
-    }
-
-    static Site siteField(const json &req)
-    {
-        const auto site = siteFromName(req.value("site", "resid_post"));
-        if (!site)
-            throw UsageError("bad value for site");
-        return *site;
-    }
-
-    void checkPoint(int layer, int pos, int nTokens)
-    {
-        if (layer < 0 || layer >= model().config().nLayers)
-            throw InputError("layer " + std::to_string(layer) + " is outside the model (" +
-                             std::to_string(model().config().nLayers) + " layers)");
-        if (pos < 0 || pos >= nTokens)
-            throw InputError("position " + std::to_string(pos) + " is outside the " +
-                             std::to_string(nTokens) + " tokens");
-    }
-
-    // The id of a token given as text: an exact piece, its readable form, or a text that is
-    // one token.
-    int32_t injectId(const std::string &text)
-    {
-        const Tokenizer *tok = model().tokenizer();
-        if (!tok)
-            throw InputError("the model has no tokenizer to find \"" + text + "\" in; give inject_id");
-        for (int id = 0; id < tok->vocabSize(); ++id)
-            if (tok->piece(id) == text) return id;
-        for (int id = 0; id < tok->vocabSize(); ++id)
-            if (tok->displayText(id) == text) return id;
-        const std::vector<TokenInfo> toks = model().tokenize(text, false);
-        if (toks.size() != 1)
-            throw InputError("\"" + text + "\" is not one token of this model (it is " +
-                             std::to_string(toks.size()) + ")");
-        return toks[0].id;
     }
 
     json execute(const json &req, const json &id)
@@ -252,13 +167,10 @@ private:
         if (cmd == "shutdown")
             return json::object();
         if (cmd == "load") {
-            LoadOptions lo;
-            lo.tokenizerPath = req.value("tokenizer", "");
-            lo.dtype = req.value("dtype", "f32");
-            lo.threads = req.value("threads", 0);
+            const LoadRequest r = loadRequest(req);
             progress(id, "load", 0, 1);
             m_model.reset();
-            m_model = Model::load(req.at("model").get<std::string>(), lo);
+            m_model = Model::load(r.model, r.options);
             progress(id, "load", 1, 1);
             return modelJson();
         }
@@ -274,22 +186,18 @@ private:
             return {{"tokens", toks}};
         }
         if (cmd == "generate") {
-            std::string text;
-            std::vector<TokenInfo> toks = promptTokens(req, text);
+            const PromptInput prompt = promptInput(req);
+            const int n = intField(req, "n", 32, 0, kMaxGenerate);
             std::vector<int32_t> ids;
-            for (const TokenInfo &t : toks)
+            for (const TokenInfo &t : prompt.tokens(model()))
                 ids.push_back(t.id);
-            const std::vector<int32_t> gen =
-                model().generate(ids, boundedInt(req, "n", 32, 0, kMaxGenerate), true, cancelled);
+            const std::vector<int32_t> gen = model().generate(ids, n, true, cancelled);
             return {{"ids", gen}, {"text", model().decode(gen)}};
         }
         if (cmd == "estimate") { // what a trace request with these fields would need
-            const std::string out = req.at("output").get<std::string>();
-            TraceOptions o = traceOptions(req, id);
-            std::string text;
-            const std::vector<TokenInfo> toks = promptTokens(req, text);
-            const int64_t n = int64_t(toks.size()) + o.generate;
-            const TraceFit f = traceFit(model(), out, {n}, o, false);
+            const TraceRequest r = traceRequest(req);
+            const int64_t n = int64_t(r.prompt.tokens(model()).size()) + r.options.generate;
+            const TraceFit f = traceFit(model(), r.output, {n}, r.options, false);
             return {{"n_tokens", n},
                     {"disk_bytes", f.diskNeeded},
                     {"disk_free", f.diskFree},
@@ -300,87 +208,30 @@ private:
                     {"problem", f.problem}};
         }
         if (cmd == "trace") {
-            const std::string out = req.at("output").get<std::string>();
-            TraceOptions o = traceOptions(req, id);
-            std::string text;
-            std::vector<TokenInfo> toks = promptTokens(req, text);
-            std::string name = req.value("name", "");
-            if (name.empty())
-                name = nextFreeTraceName(out);
-            TraceStreamWriter writer(out, name, req.value("force", false));
-            checkTraceFits(model(), out, int64_t(toks.size()) + o.generate, o);
-            o.stream = &writer;
-            Trace t = traceTokens(model(), std::move(toks), text, o);
-            t.name = name;
-            writer.commit(t);
-            return {{"output", out}, {"name", name}, {"n_tokens", t.nTokens()},
+            TraceRequest r = traceRequest(req);
+            const std::string out = r.output;
+            connect(r.options, id);
+            model(); // no model: refused before the project is touched
+            TraceRun run(std::move(r));
+            const Trace t = run.run(model());
+            return {{"output", out},
+                    {"name", run.name()},
+                    {"n_tokens", t.nTokens()},
                     {"n_prompt_tokens", t.nPromptTokens}};
         }
         if (cmd == "decompose") {
-            const std::vector<int32_t> ids = req.at("token_ids").get<std::vector<int32_t>>();
-            model().checkIds(ids);
-            const Site site = siteField(req);
-            const int layer = req.at("layer").get<int>();
-            const int pos = req.at("pos").get<int>();
-            checkPoint(layer, pos, int(ids.size()));
-            const TraceOptions o = traceOptions(req, id);
-            const std::vector<DecodeStep> steps = model().decompose(
-                ids, site, layer, pos, o.lens, boundedInt(req, "steps", 10, 1, kMaxDecodeSteps));
-            std::vector<int32_t> found;
-            for (const DecodeStep &st : steps)
-                found.push_back(st.id);
-            const std::vector<TokenInfo> texts = model().tokensFromIds(found);
-            json out = json::array();
-            for (size_t i = 0; i < steps.size(); ++i)
-                out.push_back({{"id", steps[i].id},
-                               {"text", texts[i].text},
-                               {"prob", steps[i].prob},
-                               {"norm", steps[i].norm}});
-            return {{"steps", out}};
+            const DecomposeRequest r = decomposeRequest(req);
+            return {{"steps", stepsJson(runDecompose(model(), r))}};
         }
         if (cmd == "propagate") {
-            const std::string out = req.at("output").get<std::string>();
-            Trace parent;
-            parent.name = req.at("parent").get<std::string>();
-            parent.prompt = req.value("prompt", "");
-            for (const json &tj : req.at("tokens")) {
-                TokenInfo ti;
-                ti.id = tj.at("id").get<int32_t>();
-                ti.text = tj.value("text", "");
-                ti.begin = tj.value("begin", -1);
-                ti.end = tj.value("end", -1);
-                parent.tokens.push_back(ti);
-            }
-            model().checkIds(parent.tokenIds());
-            VectorEdit edit;
-            edit.site = siteField(req);
-            edit.layer = req.at("layer").get<int>();
-            edit.pos = req.at("pos").get<int>();
-            checkPoint(edit.layer, edit.pos, parent.nTokens());
-            const std::string kind = req.value("kind", "unchanged");
-            if (kind == "subtract") {
-                edit.kind = VectorEdit::Kind::Subtract;
-                edit.subtractCount = boundedInt(req, "subtract", 1, 1, kMaxSubtract);
-            } else if (kind == "inject") {
-                edit.kind = VectorEdit::Kind::Inject;
-                edit.injectId = req.contains("inject_id") ? req.at("inject_id").get<int32_t>()
-                                                          : injectId(req.value("inject_text", ""));
-                if (edit.injectId < 0 || edit.injectId >= model().config().vocabSize)
-                    throw InputError("token id " + std::to_string(edit.injectId) +
-                                     " is not in the vocabulary");
-            } else if (kind != "unchanged") {
-                throw UsageError("kind must be unchanged, subtract or inject");
-            }
-            TraceOptions o = traceOptions(req, id);
-            const int n = boundedInt(req, "generate", 16, 0, kMaxGenerate);
-            std::string name = req.value("name", "");
-            if (name.empty())
-                name = nextFreeTraceName(out);
-            Trace child = propagate(model(), parent, edit, n, o);
-            child.name = name;
-            addTrace(out, child, req.value("force", false));
-            return {{"output", out}, {"name", name}, {"n_tokens", child.nTokens()},
-                    {"n_prompt_tokens", child.nPromptTokens}, {"edit", json::parse(child.edit, nullptr, false)}};
+            PropagateRequest r = propagateRequest(req);
+            connect(r.options, id);
+            const Trace child = runPropagate(model(), r);
+            return {{"output", r.output},
+                    {"name", r.name},
+                    {"n_tokens", child.nTokens()},
+                    {"n_prompt_tokens", child.nPromptTokens},
+                    {"edit", json::parse(child.edit, nullptr, false)}};
         }
         throw UsageError("unknown cmd '" + cmd + "'");
     }

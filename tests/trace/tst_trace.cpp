@@ -1,7 +1,11 @@
-// The plain data types: arrays, names of sites and options, relative depth.
+// The plain data types: arrays, names of sites, options and edits, relative depth, the names
+// new traces get, and which token a text names.
+#include "headlens/trace/error.h"
 #include "headlens/trace/trace.h"
 
 #include <QtTest>
+
+#include <set>
 
 using namespace HeadLens;
 
@@ -29,6 +33,51 @@ private Q_SLOTS:
         QCOMPARE(lensDecoderFromName("quadratic").value(), LensDecoder::Quadratic);
         QCOMPARE(storeTypeFromName("f16").value(), StoreType::F16);
         QVERIFY(!storeTypeFromName("f64").has_value());
+        for (EditKind k : {EditKind::Unchanged, EditKind::Subtract, EditKind::Inject})
+            QCOMPARE(editKindFromName(editKindName(k)).value(), k);
+        QCOMPARE(std::string(editKindName(EditKind::Subtract)), std::string("subtract"));
+        QVERIFY(!editKindFromName("replace").has_value());
+    }
+    void freeNames()
+    {
+        std::set<std::string> names;
+        auto taken = [&](const std::string &n) { return names.count(n) > 0; };
+        QCOMPARE(freeTraceName("p-inject", taken), std::string("p-inject"));
+        names = {"p-inject", "p-inject-2", "p-inject-4"};
+        QCOMPARE(freeTraceName("p-inject", taken), std::string("p-inject-3"));
+        QCOMPARE(freeTraceName("other", taken), std::string("other"));
+    }
+    void tokenOfText()
+    {
+        // Pieces store a space as U+2581; the readable form shows it as a space.
+        const std::string marker = "\xe2\x96\x81";
+        const std::vector<std::string> pieces = {"<s>", marker + "a", "a", "b", marker + "b"};
+        TokenVocabulary v;
+        v.size = int(pieces.size());
+        v.piece = [&](int32_t id) { return pieces[size_t(id)]; };
+        v.readable = [&](int32_t id) {
+            const std::string &p = pieces[size_t(id)];
+            return p.rfind(marker, 0) == 0 ? " " + p.substr(marker.size()) : p;
+        };
+        v.encode = [](const std::string &text) { // one token a character, "ab" -> a b
+            std::vector<int32_t> ids;
+            for (char c : text)
+                ids.push_back(c == 'a' ? 2 : c == 'b' ? 3 : 0);
+            return ids;
+        };
+        QCOMPARE(tokenIdOfText("a", v), 2);          // a piece
+        QCOMPARE(tokenIdOfText(marker + "b", v), 4); // a piece with its marker
+        QCOMPARE(tokenIdOfText(" b", v), 4);         // a readable form
+        QCOMPARE(tokenIdOfText("<s>", v), 0);        // before what it encodes to
+        QCOMPARE(tokenIdOfText("x", v), 0);          // what it encodes to
+        try {
+            tokenIdOfText("ab", v);
+            QFAIL("two tokens were taken for one");
+        } catch (const InputError &e) {
+            QVERIFY2(std::string(e.what()).find("\"ab\" is not one token") != std::string::npos,
+                     e.what());
+            QVERIFY2(std::string(e.what()).find("it is 2") != std::string::npos, e.what());
+        }
     }
     void depths()
     {

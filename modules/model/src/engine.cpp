@@ -377,9 +377,9 @@ std::vector<DecodeStep> Model::decompose(const std::vector<int32_t> &ids, Site s
 
 std::string VectorEdit::toJson() const
 {
-    std::string k = kind == Kind::Unchanged ? "unchanged" : kind == Kind::Subtract ? "subtract" : "inject";
-    std::string j = "{\"kind\":\"" + k + "\",\"site\":\"" + siteName(site) +
-                    "\",\"layer\":" + std::to_string(layer) + ",\"pos\":" + std::to_string(pos);
+    std::string j = std::string("{\"kind\":\"") + editKindName(kind) + "\",\"site\":\"" +
+                    siteName(site) + "\",\"layer\":" + std::to_string(layer) +
+                    ",\"pos\":" + std::to_string(pos);
     if (kind == Kind::Subtract)
         j += ",\"count\":" + std::to_string(subtractCount);
     if (kind == Kind::Inject)

@@ -1,4 +1,5 @@
 #include "headlens/trace/trace.h"
+#include "headlens/trace/error.h"
 
 #include <ctime>
 #include <sstream>
@@ -29,6 +30,7 @@ std::optional<E> fromName(const char *const (&names)[N], const std::string &s)
 constexpr const char *kNormNames[] = {"full", "unit", "none"};
 constexpr const char *kDecoderNames[] = {"output", "input", "linear", "quadratic"};
 constexpr const char *kStoreNames[] = {"none", "f16", "f32"};
+constexpr const char *kEditKindNames[] = {"unchanged", "subtract", "inject"};
 } // namespace
 
 const char *siteName(Site s) { return kSiteNames[static_cast<int>(s)]; }
@@ -51,6 +53,38 @@ double siteDepth(Site s, int layer, int nLayers)
     default:
         return (layer + 0.5) / L;
     }
+}
+
+const char *editKindName(EditKind k)
+{
+    return kEditKindNames[static_cast<int>(k)];
+}
+std::optional<EditKind> editKindFromName(const std::string &name)
+{
+    return fromName<EditKind>(kEditKindNames, name);
+}
+
+std::string freeTraceName(const std::string &base,
+                          const std::function<bool(const std::string &)> &taken)
+{
+    if (!taken(base)) return base;
+    for (int n = 2;; ++n) {
+        std::string candidate = base + "-" + std::to_string(n);
+        if (!taken(candidate)) return candidate;
+    }
+}
+
+int32_t tokenIdOfText(const std::string &text, const TokenVocabulary &vocab)
+{
+    for (int32_t id = 0; id < vocab.size; ++id)
+        if (vocab.piece(id) == text) return id;
+    for (int32_t id = 0; id < vocab.size; ++id)
+        if (vocab.readable(id) == text) return id;
+    const std::vector<int32_t> ids = vocab.encode(text);
+    if (ids.size() != 1)
+        throw InputError("\"" + text + "\" is not one token of this model (it is " +
+                         std::to_string(ids.size()) + "); give one token or its id");
+    return ids[0];
 }
 
 const char *lensNormName(LensNorm n) { return kNormNames[static_cast<int>(n)]; }

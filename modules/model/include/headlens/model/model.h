@@ -106,7 +106,7 @@ struct LensOptions {
 
 // An edit of one site vector for propagate/inject (TRACE.md "Propagate and inject").
 struct VectorEdit {
-    enum class Kind { Unchanged, Subtract, Inject };
+    using Kind = EditKind;
     Kind kind = Kind::Unchanged;
     Site site = Site::ResidPost;
     int layer = 0;

@@ -6,6 +6,7 @@
 #include "headlens/trace/array.h"
 
 #include <array>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,6 +22,30 @@ std::optional<Site> siteFromName(const std::string &name);
 const std::array<Site, kSiteCount> &allSites();
 // Relative depth of a site of layer l in a model of L layers (TRACE.md "Lens").
 double siteDepth(Site s, int layer, int nLayers);
+
+// How propagate changes the vector of one site (TRACE.md "Propagate and inject"): not at
+// all, minus its top lens tokens, or with a token's direction in place of its top one. The
+// names are the requests' "kind" and a child trace's edit JSON.
+enum class EditKind { Unchanged = 0, Subtract, Inject };
+const char *editKindName(EditKind k); // "unchanged", "subtract", "inject"
+std::optional<EditKind> editKindFromName(const std::string &name);
+
+// The name a new trace gets beside others: base itself, else the first of base-2, base-3, ...
+// that taken() says is free.
+std::string freeTraceName(const std::string &base,
+                          const std::function<bool(const std::string &)> &taken);
+
+// A model's vocabulary as the lookup of a token given as text needs it (here, without the
+// model, so that every face of HeadLens finds the same token).
+struct TokenVocabulary {
+    int size = 0;
+    std::function<std::string(int32_t)> piece;    // the token as the tokenizer stores it
+    std::function<std::string(int32_t)> readable; // its readable form (TokenInfo::text)
+    std::function<std::vector<int32_t>(const std::string &)> encode; // text, no BOS
+};
+// The token a user means by text: the one whose piece is text, else the one whose readable
+// form is, else the one token text encodes to. InputError naming text when there is none.
+int32_t tokenIdOfText(const std::string &text, const TokenVocabulary &vocab);
 
 enum class LensNorm { Full, Unit, None };
 enum class LensDecoder { Output, Input, Linear, Quadratic };

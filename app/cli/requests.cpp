@@ -1,0 +1,398 @@
+#include "requests.h"
+
+#include "headlens/model/tokenizer.h"
+#include "headlens/trace/error.h"
+#include "headlens/trace/inputfile.h"
+#include "headlens/trace/tracecost.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace HeadLens::Cli {
+
+using json = nlohmann::json;
+
+namespace {
+
+// ------------------------------------------------------------------ reading the command line
+
+template <typename T>
+T parseChoice(const Args &a, const std::string &opt,
+              std::optional<T> (*fromName)(const std::string &), T fallback, const char *choices)
+{
+    auto v = a.value(opt);
+    if (!v) return fallback;
+    auto r = fromName(*v);
+    if (!r) throw UsageError(opt + " must be one of " + choices + ", not '" + *v + "'");
+    return *r;
+}
+
+std::string readTextFile(const std::string &path)
+{
+    std::string s = readInputFile(path, "prompt file", kMaxTextInputBytes);
+    if (!s.empty() && s.back() == '\n')
+        s.pop_back(); // the newline every editor adds is not part of the prompt
+    return s;
+}
+
+// ------------------------------------------------------------------ reading a serve request
+
+template <typename T>
+T jsonChoice(const json &req, const char *key, std::optional<T> (*fromName)(const std::string &),
+             T fallback)
+{
+    if (!req.contains(key)) return fallback;
+    auto v = fromName(req.at(key).get<std::string>());
+    if (!v) throw UsageError(std::string("bad value for ") + key);
+    return *v;
+}
+
+Site jsonSite(const json &req)
+{
+    const auto site = siteFromName(req.value("site", "resid_post"));
+    if (!site) throw UsageError("bad value for site");
+    return *site;
+}
+
+// ------------------------------------------------------------------ running
+
+const char *const kDtypes = "f32|bf16|f16";
+
+void checkDtype(const std::string &dtype, const std::string &field)
+{
+    if (dtype != "f32" && dtype != "bf16" && dtype != "f16")
+        throw UsageError(field + " must be one of " + kDtypes + ", not '" + dtype + "'");
+}
+
+// InputError unless (layer, pos) is a block of the model's forward pass over nTokens tokens.
+void checkPoint(const Model &model, int layer, int pos, int nTokens)
+{
+    const int L = model.config().nLayers;
+    if (layer < 0 || layer >= L)
+        throw InputError("layer " + std::to_string(layer) + " is outside the model (" +
+                         std::to_string(L) + " layers)");
+    if (pos < 0 || pos >= nTokens)
+        throw InputError("position " + std::to_string(pos) + " is outside the " +
+                         std::to_string(nTokens) + " tokens");
+}
+
+// The token of the model a text names (tokenIdOfText over the model's tokenizer).
+int32_t injectedToken(const Model &model, const std::string &text)
+{
+    const Tokenizer *tok = model.tokenizer();
+    if (!tok)
+        throw InputError("the model has no tokenizer to find \"" + text +
+                         "\" in; give the token's id");
+    TokenVocabulary v;
+    v.size = tok->vocabSize();
+    v.piece = [tok](int32_t id) { return tok->piece(id); };
+    v.readable = [tok](int32_t id) { return tok->displayText(id); };
+    v.encode = [&model](const std::string &s) {
+        std::vector<int32_t> ids;
+        for (const TokenInfo &t : model.tokenize(s, false))
+            ids.push_back(t.id);
+        return ids;
+    };
+    return tokenIdOfText(text, v);
+}
+
+} // namespace
+
+int intField(const json &req, const char *key, int fallback, int min, int max)
+{
+    if (!req.contains(key)) return fallback;
+    const json &v = req.at(key);
+    if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > max)
+        throw UsageError(std::string(key) + " must be a whole number from " + std::to_string(min) +
+                         " to " + std::to_string(max));
+    return int(v.get<int64_t>());
+}
+
+// ================================================================== load
+
+LoadOptions loadOptions(const Args &a)
+{
+    LoadOptions lo;
+    lo.tokenizerPath = a.value("--tokenizer", "");
+    lo.dtype = a.value("--dtype", "f32");
+    checkDtype(lo.dtype, "--dtype");
+    lo.threads = a.intValue("--threads", 0, 0, 1024);
+    return lo;
+}
+
+LoadRequest loadRequest(const json &req)
+{
+    LoadRequest r;
+    r.model = req.at("model").get<std::string>();
+    r.options.tokenizerPath = req.value("tokenizer", "");
+    r.options.dtype = req.value("dtype", "f32");
+    checkDtype(r.options.dtype, "dtype");
+    r.options.threads = intField(req, "threads", 0, 0, 1024);
+    return r;
+}
+
+// ================================================================== prompts
+
+std::vector<TokenInfo> PromptInput::tokens(const Model &model) const
+{
+    if (!byIds) return model.tokenize(text, true);
+    model.checkIds(ids);
+    return model.tokensFromIds(ids);
+}
+
+PromptInput promptInput(const Args &a)
+{
+    const int given =
+        int(a.has("--prompt")) + int(a.has("--prompt-file")) + int(a.has("--token-ids"));
+    if (given != 1) throw UsageError("give exactly one of --prompt, --prompt-file, --token-ids");
+    PromptInput p;
+    if (auto ids = a.value("--token-ids")) {
+        p.ids = parseIdList(*ids);
+        p.byIds = true;
+        return p;
+    }
+    p.text = a.has("--prompt") ? *a.value("--prompt") : readTextFile(*a.value("--prompt-file"));
+    return p;
+}
+
+PromptInput promptInput(const json &req)
+{
+    PromptInput p;
+    if (req.contains("token_ids")) {
+        p.ids = req.at("token_ids").get<std::vector<int32_t>>();
+        p.byIds = true;
+        return p;
+    }
+    if (!req.contains("prompt")) throw UsageError("give prompt or token_ids");
+    p.text = req.at("prompt").get<std::string>();
+    return p;
+}
+
+// ================================================================== options
+
+TraceOptions traceOptions(const Args &a)
+{
+    TraceOptions o;
+    o.lens.topk = a.intValue("--topk", 10, 1, kMaxTopk);
+    o.lens.norm =
+        parseChoice<LensNorm>(a, "--lens-norm", lensNormFromName, LensNorm::Full, "full|unit|none");
+    o.lens.decoder = parseChoice<LensDecoder>(a, "--lens-decoder", lensDecoderFromName,
+                                              LensDecoder::Output, "output|input|linear|quadratic");
+    o.attention =
+        parseChoice<StoreType>(a, "--attention", storeTypeFromName, StoreType::F16, "none|f16|f32");
+    o.residuals =
+        parseChoice<StoreType>(a, "--residuals", storeTypeFromName, StoreType::F16, "none|f16|f32");
+    if (a.has("--store-z")) o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
+    o.generate = a.intValue("--generate", 0, 0, kMaxGenerate);
+    if (auto b = a.value("--attention-budget")) {
+        size_t used = 0;
+        double gb = -1;
+        try {
+            gb = std::stod(*b, &used);
+        } catch (const std::exception &) {
+            used = 0;
+        }
+        if (used != b->size() || !(gb >= 0 && gb <= 1e6))
+            throw UsageError("--attention-budget takes gigabytes (e.g. 8 or 0.5), not '" + *b +
+                             "'");
+        o.attentionBudgetBytes = int64_t(gb * 1e9);
+    }
+    return o;
+}
+
+LensOptions lensOptions(const json &req)
+{
+    LensOptions lens;
+    lens.topk = intField(req, "topk", 10, 1, kMaxTopk);
+    lens.norm = jsonChoice(req, "lens_norm", lensNormFromName, LensNorm::Full);
+    lens.decoder = jsonChoice(req, "lens_decoder", lensDecoderFromName, LensDecoder::Output);
+    return lens;
+}
+
+TraceOptions traceOptions(const json &req)
+{
+    TraceOptions o;
+    o.lens = lensOptions(req);
+    o.attention = jsonChoice(req, "attention", storeTypeFromName, StoreType::F16);
+    o.residuals = jsonChoice(req, "residuals", storeTypeFromName, StoreType::F16);
+    if (req.value("store_z", false))
+        o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
+    o.generate = intField(req, "generate", 0, 0, kMaxGenerate);
+    const double budget =
+        req.value("attention_budget_gb", double(kDefaultAttentionBudgetBytes) / 1e9);
+    if (!(budget >= 0 && budget <= 1e6)) throw UsageError("bad value for attention_budget_gb");
+    o.attentionBudgetBytes = int64_t(budget * 1e9);
+    return o;
+}
+
+// ================================================================== trace
+
+TraceRequest traceRequest(const Args &a)
+{
+    TraceRequest r;
+    r.output = a.value("-o", a.value("--output", ""));
+    if (r.output.empty()) throw UsageError("trace needs -o PROJECT.hlproj");
+    r.name = a.value("--name", "");
+    r.force = a.has("--force");
+    r.prompt = promptInput(a);
+    r.options = traceOptions(a);
+    return r;
+}
+
+TraceRequest traceRequest(const json &req)
+{
+    TraceRequest r;
+    r.output = req.at("output").get<std::string>();
+    r.name = req.value("name", "");
+    r.force = req.value("force", false);
+    r.options = traceOptions(req);
+    r.prompt = promptInput(req);
+    return r;
+}
+
+TraceRun::TraceRun(TraceRequest request) : m_request(std::move(request))
+{
+    if (m_request.name.empty()) m_request.name = nextFreeTraceName(m_request.output);
+    m_writer =
+        std::make_unique<TraceStreamWriter>(m_request.output, m_request.name, m_request.force);
+}
+
+Trace TraceRun::run(Model &model)
+{
+    std::vector<TokenInfo> tokens = m_request.prompt.tokens(model);
+    TraceOptions o = m_request.options;
+    checkTraceFits(model, m_request.output, int64_t(tokens.size()) + o.generate, o);
+    // The large data go to the project layer by layer as they are computed.
+    o.stream = m_writer.get();
+    Trace t = traceTokens(model, std::move(tokens), m_request.prompt.text, o);
+    t.name = m_request.name;
+    m_writer->commit(t);
+    return t;
+}
+
+// ================================================================== decompose
+
+DecomposeRequest decomposeRequest(const json &req)
+{
+    DecomposeRequest r;
+    r.ids = req.at("token_ids").get<std::vector<int32_t>>();
+    r.site = jsonSite(req);
+    r.layer = req.at("layer").get<int>();
+    r.pos = req.at("pos").get<int>();
+    r.lens = lensOptions(req);
+    r.steps = intField(req, "steps", 10, 1, kMaxDecodeSteps);
+    return r;
+}
+
+std::vector<DecomposedStep> runDecompose(Model &model, const DecomposeRequest &r)
+{
+    model.checkIds(r.ids);
+    checkPoint(model, r.layer, r.pos, int(r.ids.size()));
+    const std::vector<DecodeStep> steps =
+        model.decompose(r.ids, r.site, r.layer, r.pos, r.lens, r.steps);
+    std::vector<int32_t> ids;
+    for (const DecodeStep &s : steps)
+        ids.push_back(s.id);
+    const std::vector<TokenInfo> texts = model.tokensFromIds(ids);
+    std::vector<DecomposedStep> out;
+    for (size_t i = 0; i < steps.size(); ++i)
+        out.push_back({steps[i], texts[i].text});
+    return out;
+}
+
+json stepsJson(const std::vector<DecomposedStep> &steps)
+{
+    json out = json::array();
+    for (const DecomposedStep &s : steps)
+        out.push_back(
+            {{"id", s.step.id}, {"text", s.text}, {"prob", s.step.prob}, {"norm", s.step.norm}});
+    return out;
+}
+
+// ================================================================== propagate
+
+int defaultChildLength(const Trace &parent, int pos)
+{
+    const int rest = parent.nTokens() - 1 - pos;
+    return rest > 0 ? rest : 16;
+}
+
+PropagateRequest propagateRequest(const json &req)
+{
+    PropagateRequest r;
+    r.output = req.at("output").get<std::string>();
+    r.name = req.value("name", "");
+    r.force = req.value("force", false);
+    r.parent.name = req.at("parent").get<std::string>();
+    r.parent.prompt = req.value("prompt", "");
+    for (const json &tj : req.at("tokens")) {
+        TokenInfo ti;
+        ti.id = tj.at("id").get<int32_t>();
+        ti.text = tj.value("text", "");
+        ti.begin = tj.value("begin", -1);
+        ti.end = tj.value("end", -1);
+        r.parent.tokens.push_back(ti);
+    }
+    r.edit.site = jsonSite(req);
+    r.edit.layer = req.at("layer").get<int>();
+    r.edit.pos = req.at("pos").get<int>();
+    const auto kind = editKindFromName(req.value("kind", editKindName(EditKind::Unchanged)));
+    if (!kind) throw UsageError("kind must be unchanged, subtract or inject");
+    r.edit.kind = *kind;
+    if (r.edit.kind == EditKind::Subtract)
+        r.edit.subtractCount = intField(req, "subtract", 1, 1, kMaxSubtract);
+    if (r.edit.kind == EditKind::Inject) {
+        if (req.contains("inject_id")) {
+            r.edit.injectId = req.at("inject_id").get<int32_t>();
+            if (r.edit.injectId < 0)
+                throw InputError("token id " + std::to_string(r.edit.injectId) +
+                                 " is not in the vocabulary");
+        } else {
+            r.injectText = req.value("inject_text", "");
+        }
+    }
+    r.options = traceOptions(req);
+    r.generate =
+        intField(req, "generate", defaultChildLength(r.parent, r.edit.pos), 0, kMaxGenerate);
+    return r;
+}
+
+void settleChildName(PropagateRequest &r)
+{
+    std::unique_ptr<ProjectReader> reader;
+    std::error_code ec;
+    if (fs::exists(r.output, ec)) reader = std::make_unique<ProjectReader>(r.output);
+    auto taken = [&](const std::string &name) { return reader && reader->hasTrace(name); };
+    if (r.name.empty())
+        r.name = freeTraceName(r.parent.name + "-" + editKindName(r.edit.kind), taken);
+    else if (taken(r.name) && !r.force)
+        throw InputError("trace '" + r.name + "' already exists in " + r.output +
+                         "; use --force to replace it");
+    if (r.name == r.parent.name && taken(r.name))
+        throw InputError("the new trace cannot replace its parent '" + r.parent.name + "'");
+    if (const std::string problem = traceNameProblem(r.name); !problem.empty())
+        throw InputError("invalid trace name '" + r.name + "': " + problem);
+}
+
+Trace runPropagate(Model &model, PropagateRequest &r)
+{
+    model.checkIds(r.parent.tokenIds());
+    checkPoint(model, r.edit.layer, r.edit.pos, r.parent.nTokens());
+    if (r.edit.kind == EditKind::Inject) {
+        if (r.edit.injectId < 0) r.edit.injectId = injectedToken(model, r.injectText);
+        const int V = model.config().vocabSize;
+        if (r.edit.injectId >= V)
+            throw InputError("token id " + std::to_string(r.edit.injectId) +
+                             " is not in the vocabulary (" + std::to_string(V) + " tokens)");
+    }
+    settleChildName(r);
+    Trace child = propagate(model, r.parent, r.edit, r.generate, r.options);
+    child.name = r.name;
+    addTrace(r.output, child, r.force);
+    return child;
+}
+
+} // namespace HeadLens::Cli

@@ -1,0 +1,287 @@
+// The command line and serve (the engine the workbench drives) answer the same decompose and
+// propagate requests identically, on the real third-party model stories260K (skipped with a
+// message when ../shared/models/stories260K is absent): the same decoding steps, the same
+// child traces (tokens, edit, lens, logits, head metrics), the same default child name and
+// length, and the same refusal of an inject text that is not one token.
+
+#include "headlens/project/project.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace HeadLens;
+using json = nlohmann::json;
+
+namespace {
+
+const QString kCli = QStringLiteral(HEADLENS_CLI);
+const QString kStories = QStringLiteral(HEADLENS_SHARED_DIR "/models/stories260K");
+
+struct Run {
+    int code = -1;
+    QByteArray out, err;
+    QString describe() const
+    {
+        return QString("exit %1\n--- stdout:\n%2\n--- stderr:\n%3")
+            .arg(code)
+            .arg(QString::fromUtf8(out.left(3000)), QString::fromUtf8(err.left(2000)));
+    }
+    json parsed() const { return json::parse(out.toStdString(), nullptr, false); }
+};
+
+Run cli(const QStringList &args)
+{
+    QProcess p;
+    p.start(kCli, args);
+    Run r;
+    if (!p.waitForStarted(30000)) {
+        r.err = "could not start " + kCli.toUtf8();
+        return r;
+    }
+    p.closeWriteChannel();
+    if (!p.waitForFinished(300000)) {
+        p.kill();
+        p.waitForFinished(5000);
+    }
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    return r;
+}
+
+// The same trace, field by field, as far as both faces compute it.
+void compareTraces(const ProjectReader &a, const std::string &an, const ProjectReader &b,
+                   const std::string &bn)
+{
+    const Trace x = a.readTrace(an), y = b.readTrace(bn);
+    QCOMPARE(x.tokenIds(), y.tokenIds());
+    QCOMPARE(x.nPromptTokens, y.nPromptTokens);
+    QCOMPARE(x.parent, y.parent);
+    QCOMPARE(x.prompt, y.prompt);
+    QCOMPARE(json::parse(x.edit), json::parse(y.edit));
+    QCOMPARE(x.topk, y.topk);
+    QCOMPARE(int(x.lensNorm), int(y.lensNorm));
+    QCOMPARE(int(x.lensDecoder), int(y.lensDecoder));
+    QCOMPARE(int(x.attentionStore), int(y.attentionStore));
+    QCOMPARE(int(x.residualStore), int(y.residualStore));
+    QCOMPARE(x.logitsTopkIds.data, y.logitsTopkIds.data);
+    QCOMPARE(x.logitsTopkProbs.data, y.logitsTopkProbs.data);
+    QCOMPARE(x.contribNorm.data, y.contribNorm.data);
+    for (Site s : allSites()) {
+        const LensSite l = a.readLens(an, s), m = b.readLens(bn, s);
+        QCOMPARE(l.topkIds.data, m.topkIds.data);
+        QCOMPARE(l.topkProbs.data, m.topkProbs.data);
+        QCOMPARE(l.entropy.data, m.entropy.data);
+    }
+}
+
+} // namespace
+
+class TestRequests : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanupTestCase();
+    void decomposeIsTheSame();
+    void propagateIsTheSame_data();
+    void propagateIsTheSame();
+    void injectTextRefusedTheSameWay();
+
+private:
+    // serve's answer to req (with a fresh id): {"ok", "result"} or {"ok", "kind", "error"}.
+    json ask(json req);
+    QStringList model() const { return {m_model, m_project}; }
+
+    QTemporaryDir m_dir;
+    bool m_haveStories = false;
+    QString m_model, m_tokenizer, m_project;
+    Trace m_parent;
+    QProcess m_serve;
+    int m_nextId = 1;
+};
+
+void TestRequests::initTestCase()
+{
+    QVERIFY(QFile::exists(kCli));
+    QVERIFY(m_dir.isValid());
+    m_haveStories =
+        QFile::exists(kStories + "/stories260K.bin") && QFile::exists(kStories + "/tok512.bin");
+    if (!m_haveStories) return;
+    m_model = kStories + "/stories260K.bin";
+    m_tokenizer = kStories + "/tok512.bin";
+    m_project = m_dir.path() + "/story.hlproj";
+    const Run r = cli({"trace", m_model, "--tokenizer", m_tokenizer, "--prompt", "Once upon a time",
+                       "--generate", "12", "-o", m_project, "--name", "parent"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    m_parent = ProjectReader(m_project.toStdString()).readTrace("parent");
+    QVERIFY(m_parent.nTokens() > m_parent.nPromptTokens);
+
+    m_serve.start(kCli, {"serve"});
+    QVERIFY(m_serve.waitForStarted(30000));
+    const json loaded = ask({{"cmd", "load"},
+                             {"model", m_model.toStdString()},
+                             {"tokenizer", m_tokenizer.toStdString()}});
+    QVERIFY2(loaded.value("ok", false), loaded.dump().c_str());
+}
+
+void TestRequests::init()
+{
+    if (!m_haveStories)
+        QSKIP(qPrintable("the third-party model stories260K is not at " + kStories +
+                         " (see ../shared/models); this test needs it"));
+}
+
+void TestRequests::cleanupTestCase()
+{
+    if (m_serve.state() == QProcess::NotRunning) return;
+    m_serve.closeWriteChannel();
+    if (!m_serve.waitForFinished(30000)) m_serve.kill();
+}
+
+json TestRequests::ask(json req)
+{
+    const int id = m_nextId++;
+    req["id"] = id;
+    m_serve.write(QByteArray::fromStdString(req.dump() + "\n"));
+    for (;;) {
+        while (m_serve.canReadLine()) {
+            const json j = json::parse(m_serve.readLine().toStdString(), nullptr, false);
+            if (j.is_object() && !j.contains("event") && j.value("id", json()) == json(id))
+                return j;
+        }
+        if (!m_serve.waitForReadyRead(300000)) return {{"ok", false}, {"error", "no answer"}};
+    }
+}
+
+void TestRequests::decomposeIsTheSame()
+{
+    const int L = m_parent.config.nLayers, T = m_parent.nTokens();
+    struct Point {
+        Site site;
+        int layer, pos;
+    };
+    for (const Point &p : std::vector<Point>{
+             {Site::ResidPost, L - 1, 3}, {Site::ResidMid, 2, T - 1}, {Site::AttnOut, 0, 1}}) {
+        const Run r = cli(QStringList{"decompose"} + model() +
+                          QStringList{"--tokenizer", m_tokenizer, "--trace", "parent", "--site",
+                                      siteName(p.site), "--layer", QString::number(p.layer),
+                                      "--pos", QString::number(p.pos), "-k", "6", "--json"});
+        QVERIFY2(r.code == 0, qPrintable(r.describe()));
+        json fromCli = r.parsed()["steps"];
+        const json answer = ask({{"cmd", "decompose"},
+                                 {"token_ids", m_parent.tokenIds()},
+                                 {"site", siteName(p.site)},
+                                 {"layer", p.layer},
+                                 {"pos", p.pos},
+                                 {"lens_norm", lensNormName(m_parent.lensNorm)},
+                                 {"lens_decoder", lensDecoderName(m_parent.lensDecoder)},
+                                 {"steps", 6}});
+        QVERIFY2(answer.value("ok", false), answer.dump().c_str());
+        QVERIFY(!fromCli.empty());
+        for (json &step : fromCli) // the command line numbers its steps; serve gives a list
+            step.erase("step");
+        QCOMPARE(answer["result"]["steps"], fromCli);
+    }
+}
+
+void TestRequests::propagateIsTheSame_data()
+{
+    QTest::addColumn<QStringList>("cliEdit");
+    QTest::addColumn<QString>("serveEdit"); // the fields of the same edit, as JSON
+    QTest::newRow("unchanged, default length")
+        << QStringList{"--unchanged"} << R"({"kind":"unchanged"})";
+    QTest::newRow("subtract") << QStringList{"--subtract", "2", "-n", "3"}
+                              << R"({"kind":"subtract","subtract":2,"generate":3})";
+    QTest::newRow("inject id") << QStringList{"--inject-id", "PARENT1", "-n", "5"}
+                               << R"({"kind":"inject","inject_id":PARENT1,"generate":5})";
+    QTest::newRow("inject text") << QStringList{"--inject", "PARENT1TEXT", "-n", "4"}
+                                 << R"({"kind":"inject","inject_text":"PARENT1TEXT","generate":4})";
+}
+
+void TestRequests::propagateIsTheSame()
+{
+    QFETCH(QStringList, cliEdit);
+    QFETCH(QString, serveEdit);
+    // A token of the prompt, by id and by its readable text.
+    const QString id1 = QString::number(m_parent.tokens[1].id);
+    const QString text1 = QString::fromStdString(m_parent.idText(m_parent.tokens[1].id));
+    cliEdit.replaceInStrings("PARENT1TEXT", text1).replaceInStrings("PARENT1", id1);
+    serveEdit.replace("PARENT1TEXT", text1).replace("PARENT1", id1);
+
+    // serve writes into a copy of the project as it is now, so both faces choose the child's
+    // name among the same traces.
+    const QString served = m_dir.path() + "/served-" + QTest::currentDataTag() + ".hlproj";
+    QFile::remove(served);
+    QVERIFY(QFile::copy(m_project, served));
+
+    const int layer = m_parent.config.nLayers - 1, pos = m_parent.nPromptTokens - 1;
+    const Run r = cli(QStringList{"propagate"} + model() +
+                      QStringList{"--tokenizer", m_tokenizer, "--trace", "parent", "--site",
+                                  "resid_post", "--layer", QString::number(layer), "--pos",
+                                  QString::number(pos), "--json"} +
+                      cliEdit);
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    const json fromCli = r.parsed();
+
+    json tokens = json::array();
+    for (const TokenInfo &t : m_parent.tokens)
+        tokens.push_back({{"id", t.id}, {"text", t.text}, {"begin", t.begin}, {"end", t.end}});
+    json req = json::parse(serveEdit.toStdString());
+    req.update({{"cmd", "propagate"},
+                {"output", served.toStdString()},
+                {"parent", "parent"},
+                {"tokens", tokens},
+                {"prompt", m_parent.prompt},
+                {"site", "resid_post"},
+                {"layer", layer},
+                {"pos", pos},
+                {"topk", m_parent.topk},
+                {"lens_norm", lensNormName(m_parent.lensNorm)},
+                {"lens_decoder", lensDecoderName(m_parent.lensDecoder)},
+                {"attention", storeTypeName(m_parent.attentionStore)},
+                {"residuals", storeTypeName(m_parent.residualStore)}});
+    const json answer = ask(req);
+    QVERIFY2(answer.value("ok", false), answer.dump().c_str());
+    const json &fromServe = answer["result"];
+
+    QCOMPARE(fromServe["name"], fromCli["child"]); // the same default name: parent-KIND(-N)
+    QCOMPARE(fromServe["edit"], fromCli["edit"]);
+    QCOMPARE(fromServe["n_prompt_tokens"].get<int>(), pos + 1);
+    QCOMPARE(fromServe["n_tokens"].get<int>(), pos + 1 + fromCli["generated"].get<int>());
+    const std::string name = fromCli["child"].get<std::string>();
+    compareTraces(ProjectReader(m_project.toStdString()), name, ProjectReader(served.toStdString()),
+                  name);
+}
+
+void TestRequests::injectTextRefusedTheSameWay()
+{
+    const QString text = "Once upon a time"; // several tokens
+    const Run r = cli(QStringList{"propagate"} + model() +
+                      QStringList{"--tokenizer", m_tokenizer, "--trace", "parent", "--site",
+                                  "resid_post", "--layer", "0", "--pos", "1", "--inject", text});
+    QCOMPARE(r.code, 3);
+    json tokens = json::array();
+    for (const TokenInfo &t : m_parent.tokens)
+        tokens.push_back({{"id", t.id}});
+    const json answer = ask({{"cmd", "propagate"},
+                             {"output", (m_dir.path() + "/refused.hlproj").toStdString()},
+                             {"parent", "parent"},
+                             {"tokens", tokens},
+                             {"layer", 0},
+                             {"pos", 1},
+                             {"kind", "inject"},
+                             {"inject_text", text.toStdString()}});
+    QCOMPARE(answer.value("kind", ""), std::string("input"));
+    const QString error = QString::fromStdString(answer.value("error", ""));
+    QVERIFY2(error.contains("not one token"), qPrintable(error));
+    QCOMPARE(QString::fromUtf8(r.err).trimmed(), "headlens-cli: error: " + error);
+    QVERIFY(!QFile::exists(m_dir.path() + "/refused.hlproj"));
+}
+
+QTEST_GUILESS_MAIN(TestRequests)
+#include "tst_requests.moc"
