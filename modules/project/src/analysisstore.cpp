@@ -6,18 +6,15 @@
 
 #include "h5util.h"
 #include "hlprojlayout.h"
+#include "savefile.h"
 
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"
 #include "headlens/trace/trace.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <set>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace HeadLens {
 
@@ -132,82 +129,6 @@ void checkRecord(const std::string &group, const AnalysisRecord &r)
     }
     for (const auto &kv : r.strings)
         set(kv.first);
-}
-
-// ------------------------------------------------------------ saving beside and renaming
-
-// The new version of a file, written beside it and renamed over it by commit(); removed
-// unless committed, so a failure leaves only the untouched original.
-class SaveBeside {
-public:
-    explicit SaveBeside(const std::string &path)
-    {
-        fs::path target(path);
-        std::error_code ec;
-        if (fs::is_symlink(target, ec))
-            target = fs::canonical(target); // replace the file the link points to, keep the link
-        m_target = target;
-        m_temp = target.parent_path() /
-                 ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()));
-    }
-    ~SaveBeside()
-    {
-        if (!m_committed) {
-            std::error_code ec;
-            fs::remove(m_temp, ec);
-        }
-    }
-    SaveBeside(const SaveBeside &) = delete;
-    SaveBeside &operator=(const SaveBeside &) = delete;
-
-    const fs::path &target() const { return m_target; }
-    std::string temp() const { return m_temp.string(); }
-
-    void commit()
-    {
-        std::error_code ec;
-        const auto old = fs::status(m_target, ec);
-        if (!ec && fs::exists(old)) fs::permissions(m_temp, old.permissions(), ec);
-        sync(m_temp, O_RDONLY, true);
-        fs::rename(m_temp, m_target, ec);
-        if (ec)
-            throw std::runtime_error("cannot replace " + m_target.string() + ": " + ec.message());
-        m_committed = true;
-        const fs::path dir = m_target.parent_path();
-        sync(dir.empty() ? fs::path(".") : dir, O_RDONLY | O_DIRECTORY, false);
-    }
-
-private:
-    static void sync(const fs::path &p, int flags, bool required)
-    {
-        const int fd = ::open(p.c_str(), flags | O_CLOEXEC);
-        int err = fd < 0 ? errno : 0;
-        if (fd >= 0) {
-            if (::fsync(fd) != 0) err = errno;
-            ::close(fd);
-        }
-        if (err && required)
-            throw std::runtime_error("cannot write " + p.string() + ": " + std::strerror(err));
-    }
-
-    fs::path m_target;
-    fs::path m_temp;
-    bool m_committed = false;
-};
-
-// As projectwriter.cpp opens files it writes: strict close, HDF5 1.8 object formats.
-H5::File openForWriting(const std::string &path)
-{
-    H5::Plist fapl(H5Pcreate(H5P_FILE_ACCESS), "file access property list");
-    H5::checkStatus(H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI), "file access property list");
-    H5::checkStatus(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18),
-                    "file access property list");
-    return H5::File(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), "cannot open " + path);
-}
-
-H5::File openForReading(const std::string &path)
-{
-    return H5::File(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + path);
 }
 
 // ------------------------------------------------------------ attributes HDF5's helpers lack
@@ -335,7 +256,7 @@ template <typename F> auto withProject(const std::string &path, F &&f) -> declty
     }
     H5::Guard guard;
     try {
-        H5::File file = openForReading(path);
+        H5::File file = H5::openReadOnly(path);
         return f(file.get());
     } catch (const H5::H5Error &e) {
         throw InputError(path + ": " + e.what());
@@ -367,28 +288,20 @@ void writeAnalysis(const std::string &path, const AnalysisUpdate &update)
             if (!reader.hasTrace(t)) throw InputError(path + ": there is no trace '" + t + "'");
     }
 
-    H5::Guard guard;
-    try {
-        SaveBeside save(path);
+    guardedSave(path, [&] {
+        SaveFile save(path);
         fs::copy_file(save.target(), save.temp(), fs::copy_options::overwrite_existing);
         {
-            H5::File out = openForWriting(save.temp());
+            H5::File out = openProjectForWriting(save.temp());
             for (const auto &g : removes)
                 removeLink(out, g);
             for (const auto &[g, record] : writes)
                 writeRecord(out, g, *record);
-            H5::Group root = H5::openGroup(out, "/");
-            H5::writeStringAttr(root, "modified", isoNowUtc());
-            root.reset();
-            H5::checkStatus(H5Fflush(out, H5F_SCOPE_GLOBAL), "cannot write " + save.temp());
-            out.close("cannot write " + save.temp());
+            H5::writeStringAttr(H5::openGroup(out, "/"), "modified", isoNowUtc());
+            finishProjectFile(out, save.temp());
         }
         save.commit();
-    } catch (const H5::H5Error &e) {
-        throw std::runtime_error("cannot save " + path + ": " + e.what());
-    } catch (const fs::filesystem_error &e) {
-        throw std::runtime_error("cannot save " + path + ": " + e.code().message());
-    }
+    });
 }
 
 bool hasAnalysis(const std::string &path, const std::string &group)

@@ -204,6 +204,11 @@ Guard::Guard() : m_lock(h5Mutex())
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 }
 
+File openReadOnly(const std::string &path)
+{
+    return File(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + path);
+}
+
 Type utf8StringType()
 {
     Type t(H5Tcopy(H5T_C_S1), "string type");

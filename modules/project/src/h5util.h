@@ -87,6 +87,9 @@ private:
     std::lock_guard<std::recursive_mutex> m_lock;
 };
 
+// Opens an existing file read-only; H5Error "cannot open <path>: ..." when that fails.
+File openReadOnly(const std::string &path);
+
 // Types.
 Type utf8StringType(); // variable-length UTF-8 C string
 Type float16Type();    // IEEE half precision, little endian (HDF5 1.10 has no predefined one)

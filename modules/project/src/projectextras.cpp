@@ -7,8 +7,8 @@
 
 #include "h5util.h"
 #include "hlprojlayout.h"
+#include "savefile.h"
 #include "sparseattention.h"
-#include "tempfiles.h"
 
 #include "headlens/trace/error.h"
 #include "headlens/trace/tracecost.h"
@@ -16,13 +16,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <map>
 #include <set>
-#include <unistd.h>
 
 namespace HeadLens {
 
@@ -34,96 +30,12 @@ constexpr const char *kWorkbenchGroup = "workbench";
 constexpr const char *kNotes = "workbench/notes";
 constexpr const char *kViewSettings = "workbench/view_settings";
 
-void syncPath(const fs::path &p, int flags, bool required)
-{
-    const int fd = ::open(p.c_str(), flags | O_CLOEXEC);
-    int err = fd < 0 ? errno : 0;
-    if (fd >= 0) {
-        if (::fsync(fd) != 0) err = errno;
-        ::close(fd);
-    }
-    if (err && required)
-        throw std::runtime_error("cannot write " + p.string() + ": " + std::strerror(err));
-}
-
-// Files written beside the target and removed again unless committed (the new project) or
-// always (scratch files of in-memory traces).
-class SideFiles {
-public:
-    explicit SideFiles(const std::string &path)
-    {
-        fs::path target(path);
-        std::error_code ec;
-        if (fs::is_symlink(target, ec)) target = fs::canonical(target);
-        m_target = target;
-        removeStaleTemps(target);
-        m_prefix = tempBeside(target).string();
-    }
-    ~SideFiles()
-    {
-        std::error_code ec;
-        for (const auto &s : m_scratch)
-            fs::remove(s, ec);
-        if (!m_committed) fs::remove(temp(), ec);
-    }
-    SideFiles(const SideFiles &) = delete;
-    SideFiles &operator=(const SideFiles &) = delete;
-
-    std::string temp() const { return m_prefix; }
-    std::string scratch()
-    {
-        m_scratch.push_back(m_prefix + "-" + std::to_string(m_scratch.size()) + ".hlproj");
-        return m_scratch.back();
-    }
-    void dropScratch(const std::string &s)
-    {
-        std::error_code ec;
-        fs::remove(s, ec);
-    }
-
-    void commit()
-    {
-        std::error_code ec;
-        const auto old = fs::status(m_target, ec);
-        if (!ec && fs::exists(old)) fs::permissions(temp(), old.permissions(), ec);
-        syncPath(temp(), O_RDONLY, true);
-        fs::rename(temp(), m_target, ec);
-        if (ec)
-            throw std::runtime_error("cannot replace " + m_target.string() + ": " + ec.message());
-        m_committed = true;
-        const fs::path dir = m_target.parent_path();
-        syncPath(dir.empty() ? fs::path(".") : dir, O_RDONLY | O_DIRECTORY, false);
-    }
-
-private:
-    fs::path m_target;
-    std::string m_prefix;
-    std::vector<std::string> m_scratch;
-    bool m_committed = false;
-};
-
 std::string firstString(hid_t file, const char *path)
 {
     auto info = H5::openDataset(file, path);
     if (!info) return {};
     const auto values = H5::readStringDataset(*info);
     return values.empty() ? std::string() : values.front();
-}
-
-// The creation-ordered, HDF5-1.8-compatible format the other writers use.
-H5::File createProjectFile(const std::string &path)
-{
-    H5::Plist fapl(H5Pcreate(H5P_FILE_ACCESS), "file access property list");
-    H5::checkStatus(H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI), "file access property list");
-    H5::checkStatus(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18),
-                    "file access property list");
-    return H5::File(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
-                    "cannot create " + path);
-}
-
-H5::File openReadOnly(const std::string &path)
-{
-    return H5::File(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + path);
 }
 
 void setParent(hid_t group, const std::string &parent)
@@ -166,12 +78,12 @@ void checkRoomFor(const std::string &path, const std::vector<ProjectTraceSource>
     int64_t need = int64_t(64) << 10; // the skeleton, attributes, listings
     for (const auto &t : traces) {
         if (t.file.empty()) continue;
-        H5::File in = openReadOnly(t.file);
+        H5::File in = H5::openReadOnly(t.file);
         need += int64_t(storedBytes(
             H5::openGroup(in, std::string("/") + HlProj::kTracesGroup + "/" + t.fileTrace)));
     }
     if (!keepFrom.empty()) { // its other groups (comparisons, analyses) are copied too
-        H5::File in = openReadOnly(keepFrom);
+        H5::File in = H5::openReadOnly(keepFrom);
         H5::Group root = H5::openGroup(in, "/");
         for (const auto &name : H5::childLinks(root))
             if (name != HlProj::kTracesGroup && H5::isGroup(root, name))
@@ -193,7 +105,7 @@ void copyTrace(const std::string &file, const std::string &fileTrace, hid_t dstT
         if (!check.hasTrace(fileTrace))
             throw InputError(file + ": there is no trace '" + fileTrace + "'");
     }
-    H5::File in = openReadOnly(file);
+    H5::File in = H5::openReadOnly(file);
     H5::Group traces = H5::openGroup(in, std::string("/") + HlProj::kTracesGroup);
     H5::copyObject(traces, fileTrace, dstTraces, src.name);
     H5::Group g = H5::openGroup(dstTraces, src.name);
@@ -207,7 +119,7 @@ ProjectExtras readProjectExtras(const std::string &path)
 {
     H5::Guard guard;
     try {
-        H5::File file = openReadOnly(path);
+        H5::File file = H5::openReadOnly(path);
         ProjectExtras e;
         e.notes = firstString(file, kNotes);
         e.viewSettings = firstString(file, kViewSettings);
@@ -229,12 +141,11 @@ void writeProject(const std::string &path, const std::vector<ProjectTraceSource>
             throw std::invalid_argument("writeProject: trace '" + t.name + "' has no source");
     }
 
-    H5::Guard guard;
-    try {
+    guardedSave(path, [&] {
         checkRoomFor(path, traces, keepFrom);
-        SideFiles side(path);
+        SaveFile save(path);
         {
-            H5::File out = createProjectFile(side.temp());
+            H5::File out = createProjectFile(save.temp());
             H5::Group root = H5::openGroup(out, "/");
 
             std::string created;
@@ -253,6 +164,7 @@ void writeProject(const std::string &path, const std::vector<ProjectTraceSource>
             H5::writeStringAttr(root, "modified", now);
 
             H5::Group dstTraces = H5::createGroup(root, HlProj::kTracesGroup, true);
+            int scratchFiles = 0;
             for (const auto &t : traces) {
                 if (!t.file.empty()) {
                     copyTrace(t.file, t.fileTrace, dstTraces, t);
@@ -263,15 +175,16 @@ void writeProject(const std::string &path, const std::vector<ProjectTraceSource>
                 trace.parent = t.parent;
                 // The trace writer lives with addTrace; a scratch project holds the trace for
                 // the moment it takes to copy it over.
-                const std::string scratch = side.scratch();
+                const std::string scratch =
+                    save.scratch(std::to_string(scratchFiles++) + ".hlproj");
                 addTrace(scratch, trace, true);
                 trace = Trace(); // give the memory back before copying
                 copyTrace(scratch, t.name, dstTraces, t);
-                side.dropScratch(scratch);
+                save.dropScratch(scratch);
             }
 
             if (!keepFrom.empty()) {
-                H5::File in = openReadOnly(keepFrom);
+                H5::File in = H5::openReadOnly(keepFrom);
                 H5::Group srcRoot = H5::openGroup(in, "/");
                 for (const auto &name : H5::childLinks(srcRoot)) {
                     if (name == HlProj::kTracesGroup || name == kWorkbenchGroup) continue;
@@ -299,22 +212,17 @@ void writeProject(const std::string &path, const std::vector<ProjectTraceSource>
 
             dstTraces.reset();
             root.reset();
-            H5::checkStatus(H5Fflush(out, H5F_SCOPE_GLOBAL), "cannot write " + side.temp());
-            out.close("cannot write " + side.temp());
+            finishProjectFile(out, save.temp());
         }
-        side.commit();
-    } catch (const H5::H5Error &e) {
-        throw std::runtime_error("cannot save " + path + ": " + e.what());
-    } catch (const fs::filesystem_error &e) {
-        throw std::runtime_error("cannot save " + path + ": " + e.code().message());
-    }
+        save.commit();
+    });
 }
 
 FloatArray readAttentionRow(const std::string &path, const std::string &trace, int layer, int query)
 {
     H5::Guard guard;
     try {
-        H5::File file = openReadOnly(path);
+        H5::File file = H5::openReadOnly(path);
         const std::string where = std::string("/") + HlProj::kTracesGroup + "/" + trace;
         if (!H5::isGroup(file, where))
             throw InputError(path + ": there is no trace '" + trace + "'");

@@ -9,126 +9,21 @@
 
 #include "h5util.h"
 #include "hlprojlayout.h"
+#include "savefile.h"
 #include "sparseattention.h"
-#include "tempfiles.h"
 
 #include "headlens/trace/error.h"
 #include "headlens/trace/version.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <functional>
 #include <set>
-#include <unistd.h>
 
 namespace HeadLens {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-// ---------------------------------------------------------------- the temp file and rename
-
-// The new version of a file, written beside it and renamed over it by commit(). Removes the
-// temp file unless committed, so a failure leaves only the untouched original.
-class SaveFile {
-public:
-    explicit SaveFile(const std::string &path)
-    {
-        fs::path target(path);
-        std::error_code ec;
-        if (fs::is_symlink(target, ec))
-            target = fs::canonical(target); // replace the file the link points to, keep the link
-        m_target = target;
-        removeStaleTemps(target);
-        m_temp = tempBeside(target);
-    }
-    ~SaveFile()
-    {
-        if (!m_committed) {
-            std::error_code ec;
-            fs::remove(m_temp, ec);
-        }
-    }
-    SaveFile(const SaveFile &) = delete;
-    SaveFile &operator=(const SaveFile &) = delete;
-
-    const fs::path &target() const { return m_target; }
-    std::string temp() const { return m_temp.string(); }
-
-    void commit()
-    {
-        std::error_code ec;
-        const auto old = fs::status(m_target, ec);
-        if (!ec && fs::exists(old)) // a rebuilt file keeps the original's permissions
-            fs::permissions(m_temp, old.permissions(), ec);
-        syncPath(m_temp, O_RDONLY, true);
-        fs::rename(m_temp, m_target, ec);
-        if (ec)
-            throw std::runtime_error("cannot replace " + m_target.string() + ": " + ec.message());
-        m_committed = true;
-        // Make the rename itself durable; not all file systems allow syncing a folder.
-        fs::path dir = m_target.parent_path();
-        syncPath(dir.empty() ? fs::path(".") : dir, O_RDONLY | O_DIRECTORY, false);
-    }
-
-private:
-    static void syncPath(const fs::path &p, int flags, bool required)
-    {
-        const int fd = ::open(p.c_str(), flags | O_CLOEXEC);
-        int err = fd < 0 ? errno : 0;
-        if (fd >= 0) {
-            if (::fsync(fd) != 0) err = errno;
-            ::close(fd);
-        }
-        if (err && required)
-            throw std::runtime_error("cannot write " + p.string() + ": " + std::strerror(err));
-    }
-
-    fs::path m_target;
-    fs::path m_temp;
-    bool m_committed = false;
-};
-
-// How the temp file is opened or created. H5F_CLOSE_SEMI makes closing fail loudly if anything
-// inside is still open (the file would not be complete on disk yet). The HDF5 1.8 object
-// formats carry checksums, so damaged metadata is refused instead of misread; HDF5 >= 1.8 is
-// needed anyway for the creation-ordered /traces group, and the 1.10-only formats are not used
-// so that HDF5 1.8 readers (older MATLAB, h5dump) still open the files.
-H5::Plist strictAccess()
-{
-    H5::Plist fapl(H5Pcreate(H5P_FILE_ACCESS), "file access property list");
-    H5::checkStatus(H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI), "file access property list");
-    H5::checkStatus(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18),
-                    "file access property list");
-    return fapl;
-}
-
-H5::File createFile(const std::string &path)
-{
-    H5::Plist fapl = strictAccess();
-    return H5::File(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
-                    "cannot create " + path);
-}
-
-H5::File openFileRW(const std::string &path)
-{
-    H5::Plist fapl = strictAccess();
-    return H5::File(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), "cannot open " + path);
-}
-
-H5::File openFileRO(const std::string &path)
-{
-    return H5::File(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + path);
-}
-
-void finish(H5::File &file, const std::string &path)
-{
-    H5::checkStatus(H5Fflush(file, H5F_SCOPE_GLOBAL), "cannot write " + path);
-    file.close("cannot write " + path);
-}
 
 // ---------------------------------------------------------------- root
 
@@ -432,20 +327,6 @@ void renameReferences(hid_t file, const std::string &from, const std::string &to
     }
 }
 
-// Runs a save with HDF5 locked; HDF5 and file system failures become runtime_errors that
-// name the file (InputErrors from validation pass through).
-template <typename F> void guardedSave(const std::string &path, F &&f)
-{
-    H5::Guard guard;
-    try {
-        f();
-    } catch (const H5::H5Error &e) {
-        throw std::runtime_error("cannot save " + path + ": " + e.what());
-    } catch (const fs::filesystem_error &e) {
-        throw std::runtime_error("cannot save " + path + ": " + e.code().message());
-    }
-}
-
 // The new version of a project (save's temp file, returned open) with the trace `name` put in
 // by put(traces group): a new project; the existing one rebuilt with the trace replaced where
 // it was listed (taken); or a byte copy of the existing one with the trace added.
@@ -454,12 +335,12 @@ H5::File withTrace(const SaveFile &save, bool exists, bool taken, const std::str
 {
     H5::File out;
     if (!exists) {
-        out = createFile(save.temp());
+        out = createProjectFile(save.temp());
         completeSkeleton(out, true);
         put(H5::openGroup(out, std::string("/") + HlProj::kTracesGroup));
     } else if (taken) {
-        out = createFile(save.temp());
-        H5::File in = openFileRO(save.target().string());
+        out = createProjectFile(save.temp());
+        H5::File in = H5::openReadOnly(save.target().string());
         rebuild(in, out, [&](hid_t src, hid_t dst, const std::string &child) {
             if (child == name)
                 put(dst);
@@ -469,7 +350,7 @@ H5::File withTrace(const SaveFile &save, bool exists, bool taken, const std::str
         completeSkeleton(out, false);
     } else {
         fs::copy_file(save.target(), save.temp(), fs::copy_options::overwrite_existing);
-        out = openFileRW(save.temp());
+        out = openProjectForWriting(save.temp());
         completeSkeleton(out, false);
         put(H5::openGroup(out, std::string("/") + HlProj::kTracesGroup));
     }
@@ -507,7 +388,7 @@ void addTrace(const std::string &path, const Trace &t, bool force)
         {
             H5::File out = withTrace(save, exists, taken, t.name,
                                      [&](hid_t traces) { writeTrace(traces, t); });
-            finish(out, save.temp());
+            finishProjectFile(out, save.temp());
         }
         save.commit();
     });
@@ -520,15 +401,15 @@ void removeTrace(const std::string &path, const std::string &name)
             throw InputError(path + ": there is no trace '" + name + "'");
         SaveFile save(path);
         {
-            H5::File out = createFile(save.temp());
+            H5::File out = createProjectFile(save.temp());
             {
-                H5::File in = openFileRO(save.target().string());
+                H5::File in = H5::openReadOnly(save.target().string());
                 rebuild(in, out, [&](hid_t src, hid_t dst, const std::string &child) {
                     if (child != name) H5::copyObject(src, child, dst, child);
                 });
             }
             completeSkeleton(out, false);
-            finish(out, save.temp());
+            finishProjectFile(out, save.temp());
         }
         save.commit();
     });
@@ -549,16 +430,16 @@ void renameTrace(const std::string &path, const std::string &from, const std::st
         }
         SaveFile save(path);
         {
-            H5::File out = createFile(save.temp());
+            H5::File out = createProjectFile(save.temp());
             {
-                H5::File in = openFileRO(save.target().string());
+                H5::File in = H5::openReadOnly(save.target().string());
                 rebuild(in, out, [&](hid_t src, hid_t dst, const std::string &child) {
                     H5::copyObject(src, child, dst, child == from ? to : child);
                 });
             }
             renameReferences(out, from, to);
             completeSkeleton(out, false);
-            finish(out, save.temp());
+            finishProjectFile(out, save.temp());
         }
         save.commit();
     });
@@ -672,8 +553,10 @@ private:
 struct TraceStreamWriter::Private {
     std::string path, name;
     bool force = false, exists = false, taken = false, committed = false;
-    std::unique_ptr<SaveFile> direct; // the project is new: the stream file becomes it
-    fs::path file;                    // the stream file
+    // The project's new version. A new project is streamed straight into its temp file; an
+    // existing one gets the trace streamed into a scratch file, copied in by commit().
+    std::unique_ptr<SaveFile> save;
+    std::string file; // the stream file
     H5::File h;
     StreamedGroup group;
 
@@ -681,9 +564,7 @@ struct TraceStreamWriter::Private {
     {
         group.close();
         h.reset();
-        std::error_code ec;
-        if (!direct && !file.empty()) fs::remove(file, ec);
-        direct.reset(); // removes its temp file unless committed
+        save.reset(); // removes the stream file, and the temp file unless committed
         file.clear();
     }
 };
@@ -715,15 +596,9 @@ void TraceStreamWriter::begin(const Trace &t)
 {
     guardedSave(d->path, [&] {
         d->discard();
-        if (d->exists) {
-            const fs::path target(d->path);
-            removeStaleTemps(target);
-            d->file = tempBeside(target).string() + "-trace";
-        } else {
-            d->direct = std::make_unique<SaveFile>(d->path);
-            d->file = d->direct->temp();
-        }
-        d->h = createFile(d->file.string());
+        d->save = std::make_unique<SaveFile>(d->path);
+        d->file = d->exists ? d->save->scratch("trace") : d->save->temp();
+        d->h = createProjectFile(d->file);
         completeSkeleton(d->h, true);
         H5::Group traces = H5::openGroup(d->h, std::string("/") + HlProj::kTracesGroup);
         d->group.create(traces, d->name, t);
@@ -732,17 +607,17 @@ void TraceStreamWriter::begin(const Trace &t)
 
 void TraceStreamWriter::attention(int layer, int64_t q0, int64_t rows, const float *pattern)
 {
-    guardedSave(d->file.string(), [&] { d->group.attention(layer, q0, rows, pattern); });
+    guardedSave(d->file, [&] { d->group.attention(layer, q0, rows, pattern); });
 }
 
 void TraceStreamWriter::residual(Site site, int layer, const float *v)
 {
-    guardedSave(d->file.string(), [&] { d->group.residual(site, layer, v); });
+    guardedSave(d->file, [&] { d->group.residual(site, layer, v); });
 }
 
 void TraceStreamWriter::z(int layer, const float *v)
 {
-    guardedSave(d->file.string(), [&] { d->group.z(layer, v); });
+    guardedSave(d->file, [&] { d->group.z(layer, v); });
 }
 
 void TraceStreamWriter::commit(const Trace &t)
@@ -752,26 +627,18 @@ void TraceStreamWriter::commit(const Trace &t)
             throw std::invalid_argument("cannot save trace '" + t.name +
                                         "': begin() was not called");
         d->group.finish(t);
-        const std::string streamFile = d->file.string();
-        finish(d->h, streamFile);
-        if (d->direct) {
-            d->direct->commit();
-            d->committed = true;
-            return;
-        }
-        SaveFile save(d->path);
-        {
-            H5::File in = openFileRO(streamFile);
+        finishProjectFile(d->h, d->file);
+        if (d->exists) {
+            H5::File in = H5::openReadOnly(d->file);
             H5::Group srcTraces = H5::openGroup(in, std::string("/") + HlProj::kTracesGroup);
-            H5::File out = withTrace(save, true, d->taken, d->name, [&](hid_t traces) {
+            H5::File out = withTrace(*d->save, true, d->taken, d->name, [&](hid_t traces) {
                 H5::copyObject(srcTraces, d->name, traces, d->name);
             });
-            finish(out, save.temp());
+            finishProjectFile(out, d->save->temp());
         }
-        save.commit();
+        d->save->commit();
         d->committed = true;
-        std::error_code ec;
-        fs::remove(d->file, ec);
+        d->save.reset(); // the stream file goes
     });
 }
 
@@ -801,10 +668,10 @@ ProjectBatchWriter::ProjectBatchWriter(const std::string &path) : d(std::make_un
         d->save = std::make_unique<SaveFile>(path);
         if (exists) {
             fs::copy_file(d->save->target(), d->save->temp(), fs::copy_options::overwrite_existing);
-            d->out = openFileRW(d->save->temp());
+            d->out = openProjectForWriting(d->save->temp());
             completeSkeleton(d->out, false);
         } else {
-            d->out = createFile(d->save->temp());
+            d->out = createProjectFile(d->save->temp());
             completeSkeleton(d->out, true);
         }
         d->traces = H5::openGroup(d->out, std::string("/") + HlProj::kTracesGroup);
@@ -869,7 +736,7 @@ void ProjectBatchWriter::finish()
         d->group.close();
         d->traces.reset();
         writeRootAttributes(H5::openGroup(d->out, "/"), false);
-        HeadLens::finish(d->out, d->save->temp());
+        finishProjectFile(d->out, d->save->temp());
         d->save->commit();
     });
 }
