@@ -1,5 +1,7 @@
 #include "h5util.h"
 
+#include "vlenstrings.h"
+
 #include "headlens/trace/float16.h"
 
 #include <algorithm>
@@ -315,6 +317,7 @@ void copyObject(hid_t src, const std::string &name, hid_t dst, const std::string
     }
     Plist ocpypl(H5Pcreate(H5P_OBJECT_COPY), what);
     checkStatus(H5Pset_copy_object(ocpypl, H5O_COPY_WITHOUT_ATTR_FLAG), what);
+    checkVlenBeforeCopy(src, name); // H5Ocopy reads them unchecked
     checkStatus(H5Ocopy(src, name.c_str(), dst, newName.c_str(), ocpypl, lcpl), what);
     Object in(H5Oopen(src, name.c_str(), H5P_DEFAULT), what);
     Object out(H5Oopen(dst, newName.c_str(), H5P_DEFAULT), what);
@@ -366,15 +369,7 @@ std::optional<std::string> readStringAttr(hid_t obj, const char *name)
         throw H5Error(what + " is not a single string");
     const htri_t variable = H5Tis_variable_str(ftype);
     checkStatus(variable < 0 ? -1 : 0, "cannot read the type of " + what);
-    if (variable) {
-        Type mem = utf8StringType();
-        checkStatus(H5Tset_cset(mem, H5Tget_cset(ftype)), "string type");
-        char *p = nullptr;
-        checkStatus(H5Aread(attr, mem, &p), "cannot read " + what);
-        std::string s = p ? p : "";
-        H5free_memory(p);
-        return s;
-    }
+    if (variable) return readVlenStrings(attr, true, 1, what).front();
     const size_t size = H5Tget_size(ftype);
     std::vector<char> buf(size + 1, '\0');
     Type mem(H5Tcopy(ftype), "string type");
@@ -406,19 +401,27 @@ void copyAttributes(hid_t src, hid_t dst)
         const std::string what = "cannot copy attribute " + name;
         Attr in(H5Aopen(src, name.c_str(), H5P_DEFAULT), what);
         Type ftype(H5Aget_type(in), what);
-        Type mtype(H5Tget_native_type(ftype, H5T_DIR_ASCEND), what);
         Space space(H5Aget_space(in), what);
         const hssize_t n = H5Sget_simple_extent_npoints(space);
         checkStatus(n < 0 ? -1 : 0, what);
+        const VlenKind vlen = vlenKind(ftype);
+        if (vlen == VlenKind::Other)
+            throw H5Error(what +
+                          ": it holds variable-length data of a type HeadLens does not read");
+        if (vlen == VlenKind::String) { // never handed to libhdf5 to read (vlenstrings.h)
+            const auto values = readVlenStrings(in, true, size_t(n), "attribute '" + name + "'");
+            std::vector<const char *> ptrs;
+            for (const auto &v : values)
+                ptrs.push_back(v.c_str());
+            Attr out = createAttr(dst, name.c_str(), ftype, space);
+            checkStatus(H5Awrite(out, ftype, ptrs.data()), what);
+            continue;
+        }
+        Type mtype(H5Tget_native_type(ftype, H5T_DIR_ASCEND), what);
         std::vector<unsigned char> buf(std::max<size_t>(1, size_t(n) * H5Tget_size(mtype)));
         checkStatus(H5Aread(in, mtype, buf.data()), what);
-        herr_t written = -1;
-        {
-            Attr out = createAttr(dst, name.c_str(), ftype, space);
-            written = H5Awrite(out, mtype, buf.data());
-        }
-        H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, buf.data());
-        checkStatus(written, what);
+        Attr out = createAttr(dst, name.c_str(), ftype, space);
+        checkStatus(H5Awrite(out, mtype, buf.data()), what);
     }
 }
 
@@ -585,20 +588,10 @@ std::vector<std::string> readStringDataset(const DatasetInfo &info)
     Space space(H5Dget_space(info.ds), what);
     const hssize_t n = H5Sget_simple_extent_npoints(space);
     checkStatus(n < 0 ? -1 : 0, what);
+    if (H5Tis_variable_str(ftype) > 0)
+        return readVlenStrings(info.ds, false, size_t(n), "dataset " + info.path);
     std::vector<std::string> out;
     out.reserve(size_t(n));
-    if (H5Tis_variable_str(ftype) > 0) {
-        Type mem = utf8StringType();
-        checkStatus(H5Tset_cset(mem, H5Tget_cset(ftype)), "string type");
-        std::vector<char *> ptrs(size_t(n), nullptr);
-        if (n > 0) {
-            checkStatus(H5Dread(info.ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), what);
-            for (char *p : ptrs)
-                out.emplace_back(p ? p : "");
-            H5Dvlen_reclaim(mem, space, H5P_DEFAULT, ptrs.data());
-        }
-        return out;
-    }
     takeErrorStack();
     const size_t size = H5Tget_size(ftype);
     std::vector<char> buf(size * size_t(n) + 1, '\0');
