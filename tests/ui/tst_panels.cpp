@@ -268,7 +268,7 @@ void TestPanels::histogramHelper()
     // Bins of 0.5 over [0, 2]; the upper edge falls in the last bin, NaN in none.
     const std::vector<int> h = EntropyPanel::histogram(v, 0.0, 2.0, 4);
     QCOMPARE(h, (std::vector<int>{2, 1, 2, 1}));
-    QCOMPARE(EntropyPanel::binOf(-0.001, 0.0, 2.0, 4), 0);
+    QCOMPARE(EntropyPanel::binOf(-0.001, 0.0, 2.0, 4), -1); // below the bins: in none
     QCOMPARE(EntropyPanel::binOf(std::nan(""), 0.0, 2.0, 4), -1);
 }
 

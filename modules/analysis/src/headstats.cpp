@@ -14,6 +14,29 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// The mean of the finite values in [first, last); NaN when there is none.
+template <typename It> double finiteMean(It first, It last)
+{
+    double sum = 0.0;
+    int64_t n = 0;
+    for (; first != last; ++first)
+        if (std::isfinite(double(*first))) {
+            sum += double(*first);
+            ++n;
+        }
+    return n ? sum / double(n) : kNaN;
+}
+
+// The quantile rule (headstats.h) on values sorted ascending, all finite.
+template <typename V> double quantileOf(const std::vector<V> &sorted, double level)
+{
+    if (sorted.empty()) return kNaN;
+    const double h = double(sorted.size() - 1) * std::clamp(level, 0.0, 1.0);
+    const size_t k = size_t(std::floor(h));
+    if (k + 1 >= sorted.size()) return double(sorted.back());
+    return double(sorted[k]) + (h - double(k)) * (double(sorted[k + 1]) - double(sorted[k]));
+}
+
 // Mean, std, quantiles and histogram of finite values already sorted ascending. The histogram
 // is counted by binary search for each edge, which the sorted order makes exact and cheap.
 template <typename V>
@@ -29,22 +52,13 @@ Distribution summarizeSorted(const std::vector<V> &sorted, int64_t nonFinite, do
         d.quantiles.fill(kNaN);
         return d;
     }
-    double sum = 0.0;
-    for (V v : sorted)
-        sum += double(v);
-    d.mean = sum / double(sorted.size());
+    d.mean = finiteMean(sorted.begin(), sorted.end());
     double sq = 0.0;
     for (V v : sorted)
         sq += (double(v) - d.mean) * (double(v) - d.mean);
     d.std = std::sqrt(sq / double(sorted.size()));
-    for (int i = 0; i < kQuantileCount; ++i) {
-        const double h = double(sorted.size() - 1) * quantileLevels()[size_t(i)];
-        const size_t k = size_t(std::floor(h));
-        d.quantiles[size_t(i)] =
-            k + 1 >= sorted.size()
-                ? double(sorted.back())
-                : double(sorted[k]) + (h - double(k)) * (double(sorted[k + 1]) - double(sorted[k]));
-    }
+    for (int i = 0; i < kQuantileCount; ++i)
+        d.quantiles[size_t(i)] = quantileOf(sorted, quantileLevels()[size_t(i)]);
     // First index whose value is >= x (as a double, the type binOf compares in).
     auto firstAtLeast = [&](double x) {
         return size_t(std::lower_bound(sorted.begin(), sorted.end(), x,
@@ -177,11 +191,7 @@ const std::array<double, kQuantileCount> &quantileLevels()
 
 double quantileSorted(const std::vector<double> &sorted, double level)
 {
-    if (sorted.empty()) return kNaN;
-    const double h = double(sorted.size() - 1) * std::clamp(level, 0.0, 1.0);
-    const size_t lo = size_t(std::floor(h));
-    if (lo + 1 >= sorted.size()) return sorted.back();
-    return sorted[lo] + (h - double(lo)) * (sorted[lo + 1] - sorted[lo]);
+    return quantileOf(sorted, level);
 }
 
 std::vector<double> quantiles(std::vector<double> values, const std::vector<double> &levels)
@@ -254,15 +264,37 @@ FloatArray contribShare(const FloatArray &norm)
     FloatArray share(norm.shape, 0.0f);
     for (int64_t l = 0; l < L; ++l)
         for (int64_t t = 0; t < T; ++t) {
-            double sum = 0.0;
+            const size_t first = size_t(l * H * T + t);
+            const std::vector<double> s = contribShares(norm.data.data() + first, H, T);
             for (int64_t h = 0; h < H; ++h)
-                sum += norm.data[size_t((l * H + h) * T + t)];
-            for (int64_t h = 0; h < H; ++h) {
-                const size_t i = size_t((l * H + h) * T + t);
-                share.data[i] = sum > 0.0 ? float(norm.data[i] / sum) : 0.0f;
-            }
+                share.data[first + size_t(h * T)] = float(s[size_t(h)]);
         }
     return share;
+}
+
+std::vector<double> contribShares(const float *norm, int64_t nHeads, int64_t stride)
+{
+    double sum = 0.0;
+    for (int64_t h = 0; h < nHeads; ++h)
+        sum += norm[h * stride];
+    std::vector<double> share(size_t(std::max<int64_t>(nHeads, 0)), 0.0);
+    if (sum > 0.0)
+        for (int64_t h = 0; h < nHeads; ++h)
+            share[size_t(h)] = norm[h * stride] / sum;
+    return share;
+}
+
+FloatArray meanOverPositions(const FloatArray &metric)
+{
+    if (metric.rank() != 3)
+        throw std::invalid_argument("meanOverPositions: the metric must be [L, H, T]");
+    const int64_t L = metric.dim(0), H = metric.dim(1), T = metric.dim(2);
+    FloatArray out({L, H});
+    for (int64_t i = 0; i < L * H; ++i) {
+        const auto first = metric.data.begin() + std::ptrdiff_t(i * T);
+        out.data[size_t(i)] = float(finiteMean(first, first + std::ptrdiff_t(T)));
+    }
+    return out;
 }
 
 FloatArray normBasedAttention(const FloatArray &pattern, const FloatArray &valueNorm, int layer)

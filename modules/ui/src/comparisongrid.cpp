@@ -1,6 +1,8 @@
 #include "headlens/ui/comparisongrid.h"
 
 #include "headlens/ui/colourscale.h"
+
+#include "headlens/analysis/comparison.h"
 #include "tokentext.h"
 
 #include <QFontMetricsF>
@@ -11,6 +13,7 @@
 #include <QScrollBar>
 #include <QToolTip>
 
+#include <algorithm>
 #include <cmath>
 
 namespace HeadLens {
@@ -24,9 +27,7 @@ QString quoted(const QString &s)
 
 int ComparisonSideData::layerAtDepth(double d) const
 {
-    if (layers <= 0) return -1;
-    // (l + 1) / L = d  =>  l = d * L - 1, rounded to the nearest layer.
-    return std::clamp(int(std::lround(d * layers - 1.0)), 0, layers - 1);
+    return HeadLens::layerAtDepth(d, layers);
 }
 
 ComparisonGrid::ComparisonGrid(QWidget *parent) : QAbstractScrollArea(parent)
@@ -113,7 +114,7 @@ bool ComparisonGrid::cellDiffers(int pair, int layer) const
     if (i < 0 || j < 0 || !m_self || !m_other || !m_self->hasLens() || !m_other->hasLens())
         return false;
     const int lo = m_other->layerAtDepth(m_self->depthOfLayer(layer));
-    return m_self->top1[m_self->at(layer, i)] != m_other->top1[m_other->at(lo, j)];
+    return lo >= 0 && m_self->top1[m_self->at(layer, i)] != m_other->top1[m_other->at(lo, j)];
 }
 
 bool ComparisonGrid::finalDiffers(int pair) const
@@ -353,7 +354,9 @@ void ComparisonGrid::keyPressEvent(QKeyEvent *event)
         return;
     }
     int pair = m_selPair < 0 ? 0 : m_selPair;
-    int layer = selectedLayer() < 0 ? m_self->layers - 1 : selectedLayer();
+    // A selection shallower than this side's first layer has no layer here (-1): every key
+    // then moves to layer 0.
+    int layer = m_selDepth > 0 ? selectedLayer() : m_self->layers - 1;
     switch (event->key()) {
     case Qt::Key_Left:
         pair = std::max(0, pair - 1);
@@ -371,7 +374,7 @@ void ComparisonGrid::keyPressEvent(QKeyEvent *event)
         QAbstractScrollArea::keyPressEvent(event);
         return;
     }
-    Q_EMIT cellClicked(pair, layer);
+    Q_EMIT cellClicked(pair, std::max(layer, 0));
 }
 
 bool ComparisonGrid::viewportEvent(QEvent *event)
@@ -392,6 +395,7 @@ QString ComparisonGrid::cellToolTip(int pair, int layer) const
 {
     auto describe = [](const ComparisonSideData &s, int pos, int l) {
         if (pos < 0) return tr("%1: no token here").arg(s.title);
+        if (l < 0) return tr("%1: no layer this shallow").arg(s.title);
         QString t = tr("%1: %2 (position %3), layer %4 (depth %5)")
                         .arg(s.title, quoted(s.tokenText[size_t(pos)]))
                         .arg(pos)

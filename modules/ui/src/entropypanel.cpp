@@ -60,43 +60,35 @@ bool isRound(double v)
 
 int EntropyPanel::binOf(double v, double lower, double upper, int bins)
 {
-    if (std::isnan(v) || bins <= 0 || upper <= lower) return -1;
-    const int b = int(std::floor((v - lower) / (upper - lower) * bins));
-    return std::clamp(b, 0, bins - 1); // the upper edge belongs to the last bin
+    if (!std::isfinite(v) || bins <= 0 || !(lower < upper)) return -1;
+    const int b = Histogram(lower, upper, bins).binOf(v);
+    return b < bins ? b : -1;
 }
 
 std::vector<int> EntropyPanel::histogram(const std::vector<float> &values, double lower,
                                          double upper, int bins)
 {
-    std::vector<int> counts(size_t(std::max(bins, 0)), 0);
-    for (float v : values) {
-        const int b = binOf(v, lower, upper, bins);
-        if (b >= 0) ++counts[size_t(b)];
-    }
-    return counts;
+    Histogram h(lower, upper, bins);
+    for (float v : values)
+        if (std::isfinite(v)) h.add(v);
+    return std::vector<int>(h.counts.begin(), h.counts.end());
 }
 
-EntropyPanel::BoxStats EntropyPanel::boxStats(std::vector<float> values)
+EntropyPanel::BoxStats EntropyPanel::boxStats(const std::vector<float> &values)
 {
-    values.erase(
-        std::remove_if(values.begin(), values.end(), [](float v) { return std::isnan(v); }),
-        values.end());
+    std::vector<double> sorted;
+    sorted.reserve(values.size());
+    for (float v : values)
+        if (std::isfinite(v)) sorted.push_back(v);
+    std::sort(sorted.begin(), sorted.end());
     BoxStats b;
-    b.count = int(values.size());
-    if (values.empty()) return b;
-    std::sort(values.begin(), values.end());
-    auto quantile = [&](double q) {
-        const double x = q * double(values.size() - 1);
-        const size_t i = size_t(std::floor(x));
-        const double f = x - double(i);
-        return i + 1 < values.size() ? values[i] + f * (values[i + 1] - values[i])
-                                     : double(values[i]);
-    };
-    b.min = values.front();
-    b.max = values.back();
-    b.q1 = quantile(0.25);
-    b.median = quantile(0.5);
-    b.q3 = quantile(0.75);
+    b.count = int(sorted.size());
+    if (sorted.empty()) return b;
+    b.min = quantileSorted(sorted, 0.0);
+    b.q1 = quantileSorted(sorted, 0.25);
+    b.median = quantileSorted(sorted, 0.5);
+    b.q3 = quantileSorted(sorted, 0.75);
+    b.max = quantileSorted(sorted, 1.0);
     return b;
 }
 
@@ -363,30 +355,42 @@ double EntropyPanel::rangeUpper() const
     for (const Source &s : m_sources)
         for (float v : m_quantity == Quantity::Lens ? s.lens : s.attention)
             if (std::isfinite(v)) m = std::max(m, double(v));
-    return niceStepAtLeast(m / m_bins) * m_bins;
+    // Rounded to the decimal it stands for (0.2 x 12 is 2.4000000000000004 in doubles), so that
+    // the bin edges analysis computes from it fall on round values and a value on an edge
+    // starts the bin above it.
+    return std::round(niceStepAtLeast(m / m_bins) * m_bins * 1e9) / 1e9;
+}
+
+Histogram EntropyPanel::emptyHistogram() const
+{
+    return Histogram(0.0, rangeUpper(), m_bins);
 }
 
 std::vector<double> EntropyPanel::binEdges() const
 {
-    const double hi = rangeUpper();
+    const Histogram h = emptyHistogram();
     std::vector<double> e;
     for (int i = 0; i <= m_bins; ++i)
-        e.push_back(hi * i / m_bins);
+        e.push_back(h.edge(i));
     return e;
+}
+
+Histogram EntropyPanel::valueHistogram(int traceIndex) const
+{
+    Histogram h = emptyHistogram();
+    for (int i = 0; i < int(m_sources.size()); ++i) {
+        if (traceIndex >= 0 && i != traceIndex) continue;
+        forEachValue(m_sources[size_t(i)], [&](float v, int, int) {
+            if (std::isfinite(v)) h.add(v);
+        });
+    }
+    return h;
 }
 
 std::vector<int> EntropyPanel::binCounts(int traceIndex) const
 {
-    std::vector<int> counts(size_t(m_bins), 0);
-    const double hi = rangeUpper();
-    for (int i = 0; i < int(m_sources.size()); ++i) {
-        if (traceIndex >= 0 && i != traceIndex) continue;
-        forEachValue(m_sources[size_t(i)], [&](float v, int, int) {
-            const int b = binOf(v, 0.0, hi, m_bins);
-            if (b >= 0) ++counts[size_t(b)];
-        });
-    }
-    return counts;
+    const Histogram h = valueHistogram(traceIndex);
+    return std::vector<int>(h.counts.begin(), h.counts.end());
 }
 
 QVector<QPair<int, int>> EntropyPanel::blocksInBin(int bin, int traceIndex) const
@@ -395,10 +399,10 @@ QVector<QPair<int, int>> EntropyPanel::blocksInBin(int bin, int traceIndex) cons
     if (traceIndex < 0 || traceIndex >= int(m_sources.size()) || bin < 0 || bin >= m_bins)
         return out;
     const Source &s = m_sources[size_t(traceIndex)];
-    const double hi = rangeUpper();
+    const Histogram h = emptyHistogram();
     std::vector<char> seen(size_t(std::max(0, s.layers * s.tokens)), 0);
     forEachValue(s, [&](float v, int l, int t) {
-        if (binOf(v, 0.0, hi, m_bins) != bin) return;
+        if (!std::isfinite(v) || h.binOf(v) != bin) return;
         char &c = seen[size_t(l * s.tokens + t)];
         if (!c) {
             c = 1;

@@ -1,5 +1,7 @@
 #include "headlens/ui/headcontributionpanel.h"
 
+#include "headlens/analysis/headstats.h"
+
 #include "chartrender.h"
 #include "headlens/ui/colourscale.h"
 #include "headlens/ui/headheatmap.h"
@@ -231,16 +233,7 @@ int HeadContributionPanel::headCount() const
 
 FloatArray HeadContributionPanel::meanNorms() const
 {
-    if (m_norm.empty()) return FloatArray();
-    const int64_t L = m_norm.dim(0), H = m_norm.dim(1), T = m_norm.dim(2);
-    FloatArray out({L, H});
-    for (int64_t i = 0; i < L * H; ++i) {
-        double s = 0;
-        for (int64_t t = 0; t < T; ++t)
-            s += m_norm.data[size_t(i * T + t)];
-        out.data[size_t(i)] = T > 0 ? float(s / double(T)) : 0.0f;
-    }
-    return out;
+    return m_norm.empty() ? FloatArray() : meanOverPositions(m_norm);
 }
 
 void HeadContributionPanel::setSelection(int layer, int pos)
@@ -283,16 +276,15 @@ std::vector<double> HeadContributionPanel::values(Metric metric) const
     auto at = [&](const FloatArray &a, int64_t h) {
         return a.empty() ? kNaN : double(a.data[size_t((m_layer * H + h) * T + m_pos)]);
     };
-    double sumNorm = 0;
-    for (int64_t h = 0; h < H; ++h)
-        sumNorm += at(m_norm, h);
+    const std::vector<double> share =
+        contribShares(m_norm.data.data() + (m_layer * H * T + m_pos), H, T);
     for (int64_t h = 0; h < H; ++h) {
         switch (metric) {
         case Metric::Norm:
             v.push_back(at(m_norm, h));
             break;
         case Metric::Share:
-            v.push_back(sumNorm > 0 ? at(m_norm, h) / sumNorm : 0.0);
+            v.push_back(share[size_t(h)]);
             break;
         case Metric::Cosine:
             v.push_back(at(m_cosine, h));

@@ -127,6 +127,13 @@ struct HeadStatsOptions {
 // contrib_share [L, H, T] from contrib_norm [L, H, T]: norm / sum over the heads of the layer
 // at that position (0 where the sum is 0).
 FloatArray contribShare(const FloatArray &contribNorm);
+// The same for the heads of one (layer, position): norm points at head 0's contrib_norm, the
+// other heads' follow `stride` values apart ([L, H, T]: stride T).
+std::vector<double> contribShares(const float *norm, int64_t nHeads, int64_t stride);
+
+// [L, H] from a [L, H, T] head metric: each head's mean over positions of its finite values
+// (Distribution::mean), NaN for a head that has none. std::invalid_argument unless rank 3.
+FloatArray meanOverPositions(const FloatArray &metric);
 
 // Norm-based attention of one layer (Kobayashi et al. 2020): [H, T, T] with
 // out[h][t][k] = pattern[h][t][k] * valueNorm[h][k]. pattern is [H, T, T]; valueNorm is [H, T]

@@ -27,7 +27,8 @@ struct ComparisonSideData {
 
     bool hasLens() const { return !prob.empty(); }
     size_t at(int layer, int pos) const { return size_t(layer) * size_t(tokens) + size_t(pos); }
-    // This side's layer whose relative depth (l + 1) / L is nearest to d (0 < d <= 1).
+    // This side's layer at relative depth d, by the rule of `compare` (analysis'
+    // layerAtDepth): the deepest l with (l + 1) / L <= d, -1 when none is that shallow.
     int layerAtDepth(double d) const;
     double depthOfLayer(int layer) const { return layers > 0 ? (layer + 1.0) / layers : 0.0; }
 };

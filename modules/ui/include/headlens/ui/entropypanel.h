@@ -4,6 +4,7 @@
 // head and query position), for one trace or several. Clicking a bin reports the blocks that
 // fall in it, so the block view can select them.
 
+#include "headlens/analysis/headstats.h"
 #include "headlens/trace/trace.h"
 #include "headlens/ui/export.h"
 
@@ -59,10 +60,13 @@ public:
     void setBinCount(int bins);
     int binCount() const { return m_bins; }
 
-    // --- the numbers shown. The bins span 0 .. rangeUpper(), fixed for the quantity over all
-    // traces, layers and heads (so switching layers keeps them comparable).
+    // --- the numbers shown, by the rules of analysis/headstats.h (bins, quantiles, finite
+    // values only). The bins span 0 .. rangeUpper(), fixed for the quantity over all traces,
+    // layers and heads (so switching layers keeps them comparable).
     double rangeUpper() const;
-    std::vector<double> binEdges() const;                  // binCount() + 1 edges
+    std::vector<double> binEdges() const; // binCount() + 1 edges
+    // The histogram of the shown values (-1: all traces pooled); binCounts() is its counts.
+    Histogram valueHistogram(int traceIndex = -1) const;
     std::vector<int> binCounts(int traceIndex = -1) const; // -1: all traces pooled
     QVector<QPair<int, int>> blocksInBin(int bin, int traceIndex = 0) const; // (layer, pos)
     // The box of each layer (lens, or attention over all layers) or head (attention, one layer).
@@ -73,11 +77,13 @@ public:
     void clickHistogramBar(int index);
     QChart *boxChart() const { return m_boxChart; }
 
-    // Pure helpers (tested on their own).
-    static int binOf(double value, double lower, double upper, int bins); // -1 for NaN
+    // The analysis rules on plain values: the bin of a value in `bins` equal bins over
+    // [lower, upper] (-1 outside them, or not finite), the counts of those bins, and the box
+    // (quantiles interpolated linearly) of the finite values.
+    static int binOf(double value, double lower, double upper, int bins);
     static std::vector<int> histogram(const std::vector<float> &values, double lower, double upper,
                                       int bins);
-    static BoxStats boxStats(std::vector<float> values); // quartiles by linear interpolation
+    static BoxStats boxStats(const std::vector<float> &values);
 
     void renderTo(QPainter &painter, const QSize &size) override;
     // bin,lower,upper,<one count column per trace>
@@ -108,6 +114,7 @@ private:
     };
     // Calls f(value, layer, pos) for every value the current selection covers.
     template <typename F> void forEachValue(const Source &s, F &&f) const;
+    Histogram emptyHistogram() const; // the bins of the current quantity, nothing counted
     void rebuild();
     void rebuildCombos();
     void updateInfo();

@@ -60,11 +60,12 @@ public:
     // --- the numbers shown
     int layerCount() const;
     int headCount() const;
-    // Per head at the selection; empty without a selection.
+    // Per head at the selection (the share by analysis' contribShares); empty without one.
     std::vector<double> values(Metric metric) const;
     double projectionSum() const; // NaN without a selection or projections
     QString sumCheckText() const;
-    FloatArray meanNorms() const; // [layer, head]: mean contrib_norm over positions
+    // [layer, head]: mean contrib_norm over positions (analysis' meanOverPositions).
+    FloatArray meanNorms() const;
     HeadHeatmap *heatmap() const { return m_heatmap; }
     QChart *chart() const { return m_chart; }
 
