@@ -2,17 +2,22 @@
 
 #include "appsettings.h"
 #include "comparisondock.h"
+#include "entropydock.h"
 #include "exportdialog.h"
+#include "headcontributiondock.h"
+#include "headsimilaritydock.h"
+#include "inspectordock.h"
 #include "lensselector.h"
 #include "messagebar.h"
 #include "newtracedialog.h"
 #include "projectdock.h"
 #include "settingsdialog.h"
+#include "traceview.h"
 
 #include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
 #include "headlens/document/recoverymanager.h"
-#include "headlens/document/tracejob.h"
+#include "headlens/document/viewstate.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/version.h"
 #include "headlens/ui/blockview.h"
@@ -26,21 +31,16 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
-#include <QCheckBox>
 #include <QComboBox>
-#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QJsonArray>
-#include <QJsonObject>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMimeData>
 #include <QSettings>
-#include <QSlider>
 #include <QStatusBar>
 #include <QStyle>
 #include <QTabBar>
@@ -55,11 +55,6 @@ namespace HeadLens {
 namespace {
 
 constexpr int kLayoutVersion = 2; // 2: the head similarity dock
-
-const char *kSiteKey = "site";
-const char *kColourKey = "colour";
-const char *kHeadKey = "head";
-const char *kThresholdKey = "threshold";
 
 QString q(const std::string &s)
 {
@@ -109,63 +104,15 @@ MainWindow::MainWindow(QWidget *parent)
         m_projects.insert(m_projects.begin() + to, p);
     });
     m_messageBar = new MessageBar;
-    m_viewBar = new QToolBar;
-    m_viewBar->setObjectName("ViewToolBar");
-    m_blockView = new BlockView;
-    m_blockView->setObjectName("BlockView");
-
-    m_siteLabel = new QLabel;
-    m_siteBox = new QComboBox;
-    m_siteBox->setObjectName("SiteBox");
-    for (Site s : allSites())
-        m_siteBox->addItem(QString::fromLatin1(siteName(s)), int(s));
-    m_siteBox->setCurrentIndex(int(Site::ResidPost));
-    m_colourLabel = new QLabel;
-    m_colourBox = new QComboBox;
-    m_colourBox->setObjectName("ColourBox");
-    m_colourBox->addItem(QString(), QStringLiteral("probability"));
-    m_colourBox->addItem(QString(), QStringLiteral("entropy"));
-    m_headLabel = new QLabel;
-    m_headBox = new QComboBox;
-    m_headBox->setObjectName("HeadBox");
-    m_headBox->setSizeAdjustPolicy(QComboBox::AdjustToContents);
-    m_thresholdLabel = new QLabel;
-    m_threshold = new QSlider(Qt::Horizontal);
-    m_threshold->setObjectName("ThresholdSlider");
-    m_threshold->setRange(0, 100);
-    m_threshold->setValue(10);
-    m_threshold->setFixedWidth(120);
-    m_thresholdValue = new QLabel;
-    m_thresholdValue->setMinimumWidth(QFontMetrics(font()).horizontalAdvance("0.000"));
-    m_lensInfo = new QLabel;
-    m_lensInfo->setObjectName("LensInfo");
-    // The lens norm and decoder: another choice shows or makes the trace with that lens.
-    m_lensSelector = new LensSelector(m_engine, [this](const Trace &t) { return specFor(t); });
-    connect(m_lensSelector, &LensSelector::traceChosen, this,
+    m_traceView = new TraceView(m_engine);
+    connect(m_traceView, &TraceView::traceChosen, this,
             [this](ProjectDocument *doc, const QString &name) {
                 setCurrentDocument(doc);
                 setCurrentTrace(name);
                 updateEngineStatus();
             });
-    connect(m_lensSelector, &LensSelector::status, this,
-            [this](const QString &text) { statusBar()->showMessage(text, 5000); });
-    connect(m_lensSelector, &LensSelector::message, this, &MainWindow::showError);
-
-    connect(m_siteBox, &QComboBox::currentIndexChanged, this, [this] {
-        if (!m_showing) viewSettingChanged(kSiteKey, siteName(currentSite()));
-    });
-    connect(m_colourBox, &QComboBox::currentIndexChanged, this, [this] {
-        if (!m_showing) viewSettingChanged(kColourKey, m_colourBox->currentData().toString());
-    });
-    connect(m_headBox, &QComboBox::currentIndexChanged, this, [this] {
-        if (!m_showing) viewSettingChanged(kHeadKey, m_headBox->currentData().toInt());
-    });
-    connect(m_threshold, &QSlider::valueChanged, this, [this](int v) {
-        m_thresholdValue->setText(QString::number(v / 100.0, 'f', 2));
-        if (!m_showing) viewSettingChanged(kThresholdKey, v / 100.0);
-    });
-    m_thresholdValue->setText(QString::number(m_threshold->value() / 100.0, 'f', 2));
-    connect(m_blockView, &BlockView::blockSelected, this, &MainWindow::blockClicked);
+    connect(m_traceView, &TraceView::error, this, &MainWindow::showError);
+    connect(m_traceView, &TraceView::status, this, &MainWindow::showStatus);
 
     auto *central = new QWidget;
     auto *centralLayout = new QVBoxLayout(central);
@@ -173,15 +120,15 @@ MainWindow::MainWindow(QWidget *parent)
     centralLayout->setSpacing(0);
     centralLayout->addWidget(m_tabs);
     centralLayout->addWidget(m_messageBar);
-    centralLayout->addWidget(m_viewBar);
-    centralLayout->addWidget(m_blockView, 1);
+    centralLayout->addWidget(m_traceView, 1);
     setCentralWidget(central);
 
     m_selectionStatus = new QLabel;
     m_engineStatus = new QLabel;
     statusBar()->addWidget(m_selectionStatus, 1);
-    statusBar()->addPermanentWidget(m_lensInfo);
+    statusBar()->addPermanentWidget(m_traceView->lensInfo());
     statusBar()->addPermanentWidget(m_engineStatus);
+    connect(m_traceView, &TraceView::selectionText, m_selectionStatus, &QLabel::setText);
 
     createActions();
     createDocks();
@@ -199,7 +146,6 @@ MainWindow::MainWindow(QWidget *parent)
     m_defaultState = saveState(kLayoutVersion);
     restoreLayout();
     updateActions();
-    clearViews();
     updateRecentMenu();
     updateEngineStatus();
 }
@@ -252,10 +198,6 @@ void MainWindow::createActions()
         make(QKeySequence(tr("Ctrl+E")), [this] { exportCurrent(ExportFormat::Png); });
     m_exportCsvAction = make(QKeySequence(), [this] { exportCurrent(ExportFormat::Csv); });
 
-    m_zoomInAction = make(QKeySequence::ZoomIn, [this] { m_blockView->zoomIn(); });
-    m_zoomOutAction = make(QKeySequence::ZoomOut, [this] { m_blockView->zoomOut(); });
-    m_zoomFitAction = make(QKeySequence(tr("Ctrl+0")), [this] { m_blockView->zoomToFit(); });
-    m_zoomResetAction = make(QKeySequence(tr("Ctrl+1")), [this] { m_blockView->resetZoom(); });
     m_resetLayoutAction = make(QKeySequence(), &MainWindow::resetLayout);
     m_clearRecentAction = make(QKeySequence(), [this] {
         AppSettings::clearRecentFiles();
@@ -289,14 +231,12 @@ void MainWindow::createMenus()
 
     m_viewMenu = menuBar()->addMenu(QString());
     for (QDockWidget *dock :
-         {static_cast<QDockWidget *>(m_projectDock), m_inspectorDock, m_headDock, m_similarityDock,
-          m_entropyDock, static_cast<QDockWidget *>(m_comparisonDock)})
+         {static_cast<QDockWidget *>(m_projectDock), static_cast<QDockWidget *>(m_inspectorDock),
+          static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
+          static_cast<QDockWidget *>(m_entropyDock), static_cast<QDockWidget *>(m_comparisonDock)})
         m_viewMenu->addAction(dock->toggleViewAction());
     m_viewMenu->addSeparator();
-    m_viewMenu->addAction(m_zoomInAction);
-    m_viewMenu->addAction(m_zoomOutAction);
-    m_viewMenu->addAction(m_zoomFitAction);
-    m_viewMenu->addAction(m_zoomResetAction);
+    m_viewMenu->addActions(m_traceView->zoomActions());
     m_viewMenu->addSeparator();
     m_viewMenu->addAction(m_resetLayoutAction);
 
@@ -331,24 +271,6 @@ void MainWindow::createToolBars()
     m_mainBar->addSeparator();
     m_mainBar->addAction(m_undoAction);
     m_mainBar->addAction(m_redoAction);
-
-    m_viewBar->setToolButtonStyle(Qt::ToolButtonTextOnly);
-    m_viewBar->addWidget(m_siteLabel);
-    m_viewBar->addWidget(m_siteBox);
-    m_viewBar->addWidget(m_lensSelector); // what the blocks decode: the site and the lens
-    m_viewBar->addSeparator();
-    m_viewBar->addWidget(m_colourLabel);
-    m_viewBar->addWidget(m_colourBox);
-    m_viewBar->addSeparator();
-    m_viewBar->addWidget(m_headLabel);
-    m_viewBar->addWidget(m_headBox);
-    m_viewBar->addWidget(m_thresholdLabel);
-    m_viewBar->addWidget(m_threshold);
-    m_viewBar->addWidget(m_thresholdValue);
-    m_viewBar->addSeparator();
-    m_viewBar->addAction(m_zoomOutAction);
-    m_viewBar->addAction(m_zoomInAction);
-    m_viewBar->addAction(m_zoomFitAction);
 }
 
 void MainWindow::createDocks()
@@ -359,55 +281,18 @@ void MainWindow::createDocks()
     connect(m_projectDock, &ProjectDock::newTraceRequested, this, &MainWindow::newTrace);
     connect(m_projectDock, &ProjectDock::message, this, &MainWindow::showError);
 
-    m_inspector = new InspectorPanel;
-    m_inspector->setObjectName("InspectorPanel");
-    connect(m_inspector, &InspectorPanel::decomposeRequested, this, &MainWindow::decompose);
-    connect(m_inspector, &InspectorPanel::propagateRequested, this, &MainWindow::propagateFrom);
-    m_inspectorDock = new QDockWidget(this);
-    m_inspectorDock->setObjectName("InspectorDock");
-    m_inspectorDock->setWidget(m_inspector);
+    m_inspectorDock = new InspectorDock(m_engine, this);
     addDockWidget(Qt::RightDockWidgetArea, m_inspectorDock);
-
-    m_headPanel = new HeadContributionPanel;
-    m_headPanel->setObjectName("HeadContributionPanel");
-    m_headDock = new QDockWidget(this);
-    m_headDock->setObjectName("HeadContributionDock");
-    m_headDock->setWidget(m_headPanel);
+    m_headDock = new HeadContributionDock(this);
     addDockWidget(Qt::BottomDockWidgetArea, m_headDock);
-    connect(m_headPanel, &HeadContributionPanel::headSelected, this, [this](int, int head) {
-        const int i = m_headBox->findData(head);
-        if (i >= 0) m_headBox->setCurrentIndex(i); // through the view settings
-    });
-
-    m_entropyPanel = new EntropyPanel;
-    m_entropyPanel->setObjectName("EntropyPanel");
-    m_entropyDock = new QDockWidget(this);
-    m_entropyDock->setObjectName("EntropyDock");
-    m_entropyAll = new QCheckBox;
-    m_entropyAll->setObjectName("EntropyAllTraces");
-    connect(m_entropyAll, &QCheckBox::toggled, this, [this] { scheduleEntropy(); });
-    auto *entropyBody = new QWidget;
-    auto *entropyLayout = new QVBoxLayout(entropyBody);
-    entropyLayout->setContentsMargins(4, 2, 0, 0);
-    entropyLayout->setSpacing(0);
-    entropyLayout->addWidget(m_entropyAll);
-    entropyLayout->addWidget(m_entropyPanel, 1);
-    m_entropyDock->setWidget(entropyBody);
+    m_entropyDock = new EntropyDock(this);
     addDockWidget(Qt::BottomDockWidgetArea, m_entropyDock);
-    connect(m_entropyDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
-        if (visible) updateEntropy(false);
-    });
     splitDockWidget(m_headDock, m_entropyDock, Qt::Horizontal);
-    connect(m_entropyPanel, &EntropyPanel::binSelected, this,
-            [this](const QVector<QPair<int, int>> &blocks) {
-                if (blocks.isEmpty()) return;
-                // All of the bin's blocks outlined, the first selected (blockSelected).
-                m_blockView->showBlocks(blocks);
-                m_selectionStatus->setText(
-                    tr("%n block(s) in this bin, outlined; the first is selected. Esc clears "
-                       "the outlines.",
-                       nullptr, int(blocks.size())));
-            });
+    connect(m_entropyDock, &EntropyDock::blocksChosen, m_traceView, &TraceView::showBlocks);
+    for (DocumentDock *dock : documentDocks()) {
+        connect(dock, &DocumentDock::error, this, &MainWindow::showError);
+        connect(dock, &DocumentDock::status, this, &MainWindow::showStatus);
+    }
 
     m_comparisonDock = new ComparisonDock(this);
     addDockWidget(Qt::BottomDockWidgetArea, m_comparisonDock);
@@ -420,7 +305,12 @@ void MainWindow::createDocks()
                 selectBlock(layer, pos);
             });
 
-    createSimilarityDock(); // after the split: a tabbed head dock would take the entropy dock in
+    // After the split: a tabbed head dock would take the entropy dock in.
+    m_similarityDock = new HeadSimilarityDock(this);
+    addDockWidget(Qt::BottomDockWidgetArea, m_similarityDock);
+    tabifyDockWidget(m_headDock, m_similarityDock);
+    m_headDock->raise();
+    connect(m_similarityDock, &DocumentDock::error, this, &MainWindow::showError);
 
     // The corners go to the side docks, so the bottom row spans only the centre.
     setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
@@ -430,57 +320,11 @@ void MainWindow::createDocks()
     resizeDocks({m_headDock, m_entropyDock}, {520, 480}, Qt::Horizontal);
 }
 
-// Head similarity (issue 8): a tab beside the head contributions. It follows the shown trace,
-// the selected layer and head, and computes only while it can be seen.
-void MainWindow::createSimilarityDock()
+QList<DocumentDock *> MainWindow::documentDocks() const
 {
-    m_similarityPanel = new HeadSimilarityPanel;
-    m_similarityDock = new QDockWidget(this);
-    m_similarityDock->setObjectName("HeadSimilarityDock");
-    m_similarityDock->setWidget(m_similarityPanel);
-    addDockWidget(Qt::BottomDockWidgetArea, m_similarityDock);
-    tabifyDockWidget(m_headDock, m_similarityDock);
-    m_headDock->raise();
-    connect(m_similarityPanel, &HeadSimilarityPanel::headSelected, this, [this](int, int head) {
-        const int i = m_headBox->findData(head);
-        if (i >= 0) m_headBox->setCurrentIndex(i); // through the view settings
-    });
-    connect(m_headBox, &QComboBox::currentIndexChanged, this,
-            [this] { m_similarityPanel->setSelectedHead(m_headBox->currentData().toInt()); });
-    connect(this, &MainWindow::currentTraceChanged, this, &MainWindow::updateSimilarity);
-    // Its tab chosen: compute what it shows now (it computes nothing while behind another tab).
-    connect(m_similarityDock, &QDockWidget::visibilityChanged, m_similarityPanel, [this](bool visible) {
-        if (visible) m_similarityPanel->ensureComputed();
-    });
-}
-
-void MainWindow::updateSimilarity()
-{
-    const Project *p = current();
-    if (!p || p->trace.isEmpty()) {
-        m_similarityPanel->clear();
-        return;
-    }
-    // The shown trace first; the panel reads the others only for the project scope.
-    QStringList names{p->trace};
-    for (const QString &n : p->document->traceNames())
-        if (n != p->trace) names << n;
-    std::vector<HeadSimilaritySource> sources;
-    const QPointer<ProjectDocument> doc = p->document;
-    for (const QString &name : names) {
-        HeadSimilaritySource s;
-        s.name = name;
-        s.trace = [doc, name]() -> std::shared_ptr<const Trace> {
-            return doc ? doc->trace(name) : nullptr;
-        };
-        s.pattern = [doc, name](int layer) -> std::shared_ptr<const FloatArray> {
-            return doc ? doc->attention(name, layer) : nullptr;
-        };
-        sources.push_back(std::move(s));
-    }
-    m_similarityPanel->setTraces(sources);
-    if (p->layer >= 0) m_similarityPanel->setLayer(p->layer);
-    m_similarityPanel->setSelectedHead(m_headBox->currentData().toInt());
+    QList<DocumentDock *> docks{m_inspectorDock, m_headDock, m_entropyDock};
+    if (m_similarityDock) docks << m_similarityDock;
+    return docks;
 }
 
 void MainWindow::retranslateUi()
@@ -493,7 +337,6 @@ void MainWindow::retranslateUi()
     m_exportMenu->setTitle(tr("E&xport"));
     m_helpMenu->setTitle(tr("&Help"));
     m_mainBar->setWindowTitle(tr("Main Toolbar"));
-    m_viewBar->setWindowTitle(tr("View Toolbar"));
 
     auto set = [](QAction *a, const QString &text, const QString &tip) {
         a->setText(text);
@@ -521,48 +364,12 @@ void MainWindow::retranslateUi()
     set(m_exportSvgAction, tr("Export View as &SVG…"), tr("Save a view as a vector figure"));
     set(m_exportPngAction, tr("Export View as &PNG…"), tr("Save a view as an image"));
     set(m_exportCsvAction, tr("Export &Numbers as CSV…"), tr("Save the numbers behind a view"));
-    set(m_zoomInAction, tr("Zoom &In"), tr("Make the blocks larger"));
-    set(m_zoomOutAction, tr("Zoom &Out"), tr("Make the blocks smaller"));
-    set(m_zoomFitAction, tr("&Fit"), tr("Fit the whole trace into the view"));
-    set(m_zoomResetAction, tr("&Actual Size"), tr("Blocks at their natural size"));
-    // Short labels for the view toolbar.
-    m_zoomInAction->setIconText(tr("+"));
-    m_zoomOutAction->setIconText(tr("−"));
-    m_zoomFitAction->setIconText(tr("Fit"));
     set(m_resetLayoutAction, tr("&Reset Layout"), tr("Put the panels back where they started"));
     set(m_clearRecentAction, tr("&Clear List"), tr("Forget the recently opened projects"));
     set(m_aboutAction, tr("&About HeadLens"), tr("Version and the libraries HeadLens is built on"));
     set(m_aboutQtAction, tr("About &Qt"), tr("About the Qt toolkit"));
 
-    m_inspectorDock->setWindowTitle(tr("Inspector"));
-    m_headDock->setWindowTitle(tr("Head Contributions"));
-    m_similarityDock->setWindowTitle(tr("Head Similarity"));
-    m_entropyDock->setWindowTitle(tr("Entropy"));
-    m_entropyAll->setText(tr("All traces of the project"));
-    m_entropyAll->setToolTip(tr("Show the distributions of every trace of the project, not only "
-                                "the one in the block view"));
-
-    m_siteLabel->setText(tr(" Site: "));
-    m_siteBox->setToolTip(tr("Which vector of each layer the blocks decode: before the layer "
-                             "(resid_pre), the attention output, between attention and MLP "
-                             "(resid_mid), the MLP output, or after the layer (resid_post)"));
-    m_colourLabel->setText(tr(" Colour: "));
-    m_colourBox->setItemText(0, tr("Certainty"));
-    m_colourBox->setItemText(1, tr("Entropy"));
-    m_colourBox->setToolTip(tr("What a block's colour shows: certainty = the top-1 "
-                               "probability of the lens, or the entropy of its distribution"));
-    m_headLabel->setText(tr(" Attention: "));
-    m_headBox->setToolTip(tr("Whose attention a selected block shows: the mean over heads or "
-                             "one head"));
-    if (m_headBox->count() > 0) m_headBox->setItemText(0, tr("Mean of heads"));
-    for (int i = 1; i < m_headBox->count(); ++i)
-        m_headBox->setItemText(i, tr("Head %1").arg(m_headBox->itemData(i).toInt()));
-    m_thresholdLabel->setText(tr(" Lines ≥ "));
-    m_threshold->setToolTip(tr("Attention lines are drawn to the positions whose weight is at "
-                               "least this"));
-    m_thresholdValue->setToolTip(m_threshold->toolTip());
     m_tabs->setToolTip(tr("The open projects"));
-    m_lensInfo->setToolTip(tr("The lens the current trace was made with"));
     m_engineStatus->setToolTip(tr("The engine process that runs models"));
     for (int i = 0; i < m_tabs->count(); ++i)
         updateTabText(i);
@@ -586,10 +393,8 @@ void MainWindow::updateActions()
     m_closeAction->setEnabled(doc);
     m_renameTraceAction->setEnabled(haveTrace);
     m_deleteTraceAction->setEnabled(haveTrace);
-    for (QAction *a : {m_exportSvgAction, m_exportPngAction, m_exportCsvAction, m_zoomInAction,
-                       m_zoomOutAction, m_zoomFitAction, m_zoomResetAction})
+    for (QAction *a : {m_exportSvgAction, m_exportPngAction, m_exportCsvAction})
         a->setEnabled(haveTrace);
-    m_viewBar->setEnabled(haveTrace);
     m_stopEngineAction->setEnabled(m_engine->isRunning());
 }
 
@@ -738,8 +543,6 @@ void MainWindow::addProject(ProjectDocument *document)
     Project p;
     p.document = document;
     if (document->fileName().isEmpty()) p.untitled = ++m_untitledCount;
-    const QStringList names = document->traceNames();
-    if (!names.isEmpty()) p.trace = names.first();
     m_projects.push_back(p);
     m_undoGroup->addStack(document->undoStack());
     connect(document, &ProjectDocument::changed, this,
@@ -871,61 +674,43 @@ void MainWindow::tabChanged(int index)
     ProjectDocument *doc =
         index >= 0 && index < int(m_projects.size()) ? m_projects[size_t(index)].document : nullptr;
     m_undoGroup->setActiveStack(doc ? doc->undoStack() : nullptr);
+    if (m_shownView) m_shownView->disconnect(this);
+    m_shownView = doc ? doc->view() : nullptr;
+    if (m_shownView)
+        connect(m_shownView, &ViewState::changed, this, [this](ViewState::Aspects what) {
+            if (what & ViewState::TraceAspect) traceShown();
+        });
     m_projectDock->setDocument(doc);
-    showCurrent();
+    m_traceView->setDocument(doc);
+    for (DocumentDock *dock : documentDocks())
+        dock->setDocument(doc);
+    traceShown();
     updateTitle();
-    updateActions();
     Q_EMIT currentDocumentChanged(doc);
+}
+
+void MainWindow::traceShown()
+{
+    const QString trace = currentTrace();
+    m_projectDock->setCurrentTrace(trace);
+    updateActions();
+    Q_EMIT currentTraceChanged(trace);
 }
 
 void MainWindow::documentChanged(ProjectDocument *document, const ChangeEvent &event)
 {
     const int i = indexOf(document);
     if (i < 0) return;
-    Project &p = m_projects[size_t(i)];
-    const bool isCurrent = document == currentDocument();
     switch (event.type) {
-    case ChangeEvent::Type::TraceAdded:
-        // A new trace (made, imported, or back by undo) is what the user wants to see.
-        p.trace = event.trace;
-        p.layer = p.pos = -1;
-        if (isCurrent) showCurrent();
-        break;
-    case ChangeEvent::Type::TraceRemoved:
-        if (isCurrent && m_entropyAll->isChecked()) scheduleEntropy();
-        if (p.trace == event.trace) {
-            const QStringList names = document->traceNames();
-            p.trace = names.isEmpty() ? QString()
-                                      : names.value(std::min(event.index, int(names.size()) - 1));
-            p.layer = p.pos = -1;
-            if (isCurrent) showCurrent();
-        }
-        break;
-    case ChangeEvent::Type::TraceRenamed:
-        if (isCurrent && m_entropyAll->isChecked()) scheduleEntropy();
-        if (p.trace == event.oldName) {
-            p.trace = event.trace;
-            if (isCurrent) {
-                m_projectDock->setCurrentTrace(p.trace);
-                m_lensSelector->setTrace(document, p.trace);
-            }
-        }
-        break;
-    case ChangeEvent::Type::ViewSettingsChanged:
-        if (isCurrent) applyViewSettings();
-        break;
     case ChangeEvent::Type::ModifiedChanged:
     case ChangeEvent::Type::FileNameChanged:
     case ChangeEvent::Type::Saved:
         updateTabText(i);
-        if (isCurrent) updateTitle();
+        if (document == currentDocument()) updateTitle();
         break;
-    case ChangeEvent::Type::NotesChanged:
+    default:
         break;
     }
-    if (isCurrent && (event.type == ChangeEvent::Type::TraceRemoved ||
-                      event.type == ChangeEvent::Type::TraceRenamed))
-        updateSimilarity(); // the project scope's list of traces
     updateActions();
 }
 
@@ -933,237 +718,89 @@ void MainWindow::documentChanged(ProjectDocument *document, const ChangeEvent &e
 
 QString MainWindow::currentTrace() const
 {
-    const Project *p = current();
-    return p ? p->trace : QString();
+    const ProjectDocument *doc = currentDocument();
+    return doc ? doc->view()->trace() : QString();
 }
 
 void MainWindow::setCurrentTrace(const QString &name)
 {
-    Project *p = current();
-    if (!p || !p->document->hasTrace(name) || p->trace == name) return;
-    p->trace = name;
-    p->layer = p->pos = -1;
-    showCurrent();
+    if (ProjectDocument *doc = currentDocument()) doc->view()->setTrace(name);
 }
 
 Site MainWindow::currentSite() const
 {
-    return Site(m_siteBox->currentData().toInt());
+    const ProjectDocument *doc = currentDocument();
+    return doc ? doc->view()->site() : Site::ResidPost;
 }
 
 void MainWindow::setSite(Site site)
 {
-    m_siteBox->setCurrentIndex(m_siteBox->findData(int(site)));
-}
-
-void MainWindow::clearViews()
-{
-    m_blockView->clear();
-    m_inspector->clear();
-    m_headPanel->clear();
-    m_entropyPanel->clear();
-    m_entropyDirty = false;
-    m_lensInfo->clear();
-    m_lensSelector->setTrace(nullptr, QString());
-    m_selectionStatus->clear();
-    m_showing = true;
-    m_headBox->clear();
-    m_showing = false;
-}
-
-void MainWindow::showCurrent()
-{
-    Project *p = current();
-    m_projectDock->setCurrentTrace(p ? p->trace : QString());
-    if (!p || p->trace.isEmpty()) {
-        clearViews();
-        updateActions();
-        Q_EMIT currentTraceChanged(QString());
-        return;
-    }
-    try {
-        const auto t = p->document->trace(p->trace);
-        m_blockView->setTrace(*t);
-        m_inspector->setTrace(*t);
-        m_headPanel->setTrace(*t);
-        m_showing = true;
-        m_headBox->clear();
-        m_headBox->addItem(tr("Mean of heads"), -1);
-        for (int h = 0; h < t->config.nHeads; ++h)
-            m_headBox->addItem(tr("Head %1").arg(h), h);
-        m_showing = false;
-        m_lensInfo->setText(tr("%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder ")
-                                .arg(q(t->modelName))
-                                .arg(t->config.nLayers)
-                                .arg(t->nTokens())
-                                .arg(QString::fromLatin1(lensNormName(t->lensNorm)),
-                                     QString::fromLatin1(lensDecoderName(t->lensDecoder))));
-        m_lensSelector->setTrace(p->document, p->trace);
-        applyViewSettings(); // site, colour, head, threshold; shows the lens
-        if (p->layer >= 0 && p->pos >= 0)
-            selectBlock(p->layer, p->pos);
-        else
-            m_selectionStatus->setText(
-                tr("Click a block to see what it decodes to and what it attends to."));
-    } catch (const std::exception &e) {
-        clearViews();
-        showError(tr("Cannot show trace %1: %2").arg(p->trace, q(e.what())));
-    }
-    updateActions();
-    Q_EMIT currentTraceChanged(p->trace);
-}
-
-void MainWindow::applyViewSettings()
-{
-    ProjectDocument *doc = currentDocument();
-    if (!doc) return;
-    const QJsonObject v = doc->viewSettings();
-    m_showing = true;
-    const auto site = siteFromName(v.value(kSiteKey).toString("resid_post").toStdString());
-    m_siteBox->setCurrentIndex(int(site.value_or(Site::ResidPost)));
-    const int colour = m_colourBox->findData(v.value(kColourKey).toString("probability"));
-    m_colourBox->setCurrentIndex(colour < 0 ? 0 : colour);
-    const int head = m_headBox->findData(v.value(kHeadKey).toInt(-1));
-    m_headBox->setCurrentIndex(head < 0 ? 0 : head);
-    const int threshold = int(std::lround(v.value(kThresholdKey).toDouble(0.1) * 100));
-    m_threshold->setValue(threshold);
-    m_thresholdValue->setText(QString::number(threshold / 100.0, 'f', 2));
-    m_showing = false;
-
-    m_blockView->setColourMode(m_colourBox->currentIndex() == 1
-                                   ? BlockView::ColourMode::Entropy
-                                   : BlockView::ColourMode::Probability);
-    m_blockView->setAttentionHead(m_headBox->currentData().toInt());
-    m_blockView->setAttentionThreshold(threshold / 100.0);
-    m_headPanel->setSelectedHead(m_headBox->currentData().toInt());
-    showLens();
-}
-
-void MainWindow::showLens()
-{
-    Project *p = current();
-    if (!p || p->trace.isEmpty()) return;
-    try {
-        const Site site = currentSite();
-        const auto t = p->document->trace(p->trace);
-        const auto lens = p->document->lens(p->trace, site);
-        m_blockView->setLens(*lens);
-        m_inspector->setLens(site, *lens);
-        scheduleEntropy();
-        if (p->layer >= 0 && p->pos >= 0) {
-            m_blockView->setSelection(p->layer, p->pos);
-            m_inspector->setSelection(p->layer, p->pos);
-            showAttention();
-        }
-    } catch (const std::exception &e) {
-        showError(tr("Cannot read the lens of %1: %2").arg(p->trace, q(e.what())));
-    }
-}
-
-// The entropy panel's charts are the slowest view to fill (Qt Charts): they are filled after
-// the block view has been painted, and only while the panel can be seen.
-void MainWindow::scheduleEntropy()
-{
-    m_entropyDirty = true;
-    QTimer::singleShot(0, this, [this] { updateEntropy(false); });
-}
-
-void MainWindow::updateEntropy(bool force)
-{
-    if (!m_entropyDirty || (!force && !m_entropyDock->isVisible())) return;
-    m_entropyDirty = false;
-    const Project *p = current();
-    if (!p || p->trace.isEmpty()) {
-        m_entropyPanel->clear();
-        return;
-    }
-    try {
-        // The shown trace first: a click on a bin selects its blocks in the block view.
-        QStringList names{p->trace};
-        if (m_entropyAll->isChecked())
-            for (const QString &n : p->document->traceNames())
-                if (n != p->trace) names << n;
-        std::vector<std::shared_ptr<const Trace>> traces;
-        std::vector<std::shared_ptr<const LensSite>> lenses;
-        std::vector<EntropySource> sources;
-        for (const QString &n : names) {
-            traces.push_back(p->document->trace(n));
-            lenses.push_back(p->document->lens(n, currentSite()));
-        }
-        for (size_t i = 0; i < traces.size(); ++i)
-            sources.push_back({traces[i].get(), lenses[i]->empty() ? nullptr : lenses[i].get(), names[int(i)]});
-        m_entropyPanel->setTraces(sources);
-    } catch (const std::exception &) {
-        m_entropyPanel->clear(); // showLens has said what is wrong
-    }
-}
-
-void MainWindow::showAttention()
-{
-    Project *p = current();
-    if (!p || p->layer < 0 || p->pos < 0) {
-        m_blockView->clearAttention();
-        return;
-    }
-    // Small traces: the whole layer (cached, so moving along a row is instant). Large ones:
-    // only the selected position's row is read, since a whole layer of a long trace takes
-    // seconds to read; the block view needs no more than that row.
-    constexpr int64_t kWholeLayerElements = int64_t(4) << 20;
-    try {
-        const auto t = p->document->trace(p->trace);
-        const int64_t H = t->config.nHeads, T = t->nTokens();
-        if (H * T * T <= kWholeLayerElements) {
-            const auto pattern = p->document->attention(p->trace, p->layer);
-            if (pattern)
-                m_blockView->setAttention(p->layer, *pattern);
-            else
-                m_blockView->clearAttention();
-            return;
-        }
-        const auto row = p->document->attentionRow(p->trace, p->layer, p->pos);
-        if (!row) {
-            m_blockView->clearAttention();
-            return;
-        }
-        FloatArray pattern({H, T, T}); // zero but for the selected query position
-        for (int64_t h = 0; h < H; ++h)
-            std::copy_n(row->data.begin() + h * T, T, pattern.data.begin() + (h * T + p->pos) * T);
-        m_blockView->setAttention(p->layer, pattern);
-    } catch (const std::exception &e) {
-        m_blockView->clearAttention();
-        showError(tr("Cannot read the attention of %1: %2").arg(p->trace, q(e.what())));
-    }
-}
-
-void MainWindow::viewSettingChanged(const QString &key, const QJsonValue &value)
-{
-    if (ProjectDocument *doc = currentDocument()) doc->setViewSetting(key, value);
-}
-
-void MainWindow::blockClicked(int layer, int pos)
-{
-    Project *p = current();
-    if (!p) return;
-    p->layer = layer;
-    p->pos = pos;
-    m_inspector->setSelection(layer, pos);
-    m_headPanel->setSelection(layer, pos);
-    m_similarityPanel->setLayer(layer);
-    showAttention();
-    QString token;
-    if (auto t = p->document->trace(p->trace); pos >= 0 && pos < t->nTokens())
-        token = q(t->tokens[size_t(pos)].text);
-    m_selectionStatus->setText(tr("Layer %1, position %2 (%3), %4")
-                                   .arg(layer)
-                                   .arg(pos)
-                                   .arg(token, QString::fromLatin1(siteName(currentSite()))));
+    if (ProjectDocument *doc = currentDocument()) doc->view()->setSite(site);
 }
 
 void MainWindow::selectBlock(int layer, int pos)
 {
-    m_blockView->setSelection(layer, pos);
-    m_blockView->ensureVisible(layer, pos);
-    blockClicked(layer, pos);
+    m_traceView->selectBlock(layer, pos);
+}
+
+void MainWindow::decomposeSelection()
+{
+    m_inspectorDock->decomposeSelection();
+}
+
+void MainWindow::refreshEntropy()
+{
+    m_entropyDock->fillNow();
+}
+
+BlockView *MainWindow::blockView() const
+{
+    return m_traceView->blockView();
+}
+
+InspectorPanel *MainWindow::inspector() const
+{
+    return m_inspectorDock->panel();
+}
+
+HeadContributionPanel *MainWindow::headPanel() const
+{
+    return m_headDock->panel();
+}
+
+HeadSimilarityPanel *MainWindow::similarityPanel() const
+{
+    return m_similarityDock->panel();
+}
+
+EntropyPanel *MainWindow::entropyPanel() const
+{
+    return m_entropyDock->panel();
+}
+
+QComboBox *MainWindow::siteBox() const
+{
+    return m_traceView->siteBox();
+}
+
+QComboBox *MainWindow::headBox() const
+{
+    return m_traceView->headBox();
+}
+
+QComboBox *MainWindow::colourBox() const
+{
+    return m_traceView->colourBox();
+}
+
+QSlider *MainWindow::thresholdSlider() const
+{
+    return m_traceView->thresholdSlider();
+}
+
+LensSelector *MainWindow::lensSelector() const
+{
+    return m_traceView->lensSelector();
 }
 
 // ------------------------------------------------------------------------------ engine
@@ -1232,197 +869,23 @@ void MainWindow::showSettings()
     m_recovery->setInterval(AppSettings::autosaveMinutes());
 }
 
-// ------------------------------------------------------- decompose / propagate / inject
-
-TraceSpec MainWindow::specFor(const Trace &t) const
-{
-    TraceSpec spec;
-    spec.model = q(t.modelPath);
-    spec.tokenizer = m_engine->loadedModel() == spec.model ? m_engine->loadedTokenizer()
-                                                           : AppSettings::tokenizerFor(spec.model);
-    if (spec.tokenizer.isEmpty() && QFileInfo(spec.model).isFile()) {
-        // A llama2.c checkpoint needs its tokenizer; the trace does not record it. One
-        // tokenizer file beside the checkpoint is the one (as llama2.c's own layout has it).
-        const QDir dir = QFileInfo(spec.model).dir();
-        const QStringList candidates =
-            dir.entryList({"tokenizer.bin", "tok*.bin"}, QDir::Files, QDir::Name);
-        if (candidates.size() == 1) spec.tokenizer = dir.filePath(candidates.first());
-    }
-    spec.dtype = q(t.computeDtype);
-    spec.topk = t.topk;
-    spec.lensNorm = QString::fromLatin1(lensNormName(t.lensNorm));
-    spec.lensDecoder = QString::fromLatin1(lensDecoderName(t.lensDecoder));
-    spec.attention = QString::fromLatin1(storeTypeName(t.attentionStore));
-    spec.residuals = QString::fromLatin1(storeTypeName(t.residualStore));
-    spec.storeZ = t.zStore != StoreType::None;
-    return spec;
-}
-
-void MainWindow::withModel(const TraceSpec &spec, const std::function<void()> &then)
-{
-    if (m_engine->isRunning() && m_engine->loadedModel() == spec.model &&
-        m_engine->loadedTokenizer() == spec.tokenizer) {
-        then();
-        return;
-    }
-    QJsonObject fields{{"model", spec.model}, {"dtype", spec.dtype}};
-    if (!spec.tokenizer.isEmpty()) fields.insert("tokenizer", spec.tokenizer);
-    statusBar()->showMessage(tr("Loading %1 in the engine…").arg(QFileInfo(spec.model).fileName()));
-    EngineRequest *load = m_engine->send(QStringLiteral("load"), fields);
-    connect(load, &EngineRequest::succeeded, this, [this, then] {
-        statusBar()->clearMessage();
-        updateEngineStatus();
-        then();
-    });
-    connect(load, &EngineRequest::failed, this,
-            [this](const QString &kind, const QString &message) {
-                m_engineBusy = false;
-                updateEngineActions();
-                statusBar()->clearMessage();
-                if (kind != QLatin1String("engine")) // a stopped engine has its own message already
-                    showError(tr("The engine could not load the trace's model: %1").arg(message));
-            });
-}
-
-void MainWindow::updateEngineActions()
-{
-    if (m_engineBusy)
-        m_inspector->setActionsEnabled(false, tr("The engine is busy with the last request."));
-    else
-        m_inspector->setActionsEnabled(true);
-}
-
-void MainWindow::decomposeSelection()
-{
-    const Project *p = current();
-    if (p && p->layer >= 0 && p->pos >= 0) decompose(currentSite(), p->layer, p->pos);
-}
-
-void MainWindow::decompose(Site site, int layer, int pos)
-{
-    Project *p = current();
-    if (!p || p->trace.isEmpty() || m_engineBusy) return;
-    QPointer<ProjectDocument> doc = p->document;
-    const QString traceName = p->trace;
-    std::shared_ptr<const Trace> t;
-    try {
-        t = doc->trace(traceName);
-    } catch (const std::exception &e) {
-        showError(q(e.what()));
-        return;
-    }
-    m_engineBusy = true;
-    updateEngineActions();
-    const TraceSpec spec = specFor(*t);
-    QJsonArray ids;
-    for (const TokenInfo &tok : t->tokens)
-        ids.append(tok.id);
-    withModel(spec, [=] {
-        QJsonObject fields{{"token_ids", ids},
-                           {"site", QString::fromLatin1(siteName(site))},
-                           {"layer", layer},
-                           {"pos", pos},
-                           {"lens_norm", spec.lensNorm},
-                           {"lens_decoder", spec.lensDecoder},
-                           {"steps", 10}};
-        statusBar()->showMessage(tr("Decomposing layer %1, position %2…").arg(layer).arg(pos));
-        EngineRequest *r = m_engine->send(QStringLiteral("decompose"), fields);
-        connect(r, &EngineRequest::succeeded, this, [=](const QJsonObject &result) {
-            m_engineBusy = false;
-            updateEngineActions();
-            statusBar()->clearMessage();
-            const Project *now = current();
-            if (!now || now->document != doc || now->trace != traceName || now->layer != layer ||
-                now->pos != pos || currentSite() != site)
-                return; // the user moved on
-            std::vector<DecodeStepRow> rows;
-            for (const QJsonValue &v : result.value("steps").toArray()) {
-                const QJsonObject o = v.toObject();
-                rows.push_back({o.value("id").toInt(), o.value("text").toString(),
-                                o.value("prob").toDouble(), o.value("norm").toDouble()});
-            }
-            m_inspector->setDecomposition(rows);
-        });
-        connect(r, &EngineRequest::failed, this,
-                [this](const QString &kind, const QString &message) {
-                    m_engineBusy = false;
-                    updateEngineActions();
-                    statusBar()->clearMessage();
-                    if (kind != QLatin1String("engine"))
-                        showError(tr("The engine could not decompose the block: %1").arg(message));
-                });
-    });
-}
-
-void MainWindow::propagateFrom(Site site, int layer, int pos, int kind, int subtractCount,
-                               const QString &injectText, int generate)
-{
-    Project *p = current();
-    if (!p || p->trace.isEmpty() || m_engineBusy) return;
-    ProjectDocument *doc = p->document;
-    std::shared_ptr<const Trace> t;
-    try {
-        t = doc->trace(p->trace);
-    } catch (const std::exception &e) {
-        showError(q(e.what()));
-        return;
-    }
-    static const char *kinds[] = {"unchanged", "subtract", "inject"};
-    const QString kindName = QString::fromLatin1(kinds[std::clamp(kind, 0, 2)]);
-    TraceSpec spec = specFor(*t);
-    spec.command = QStringLiteral("propagate");
-    spec.generate = generate;
-    spec.name = doc->uniqueTraceName(p->trace + QLatin1Char('-') + kindName);
-    QJsonArray tokens;
-    for (int i = 0; i <= pos && i < t->nTokens(); ++i) {
-        const TokenInfo &tok = t->tokens[size_t(i)];
-        tokens.append(QJsonObject{
-            {"id", tok.id}, {"text", q(tok.text)}, {"begin", tok.begin}, {"end", tok.end}});
-    }
-    spec.extra = QJsonObject{{"parent", p->trace}, {"prompt", q(t->prompt)},
-                             {"tokens", tokens},   {"site", QString::fromLatin1(siteName(site))},
-                             {"layer", layer},     {"pos", pos},
-                             {"kind", kindName},   {"subtract", subtractCount}};
-    if (kind == InspectorPanel::Inject) spec.extra.insert("inject_text", injectText);
-
-    m_engineBusy = true;
-    updateEngineActions();
-    auto *job = new TraceJob(m_engine, doc, spec, this);
-    m_propagateJob = job;
-    connect(job, &TraceJob::progress, this, [this](const QString &text) {
-        statusBar()->showMessage(tr("Propagating: %1").arg(text));
-    });
-    connect(job, &TraceJob::finished, this,
-            [this, job](TraceJob::Result result, const QString &message) {
-                m_engineBusy = false;
-                updateEngineActions();
-                statusBar()->clearMessage();
-                if (result == TraceJob::Result::Succeeded)
-                    statusBar()->showMessage(tr("Added trace %1").arg(message), 5000);
-                else if (result == TraceJob::Result::Failed && m_engine->isRunning())
-                    showError(message); // a stopped engine has said so in the message bar already
-                job->deleteLater();
-            });
-    job->start();
-}
-
 // ------------------------------------------------------------------------------ export
 
 QList<QPair<QString, QWidget *>> MainWindow::exportableViews() const
 {
-    return {{tr("Block view"), m_blockView},
-            {tr("Inspector"), m_inspector},
-            {tr("Head contributions"), m_headPanel},
-            {tr("Entropy"), m_entropyPanel},
+    return {{tr("Block view"), blockView()},
+            {tr("Inspector"), inspector()},
+            {tr("Head contributions"), headPanel()},
+            {tr("Entropy"), entropyPanel()},
             {tr("Comparison"), m_comparisonDock->panel()},
-            {tr("Head similarity"), m_similarityPanel}};
+            {tr("Head similarity"), similarityPanel()}};
 }
 
 bool MainWindow::exportView(QWidget *view, ExportFormat format, const QString &path,
                             const QSize &size, QString *error)
 {
-    if (view == m_entropyPanel) updateEntropy(true);
-    if (view == m_similarityPanel) m_similarityPanel->ensureComputed(true);
+    if (view == entropyPanel()) m_entropyDock->fillNow();
+    if (view == similarityPanel()) similarityPanel()->ensureComputed(true);
     switch (format) {
     case ExportFormat::Svg:
         return exportSvg(view, path, size, error);
@@ -1491,9 +954,12 @@ void MainWindow::showError(const QString &text)
     m_messageBar->showMessage(MessageBar::Level::Error, text);
 }
 
-void MainWindow::showInfo(const QString &text)
+void MainWindow::showStatus(const QString &text, int timeoutMs)
 {
-    m_messageBar->showMessage(MessageBar::Level::Information, text);
+    if (text.isEmpty())
+        statusBar()->clearMessage();
+    else
+        statusBar()->showMessage(text, timeoutMs);
 }
 
 QMessageBox::StandardButton MainWindow::ask(const QString &title, const QString &text,

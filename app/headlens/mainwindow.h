@@ -1,11 +1,10 @@
 #pragma once
-// The workbench window: several projects open at once (a tab per project), the block view of
-// the current trace in the centre with its toolbar, docks for the project tree, inspector,
-// head contributions, entropy and comparison, the File/Edit/View/Trace/Export/Help menus,
-// the engine process, autosave and crash recovery. It connects the document layer to the
-// views of modules/ui; the views never see a document.
+// The workbench window: several projects open at once (a tab per project), the TraceView of the
+// current project in the centre, the docks (project tree, inspector, head contributions, head
+// similarity, entropy, comparison), the File/Edit/View/Trace/Export/Help menus, the engine
+// process, autosave and crash recovery. What is shown and selected lives in each project's
+// ViewState; the window only hands the current project to the centre and the docks.
 
-#include "headlens/document/tracejob.h"
 #include "headlens/trace/trace.h"
 
 #include <QMainWindow>
@@ -16,8 +15,6 @@
 #include <memory>
 #include <vector>
 
-class QActionGroup;
-class QCheckBox;
 class QComboBox;
 class QLabel;
 class QMenu;
@@ -30,10 +27,15 @@ namespace HeadLens {
 
 class BlockView;
 class ComparisonDock;
+class DocumentDock;
 class EngineClient;
+class EntropyDock;
 class EntropyPanel;
+class HeadContributionDock;
 class HeadContributionPanel;
+class HeadSimilarityDock;
 class HeadSimilarityPanel;
+class InspectorDock;
 class InspectorPanel;
 class LensSelector;
 class MessageBar;
@@ -41,6 +43,8 @@ class NewTraceDialog;
 class ProjectDock;
 class ProjectDocument;
 class RecoveryManager;
+class TraceView;
+class ViewState;
 struct ChangeEvent;
 
 class MainWindow : public QMainWindow {
@@ -70,29 +74,32 @@ public:
     Site currentSite() const;
     void setSite(Site site);
     // The entropy panel as it would be when visible (it is filled lazily).
-    void refreshEntropy() { updateEntropy(true); }
+    void refreshEntropy();
     // Selects a block as a click in the block view does (inspector, head panel, attention).
     void selectBlock(int layer, int pos);
     // Iterative decoding of the selected block in the engine (the inspector's Decompose).
     void decomposeSelection();
 
     // --- parts, for tests and the screenshot mode
-    BlockView *blockView() const { return m_blockView; }
-    InspectorPanel *inspector() const { return m_inspector; }
-    HeadContributionPanel *headPanel() const { return m_headPanel; }
-    HeadSimilarityPanel *similarityPanel() const { return m_similarityPanel; }
-    EntropyPanel *entropyPanel() const { return m_entropyPanel; }
+    TraceView *traceView() const { return m_traceView; }
+    BlockView *blockView() const;
+    InspectorPanel *inspector() const;
+    HeadContributionPanel *headPanel() const;
+    HeadSimilarityPanel *similarityPanel() const;
+    EntropyPanel *entropyPanel() const;
+    InspectorDock *inspectorDock() const { return m_inspectorDock; }
+    EntropyDock *entropyDock() const { return m_entropyDock; }
     ComparisonDock *comparisonDock() const { return m_comparisonDock; }
     ProjectDock *projectDock() const { return m_projectDock; }
     MessageBar *messageBar() const { return m_messageBar; }
     EngineClient *engine() const { return m_engine; }
     RecoveryManager *recovery() const { return m_recovery.get(); }
     QTabBar *tabBar() const { return m_tabs; }
-    QComboBox *siteBox() const { return m_siteBox; }
-    QComboBox *headBox() const { return m_headBox; }
-    QComboBox *colourBox() const { return m_colourBox; }
-    QSlider *thresholdSlider() const { return m_threshold; }
-    LensSelector *lensSelector() const { return m_lensSelector; }
+    QComboBox *siteBox() const;
+    QComboBox *headBox() const;
+    QComboBox *colourBox() const;
+    QSlider *thresholdSlider() const;
+    LensSelector *lensSelector() const;
     // The views the Export menu offers, by name.
     QList<QPair<QString, QWidget *>> exportableViews() const;
 
@@ -134,9 +141,6 @@ protected:
 private:
     struct Project {
         ProjectDocument *document = nullptr;
-        QString trace;
-        int layer = -1;
-        int pos = -1;
         int untitled = 0; // "Untitled N" while the project has no file
     };
 
@@ -144,7 +148,7 @@ private:
     void createMenus();
     void createToolBars();
     void createDocks();
-    void createSimilarityDock();
+    QList<DocumentDock *> documentDocks() const;
     void updateActions();
     void updateTitle();
     void updateRecentMenu();
@@ -158,19 +162,8 @@ private:
     void removeProject(int index);
     void documentChanged(ProjectDocument *document, const ChangeEvent &event);
     void tabChanged(int index);
-
-    // The current trace and settings into the views.
-    void showCurrent();
-    void showLens();
-    void showAttention();
-    void scheduleEntropy();
-    void updateEntropy(bool force);
-    void clearViews();
-    void applyViewSettings();
-    void viewSettingChanged(const QString &key, const QJsonValue &value);
-    void blockClicked(int layer, int pos);
-    // The current project's traces into the head-similarity panel (it reads them lazily).
-    void updateSimilarity();
+    // The current project shows another trace (or none).
+    void traceShown();
 
     void open();
     void openRecent();
@@ -182,16 +175,9 @@ private:
     void showSettings();
     void showAbout();
     void engineStopped(const QString &message, bool unexpected);
-    // Decompose / propagate / inject from the inspector, in the engine.
-    TraceSpec specFor(const Trace &trace) const;
-    void withModel(const TraceSpec &spec, const std::function<void()> &then);
-    void decompose(Site site, int layer, int pos);
-    void propagateFrom(Site site, int layer, int pos, int kind, int subtractCount,
-                       const QString &injectText, int generate);
-    void updateEngineActions();
     void restartEngine();
     void showError(const QString &text);
-    void showInfo(const QString &text);
+    void showStatus(const QString &text, int timeoutMs);
     QMessageBox::StandardButton ask(const QString &title, const QString &text,
                                     QMessageBox::StandardButtons buttons,
                                     QMessageBox::StandardButton fallback);
@@ -203,38 +189,22 @@ private:
     QUndoGroup *m_undoGroup;
     AskFunction m_ask;
     QPointer<NewTraceDialog> m_newTraceDialog;
-    QPointer<TraceJob> m_propagateJob;
-    bool m_engineBusy = false;
-    bool m_entropyDirty = false; // a decompose or propagate of the inspector runs
     int m_untitledCount = 0;
-    bool m_showing = false; // guards view-setting feedback while filling the toolbar
     QByteArray m_defaultState;
+    QPointer<ViewState> m_shownView; // the current project's
 
     // central
     QTabBar *m_tabs;
     MessageBar *m_messageBar;
-    QToolBar *m_viewBar;
-    BlockView *m_blockView;
-    QLabel *m_siteLabel, *m_colourLabel, *m_headLabel, *m_thresholdLabel, *m_thresholdValue,
-        *m_lensInfo;
-    QComboBox *m_siteBox;
-    QComboBox *m_colourBox;
-    QComboBox *m_headBox;
-    QSlider *m_threshold;
-    LensSelector *m_lensSelector;
+    TraceView *m_traceView;
 
     // docks
     ProjectDock *m_projectDock;
-    QDockWidget *m_inspectorDock;
-    QDockWidget *m_headDock;
-    QDockWidget *m_entropyDock;
+    InspectorDock *m_inspectorDock;
+    HeadContributionDock *m_headDock;
+    EntropyDock *m_entropyDock;
+    HeadSimilarityDock *m_similarityDock = nullptr;
     ComparisonDock *m_comparisonDock;
-    InspectorPanel *m_inspector;
-    HeadContributionPanel *m_headPanel;
-    QDockWidget *m_similarityDock;
-    HeadSimilarityPanel *m_similarityPanel;
-    EntropyPanel *m_entropyPanel;
-    QCheckBox *m_entropyAll;
 
     // status bar
     QLabel *m_selectionStatus;
@@ -248,8 +218,7 @@ private:
         *m_quitAction, *m_undoAction, *m_redoAction, *m_settingsAction, *m_newTraceAction,
         *m_renameTraceAction, *m_deleteTraceAction, *m_restartEngineAction, *m_stopEngineAction,
         *m_exportSvgAction, *m_exportPngAction, *m_exportCsvAction, *m_aboutAction,
-        *m_aboutQtAction, *m_zoomInAction, *m_zoomOutAction, *m_zoomFitAction, *m_zoomResetAction,
-        *m_resetLayoutAction, *m_clearRecentAction;
+        *m_aboutQtAction, *m_resetLayoutAction, *m_clearRecentAction;
 };
 
 } // namespace HeadLens

@@ -7,12 +7,15 @@
 #include "lensselector.h"
 #include "mainwindow.h"
 #include "messagebar.h"
+#include "entropydock.h"
 #include "projectdock.h"
+#include "traceview.h"
 #include "tracetreemodel.h"
 
 #include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
 #include "headlens/document/recoverymanager.h"
+#include "headlens/document/viewstate.h"
 #include "headlens/project/project.h"
 #include "headlens/ui/blockview.h"
 #include "headlens/ui/entropypanel.h"
@@ -302,25 +305,76 @@ private Q_SLOTS:
             QStringLiteral("a (lens: full, input)"));
     }
 
-    void viewSettingsGoThroughTheUndoStack()
+    void viewChoicesAreNotEditsButAreSaved()
     {
         auto w = makeWindow();
         ProjectDocument *doc = w->openProject(m_project);
         QVERIFY(doc);
+        const int steps = doc->undoStack()->count();
         w->siteBox()->setCurrentIndex(int(Site::ResidMid));
         w->colourBox()->setCurrentIndex(1);
-        QCOMPARE(doc->viewSettings().value("site").toString(), QStringLiteral("resid_mid"));
-        QCOMPARE(doc->viewSettings().value("colour").toString(), QStringLiteral("entropy"));
+        w->selectBlock(1, 2);
+        QCOMPARE(doc->view()->site(), Site::ResidMid);
         QCOMPARE(w->blockView()->colourMode(), BlockView::ColourMode::Entropy);
-        QVERIFY(doc->isModified());
-        doc->undoStack()->undo();
-        QCOMPARE(w->blockView()->colourMode(), BlockView::ColourMode::Probability);
-        QCOMPARE(w->colourBox()->currentIndex(), 0);
-        doc->undoStack()->undo();
-        QCOMPARE(w->currentSite(), Site::ResidPost);
+        // Looking around is not an edit: nothing to undo, nothing to save.
+        QCOMPARE(doc->undoStack()->count(), steps);
         QVERIFY(!doc->isModified());
-        doc->undoStack()->redo();
-        QCOMPARE(w->currentSite(), Site::ResidMid);
+        // ... but a saved project reopens where it was left.
+        QTemporaryDir dir;
+        const QString copy = dir.filePath("copy.hlproj");
+        QVERIFY(w->saveProjectAs(doc, copy));
+        std::unique_ptr<ProjectDocument> re(ProjectDocument::open(copy, nullptr));
+        QVERIFY(re);
+        QCOMPARE(re->view()->site(), Site::ResidMid);
+        QCOMPARE(re->view()->colour(), ViewState::Colour::Entropy);
+        QCOMPARE(re->view()->layer(), 1);
+        QCOMPARE(re->view()->pos(), 2);
+        QCOMPARE(re->view()->trace(), doc->view()->trace());
+    }
+
+    void headPickRecomputesNoLensAndNoEntropy()
+    {
+        auto w = makeWindow();
+        w->show();
+        ProjectDocument *doc = w->openProject(m_project);
+        QVERIFY(doc);
+        w->selectBlock(1, 2);
+        w->refreshEntropy();
+        QCoreApplication::processEvents();
+        const int lensLoads = w->traceView()->lensLoads();
+        const int fills = w->entropyDock()->fillCount();
+        // A head from the box, from the head panel, and threshold steps.
+        w->headBox()->setCurrentIndex(2);
+        QCOMPARE(doc->view()->head(), 1);
+        QCOMPARE(w->blockView()->attentionHead(), 1);
+        QCOMPARE(w->headPanel()->selectedHead(), 1);
+        Q_EMIT w->headPanel()->headSelected(1, 0);
+        QCOMPARE(w->headBox()->currentData().toInt(), 0);
+        for (int v = 20; v <= 40; v += 5)
+            w->thresholdSlider()->setValue(v);
+        QCOMPARE(doc->view()->threshold(), 0.4);
+        QCoreApplication::processEvents();
+        QCOMPARE(w->traceView()->lensLoads(), lensLoads);
+        QCOMPARE(w->entropyDock()->fillCount(), fills);
+        QCOMPARE(w->blockView()->selectedLayer(), 1); // the selection stays
+        // A site change does reload the lens (the counter counts).
+        w->siteBox()->setCurrentIndex(int(Site::ResidMid));
+        QCOMPARE(w->traceView()->lensLoads(), lensLoads + 1);
+    }
+
+    void selectionSurvivesATraceSwitch()
+    {
+        auto w = makeWindow();
+        ProjectDocument *doc = w->openProject(m_project);
+        QVERIFY(doc);
+        const QStringList names = doc->traceNames();
+        if (names.size() < 2) QSKIP("the fixture project has one trace");
+        w->selectBlock(1, 1);
+        w->setCurrentTrace(names[1]);
+        QCOMPARE(w->currentTrace(), names[1]);
+        QCOMPARE(doc->view()->layer(), 1);
+        QCOMPARE(w->inspector()->selectedLayer(), 1);
+        QCOMPARE(w->inspector()->selectedPos(), 1);
     }
 
     void treeEditsGoThroughTheUndoStack()

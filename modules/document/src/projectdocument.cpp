@@ -1,4 +1,5 @@
 #include "headlens/document/projectdocument.h"
+#include "headlens/document/viewstate.h"
 
 #include "headlens/document/addtrace.h"
 #include "headlens/document/changevalue.h"
@@ -52,6 +53,7 @@ TraceListing listingOf(const Trace &t)
 ProjectDocument::ProjectDocument(QObject *parent)
     : QObject(parent), m_undoStack(new QUndoStack(this))
 {
+    m_view = new ViewState(this); // after the members it reads
     connect(m_undoStack, &QUndoStack::cleanChanged, this, [this] { emitModified(); });
 }
 
@@ -90,6 +92,8 @@ bool ProjectDocument::openFile(const QString &path, QString *error)
         m_notes = q(extras.notes);
         m_viewSettings = view;
         m_fileName = absolute;
+        if (!m_entries.empty()) m_view->setTrace(q(m_entries.front()->listing.name));
+        m_view->apply(view); // where the project was left, when it says so
         return true;
     } catch (const std::exception &e) {
         if (error) *error = q(e.what());
@@ -158,8 +162,12 @@ ProjectExtras ProjectDocument::extras() const
 {
     ProjectExtras x;
     x.notes = s(m_notes);
-    if (!m_viewSettings.isEmpty())
-        x.viewSettings = QJsonDocument(m_viewSettings).toJson(QJsonDocument::Compact).toStdString();
+    // What the views show is saved with the project, though looking around is not an edit.
+    QJsonObject settings = m_viewSettings;
+    const QJsonObject view = m_view->toJson();
+    for (auto it = view.begin(); it != view.end(); ++it)
+        settings.insert(it.key(), it.value());
+    x.viewSettings = QJsonDocument(settings).toJson(QJsonDocument::Compact).toStdString();
     return x;
 }
 
@@ -270,11 +278,7 @@ QString ProjectDocument::uniqueTraceName(const QString &base) const
 {
     QString b = base.trimmed();
     if (b.isEmpty() || !traceNameProblem(s(b)).empty()) b = QStringLiteral("trace");
-    if (!hasTrace(b)) return b;
-    for (int n = 2;; ++n) {
-        const QString candidate = QStringLiteral("%1-%2").arg(b).arg(n);
-        if (!hasTrace(candidate)) return candidate;
-    }
+    return q(freeTraceName(s(b), [this](const std::string &n) { return hasTrace(q(n)); }));
 }
 
 std::shared_ptr<const Trace> ProjectDocument::trace(const QString &name) const
@@ -525,6 +529,7 @@ void ProjectDocument::applyViewSettings(const QJsonObject &settings)
 {
     m_viewSettings = settings;
     Q_EMIT changed(ChangeEvent(ChangeEvent::Type::ViewSettingsChanged));
+    m_view->apply(settings);
 }
 
 } // namespace HeadLens

@@ -34,52 +34,21 @@ QJsonObject TraceSpec::traceFields() const
 }
 
 TraceJob::TraceJob(EngineClient *engine, ProjectDocument *document, TraceSpec spec, QObject *parent)
-    : QObject(parent), m_engine(engine), m_document(document), m_spec(std::move(spec))
+    : EngineJob(engine, parent), m_document(document), m_spec(std::move(spec))
 {
 }
 
-TraceJob::~TraceJob()
+ModelSpec TraceJob::model() const
 {
-    if (m_request) m_request->disconnect(this);
+    return {m_spec.model, m_spec.tokenizer, m_spec.dtype};
 }
 
-void TraceJob::start()
+QString TraceJob::failureText(const QString &message) const
 {
-    if (m_running) return;
-    m_running = true;
-    m_cancelled = false;
-    if (!m_engine || !m_document) {
-        done(Result::Failed, tr("There is no engine or no project to trace into."));
-        return;
-    }
-    const QString model = QFileInfo(m_spec.model).absoluteFilePath();
-    const QString tokenizer =
-        m_spec.tokenizer.isEmpty() ? QString() : QFileInfo(m_spec.tokenizer).absoluteFilePath();
-    if (m_engine->isRunning() && m_engine->loadedModel() == model &&
-        m_engine->loadedTokenizer() == tokenizer)
-        runTrace(); // the engine keeps the model between requests
-    else
-        runLoad();
+    return tr("The engine could not make the trace: %1").arg(message);
 }
 
-void TraceJob::runLoad()
-{
-    Q_EMIT progress(tr("Loading the model…"), 0, 0);
-    QJsonObject fields{{"model", QFileInfo(m_spec.model).absoluteFilePath()},
-                       {"dtype", m_spec.dtype}};
-    if (!m_spec.tokenizer.isEmpty())
-        fields.insert("tokenizer", QFileInfo(m_spec.tokenizer).absoluteFilePath());
-    EngineRequest *r = m_engine->send(QStringLiteral("load"), fields);
-    watch(r);
-    connect(r, &EngineRequest::succeeded, this, [this] {
-        if (m_cancelled)
-            done(Result::Cancelled, tr("Cancelled."));
-        else
-            runTrace();
-    });
-}
-
-void TraceJob::runTrace()
+void TraceJob::run()
 {
     if (!m_document) {
         done(Result::Failed, tr("The project was closed."));
@@ -97,17 +66,17 @@ void TraceJob::runEstimate()
 {
     QJsonObject fields = m_spec.traceFields();
     fields.insert("output", m_output);
-    EngineRequest *r = m_engine->send(QStringLiteral("estimate"), fields);
+    EngineRequest *r = engine()->send(QStringLiteral("estimate"), fields);
     watch(r);
     connect(r, &EngineRequest::succeeded, this, [this](const QJsonObject &e) {
         auto bytes = [&](const char *key) { return qint64(e.value(key).toDouble(-1)); };
         Q_EMIT estimated(bytes("memory_bytes"), bytes("memory_available"), bytes("disk_bytes"),
                          bytes("disk_free"));
         const QString problem = e.value("problem").toString();
-        if (m_cancelled)
+        if (isCancelled())
             done(Result::Cancelled, tr("Cancelled."));
         else if (!problem.isEmpty())
-            done(Result::Failed, tr("The engine could not make the trace: %1").arg(problem));
+            done(Result::Failed, failureText(problem));
         else
             sendTrace();
     });
@@ -118,7 +87,7 @@ void TraceJob::sendTrace()
     Q_EMIT progress(tr("Starting the trace…"), 0, 0);
     QJsonObject fields = m_spec.traceFields();
     fields.insert("output", m_output);
-    EngineRequest *r = m_engine->send(m_spec.command, fields);
+    EngineRequest *r = engine()->send(m_spec.command, fields);
     watch(r);
     connect(r, &EngineRequest::succeeded, this, [this](const QJsonObject &result) {
         if (!m_document) {
@@ -137,50 +106,9 @@ void TraceJob::sendTrace()
     });
 }
 
-void TraceJob::watch(EngineRequest *request)
+void TraceJob::cleanup(Result result)
 {
-    m_request = request;
-    connect(request, &EngineRequest::progress, this, &TraceJob::onProgress);
-    connect(request, &EngineRequest::failed, this, &TraceJob::onFailed);
-}
-
-void TraceJob::onProgress(const QString &stage, int done, int total)
-{
-    if (stage == QLatin1String("load"))
-        Q_EMIT progress(tr("Loading the model…"), done, total);
-    else if (stage == QLatin1String("generate"))
-        Q_EMIT progress(tr("Generating token %1 of %2").arg(done).arg(total), done, total);
-    else if (stage == QLatin1String("trace"))
-        Q_EMIT progress(tr("Tracing layer %1 of %2").arg(done).arg(total), done, total);
-    else
-        Q_EMIT progress(stage, done, total);
-}
-
-void TraceJob::onFailed(const QString &kind, const QString &message)
-{
-    if (kind == QLatin1String("cancelled") || m_cancelled)
-        done(Result::Cancelled, tr("Cancelled."));
-    else if (kind == QLatin1String("engine"))
-        done(Result::Failed, message);
-    else
-        done(Result::Failed, tr("The engine could not make the trace: %1").arg(message));
-}
-
-void TraceJob::cancel()
-{
-    if (!m_running) return;
-    m_cancelled = true;
-    Q_EMIT progress(tr("Cancelling…"), 0, 0);
-    if (m_request) m_request->cancel();
-}
-
-void TraceJob::done(Result result, const QString &message)
-{
-    if (!m_running) return;
-    m_running = false;
-    m_request = nullptr;
     if (result != Result::Succeeded && !m_output.isEmpty()) QFile::remove(m_output);
-    Q_EMIT finished(result, message);
 }
 
 } // namespace HeadLens

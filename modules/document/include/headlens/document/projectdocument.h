@@ -32,6 +32,7 @@ class RemoveTrace;
 class RenameTrace;
 class ChangeNotes;
 class ChangeViewSettings;
+class ViewState;
 
 // An open project: traces, notes, view settings, undo stack, and its file.
 class ProjectDocument : public QObject {
@@ -55,6 +56,8 @@ public:
     void markRecovered(const QString &fileName);
     bool isRecovered() const { return m_recovered; }
     QUndoStack *undoStack() const { return m_undoStack; }
+    // What the views show and the selection: not undoable, saved with the project.
+    ViewState *view() const { return m_view; }
 
     // Writes the project to its file / to path (then the document's file), atomically. On
     // failure returns false with *error set and changes nothing.
@@ -141,6 +144,7 @@ private:
     void emitModified();
 
     QUndoStack *m_undoStack;
+    ViewState *m_view = nullptr;
     QString m_fileName;
     std::shared_ptr<SourceFile> m_source; // the file this document was opened from
     std::vector<std::shared_ptr<TraceEntry>> m_entries;

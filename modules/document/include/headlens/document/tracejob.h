@@ -1,8 +1,7 @@
 #pragma once
-// Making a new trace through the engine: load the model (unless the engine has it loaded
-// already), trace the prompt into a scratch project of the document, then import the trace
-// into the document with an AddTrace undo command. Everything is asynchronous; progress and
-// Cancel cross the engine pipe, so the workbench stays responsive.
+// Making a new trace through the engine (the request, and the job that runs it).
+
+#include "headlens/document/enginejob.h"
 
 #include <QJsonObject>
 #include <QList>
@@ -12,8 +11,6 @@
 
 namespace HeadLens {
 
-class EngineClient;
-class EngineRequest;
 class ProjectDocument;
 
 // What to trace and how (the fields of the engine's load and trace requests).
@@ -41,54 +38,40 @@ struct TraceSpec {
     QJsonObject traceFields() const;
 };
 
-// One trace being made. Emits finished() exactly once.
-class TraceJob : public QObject {
+// One trace being made: the model loaded (EngineJob), the prompt traced into a scratch project
+// of the document, the trace imported into the document with an AddTrace undo command.
+class TraceJob : public EngineJob {
     Q_OBJECT
 public:
-    enum class Result { Succeeded, Failed, Cancelled };
-    Q_ENUM(Result)
+    using Result = EngineJob::Result;
 
     TraceJob(EngineClient *engine, ProjectDocument *document, TraceSpec spec,
              QObject *parent = nullptr);
-    ~TraceJob() override;
 
-    void start();
-    // Stops the running request; finished(Cancelled) follows once the engine confirmed.
-    void cancel();
-    bool isRunning() const { return m_running; }
     // The name the trace got in the document (after success).
     QString traceName() const { return m_traceName; }
     const TraceSpec &spec() const { return m_spec; }
 
 Q_SIGNALS:
-    // A sentence for the user ("Tracing layer 3 of 8") and the progress in done of total
-    // (total 0: unknown, a busy indicator).
-    void progress(const QString &text, int done, int total);
     // Before a new trace is computed, what it will need and what the engine's machine has
     // (the engine's estimate request; bytes, free -1 when unknown). A trace that would not fit
     // fails instead, with the engine's figures.
     void estimated(qint64 memoryNeeded, qint64 memoryAvailable, qint64 diskNeeded, qint64 diskFree);
-    // message: the trace's name on success, else what went wrong, for the user.
-    void finished(HeadLens::TraceJob::Result result, const QString &message);
+
+protected:
+    ModelSpec model() const override;
+    void run() override;
+    QString failureText(const QString &message) const override;
+    void cleanup(Result result) override;
 
 private:
-    void runLoad();
-    void runTrace();
     void runEstimate();
     void sendTrace();
-    void watch(EngineRequest *request);
-    void onProgress(const QString &stage, int done, int total);
-    void onFailed(const QString &kind, const QString &message);
-    void done(Result result, const QString &message);
 
-    QPointer<EngineClient> m_engine;
     QPointer<ProjectDocument> m_document;
     TraceSpec m_spec;
-    QPointer<EngineRequest> m_request;
     QString m_output;
     QString m_traceName;
-    bool m_running = false;
-    bool m_cancelled = false;
 };
 
 } // namespace HeadLens

@@ -1,0 +1,39 @@
+#include "documentdock.h"
+
+#include "headlens/document/projectdocument.h"
+#include "headlens/document/viewstate.h"
+
+#include <QEvent>
+
+namespace HeadLens {
+
+DocumentDock::DocumentDock(QWidget *parent) : QDockWidget(parent) {}
+
+ViewState *DocumentDock::view() const
+{
+    return m_document ? m_document->view() : nullptr;
+}
+
+void DocumentDock::setDocument(ProjectDocument *document)
+{
+    if (m_document == document) return;
+    if (m_document) {
+        m_document->disconnect(this);
+        m_document->view()->disconnect(this);
+    }
+    m_document = document;
+    if (m_document) {
+        connect(m_document->view(), &ViewState::changed, this,
+                [this](ViewState::Aspects what) { viewChanged(int(what)); });
+        connect(m_document, &ProjectDocument::changed, this, &DocumentDock::documentChanged);
+    }
+    refresh();
+}
+
+void DocumentDock::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::LanguageChange) retranslateUi();
+    QDockWidget::changeEvent(event);
+}
+
+} // namespace HeadLens

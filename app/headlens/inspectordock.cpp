@@ -1,0 +1,186 @@
+#include "inspectordock.h"
+
+#include "tracespec.h"
+
+#include "headlens/document/decomposejob.h"
+#include "headlens/document/engineclient.h"
+#include "headlens/document/projectdocument.h"
+#include "headlens/document/tracejob.h"
+#include "headlens/document/viewstate.h"
+#include "headlens/ui/inspectorpanel.h"
+
+#include <QJsonArray>
+
+namespace HeadLens {
+
+namespace {
+
+QString q(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
+
+} // namespace
+
+InspectorDock::InspectorDock(EngineClient *engine, QWidget *parent)
+    : DocumentDock(parent), m_engine(engine), m_panel(new InspectorPanel)
+{
+    setObjectName("InspectorDock");
+    m_panel->setObjectName("InspectorPanel");
+    setWidget(m_panel);
+    connect(m_panel, &InspectorPanel::decomposeRequested, this, &InspectorDock::decompose);
+    connect(m_panel, &InspectorPanel::propagateRequested, this, &InspectorDock::propagate);
+    retranslateUi();
+}
+
+void InspectorDock::retranslateUi()
+{
+    setWindowTitle(tr("Inspector"));
+    updateActions();
+}
+
+void InspectorDock::refresh()
+{
+    const ViewState *v = view();
+    if (!v || v->trace().isEmpty()) {
+        m_panel->clear();
+        return;
+    }
+    try {
+        m_panel->setTrace(*document()->trace(v->trace()));
+        showLens();
+    } catch (const std::exception &) {
+        m_panel->clear(); // the block view says what is wrong with the trace
+    }
+}
+
+void InspectorDock::showLens()
+{
+    const ViewState *v = view();
+    try {
+        m_panel->setLens(v->site(), *document()->lens(v->trace(), v->site()));
+        m_panel->setSelection(v->layer(), v->pos());
+    } catch (const std::exception &) {
+        m_panel->clear();
+    }
+}
+
+void InspectorDock::viewChanged(int aspects)
+{
+    if (aspects & ViewState::TraceAspect)
+        refresh();
+    else if (aspects & ViewState::SiteAspect)
+        showLens();
+    else if (aspects & ViewState::BlockAspect)
+        m_panel->setSelection(view()->layer(), view()->pos());
+}
+
+void InspectorDock::updateActions()
+{
+    if (m_job)
+        m_panel->setActionsEnabled(false, tr("The engine is busy with the last request."));
+    else
+        m_panel->setActionsEnabled(true);
+}
+
+void InspectorDock::run(EngineJob *job, const QString &progressPrefix, const Finished &then)
+{
+    m_job = job;
+    updateActions();
+    connect(job, &EngineJob::progress, this, [this, progressPrefix](const QString &text) {
+        Q_EMIT status(progressPrefix.isEmpty() ? text : progressPrefix.arg(text), 0);
+    });
+    connect(job, &EngineJob::finished, this,
+            [this, job, then](EngineJob::Result result, const QString &message) {
+                job->deleteLater();
+                m_job = nullptr;
+                updateActions();
+                Q_EMIT status(QString(), 0);
+                if (result == EngineJob::Result::Failed && m_engine && m_engine->isRunning())
+                    Q_EMIT error(message); // a stopped engine has said so in the message bar
+                then(result, message);
+            });
+    job->start();
+}
+
+void InspectorDock::decomposeSelection()
+{
+    if (const ViewState *v = view(); v && v->hasBlock()) decompose(v->site(), v->layer(), v->pos());
+}
+
+void InspectorDock::decompose(Site site, int layer, int pos)
+{
+    ViewState *v = view();
+    if (!v || v->trace().isEmpty() || m_job || !m_engine) return;
+    const QString traceName = v->trace();
+    std::shared_ptr<const Trace> t;
+    try {
+        t = document()->trace(traceName);
+    } catch (const std::exception &e) {
+        Q_EMIT error(q(e.what()));
+        return;
+    }
+    const TraceSpec spec = specForTrace(*t, *m_engine);
+    DecomposeRequest request;
+    request.model = {spec.model, spec.tokenizer, spec.dtype};
+    for (const TokenInfo &tok : t->tokens)
+        request.tokenIds << tok.id;
+    request.site = site;
+    request.layer = layer;
+    request.pos = pos;
+    request.lensNorm = spec.lensNorm;
+    request.lensDecoder = spec.lensDecoder;
+    auto *job = new DecomposeJob(m_engine, request, this);
+    const QPointer<ViewState> state = v;
+    run(job, QString(),
+        [this, job, state, traceName, site, layer, pos](EngineJob::Result result, const QString &) {
+            if (result != EngineJob::Result::Succeeded || !state || state != view() ||
+                state->trace() != traceName || state->layer() != layer || state->pos() != pos ||
+                state->site() != site)
+                return; // failed, or the user moved on
+            std::vector<DecodeStepRow> rows;
+            for (const DecomposeStep &s : job->steps())
+                rows.push_back({s.id, s.text, s.prob, s.norm});
+            m_panel->setDecomposition(rows);
+        });
+}
+
+void InspectorDock::propagate(Site site, int layer, int pos, int kind, int subtractCount,
+                              const QString &injectText, int generate)
+{
+    const ViewState *v = view();
+    if (!v || v->trace().isEmpty() || m_job || !m_engine) return;
+    ProjectDocument *doc = document();
+    const QString parent = v->trace();
+    std::shared_ptr<const Trace> t;
+    try {
+        t = doc->trace(parent);
+    } catch (const std::exception &e) {
+        Q_EMIT error(q(e.what()));
+        return;
+    }
+    const QString kindName = QString::fromLatin1(editKindName(EditKind(std::clamp(kind, 0, 2))));
+    TraceSpec spec = specForTrace(*t, *m_engine);
+    spec.command = QStringLiteral("propagate");
+    spec.generate = generate;
+    spec.name = doc->uniqueTraceName(parent + QLatin1Char('-') + kindName);
+    QJsonArray tokens;
+    for (int i = 0; i <= pos && i < t->nTokens(); ++i) {
+        const TokenInfo &tok = t->tokens[size_t(i)];
+        tokens.append(QJsonObject{
+            {"id", tok.id}, {"text", q(tok.text)}, {"begin", tok.begin}, {"end", tok.end}});
+    }
+    spec.extra = QJsonObject{{"parent", parent}, {"prompt", q(t->prompt)},
+                             {"tokens", tokens}, {"site", QString::fromLatin1(siteName(site))},
+                             {"layer", layer},   {"pos", pos},
+                             {"kind", kindName}, {"subtract", subtractCount}};
+    if (kind == InspectorPanel::Inject) spec.extra.insert("inject_text", injectText);
+
+    run(new TraceJob(m_engine, doc, spec, this), tr("Propagating: %1"),
+        [this](EngineJob::Result result, const QString &message) {
+            if (result == EngineJob::Result::Succeeded)
+                Q_EMIT status(tr("Added trace %1").arg(message), 5000);
+        });
+}
+
+} // namespace HeadLens
