@@ -33,14 +33,14 @@
 <context>
     <name>HeadLens::BlockView</name>
     <message>
-        <location filename="../modules/ui/src/blockview.cpp" line="+104"/>
+        <location filename="../modules/ui/src/blockview.cpp" line="+63"/>
         <source>Layers (bottom to top) by tokens (left to right): each block is what the lens reads at that layer and position.
-Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, F to fit; drag to pan.
-Outlined blocks (a bin of the entropy histogram): Esc or a click clears them.</source>
+Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, Ctrl+Shift+wheel to zoom the width only, F to fit; drag to pan.
+Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Right-click a block to follow one of its tokens.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Block view</source>
         <translation type="unfinished"></translation>
     </message>
@@ -50,17 +50,102 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them.</s
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+150"/>
-        <source>top-1 probability</source>
+        <location line="+542"/>
+        <source>Follow %1 (%2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Colour by its probability</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+0"/>
+        <source>Colour by its rank</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Stop following %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>input token: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>lens top-1: %1 (%2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>followed %1: %2, rank %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>followed %1: below the top-%2 (under %3)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>attention of the selected position to this one: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Layer %1 · feed-forward (MLP) at position %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Works on position %1 (input token %2) alone, after the attention step; with it, it makes the block above.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Layer %1 · attention at position %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reads the residual stream of positions 0 to %1 as layer %2 left it (the row below) and adds what it finds to position %1 (input token %3).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Reads the token embeddings of positions 0 to %1 and adds what it finds to position %1 (input token %2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Arcs go to the input positions it reads with weight ≥ %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../modules/ui/src/blockpainter.cpp" line="+587"/>
+        <source>probability of %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>rank of %1 in the lens top-%2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>top-1 probability</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>entropy (nats)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+399"/>
+        <location line="+5"/>
         <source>%1 layers × %2 tokens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -78,7 +163,7 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them.</s
         </translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>attention: mean of heads</source>
         <translation type="unfinished"></translation>
     </message>
@@ -88,33 +173,38 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them.</s
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+571"/>
+        <location line="+59"/>
+        <source>below top-%1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>attention</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>feed-forward (MLP)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>reads input token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../modules/ui/src/blockview.cpp" line="-60"/>
         <source>Layer %1 · position %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>token: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>(generated)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location line="+3"/>
-        <source>lens top-1: %1 (%2 %)</source>
+        <source>(generated)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+5"/>
         <source>entropy: %1 nats</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>attention from the selected token: %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -159,13 +249,18 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them.</s
 <context>
     <name>HeadLens::ComparisonGrid</name>
     <message>
-        <location filename="../modules/ui/src/comparisongrid.cpp" line="+238"/>
+        <location filename="../modules/ui/src/comparisongrid.cpp" line="+239"/>
         <source>final</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+156"/>
+        <location line="+158"/>
         <source>%1: no token here</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1: no layer this shallow</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -259,6 +354,19 @@ Click a cell to select it in both grids.</source>
     </message>
 </context>
 <context>
+    <name>HeadLens::DecomposeJob</name>
+    <message>
+        <location filename="../modules/document/src/decomposejob.cpp" line="+17"/>
+        <source>The engine could not decompose the block: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Decomposing layer %1, position %2…</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::EngineClient</name>
     <message>
         <location filename="../modules/document/src/engineclient.cpp" line="+79"/>
@@ -292,9 +400,78 @@ Click a cell to select it in both grids.</source>
     </message>
 </context>
 <context>
+    <name>HeadLens::EngineJob</name>
+    <message>
+        <location filename="../modules/document/src/enginejob.cpp" line="+37"/>
+        <source>There is no engine to run the request.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <location line="+23"/>
+        <source>Loading the model…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-16"/>
+        <location line="+44"/>
+        <source>Cancelled.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-26"/>
+        <source>Generating token %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Tracing layer %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+16"/>
+        <source> (about %n s left)</source>
+        <translation>
+            <numerusform> (about %n s left)</numerusform>
+            <numerusform> (about %n s left)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source> (about %n min left)</source>
+        <translation>
+            <numerusform> (about %n min left)</numerusform>
+            <numerusform> (about %n min left)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Cancelling…</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::EntropyDock</name>
+    <message>
+        <location filename="../app/headlens/entropydock.cpp" line="+37"/>
+        <source>Entropy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>All traces of the project</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show the distributions of every trace of the project, not only the one in the block view</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::EntropyPanel</name>
     <message>
-        <location filename="../modules/ui/src/entropypanel.cpp" line="+221"/>
+        <location filename="../modules/ui/src/entropypanel.cpp" line="+213"/>
         <source>Entropy distributions</source>
         <translation type="unfinished"></translation>
     </message>
@@ -361,25 +538,25 @@ Attention entropy: one value per head and query position.</source>
     </message>
     <message>
         <location line="+86"/>
-        <location line="+130"/>
+        <location line="+142"/>
         <source>all layers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-128"/>
-        <location line="+128"/>
+        <location line="-140"/>
+        <location line="+140"/>
         <source>layer %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-124"/>
-        <location line="+126"/>
+        <location line="-136"/>
+        <location line="+138"/>
         <source>all heads</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-124"/>
-        <location line="+124"/>
+        <location line="-136"/>
+        <location line="+136"/>
         <source>head %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -491,7 +668,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::ExportDialog</name>
     <message>
-        <location filename="../app/headlens/exportdialog.cpp" line="+79"/>
+        <location filename="../app/headlens/exportdialog.cpp" line="+78"/>
         <source>Export</source>
         <translation type="unfinished"></translation>
     </message>
@@ -572,7 +749,7 @@ Attention entropy: one value per head and query position.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>SVG files (*.svg)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -593,9 +770,17 @@ Attention entropy: one value per head and query position.</source>
     </message>
 </context>
 <context>
+    <name>HeadLens::HeadContributionDock</name>
+    <message>
+        <location filename="../app/headlens/headcontributiondock.cpp" line="+23"/>
+        <source>Head Contributions</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+149"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+151"/>
         <source>contribution norm</source>
         <translation type="unfinished"></translation>
     </message>
@@ -616,12 +801,12 @@ Attention entropy: one value per head and query position.</source>
     </message>
     <message>
         <location line="+7"/>
-        <location line="+181"/>
+        <location line="+171"/>
         <source>Head contributions</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-180"/>
+        <location line="-170"/>
         <source>&amp;Metric:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -664,7 +849,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+106"/>
+        <location line="+96"/>
         <source>Select a block to see what each head adds there.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -729,6 +914,14 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location line="+51"/>
         <source>Layer %1, head %2: %3 = %4</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::HeadSimilarityDock</name>
+    <message>
+        <location filename="../app/headlens/headsimilaritydock.cpp" line="+29"/>
+        <source>Head Similarity</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -917,6 +1110,29 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <location line="+3"/>
         <location line="+32"/>
         <source>n/a</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::InspectorDock</name>
+    <message>
+        <location filename="../app/headlens/inspectordock.cpp" line="+38"/>
+        <source>Inspector</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+43"/>
+        <source>The engine is busy with the last request.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+98"/>
+        <source>Propagating: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Added trace %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1317,7 +1533,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+240"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+186"/>
         <source>Ctrl+,</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1337,17 +1553,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
-        <source>Ctrl+0</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Ctrl+1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+230"/>
+        <location line="+134"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1384,11 +1590,6 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location line="+1"/>
         <source>Main Toolbar</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>View Toolbar</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1503,12 +1704,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+1"/>
-        <location line="+131"/>
+        <location line="+93"/>
         <source>&amp;Start Engine</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-130"/>
+        <location line="-92"/>
         <source>Start the engine process (or start it again after it stopped)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1554,61 +1755,6 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+1"/>
-        <source>Zoom &amp;In</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Make the blocks larger</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Zoom &amp;Out</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Make the blocks smaller</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Fit</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Fit the whole trace into the view</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Actual Size</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Blocks at their natural size</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>+</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>−</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Fit</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
         <source>&amp;Reset Layout</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1648,111 +1794,18 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <location line="+877"/>
+        <location line="+510"/>
         <source>Inspector</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-876"/>
-        <source>Head Contributions</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Head Similarity</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <location line="+11"/>
-        <location line="+865"/>
+        <location line="+2"/>
         <source>Entropy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-875"/>
-        <source>All traces of the project</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Show the distributions of every trace of the project, not only the one in the block view</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source> Site: </source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Which vector of each layer the blocks decode: before the layer (resid_pre), the attention output, between attention and MLP (resid_mid), the MLP output, or after the layer (resid_post)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source> Colour: </source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Certainty</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>What a block&apos;s colour shows: certainty = the top-1 probability of the lens, or the entropy of its distribution</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source> Lines ≥ </source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-6"/>
-        <source> Attention: </source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <location line="-147"/>
-        <source>%n block(s) in this bin, outlined; the first is selected. Esc clears the outlines.</source>
-        <translation>
-            <numerusform>%n block in this bin, outlined; the first is selected. Esc clears the outlines.</numerusform>
-            <numerusform>%n blocks in this bin, outlined; the first is selected. Esc clears the outlines.</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location line="+148"/>
-        <source>Whose attention a selected block shows: the mean over heads or one head</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <location line="+434"/>
-        <source>Mean of heads</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-432"/>
-        <location line="+434"/>
-        <source>Head %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-432"/>
-        <source>Attention lines are drawn to the positions whose weight is at least this</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="-510"/>
         <source>The open projects</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>The lens the current trace was made with</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1761,19 +1814,19 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+32"/>
         <source>HeadLens</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+6"/>
         <location line="+9"/>
-        <location line="+167"/>
+        <location line="+165"/>
         <source>Untitled %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-175"/>
+        <location line="-173"/>
         <source>%1[*] — HeadLens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1812,7 +1865,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+58"/>
         <source>Unsaved changes</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1823,18 +1876,18 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+15"/>
-        <location line="+27"/>
+        <location line="+28"/>
         <source>Could not save %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="-24"/>
-        <location line="+30"/>
+        <location line="+31"/>
         <source>Saved %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-16"/>
+        <location line="-17"/>
         <source>Save Project As</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1844,7 +1897,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+23"/>
         <source>Open Project</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1854,73 +1907,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+153"/>
-        <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+12"/>
-        <source>Click a block to see what it decodes to and what it attends to.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Cannot show trace %1: %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+49"/>
-        <source>Cannot read the lens of %1: %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+75"/>
-        <source>Cannot read the attention of %1: %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+22"/>
-        <source>Layer %1, position %2 (%3), %4</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+32"/>
-        <location line="+213"/>
+        <location line="+181"/>
         <source>Added trace %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-131"/>
-        <source>Loading %1 in the engine…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+13"/>
-        <source>The engine could not load the trace&apos;s model: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>The engine is busy with the last request.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+38"/>
-        <source>Decomposing layer %1, position %2…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+24"/>
-        <source>The engine could not decompose the block: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+41"/>
-        <source>Propagating: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+20"/>
+        <location line="+51"/>
         <source>Block view</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1955,7 +1947,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+55"/>
         <source>About HeadLens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1980,7 +1972,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+30"/>
         <source>A trace is running</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1993,7 +1985,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MessageBar</name>
     <message>
-        <location filename="../app/headlens/messagebar.cpp" line="+36"/>
+        <location filename="../app/headlens/messagebar.cpp" line="+58"/>
         <source>Dismiss this message</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2231,7 +2223,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+57"/>
         <source>The project was closed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2261,7 +2253,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>A llama2.c checkpoint needs its tokenizer.bin for a prompt (or give token ids).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2321,12 +2313,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>This trace needs about %1 of memory (%2 available) and %3 of disk (%4 free).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+11"/>
         <source>Added trace %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2402,17 +2394,17 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+104"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+108"/>
         <source>Untitled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+87"/>
         <source>The project has no file name yet; use Save As.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+257"/>
+        <location line="+253"/>
         <source>There is no trace &apos;%1&apos;.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2503,25 +2495,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::TraceJob</name>
     <message>
-        <location filename="../modules/document/src/tracejob.cpp" line="+52"/>
-        <source>There is no engine or no project to trace into.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+15"/>
-        <location line="+83"/>
-        <source>Loading the model…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-74"/>
-        <location line="+32"/>
-        <location line="+54"/>
+        <location filename="../modules/document/src/tracejob.cpp" line="+77"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-77"/>
+        <location line="-23"/>
         <source>The project was closed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2541,24 +2520,8 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
-        <source>Generating token %1 of %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Tracing layer %1 of %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-44"/>
-        <location line="+56"/>
+        <location line="-53"/>
         <source>The engine could not make the trace: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>Cancelling…</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2607,6 +2570,189 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location line="+2"/>
         <source>Created</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::TraceView</name>
+    <message>
+        <location filename="../app/headlens/traceview.cpp" line="+103"/>
+        <source>Ctrl+0</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ctrl+1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+95"/>
+        <location line="+202"/>
+        <source>Mean of heads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-200"/>
+        <location line="+202"/>
+        <source>Head %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-161"/>
+        <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Cannot show trace %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Cannot read the lens of %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Click a block to see what it decodes to and what it attends to.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Layer %1, position %2 (%3), %4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+40"/>
+        <source>Cannot read the attention of %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+15"/>
+        <source>%n block(s) in this bin, outlined; the first is selected. Esc clears the outlines.</source>
+        <translation>
+            <numerusform>%n block in this bin, outlined; the first is selected. Esc clears the outlines.</numerusform>
+            <numerusform>%n blocks in this bin, outlined; the first is selected. Esc clears the outlines.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>View Toolbar</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Attention Toolbar</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Zoom &amp;In</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Make the blocks larger</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Zoom &amp;Out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Make the blocks smaller</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Fit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Fit the whole trace into the view</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Actual Size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Blocks at their natural size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>+</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>−</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Fit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source> Site: </source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Which vector of each layer the blocks decode: before the layer (resid_pre), the attention output, between attention and MLP (resid_mid), the MLP output, or after the layer (resid_post)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source> Colour: </source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Certainty</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Entropy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>What a block&apos;s colour shows: certainty = the top-1 probability of the lens, or the entropy of its distribution</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source> Attention: </source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Whose attention a selected block shows: the mean over heads or one head</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source> Lines ≥ </source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Attention lines are drawn to the positions whose weight is at least this</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The lens the current trace was made with</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -33,16 +33,16 @@
 <context>
     <name>HeadLens::BlockView</name>
     <message>
-        <location filename="../modules/ui/src/blockview.cpp" line="+104"/>
+        <location filename="../modules/ui/src/blockview.cpp" line="+63"/>
         <source>Layers (bottom to top) by tokens (left to right): each block is what the lens reads at that layer and position.
-Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, F to fit; drag to pan.
-Outlined blocks (a bin of the entropy histogram): Esc or a click clears them.</source>
-        <translation>Strati (dal basso in alto) per token (da sinistra a destra): ogni blocco è ciò che la lente legge in quello strato e in quella posizione.
-Fai clic o usa i tasti freccia per selezionare; Ctrl+rotellina o +/- per lo zoom, F per adattare; trascina per spostare la vista.
-Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o un clic li tolgono.</translation>
+Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, Ctrl+Shift+wheel to zoom the width only, F to fit; drag to pan.
+Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Right-click a block to follow one of its tokens.</source>
+        <translation>Strati (dal basso in alto) per token (da sinistra a destra): ogni blocco è ciò che la lente legge a quello strato e posizione.
+Fai clic o usa i tasti freccia per selezionare; Ctrl+rotellina o +/- per lo zoom, Ctrl+Maiusc+rotellina per cambiare solo la larghezza, F per adattare; trascina per spostarti.
+Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o un clic li tolgono. Fai clic destro su un blocco per seguire uno dei suoi token.</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Block view</source>
         <translation>Vista a blocchi</translation>
     </message>
@@ -52,17 +52,102 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>Nessuna traccia da mostrare: apri un progetto e scegli una traccia.</translation>
     </message>
     <message>
-        <location line="+150"/>
+        <location line="+542"/>
+        <source>Follow %1 (%2)</source>
+        <translation>Segui %1 (%2)</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Colour by its probability</source>
+        <translation>Colora secondo la sua probabilità</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Colour by its rank</source>
+        <translation>Colora secondo la sua posizione in classifica</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Stop following %1</source>
+        <translation>Smetti di seguire %1</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>input token: %1</source>
+        <translation>token di ingresso: %1</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>lens top-1: %1 (%2)</source>
+        <translation>top-1 della lente: %1 (%2)</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>followed %1: %2, rank %3</source>
+        <translation>%1 seguito: %2, posizione %3</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>followed %1: below the top-%2 (under %3)</source>
+        <translation>%1 seguito: fuori dai primi %2 (sotto %3)</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>attention of the selected position to this one: %1</source>
+        <translation>attenzione della posizione selezionata verso questa: %1</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Layer %1 · feed-forward (MLP) at position %2</source>
+        <translation>Strato %1 · feed-forward (MLP) alla posizione %2</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Works on position %1 (input token %2) alone, after the attention step; with it, it makes the block above.</source>
+        <translation>Lavora sulla sola posizione %1 (token di ingresso %2), dopo il passo di attenzione; con esso forma il blocco sopra.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Layer %1 · attention at position %2</source>
+        <translation>Strato %1 · attenzione alla posizione %2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reads the residual stream of positions 0 to %1 as layer %2 left it (the row below) and adds what it finds to position %1 (input token %3).</source>
+        <translation>Legge il flusso residuo delle posizioni da 0 a %1 come lo ha lasciato lo strato %2 (la riga sotto) e aggiunge ciò che trova alla posizione %1 (token di ingresso %3).</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Reads the token embeddings of positions 0 to %1 and adds what it finds to position %1 (input token %2).</source>
+        <translation>Legge gli embedding dei token delle posizioni da 0 a %1 e aggiunge ciò che trova alla posizione %1 (token di ingresso %2).</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Arcs go to the input positions it reads with weight ≥ %1.</source>
+        <translation>Gli archi vanno alle posizioni di ingresso che legge con peso ≥ %1.</translation>
+    </message>
+    <message>
+        <location filename="../modules/ui/src/blockpainter.cpp" line="+587"/>
+        <source>probability of %1</source>
+        <translation>probabilità di %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>rank of %1 in the lens top-%2</source>
+        <translation>posizione di %1 nei primi %2 della lente</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>top-1 probability</source>
         <translation>probabilità top-1</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>entropy (nats)</source>
         <translation>entropia (nat)</translation>
     </message>
     <message>
-        <location line="+399"/>
+        <location line="+5"/>
         <source>%1 layers × %2 tokens</source>
         <translation>%1 strati × %2 token</translation>
     </message>
@@ -80,7 +165,7 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         </translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>attention: mean of heads</source>
         <translation>attenzione: media delle teste</translation>
     </message>
@@ -90,34 +175,39 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>attenzione: testa %1</translation>
     </message>
     <message>
-        <location line="+571"/>
+        <location line="+59"/>
+        <source>below top-%1</source>
+        <translation>fuori dai primi %1</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>attention</source>
+        <translation>attenzione</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>feed-forward (MLP)</source>
+        <translation>feed-forward (MLP)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>reads input token</source>
+        <translation>legge il token di ingresso</translation>
+    </message>
+    <message>
+        <location filename="../modules/ui/src/blockview.cpp" line="-60"/>
         <source>Layer %1 · position %2</source>
         <translation>Strato %1 · posizione %2</translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>token: %1</source>
-        <translation>token: %1</translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>(generated)</source>
         <translation>(generato)</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>lens top-1: %1 (%2 %)</source>
-        <translation>top-1 della lente: %1 (%2 %)</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>entropy: %1 nats</source>
         <translation>entropia: %1 nat</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>attention from the selected token: %1</source>
-        <translation>attenzione dal token selezionato: %1</translation>
     </message>
 </context>
 <context>
@@ -161,14 +251,19 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
 <context>
     <name>HeadLens::ComparisonGrid</name>
     <message>
-        <location filename="../modules/ui/src/comparisongrid.cpp" line="+238"/>
+        <location filename="../modules/ui/src/comparisongrid.cpp" line="+239"/>
         <source>final</source>
         <translation>finale</translation>
     </message>
     <message>
-        <location line="+156"/>
+        <location line="+158"/>
         <source>%1: no token here</source>
         <translation>%1: nessun token qui</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1: no layer this shallow</source>
+        <translation>%1: nessuno strato così poco profondo</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -262,6 +357,19 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
     </message>
 </context>
 <context>
+    <name>HeadLens::DecomposeJob</name>
+    <message>
+        <location filename="../modules/document/src/decomposejob.cpp" line="+17"/>
+        <source>The engine could not decompose the block: %1</source>
+        <translation>Il motore non è riuscito a scomporre il blocco: %1</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Decomposing layer %1, position %2…</source>
+        <translation>Scomposizione dello strato %1, posizione %2…</translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::EngineClient</name>
     <message>
         <location filename="../modules/document/src/engineclient.cpp" line="+79"/>
@@ -295,9 +403,78 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
     </message>
 </context>
 <context>
+    <name>HeadLens::EngineJob</name>
+    <message>
+        <location filename="../modules/document/src/enginejob.cpp" line="+37"/>
+        <source>There is no engine to run the request.</source>
+        <translation>Non c&apos;è un motore per eseguire la richiesta.</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <location line="+23"/>
+        <source>Loading the model…</source>
+        <translation>Caricamento del modello…</translation>
+    </message>
+    <message>
+        <location line="-16"/>
+        <location line="+44"/>
+        <source>Cancelled.</source>
+        <translation>Annullato.</translation>
+    </message>
+    <message>
+        <location line="-26"/>
+        <source>Generating token %1 of %2</source>
+        <translation>Generazione del token %1 di %2</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Tracing layer %1 of %2</source>
+        <translation>Tracciamento dello strato %1 di %2</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+16"/>
+        <source> (about %n s left)</source>
+        <translation>
+            <numerusform> (circa %n s rimanente)</numerusform>
+            <numerusform> (circa %n s rimanenti)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source> (about %n min left)</source>
+        <translation>
+            <numerusform> (circa %n min rimanente)</numerusform>
+            <numerusform> (circa %n min rimanenti)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Cancelling…</source>
+        <translation>Annullamento…</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::EntropyDock</name>
+    <message>
+        <location filename="../app/headlens/entropydock.cpp" line="+37"/>
+        <source>Entropy</source>
+        <translation>Entropia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>All traces of the project</source>
+        <translation>Tutte le tracce del progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show the distributions of every trace of the project, not only the one in the block view</source>
+        <translation>Mostra le distribuzioni di tutte le tracce del progetto, non solo di quella nella vista a blocchi</translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::EntropyPanel</name>
     <message>
-        <location filename="../modules/ui/src/entropypanel.cpp" line="+221"/>
+        <location filename="../modules/ui/src/entropypanel.cpp" line="+213"/>
         <source>Entropy distributions</source>
         <translation>Distribuzioni di entropia</translation>
     </message>
@@ -365,25 +542,25 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
     </message>
     <message>
         <location line="+86"/>
-        <location line="+130"/>
+        <location line="+142"/>
         <source>all layers</source>
         <translation>tutti gli strati</translation>
     </message>
     <message>
-        <location line="-128"/>
-        <location line="+128"/>
+        <location line="-140"/>
+        <location line="+140"/>
         <source>layer %1</source>
         <translation>strato %1</translation>
     </message>
     <message>
-        <location line="-124"/>
-        <location line="+126"/>
+        <location line="-136"/>
+        <location line="+138"/>
         <source>all heads</source>
         <translation>tutte le teste</translation>
     </message>
     <message>
-        <location line="-124"/>
-        <location line="+124"/>
+        <location line="-136"/>
+        <location line="+136"/>
         <source>head %1</source>
         <translation>testa %1</translation>
     </message>
@@ -495,7 +672,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::ExportDialog</name>
     <message>
-        <location filename="../app/headlens/exportdialog.cpp" line="+79"/>
+        <location filename="../app/headlens/exportdialog.cpp" line="+78"/>
         <source>Export</source>
         <translation>Esporta</translation>
     </message>
@@ -576,7 +753,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
         <translation>Scegli il file da scrivere</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>SVG files (*.svg)</source>
         <translation>File SVG (*.svg)</translation>
     </message>
@@ -597,9 +774,17 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
     </message>
 </context>
 <context>
+    <name>HeadLens::HeadContributionDock</name>
+    <message>
+        <location filename="../app/headlens/headcontributiondock.cpp" line="+23"/>
+        <source>Head Contributions</source>
+        <translation>Contributi delle teste</translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+149"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+151"/>
         <source>contribution norm</source>
         <translation>norma del contributo</translation>
     </message>
@@ -620,12 +805,12 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
     </message>
     <message>
         <location line="+7"/>
-        <location line="+181"/>
+        <location line="+171"/>
         <source>Head contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
     <message>
-        <location line="-180"/>
+        <location line="-170"/>
         <source>&amp;Metric:</source>
         <translation>&amp;Metrica:</translation>
     </message>
@@ -669,7 +854,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>norma media</translation>
     </message>
     <message>
-        <location line="+106"/>
+        <location line="+96"/>
         <source>Select a block to see what each head adds there.</source>
         <translation>Seleziona un blocco per vedere che cosa vi aggiunge ogni testa.</translation>
     </message>
@@ -735,6 +920,14 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+51"/>
         <source>Layer %1, head %2: %3 = %4</source>
         <translation>Strato %1, testa %2: %3 = %4</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::HeadSimilarityDock</name>
+    <message>
+        <location filename="../app/headlens/headsimilaritydock.cpp" line="+29"/>
+        <source>Head Similarity</source>
+        <translation>Somiglianza delle teste</translation>
     </message>
 </context>
 <context>
@@ -923,6 +1116,29 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+32"/>
         <source>n/a</source>
         <translation>n/d</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::InspectorDock</name>
+    <message>
+        <location filename="../app/headlens/inspectordock.cpp" line="+38"/>
+        <source>Inspector</source>
+        <translation>Ispettore</translation>
+    </message>
+    <message>
+        <location line="+43"/>
+        <source>The engine is busy with the last request.</source>
+        <translation>Il motore è occupato con l&apos;ultima richiesta.</translation>
+    </message>
+    <message>
+        <location line="+98"/>
+        <source>Propagating: %1</source>
+        <translation>Propagazione: %1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Added trace %1</source>
+        <translation>Aggiunta la traccia %1</translation>
     </message>
 </context>
 <context>
@@ -1322,7 +1538,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+240"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+186"/>
         <source>Ctrl+,</source>
         <translation>Ctrl+,</translation>
     </message>
@@ -1342,17 +1558,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ctrl+E</translation>
     </message>
     <message>
-        <location line="+5"/>
-        <source>Ctrl+0</source>
-        <translation>Ctrl+0</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Ctrl+1</source>
-        <translation>Ctrl+1</translation>
-    </message>
-    <message>
-        <location line="+230"/>
+        <location line="+134"/>
         <source>&amp;File</source>
         <translation>&amp;File</translation>
     </message>
@@ -1390,11 +1596,6 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+1"/>
         <source>Main Toolbar</source>
         <translation>Barra degli strumenti principale</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>View Toolbar</source>
-        <translation>Barra degli strumenti della vista</translation>
     </message>
     <message>
         <location line="+7"/>
@@ -1508,12 +1709,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+1"/>
-        <location line="+131"/>
+        <location line="+93"/>
         <source>&amp;Start Engine</source>
         <translation>&amp;Avvia il motore</translation>
     </message>
     <message>
-        <location line="-130"/>
+        <location line="-92"/>
         <source>Start the engine process (or start it again after it stopped)</source>
         <translation>Avvia il processo del motore (o riavvialo dopo che si è fermato)</translation>
     </message>
@@ -1559,61 +1760,6 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+1"/>
-        <source>Zoom &amp;In</source>
-        <translation>&amp;Ingrandisci</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Make the blocks larger</source>
-        <translation>Rendi i blocchi più grandi</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Zoom &amp;Out</source>
-        <translation>&amp;Riduci</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Make the blocks smaller</source>
-        <translation>Rendi i blocchi più piccoli</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Fit</source>
-        <translation>&amp;Adatta</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Fit the whole trace into the view</source>
-        <translation>Adatta l&apos;intera traccia alla vista</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Actual Size</source>
-        <translation>&amp;Dimensione reale</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Blocks at their natural size</source>
-        <translation>Blocchi alla loro dimensione naturale</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>+</source>
-        <translation>+</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>−</source>
-        <translation>−</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Fit</source>
-        <translation>Adatta</translation>
-    </message>
-    <message>
-        <location line="+1"/>
         <source>&amp;Reset Layout</source>
         <translation>Ri&amp;pristina la disposizione</translation>
     </message>
@@ -1653,112 +1799,19 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Informazioni sul toolkit Qt</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <location line="+877"/>
+        <location line="+510"/>
         <source>Inspector</source>
         <translation>Ispettore</translation>
     </message>
     <message>
-        <location line="-876"/>
-        <source>Head Contributions</source>
-        <translation>Contributi delle teste</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Head Similarity</source>
-        <translation>Somiglianza delle teste</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <location line="+11"/>
-        <location line="+865"/>
+        <location line="+2"/>
         <source>Entropy</source>
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="-875"/>
-        <source>All traces of the project</source>
-        <translation>Tutte le tracce del progetto</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Show the distributions of every trace of the project, not only the one in the block view</source>
-        <translation>Mostra le distribuzioni di tutte le tracce del progetto, non solo di quella nella vista a blocchi</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source> Site: </source>
-        <translation> Sito: </translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Which vector of each layer the blocks decode: before the layer (resid_pre), the attention output, between attention and MLP (resid_mid), the MLP output, or after the layer (resid_post)</source>
-        <translation>Quale vettore di ogni strato decodificano i blocchi: prima dello strato (resid_pre), l&apos;uscita dell&apos;attenzione, tra attenzione e MLP (resid_mid), l&apos;uscita dell&apos;MLP o dopo lo strato (resid_post)</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source> Colour: </source>
-        <translation> Colore: </translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Certainty</source>
-        <translation>Certezza</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>What a block&apos;s colour shows: certainty = the top-1 probability of the lens, or the entropy of its distribution</source>
-        <translation>Che cosa mostra il colore di un blocco: certezza = la probabilità top-1 della lente, oppure l&apos;entropia della sua distribuzione</translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source> Lines ≥ </source>
-        <translation> Linee ≥ </translation>
-    </message>
-    <message>
-        <location line="-6"/>
-        <source> Attention: </source>
-        <translation> Attenzione: </translation>
-    </message>
-    <message numerus="yes">
-        <location line="-147"/>
-        <source>%n block(s) in this bin, outlined; the first is selected. Esc clears the outlines.</source>
-        <translation>
-            <numerusform>%n blocco in questa classe, contornato; è selezionato il primo. Esc toglie i contorni.</numerusform>
-            <numerusform>%n blocchi in questa classe, contornati; è selezionato il primo. Esc toglie i contorni.</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location line="+148"/>
-        <source>Whose attention a selected block shows: the mean over heads or one head</source>
-        <translation>Di chi è l&apos;attenzione mostrata da un blocco selezionato: la media sulle teste o una testa</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <location line="+434"/>
-        <source>Mean of heads</source>
-        <translation>Media delle teste</translation>
-    </message>
-    <message>
-        <location line="-432"/>
-        <location line="+434"/>
-        <source>Head %1</source>
-        <translation>Testa %1</translation>
-    </message>
-    <message>
-        <location line="-432"/>
-        <source>Attention lines are drawn to the positions whose weight is at least this</source>
-        <translation>Le linee di attenzione sono tracciate verso le posizioni il cui peso è almeno questo</translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="-510"/>
         <source>The open projects</source>
         <translation>I progetti aperti</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>The lens the current trace was made with</source>
-        <translation>La lente con cui è stata fatta la traccia corrente</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -1766,19 +1819,19 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Il processo del motore che esegue i modelli</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+32"/>
         <source>HeadLens</source>
         <translation>HeadLens</translation>
     </message>
     <message>
         <location line="+6"/>
         <location line="+9"/>
-        <location line="+167"/>
+        <location line="+165"/>
         <source>Untitled %1</source>
         <translation>Senza titolo %1</translation>
     </message>
     <message>
-        <location line="-175"/>
+        <location line="-173"/>
         <source>%1[*] — HeadLens</source>
         <translation>%1[*] — HeadLens</translation>
     </message>
@@ -1817,7 +1870,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Impossibile aprire %1: %2</translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+58"/>
         <source>Unsaved changes</source>
         <translation>Modifiche non salvate</translation>
     </message>
@@ -1828,18 +1881,18 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+15"/>
-        <location line="+27"/>
+        <location line="+28"/>
         <source>Could not save %1: %2</source>
         <translation>Impossibile salvare %1: %2</translation>
     </message>
     <message>
         <location line="-24"/>
-        <location line="+30"/>
+        <location line="+31"/>
         <source>Saved %1</source>
         <translation>Salvato %1</translation>
     </message>
     <message>
-        <location line="-16"/>
+        <location line="-17"/>
         <source>Save Project As</source>
         <translation>Salva il progetto come</translation>
     </message>
@@ -1849,7 +1902,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Progetti HeadLens (*.hlproj)</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+23"/>
         <source>Open Project</source>
         <translation>Apri progetto</translation>
     </message>
@@ -1859,73 +1912,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Progetti HeadLens (*.hlproj);;Tutti i file (*)</translation>
     </message>
     <message>
-        <location line="+153"/>
-        <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
-        <translation>%1 · %2 strati × %3 token · lente: norma %4, decodificatore %5 </translation>
-    </message>
-    <message>
-        <location line="+12"/>
-        <source>Click a block to see what it decodes to and what it attends to.</source>
-        <translation>Fai clic su un blocco per vedere in che cosa si decodifica e a che cosa presta attenzione.</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Cannot show trace %1: %2</source>
-        <translation>Impossibile mostrare la traccia %1: %2</translation>
-    </message>
-    <message>
-        <location line="+49"/>
-        <source>Cannot read the lens of %1: %2</source>
-        <translation>Impossibile leggere la lente di %1: %2</translation>
-    </message>
-    <message>
-        <location line="+75"/>
-        <source>Cannot read the attention of %1: %2</source>
-        <translation>Impossibile leggere l&apos;attenzione di %1: %2</translation>
-    </message>
-    <message>
-        <location line="+22"/>
-        <source>Layer %1, position %2 (%3), %4</source>
-        <translation>Strato %1, posizione %2 (%3), %4</translation>
-    </message>
-    <message>
-        <location line="+32"/>
-        <location line="+213"/>
+        <location line="+181"/>
         <source>Added trace %1</source>
         <translation>Aggiunta la traccia %1</translation>
     </message>
     <message>
-        <location line="-131"/>
-        <source>Loading %1 in the engine…</source>
-        <translation>Caricamento di %1 nel motore…</translation>
-    </message>
-    <message>
-        <location line="+13"/>
-        <source>The engine could not load the trace&apos;s model: %1</source>
-        <translation>Il motore non è riuscito a caricare il modello della traccia: %1</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>The engine is busy with the last request.</source>
-        <translation>Il motore è occupato con l&apos;ultima richiesta.</translation>
-    </message>
-    <message>
-        <location line="+38"/>
-        <source>Decomposing layer %1, position %2…</source>
-        <translation>Scomposizione dello strato %1, posizione %2…</translation>
-    </message>
-    <message>
-        <location line="+24"/>
-        <source>The engine could not decompose the block: %1</source>
-        <translation>Il motore non è riuscito a scomporre il blocco: %1</translation>
-    </message>
-    <message>
-        <location line="+41"/>
-        <source>Propagating: %1</source>
-        <translation>Propagazione: %1</translation>
-    </message>
-    <message>
-        <location line="+20"/>
+        <location line="+51"/>
         <source>Block view</source>
         <translation>Vista a blocchi</translation>
     </message>
@@ -1960,7 +1952,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Esportato %1</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+55"/>
         <source>About HeadLens</source>
         <translation>Informazioni su HeadLens</translation>
     </message>
@@ -1985,7 +1977,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Impossibile recuperare %1: %2</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+30"/>
         <source>A trace is running</source>
         <translation>Una traccia è in corso</translation>
     </message>
@@ -1998,7 +1990,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MessageBar</name>
     <message>
-        <location filename="../app/headlens/messagebar.cpp" line="+36"/>
+        <location filename="../app/headlens/messagebar.cpp" line="+58"/>
         <source>Dismiss this message</source>
         <translation>Chiudi questo messaggio</translation>
     </message>
@@ -2236,7 +2228,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Avanzamento della traccia</translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+57"/>
         <source>The project was closed.</source>
         <translation>Il progetto è stato chiuso.</translation>
     </message>
@@ -2266,7 +2258,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Il nome di una traccia non può contenere &apos;/&apos;.</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>A llama2.c checkpoint needs its tokenizer.bin for a prompt (or give token ids).</source>
         <translation>Un checkpoint di llama2.c richiede il suo tokenizer.bin per un prompt (oppure indica gli id dei token).</translation>
     </message>
@@ -2326,12 +2318,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>sconosciuto</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>This trace needs about %1 of memory (%2 available) and %3 of disk (%4 free).</source>
         <translation>Questa traccia richiede circa %1 di memoria (%2 disponibili) e %3 di disco (%4 liberi).</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+11"/>
         <source>Added trace %1.</source>
         <translation>Aggiunta la traccia %1.</translation>
     </message>
@@ -2407,17 +2399,17 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+104"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+108"/>
         <source>Untitled</source>
         <translation>Senza titolo</translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+87"/>
         <source>The project has no file name yet; use Save As.</source>
         <translation>Il progetto non ha ancora un nome di file; usa Salva come.</translation>
     </message>
     <message>
-        <location line="+257"/>
+        <location line="+253"/>
         <source>There is no trace &apos;%1&apos;.</source>
         <translation>Non esiste una traccia &apos;%1&apos;.</translation>
     </message>
@@ -2508,25 +2500,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::TraceJob</name>
     <message>
-        <location filename="../modules/document/src/tracejob.cpp" line="+52"/>
-        <source>There is no engine or no project to trace into.</source>
-        <translation>Non ci sono un motore o un progetto in cui tracciare.</translation>
-    </message>
-    <message>
-        <location line="+15"/>
-        <location line="+83"/>
-        <source>Loading the model…</source>
-        <translation>Caricamento del modello…</translation>
-    </message>
-    <message>
-        <location line="-74"/>
-        <location line="+32"/>
-        <location line="+54"/>
+        <location filename="../modules/document/src/tracejob.cpp" line="+77"/>
         <source>Cancelled.</source>
         <translation>Annullato.</translation>
     </message>
     <message>
-        <location line="-77"/>
+        <location line="-23"/>
         <source>The project was closed.</source>
         <translation>Il progetto è stato chiuso.</translation>
     </message>
@@ -2546,25 +2525,9 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Il motore ha prodotto una traccia che non si può leggere: %1</translation>
     </message>
     <message>
-        <location line="+20"/>
-        <source>Generating token %1 of %2</source>
-        <translation>Generazione del token %1 di %2</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Tracing layer %1 of %2</source>
-        <translation>Tracciamento dello strato %1 di %2</translation>
-    </message>
-    <message>
-        <location line="-44"/>
-        <location line="+56"/>
+        <location line="-53"/>
         <source>The engine could not make the trace: %1</source>
         <translation>Il motore non è riuscito a produrre la traccia: %1</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>Cancelling…</source>
-        <translation>Annullamento…</translation>
     </message>
 </context>
 <context>
@@ -2613,6 +2576,189 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+2"/>
         <source>Created</source>
         <translation>Creata</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::TraceView</name>
+    <message>
+        <location filename="../app/headlens/traceview.cpp" line="+103"/>
+        <source>Ctrl+0</source>
+        <translation>Ctrl+0</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ctrl+1</source>
+        <translation>Ctrl+1</translation>
+    </message>
+    <message>
+        <location line="+95"/>
+        <location line="+202"/>
+        <source>Mean of heads</source>
+        <translation>Media delle teste</translation>
+    </message>
+    <message>
+        <location line="-200"/>
+        <location line="+202"/>
+        <source>Head %1</source>
+        <translation>Testa %1</translation>
+    </message>
+    <message>
+        <location line="-161"/>
+        <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
+        <translation>%1 · %2 strati × %3 token · lente: norma %4, decodificatore %5 </translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Cannot show trace %1: %2</source>
+        <translation>Impossibile mostrare la traccia %1: %2</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Cannot read the lens of %1: %2</source>
+        <translation>Impossibile leggere la lente di %1: %2</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Click a block to see what it decodes to and what it attends to.</source>
+        <translation>Fai clic su un blocco per vedere in che cosa si decodifica e a che cosa presta attenzione.</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Layer %1, position %2 (%3), %4</source>
+        <translation>Strato %1, posizione %2 (%3), %4</translation>
+    </message>
+    <message>
+        <location line="+40"/>
+        <source>Cannot read the attention of %1: %2</source>
+        <translation>Impossibile leggere l&apos;attenzione di %1: %2</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+15"/>
+        <source>%n block(s) in this bin, outlined; the first is selected. Esc clears the outlines.</source>
+        <translation>
+            <numerusform>%n blocco in questa classe, contornato; è selezionato il primo. Esc toglie i contorni.</numerusform>
+            <numerusform>%n blocchi in questa classe, contornati; è selezionato il primo. Esc toglie i contorni.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>View Toolbar</source>
+        <translation>Barra degli strumenti della vista</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Attention Toolbar</source>
+        <translation>Barra degli strumenti dell&apos;attenzione</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Zoom &amp;In</source>
+        <translation>&amp;Ingrandisci</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Make the blocks larger</source>
+        <translation>Rendi i blocchi più grandi</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Zoom &amp;Out</source>
+        <translation>&amp;Riduci</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Make the blocks smaller</source>
+        <translation>Rendi i blocchi più piccoli</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Fit</source>
+        <translation>&amp;Adatta</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Fit the whole trace into the view</source>
+        <translation>Adatta l&apos;intera traccia alla vista</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Actual Size</source>
+        <translation>&amp;Dimensione reale</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Blocks at their natural size</source>
+        <translation>Blocchi alla loro dimensione naturale</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>+</source>
+        <translation>+</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>−</source>
+        <translation>−</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Fit</source>
+        <translation>Adatta</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source> Site: </source>
+        <translation> Sito: </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Which vector of each layer the blocks decode: before the layer (resid_pre), the attention output, between attention and MLP (resid_mid), the MLP output, or after the layer (resid_post)</source>
+        <translation>Quale vettore di ogni strato decodificano i blocchi: prima dello strato (resid_pre), l&apos;uscita dell&apos;attenzione, tra attenzione e MLP (resid_mid), l&apos;uscita dell&apos;MLP o dopo lo strato (resid_post)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source> Colour: </source>
+        <translation> Colore: </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Certainty</source>
+        <translation>Certezza</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Entropy</source>
+        <translation>Entropia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>What a block&apos;s colour shows: certainty = the top-1 probability of the lens, or the entropy of its distribution</source>
+        <translation>Che cosa mostra il colore di un blocco: certezza = la probabilità top-1 della lente, oppure l&apos;entropia della sua distribuzione</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source> Attention: </source>
+        <translation> Attenzione: </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Whose attention a selected block shows: the mean over heads or one head</source>
+        <translation>Di chi è l&apos;attenzione mostrata da un blocco selezionato: la media sulle teste o una testa</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source> Lines ≥ </source>
+        <translation> Linee ≥ </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Attention lines are drawn to the positions whose weight is at least this</source>
+        <translation>Le linee di attenzione sono tracciate verso le posizioni il cui peso è almeno questo</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The lens the current trace was made with</source>
+        <translation>La lente con cui è stata fatta la traccia corrente</translation>
     </message>
 </context>
 <context>

@@ -47,7 +47,6 @@ ExportDialog::ExportDialog(const QStringList &views, int current, Format format,
     fileRow->addWidget(m_browse);
     connect(m_browse, &QToolButton::clicked, this, &ExportDialog::browse);
     connect(m_format, &QComboBox::currentIndexChanged, this, &ExportDialog::updateForm);
-    connect(m_file, &QLineEdit::textChanged, this, &ExportDialog::updateForm);
 
     auto *form = new QFormLayout;
     form->addRow(m_viewLabel, m_view);
@@ -104,7 +103,8 @@ void ExportDialog::updateForm()
     const bool figure = format() != Format::Csv;
     m_width->setEnabled(figure);
     m_height->setEnabled(figure);
-    // Keep the file's suffix in step with the format.
+    // Keep the file's suffix in step with the format (when the format changes; what the user
+    // types is left alone, and fileName() adds a missing suffix).
     const QString path = m_file->text();
     const QFileInfo info(path);
     const QString want = suffix(format());
@@ -144,7 +144,9 @@ QSize ExportDialog::size() const
 
 QString ExportDialog::fileName() const
 {
-    return m_file->text().trimmed();
+    const QString path = m_file->text().trimmed();
+    const QString want = suffix(format());
+    return path.isEmpty() || path.endsWith(want, Qt::CaseInsensitive) ? path : path + want;
 }
 
 void ExportDialog::setFileName(const QString &path)

@@ -144,7 +144,7 @@ MainWindow::MainWindow(QWidget *parent)
     retranslateUi();
     resize(1500, 950);
     m_defaultState = saveState(kLayoutVersion);
-    restoreLayout();
+    m_fitDocksOnShow = !restoreLayout();
     updateActions();
     updateRecentMenu();
     updateEngineStatus();
@@ -604,6 +604,7 @@ bool MainWindow::saveProject(ProjectDocument *document)
         showError(tr("Could not save %1: %2").arg(document->displayName(), error));
         return false;
     }
+    m_messageBar->dismiss(); // an error of an earlier try is stale now
     statusBar()->showMessage(tr("Saved %1").arg(document->fileName()), 4000);
     AppSettings::addRecentFile(document->fileName());
     updateRecentMenu();
@@ -634,6 +635,7 @@ bool MainWindow::saveProjectAs(ProjectDocument *document, const QString &path)
     AppSettings::setValue("lastFolder", QFileInfo(target).absolutePath());
     AppSettings::addRecentFile(document->fileName());
     updateRecentMenu();
+    m_messageBar->dismiss(); // an error of an earlier try is stale now
     statusBar()->showMessage(tr("Saved %1").arg(document->fileName()), 4000);
     return true;
 }
@@ -822,6 +824,7 @@ NewTraceDialog *MainWindow::showNewTraceDialog()
                 setCurrentDocument(d);
                 setCurrentTrace(name);
                 updateEngineStatus();
+                m_messageBar->dismiss();
                 statusBar()->showMessage(tr("Added trace %1").arg(name), 5000);
             });
     connect(dialog, &NewTraceDialog::traceFailed, this, &MainWindow::showError);
@@ -1017,6 +1020,20 @@ void MainWindow::offerRecovery()
 }
 
 // ------------------------------------------------------------------- closing, drag & drop
+
+void MainWindow::showEvent(QShowEvent *event)
+{
+    QMainWindow::showEvent(event);
+    if (!m_fitDocksOnShow) return;
+    m_fitDocksOnShow = false;
+    // The default layout on this screen: the block grid gets most of the height (on a laptop
+    // the bottom docks would otherwise leave it one or two layer rows) and the side docks a
+    // fixed share of the width.
+    resizeDocks({m_headDock}, {std::max(160, height() * 3 / 10)}, Qt::Vertical);
+    resizeDocks({m_projectDock, m_inspectorDock},
+                {std::clamp(width() / 6, 200, 300), std::clamp(width() / 5, 260, 360)},
+                Qt::Horizontal);
+}
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {

@@ -133,6 +133,7 @@ Q_SIGNALS:
     void currentTraceChanged(const QString &name);
 
 protected:
+    void showEvent(QShowEvent *event) override;
     void closeEvent(QCloseEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
@@ -191,6 +192,7 @@ private:
     QPointer<NewTraceDialog> m_newTraceDialog;
     int m_untitledCount = 0;
     QByteArray m_defaultState;
+    bool m_fitDocksOnShow = false; // no saved layout: size the default docks to the screen
     QPointer<ViewState> m_shownView; // the current project's
 
     // central

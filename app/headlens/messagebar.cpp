@@ -17,6 +17,10 @@ MessageBar::MessageBar(QWidget *parent)
     setFrameShape(QFrame::StyledPanel);
     setAutoFillBackground(true);
     m_label->setWordWrap(true);
+    // A long message (a path, an engine's error) wraps within the window; it never asks for
+    // more width than the window has.
+    m_label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_label->setMinimumWidth(0);
     m_label->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_close->setAutoRaise(true);
     m_close->setIcon(style()->standardIcon(QStyle::SP_TitleBarCloseButton));
@@ -31,6 +35,24 @@ MessageBar::MessageBar(QWidget *parent)
     hide();
 }
 
+QString MessageBar::breakable(const QString &text)
+{
+    // Word wrap breaks only at spaces: let long runs (paths, quoted values) break after a
+    // separator or every 40 characters, with zero-width spaces.
+    QString out;
+    int run = 0;
+    for (const QChar c : text) {
+        out += c;
+        run = c.isSpace() ? 0 : run + 1;
+        if (run >= 40 || (run > 0 && (c == QLatin1Char('/') || c == QLatin1Char('\\') ||
+                                      c == QLatin1Char(',') || c == QLatin1Char(';')))) {
+            out += QChar(0x200B);
+            run = 0;
+        }
+    }
+    return out;
+}
+
 void MessageBar::retranslateUi()
 {
     m_close->setToolTip(tr("Dismiss this message"));
@@ -39,7 +61,7 @@ void MessageBar::retranslateUi()
 void MessageBar::showMessage(Level level, const QString &text, const QList<QAction *> &actions)
 {
     m_level = level;
-    m_label->setText(text);
+    m_label->setText(breakable(text));
     QStyle::StandardPixmap icon = QStyle::SP_MessageBoxInformation;
     QColor background(0xe8, 0xf1, 0xfb);
     if (level == Level::Warning) {
@@ -78,7 +100,7 @@ void MessageBar::dismiss()
 
 QString MessageBar::text() const
 {
-    return isHidden() ? QString() : m_label->text();
+    return isHidden() ? QString() : m_label->text().remove(QChar(0x200B));
 }
 
 } // namespace HeadLens

@@ -35,6 +35,8 @@ Q_SIGNALS:
     void dismissed();
 
 private:
+    static QString breakable(const QString &text);
+
     QLabel *m_icon;
     QLabel *m_label;
     QHBoxLayout *m_buttons;

@@ -277,7 +277,8 @@ TraceSpec NewTraceDialog::spec() const
 {
     TraceSpec s;
     s.model = m_model->text().trimmed();
-    s.tokenizer = m_tokenizer->text().trimmed();
+    // A Hugging Face folder brings its own tokenizer: the greyed-out field is never sent.
+    s.tokenizer = m_tokenizer->isEnabled() ? m_tokenizer->text().trimmed() : QString();
     s.dtype = currentData(m_dtype);
     s.useTokenIds = m_useIds->isChecked();
     s.prompt = m_prompt->toPlainText();
@@ -342,6 +343,7 @@ void NewTraceDialog::updateForm()
     const QFileInfo model(m_model->text().trimmed());
     const bool isFile = model.isFile();
     m_tokenizer->setEnabled(!model.isDir());
+    if (model.isDir()) m_tokenizer->clear(); // it does not apply: show no stale path
     m_tokenizerBrowse->setEnabled(!model.isDir());
     QString p = problem();
     if (p.isEmpty() && isFile && m_tokenizer->text().trimmed().isEmpty() &&

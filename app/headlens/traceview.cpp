@@ -15,6 +15,8 @@
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QToolBar>
+#include <QBoxLayout>
+#include <QResizeEvent>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -108,21 +110,31 @@ TraceView::TraceView(EngineClient *engine, QWidget *parent) : QWidget(parent)
     m_bar->addSeparator();
     m_bar->addWidget(m_colourLabel);
     m_bar->addWidget(m_colourBox);
-    m_bar->addSeparator();
-    m_bar->addWidget(m_headLabel);
-    m_bar->addWidget(m_headBox);
-    m_bar->addWidget(m_thresholdLabel);
-    m_bar->addWidget(m_threshold);
-    m_bar->addWidget(m_thresholdValue);
-    m_bar->addSeparator();
-    m_bar->addAction(m_zoomOutAction);
-    m_bar->addAction(m_zoomInAction);
-    m_bar->addAction(m_zoomFitAction);
+    // Attention and zoom: a second bar, beside the first where the width allows, else below
+    // it, so that no control hides in an overflow menu on a laptop.
+    m_bar2 = new QToolBar;
+    m_bar2->setObjectName("ViewToolBar2");
+    m_bar2->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    m_bar2->addWidget(m_headLabel);
+    m_bar2->addWidget(m_headBox);
+    m_bar2->addWidget(m_thresholdLabel);
+    m_bar2->addWidget(m_threshold);
+    m_bar2->addWidget(m_thresholdValue);
+    m_bar2->addSeparator();
+    m_bar2->addAction(m_zoomOutAction);
+    m_bar2->addAction(m_zoomInAction);
+    m_bar2->addAction(m_zoomFitAction);
 
+    m_bars = new QBoxLayout(QBoxLayout::LeftToRight);
+    m_bars->setContentsMargins(0, 0, 0, 0);
+    m_bars->setSpacing(0);
+    m_bars->addWidget(m_bar);
+    m_bars->addWidget(m_bar2);
+    m_bars->addStretch(1);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
-    layout->addWidget(m_bar);
+    layout->addLayout(m_bars);
     layout->addWidget(m_blockView, 1);
     retranslateUi();
     clear();
@@ -174,6 +186,7 @@ void TraceView::clear()
     m_lensSelector->setTrace(nullptr, QString());
     fillHeads(0);
     m_bar->setEnabled(false);
+    m_bar2->setEnabled(false);
     for (QAction *a : zoomActions())
         a->setEnabled(false);
 }
@@ -239,6 +252,7 @@ void TraceView::showTrace()
         m_blockView->setAttentionHead(v->head());
         m_blockView->setAttentionThreshold(v->threshold());
         m_bar->setEnabled(true);
+        m_bar2->setEnabled(true);
         for (QAction *a : zoomActions())
             a->setEnabled(true);
         showLens();
@@ -341,6 +355,13 @@ void TraceView::showBlocks(const QVector<QPair<int, int>> &blocks)
                             nullptr, int(blocks.size())));
 }
 
+void TraceView::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    const int wanted = m_bar->sizeHint().width() + m_bar2->sizeHint().width();
+    m_bars->setDirection(width() >= wanted ? QBoxLayout::LeftToRight : QBoxLayout::TopToBottom);
+}
+
 void TraceView::changeEvent(QEvent *event)
 {
     if (event->type() == QEvent::LanguageChange) retranslateUi();
@@ -350,6 +371,7 @@ void TraceView::changeEvent(QEvent *event)
 void TraceView::retranslateUi()
 {
     m_bar->setWindowTitle(tr("View Toolbar"));
+    m_bar2->setWindowTitle(tr("Attention Toolbar"));
     auto set = [](QAction *a, const QString &text, const QString &tip) {
         a->setText(text);
         a->setToolTip(tip);

@@ -8,6 +8,7 @@
 #include <QWidget>
 
 class QAction;
+class QBoxLayout;
 class QComboBox;
 class QLabel;
 class QSlider;
@@ -62,6 +63,7 @@ Q_SIGNALS:
 
 protected:
     void changeEvent(QEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
     void viewChanged(int aspects);
@@ -78,6 +80,8 @@ private:
     int m_lensLoads = 0;
 
     QToolBar *m_bar;
+    QToolBar *m_bar2;
+    QBoxLayout *m_bars;
     BlockView *m_blockView;
     QLabel *m_siteLabel, *m_colourLabel, *m_headLabel, *m_thresholdLabel, *m_thresholdValue,
         *m_lensInfo;

@@ -73,11 +73,27 @@ void EngineJob::onProgress(const QString &stage, int done, int total)
     if (stage == QLatin1String("load"))
         Q_EMIT progress(tr("Loading the model…"), done, total);
     else if (stage == QLatin1String("generate"))
-        Q_EMIT progress(tr("Generating token %1 of %2").arg(done).arg(total), done, total);
+        Q_EMIT progress(tr("Generating token %1 of %2").arg(done).arg(total) + eta(stage, done, total),
+                        done, total);
     else if (stage == QLatin1String("trace"))
-        Q_EMIT progress(tr("Tracing layer %1 of %2").arg(done).arg(total), done, total);
+        Q_EMIT progress(tr("Tracing layer %1 of %2").arg(done).arg(total) + eta(stage, done, total),
+                        done, total);
     else
         Q_EMIT progress(stage, done, total);
+}
+
+QString EngineJob::eta(const QString &stage, int done, int total)
+{
+    // From the pace of this stage so far; nothing until one step is done.
+    if (stage != m_stage || done <= 0) {
+        m_stage = stage;
+        m_stageTimer.start();
+        return QString();
+    }
+    if (total <= done) return QString();
+    const qint64 left = m_stageTimer.elapsed() * (total - done) / done / 1000;
+    return left < 60 ? tr(" (about %n s left)", nullptr, int(left) + 1)
+                     : tr(" (about %n min left)", nullptr, int(left / 60) + 1);
 }
 
 void EngineJob::onFailed(const QString &kind, const QString &message)

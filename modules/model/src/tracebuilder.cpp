@@ -185,8 +185,11 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
     if (opts.generate > 0) {
         if (opts.progress)
             opts.progress("generate", 0, opts.generate);
-        const std::vector<int32_t> gen =
-            model.generate(ids, opts.generate, true, opts.cancelled, opts.edit, opts.lens);
+        std::function<void(int)> generated;
+        if (opts.progress)
+            generated = [&opts](int k) { opts.progress("generate", k, opts.generate); };
+        const std::vector<int32_t> gen = model.generate(ids, opts.generate, true, opts.cancelled,
+                                                        opts.edit, opts.lens, generated);
         std::vector<TokenInfo> more = model.tokensFromIds(gen);
         tokens.insert(tokens.end(), more.begin(), more.end());
         ids.insert(ids.end(), gen.begin(), gen.end());

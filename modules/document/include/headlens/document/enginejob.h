@@ -4,6 +4,7 @@
 // progress and Cancel cross the engine pipe, so the workbench stays responsive. Subclasses
 // (TraceJob, DecomposeJob) say what runs once the model is there.
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
 #include <QString>
@@ -63,12 +64,16 @@ protected:
 private:
     void runLoad();
     void onProgress(const QString &stage, int done, int total);
+    // " (about 12 s left)" for a stage done of total, or nothing yet.
+    QString eta(const QString &stage, int done, int total);
     void onFailed(const QString &kind, const QString &message);
 
     QPointer<EngineClient> m_engine;
     QPointer<EngineRequest> m_request;
     bool m_running = false;
     bool m_cancelled = false;
+    QString m_stage;
+    QElapsedTimer m_stageTimer;
 };
 
 } // namespace HeadLens

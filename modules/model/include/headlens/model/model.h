@@ -161,11 +161,12 @@ public:
                                       int pos, const LensOptions &lens, int maxSteps);
     // Logits of the plain forward pass, [pos, vocab].
     FloatArray logits(const std::vector<int32_t> &ids);
-    // n greedily generated ids after ids (stops after EOS when stopAtEos).
+    // n greedily generated ids after ids (stops after EOS when stopAtEos). generated(k) is
+    // called after each token, with the count so far (progress).
     std::vector<int32_t> generate(const std::vector<int32_t> &ids, int n, bool stopAtEos = true,
                                   const std::function<bool()> &cancelled = {},
-                                  const VectorEdit *edit = nullptr,
-                                  const LensOptions &lens = {});
+                                  const VectorEdit *edit = nullptr, const LensOptions &lens = {},
+                                  const std::function<void(int)> &generated = {});
 
     struct Impl;
 
