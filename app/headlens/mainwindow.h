@@ -192,7 +192,7 @@ private:
     QPointer<NewTraceDialog> m_newTraceDialog;
     int m_untitledCount = 0;
     QByteArray m_defaultState;
-    bool m_fitDocksOnShow = false; // no saved layout: size the default docks to the screen
+    bool m_fitDocksOnShow = false;   // no saved layout: size the default docks to the screen
     QPointer<ViewState> m_shownView; // the current project's
 
     // central

@@ -9,14 +9,14 @@
 #include "headlens/ui/blockview.h"
 
 #include <QAction>
+#include <QBoxLayout>
 #include <QComboBox>
 #include <QEvent>
 #include <QLabel>
+#include <QResizeEvent>
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QToolBar>
-#include <QBoxLayout>
-#include <QResizeEvent>
 #include <QVBoxLayout>
 
 #include <cmath>

@@ -91,6 +91,39 @@ private Q_SLOTS:
         QCOMPARE(stopped.at(0).at(1).toBool(), false); // asked to stop: not unexpected
     }
 
+    void generationProgressCountsTokens()
+    {
+        EngineClient engine;
+        engine.setCommand(cli() + " serve");
+        ProjectDocument doc;
+        TraceSpec spec = shortSpec();
+        spec.generate = 5;
+        spec.name = "generated";
+        TraceJob job(&engine, &doc, spec);
+        QSignalSpy progress(&job, &TraceJob::progress);
+        QSignalSpy finished(&job, &TraceJob::finished);
+        job.start();
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(finished.at(0).at(0).value<TraceJob::Result>(), TraceJob::Result::Succeeded);
+        // One report per generated token (the model may stop early at its end-of-text token).
+        QList<int> done;
+        QStringList texts;
+        for (const auto &args : progress)
+            if (args.at(0).toString().startsWith("Generating")) {
+                done << args.at(1).toInt();
+                texts << args.at(0).toString();
+                QCOMPARE(args.at(2).toInt(), 5);
+            }
+        const int made = doc.trace("generated")->nTokens() - doc.trace("generated")->nPromptTokens;
+        QVERIFY(made >= 1);
+        QList<int> expected{0};
+        for (int k = 1; k <= made; ++k)
+            expected << k;
+        QCOMPARE(done, expected);
+        QVERIFY2(texts.last().startsWith(QStringLiteral("Generating token %1 of 5").arg(made)),
+                 qPrintable(texts.join('|')));
+    }
+
     void traceIntoDocument()
     {
         EngineClient engine;

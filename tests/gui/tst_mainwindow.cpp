@@ -4,13 +4,14 @@
 // and tree edits through the undo stack, export to SVG/PNG/CSV, the dock layout surviving a
 // restart, and recovery after a crash.
 
+#include "entropydock.h"
+#include "exportdialog.h"
 #include "lensselector.h"
 #include "mainwindow.h"
 #include "messagebar.h"
-#include "entropydock.h"
 #include "projectdock.h"
-#include "traceview.h"
 #include "tracetreemodel.h"
+#include "traceview.h"
 
 #include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
@@ -32,6 +33,7 @@
 #include <QFile>
 #include <QImage>
 #include <QJsonDocument>
+#include <QLineEdit>
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QSettings>
@@ -375,6 +377,45 @@ private Q_SLOTS:
         QCOMPARE(doc->view()->layer(), 1);
         QCOMPARE(w->inspector()->selectedLayer(), 1);
         QCOMPARE(w->inspector()->selectedPos(), 1);
+    }
+
+    void longErrorCannotWidenTheWindow()
+    {
+        auto w = makeWindow();
+        w->resize(1280, 720);
+        w->show();
+        QVERIFY(QTest::qWaitForWindowExposed(w.get()));
+        const QString path = "/" + QString("very-long-folder-name/").repeated(300) + "x.hlproj";
+        QVERIFY(!w->openProject(path)); // a long error, with a path that has no spaces
+        // As an engine's error quotes a long value: one run of 4,000 characters.
+        w->messageBar()->showMessage(MessageBar::Level::Error,
+                                     "cannot use " + path + " " + QString("y").repeated(4000));
+        QCoreApplication::processEvents();
+        QVERIFY(w->messageBar()->isVisible());
+        // What a window manager would grow the window to: its minimum size.
+        QVERIFY2(w->minimumSizeHint().width() <= 1280,
+                 qPrintable(QString::number(w->minimumSizeHint().width())));
+        QVERIFY2(w->messageBar()->minimumSizeHint().width() <= 400,
+                 qPrintable(QString::number(w->messageBar()->minimumSizeHint().width())));
+        QVERIFY(w->width() <= 1280);
+        QVERIFY(w->messageBar()->text().contains("x.hlproj")); // all of it kept
+        // The next action that succeeds clears it.
+        QVERIFY(w->openProject(m_project));
+        QVERIFY(!w->messageBar()->isVisible());
+    }
+
+    void exportFieldKeepsWhatIsTyped()
+    {
+        ExportDialog dialog({"Block view"}, 0, ExportDialog::Format::Svg);
+        auto *edit = dialog.findChild<QLineEdit *>();
+        QVERIFY(edit);
+        edit->clear();
+        QTest::keyClicks(edit, "/tmp/figure");
+        QCOMPARE(edit->text(), QStringLiteral("/tmp/figure"));
+        QCOMPARE(dialog.fileName(), QStringLiteral("/tmp/figure.svg"));
+        edit->clear();
+        QTest::keyClicks(edit, "/t");
+        QCOMPARE(edit->text(), QStringLiteral("/t"));
     }
 
     void treeEditsGoThroughTheUndoStack()

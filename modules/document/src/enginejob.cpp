@@ -73,7 +73,8 @@ void EngineJob::onProgress(const QString &stage, int done, int total)
     if (stage == QLatin1String("load"))
         Q_EMIT progress(tr("Loading the model…"), done, total);
     else if (stage == QLatin1String("generate"))
-        Q_EMIT progress(tr("Generating token %1 of %2").arg(done).arg(total) + eta(stage, done, total),
+        Q_EMIT progress(tr("Generating token %1 of %2").arg(done).arg(total) +
+                            eta(stage, done, total),
                         done, total);
     else if (stage == QLatin1String("trace"))
         Q_EMIT progress(tr("Tracing layer %1 of %2").arg(done).arg(total) + eta(stage, done, total),

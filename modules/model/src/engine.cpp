@@ -321,8 +321,8 @@ FloatArray Model::logits(const std::vector<int32_t> &ids)
 }
 
 std::vector<int32_t> Model::generate(const std::vector<int32_t> &ids, int n, bool stopAtEos,
-                                     const std::function<bool()> &cancelled,
-                                     const VectorEdit *edit, const LensOptions &lens,
+                                     const std::function<bool()> &cancelled, const VectorEdit *edit,
+                                     const LensOptions &lens,
                                      const std::function<void(int)> &generated)
 {
     checkIds(ids, n);
@@ -341,8 +341,7 @@ std::vector<int32_t> Model::generate(const std::vector<int32_t> &ids, int n, boo
         d->checkFiniteLogits(logits);
         const int32_t next = int32_t(logits.argmax(-1).item<int64_t>());
         out.push_back(next);
-        if (generated)
-            generated(int(out.size()));
+        if (generated) generated(int(out.size()));
         if (stopAtEos && next == d->cfg.eosId)
             break;
         if (i + 1 < n)
