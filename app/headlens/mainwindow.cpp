@@ -31,6 +31,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QResizeEvent>
 #include <QComboBox>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -144,7 +145,7 @@ MainWindow::MainWindow(QWidget *parent)
     retranslateUi();
     resize(1500, 950);
     m_defaultState = saveState(kLayoutVersion);
-    m_fitDocksOnShow = !restoreLayout();
+    m_fitDocksToWindow = !restoreLayout();
     updateActions();
     updateRecentMenu();
     updateEngineStatus();
@@ -311,6 +312,14 @@ void MainWindow::createDocks()
     tabifyDockWidget(m_headDock, m_similarityDock);
     m_headDock->raise();
     connect(m_similarityDock, &DocumentDock::error, this, &MainWindow::showError);
+
+    // The bottom panels ask for more height than a laptop has beside the grid: they may shrink
+    // (and be dragged taller).
+    for (QDockWidget *dock : {static_cast<QDockWidget *>(m_headDock),
+                              static_cast<QDockWidget *>(m_similarityDock),
+                              static_cast<QDockWidget *>(m_entropyDock),
+                              static_cast<QDockWidget *>(m_comparisonDock)})
+        dock->widget()->setMinimumHeight(120);
 
     // The corners go to the side docks, so the bottom row spans only the centre.
     setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
@@ -1021,15 +1030,17 @@ void MainWindow::offerRecovery()
 
 // ------------------------------------------------------------------- closing, drag & drop
 
-void MainWindow::showEvent(QShowEvent *event)
+void MainWindow::resizeEvent(QResizeEvent *event)
 {
-    QMainWindow::showEvent(event);
-    if (!m_fitDocksOnShow) return;
-    m_fitDocksOnShow = false;
-    // The default layout on this screen: the block grid gets most of the height (on a laptop
-    // the bottom docks would otherwise leave it one or two layer rows) and the side docks a
-    // fixed share of the width.
-    resizeDocks({m_headDock}, {std::max(160, height() * 3 / 10)}, Qt::Vertical);
+    QMainWindow::resizeEvent(event);
+    // While the layout is the default one (none was saved), size the docks to the window: the
+    // block grid gets most of the height, so a laptop shows several layer rows, and the side
+    // docks a share of the width.
+    if (!m_fitDocksToWindow || !isVisible()) return;
+    if (std::abs(height() - m_fittedHeight) < 50 && std::abs(width() - m_fittedWidth) < 50) return;
+    m_fittedHeight = height();
+    m_fittedWidth = width();
+    resizeDocks({m_headDock}, {std::max(150, height() * 3 / 10)}, Qt::Vertical);
     resizeDocks({m_projectDock, m_inspectorDock},
                 {std::clamp(width() / 6, 200, 300), std::clamp(width() / 5, 260, 360)},
                 Qt::Horizontal);

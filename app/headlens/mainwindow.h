@@ -133,7 +133,7 @@ Q_SIGNALS:
     void currentTraceChanged(const QString &name);
 
 protected:
-    void showEvent(QShowEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
     void closeEvent(QCloseEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
@@ -192,7 +192,8 @@ private:
     QPointer<NewTraceDialog> m_newTraceDialog;
     int m_untitledCount = 0;
     QByteArray m_defaultState;
-    bool m_fitDocksOnShow = false;   // no saved layout: size the default docks to the screen
+    bool m_fitDocksToWindow = false; // no saved layout: size the default docks to the window
+    int m_fittedWidth = 0, m_fittedHeight = 0;
     QPointer<ViewState> m_shownView; // the current project's
 
     // central
