@@ -1040,7 +1040,8 @@ void MainWindow::resizeEvent(QResizeEvent *event)
     if (std::abs(height() - m_fittedHeight) < 50 && std::abs(width() - m_fittedWidth) < 50) return;
     m_fittedHeight = height();
     m_fittedWidth = width();
-    resizeDocks({m_headDock}, {std::max(150, height() * 3 / 10)}, Qt::Vertical);
+    resizeDocks({m_headDock}, {height() >= 900 ? 380 : std::max(150, height() * 3 / 10)},
+                Qt::Vertical);
     resizeDocks({m_projectDock, m_inspectorDock},
                 {std::clamp(width() / 6, 200, 300), std::clamp(width() / 5, 260, 360)},
                 Qt::Horizontal);
