@@ -414,17 +414,17 @@ Click a cell to select it in both grids.</source>
     </message>
     <message>
         <location line="-16"/>
-        <location line="+44"/>
+        <location line="+45"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-26"/>
+        <location line="-27"/>
         <source>Generating token %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Tracing layer %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1533,7 +1533,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+186"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+188"/>
         <source>Ctrl+,</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1553,7 +1553,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+134"/>
+        <location line="+142"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1809,7 +1809,17 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-198"/>
+        <source>Undo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Redo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+197"/>
         <source>The engine process that runs models</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1972,7 +1982,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+33"/>
         <source>A trace is running</source>
         <translation type="unfinished"></translation>
     </message>

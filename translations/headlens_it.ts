@@ -417,17 +417,17 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
     </message>
     <message>
         <location line="-16"/>
-        <location line="+44"/>
+        <location line="+45"/>
         <source>Cancelled.</source>
         <translation>Annullato.</translation>
     </message>
     <message>
-        <location line="-26"/>
+        <location line="-27"/>
         <source>Generating token %1 of %2</source>
         <translation>Generazione del token %1 di %2</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Tracing layer %1 of %2</source>
         <translation>Tracciamento dello strato %1 di %2</translation>
     </message>
@@ -1538,7 +1538,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+186"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+188"/>
         <source>Ctrl+,</source>
         <translation>Ctrl+,</translation>
     </message>
@@ -1558,7 +1558,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ctrl+E</translation>
     </message>
     <message>
-        <location line="+134"/>
+        <location line="+142"/>
         <source>&amp;File</source>
         <translation>&amp;File</translation>
     </message>
@@ -1814,7 +1814,17 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>I progetti aperti</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-198"/>
+        <source>Undo</source>
+        <translation>Annulla</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Redo</source>
+        <translation>Ripeti</translation>
+    </message>
+    <message>
+        <location line="+197"/>
         <source>The engine process that runs models</source>
         <translation>Il processo del motore che esegue i modelli</translation>
     </message>
@@ -1977,7 +1987,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Impossibile recuperare %1: %2</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+33"/>
         <source>A trace is running</source>
         <translation>Una traccia è in corso</translation>
     </message>

@@ -180,9 +180,10 @@ void MainWindow::createActions()
     m_openAction->setIcon(style()->standardIcon(QStyle::SP_DialogOpenButton));
     m_saveAction->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
 
-    m_undoAction = m_undoGroup->createUndoAction(this);
+    // Our own prefixes: Qt's translations of "Undo"/"Redo" are a package a machine may lack.
+    m_undoAction = m_undoGroup->createUndoAction(this, tr("Undo"));
     m_undoAction->setShortcut(QKeySequence::Undo);
-    m_redoAction = m_undoGroup->createRedoAction(this);
+    m_redoAction = m_undoGroup->createRedoAction(this, tr("Redo"));
     m_redoAction->setShortcut(QKeySequence::Redo);
     m_settingsAction = make(QKeySequence(tr("Ctrl+,")), &MainWindow::showSettings);
     m_settingsAction->setMenuRole(QAction::PreferencesRole);
