@@ -1548,7 +1548,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ctrl+T</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+9"/>
         <source>Ctrl+Shift+E</source>
         <translation>Ctrl+Shift+E</translation>
     </message>
@@ -1558,7 +1558,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ctrl+E</translation>
     </message>
     <message>
-        <location line="+142"/>
+        <location line="+143"/>
         <source>&amp;File</source>
         <translation>&amp;File</translation>
     </message>
@@ -1709,12 +1709,22 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+1"/>
-        <location line="+93"/>
+        <source>Compare with &amp;Parent</source>
+        <translation>Confronta con il &amp;genitore</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show this trace beside the trace it was propagated from, in the Comparison dock</source>
+        <translation>Mostra questa traccia accanto alla traccia da cui è stata propagata, nel pannello Confronto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+94"/>
         <source>&amp;Start Engine</source>
         <translation>&amp;Avvia il motore</translation>
     </message>
     <message>
-        <location line="-92"/>
+        <location line="-93"/>
         <source>Start the engine process (or start it again after it stopped)</source>
         <translation>Avvia il processo del motore (o riavvialo dopo che si è fermato)</translation>
     </message>
@@ -1799,7 +1809,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Informazioni sul toolkit Qt</translation>
     </message>
     <message>
-        <location line="+510"/>
+        <location line="+529"/>
         <source>Inspector</source>
         <translation>Ispettore</translation>
     </message>
@@ -1809,12 +1819,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="-510"/>
+        <location line="-529"/>
         <source>The open projects</source>
         <translation>I progetti aperti</translation>
     </message>
     <message>
-        <location line="-198"/>
+        <location line="-203"/>
         <source>Undo</source>
         <translation>Annulla</translation>
     </message>
@@ -1824,12 +1834,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ripeti</translation>
     </message>
     <message>
-        <location line="+197"/>
+        <location line="+202"/>
         <source>The engine process that runs models</source>
         <translation>Il processo del motore che esegue i modelli</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+33"/>
         <source>HeadLens</source>
         <translation>HeadLens</translation>
     </message>
@@ -1922,7 +1932,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Progetti HeadLens (*.hlproj);;Tutti i file (*)</translation>
     </message>
     <message>
-        <location line="+181"/>
+        <location line="+199"/>
         <source>Added trace %1</source>
         <translation>Aggiunta la traccia %1</translation>
     </message>
@@ -2591,7 +2601,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::TraceView</name>
     <message>
-        <location filename="../app/headlens/traceview.cpp" line="+103"/>
+        <location filename="../app/headlens/traceview.cpp" line="+105"/>
         <source>Ctrl+0</source>
         <translation>Ctrl+0</translation>
     </message>
@@ -2602,28 +2612,33 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+95"/>
-        <location line="+202"/>
+        <location line="+218"/>
         <source>Mean of heads</source>
         <translation>Media delle teste</translation>
     </message>
     <message>
-        <location line="-200"/>
-        <location line="+202"/>
+        <location line="-216"/>
+        <location line="+218"/>
         <source>Head %1</source>
         <translation>Testa %1</translation>
     </message>
     <message>
-        <location line="-161"/>
+        <location line="-177"/>
         <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
         <translation>%1 · %2 strati × %3 token · lente: norma %4, decodificatore %5 </translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+21"/>
         <source>Cannot show trace %1: %2</source>
         <translation>Impossibile mostrare la traccia %1: %2</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+11"/>
+        <source>A child of %1: the block edited there (%2 at layer %3, position %4) is outlined.</source>
+        <translation>Figlia di %1: il blocco modificato lì (%2 allo strato %3, posizione %4) è contornato.</translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>Cannot read the lens of %1: %2</source>
         <translation>Impossibile leggere la lente di %1: %2</translation>
     </message>

@@ -191,6 +191,8 @@ void MainWindow::createActions()
     m_newTraceAction = make(QKeySequence(tr("Ctrl+T")), &MainWindow::newTrace);
     m_renameTraceAction = make(QKeySequence(), [this] { m_projectDock->renameCurrent(); });
     m_deleteTraceAction = make(QKeySequence(), [this] { m_projectDock->deleteCurrent(); });
+    m_compareParentAction = make(QKeySequence(), &MainWindow::compareWithParent);
+    m_compareParentAction->setObjectName("CompareWithParentAction");
     m_restartEngineAction = make(QKeySequence(), &MainWindow::restartEngine);
     m_stopEngineAction = make(QKeySequence(), [this] { m_engine->stop(); });
 
@@ -246,6 +248,7 @@ void MainWindow::createMenus()
     m_traceMenu->addAction(m_newTraceAction);
     m_traceMenu->addAction(m_renameTraceAction);
     m_traceMenu->addAction(m_deleteTraceAction);
+    m_traceMenu->addAction(m_compareParentAction);
     m_traceMenu->addSeparator();
     m_traceMenu->addAction(m_restartEngineAction);
     m_traceMenu->addAction(m_stopEngineAction);
@@ -365,6 +368,8 @@ void MainWindow::retranslateUi()
     set(m_newTraceAction, tr("&New Trace…"), tr("Trace a prompt through a model into the project"));
     set(m_renameTraceAction, tr("&Rename Trace"), tr("Rename the selected trace"));
     set(m_deleteTraceAction, tr("&Delete Trace"), tr("Delete the selected trace (can be undone)"));
+    set(m_compareParentAction, tr("Compare with &Parent"),
+        tr("Show this trace beside the trace it was propagated from, in the Comparison dock"));
     set(m_restartEngineAction, tr("&Start Engine"),
         tr("Start the engine process (or start it "
            "again after it stopped)"));
@@ -403,6 +408,7 @@ void MainWindow::updateActions()
     m_closeAction->setEnabled(doc);
     m_renameTraceAction->setEnabled(haveTrace);
     m_deleteTraceAction->setEnabled(haveTrace);
+    m_compareParentAction->setEnabled(!parentOfCurrent().isEmpty());
     for (QAction *a : {m_exportSvgAction, m_exportPngAction, m_exportCsvAction})
         a->setEnabled(haveTrace);
     m_stopEngineAction->setEnabled(m_engine->isRunning());
@@ -748,6 +754,24 @@ Site MainWindow::currentSite() const
 void MainWindow::setSite(Site site)
 {
     if (ProjectDocument *doc = currentDocument()) doc->view()->setSite(site);
+}
+
+QString MainWindow::parentOfCurrent() const
+{
+    ProjectDocument *doc = currentDocument();
+    const QString trace = currentTrace();
+    if (!doc || trace.isEmpty()) return {};
+    const QString parent = q(doc->listing(trace).parent);
+    return doc->hasTrace(parent) ? parent : QString();
+}
+
+void MainWindow::compareWithParent()
+{
+    const QString parent = parentOfCurrent();
+    if (parent.isEmpty()) return;
+    m_comparisonDock->compare(currentDocument(), parent, currentDocument(), currentTrace());
+    m_comparisonDock->show();
+    m_comparisonDock->raise();
 }
 
 void MainWindow::selectBlock(int layer, int pos)

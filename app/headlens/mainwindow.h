@@ -165,6 +165,9 @@ private:
     void tabChanged(int index);
     // The current project shows another trace (or none).
     void traceShown();
+    // The parent of the shown trace when the project has it, else empty.
+    QString parentOfCurrent() const;
+    void compareWithParent();
 
     void open();
     void openRecent();
@@ -221,7 +224,7 @@ private:
         *m_quitAction, *m_undoAction, *m_redoAction, *m_settingsAction, *m_newTraceAction,
         *m_renameTraceAction, *m_deleteTraceAction, *m_restartEngineAction, *m_stopEngineAction,
         *m_exportSvgAction, *m_exportPngAction, *m_exportCsvAction, *m_aboutAction,
-        *m_aboutQtAction, *m_resetLayoutAction, *m_clearRecentAction;
+        *m_aboutQtAction, *m_resetLayoutAction, *m_clearRecentAction, *m_compareParentAction;
 };
 
 } // namespace HeadLens

@@ -12,6 +12,8 @@
 #include <QBoxLayout>
 #include <QComboBox>
 #include <QEvent>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QResizeEvent>
 #include <QSignalBlocker>
@@ -256,11 +258,27 @@ void TraceView::showTrace()
         for (QAction *a : zoomActions())
             a->setEnabled(true);
         showLens();
+        markEdit(*t);
         if (v->hasBlock()) m_blockView->ensureVisible(v->layer(), v->pos());
     } catch (const std::exception &e) {
         clear();
         Q_EMIT error(tr("Cannot show trace %1: %2").arg(v->trace(), q(e.what())));
     }
+}
+
+void TraceView::markEdit(const Trace &t)
+{
+    // A child trace (propagate, inject) outlines the block its parent was edited at.
+    const QJsonObject edit = QJsonDocument::fromJson(QByteArray::fromStdString(t.edit)).object();
+    const int layer = edit.value("layer").toInt(-1), pos = edit.value("pos").toInt(-1);
+    if (layer < 0 || pos < 0 || layer >= t.config.nLayers || pos >= t.nTokens()) return;
+    m_blockView->setHighlightedBlocks({{layer, pos}});
+    Q_EMIT status(tr("A child of %1: the block edited there (%2 at layer %3, position %4) is "
+                     "outlined.")
+                      .arg(q(t.parent), edit.value("site").toString())
+                      .arg(layer)
+                      .arg(pos),
+                  8000);
 }
 
 void TraceView::showLens()

@@ -21,6 +21,7 @@ class EngineClient;
 class LensSelector;
 class ProjectDocument;
 class ViewState;
+struct Trace;
 
 class TraceView : public QWidget {
     Q_OBJECT
@@ -69,6 +70,7 @@ private:
     void viewChanged(int aspects);
     void showTrace();
     void showLens();
+    void markEdit(const Trace &trace);
     void showAttention();
     void showSelection();
     void fillHeads(int heads);

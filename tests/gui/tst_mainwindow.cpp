@@ -4,6 +4,7 @@
 // and tree edits through the undo stack, export to SVG/PNG/CSV, the dock layout surviving a
 // restart, and recovery after a crash.
 
+#include "comparisondock.h"
 #include "entropydock.h"
 #include "exportdialog.h"
 #include "lensselector.h"
@@ -27,6 +28,7 @@
 
 #include "tracefixture.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDockWidget>
@@ -103,6 +105,7 @@ private Q_SLOTS:
         addTrace(s(m_project), Test::makeFixtureTrace("a"), false);
         Trace b = Test::makeFixtureTrace("b", 0.01f);
         b.parent = "a";
+        b.edit = R"({"kind":"subtract","site":"resid_mid","layer":1,"pos":2,"count":1})";
         addTrace(s(m_project), b, false);
         addTrace(s(m_project), Test::makeFixtureTrace("c", 0.02f, {4, 3, 6, 2, 12}), false);
         m_project2 = m_dir.filePath("two.hlproj");
@@ -416,6 +419,24 @@ private Q_SLOTS:
         edit->clear();
         QTest::keyClicks(edit, "/t");
         QCOMPARE(edit->text(), QStringLiteral("/t"));
+    }
+
+    void childTraceMarksItsEditAndComparesWithItsParent()
+    {
+        auto w = makeWindow();
+        ProjectDocument *doc = w->openProject(m_project);
+        QVERIFY(doc);
+        auto *compare = w->findChild<QAction *>("CompareWithParentAction");
+        QVERIFY(compare);
+        w->setCurrentTrace("a");
+        QVERIFY(!compare->isEnabled()); // a has no parent
+        QCOMPARE(w->blockView()->highlightCount(), 0);
+        w->setCurrentTrace("b");
+        QVERIFY(compare->isEnabled());
+        QCOMPARE(w->blockView()->highlightedBlocks(), (QVector<QPair<int, int>>{{1, 2}}));
+        compare->trigger();
+        QCOMPARE(w->comparisonDock()->traceOf(0), QStringLiteral("a"));
+        QCOMPARE(w->comparisonDock()->traceOf(1), QStringLiteral("b"));
     }
 
     void treeEditsGoThroughTheUndoStack()
