@@ -6,6 +6,8 @@
 
 #include "headlens/project/project.h"
 
+#include "clirun.h"
+
 #include <nlohmann/json.hpp>
 
 #include <QFile>
@@ -18,40 +20,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const QString kCli = QStringLiteral(HEADLENS_CLI);
-const QString kStories = QStringLiteral(HEADLENS_SHARED_DIR "/models/stories260K");
-
-struct Run {
-    int code = -1;
-    QByteArray out, err;
-    QString describe() const
-    {
-        return QString("exit %1\n--- stdout:\n%2\n--- stderr:\n%3")
-            .arg(code)
-            .arg(QString::fromUtf8(out.left(3000)), QString::fromUtf8(err.left(2000)));
-    }
-    json parsed() const { return json::parse(out.toStdString(), nullptr, false); }
-};
-
-Run cli(const QStringList &args)
-{
-    QProcess p;
-    p.start(kCli, args);
-    Run r;
-    if (!p.waitForStarted(30000)) {
-        r.err = "could not start " + kCli.toUtf8();
-        return r;
-    }
-    p.closeWriteChannel();
-    if (!p.waitForFinished(300000)) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    return r;
-}
+using namespace CliTest;
 
 // The same trace, field by field, as far as both faces compute it.
 void compareTraces(const ProjectReader &a, const std::string &an, const ProjectReader &b,
