@@ -1058,11 +1058,13 @@ void MainWindow::offerRecovery()
 void MainWindow::resizeEvent(QResizeEvent *event)
 {
     QMainWindow::resizeEvent(event);
-    // While the layout is the default one (none was saved), size the docks to the window: the
-    // block grid gets most of the height, so a laptop shows several layer rows, and the side
-    // docks a share of the width.
+    // With the default layout (none was saved), size the docks to the window as it is first
+    // placed on the screen: the block grid gets most of the height, so a laptop shows several
+    // layer rows, and the side docks a share of the width. Later resizes keep the user's sizes.
     if (!m_fitDocksToWindow || !isVisible()) return;
     if (std::abs(height() - m_fittedHeight) < 50 && std::abs(width() - m_fittedWidth) < 50) return;
+    if (m_fittedWidth == 0) // the first placement: the window manager may resize it once more
+        QTimer::singleShot(2000, this, [this] { m_fitDocksToWindow = false; });
     m_fittedHeight = height();
     m_fittedWidth = width();
     resizeDocks({m_headDock}, {height() >= 900 ? 380 : std::max(150, height() * 3 / 10)},
