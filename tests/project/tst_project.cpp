@@ -25,6 +25,7 @@
 #include <limits>
 #include <memory>
 #include <random>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <tuple>
 #include <unistd.h>
@@ -459,6 +460,9 @@ private Q_SLOTS:
     void forceReplacesInPlace();
     void streamedTraceEqualsAddTrace();
     void unfinishedStreamLeavesProjectUntouched();
+    void appendsInPlaceUnlessTheProjectIsOpen();
+    void failedBatchAppendIsUndone();
+    void killedAppendIsUndoneByTheNextOpener();
     void sparseAttentionKeepsTheHeavyKeys();
     void staleTempFilesGoOnTheNextSave();
     void removeTrace();
@@ -702,21 +706,24 @@ Trace withAllSites(Trace t)
     return t;
 }
 
-// Feeds a trace's large data to a TraceStreamWriter layer by layer, as the engine does, and
-// commits the rest of it (its large arrays emptied, as traceTokens leaves them).
-void streamTrace(const std::string &path, const Trace &full, bool force, int layersBeforeStop = -1)
+// The trace the engine hands to commit(): full without its large arrays.
+Trace withoutLargeData(Trace t)
 {
-    TraceStreamWriter w(path, full.name, force);
-    Trace t = full;
     t.attentionPattern = FloatArray();
     t.z = FloatArray();
     for (auto &r : t.residual)
         r = FloatArray();
-    w.begin(t);
+    return t;
+}
+
+// Feeds a trace's large data to a writer layer by layer, as the engine does; false when it
+// stops before layer layersBeforeStop, as when the engine fails midway.
+bool feedLayers(LayerStream &w, const Trace &full, int layersBeforeStop = -1)
+{
+    w.begin(withoutLargeData(full));
     const int64_t L = full.config.nLayers;
     for (int l = 0; l < L; ++l) {
-        if (l == layersBeforeStop)
-            return; // the writer is destroyed unfinished, as when the engine fails midway
+        if (l == layersBeforeStop) return false;
         auto layerOf = [&](const FloatArray &a) { return a.data.data() + l * (a.size() / L); };
         if (full.attentionStore != StoreType::None)
             w.attention(l, 0, kT, layerOf(full.attentionPattern));
@@ -725,7 +732,15 @@ void streamTrace(const std::string &path, const Trace &full, bool force, int lay
                 w.residual(s, l, layerOf(full.residual[size_t(s)]));
         if (full.zStore != StoreType::None) w.z(l, layerOf(full.z));
     }
-    w.commit(t);
+    return true;
+}
+
+// Streams a trace through a TraceStreamWriter and commits the rest of it; destroys the writer
+// unfinished when stopped before layer layersBeforeStop.
+void streamTrace(const std::string &path, const Trace &full, bool force, int layersBeforeStop = -1)
+{
+    TraceStreamWriter w(path, full.name, force);
+    if (feedLayers(w, full, layersBeforeStop)) w.commit(withoutLargeData(full));
 }
 
 void TestProject::streamedTraceEqualsAddTrace()
@@ -761,6 +776,91 @@ void TestProject::unfinishedStreamLeavesProjectUntouched()
     streamTrace(m_path, withAllSites(makeTrace("t1", 0.01f)), true, 0);
     QCOMPARE(fileBytes(m_path), before);
     QVERIFY(leftovers().isEmpty());
+}
+
+// A new trace is appended to the project file itself (the same inode, no journal left
+// behind); while a reader has the project open, the append writes a new version beside it
+// instead, and the reader goes on reading the version it opened.
+void TestProject::appendsInPlaceUnlessTheProjectIsOpen()
+{
+    auto inode = [&] {
+        struct stat st {};
+        return ::stat(m_path.c_str(), &st) == 0 ? st.st_ino : ino_t(0);
+    };
+    const QString journal =
+        QFileInfo(q(m_path)).absolutePath() + "/." + QFileInfo(q(m_path)).fileName() + ".journal";
+    addTrace(m_path, makeTrace("t1"), false);
+    const ino_t first = inode();
+    addTrace(m_path, makeTrace("t2", 0.01f), false);
+    streamTrace(m_path, withAllSites(makeTrace("t3", 0.02f)), false);
+    QCOMPARE(inode(), first);
+    QVERIFY(!QFileInfo::exists(journal));
+    QCOMPARE(listing(m_path), (QStringList{"t1", "t2", "t3"}));
+    QCOMPARE(diffTrace(withAllSites(makeTrace("t3", 0.02f)),
+                       ProjectReader(m_path).readTraceFull("t3"), true),
+             QString());
+    {
+        const ProjectReader open(m_path);
+        addTrace(m_path, makeTrace("t4", 0.03f), false);
+        QVERIFY(inode() != first);
+        QCOMPARE(diffTrace(makeTrace("t2", 0.01f), open.readTrace("t2"), false), QString());
+    }
+    QCOMPARE(listing(m_path), (QStringList{"t1", "t2", "t3", "t4"}));
+    QVERIFY(leftovers().isEmpty());
+}
+
+// A batch that fails midway (its writer destroyed before finish()) leaves the existing
+// project byte-identical, though it had streamed into the file itself.
+void TestProject::failedBatchAppendIsUndone()
+{
+    addTrace(m_path, makeTrace("t1"), false);
+    const QByteArray before = fileBytes(m_path);
+    {
+        ProjectBatchWriter w(m_path);
+        w.next("b1");
+        QVERIFY(feedLayers(w, withAllSites(makeTrace("b1", 0.01f))));
+        w.commit(withoutLargeData(makeTrace("b1", 0.01f)));
+        w.next("b2");
+        QVERIFY(!feedLayers(w, withAllSites(makeTrace("b2", 0.02f)), 1));
+    }
+    QCOMPARE(fileBytes(m_path), before);
+    QCOMPARE(QDir(m_dir->path()).entryList(QDir::Files | QDir::Hidden).filter(".journal"),
+             QStringList());
+}
+
+// A process killed in the middle of an append leaves its journal; the next opener undoes the
+// append (ignoring a journal record the kill cut short) and finds the project as it was.
+void TestProject::killedAppendIsUndoneByTheNextOpener()
+{
+    addTrace(m_path, makeTrace("t1"), false);
+    const QByteArray before = fileBytes(m_path);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ProjectBatchWriter w(m_path);
+        for (int i = 0; i < 3; ++i) {
+            const Trace t = withAllSites(makeTrace("b" + std::to_string(i), 0.01f * float(i)));
+            w.next(t.name);
+            feedLayers(w, t);
+            w.commit(withoutLargeData(t));
+        }
+        ::_exit(0); // no destructor runs: as a kill -9 before finish()
+    }
+    QVERIFY(child > 0);
+    ::waitpid(child, nullptr, 0);
+    const QString journal =
+        QFileInfo(q(m_path)).absolutePath() + "/." + QFileInfo(q(m_path)).fileName() + ".journal";
+    QVERIFY(QFileInfo::exists(journal));
+    QVERIFY(fileBytes(m_path) != before);
+    {
+        QFile j(journal);
+        QVERIFY(j.open(QIODevice::Append));
+        j.write(QByteArray(40, '\x07')); // a record torn by the kill
+    }
+    QCOMPARE(listing(m_path), QStringList{"t1"});
+    QCOMPARE(fileBytes(m_path), before);
+    QVERIFY(!QFileInfo::exists(journal));
+    addTrace(m_path, makeTrace("t2", 0.01f), false);
+    QCOMPARE(listing(m_path), (QStringList{"t1", "t2"}));
 }
 
 // Attention over the budget is stored as the heaviest keys of each row until they hold 99% of

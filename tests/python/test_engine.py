@@ -2,6 +2,7 @@
 in Python as `headlens-cli export` prints it, and every dataset in it is documented and reads
 as stored. Skips without the CLI (HEADLENS_CLI)."""
 
+import io
 import json
 import os
 import subprocess
@@ -200,6 +201,55 @@ class EngineProject(unittest.TestCase):
                     np.testing.assert_allclose(a, b.astype(float), rtol=1e-6)
                 else:
                     self.assertEqual(list(a), list(b), (what, column))
+
+
+@unittest.skipUnless(hltest.CLI and os.access(hltest.CLI, os.X_OK), "headlens-cli is not built")
+class InterruptedAppend(unittest.TestCase):
+    """A batch appending to a project is killed while it writes in place: Python reads the
+    project as it was (without writing to it), and the bytes it sees are those HeadLens puts
+    back when it next opens the project."""
+
+    def test_killed_append_reads_as_before(self):
+        import signal
+        import time
+        with tempfile.TemporaryDirectory() as tmp:
+            p = os.path.join(tmp, "p.hlproj")
+            cli("trace", MODEL, "--prompt", "587+469=", "-o", p, "--name", "first")
+            with io.open(p, "rb") as f:
+                before = f.read()
+            prompts = os.path.join(tmp, "prompts.txt")
+            with io.open(prompts, "w") as f:
+                f.write("".join(f"{100 + i}+{200 + i}=\n" for i in range(400)))
+            journal = headlens.journal.journal_path(p)
+            proc = subprocess.Popen([hltest.CLI, "batch", MODEL, "--prompts", prompts, "-o", p,
+                                     "--store-z"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 120
+            while not (os.path.exists(journal) and os.path.getsize(p) > len(before)) and \
+                    proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(0.2)  # let it write some traces in place
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            self.assertTrue(os.path.exists(journal), "the batch finished before it was killed")
+            with headlens.open(p) as project:
+                self.assertEqual(list(project.traces), ["first"])
+                ids = project.traces["first"].lens("resid_post").ids[:]
+            self.assertTrue(os.path.exists(journal))  # Python never writes
+            with io.open(p, "rb") as f:
+                self.assertNotEqual(f.read(), before)
+            size, records = headlens.journal.read_journal(journal)
+            view = headlens.journal.RestoredView(p, size, records)
+            seen = view.read()
+            view.close()
+            cli("info", p)  # HeadLens undoes the append
+            self.assertFalse(os.path.exists(journal))
+            with io.open(p, "rb") as f:
+                self.assertEqual(f.read(), before)
+            self.assertEqual(seen, before)
+            with headlens.open(p) as project:
+                np.testing.assert_array_equal(project.traces["first"].lens("resid_post").ids[:],
+                                              ids)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #include "headlens/project/project.h"
 
+#include "appendjournal.h"
 #include "h5util.h"
 #include "hlprojlayout.h"
 #include "sparseattention.h"
@@ -334,6 +335,7 @@ ProjectReader::ProjectReader(const std::string &path) : d(std::make_unique<Priva
     if (!fs::exists(status)) throw InputError(path + ": no such file");
     if (fs::is_directory(status)) throw InputError(path + " is a folder, not a project file");
     checkInputFile(path, "project"); // a FIFO or a device would block HDF5's open
+    recoverInterruptedAppend(path);  // a killed append is undone before HDF5 reads the file
     const htri_t isHdf5 = H5Fis_hdf5(path.c_str());
     if (isHdf5 < 0) {
         const std::string detail = H5::takeErrorStack();

@@ -1,12 +1,14 @@
-// Writing projects. A project file is never modified in place: each change builds the new
-// version in a temp file beside the original, flushes and fsyncs it and renames it over the
-// original (HLPROJ.md "Saving"). Adding a trace starts from a byte copy of the original;
-// removing, replacing and renaming rebuild the file object by object (H5Ocopy, which copies
-// compressed chunks as they are), so the space of a removed trace is given back and the
-// listing order is kept.
+// Writing projects. Adding a trace to a project appends it in place under an undo journal
+// (appendjournal.h), so its cost does not grow with the project. Every other change builds
+// the new version in a temp file beside the original, flushes and fsyncs it and renames it
+// over the original (HLPROJ.md "Saving"), as does an append while another program has the
+// project open: removing, replacing and renaming rebuild the file object by object (H5Ocopy,
+// which copies compressed chunks as they are), so the space of a removed trace is given back
+// and the listing order is kept.
 
 #include "headlens/project/project.h"
 
+#include "appendjournal.h"
 #include "h5util.h"
 #include "hlprojlayout.h"
 #include "savefile.h"
@@ -377,6 +379,22 @@ std::pair<bool, bool> checkTarget(const std::string &path, const std::string &na
     return {exists, taken};
 }
 
+// Appends to the existing project at path in place: put(traces group) under an undo journal.
+// False, with nothing done, when the project cannot be changed in place now.
+bool appendInPlace(const std::string &path, const std::function<void(hid_t traces)> &put)
+{
+    auto journal = AppendJournal::begin(path);
+    if (!journal) return false;
+    {
+        H5::File out = journal->open();
+        completeSkeleton(out, false);
+        put(H5::openGroup(out, std::string("/") + HlProj::kTracesGroup));
+        finishProjectFile(out, path);
+    }
+    journal->commit();
+    return true;
+}
+
 } // namespace
 
 void addTrace(const std::string &path, const Trace &t, bool force)
@@ -384,10 +402,11 @@ void addTrace(const std::string &path, const Trace &t, bool force)
     checkTrace(t);
     guardedSave(path, [&] {
         const auto [exists, taken] = checkTarget(path, t.name, force);
+        auto put = [&](hid_t traces) { writeTrace(traces, t); };
+        if (exists && !taken && appendInPlace(path, put)) return;
         SaveFile save(path);
         {
-            H5::File out = withTrace(save, exists, taken, t.name,
-                                     [&](hid_t traces) { writeTrace(traces, t); });
+            H5::File out = withTrace(save, exists, taken, t.name, put);
             finishProjectFile(out, save.temp());
         }
         save.commit();
@@ -631,9 +650,13 @@ void TraceStreamWriter::commit(const Trace &t)
         if (d->exists) {
             H5::File in = H5::openReadOnly(d->file);
             H5::Group srcTraces = H5::openGroup(in, std::string("/") + HlProj::kTracesGroup);
-            H5::File out = withTrace(*d->save, true, d->taken, d->name, [&](hid_t traces) {
-                H5::copyObject(srcTraces, d->name, traces, d->name);
-            });
+            auto put = [&](hid_t traces) { H5::copyObject(srcTraces, d->name, traces, d->name); };
+            if (!d->taken && appendInPlace(d->path, put)) {
+                d->committed = true;
+                d->save.reset(); // the stream file goes
+                return;
+            }
+            H5::File out = withTrace(*d->save, true, d->taken, d->name, put);
             finishProjectFile(out, d->save->temp());
         }
         d->save->commit();
@@ -646,6 +669,9 @@ void TraceStreamWriter::commit(const Trace &t)
 
 struct ProjectBatchWriter::Private {
     std::string path;
+    // An existing project takes the traces in place under a journal; a new one (or one that
+    // another program has open) is written to a temp file renamed over it by finish().
+    std::unique_ptr<AppendJournal> journal;
     std::unique_ptr<SaveFile> save;
     H5::File out;
     H5::Group traces;
@@ -665,12 +691,17 @@ ProjectBatchWriter::ProjectBatchWriter(const std::string &path) : d(std::make_un
             for (const auto &l : reader.info().traces)
                 d->names.insert(l.name);
         }
-        d->save = std::make_unique<SaveFile>(path);
-        if (exists) {
+        if (exists) d->journal = AppendJournal::begin(path);
+        if (d->journal) {
+            d->out = d->journal->open();
+            completeSkeleton(d->out, false);
+        } else if (exists) {
+            d->save = std::make_unique<SaveFile>(path);
             fs::copy_file(d->save->target(), d->save->temp(), fs::copy_options::overwrite_existing);
             d->out = openProjectForWriting(d->save->temp());
             completeSkeleton(d->out, false);
         } else {
+            d->save = std::make_unique<SaveFile>(path);
             d->out = createProjectFile(d->save->temp());
             completeSkeleton(d->out, true);
         }
@@ -684,7 +715,8 @@ ProjectBatchWriter::~ProjectBatchWriter()
     d->group.close();
     d->traces.reset();
     d->out.reset();
-    d->save.reset(); // removes the temp file unless finished
+    d->journal.reset(); // undoes an append that was not finished
+    d->save.reset();    // removes the temp file unless finished
 }
 
 bool ProjectBatchWriter::hasTrace(const std::string &name) const
@@ -736,6 +768,11 @@ void ProjectBatchWriter::finish()
         d->group.close();
         d->traces.reset();
         writeRootAttributes(H5::openGroup(d->out, "/"), false);
+        if (d->journal) {
+            finishProjectFile(d->out, d->path);
+            d->journal->commit();
+            return;
+        }
         finishProjectFile(d->out, d->save->temp());
         d->save->commit();
     });

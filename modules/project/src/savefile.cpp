@@ -21,6 +21,8 @@ namespace {
 
 constexpr const char *kTempInfix = ".tmp-";
 
+} // namespace
+
 void removeStaleTemps(const fs::path &target)
 {
     const std::string prefix = "." + target.filename().string() + kTempInfix;
@@ -47,6 +49,8 @@ void removeStaleTemps(const fs::path &target)
     }
 }
 
+namespace {
+
 void syncPath(const fs::path &p, int flags, bool required)
 {
     const int fd = ::open(p.c_str(), flags | O_CLOEXEC);
@@ -59,7 +63,9 @@ void syncPath(const fs::path &p, int flags, bool required)
         throw std::runtime_error("cannot write " + p.string() + ": " + std::strerror(err));
 }
 
-H5::Plist strictAccess()
+} // namespace
+
+H5::Plist projectFileAccess()
 {
     H5::Plist fapl(H5Pcreate(H5P_FILE_ACCESS), "file access property list");
     H5::checkStatus(H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI), "file access property list");
@@ -67,8 +73,6 @@ H5::Plist strictAccess()
                     "file access property list");
     return fapl;
 }
-
-} // namespace
 
 SaveFile::SaveFile(const std::string &path)
 {
@@ -123,14 +127,14 @@ void SaveFile::commit()
 
 H5::File createProjectFile(const std::string &path)
 {
-    H5::Plist fapl = strictAccess();
+    H5::Plist fapl = projectFileAccess();
     return H5::File(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
                     "cannot create " + path);
 }
 
 H5::File openProjectForWriting(const std::string &path)
 {
-    H5::Plist fapl = strictAccess();
+    H5::Plist fapl = projectFileAccess();
     return H5::File(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), "cannot open " + path);
 }
 

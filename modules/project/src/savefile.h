@@ -44,11 +44,17 @@ private:
     bool m_committed = false;
 };
 
+// Removes what killed saves of target left beside it (temp files whose process is gone and
+// that nothing has written for an hour), as every save does first.
+void removeStaleTemps(const std::filesystem::path &target);
+
 // HDF5 files as the writers create and open them. Closing fails loudly if anything inside is
 // still open (the file would not be complete on disk yet). The HDF5 1.8 object formats carry
 // checksums, so damaged metadata is refused instead of misread; HDF5 >= 1.8 is needed anyway
 // for the creation-ordered /traces group, and the 1.10-only formats are not used so that HDF5
 // 1.8 readers (older MATLAB, h5dump) still open the files.
+// The access properties behind both (and behind an append in place, appendjournal.h).
+H5::Plist projectFileAccess();
 H5::File createProjectFile(const std::string &path);
 H5::File openProjectForWriting(const std::string &path);
 // Flushes and closes a written file; H5Error naming it when that fails.

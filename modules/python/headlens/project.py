@@ -1,6 +1,7 @@
 """Projects and traces, read-only, with the refusals of the C++ reader
 (modules/project/src/projectreader.cpp)."""
 
+import fcntl
 import json
 import os
 import stat
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 import h5py
 import numpy as np
 
-from . import layout
+from . import journal, layout
 from .datasets import Comparison, Dataset, Group, SparseAttention, attr_value, attrs_dict
 from .errors import NewerSchemaError, NotAProjectError, ProjectError
 
@@ -41,13 +42,37 @@ def _open_file(path):
         raise ProjectError(f"cannot read {path} ({e})") from None
     if not is_hdf5:
         raise NotAProjectError(f"{path} is not a HeadLens project: it is not an HDF5 file")
+    restored = _restored_view(path)
     try:
-        return h5py.File(path, "r")
+        return h5py.File(restored if restored is not None else path, "r")
     except OSError as e:
         if "unable to lock" in str(e) and "truncated" not in str(e):
             raise ProjectError(f"cannot open {path}: another program holds it locked ({e})") \
                 from None
         raise ProjectError(f"{path} is damaged or truncated and cannot be opened ({e})") from None
+
+
+def _restored_view(path):
+    """The project as it was before an append that was killed (its journal lies beside it),
+    or None when there is no such journal."""
+    jpath = journal.journal_path(path)
+    if not os.path.exists(jpath):
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:  # the append holds its lock until it has finished
+        raise ProjectError(f"{path} is being written by another program (a trace is being "
+                           "added to it); open it when that has finished") from None
+    finally:
+        os.close(fd)
+    try:
+        parsed = journal.read_journal(jpath)
+    except FileNotFoundError:  # the append finished meanwhile
+        return None
+    if parsed is None:
+        return None
+    return journal.RestoredView(path, *parsed)
 
 
 class Project:

@@ -99,10 +99,12 @@ private:
 // Adds trace t to the project at path, creating the file if absent. t.name must be a valid
 // trace name (traceNameProblem). If the name is taken: InputError ("trace 'x' already exists in
 // P; use --force to replace it") unless force, which replaces it in place in the listing.
-// The existing file is validated first (as ProjectReader does) and never modified: the new
-// version is written beside it (".<file>.tmp-<pid>" in the same folder), flushed, fsync'ed
-// and renamed over it; on any failure the temp file is removed and the original left
-// byte-identical. t's optional large data is written when its StoreType is not None (and
+// The existing file is validated first (as ProjectReader does). A new trace is appended to it
+// in place under an undo journal (".<file>.journal" beside it), in time that does not grow
+// with the project; a replaced one, or one added while another program has the project open,
+// goes into a new version written beside it (".<file>.tmp-<pid>"), flushed, fsync'ed and
+// renamed over it. On any failure, or a kill (undone by the next opener), the original is
+// left byte-identical. t's optional large data is written when its StoreType is not None (and
 // must then be present: read traces with readTraceFull before re-saving them).
 void addTrace(const std::string &path, const Trace &t, bool force);
 // addTrace for a trace that is being computed: its large per-layer data (attention,
@@ -110,8 +112,8 @@ void addTrace(const std::string &path, const Trace &t, bool force);
 // never holds more than one layer of them. The constructor checks the project and the name as
 // addTrace does (before any heavy work); begin() creates the new trace's file beside the
 // project (".<file>.tmp-<pid>"; when the project does not exist yet, that file becomes it);
-// commit() writes the rest of the trace and puts it into the project atomically, as addTrace
-// does. Destroyed without commit(), or when anything fails, it removes what it wrote and the
+// commit() writes the rest of the trace and puts it into the project as addTrace does.
+// Destroyed without commit(), or when anything fails, it removes what it wrote and the
 // project is left byte-identical.
 class TraceStreamWriter : public LayerStream {
 public:
@@ -136,11 +138,11 @@ private:
 };
 
 // Many traces into a project in one save (headlens-cli batch): the project, when it exists, is
-// validated and copied once into a file beside it; each trace is named with next() and then
-// streamed into that copy as the engine computes it; finish() puts the whole batch in place
-// atomically. A trace that fails midway leaves its group unfinished in that copy, so end the
-// batch then (destroy the writer): destroyed without finish(), the project is left
-// byte-identical and the batch's file removed.
+// validated and appended to in place under an undo journal, as addTrace does (or, while
+// another program has it open, copied once into a file beside it); each trace is named with
+// next() and then streamed into it as the engine computes it; finish() completes the batch.
+// A trace that fails midway leaves its group unfinished, so end the batch then (destroy the
+// writer): destroyed without finish(), the project is left byte-identical.
 class ProjectBatchWriter : public LayerStream {
 public:
     explicit ProjectBatchWriter(const std::string &path);
