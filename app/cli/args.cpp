@@ -191,7 +191,7 @@ int cmdHeads(const std::vector<std::string> &argv);
 
 // An error as one line of at most a few hundred bytes: a 100 KB value quoted from a damaged
 // file is not echoed whole, and libtorch's C++ backtrace after the first line is dropped.
-static std::string errorLine(const std::string &what)
+std::string errorLine(const std::string &what)
 {
     constexpr size_t kHead = 280, kTail = 200; // the middle goes: a message ends with its point
     std::string s = what.substr(0, what.find('\n'));

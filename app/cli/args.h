@@ -42,6 +42,10 @@ void endProgress();
 
 int runCommand(const std::vector<std::string> &argv); // the whole program; returns the exit status
 
+// An error message as the CLI and serve print it: its first line, at most about 500 bytes (the
+// middle of a longer one is left out, never its end, which says what to do).
+std::string errorLine(const std::string &what);
+
 // Limits shared by the command line and serve, so the same request is refused the same way.
 constexpr int kMaxTopk = 1000;        // --topk, "topk"
 constexpr int kMaxGenerate = 1 << 20; // --generate, -n, "generate", "n"

@@ -1,9 +1,9 @@
 #!/bin/bash
 # What appending a trace costs as the project grows: the same `headlens-cli trace` (the bundled
 # adder model, a fixed prompt, every large dataset stored) into a project holding one small
-# trace, and into one that also holds SIZE_GB of other data (a dataset the bench adds with
+# trace, and into one that also holds SIZE_GB of other data, in turns (a dataset the bench adds with
 # h5py; HeadLens keeps what it does not know). Each append is timed REPEAT times from outside
-# and the median printed, with the ratio big / small. Run by hand; it prints figures and asserts
+# and the medians printed, with the ratio big / small. Run by hand; it prints figures and asserts
 # nothing.
 #
 # usage: tests/bench/append_bench.sh [WORKDIR]          (default WORKDIR /tmp/headlens-append)
@@ -42,28 +42,31 @@ with h5py.File(path, "a") as f:
         n = min(64, rows - r)
         d[r:r + n] = block[:n]
 EOF
-ls -l "$small" "$big" | awk '{printf "append-bench: %s is %.2f GB\n", $9, $5 / 1e9}'
+ls -l "$big" | awk '{printf "append-bench: %s is %.2f GB\n", $9, $5 / 1e9}'
 
-# Median wall time of REPEAT appends of a new trace to $1.
-median_append() {
-    local project=$1 times=()
-    for i in $(seq 1 "$REPEAT"); do
-        local start end
-        start=$(date +%s.%N)
-        "$CLI" trace "$MODEL" --prompt "123+456=" -o "$project" --name "run-$i" --store-z \
-            --residuals f32 --attention f32 >/dev/null
-        end=$(date +%s.%N)
-        times+=("$(echo "$end - $start" | bc -l)")
-    done
-    printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
+# Wall time of one append of a new trace to $1, named $2.
+append_once() {
+    local start end
+    start=$(date +%s.%N)
+    "$CLI" trace "$MODEL" --prompt "123+456=" -o "$1" --name "$2" --store-z \
+        --residuals f32 --attention f32 >/dev/null
+    end=$(date +%s.%N)
+    echo "$end - $start" | bc -l
 }
+median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
-t_small=$(median_append "$small")
-t_big=$(median_append "$big")
-printf 'append-bench: append to a %.2f GB project: %.3f s (median of %d)\n' \
-    "$(stat -c %s "$small" | awk '{print $1 / 1e9}')" "$t_small" "$REPEAT"
-printf 'append-bench: append to a %.2f GB project: %.3f s (median of %d)\n' \
-    "$(stat -c %s "$big" | awk '{print $1 / 1e9}')" "$t_big" "$REPEAT"
+# In turns, so that a machine whose speed drifts skews neither side.
+small_times=() big_times=()
+for i in $(seq 1 "$REPEAT"); do
+    small_times+=("$(append_once "$small" "run-$i")")
+    big_times+=("$(append_once "$big" "run-$i")")
+done
+t_small=$(printf '%s\n' "${small_times[@]}" | median)
+t_big=$(printf '%s\n' "${big_times[@]}" | median)
+printf 'append-bench: append to a %.2f GB project: %.3f s (median of %d: %s)\n' \
+    "$(stat -c %s "$small" | awk '{print $1 / 1e9}')" "$t_small" "$REPEAT" "${small_times[*]}"
+printf 'append-bench: append to a %.2f GB project: %.3f s (median of %d: %s)\n' \
+    "$(stat -c %s "$big" | awk '{print $1 / 1e9}')" "$t_big" "$REPEAT" "${big_times[*]}"
 printf 'append-bench: ratio big / small: %.2f\n' "$(echo "$t_big / $t_small" | bc -l)"
 "$CLI" info "$big" | head -3
 [ -n "${KEEP:-}" ] || rm -f "$small" "$big"

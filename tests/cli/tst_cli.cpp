@@ -226,6 +226,7 @@ private Q_SLOTS:
     void traceRefusesWhatCannotFit();
     void batchShardsMergeLikeOneBatch();
     void killedAppendsLeaveOldTracesReadable();
+    void errorsAreOneShortLine();
     void serveRefusesNonStringCommands();
     void serveKeepsTheCommandLinesLimits();
 };
@@ -1410,6 +1411,48 @@ void TestCli::killedAppendsLeaveOldTracesReadable()
     qInfo("%d of 20 appends finished before their kill", finished);
     r = cli({"trace", m_hf, "--token-ids", idList(m_ids), "-o", project, "--name", "after"});
     QVERIFY2(r.code == 0, qPrintable(r.describe()));
+}
+
+// An error is one line of a few hundred bytes, on the command line and from serve, however
+// long the value it is about (a 100 KB config value, a 20 KB path); its end, which says what
+// to do, is kept.
+void TestCli::errorsAreOneShortLine()
+{
+    const QString dir = path("longerror");
+    QVERIFY(QDir().mkpath(dir));
+    QVERIFY(QFile::copy(m_hf + "/model.safetensors", dir + "/model.safetensors"));
+    QFile cfgIn(m_hf + "/config.json");
+    QVERIFY(cfgIn.open(QIODevice::ReadOnly));
+    auto cfg = nlohmann::json::parse(cfgIn.readAll().toStdString());
+    cfg["torch_dtype"] = std::string(100000, 'x');
+    cfg["num_hidden_layers"] = std::string(100000, 'y');
+    QFile cfgOut(dir + "/config.json");
+    QVERIFY(cfgOut.open(QIODevice::WriteOnly));
+    cfgOut.write(QByteArray::fromStdString(cfg.dump()));
+    cfgOut.close();
+    const Run r = cli({"trace", dir, "--token-ids", "1,2", "-o", path("longerror.hlproj")});
+    QCOMPARE(r.code, 3);
+    const QString err = r.err.trimmed();
+    QVERIFY2(err.size() < 600 && !err.contains('\n') && err.contains("num_hidden_layers"),
+             qPrintable(err.left(700)));
+
+    QProcess p;
+    p.start(kCli, {"serve"});
+    QVERIFY(p.waitForStarted(30000));
+    const QByteArray longPath = "/no/such/" + QByteArray(20000, 'z');
+    p.write("{\"id\":1,\"cmd\":\"load\",\"model\":\"" + longPath + "\"}\n");
+    p.closeWriteChannel();
+    QVERIFY(p.waitForFinished(60000));
+    bool answered = false;
+    for (const QByteArray &line : p.readAllStandardOutput().split('\n')) {
+        const auto j = nlohmann::json::parse(line.toStdString(), nullptr, false);
+        if (!j.is_object() || j.contains("event") || j.value("id", 0) != 1) continue;
+        answered = true;
+        const std::string e = j.value("error", "");
+        QVERIFY2(!e.empty() && e.size() < 600 && e.find("bytes left out") != std::string::npos,
+                 e.substr(0, 700).c_str());
+    }
+    QVERIFY(answered);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -152,6 +152,7 @@ private Q_SLOTS:
     void damagedFile();
     void acceptedByName();
     void findInFolder();
+    void folderTokenizerStaysInside();
 };
 
 void TestTokenizer::knownEncoding()
@@ -478,6 +479,20 @@ void TestTokenizer::findInFolder()
     writeFile(dir.path() + "/tokenizer.json", "{}");
     QVERIFY(QString::fromStdString(findTokenizerInFolder(d)).endsWith("/tokenizer.json"));
     QCOMPARE(findTokenizerInFolder(d + "/does-not-exist"), std::string());
+}
+
+// A folder's tokenizer that links out of the folder is refused, naming both; named directly,
+// the same file is the user's choice and is read.
+void TestTokenizer::folderTokenizerStaysInside()
+{
+    REQUIRE_TOK512();
+    QTemporaryDir dir, other;
+    const QString outside = other.path() + "/tokenizer.bin";
+    QVERIFY(QFile::copy(tok512Path(), outside));
+    QVERIFY(QFile::link(outside, dir.path() + "/tokenizer.bin"));
+    const QString msg = inputErrorOf([&] { loadTokenizer(dir.path().toStdString()); });
+    QVERIFY2(msg.contains("outside the model folder") && msg.contains(outside), qPrintable(msg));
+    QVERIFY(loadTokenizer(outside.toStdString()) != nullptr);
 }
 
 QTEST_GUILESS_MAIN(TestTokenizer)

@@ -242,6 +242,7 @@ private Q_SLOTS:
     void singleFile();
     void halfPrecision();
     void sharded();
+    void linksStayInsideTheFolder();
     void configDefaults();
     void configFields();
     void refusals_data();
@@ -397,6 +398,64 @@ void TestWeights::sharded()
     }
     QVERIFY(QString::fromStdString(ws.find("model.norm.weight")->file)
                 .endsWith("model-00002-of-00002.safetensors"));
+}
+
+// A model folder reads only files inside itself: a link (or a shard named by the index) that
+// leads elsewhere is refused, naming both, without quoting the file's bytes. The layout of the
+// Hugging Face hub cache (snapshots/<rev>/* linked to ../../blobs/<hash>) still loads.
+void TestWeights::linksStayInsideTheFolder()
+{
+    QTemporaryDir tmp;
+    const QString root = tmp.path();
+    const auto ts = tinyTensors();
+    // Hub cache: every file of the snapshot is a relative link into the repository's blobs.
+    const QString repo = root + "/models--tiny--llama";
+    const QString snap = repo + "/snapshots/0123abc";
+    QVERIFY(QDir().mkpath(repo + "/blobs/build") && QDir().mkpath(snap));
+    writeTinyModel(repo + "/blobs/build", tinyConfig(), ts);
+    for (const char *name : {"config.json", "model.safetensors"}) {
+        const QString blob = repo + "/blobs/" + QString(name).section('.', 0, 0) + "-blob";
+        QVERIFY(QFile::rename(repo + "/blobs/build/" + name, blob));
+        QVERIFY(QFile::link("../../blobs/" + QFileInfo(blob).fileName(), snap + "/" + name));
+    }
+    const WeightSet cached = openWeights(snap.toStdString());
+    QCOMPARE(cached.tensors.size(), ts.size());
+
+    // The same weights linked from a folder that is not a snapshot: refused.
+    const QString secret = root + "/secret";
+    QVERIFY(QDir().mkpath(secret));
+    writeTinyModel(secret, tinyConfig(), ts);
+    const QString folder = root + "/model";
+    QVERIFY(QDir().mkpath(folder));
+    QVERIFY(QFile::copy(secret + "/config.json", folder + "/config.json"));
+    QVERIFY(QFile::link(secret + "/model.safetensors", folder + "/model.safetensors"));
+    auto refusal = [](const QString &dir) {
+        try {
+            openWeights(dir.toStdString());
+        } catch (const InputError &e) {
+            return QString::fromStdString(e.what());
+        }
+        return QString("loaded");
+    };
+    QString msg = refusal(folder);
+    QVERIFY2(msg.contains("outside the model folder") &&
+                 msg.contains(secret + "/model.safetensors") && msg.contains(folder),
+             qPrintable(msg));
+
+    // A shard of an index linked out of the folder; and /etc/passwd as a shard.
+    const QString sharded = root + "/sharded";
+    QVERIFY(QDir().mkpath(sharded));
+    writeShardedModel(sharded, ts);
+    const QString shard = sharded + "/model-00002-of-00002.safetensors";
+    QVERIFY(QFile::rename(shard, root + "/elsewhere.safetensors"));
+    QVERIFY(QFile::link(root + "/elsewhere.safetensors", shard));
+    msg = refusal(sharded);
+    QVERIFY2(msg.contains("a shard named by the index") && msg.contains("outside the model folder"),
+             qPrintable(msg));
+    QFile::remove(shard);
+    QVERIFY(QFile::link("/etc/passwd", shard));
+    msg = refusal(sharded);
+    QVERIFY2(msg.contains("outside the model folder") && !msg.contains("root"), qPrintable(msg));
 }
 
 void TestWeights::configDefaults()

@@ -2,6 +2,7 @@
 // model.safetensors.index.json, for Llama-family models and for GPT-2 (whose tensors get
 // canonical names). Every tensor the config implies must be there with its shape.
 
+#include "folderfiles.h"
 #include "weightformats.h"
 
 #include "headlens/trace/error.h"
@@ -218,6 +219,7 @@ void checkGpt2Tensors(const WeightSet &ws)
 WeightSet openHfFolder(const fs::path &dir)
 {
     const fs::path configPath = dir / "config.json";
+    checkInsideModelFolder(dir, configPath, "the model's config");
     WeightSet ws;
     ws.format = "hf-safetensors";
     ws.config = parseHfConfig(configPath.string());
@@ -228,6 +230,7 @@ WeightSet openHfFolder(const fs::path &dir)
     std::error_code ec;
     if (fs::exists(indexPath, ec)) {
         const std::string where = indexPath.string();
+        checkInsideModelFolder(dir, indexPath, "the shard index");
         json idx;
         try {
             const std::string text = readWholeFile(where, "shard index");
@@ -256,6 +259,7 @@ WeightSet openHfFolder(const fs::path &dir)
         }
         for (const std::string &s : shardNames) {
             const fs::path sp = dir / s;
+            checkInsideModelFolder(dir, sp, "a shard named by the index");
             if (!fs::is_regular_file(sp, ec))
                 throw InputError("shard " + s +
                                  " named by model.safetensors.index.json is "
@@ -287,6 +291,7 @@ WeightSet openHfFolder(const fs::path &dir)
                                  "places it");
         }
     } else if (fs::exists(singlePath, ec)) {
+        checkInsideModelFolder(dir, singlePath, "the model's weights");
         shards.push_back(readSafetensors(singlePath.string()));
     } else {
         const std::string pickle = findPickle(dir);

@@ -47,8 +47,8 @@ SafetensorsFile readSafetensors(const std::string &path)
     for (int i = 7; i >= 0; --i)
         n = (n << 8) | m.data()[i];
     if (n > kMaxHeaderBytes || n > m.size() - 8)
-        throw InputError(path + ": the header length " + std::to_string(n) +
-                         " runs past the end of the file (" + std::to_string(m.size()) +
+        throw InputError(path + ": the header length (its first 8 bytes) runs past the end " +
+                         "of the file (" + std::to_string(m.size()) +
                          " bytes; truncated or not a safetensors file)");
     f.headerBytes = 8 + n;
     const uint64_t dataSize = m.size() - 8 - n;

@@ -4,6 +4,7 @@
 
 #include "headlens/model/tokenizer.h"
 
+#include "folderfiles.h"
 #include "hftokenizer.h"
 #include "llama2ctokenizer.h"
 #include "sentencepiecetokenizer.h"
@@ -71,13 +72,13 @@ struct FolderConfig {
 FolderConfig readFolderConfig(const std::string &tokenizerPath)
 {
     FolderConfig c;
-    const fs::path p = fs::path(tokenizerPath).parent_path() / "tokenizer_config.json";
+    const fs::path dir = fs::path(tokenizerPath).parent_path();
+    const fs::path p = dir / "tokenizer_config.json";
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) return c;
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+    checkInsideModelFolder(dir.empty() ? fs::path(".") : dir, p, "the tokenizer's settings");
+    const nlohmann::json j = nlohmann::json::parse(
+        readInputFile(p.string(), "tokenizer settings", kMaxTextInputBytes), nullptr, false);
     if (!j.is_object()) return c;
     auto token = [&](const char *key) -> std::string {
         const auto it = j.find(key);
@@ -147,13 +148,21 @@ std::unique_ptr<Tokenizer> loadTokenizer(const std::string &path)
             throw InputError("no tokenizer (tokenizer.json, tokenizer.model, vocab.json with "
                              "merges.txt, or tokenizer.bin) in " +
                              path);
+        checkInsideModelFolder(path, found, "the tokenizer");
         return loadTokenizer(found);
     }
     const fs::path p(path);
     const std::string name = p.filename().string();
     const fs::path dir = p.parent_path();
-    if (name == "merges.txt") return loadVocabAndMerges((dir / "vocab.json").string(), path);
-    if (name == "vocab.json") return loadVocabAndMerges(path, (dir / "merges.txt").string());
+    // The other half of a GPT-2 tokenizer is found beside the half that was named.
+    auto sibling = [&](const char *other) {
+        const fs::path s = dir / other;
+        checkInsideModelFolder(dir.empty() ? fs::path(".") : dir, s,
+                               "the tokenizer's " + std::string(other));
+        return s.string();
+    };
+    if (name == "merges.txt") return loadVocabAndMerges(sibling("vocab.json"), path);
+    if (name == "vocab.json") return loadVocabAndMerges(path, sibling("merges.txt"));
     if (p.extension() == ".model") return loadSentencePiece(path);
     const std::string head = firstBytes(path, 64);
     if (p.extension() == ".json" || looksLikeJson(head))
