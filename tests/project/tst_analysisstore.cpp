@@ -41,7 +41,7 @@ Trace makeTrace(const std::string &name, int L = 2, int H = 2, int T = 3, float 
     t.config.nKvHeads = H;
     t.config.dModel = 4 * H;
     t.config.dHead = 4;
-    t.config.vocabSize = 50;
+    t.config.vocabSize = 1000; // above every token id of the longest trace
     t.topk = 2;
     t.nPromptTokens = T;
     for (int i = 0; i < T; ++i)

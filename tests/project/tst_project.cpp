@@ -351,6 +351,23 @@ bool h5Edit(const std::string &path, const std::function<bool(hid_t)> &edit)
     return H5Fclose(f) >= 0 && ok;
 }
 
+// Sets the first element of a dataset to value (converted to the dataset's type).
+template <typename T> bool h5PokeFirst(const std::string &path, const char *dataset, T value)
+{
+    return h5Edit(path, [&](hid_t f) {
+        const hid_t d = H5Dopen2(f, dataset, H5P_DEFAULT);
+        if (d < 0) return false;
+        const hid_t space = H5Dget_space(d);
+        std::vector<double> all(size_t(H5Sget_simple_extent_npoints(space)));
+        bool ok = H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()) >= 0;
+        all.at(0) = double(value);
+        ok = ok && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()) >= 0;
+        H5Sclose(space);
+        H5Dclose(d);
+        return ok;
+    });
+}
+
 bool h5SetIntAttr(hid_t loc, const char *obj, const char *name, int value)
 {
     if (H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) > 0)
@@ -472,6 +489,7 @@ private Q_SLOTS:
     void openReaderKeepsItsVersion();
     void refusals_data();
     void refusals();
+    void lensValuesAreChecked();
     void pythonChecker();
     void readsProjectWrittenByH5py();
     void halfStorageIsExact();
@@ -1116,6 +1134,14 @@ bool TestProject::makeBrokenFile(const QString &kind)
         return h5ReplaceWithFloats(m_path, "/traces/t1/heads/value_norm", {kL, kH, kT + 1});
     if (kind == "wrong shape attention")
         return h5ReplaceWithFloats(m_path, "/traces/t1/attention/pattern", {kL, kH, kT, kT - 1});
+    if (kind == "negative token id") return h5PokeFirst(m_path, "/traces/t1/tokens/ids", -7);
+    if (kind == "token id past the vocabulary")
+        return h5PokeFirst(m_path, "/traces/t1/logits/topk_ids", 2147483647);
+    if (kind == "NaN probability")
+        return h5PokeFirst(m_path, "/traces/t1/logits/topk_probs", std::nan(""));
+    if (kind == "probability above 1")
+        return h5PokeFirst(m_path, "/traces/t1/logits/topk_probs", 1.5);
+    if (kind == "negative entropy") return h5PokeFirst(m_path, "/traces/t1/logits/entropy", -2.0);
     if (kind == "float token ids")
         return h5ReplaceWithFloats(m_path, "/traces/t1/logits/topk_ids", {kT, kK});
     if (kind == "bad model_config")
@@ -1159,6 +1185,19 @@ void TestProject::refusals_data()
         << "heads/value_norm has shape [2, 2, 4], expected [2, 2, 3] ([L, H, T])";
     QTest::newRow("wrong shape attention")
         << "wrong shape attention" << false << "attention/pattern has shape [2, 2, 3, 2]";
+    QTest::newRow("negative token id")
+        << "negative token id" << false
+        << "tokens/ids holds the token id -7 at [0], which cannot be a token id";
+    QTest::newRow("token id past the vocabulary")
+        << "token id past the vocabulary" << false
+        << "logits/topk_ids holds the token id 2147483647 at [0, 0], outside the model's "
+           "vocabulary (0 to 49)";
+    QTest::newRow("NaN probability")
+        << "NaN probability" << false
+        << "logits/topk_probs holds NaN at [0, 0], which is not a probability";
+    QTest::newRow("probability above 1")
+        << "probability above 1" << false << "logits/topk_probs holds 1.5";
+    QTest::newRow("negative entropy") << "negative entropy" << false << "logits/entropy holds -2";
     QTest::newRow("float token ids")
         << "float token ids" << false << "logits/topk_ids holds float values, expected integer";
     QTest::newRow("bad model_config")
@@ -1213,6 +1252,24 @@ void TestProject::refusals()
         HeadLens::removeTrace(m_path, "t1");
         QVERIFY(ProjectReader(m_path).info().traces.empty());
     }
+}
+
+// A lens site's values are checked as it is read: the rest of the trace still reads.
+void TestProject::lensValuesAreChecked()
+{
+    addTrace(m_path, makeTrace("t1"), false);
+    QVERIFY(h5PokeFirst(m_path, "/traces/t1/lens/mlp_out/topk_probs", std::nan("")));
+    QVERIFY(h5PokeFirst(m_path, "/traces/t1/lens/resid_post/topk_ids", -1));
+    const ProjectReader r(m_path);
+    QCOMPARE(thrown([&] { r.readTrace("t1"); }), QString());
+    QCOMPARE(thrown([&] { r.readLens("t1", Site::ResidPre); }), QString());
+    QString err = thrown([&] { r.readLens("t1", Site::MlpOut); });
+    QVERIFY2(err.startsWith("InputError: ") &&
+                 err.contains("lens/mlp_out/topk_probs holds NaN at [0, 0, 0]"),
+             qPrintable(err));
+    err = thrown([&] { r.readLens("t1", Site::ResidPost); });
+    QVERIFY2(err.contains("lens/resid_post/topk_ids holds the token id -1 at [0, 0, 0]"),
+             qPrintable(err));
 }
 
 bool TestProject::haveH5py(QString *python)

@@ -9,7 +9,9 @@
 #include "headlens/trace/inputfile.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <limits>
 
 namespace HeadLens {
 
@@ -91,6 +93,59 @@ IntArray readInts(const H5::DatasetInfo &info)
     IntArray a(info.dims);
     if (a.size() > 0) H5::readDataset(info, H5T_NATIVE_INT32, a.data.data());
     return a;
+}
+
+// A project's own values are checked where they are read, so that a damaged or hand-edited
+// file is refused, saying where, instead of being drawn or exported as it is: token ids inside
+// the model's vocabulary, probabilities in [0, 1], entropies finite and not negative (with
+// room for float16 rounding).
+std::string indexString(const std::vector<int64_t> &dims, size_t flat)
+{
+    std::vector<int64_t> idx(dims.size());
+    for (size_t k = dims.size(); k-- > 0;) {
+        const int64_t n = std::max<int64_t>(dims[k], 1);
+        idx[k] = int64_t(flat) % n;
+        flat /= size_t(n);
+    }
+    std::string s = "[";
+    for (size_t k = 0; k < idx.size(); ++k)
+        s += (k ? ", " : "") + std::to_string(idx[k]);
+    return s + "]";
+}
+
+void checkIds(const OpenTrace &tr, const IntArray &a, const std::string &path)
+{
+    // A file written by hand may leave vocab_size out of its model_config: ids are then only
+    // checked to be ids.
+    const int64_t V = tr.config.vocabSize > 0 ? tr.config.vocabSize : INT64_MAX;
+    for (size_t i = 0; i < a.data.size(); ++i)
+        if (a.data[i] < 0 || a.data[i] >= V)
+            tr.fail("dataset " + path + " holds the token id " + std::to_string(a.data[i]) +
+                    " at " + indexString(a.shape, i) +
+                    (a.data[i] < 0 ? std::string(", which cannot be a token id")
+                                   : ", outside the model's vocabulary (0 to " +
+                                         std::to_string(V - 1) + ")"));
+}
+
+void checkRange(const OpenTrace &tr, const FloatArray &a, const std::string &path, float lo,
+                float hi, const char *what)
+{
+    for (size_t i = 0; i < a.data.size(); ++i) {
+        const float v = a.data[i];
+        if (!(v >= lo && v <= hi)) // NaN fails both
+            tr.fail("dataset " + path + " holds " + (std::isnan(v) ? "NaN" : std::to_string(v)) +
+                    " at " + indexString(a.shape, i) + ", which is not " + what);
+    }
+}
+
+void checkProbabilities(const OpenTrace &tr, const FloatArray &a, const std::string &path)
+{
+    checkRange(tr, a, path, 0.0f, 1.001f, "a probability");
+}
+
+void checkEntropies(const OpenTrace &tr, const FloatArray &a, const std::string &path)
+{
+    checkRange(tr, a, path, -0.001f, std::numeric_limits<float>::max(), "an entropy (nats)");
 }
 
 // One layer (the outermost index) of a dataset.
@@ -254,6 +309,7 @@ struct ProjectReader::Private {
             requiredDataset(tr, HlProj::kTokenText, H5T_STRING, {tr.T}, "[T]"));
         const auto offsets =
             readInts(requiredDataset(tr, HlProj::kTokenOffsets, H5T_INTEGER, {tr.T, 2}, "[T, 2]"));
+        checkIds(tr, ids, HlProj::kTokenIds);
         t.tokens.resize(size_t(tr.T));
         for (size_t i = 0; i < t.tokens.size(); ++i) {
             t.tokens[i].id = ids.data[i];
@@ -268,6 +324,9 @@ struct ProjectReader::Private {
             requiredDataset(tr, HlProj::kLogitsTopkProbs, H5T_FLOAT, {tr.T, tr.K}, "[T, K]"));
         t.logitsEntropy =
             readFloats(requiredDataset(tr, HlProj::kLogitsEntropy, H5T_FLOAT, {tr.T}, "[T]"));
+        checkIds(tr, t.logitsTopkIds, HlProj::kLogitsTopkIds);
+        checkProbabilities(tr, t.logitsTopkProbs, HlProj::kLogitsTopkProbs);
+        checkEntropies(tr, t.logitsEntropy, HlProj::kLogitsEntropy);
         for (const auto &m : HlProj::headMetrics())
             t.*(m.field) =
                 readFloats(requiredDataset(tr, m.path, H5T_FLOAT, {tr.L, tr.H, tr.T}, "[L, H, T]"));
@@ -290,6 +349,7 @@ struct ProjectReader::Private {
             if (vi->typeClass != H5T_INTEGER || vi->dims.size() != 1)
                 tr.fail("dataset vocab/ids must be a 1-D integer dataset");
             const auto vids = readInts(*vi);
+            checkIds(tr, vids, HlProj::kVocabIds);
             const auto vtext = H5::readStringDataset(requiredDataset(
                 tr, HlProj::kVocabText, H5T_STRING, {int64_t(vids.size())}, "[U] like vocab/ids"));
             for (size_t i = 0; i < vids.size(); ++i)
@@ -319,6 +379,9 @@ struct ProjectReader::Private {
             lens.topkIds = readInts(l->ids);
             lens.topkProbs = readFloats(l->probs);
             lens.entropy = readFloats(l->entropy);
+            checkIds(tr, lens.topkIds, l->ids.path);
+            checkProbabilities(tr, lens.topkProbs, l->probs.path);
+            checkEntropies(tr, lens.entropy, l->entropy.path);
         }
         return lens;
     }
