@@ -2,6 +2,7 @@
 // to this file only through model.h's CaptureSink.
 
 #include "headlens/model/model.h"
+#include "headlens/model/tunedlens.h"
 #include "headlens/model/tokenizer.h"
 #include "headlens/trace/error.h"
 #include "headlens/trace/tracecost.h"
@@ -201,6 +202,12 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
     t.config = model.config();
     t.lensNorm = opts.lens.norm;
     t.lensDecoder = opts.lens.decoder;
+    if (opts.lens.decoder == LensDecoder::Tuned) {
+        if (!opts.lens.tuned) throw InputError("the tuned lens decoder needs a lens file");
+        opts.lens.tuned->checkFits(t.config, model.name());
+        t.tunedLensPath = opts.lens.tuned->path;
+        t.tunedLensSha256 = opts.lens.tuned->sha256;
+    }
     t.topk = std::min(opts.lens.topk, t.config.vocabSize);
     t.computeDtype = model.computeDtype();
     t.created = isoNowUtc();
