@@ -81,11 +81,11 @@ void klProgress(int done, int total)
 
 int cmdFitLens(const std::vector<std::string> &argv)
 {
-    const Args a = parseArgs(argv,
-                             {"--prompts", "-o", "--output", "--held-out", "--seed", "--steps",
-                              "--batch-tokens", "--learning-rate", "--tokenizer", "--dtype",
-                              "--threads"},
-                             {"--json"});
+    const Args a =
+        parseArgs(argv,
+                  {"--prompts", "-o", "--output", "--held-out", "--seed", "--steps",
+                   "--batch-tokens", "--learning-rate", "--tokenizer", "--dtype", "--threads"},
+                  {"--json"});
     const std::string modelPath = onePositional(a, "MODEL");
     const std::string promptsPath = a.value("--prompts", "");
     if (promptsPath.empty()) throw UsageError("fit-lens needs --prompts FILE");

@@ -33,9 +33,8 @@ T parseChoice(const Args &a, const std::string &opt,
 
 // The tuned lens a request names (read once, here): needed by the tuned decoder and taken by
 // no other.
-std::shared_ptr<const TunedLens> tunedLensOption(LensDecoder decoder,
-                                                 const std::optional<std::string> &file,
-                                                 const std::string &opt)
+std::shared_ptr<const TunedLens>
+tunedLensOption(LensDecoder decoder, const std::optional<std::string> &file, const std::string &opt)
 {
     if (decoder != LensDecoder::Tuned) {
         if (file) throw UsageError(opt + " goes with the tuned lens decoder only");
@@ -196,9 +195,9 @@ TraceOptions traceOptions(const Args &a)
     o.lens.topk = a.intValue("--topk", 10, 1, kMaxTopk);
     o.lens.norm =
         parseChoice<LensNorm>(a, "--lens-norm", lensNormFromName, LensNorm::Full, "full|unit|none");
-    o.lens.decoder = parseChoice<LensDecoder>(a, "--lens-decoder", lensDecoderFromName,
-                                              LensDecoder::Output,
-                                              "output|input|linear|quadratic|tuned");
+    o.lens.decoder =
+        parseChoice<LensDecoder>(a, "--lens-decoder", lensDecoderFromName, LensDecoder::Output,
+                                 "output|input|linear|quadratic|tuned");
     o.lens.tuned = tunedLensOption(o.lens.decoder, a.value("--lens"), "--lens");
     o.attention =
         parseChoice<StoreType>(a, "--attention", storeTypeFromName, StoreType::F16, "none|f16|f32");

@@ -245,9 +245,9 @@ void LensSelector::userChose()
         m_tunedLensFile.isEmpty() && m_document && !m_trace.isEmpty() &&
         findSibling(m_document, m_trace, norm, decoder).isEmpty()) {
         // A tuned trace needs the lens file it decodes with (headlens-cli fit-lens makes one).
-        const QString file = QFileDialog::getOpenFileName(
-            this, tr("Choose a tuned lens for this model"), QString(),
-            tr("Tuned lenses (*.safetensors);;All files (*)"));
+        const QString file =
+            QFileDialog::getOpenFileName(this, tr("Choose a tuned lens for this model"), QString(),
+                                         tr("Tuned lenses (*.safetensors);;All files (*)"));
         if (file.isEmpty()) {
             showTraceLens();
             return;

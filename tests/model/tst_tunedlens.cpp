@@ -3,9 +3,9 @@
 // KL of lensKl match naiveTunedLensProbs, fitting lowers the held-out KL where the logit lens
 // is not already exact, and the lens file reads back (and is refused for another model).
 
+#include "compare.h"
 #include "naivellama.h"
 #include "testmodel.h"
-#include "compare.h"
 
 #include "headlens/model/model.h"
 #include "headlens/model/tunedlens.h"
@@ -172,8 +172,8 @@ void TestTunedLens::klMatchesReference()
             for (int i = 0; i <= 2 * L; ++i) {
                 const auto [site, layer] = LensKl::place(i, L);
                 const double *v = ref.site(site, layer, p);
-                logit[size_t(i)] += klNats(
-                    final, naiveLensProbs(f.w, v, 1.0, LensNorm::Full, LensDecoder::Output));
+                logit[size_t(i)] +=
+                    klNats(final, naiveLensProbs(f.w, v, 1.0, LensNorm::Full, LensDecoder::Output));
                 tuned[size_t(i)] +=
                     klNats(final, i < 2 * L ? naiveTunedLensProbs(f.w, v, lens.weight[size_t(i)],
                                                                   lens.bias[size_t(i)], false)
@@ -216,11 +216,10 @@ void TestTunedLens::fittingLowersHeldOutKl()
     QVERIFY(reports >= 10);
     const LensKl kl = lensKl(*f.model, heldOut, &lens);
     for (size_t i = 0; i + 1 < kl.logit.size(); ++i)
-        QVERIFY2(kl.tuned[i] < 0.8 * kl.logit[i],
-                 qPrintable(QString("place %1: tuned %2, logit %3")
-                                .arg(i)
-                                .arg(kl.tuned[i])
-                                .arg(kl.logit[i])));
+        QVERIFY2(
+            kl.tuned[i] < 0.8 * kl.logit[i],
+            qPrintable(
+                QString("place %1: tuned %2, logit %3").arg(i).arg(kl.tuned[i]).arg(kl.logit[i])));
     QCOMPARE(kl.tuned.back(), kl.logit.back());
     // The same seed gives the same lens.
     const TunedLens again = fitTunedLens(*f.model, train, o);

@@ -47,8 +47,8 @@ at::Tensor Model::Impl::translate(const at::Tensor &v, Site s, int layer,
     if (i < 0) return v;
     const int64_t D = cfg.dModel;
     // Views of the lens's own floats: the translators are never copied.
-    const at::Tensor w = at::from_blob(const_cast<float *>(o.tuned->weight[size_t(i)].data()),
-                                       {D, D}, at::kFloat);
+    const at::Tensor w =
+        at::from_blob(const_cast<float *>(o.tuned->weight[size_t(i)].data()), {D, D}, at::kFloat);
     const at::Tensor x = v.to(at::kFloat);
     if (TunedLens::linearOnly(s)) return at::matmul(x, w.t()).to(v.scalar_type());
     const at::Tensor b =

@@ -2,8 +2,8 @@
 // to this file only through model.h's CaptureSink.
 
 #include "headlens/model/model.h"
-#include "headlens/model/tunedlens.h"
 #include "headlens/model/tokenizer.h"
+#include "headlens/model/tunedlens.h"
 #include "headlens/trace/error.h"
 #include "headlens/trace/tracecost.h"
 #include "headlens/trace/version.h"

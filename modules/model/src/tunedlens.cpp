@@ -50,8 +50,8 @@ public:
     bool wantsLogits() override { return false; }
     void tensor(Tap tap, int layer, const TensorView &v) override
     {
-        const size_t i = tap == Tap::ResidPost ? size_t(2 * m_L)
-                                               : size_t(2 * layer + (tap == Tap::ResidMid));
+        const size_t i =
+            tap == Tap::ResidPost ? size_t(2 * m_L) : size_t(2 * layer + (tap == Tap::ResidMid));
         places[i] = at::from_blob(const_cast<float *>(v.data), v.shape, at::kFloat).clone();
     }
     void heads(int, const HeadMetricsView &) override {}
@@ -220,7 +220,8 @@ std::shared_ptr<const TunedLens> loadTunedLens(const std::string &path)
     t->steps = int(number("steps"));
     t->trainTokens = number("train_tokens");
     if (t->nLayers < 1 || t->nLayers > 100000 || t->dModel < 1 || t->dModel > 1000000)
-        throw InputError(path + ": metadata gives " + shapeText(t->nLayers, t->dModel, t->vocabSize));
+        throw InputError(path + ": metadata gives " +
+                         shapeText(t->nLayers, t->dModel, t->vocabSize));
     const int64_t D = t->dModel;
     auto tensor = [&](const std::string &name, std::vector<int64_t> shape) {
         auto it = f.tensors.find(name);
@@ -241,8 +242,8 @@ std::shared_ptr<const TunedLens> loadTunedLens(const std::string &path)
         t->bias.push_back(tensor(n + ".bias", {D}));
     }
     if (f.tensors.size() != size_t(4 * t->nLayers))
-        throw InputError(path + " holds " + std::to_string(f.tensors.size()) + " tensors, not the " +
-                         std::to_string(4 * t->nLayers) + " of a lens of " +
+        throw InputError(path + " holds " + std::to_string(f.tensors.size()) +
+                         " tensors, not the " + std::to_string(4 * t->nLayers) + " of a lens of " +
                          std::to_string(t->nLayers) + " layers");
     Sha256 sha;
     sha.update(f.map->data(), f.map->size());
@@ -313,8 +314,8 @@ TunedLens fitTunedLens(Model &model, const std::vector<std::vector<int32_t>> &pr
         opt.zero_grad();
         at::Tensor loss = at::zeros({}, at::kFloat);
         for (int i = 0; i < P; ++i) {
-            const at::Tensor y = at::addmm(B[size_t(i)], hs[size_t(i)].index_select(0, idx),
-                                           W[size_t(i)].t());
+            const at::Tensor y =
+                at::addmm(B[size_t(i)], hs[size_t(i)].index_select(0, idx), W[size_t(i)].t());
             const at::Tensor lq = at::log_softmax(lensLogits(d, y, U), -1);
             loss = loss + (negEntropy - (p * lq).sum(-1).mean());
         }
@@ -348,8 +349,8 @@ TunedLens fitTunedLens(Model &model, const std::vector<std::vector<int32_t>> &pr
 // ---------------------------------------------------------------------------------------------
 // KL to the final distribution.
 
-LensKl lensKl(Model &model, const std::vector<std::vector<int32_t>> &prompts,
-              const TunedLens *lens, const std::function<void(int, int)> &progress)
+LensKl lensKl(Model &model, const std::vector<std::vector<int32_t>> &prompts, const TunedLens *lens,
+              const std::function<void(int, int)> &progress)
 {
     checkNotEmpty(prompts);
     Model::Impl &d = model.impl();
@@ -376,12 +377,12 @@ LensKl lensKl(Model &model, const std::vector<std::vector<int32_t>> &prompts,
                 if (!lens) continue;
                 at::Tensor y = h;
                 if (i < P) {
-                    const at::Tensor w = at::from_blob(
-                        const_cast<float *>(lens->weight[size_t(i)].data()),
-                        {d.cfg.dModel, d.cfg.dModel}, at::kFloat);
-                    const at::Tensor b = at::from_blob(
-                        const_cast<float *>(lens->bias[size_t(i)].data()), {d.cfg.dModel},
-                        at::kFloat);
+                    const at::Tensor w =
+                        at::from_blob(const_cast<float *>(lens->weight[size_t(i)].data()),
+                                      {d.cfg.dModel, d.cfg.dModel}, at::kFloat);
+                    const at::Tensor b =
+                        at::from_blob(const_cast<float *>(lens->bias[size_t(i)].data()),
+                                      {d.cfg.dModel}, at::kFloat);
                     y = at::addmm(b, h, w.t());
                 }
                 r.tuned[size_t(i)] += klSum(logP, lensLogits(d, y, U));

@@ -38,7 +38,6 @@ constexpr const char *kMlpResidRatio = "blocks/mlp_resid_ratio";      // [L, T]
 constexpr const char *kTunedLensPathAttr = "tuned_lens_path";     // string
 constexpr const char *kTunedLensSha256Attr = "tuned_lens_sha256"; // string, lowercase hex
 
-
 // The required [L,H,T] head metrics and where they live in a Trace.
 struct HeadMetric {
     const char *path;

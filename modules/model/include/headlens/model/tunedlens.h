@@ -64,8 +64,8 @@ struct FitLensProgress {
 struct FitLensOptions {
     uint64_t seed = 1;
     int steps = 500;
-    double learningRate = 3e-3;   // Adam
-    int batchTokens = 512;        // positions per step (the same for every translator)
+    double learningRate = 3e-3; // Adam
+    int batchTokens = 512;      // positions per step (the same for every translator)
     std::function<void(const FitLensProgress &)> progress; // about every 1/50 of the steps
     std::function<void(const std::string &stage, int done, int total)> preparing; // forward passes
 };
@@ -84,8 +84,7 @@ struct LensKl {
     // The site and layer of place i: (resid_pre, l), (resid_mid, l), (resid_post, L-1).
     static std::pair<Site, int> place(int i, int nLayers);
 };
-LensKl lensKl(Model &model, const std::vector<std::vector<int32_t>> &prompts,
-              const TunedLens *lens,
+LensKl lensKl(Model &model, const std::vector<std::vector<int32_t>> &prompts, const TunedLens *lens,
               const std::function<void(int done, int total)> &progress = {});
 
 } // namespace HeadLens
