@@ -96,6 +96,26 @@ void TestCliLens::fitTraceAndRefuse()
     QCOMPARE(QFileInfo(QString::fromStdString(t.tunedLensPath)).canonicalFilePath(),
              QFileInfo(lens).canonicalFilePath());
 
+    // decompose reads the trace's own lens: its first step is the block's tuned top-1.
+    r = cli({"decompose", model, project, "--trace", "trace-1", "--site", "resid_mid", "--layer",
+             "1", "--pos", "2", "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    const LensSite mid = ProjectReader(project.toStdString()).readLens("trace-1", Site::ResidMid);
+    QCOMPARE(mid.topkIds.shape.size(), size_t(3));
+    const int64_t K = mid.topkIds.shape[2];
+    const json steps = r.parsed().at("steps");
+    QCOMPARE(steps.at(0).at("id").get<int>(), mid.topkIds.data[size_t((1 * 4 + 2) * K)]);
+    // A lens file changed since: refused, naming both hashes.
+    const QString recorded = QString::fromStdString(t.tunedLensSha256);
+    r = cli({"fit-lens", model, "--prompts", train, "-o", lens, "--steps", "5"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    r = cli({"decompose", model, project, "--trace", "trace-1", "--site", "resid_mid", "--layer",
+             "1", "--pos", "2"});
+    QCOMPARE(r.code, 3);
+    QVERIFY2(r.err.contains("has changed") && r.err.contains(recorded.toUtf8()) &&
+                 r.err.contains(sha256Of(lens).toUtf8()),
+             qPrintable(r.describe()));
+
     // The tuned decoder without a lens, and a lens without it: usage errors.
     r = cli({"trace", model, "--token-ids", "1,5", "-o", project, "--lens-decoder", "tuned"});
     QCOMPARE(r.code, 2);
