@@ -179,6 +179,11 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
     model.checkIds(ids, opts.generate);
     if (opts.lens.topk < 1)
         throw InputError("--topk must be at least 1");
+    // A tuned lens of another model is refused before anything is generated.
+    if (opts.lens.decoder == LensDecoder::Tuned) {
+        if (!opts.lens.tuned) throw InputError("the tuned lens decoder needs a lens file");
+        opts.lens.tuned->checkFits(model.config(), model.name());
+    }
 
     Trace t;
     t.prompt = prompt;
@@ -203,8 +208,6 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
     t.lensNorm = opts.lens.norm;
     t.lensDecoder = opts.lens.decoder;
     if (opts.lens.decoder == LensDecoder::Tuned) {
-        if (!opts.lens.tuned) throw InputError("the tuned lens decoder needs a lens file");
-        opts.lens.tuned->checkFits(t.config, model.name());
         t.tunedLensPath = opts.lens.tuned->path;
         t.tunedLensSha256 = opts.lens.tuned->sha256;
     }
