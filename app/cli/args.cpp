@@ -147,7 +147,7 @@ usage:
   headlens-cli trace MODEL (--prompt TEXT | --prompt-file FILE | --token-ids 1,2,3)
                -o PROJECT.hlproj [--name NAME] [--tokenizer PATH] [--generate N]
                [--topk K] [--lens-norm full|unit|none]
-               [--lens-decoder output|input|linear|quadratic]
+               [--lens-decoder output|input|linear|quadratic|tuned] [--lens LENS]
                [--attention none|f16|f32] [--attention-budget GB]
                [--residuals none|f16|f32] [--store-z]
                [--dtype f32|bf16|f16] [--threads N] [--force]
@@ -155,6 +155,10 @@ usage:
                [the options of trace but the prompt, --name and --force]
                (FILE: a prompt per line, or JSON lines {"name":..., "prompt"|"token_ids":...})
   headlens-cli merge -o PROJECT.hlproj PART.hlproj... [--force]
+  headlens-cli fit-lens MODEL --prompts FILE -o LENS.safetensors [--held-out FILE]
+               [--steps N] [--seed N] [--batch-tokens N] [--learning-rate X] [--json]
+               (a tuned lens; FILE as batch's; --held-out prints the KL table of both lenses)
+  headlens-cli lens-kl MODEL --prompts FILE [--lens LENS.safetensors] [--json]
   headlens-cli generate MODEL (--prompt TEXT | --token-ids ...) [-n N] [--tokenizer PATH] [--ids]
   headlens-cli tokenize TOKENIZER_OR_MODEL --text TEXT [--no-bos]
   headlens-cli info PROJECT.hlproj [--json]
@@ -252,6 +256,8 @@ int runCommand(const std::vector<std::string> &argv)
             return cmdTrainExample(rest);
         if (cmd == "batch") return cmdBatch(rest);
         if (cmd == "merge") return cmdMerge(rest);
+        if (cmd == "fit-lens") return cmdFitLens(rest);
+        if (cmd == "lens-kl") return cmdLensKl(rest);
         throw UsageError("unknown command '" + cmd + "' (try --help)");
     } catch (const UsageError &e) {
         endProgress();

@@ -92,5 +92,7 @@ int cmdServe(const std::vector<std::string> &argv);
 int cmdTrainExample(const std::vector<std::string> &argv);
 int cmdBatch(const std::vector<std::string> &argv);
 int cmdMerge(const std::vector<std::string> &argv);
+int cmdFitLens(const std::vector<std::string> &argv);
+int cmdLensKl(const std::vector<std::string> &argv);
 
 } // namespace HeadLens::Cli

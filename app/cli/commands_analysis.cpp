@@ -11,6 +11,7 @@
 #include "headlens/analysis/redundancy.h"
 #include "headlens/model/model.h"
 #include "headlens/model/tokenizer.h"
+#include "headlens/model/tunedlens.h"
 #include "headlens/project/analysisstore.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"
@@ -171,6 +172,14 @@ LensOptions lensOf(const Trace &t)
     lo.topk = t.topk;
     lo.norm = t.lensNorm;
     lo.decoder = t.lensDecoder;
+    if (t.lensDecoder == LensDecoder::Tuned) {
+        // The very lens the trace was made with: its file, unchanged since.
+        lo.tuned = loadTunedLens(t.tunedLensPath);
+        if (!t.tunedLensSha256.empty() && lo.tuned->sha256 != t.tunedLensSha256)
+            throw InputError("the tuned lens " + t.tunedLensPath + " has changed since trace '" +
+                             t.name + "' was made with it (SHA-256 " + lo.tuned->sha256 +
+                             ", recorded " + t.tunedLensSha256 + ")");
+    }
     return lo;
 }
 

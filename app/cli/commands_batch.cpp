@@ -2,6 +2,7 @@
 // cluster's job array (packaging/slurm/), and the shards' projects joined without recomputing.
 
 #include "args.h"
+#include "prompts.h"
 
 #include "headlens/model/model.h"
 #include "headlens/project/project.h"
@@ -23,20 +24,6 @@ namespace fs = std::filesystem;
 
 namespace HeadLens::Cli {
 
-namespace {
-
-// One line of a prompts file.
-struct BatchPrompt {
-    std::string name;
-    std::string text;         // empty with ids
-    std::vector<int32_t> ids; // given as token_ids
-    int line = 0;             // 1-based, for messages
-};
-
-// A prompts file: one prompt per line, or JSON objects per line ({"name": ..., "prompt": ...}
-// or {"name": ..., "token_ids": [...]}). Blank lines are skipped. Prompts without a name are
-// called prompt-<k>, k counting every prompt of the file from 1 (zero-padded to one width),
-// so a shard names its traces as the whole batch would.
 std::vector<BatchPrompt> readPrompts(const std::string &path)
 {
     std::istringstream in(readInputFile(path, "prompts file", int64_t(1) << 30));
@@ -100,6 +87,8 @@ std::vector<BatchPrompt> readPrompts(const std::string &path)
     return out;
 }
 
+namespace {
+
 // "i/N" with 0 <= i < N: the shard's contiguous block of prompts [i n / N, (i + 1) n / N), so
 // that the parts merged in order hold the prompts in the file's order.
 std::pair<int, int> parseShard(const std::string &s)
@@ -117,6 +106,8 @@ std::pair<int, int> parseShard(const std::string &s)
     throw UsageError("--shard takes I/N with 0 <= I < N (e.g. 0/4), not '" + s + "'");
 }
 
+} // namespace
+
 std::string duration(double seconds)
 {
     char buf[32];
@@ -130,13 +121,11 @@ std::string duration(double seconds)
     return buf;
 }
 
-} // namespace
-
 int cmdBatch(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(argv,
                              {"--prompts", "-o", "--output", "--shard", "--tokenizer", "--generate",
-                              "--topk", "--lens-norm", "--lens-decoder", "--attention",
+                              "--topk", "--lens-norm", "--lens-decoder", "--lens", "--attention",
                               "--residuals", "--dtype", "--threads", "--attention-budget"},
                              {"--store-z"});
     if (a.positional.size() != 1) throw UsageError("batch takes one MODEL");

@@ -83,7 +83,7 @@ int cmdTrace(const std::vector<std::string> &argv)
     const Args a =
         parseArgs(argv,
                   {"--prompt", "--prompt-file", "--token-ids", "-o", "--output", "--name",
-                   "--tokenizer", "--generate", "--topk", "--lens-norm", "--lens-decoder",
+                   "--tokenizer", "--generate", "--topk", "--lens-norm", "--lens-decoder", "--lens",
                    "--attention", "--residuals", "--dtype", "--threads", "--attention-budget"},
                   {"--store-z", "--force"});
     const std::string modelPath = onePositional(a, "MODEL");

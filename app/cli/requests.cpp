@@ -1,6 +1,7 @@
 #include "requests.h"
 
 #include "headlens/model/tokenizer.h"
+#include "headlens/model/tunedlens.h"
 #include "headlens/trace/error.h"
 #include "headlens/trace/inputfile.h"
 #include "headlens/trace/tracecost.h"
@@ -28,6 +29,21 @@ T parseChoice(const Args &a, const std::string &opt,
     auto r = fromName(*v);
     if (!r) throw UsageError(opt + " must be one of " + choices + ", not '" + *v + "'");
     return *r;
+}
+
+// The tuned lens a request names (read once, here): needed by the tuned decoder and taken by
+// no other.
+std::shared_ptr<const TunedLens>
+tunedLensOption(LensDecoder decoder, const std::optional<std::string> &file, const std::string &opt)
+{
+    if (decoder != LensDecoder::Tuned) {
+        if (file) throw UsageError(opt + " goes with the tuned lens decoder only");
+        return nullptr;
+    }
+    if (!file || file->empty())
+        throw UsageError("the tuned lens decoder needs " + opt +
+                         " FILE (made by headlens-cli fit-lens)");
+    return loadTunedLens(*file);
 }
 
 std::string readTextFile(const std::string &path)
@@ -179,8 +195,10 @@ TraceOptions traceOptions(const Args &a)
     o.lens.topk = a.intValue("--topk", 10, 1, kMaxTopk);
     o.lens.norm =
         parseChoice<LensNorm>(a, "--lens-norm", lensNormFromName, LensNorm::Full, "full|unit|none");
-    o.lens.decoder = parseChoice<LensDecoder>(a, "--lens-decoder", lensDecoderFromName,
-                                              LensDecoder::Output, "output|input|linear|quadratic");
+    o.lens.decoder =
+        parseChoice<LensDecoder>(a, "--lens-decoder", lensDecoderFromName, LensDecoder::Output,
+                                 "output|input|linear|quadratic|tuned");
+    o.lens.tuned = tunedLensOption(o.lens.decoder, a.value("--lens"), "--lens");
     o.attention =
         parseChoice<StoreType>(a, "--attention", storeTypeFromName, StoreType::F16, "none|f16|f32");
     o.residuals =
@@ -209,6 +227,9 @@ LensOptions lensOptions(const json &req)
     lens.topk = intField(req, "topk", 10, 1, kMaxTopk);
     lens.norm = jsonChoice(req, "lens_norm", lensNormFromName, LensNorm::Full);
     lens.decoder = jsonChoice(req, "lens_decoder", lensDecoderFromName, LensDecoder::Output);
+    std::optional<std::string> file;
+    if (req.contains("lens")) file = req.at("lens").get<std::string>();
+    lens.tuned = tunedLensOption(lens.decoder, file, "lens");
     return lens;
 }
 

@@ -130,6 +130,7 @@ void InspectorDock::decompose(Site site, int layer, int pos)
     request.pos = pos;
     request.lensNorm = spec.lensNorm;
     request.lensDecoder = spec.lensDecoder;
+    request.lensFile = spec.lensFile;
     auto *job = new DecomposeJob(m_engine, request, this);
     const QPointer<ViewState> state = v;
     run(job, QString(),

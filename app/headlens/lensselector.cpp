@@ -5,6 +5,7 @@
 
 #include <QComboBox>
 #include <QEvent>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -26,7 +27,7 @@ QString q(const std::string &s)
 
 constexpr LensNorm kNorms[] = {LensNorm::Full, LensNorm::Unit, LensNorm::None};
 constexpr LensDecoder kDecoders[] = {LensDecoder::Output, LensDecoder::Input, LensDecoder::Linear,
-                                     LensDecoder::Quadratic};
+                                     LensDecoder::Quadratic, LensDecoder::Tuned};
 
 } // namespace
 
@@ -238,7 +239,22 @@ QString LensSelector::findSibling(const ProjectDocument *document, const QString
 void LensSelector::userChose()
 {
     if (m_filling) return;
-    choose(LensNorm(m_norm->currentData().toInt()), LensDecoder(m_decoder->currentData().toInt()));
+    const LensNorm norm = LensNorm(m_norm->currentData().toInt());
+    const LensDecoder decoder = LensDecoder(m_decoder->currentData().toInt());
+    if (decoder == LensDecoder::Tuned && m_traceDecoder != LensDecoder::Tuned &&
+        m_tunedLensFile.isEmpty() && m_document && !m_trace.isEmpty() &&
+        findSibling(m_document, m_trace, norm, decoder).isEmpty()) {
+        // A tuned trace needs the lens file it decodes with (headlens-cli fit-lens makes one).
+        const QString file =
+            QFileDialog::getOpenFileName(this, tr("Choose a tuned lens for this model"), QString(),
+                                         tr("Tuned lenses (*.safetensors);;All files (*)"));
+        if (file.isEmpty()) {
+            showTraceLens();
+            return;
+        }
+        m_tunedLensFile = file;
+    }
+    choose(norm, decoder);
 }
 
 bool LensSelector::choose(LensNorm norm, LensDecoder decoder)
@@ -316,6 +332,11 @@ void LensSelector::startJob(const Request &request)
     spec.generate = t->nTokens() - nPrompt;
     spec.lensNorm = QString::fromLatin1(lensNormName(request.norm));
     spec.lensDecoder = QString::fromLatin1(lensDecoderName(request.decoder));
+    // The shown trace's own tuned lens, else the one the user chose.
+    if (request.decoder == LensDecoder::Tuned && !t->tunedLensPath.empty())
+        spec.lensFile = q(t->tunedLensPath);
+    else if (request.decoder == LensDecoder::Tuned)
+        spec.lensFile = m_tunedLensFile;
     spec.command = QStringLiteral("trace");
     spec.extra = QJsonObject();
     spec.name = request.document->uniqueTraceName(

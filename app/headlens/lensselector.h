@@ -114,6 +114,9 @@ private:
     QProgressBar *m_progress;
     QToolButton *m_cancel;
     bool m_filling = false;
+    // The tuned lens file a tuned trace is made with when the shown trace has none (asked for
+    // when the user first chooses the tuned decoder).
+    QString m_tunedLensFile;
 };
 
 } // namespace HeadLens

@@ -107,8 +107,11 @@ NewTraceDialog::NewTraceDialog(EngineClient *engine, ProjectDocument *document, 
     m_topk->setValue(10);
     for (const char *v : {"full", "unit", "none"})
         addChoice(m_norm, v);
-    for (const char *v : {"output", "input", "linear", "quadratic"})
+    for (const char *v : {"output", "input", "linear", "quadratic", "tuned"})
         addChoice(m_decoder, v);
+    m_lensFile = new QLineEdit;
+    m_lensFile->setObjectName("NewTraceLensFile");
+    m_lensBrowse = new QToolButton;
     for (const char *v : {"f32", "bf16", "f16"})
         addChoice(m_dtype, v);
     for (const char *v : {"f16", "f32", "none"})
@@ -119,7 +122,8 @@ NewTraceDialog::NewTraceDialog(EngineClient *engine, ProjectDocument *document, 
     lensRow->addWidget(m_norm);
     lensRow->addWidget(m_decoderLabel);
     lensRow->addWidget(m_decoder);
-    lensRow->addStretch();
+    lensRow->addWidget(m_lensFile, 1);
+    lensRow->addWidget(m_lensBrowse);
     auto *storeRow = new QHBoxLayout;
     storeRow->addWidget(m_attention);
     storeRow->addWidget(m_residualLabel);
@@ -177,7 +181,10 @@ NewTraceDialog::NewTraceDialog(EngineClient *engine, ProjectDocument *document, 
     connect(m_modelFolder, &QToolButton::clicked, this, &NewTraceDialog::browseFolder);
     connect(m_modelFile, &QToolButton::clicked, this, &NewTraceDialog::browseFile);
     connect(m_tokenizerBrowse, &QToolButton::clicked, this, &NewTraceDialog::browseTokenizer);
-    for (QLineEdit *e : {m_model, m_tokenizer, m_ids, m_name})
+    connect(m_lensBrowse, &QToolButton::clicked, this, &NewTraceDialog::browseLens);
+    connect(m_decoder, qOverload<int>(&QComboBox::currentIndexChanged), this,
+            &NewTraceDialog::updateForm);
+    for (QLineEdit *e : {m_model, m_tokenizer, m_ids, m_name, m_lensFile})
         connect(e, &QLineEdit::textChanged, this, &NewTraceDialog::updateForm);
     connect(m_prompt, &QPlainTextEdit::textChanged, this, &NewTraceDialog::updateForm);
     connect(m_usePrompt, &QRadioButton::toggled, this, &NewTraceDialog::updateForm);
@@ -245,7 +252,13 @@ void NewTraceDialog::retranslateUi()
     m_decoderLabel->setText(tr("&Decoder:"));
     m_decoderLabel->setBuddy(m_decoder);
     m_decoder->setToolTip(tr("Which matrix decodes a vector into tokens: output = unembedding, "
-                             "input = embedding, linear / quadratic = a blend by depth"));
+                             "input = embedding, linear / quadratic = a blend by depth, tuned = "
+                             "unembedding after a tuned lens's learned translator"));
+    m_lensFile->setPlaceholderText(tr("tuned lens file (.safetensors)"));
+    m_lensFile->setToolTip(tr("The tuned lens the tuned decoder uses (made by headlens-cli "
+                              "fit-lens for this model)"));
+    m_lensBrowse->setText(tr("Lens…"));
+    m_lensBrowse->setToolTip(tr("Choose a tuned lens file"));
     m_attentionLabel->setText(tr("&Attention:"));
     m_attentionLabel->setBuddy(m_attention);
     m_attention->setToolTip(tr("How the attention patterns [layer, head, query, key] are stored: "
@@ -288,6 +301,7 @@ TraceSpec NewTraceDialog::spec() const
     s.topk = m_topk->value();
     s.lensNorm = currentData(m_norm);
     s.lensDecoder = currentData(m_decoder);
+    s.lensFile = m_lensFile->text().trimmed();
     s.attention = currentData(m_attention);
     s.residuals = currentData(m_residuals);
     s.storeZ = m_storeZ->isChecked();
@@ -310,6 +324,7 @@ void NewTraceDialog::setSpec(const TraceSpec &s)
     m_topk->setValue(s.topk);
     selectData(m_norm, s.lensNorm);
     selectData(m_decoder, s.lensDecoder);
+    m_lensFile->setText(s.lensFile);
     selectData(m_attention, s.attention);
     selectData(m_residuals, s.residuals);
     m_storeZ->setChecked(s.storeZ);
@@ -331,6 +346,8 @@ QString NewTraceDialog::problem() const
     } else if (m_prompt->toPlainText().isEmpty()) {
         return tr("Type a prompt.");
     }
+    if (currentData(m_decoder) == QLatin1String("tuned") && m_lensFile->text().trimmed().isEmpty())
+        return tr("The tuned decoder needs a tuned lens file (headlens-cli fit-lens makes one).");
     const QString name = m_name->text().trimmed();
     if (name.contains(QLatin1Char('/'))) return tr("A trace name cannot contain '/'.");
     return {};
@@ -345,6 +362,9 @@ void NewTraceDialog::updateForm()
     m_tokenizer->setEnabled(!model.isDir());
     if (model.isDir()) m_tokenizer->clear(); // it does not apply: show no stale path
     m_tokenizerBrowse->setEnabled(!model.isDir());
+    const bool tuned = currentData(m_decoder) == QLatin1String("tuned");
+    m_lensFile->setVisible(tuned);
+    m_lensBrowse->setVisible(tuned);
     QString p = problem();
     if (p.isEmpty() && isFile && m_tokenizer->text().trimmed().isEmpty() &&
         m_usePrompt->isChecked())
@@ -375,6 +395,14 @@ void NewTraceDialog::browseTokenizer()
         this, tr("Choose the tokenizer"), QFileInfo(m_tokenizer->text()).path(),
         tr("Tokenizers (*.bin *.model *.json);;All files (*)"));
     if (!file.isEmpty()) m_tokenizer->setText(file);
+}
+
+void NewTraceDialog::browseLens()
+{
+    const QString file = QFileDialog::getOpenFileName(
+        this, tr("Choose a tuned lens"), QFileInfo(m_lensFile->text()).path(),
+        tr("Tuned lenses (*.safetensors);;All files (*)"));
+    if (!file.isEmpty()) m_lensFile->setText(file);
 }
 
 bool NewTraceDialog::isRunning() const
@@ -491,6 +519,7 @@ void NewTraceDialog::remember() const
     AppSettings::setValue("newTrace/topk", s.topk);
     AppSettings::setValue("newTrace/lensNorm", s.lensNorm);
     AppSettings::setValue("newTrace/lensDecoder", s.lensDecoder);
+    AppSettings::setValue("newTrace/lensFile", s.lensFile);
     AppSettings::setValue("newTrace/attention", s.attention);
     AppSettings::setValue("newTrace/residuals", s.residuals);
     AppSettings::setValue("newTrace/storeZ", s.storeZ);
@@ -509,6 +538,7 @@ void NewTraceDialog::recall()
     m_topk->setValue(AppSettings::value("newTrace/topk", 10).toInt());
     selectData(m_norm, AppSettings::value("newTrace/lensNorm", "full").toString());
     selectData(m_decoder, AppSettings::value("newTrace/lensDecoder", "output").toString());
+    m_lensFile->setText(AppSettings::value("newTrace/lensFile").toString());
     selectData(m_attention, AppSettings::value("newTrace/attention", "f16").toString());
     selectData(m_residuals, AppSettings::value("newTrace/residuals", "none").toString());
     m_storeZ->setChecked(AppSettings::value("newTrace/storeZ", false).toBool());

@@ -71,6 +71,7 @@ private:
     void browseFolder();
     void browseFile();
     void browseTokenizer();
+    void browseLens();
     void updateForm();
     void setRunning(bool running);
     void jobProgress(const QString &text, int done, int total);
@@ -113,6 +114,9 @@ private:
     QPushButton *m_traceButton;
     QPushButton *m_cancelButton;
     QWidget *m_form;
+    // The tuned lens file, for the tuned decoder (fit-lens makes one).
+    QLineEdit *m_lensFile = nullptr;
+    QToolButton *m_lensBrowse = nullptr;
 };
 
 } // namespace HeadLens

@@ -28,6 +28,7 @@ TraceSpec specForTrace(const Trace &t, const EngineClient &engine)
     spec.topk = t.topk;
     spec.lensNorm = QString::fromLatin1(lensNormName(t.lensNorm));
     spec.lensDecoder = QString::fromLatin1(lensDecoderName(t.lensDecoder));
+    spec.lensFile = QString::fromStdString(t.tunedLensPath);
     spec.attention = QString::fromLatin1(storeTypeName(t.attentionStore));
     spec.residuals = QString::fromLatin1(storeTypeName(t.residualStore));
     spec.storeZ = t.zStore != StoreType::None;

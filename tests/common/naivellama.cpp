@@ -311,6 +311,7 @@ std::vector<double> naiveLensProbs(const LlamaWeights &w, const double *v, doubl
     double a = 0.0, b = 1.0; // decoder = a W_E + b W_U
     switch (decoder) {
     case LensDecoder::Output:
+    case LensDecoder::Tuned: // the output matrix; the translator is naiveTunedLensProbs's
         a = 0.0, b = 1.0;
         break;
     case LensDecoder::Input:
@@ -334,6 +335,29 @@ std::vector<double> naiveLensProbs(const LlamaWeights &w, const double *v, doubl
         logits[size_t(j)] = s;
     }
     return softmaxOf(logits.data(), V);
+}
+
+std::vector<double> naiveTunedLensProbs(const LlamaWeights &w, const double *v,
+                                        const std::vector<float> &W, const std::vector<float> &b,
+                                        bool linearOnly)
+{
+    const int D = w.config.dModel;
+    std::vector<double> y(static_cast<size_t>(D));
+    for (int r = 0; r < D; ++r) {
+        double s = linearOnly ? 0.0 : double(b[size_t(r)]);
+        for (int c = 0; c < D; ++c)
+            s += double(W[size_t(r) * size_t(D) + size_t(c)]) * v[c];
+        y[size_t(r)] = s;
+    }
+    return naiveLensProbs(w, y.data(), 1.0, LensNorm::Full, LensDecoder::Output);
+}
+
+double klNats(const std::vector<double> &p, const std::vector<double> &q)
+{
+    double kl = 0.0;
+    for (size_t i = 0; i < p.size(); ++i)
+        if (p[i] > 0) kl += p[i] * (std::log(p[i]) - std::log(q[i]));
+    return kl;
 }
 
 std::vector<double> softmaxOf(const double *logits, int n)

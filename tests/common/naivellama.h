@@ -59,6 +59,14 @@ double naiveSiteDepth(Site s, int layer, int nLayers);
 std::vector<double> naiveLensProbs(const LlamaWeights &w, const double *v, double depth,
                                    LensNorm norm, LensDecoder decoder);
 
+// The tuned lens's distribution of site vector v [D]: the translator y = W v + b (W [D*D]
+// row-major; without b when linearOnly), then the full norm and the output matrix.
+std::vector<double> naiveTunedLensProbs(const LlamaWeights &w, const double *v,
+                                        const std::vector<float> &W, const std::vector<float> &b,
+                                        bool linearOnly);
+// KL(p || q) in nats.
+double klNats(const std::vector<double> &p, const std::vector<double> &q);
+
 std::vector<double> softmaxOf(const double *logits, int n);
 double entropyNats(const std::vector<double> &p);
 // Indices of the k largest values, largest first (ties: lower index first).

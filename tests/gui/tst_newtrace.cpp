@@ -17,6 +17,8 @@
 #include "tracefixture.h"
 
 #include <QComboBox>
+#include <QCryptographicHash>
+#include <QFile>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
@@ -252,6 +254,49 @@ private Q_SLOTS:
         QCOMPARE(doc->traceCount(), 2);
         QCOMPARE(w->currentTrace(), QStringLiteral("base"));
         QCOMPARE(LensDecoder(decoder->currentData().toInt()), LensDecoder::Output);
+    }
+
+    void tunedLensThroughTheDialog()
+    {
+        // An identity lens (fit-lens with no steps) made for the model by the engine.
+        const QString prompts = m_dir.filePath("lens-prompts.jsonl");
+        QFile f(prompts);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{\"token_ids\": [1, 5, 9, 300]}\n");
+        f.close();
+        const QString lensFile = m_dir.filePath("identity.safetensors");
+        QProcess fit;
+        fit.start(QStringLiteral(HEADLENS_CLI),
+                  {"fit-lens", m_model, "--prompts", prompts, "-o", lensFile, "--steps", "0"});
+        QVERIFY(fit.waitForFinished(60000));
+        QCOMPARE(fit.exitCode(), 0);
+
+        auto w = makeWindow();
+        NewTraceDialog *dialog = w->showNewTraceDialog();
+        QVERIFY(dialog);
+        TraceSpec s = spec(0, "tuned");
+        s.lensDecoder = "tuned";
+        dialog->setSpec(s);
+        // The tuned decoder is offered, and wants its lens file before it traces.
+        QVERIFY(dialog->problem().contains("tuned lens file"));
+        QVERIFY(!dialog->traceButton()->isEnabled());
+        s.lensFile = lensFile;
+        dialog->setSpec(s);
+        QVERIFY2(dialog->problem().isEmpty(), qPrintable(dialog->problem()));
+        QSignalSpy added(dialog, &NewTraceDialog::traceAdded);
+        QTest::mouseClick(dialog->traceButton(), Qt::LeftButton);
+        QVERIFY(added.wait(60000));
+        const auto t = w->currentDocument()->trace("tuned");
+        QCOMPARE(t->lensDecoder, LensDecoder::Tuned);
+        QFile lens(lensFile);
+        QVERIFY(lens.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromStdString(t->tunedLensSha256),
+                 QString::fromLatin1(
+                     QCryptographicHash::hash(lens.readAll(), QCryptographicHash::Sha256).toHex()));
+        // The lens list beside the site offers it too, and shows this trace's decoder.
+        QComboBox *decoder = w->lensSelector()->decoderBox();
+        QVERIFY(decoder->findData(int(LensDecoder::Tuned)) >= 0);
+        QCOMPARE(LensDecoder(decoder->currentData().toInt()), LensDecoder::Tuned);
     }
 
     void cancelLeavesTheProjectAlone()

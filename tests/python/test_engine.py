@@ -2,6 +2,7 @@
 in Python as `headlens-cli export` prints it, and every dataset in it is documented and reads
 as stored. Skips without the CLI (HEADLENS_CLI)."""
 
+import hashlib
 import io
 import json
 import os
@@ -68,6 +69,26 @@ class EngineProject(unittest.TestCase):
 
     def export(self, trace, what, site=None):
         return self.exports[(trace, what, site)]
+
+    def test_tuned_lens_is_recorded(self):
+        with tempfile.TemporaryDirectory() as d:
+            prompts, lens = os.path.join(d, "sums.txt"), os.path.join(d, "lens.safetensors")
+            with open(prompts, "w") as f:
+                f.write("587+469=1056\n123+456=0579\n")
+            cli("fit-lens", MODEL, "--prompts", prompts, "-o", lens, "--steps", "3")
+            p = os.path.join(d, "tuned.hlproj")
+            cli("trace", MODEL, "--prompt", "587+469=", "-o", p, "--lens-decoder", "tuned",
+                "--lens", lens)
+            project = headlens.open(p)
+            try:
+                t = project.traces["trace-1"]
+                with open(lens, "rb") as f:
+                    self.assertEqual(t.tuned_lens_sha256, hashlib.sha256(f.read()).hexdigest())
+                self.assertEqual(t.lens_decoder, "tuned")
+                self.assertEqual(os.path.realpath(t.tuned_lens_path), os.path.realpath(lens))
+                self.assertEqual(self.project.traces["dense"].tuned_lens_sha256, "")
+            finally:
+                project.close()
 
     def test_listing(self):
         self.assertEqual(list(self.project.traces), [t["name"] for t in self.info["traces"]])

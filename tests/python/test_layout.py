@@ -35,7 +35,8 @@ def header_paths():
     functions (their string expressions evaluated for every site)."""
     text = read(HEADER)
     consts = dict(re.findall(r'constexpr const char \*(\w+) = "([^"]+)";', text))
-    paths = {v for k, v in consts.items() if not k.endswith("Group")}  # groups: not datasets
+    # groups and attributes: not datasets
+    paths = {v for k, v in consts.items() if not k.endswith(("Group", "Attr"))}
     paths |= set(re.findall(r'\{"([^"]+)", &Trace::', text))
     funcs = dict(re.findall(r"inline std::string (\w+)\(Site s\)\s*\{\s*return (.*?);\s*\}",
                             text, re.S))
@@ -109,6 +110,14 @@ class Layout(unittest.TestCase):
         self.assertGreater(len(paths), 30)  # the parse found the header's names
         for path in sorted(paths):
             self.assertKnown(layout.TRACE_DATASETS, path, None, "hlprojlayout.h")
+
+    def test_every_attribute_of_the_header(self):
+        consts = dict(re.findall(r'constexpr const char \*(\w+) = "([^"]+)";', read(HEADER)))
+        attrs = {v for k, v in consts.items() if k.endswith("Attr")}
+        self.assertGreater(len(attrs), 1)
+        for name in sorted(attrs):
+            self.assertIn(name, layout.TRACE_ATTRIBUTES,
+                          f"hlprojlayout.h names attribute {name}; headlens/layout.py lacks it")
 
     def test_every_dataset_of_hlproj_md(self):
         if not os.path.exists(HLPROJ):

@@ -22,13 +22,14 @@ void DecomposeJob::run()
     QJsonArray ids;
     for (int id : m_request.tokenIds)
         ids.append(id);
-    const QJsonObject fields{{"token_ids", ids},
-                             {"site", QString::fromLatin1(siteName(m_request.site))},
-                             {"layer", m_request.layer},
-                             {"pos", m_request.pos},
-                             {"lens_norm", m_request.lensNorm},
-                             {"lens_decoder", m_request.lensDecoder},
-                             {"steps", m_request.steps}};
+    QJsonObject fields{{"token_ids", ids},
+                       {"site", QString::fromLatin1(siteName(m_request.site))},
+                       {"layer", m_request.layer},
+                       {"pos", m_request.pos},
+                       {"lens_norm", m_request.lensNorm},
+                       {"lens_decoder", m_request.lensDecoder},
+                       {"steps", m_request.steps}};
+    if (m_request.lensDecoder == QLatin1String("tuned")) fields.insert("lens", m_request.lensFile);
     Q_EMIT progress(
         tr("Decomposing layer %1, position %2…").arg(m_request.layer).arg(m_request.pos), 0, 0);
     EngineRequest *r = engine()->send(QStringLiteral("decompose"), fields);

@@ -357,7 +357,10 @@ std::vector<DecodeStep> Model::decompose(const std::vector<int32_t> &ids, Site s
     at::NoGradGuard noGrad;
     at::Tensor v = d->siteVector(ids, site, layer, pos);
     const double depth = siteDepth(site, layer, d->cfg.nLayers);
-    at::Tensor e = d->lensNorm(v.unsqueeze(0), lens.norm).to(at::kDouble).squeeze(0);
+    // With the tuned lens, the translated vector is decoded by the output matrix.
+    at::Tensor e = d->lensNorm(d->translate(v.unsqueeze(0), site, layer, lens), lens.norm)
+                       .to(at::kDouble)
+                       .squeeze(0);
     std::vector<DecodeStep> steps;
     const double start = e.norm().item<double>();
     double last = start;

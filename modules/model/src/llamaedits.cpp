@@ -17,7 +17,7 @@ void Model::Impl::applyEdit(const EditHook *edit, Site site, int layer, int64_t 
 
 int32_t Model::Impl::lensTop1(const at::Tensor &v, Site site, int layer, const LensOptions &lo)
 {
-    at::Tensor n = lensNorm(v.unsqueeze(0), lo.norm);
+    at::Tensor n = lensNorm(translate(v.unsqueeze(0), site, layer, lo), lo.norm);
     const double d = siteDepth(site, layer, cfg.nLayers);
     return int32_t(decoderLogits(n, lo.decoder, {d}).argmax(-1).item<int64_t>());
 }
@@ -40,6 +40,12 @@ EditHook Model::Impl::makeEdit(const VectorEdit &e, const LensOptions &lo)
                          " to inject is outside the vocabulary");
     if (e.kind == VectorEdit::Kind::Subtract && e.subtractCount < 1)
         throw InputError("subtract at least one token");
+    // A token's direction is a row of the decoder in the space of the site; a tuned lens's
+    // affine translator has no such direction (its bias is not removed by a projection).
+    if (e.kind != VectorEdit::Kind::Unchanged && lo.decoder == LensDecoder::Tuned)
+        throw InputError(std::string(e.kind == VectorEdit::Kind::Subtract ? "subtract" : "inject") +
+                         " works with the logit-lens decoders (output, input, linear, "
+                         "quadratic), not with the tuned lens");
     EditHook h;
     h.site = e.site;
     h.layer = e.layer;

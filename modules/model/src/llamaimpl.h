@@ -276,6 +276,10 @@ struct Model::Impl {
     // Top-k (ids, probabilities) and entropy of every row of logits [rows, V] (float32).
     static LensBlock lensOfLogits(const at::Tensor &logits, int k);
 
+    // The tuned lens's translation of site vectors v [..., D] of (s, layer) (tunedlens.h), in
+    // v's dtype; v itself for any other decoder.
+    at::Tensor translate(const at::Tensor &v, Site s, int layer, const LensOptions &o) const;
+
     // The vector the decoder sees: N(v) of TRACE.md.
     at::Tensor lensNorm(const at::Tensor &v, LensNorm norm) const;
 

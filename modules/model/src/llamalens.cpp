@@ -3,12 +3,14 @@
 
 #include "llamaimpl.h"
 
+#include "headlens/model/tunedlens.h"
+
 namespace HeadLens {
 
 at::Tensor Model::Impl::decoderLogits(const at::Tensor &n, LensDecoder dec,
                                       const std::vector<double> &depth)
 {
-    if (cfg.tiedEmbeddings || dec == LensDecoder::Output)
+    if (cfg.tiedEmbeddings || dec == LensDecoder::Output || dec == LensDecoder::Tuned)
         return linear(n, lmHead, at::Tensor()).to(at::kFloat);
     if (dec == LensDecoder::Input) return linear(n, embed, at::Tensor()).to(at::kFloat);
     at::Tensor le = linear(n, embed, at::Tensor()).to(at::kFloat);
@@ -35,6 +37,25 @@ LensBlock Model::Impl::lensOfLogits(const at::Tensor &logits, int k)
     return b;
 }
 
+at::Tensor Model::Impl::translate(const at::Tensor &v, Site s, int layer,
+                                  const LensOptions &o) const
+{
+    if (o.decoder != LensDecoder::Tuned) return v;
+    if (!o.tuned) throw InputError("the tuned lens decoder needs a lens file (--lens FILE)");
+    o.tuned->checkFits(cfg, name);
+    const int i = TunedLens::translatorOf(s, layer, cfg.nLayers);
+    if (i < 0) return v;
+    const int64_t D = cfg.dModel;
+    // Views of the lens's own floats: the translators are never copied.
+    const at::Tensor w =
+        at::from_blob(const_cast<float *>(o.tuned->weight[size_t(i)].data()), {D, D}, at::kFloat);
+    const at::Tensor x = v.to(at::kFloat);
+    if (TunedLens::linearOnly(s)) return at::matmul(x, w.t()).to(v.scalar_type());
+    const at::Tensor b =
+        at::from_blob(const_cast<float *>(o.tuned->bias[size_t(i)].data()), {D}, at::kFloat);
+    return at::addmm(b, x.reshape({-1, D}), w.t()).view(x.sizes()).to(v.scalar_type());
+}
+
 at::Tensor Model::Impl::lensNorm(const at::Tensor &v, LensNorm norm) const
 {
     switch (norm) {
@@ -51,7 +72,8 @@ at::Tensor Model::Impl::lensNorm(const at::Tensor &v, LensNorm norm) const
 at::Tensor Model::Impl::decoderRows(LensDecoder dec, double d, int64_t r0, int64_t n,
                                     at::ScalarType t) const
 {
-    if (cfg.tiedEmbeddings || dec == LensDecoder::Output) return rowsAs(lmHead, r0, n, t);
+    if (cfg.tiedEmbeddings || dec == LensDecoder::Output || dec == LensDecoder::Tuned)
+        return rowsAs(lmHead, r0, n, t);
     if (dec == LensDecoder::Input) return rowsAs(embed, r0, n, t);
     const double w = dec == LensDecoder::Linear ? d : d * d;
     return rowsAs(embed, r0, n, t) * (1 - w) + rowsAs(lmHead, r0, n, t) * w;
@@ -72,8 +94,9 @@ void Model::Impl::layerLens(const std::array<at::Tensor, kSiteCount> &sites, int
                             const LensOptions &o, std::array<LensBlock, kSiteCount> &out,
                             at::Tensor *kl, LensCarry *carry)
 {
-    const bool depthFree =
-        cfg.tiedEmbeddings || o.decoder == LensDecoder::Output || o.decoder == LensDecoder::Input;
+    // resid_pre[l] and resid_post[l-1] share their tuned translator too.
+    const bool depthFree = cfg.tiedEmbeddings || o.decoder == LensDecoder::Output ||
+                           o.decoder == LensDecoder::Input || o.decoder == LensDecoder::Tuned;
     const bool reusePre =
         carry && carry->valid && depthFree && sites[size_t(Site::ResidPre)].defined();
     std::vector<int> want;
@@ -136,7 +159,9 @@ void Model::Impl::layerLens(const std::array<at::Tensor, kSiteCount> &sites, int
         std::vector<at::Tensor> rows;
         std::vector<double> rowDepth;
         for (size_t i = 0; i < want.size(); ++i) {
-            rows.push_back(lensNorm(sites[size_t(want[i])].narrow(0, p0, nb), o.norm));
+            rows.push_back(lensNorm(
+                translate(sites[size_t(want[i])].narrow(0, p0, nb), Site(want[i]), layer, o),
+                o.norm));
             rowDepth.insert(rowDepth.end(), size_t(nb), depth[i]);
         }
         const at::Tensor logits = decoderLogits(at::cat(rows, 0), o.decoder, rowDepth).contiguous();

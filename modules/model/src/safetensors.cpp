@@ -74,6 +74,8 @@ SafetensorsFile readSafetensors(const std::string &path)
                 for (const auto &kv : v.items())
                     ok = ok && kv.value().is_string();
             if (!ok) throw InputError(path + ": __metadata__ must map names to strings");
+            for (const auto &kv : v.items())
+                f.metadata[kv.key()] = kv.value().get<std::string>();
             continue;
         }
         const std::string what = path + ": tensor '" + name + "'";

@@ -3,6 +3,7 @@
 
 #include "headlens/model/model.h"
 #include "headlens/model/tokenizer.h"
+#include "headlens/model/tunedlens.h"
 #include "headlens/trace/error.h"
 #include "headlens/trace/tracecost.h"
 #include "headlens/trace/version.h"
@@ -178,6 +179,11 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
     model.checkIds(ids, opts.generate);
     if (opts.lens.topk < 1)
         throw InputError("--topk must be at least 1");
+    // A tuned lens of another model is refused before anything is generated.
+    if (opts.lens.decoder == LensDecoder::Tuned) {
+        if (!opts.lens.tuned) throw InputError("the tuned lens decoder needs a lens file");
+        opts.lens.tuned->checkFits(model.config(), model.name());
+    }
 
     Trace t;
     t.prompt = prompt;
@@ -201,6 +207,10 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
     t.config = model.config();
     t.lensNorm = opts.lens.norm;
     t.lensDecoder = opts.lens.decoder;
+    if (opts.lens.decoder == LensDecoder::Tuned) {
+        t.tunedLensPath = opts.lens.tuned->path;
+        t.tunedLensSha256 = opts.lens.tuned->sha256;
+    }
     t.topk = std::min(opts.lens.topk, t.config.vocabSize);
     t.computeDtype = model.computeDtype();
     t.created = isoNowUtc();

@@ -28,6 +28,7 @@ struct SafetensorsFile {
     std::shared_ptr<MappedFile> map;
     uint64_t headerBytes = 0; // 8 + N
     std::map<std::string, TensorEntry> tensors;
+    std::map<std::string, std::string> metadata; // the header's __metadata__
 };
 
 SafetensorsFile readSafetensors(const std::string &path);

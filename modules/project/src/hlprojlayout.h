@@ -34,7 +34,9 @@ constexpr const char *kVocabText = "vocab/text";                // [U]
 constexpr const char *kContribSimilarity = "heads/contrib_similarity"; // [L, H, H]
 constexpr const char *kAttnResidRatio = "blocks/attn_resid_ratio";    // [L, T]
 constexpr const char *kMlpResidRatio = "blocks/mlp_resid_ratio";      // [L, T]
-
+// Trace attributes (not datasets) of a trace made with the tuned lens decoder.
+constexpr const char *kTunedLensPathAttr = "tuned_lens_path";     // string
+constexpr const char *kTunedLensSha256Attr = "tuned_lens_sha256"; // string, lowercase hex
 
 // The required [L,H,T] head metrics and where they live in a Trace.
 struct HeadMetric {

@@ -282,6 +282,8 @@ struct ProjectReader::Private {
         text("app_version", t.appVersion);
         text("parent", t.parent);
         text("edit", t.edit);
+        text(HlProj::kTunedLensPathAttr, t.tunedLensPath);
+        text(HlProj::kTunedLensSha256Attr, t.tunedLensSha256);
         if (auto v = H5::readStringAttr(tr.group, "lens_norm")) {
             const auto norm = lensNormFromName(*v);
             if (!norm) tr.fail("attribute lens_norm is '" + *v + "', expected full, unit or none");
@@ -291,7 +293,7 @@ struct ProjectReader::Private {
             const auto decoder = lensDecoderFromName(*v);
             if (!decoder)
                 tr.fail("attribute lens_decoder is '" + *v +
-                        "', expected output, input, linear or quadratic");
+                        "', expected output, input, linear, quadratic or tuned");
             t.lensDecoder = *decoder;
         }
         t.topk = int(tr.K);

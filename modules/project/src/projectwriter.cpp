@@ -220,6 +220,10 @@ void writeTraceInto(hid_t g, const Trace &t, bool streamed)
     H5::writeIntAttr(g, "n_prompt_tokens", t.nPromptTokens);
     if (!t.parent.empty()) H5::writeStringAttr(g, "parent", t.parent);
     if (!t.edit.empty()) H5::writeStringAttr(g, "edit", t.edit);
+    if (!t.tunedLensPath.empty())
+        H5::writeStringAttr(g, HlProj::kTunedLensPathAttr, t.tunedLensPath);
+    if (!t.tunedLensSha256.empty())
+        H5::writeStringAttr(g, HlProj::kTunedLensSha256Attr, t.tunedLensSha256);
 
     const int64_t T = t.nTokens();
     IntArray ids({T});

@@ -51,6 +51,10 @@ SPARSE_MAX_KEYS = 128  # when the group lacks its max_keys attribute
 Z = "heads/z"
 VOCAB_IDS = "vocab/ids"
 VOCAB_TEXT = "vocab/text"
+# Attributes of a trace made with the tuned lens decoder: the lens file and its SHA-256.
+TUNED_LENS_PATH = "tuned_lens_path"
+TUNED_LENS_SHA256 = "tuned_lens_sha256"
+TRACE_ATTRIBUTES = (TUNED_LENS_PATH, TUNED_LENS_SHA256)
 
 
 def lens_path(site, name):

@@ -16,7 +16,7 @@ from .datasets import Comparison, Dataset, Group, SparseAttention, attr_value, a
 from .errors import NewerSchemaError, NotAProjectError, ProjectError
 
 LENS_NORMS = ("full", "unit", "none")
-LENS_DECODERS = ("output", "input", "linear", "quadratic")
+LENS_DECODERS = ("output", "input", "linear", "quadratic", "tuned")
 
 
 def open(path):  # noqa: A001 - the one-line entry point: headlens.open(path)
@@ -330,6 +330,9 @@ class Trace:
     app_version = property(lambda self: self.attrs.get("app_version", ""))
     parent = property(lambda self: self.attrs.get("parent", ""))
     edit = property(lambda self: self.attrs.get("edit", ""))
+    # The tuned lens file a trace of lens_decoder "tuned" was decoded with, and its SHA-256.
+    tuned_lens_path = property(lambda self: self.attrs.get(layout.TUNED_LENS_PATH, ""))
+    tuned_lens_sha256 = property(lambda self: self.attrs.get(layout.TUNED_LENS_SHA256, ""))
 
     def _sizes(self):
         return {"L": self.n_layers, "H": self.n_heads, "T": self.n_tokens, "K": self.topk,

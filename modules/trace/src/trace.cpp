@@ -28,7 +28,7 @@ std::optional<E> fromName(const char *const (&names)[N], const std::string &s)
     return std::nullopt;
 }
 constexpr const char *kNormNames[] = {"full", "unit", "none"};
-constexpr const char *kDecoderNames[] = {"output", "input", "linear", "quadratic"};
+constexpr const char *kDecoderNames[] = {"output", "input", "linear", "quadratic", "tuned"};
 constexpr const char *kStoreNames[] = {"none", "f16", "f32"};
 constexpr const char *kEditKindNames[] = {"unchanged", "subtract", "inject"};
 } // namespace

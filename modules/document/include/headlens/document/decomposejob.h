@@ -28,6 +28,7 @@ struct DecomposeRequest {
     int pos = 0;
     QString lensNorm = QStringLiteral("full");
     QString lensDecoder = QStringLiteral("output");
+    QString lensFile; // the tuned lens file (lensDecoder tuned only)
     int steps = 10;
 };
 

@@ -24,7 +24,8 @@ struct TraceSpec {
     int generate = 0;
     int topk = 10;
     QString lensNorm = QStringLiteral("full");      // full | unit | none
-    QString lensDecoder = QStringLiteral("output"); // output | input | linear | quadratic
+    QString lensDecoder = QStringLiteral("output"); // output | input | linear | quadratic | tuned
+    QString lensFile;                               // the tuned lens file (lensDecoder tuned only)
     QString attention = QStringLiteral("f16");      // none | f16 | f32
     QString residuals = QStringLiteral("none");     // none | f16 | f32
     bool storeZ = false;

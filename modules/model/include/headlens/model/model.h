@@ -18,6 +18,7 @@
 namespace HeadLens {
 
 class Tokenizer;
+struct TunedLens;
 
 struct LoadOptions {
     std::string tokenizerPath; // overrides the folder's tokenizer; required for llama2.c files
@@ -102,6 +103,7 @@ struct LensOptions {
     int topk = 10;
     LensNorm norm = LensNorm::Full;
     LensDecoder decoder = LensDecoder::Output;
+    std::shared_ptr<const TunedLens> tuned; // decoder Tuned only: its translators
 };
 
 // An edit of one site vector for propagate/inject (TRACE.md "Propagate and inject").
@@ -169,6 +171,8 @@ public:
                                   const std::function<void(int)> &generated = {});
 
     struct Impl;
+    // For the engine's own files (Impl is defined in a private header of modules/model).
+    Impl &impl() { return *d; }
 
 private:
     explicit Model(std::unique_ptr<Impl> impl);

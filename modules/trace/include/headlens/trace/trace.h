@@ -48,7 +48,9 @@ struct TokenVocabulary {
 int32_t tokenIdOfText(const std::string &text, const TokenVocabulary &vocab);
 
 enum class LensNorm { Full, Unit, None };
-enum class LensDecoder { Output, Input, Linear, Quadratic };
+// Tuned: the output matrix after a learned affine translator per site (a tuned lens file,
+// headlens/model/tunedlens.h); the trace records the file's path and SHA-256.
+enum class LensDecoder { Output, Input, Linear, Quadratic, Tuned };
 // How an optional large dataset is stored: not at all, as float16, or as float32.
 enum class StoreType { None, F16, F32 };
 
@@ -117,6 +119,8 @@ struct Trace {
     int nPromptTokens = 0; // tokens at and after this index were generated
     std::string parent;    // propagate/inject only
     std::string edit;      // JSON of the edit, propagate/inject only
+    std::string tunedLensPath;   // lensDecoder Tuned only: the lens file
+    std::string tunedLensSha256; // and the SHA-256 of its bytes
 
     // --- tokens
     std::vector<TokenInfo> tokens; // [pos]
