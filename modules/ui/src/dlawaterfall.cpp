@@ -41,7 +41,9 @@ void DlaWaterfall::clear()
 
 QSize DlaWaterfall::minimumSizeHint() const
 {
-    return QSize(200, 80);
+    // Every row readable: a short dock scrolls (LogitAttributionPanel) instead of overlapping.
+    const int rows = int(m_parts.size()) + 1;
+    return QSize(200, std::max(80, rows * (fontMetrics().height() + 2) + 8));
 }
 
 QSize DlaWaterfall::sizeHint() const

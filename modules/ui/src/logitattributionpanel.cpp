@@ -9,6 +9,7 @@
 #include <QEvent>
 #include <QLabel>
 #include <QPainter>
+#include <QScrollArea>
 #include <QSplitter>
 #include <QVBoxLayout>
 
@@ -59,7 +60,12 @@ LogitAttributionPanel::LogitAttributionPanel(QWidget *parent) : QWidget(parent)
     split->setObjectName(QStringLiteral("dlaSplitter"));
     split->setChildrenCollapsible(false);
     split->addWidget(column(m_heatmapTitle, m_heatmap));
-    split->addWidget(column(m_waterfallTitle, m_waterfall));
+    auto *scroll = new QScrollArea(this);
+    scroll->setObjectName(QStringLiteral("dlaWaterfallScroll"));
+    scroll->setWidget(m_waterfall);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    split->addWidget(column(m_waterfallTitle, scroll));
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addWidget(m_title);
@@ -176,14 +182,13 @@ QString LogitAttributionPanel::sumCheckText() const
     }
     const double err = sum - logit();
     const QString check =
-        tr("Sum check: embedding + blocks + rest = %1, the model's logit %2 (error %3).")
+        tr("Sum check: embedding + blocks + rest = %1; the model's logit %2 (error %3).")
             .arg(sum, 0, 'f', 4)
             .arg(logit(), 0, 'f', 4)
             .arg(err, 0, 'g', 3);
     if (std::abs(err) > kSumTolerance * std::max(1.0, scale))
         return check + QLatin1Char(' ') + tr("The parts do not add up: the file may be damaged.");
-    return check + QLatin1Char(' ') +
-           tr("The final norm's scale is held at its value for the whole residual.");
+    return check + QLatin1Char(' ') + tr("The final norm's scale is held fixed.");
 }
 
 void LogitAttributionPanel::showPosition()
