@@ -39,9 +39,8 @@ void printPosition(const json &p, int top)
     if (!p["minus"].is_null())
         what += " minus " + quoted(p["minus"]["text"].get<std::string>()) + " (id " +
                 std::to_string(p["minus"]["id"].get<int>()) + ")";
-    std::cout << "direct logit attribution of " << what << " at position "
-              << p["pos"].get<int>() << " (token " << quoted(p["token"]["text"].get<std::string>())
-              << ")\n";
+    std::cout << "direct logit attribution of " << what << " at position " << p["pos"].get<int>()
+              << " (token " << quoted(p["token"]["text"].get<std::string>()) << ")\n";
     double sum = p["embed"].get<double>();
     printRow("embedding", sum);
     const json &blocks = p["blocks"];
@@ -74,11 +73,11 @@ void printPosition(const json &p, int top)
 
 int cmdAttribute(const std::vector<std::string> &argv)
 {
-    const Args a = parseArgs(argv,
-                             {"--prompt", "--prompt-file", "--token-ids", "--token", "--token-id",
-                              "--minus", "--minus-id", "--pos", "--top", "--tokenizer", "--dtype",
-                              "--threads"},
-                             {"--json"});
+    const Args a =
+        parseArgs(argv,
+                  {"--prompt", "--prompt-file", "--token-ids", "--token", "--token-id", "--minus",
+                   "--minus-id", "--pos", "--top", "--tokenizer", "--dtype", "--threads"},
+                  {"--json"});
     const std::string modelPath = onePositional(a, "MODEL");
     const AttributeRequest request = attributeRequest(a);
     const int top = a.intValue("--top", 10, 1, 1 << 20);

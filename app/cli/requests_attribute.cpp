@@ -89,19 +89,18 @@ json attributionJson(const AttributeResult &r, int pos)
                               a.blocks.data[size_t((l * 2 + 1) * T + t)]});
         }
         const size_t i = size_t(t);
-        positions.push_back(
-            {{"pos", t},
-             {"token", {{"id", r.tokens[i].id}, {"text", r.tokens[i].text}}},
-             {"target", {{"id", a.tokenIds.data[i]}, {"text", r.tokenText[i]}}},
-             {"minus", a.minusIds.empty()
-                           ? json(nullptr)
-                           : json{{"id", a.minusIds.data[i]}, {"text", r.minusText[i]}}},
-             {"logit", a.logit.data[i]},
-             {"embed", a.embed.data[i]},
-             {"rest", a.rest.data[i]},
-             {"blocks", blocks},
-             {"heads", heads},
-             {"sum_error", check.error[i]}});
+        positions.push_back({{"pos", t},
+                             {"token", {{"id", r.tokens[i].id}, {"text", r.tokens[i].text}}},
+                             {"target", {{"id", a.tokenIds.data[i]}, {"text", r.tokenText[i]}}},
+                             {"minus", a.minusIds.empty() ? json(nullptr)
+                                                          : json{{"id", a.minusIds.data[i]},
+                                                                 {"text", r.minusText[i]}}},
+                             {"logit", a.logit.data[i]},
+                             {"embed", a.embed.data[i]},
+                             {"rest", a.rest.data[i]},
+                             {"blocks", blocks},
+                             {"heads", heads},
+                             {"sum_error", check.error[i]}});
     }
     return {{"n_layers", L},
             {"n_heads", H},

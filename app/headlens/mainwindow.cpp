@@ -5,10 +5,10 @@
 #include "entropydock.h"
 #include "exportdialog.h"
 #include "headcontributiondock.h"
-#include "logitattributiondock.h"
 #include "headsimilaritydock.h"
 #include "inspectordock.h"
 #include "lensselector.h"
+#include "logitattributiondock.h"
 #include "messagebar.h"
 #include "newtracedialog.h"
 #include "projectdock.h"
@@ -326,11 +326,10 @@ void MainWindow::createDocks()
 
     // The bottom panels ask for more height than a laptop has beside the grid: they may shrink
     // (and be dragged taller).
-    for (QDockWidget *dock : {static_cast<QDockWidget *>(m_headDock),
-                              static_cast<QDockWidget *>(m_similarityDock),
-                              static_cast<QDockWidget *>(m_dlaDock),
-                              static_cast<QDockWidget *>(m_entropyDock),
-                              static_cast<QDockWidget *>(m_comparisonDock)})
+    for (QDockWidget *dock :
+         {static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
+          static_cast<QDockWidget *>(m_dlaDock), static_cast<QDockWidget *>(m_entropyDock),
+          static_cast<QDockWidget *>(m_comparisonDock)})
         dock->widget()->setMinimumHeight(120);
 
     // The corners go to the side docks, so the bottom row spans only the centre.

@@ -140,8 +140,8 @@ void TestCliAttribute::differenceIsTheDifference()
     QCOMPARE(diff.size(), pa.size());
     for (size_t i = 0; i < diff.size(); ++i)
         QVERIFY2(std::abs(diff[i] - (pa[i] - pb[i])) < 1e-4,
-                 qPrintable(QString("part %1: %2 vs %3 - %4").arg(i).arg(diff[i]).arg(pa[i]).arg(
-                     pb[i])));
+                 qPrintable(
+                     QString("part %1: %2 vs %3 - %4").arg(i).arg(diff[i]).arg(pa[i]).arg(pb[i])));
     QVERIFY(std::abs(pd["sum_error"].get<double>()) < 1e-4);
 }
 
@@ -183,8 +183,8 @@ void TestCliAttribute::serveAnswersTheSame()
 
 void TestCliAttribute::tableShowsTheSumCheck()
 {
-    const Run r = cli(QStringList{"attribute"} + model() +
-                      QStringList{"--prompt", kPrompt, "--top", "3"});
+    const Run r =
+        cli(QStringList{"attribute"} + model() + QStringList{"--prompt", kPrompt, "--top", "3"});
     QVERIFY2(r.code == 0, qPrintable(r.describe()));
     const QString out = QString::fromUtf8(r.out);
     QVERIFY2(out.contains("L4 MLP") && out.contains("final logit") &&

@@ -35,7 +35,8 @@ inline void addHandAttribution(Trace &tr, float rest = 0.0f)
     a.logit.reset({T});
     for (int t = 0; t < T; ++t) {
         a.tokenIds.data[size_t(t)] =
-            tr.logitsTopkIds.empty() ? t : tr.logitsTopkIds.data[size_t(t * tr.logitsTopkIds.dim(1))];
+            tr.logitsTopkIds.empty() ? t
+                                     : tr.logitsTopkIds.data[size_t(t * tr.logitsTopkIds.dim(1))];
         a.embed.data[size_t(t)] = handDlaEmbed(t);
         double sum = double(handDlaEmbed(t)) + rest;
         for (int l = 0; l < L; ++l) {

@@ -21,8 +21,8 @@ struct NaiveDla {
 };
 
 struct NaiveFinalNorm {
-    const std::vector<float> *g = nullptr;  // [D]
-    const std::vector<float> *b = nullptr;  // [D], LayerNorm only (null: none)
+    const std::vector<float> *g = nullptr;       // [D]
+    const std::vector<float> *b = nullptr;       // [D], LayerNorm only (null: none)
     const std::vector<float> *unembed = nullptr; // [V, D]
     double eps = 1e-5;
     bool layerNorm = false;

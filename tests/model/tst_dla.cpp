@@ -72,10 +72,11 @@ std::vector<double> partScale(const NaiveDla &r, int T)
 std::string compareDla(const LogitAttribution &a, const NaiveDla &r, int T)
 {
     const std::vector<double> s = partScale(r, T);
-    for (auto [what, got, want] :
-         {std::tuple{"heads/dla", &a.heads, &r.heads}, {"blocks/dla", &a.blocks, &r.blocks},
-          {"blocks/dla_embed", &a.embed, &r.embed}, {"blocks/dla_rest", &a.rest, &r.rest},
-          {"blocks/dla_logit", &a.logit, &r.logit}})
+    for (auto [what, got, want] : {std::tuple{"heads/dla", &a.heads, &r.heads},
+                                   {"blocks/dla", &a.blocks, &r.blocks},
+                                   {"blocks/dla_embed", &a.embed, &r.embed},
+                                   {"blocks/dla_rest", &a.rest, &r.rest},
+                                   {"blocks/dla_logit", &a.logit, &r.logit}})
         if (std::string e = compareParts(what, *got, *want, T, s); !e.empty()) return e;
     return {};
 }
@@ -199,8 +200,10 @@ void TestDla::traceMatchesReference()
     QVERIFY2(e.empty(), e.c_str());
     // RMSNorm has no bias: nothing is left outside the parts. LayerNorm's bias is.
     for (int t = 0; t < T; ++t)
-        if (f->b.empty()) QCOMPARE(a.rest.data[size_t(t)], 0.0f);
-        else QVERIFY(a.rest.data[size_t(t)] != 0.0f);
+        if (f->b.empty())
+            QCOMPARE(a.rest.data[size_t(t)], 0.0f);
+        else
+            QVERIFY(a.rest.data[size_t(t)] != 0.0f);
 }
 
 void TestDla::sumCheck()
@@ -219,9 +222,11 @@ void TestDla::sumCheck()
     QVERIFY(dlaSumCheck(bad).maxRelError > 1e-4);
     // Each layer's heads (and its o_proj bias, in the block) make its attention block.
     const int64_t L = a.heads.dim(0), H = a.heads.dim(1), T = a.heads.dim(2);
-    const std::vector<double> s = partScale(naiveDla(f->fwd, f->norm, [&] {
-        return std::vector<int32_t>(a.tokenIds.data.begin(), a.tokenIds.data.end());
-    }()), int(T));
+    const std::vector<double> s = partScale(
+        naiveDla(
+            f->fwd, f->norm,
+            [&] { return std::vector<int32_t>(a.tokenIds.data.begin(), a.tokenIds.data.end()); }()),
+        int(T));
     if (model == "llama-biases" || model == "gpt2") return; // o_proj's bias is in the block too
     for (int64_t l = 0; l < L; ++l)
         for (int64_t t = 0; t < T; ++t) {
@@ -231,7 +236,10 @@ void TestDla::sumCheck()
             const double block = a.blocks.data[size_t((l * 2) * T + t)];
             QVERIFY2(std::abs(sum - block) <= 1e-5 * s[size_t(t)],
                      qPrintable(QString("layer %1 pos %2: heads %3, block %4")
-                                    .arg(l).arg(t).arg(sum).arg(block)));
+                                    .arg(l)
+                                    .arg(t)
+                                    .arg(sum)
+                                    .arg(block)));
         }
 }
 

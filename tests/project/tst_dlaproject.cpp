@@ -2,8 +2,8 @@
 // it, an older file without it reads with none, a writer refuses one of the wrong shape, and a
 // file whose attribution lacks a part is refused with that part's name.
 
-#include "handdla.h"
 #include "../ui/uitestdata.h"
+#include "handdla.h"
 
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"

@@ -321,8 +321,9 @@ LogitAttribution Model::attribute(const std::vector<int32_t> &ids, int32_t token
     checkIds(ids);
     for (int32_t id : {token, minus})
         if (id < -1 || id >= d->cfg.vocabSize)
-            throw InputError("token id " + std::to_string(id) + " to attribute is outside the "
-                             "vocabulary [0, " + std::to_string(d->cfg.vocabSize) + ")");
+            throw InputError("token id " + std::to_string(id) +
+                             " to attribute is outside the vocabulary [0, " +
+                             std::to_string(d->cfg.vocabSize) + ")");
     at::NoGradGuard noGrad;
     DlaCapture dla;
     const at::Tensor hidden = d->forward(ids, nullptr, {}, nullptr, nullptr, nullptr, &dla);
@@ -334,7 +335,8 @@ LogitAttribution Model::attribute(const std::vector<int32_t> &ids, int32_t token
         tokens.assign(top.data_ptr<int32_t>(), top.data_ptr<int32_t>() + top.numel());
     }
     return d->attribute(dla, hidden, tokens,
-                        minus < 0 ? std::vector<int32_t>() : std::vector<int32_t>(ids.size(), minus));
+                        minus < 0 ? std::vector<int32_t>()
+                                  : std::vector<int32_t>(ids.size(), minus));
 }
 
 FloatArray Model::logits(const std::vector<int32_t> &ids)

@@ -289,7 +289,8 @@ struct ProjectReader::Private {
                 requiredDataset(tr, HlProj::kDlaBlocks, H5T_FLOAT, {tr.L, 2, tr.T}, "[L, 2, T]"));
             t.dla.embed =
                 readFloats(requiredDataset(tr, HlProj::kDlaEmbed, H5T_FLOAT, {tr.T}, "[T]"));
-            t.dla.rest = readFloats(requiredDataset(tr, HlProj::kDlaRest, H5T_FLOAT, {tr.T}, "[T]"));
+            t.dla.rest =
+                readFloats(requiredDataset(tr, HlProj::kDlaRest, H5T_FLOAT, {tr.T}, "[T]"));
             t.dla.logit =
                 readFloats(requiredDataset(tr, HlProj::kDlaLogit, H5T_FLOAT, {tr.T}, "[T]"));
             t.dla.tokenIds =

@@ -44,8 +44,8 @@ TraceCost estimateTraceCost(const TraceShape &s)
     const int64_t large =
         attention + bytesOf(s.residuals) * kSiteCount * L * T * D + bytesOf(s.z) * L * T * H * dh;
     const int64_t small = kSiteCount * L * T * (8 * K + 4) + 9 * L * H * T * 4 + L * H * H * 4 +
-                          2 * L * T * 4 + 5 * T * 4 +
-                          4 * L * T * 4 + T * (8 * K + 64) + (kSiteCount * L + 2) * T * K * 40;
+                          2 * L * T * 4 + 5 * T * 4 + 4 * L * T * 4 + T * (8 * K + 64) +
+                          (kSiteCount * L + 2) * T * K * 40;
     cost.diskBytes = large + small;
 
     // The engine's peak, per layer, with everything of one layer alive at once (a bound):

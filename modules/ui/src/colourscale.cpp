@@ -24,7 +24,7 @@ constexpr std::array<QRgb, 9> kDiverging = {0x2166ac, 0x4393c3, 0x92c5de, 0xd1e5
 ColourScale::ColourScale(Palette palette, double lower, double upper)
     : m_palette(palette), m_lower(lower), m_upper(upper)
 {
-    const auto &stops = palette == Palette::Blues ? kBlues
+    const auto &stops = palette == Palette::Blues  ? kBlues
                         : palette == Palette::Heat ? kHeat
                                                    : kDiverging;
     const int n = int(stops.size());

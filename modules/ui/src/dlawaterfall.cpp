@@ -52,7 +52,8 @@ QSize DlaWaterfall::sizeHint() const
     return QSize(360, std::max(120, rows * (fontMetrics().height() + 2) + 12));
 }
 
-DlaWaterfall::Geometry DlaWaterfall::geometryFor(const QRectF &canvas, const QFontMetricsF &fm) const
+DlaWaterfall::Geometry DlaWaterfall::geometryFor(const QRectF &canvas,
+                                                 const QFontMetricsF &fm) const
 {
     Geometry g;
     for (const QString &l : m_labels + QStringList{m_totalLabel})

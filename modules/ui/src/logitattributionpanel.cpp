@@ -240,8 +240,7 @@ QString LogitAttributionPanel::csv() const
     auto row = [&](const QString &part, int layer, int head, double v) {
         out += QStringLiteral("%1,%2,%3,%4\n")
                    .arg(part, layer < 0 ? QString() : QString::number(layer),
-                        head < 0 ? QString() : QString::number(head),
-                        QString::number(v, 'g', 9));
+                        head < 0 ? QString() : QString::number(head), QString::number(v, 'g', 9));
     };
     row(QStringLiteral("embedding"), -1, -1, p.front());
     for (int64_t l = 0; l < L; ++l) {

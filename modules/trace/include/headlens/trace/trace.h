@@ -105,13 +105,13 @@ struct LensSite {
 // through the final norm with its scale held at the value the whole residual gives it. The
 // parts add up: embed + sum over layers of blocks + rest = logit, up to float rounding.
 struct LogitAttribution {
-    IntArray tokenIds;  // [pos] the token whose logit is attributed (at trace time the top-1)
-    IntArray minusIds;  // [pos] the token whose logit is subtracted; empty: none
-    FloatArray heads;   // [layer, head, pos]  each head's vector result_h
-    FloatArray blocks;  // [layer, 2, pos]  attn_out (o_proj bias included), mlp_out
-    FloatArray embed;   // [pos]  resid_pre[0] (token embedding, and GPT-2's position embedding)
-    FloatArray rest;    // [pos]  the final LayerNorm's bias, and what an edit added (else 0)
-    FloatArray logit;   // [pos]  the model's own final logit (difference)
+    IntArray tokenIds; // [pos] the token whose logit is attributed (at trace time the top-1)
+    IntArray minusIds; // [pos] the token whose logit is subtracted; empty: none
+    FloatArray heads;  // [layer, head, pos]  each head's vector result_h
+    FloatArray blocks; // [layer, 2, pos]  attn_out (o_proj bias included), mlp_out
+    FloatArray embed;  // [pos]  resid_pre[0] (token embedding, and GPT-2's position embedding)
+    FloatArray rest;   // [pos]  the final LayerNorm's bias, and what an edit added (else 0)
+    FloatArray logit;  // [pos]  the model's own final logit (difference)
     bool empty() const { return heads.empty(); }
 };
 

@@ -36,7 +36,7 @@ public:
     void setSelectedHead(int layer, int head);
 
     // --- the numbers shown, at the position
-    FloatArray headMatrix() const;    // [layer, head]; empty without a position
+    FloatArray headMatrix() const;     // [layer, head]; empty without a position
     std::vector<double> parts() const; // embedding, L0 attention, L0 MLP, ..., rest
     double logit() const;              // the model's logit; NaN without a position
     double sumError() const;           // sum of parts - logit; NaN without a position
