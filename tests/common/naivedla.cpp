@@ -4,6 +4,22 @@
 
 namespace HeadLens::Test {
 
+namespace {
+
+// The mean of x [n] for LayerNorm's centring; 0 for RMSNorm, which does not centre.
+double centre(const double *x, int n, bool layerNorm)
+{
+    double m = 0;
+    if (layerNorm) {
+        for (int i = 0; i < n; ++i)
+            m += x[i];
+        m /= n;
+    }
+    return m;
+}
+
+} // namespace
+
 NaiveDla naiveDla(const NaiveForward &f, const NaiveFinalNorm &n, const std::vector<int32_t> &token,
                   const std::vector<int32_t> &minus)
 {
@@ -17,12 +33,7 @@ NaiveDla naiveDla(const NaiveForward &f, const NaiveFinalNorm &n, const std::vec
     for (int t = 0; t < T; ++t) {
         // The scale of the final residual, held fixed for every part.
         const double *x = f.site(Site::ResidPost, L - 1, t);
-        double mean = 0;
-        if (n.layerNorm) {
-            for (int i = 0; i < D; ++i)
-                mean += x[i];
-            mean /= D;
-        }
+        const double mean = centre(x, D, n.layerNorm);
         double var = 0;
         for (int i = 0; i < D; ++i)
             var += (x[i] - mean) * (x[i] - mean);
@@ -33,12 +44,7 @@ NaiveDla naiveDla(const NaiveForward &f, const NaiveFinalNorm &n, const std::vec
             if (!minus.empty()) dir[size_t(i)] -= (*n.unembed)[size_t(minus[size_t(t)]) * D + i];
         }
         auto read = [&](const double *c) { // <g * (c - mean c) / s, dir>
-            double m = 0;
-            if (n.layerNorm) {
-                for (int i = 0; i < D; ++i)
-                    m += c[i];
-                m /= D;
-            }
+            const double m = centre(c, D, n.layerNorm);
             double sum = 0;
             for (int i = 0; i < D; ++i)
                 sum += double((*n.g)[size_t(i)]) * (c[i] - m) / s * dir[size_t(i)];
