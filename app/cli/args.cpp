@@ -171,6 +171,9 @@ usage:
   headlens-cli propagate MODEL PROJECT.hlproj --trace NAME --site SITE --layer L --pos P
                (--unchanged | --subtract K | --inject TOKEN | --inject-id ID) [-n N]
                [--name CHILD] [--force] [--tokenizer PATH] [--json]
+  headlens-cli attribute MODEL (--prompt TEXT | --prompt-file FILE | --token-ids 1,2,3)
+               [--token TOKEN | --token-id ID] [--minus TOKEN | --minus-id ID] [--pos P]
+               [--top N] [--tokenizer PATH] [--json]   (direct logit attribution)
   headlens-cli stats PROJECT.hlproj [--trace NAME | --all] [--bins N] [--exclude-bos] [--json]
   headlens-cli correlate PROJECT.hlproj [--trace NAME | --all] [--include-bos] [--json]
   headlens-cli compare PROJECT.hlproj --left TRACE --right TRACE [--name NAME] [--json]
@@ -192,6 +195,7 @@ int cmdStats(const std::vector<std::string> &argv);
 int cmdCorrelate(const std::vector<std::string> &argv);
 int cmdCompare(const std::vector<std::string> &argv);
 int cmdHeads(const std::vector<std::string> &argv);
+int cmdAttribute(const std::vector<std::string> &argv); // commands_attribute.cpp
 
 // An error as one line of at most a few hundred bytes: a 100 KB value quoted from a damaged
 // file is not echoed whole, and libtorch's C++ backtrace after the first line is dropped.
@@ -254,6 +258,7 @@ int runCommand(const std::vector<std::string> &argv)
             return cmdHeads(rest);
         if (cmd == "train-example")
             return cmdTrainExample(rest);
+        if (cmd == "attribute") return cmdAttribute(rest);
         if (cmd == "batch") return cmdBatch(rest);
         if (cmd == "merge") return cmdMerge(rest);
         if (cmd == "fit-lens") return cmdFitLens(rest);

@@ -1,5 +1,6 @@
 // headlens-cli bench: the engine's figures from one process — plain forward, full capture
-// (lens excluded), lens, a plain matmul of the lens's shape, and peak RSS.
+// (lens excluded), lens, a plain matmul of the lens's shape, direct logit attribution, and
+// peak RSS.
 
 #include "args.h"
 
@@ -107,6 +108,21 @@ public:
     void logits(const LensView &) override {}
 };
 
+// Wants only the direct logit attribution: against a plain run, what it adds to a trace.
+class AttributionOnly : public CaptureSink {
+public:
+    LogitAttribution kept;
+    bool wants(Tap, int) override { return false; }
+    bool wantsLens(Site, int) override { return false; }
+    bool wantsLogits() override { return false; }
+    bool wantsAttribution() override { return true; }
+    void attribution(const LogitAttribution &a) override { kept = a; }
+    void tensor(Tap, int, const TensorView &) override {}
+    void heads(int, const HeadMetricsView &) override {}
+    void lens(Site, int, const LensView &) override {}
+    void logits(const LensView &) override {}
+};
+
 } // namespace
 
 int cmdBench(const std::vector<std::string> &argv)
@@ -147,11 +163,18 @@ int cmdBench(const std::vector<std::string> &argv)
     model->run(ids, &cap);
     CaptureAll lensSink;
     lensSink.lensOnly = true;
-    const std::vector<Timing> runs = timedInTurns({[&] { model->run(ids, nullptr); },
-                                                   [&] { cap.reset(); model->run(ids, &cap); },
-                                                   [&] { model->run(ids, &lensSink); }},
-                                                  repeat);
+    AttributionOnly dlaSink;
+    const std::vector<Timing> runs =
+        timedInTurns({[&] { model->run(ids, nullptr); },
+                      [&] {
+                          cap.reset();
+                          model->run(ids, &cap);
+                      },
+                      [&] { model->run(ids, &lensSink); }, [&] { model->run(ids, &dlaSink); }},
+                     repeat);
     const Timing &plain = runs[0], &capture = runs[1], &withLens = runs[2];
+    const Timing dla{std::max(0.0, runs[3].wall - plain.wall),
+                     std::max(0.0, runs[3].cpu - plain.cpu)};
     const Timing lens{std::max(0.0, withLens.wall - plain.wall), std::max(0.0, withLens.cpu - plain.cpu)};
     // The lens decodes 5 sites x T rows per layer (resid_pre reuses resid_post of the layer
     // below, so 4 x T rows are computed past layer 0) against the [V, D] decoder.
@@ -174,6 +197,9 @@ int cmdBench(const std::vector<std::string> &argv)
                 mmWall, mmCpu, lens.wall / mmWall, lens.cpu / mmCpu);
     std::printf("trace        %8.4f / %8.4f  traceTokens end to end, default options: ratio %.3f / %.3f\n",
                 trace.wall, trace.cpu, trace.wall / plain.wall, trace.cpu / plain.cpu);
+    std::printf("attribution  %8.4f / %8.4f  direct logit attribution of the top-1 (its part of a "
+                "trace): %.1f%% / %.1f%% of the trace\n",
+                dla.wall, dla.cpu, 100.0 * dla.wall / trace.wall, 100.0 * dla.cpu / trace.cpu);
     std::printf("rss          now %.1f MiB, peak %.1f MiB = %.3f x the weight bytes\n",
                 currentRssMiB(), peakRssMiB(),
                 peakRssMiB() * 1024.0 * 1024.0 / double(model->weightBytes()));

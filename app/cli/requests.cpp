@@ -117,6 +117,11 @@ int32_t injectedToken(const Model &model, const std::string &text)
 
 } // namespace
 
+int32_t modelTokenOfText(const Model &model, const std::string &text)
+{
+    return injectedToken(model, text);
+}
+
 int intField(const json &req, const char *key, int fallback, int min, int max)
 {
     if (!req.contains(key)) return fallback;

@@ -21,6 +21,9 @@ namespace HeadLens::Cli {
 // fallback. UsageError otherwise, as the command line refuses the same count.
 int intField(const nlohmann::json &req, const char *key, int fallback, int min, int max);
 
+// The token of the model a text names (tokenIdOfText over its tokenizer); InputError if none.
+int32_t modelTokenOfText(const Model &model, const std::string &text);
+
 // load: the model and how to run it (the command line's MODEL --tokenizer --dtype --threads).
 struct LoadRequest {
     std::string model;
@@ -109,5 +112,28 @@ void settleChildName(PropagateRequest &r);
 // Runs the request, with its inject token and name settled in r, and adds the child to
 // output; returns the child.
 Trace runPropagate(Model &model, PropagateRequest &r);
+
+// attribute: direct logit attribution (TRACE.md, SCHEMA-ADDITIONS.md) of the forward pass over
+// the prompt, for the model's top-1 token at each position, a chosen token, or the difference
+// of two.
+struct AttributeRequest {
+    PromptInput prompt;
+    std::string token, minus;           // a token given as text (tokenIdOfText); empty: by id
+    int32_t tokenId = -1, minusId = -1; // -1: the top-1 token / nothing subtracted
+    int pos = -1;                       // the one position answered; -1: every position
+};
+AttributeRequest attributeRequest(const Args &a); // --token --token-id --minus --minus-id --pos
+AttributeRequest attributeRequest(const nlohmann::json &req);
+struct AttributeResult {
+    std::vector<TokenInfo> tokens;
+    LogitAttribution dla;
+    std::vector<std::string> tokenText, minusText; // [pos] readable texts of the ids attributed
+};
+// InputError for a token that is not in the vocabulary or a position outside the prompt.
+AttributeResult runAttribute(Model &model, const AttributeRequest &r);
+// {"n_layers", "n_heads", "max_abs_sum_error", "max_rel_sum_error", "positions": [{"pos",
+// "token", "target", "minus", "logit", "embed", "rest", "blocks" [L][2], "heads" [L][H],
+// "sum_error"}]} for position pos, or every position when pos is -1.
+nlohmann::json attributionJson(const AttributeResult &r, int pos);
 
 } // namespace HeadLens::Cli

@@ -233,6 +233,10 @@ private:
                     {"n_prompt_tokens", child.nPromptTokens},
                     {"edit", json::parse(child.edit, nullptr, false)}};
         }
+        if (cmd == "attribute") {
+            const AttributeRequest r = attributeRequest(req);
+            return attributionJson(runAttribute(model(), r), r.pos);
+        }
         throw UsageError("unknown cmd '" + cmd + "'");
     }
 

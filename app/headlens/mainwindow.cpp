@@ -8,6 +8,7 @@
 #include "headsimilaritydock.h"
 #include "inspectordock.h"
 #include "lensselector.h"
+#include "logitattributiondock.h"
 #include "messagebar.h"
 #include "newtracedialog.h"
 #include "projectdock.h"
@@ -237,7 +238,8 @@ void MainWindow::createMenus()
     for (QDockWidget *dock :
          {static_cast<QDockWidget *>(m_projectDock), static_cast<QDockWidget *>(m_inspectorDock),
           static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
-          static_cast<QDockWidget *>(m_entropyDock), static_cast<QDockWidget *>(m_comparisonDock)})
+          static_cast<QDockWidget *>(m_entropyDock), static_cast<QDockWidget *>(m_comparisonDock),
+          static_cast<QDockWidget *>(m_dlaDock)})
         m_viewMenu->addAction(dock->toggleViewAction());
     m_viewMenu->addSeparator();
     m_viewMenu->addActions(m_traceView->zoomActions());
@@ -316,13 +318,18 @@ void MainWindow::createDocks()
     tabifyDockWidget(m_headDock, m_similarityDock);
     m_headDock->raise();
     connect(m_similarityDock, &DocumentDock::error, this, &MainWindow::showError);
+    m_dlaDock = new LogitAttributionDock(this);
+    addDockWidget(Qt::BottomDockWidgetArea, m_dlaDock);
+    tabifyDockWidget(m_headDock, m_dlaDock);
+    m_headDock->raise();
+    connect(m_dlaDock, &DocumentDock::error, this, &MainWindow::showError);
 
     // The bottom panels ask for more height than a laptop has beside the grid: they may shrink
     // (and be dragged taller).
-    for (QDockWidget *dock : {static_cast<QDockWidget *>(m_headDock),
-                              static_cast<QDockWidget *>(m_similarityDock),
-                              static_cast<QDockWidget *>(m_entropyDock),
-                              static_cast<QDockWidget *>(m_comparisonDock)})
+    for (QDockWidget *dock :
+         {static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
+          static_cast<QDockWidget *>(m_dlaDock), static_cast<QDockWidget *>(m_entropyDock),
+          static_cast<QDockWidget *>(m_comparisonDock)})
         dock->widget()->setMinimumHeight(120);
 
     // The corners go to the side docks, so the bottom row spans only the centre.
@@ -337,6 +344,7 @@ QList<DocumentDock *> MainWindow::documentDocks() const
 {
     QList<DocumentDock *> docks{m_inspectorDock, m_headDock, m_entropyDock};
     if (m_similarityDock) docks << m_similarityDock;
+    if (m_dlaDock) docks << m_dlaDock;
     return docks;
 }
 

@@ -32,6 +32,7 @@ class EngineClient;
 class EntropyDock;
 class EntropyPanel;
 class HeadContributionDock;
+class LogitAttributionDock;
 class HeadContributionPanel;
 class HeadSimilarityDock;
 class HeadSimilarityPanel;
@@ -210,6 +211,7 @@ private:
     HeadContributionDock *m_headDock;
     EntropyDock *m_entropyDock;
     HeadSimilarityDock *m_similarityDock = nullptr;
+    LogitAttributionDock *m_dlaDock = nullptr;
     ComparisonDock *m_comparisonDock;
 
     // status bar

@@ -297,7 +297,10 @@ void Model::run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOp
     EditHook hook;
     if (edit)
         hook = d->makeEdit(*edit, lens);
-    at::Tensor hidden = d->forward(ids, sink, lens, nullptr, edit ? &hook : nullptr);
+    DlaCapture dla;
+    const bool wantDla = sink && sink->wantsAttribution();
+    at::Tensor hidden = d->forward(ids, sink, lens, nullptr, edit ? &hook : nullptr, nullptr,
+                                   wantDla ? &dla : nullptr);
     // The plain forward ends in the logits too.
     const at::Tensor logits = linear(hidden, d->lmHead, at::Tensor()).to(at::kFloat);
     d->checkFiniteLogits(logits);
@@ -305,6 +308,35 @@ void Model::run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOp
         const LensBlock b = Impl::lensOfLogits(logits, std::min(lens.topk, d->cfg.vocabSize));
         sink->logits(b.view(0, int64_t(ids.size())));
     }
+    if (wantDla) {
+        const at::Tensor top = logits.argmax(-1).to(at::kInt).contiguous();
+        const std::vector<int32_t> tokens(top.data_ptr<int32_t>(),
+                                          top.data_ptr<int32_t>() + top.numel());
+        sink->attribution(d->attribute(dla, hidden, tokens, {}));
+    }
+}
+
+LogitAttribution Model::attribute(const std::vector<int32_t> &ids, int32_t token, int32_t minus)
+{
+    checkIds(ids);
+    for (int32_t id : {token, minus})
+        if (id < -1 || id >= d->cfg.vocabSize)
+            throw InputError("token id " + std::to_string(id) +
+                             " to attribute is outside the vocabulary [0, " +
+                             std::to_string(d->cfg.vocabSize) + ")");
+    at::NoGradGuard noGrad;
+    DlaCapture dla;
+    const at::Tensor hidden = d->forward(ids, nullptr, {}, nullptr, nullptr, nullptr, &dla);
+    std::vector<int32_t> tokens(ids.size(), token);
+    if (token < 0) {
+        const at::Tensor logits = linear(hidden, d->lmHead, at::Tensor()).to(at::kFloat);
+        d->checkFiniteLogits(logits);
+        const at::Tensor top = logits.argmax(-1).to(at::kInt).contiguous();
+        tokens.assign(top.data_ptr<int32_t>(), top.data_ptr<int32_t>() + top.numel());
+    }
+    return d->attribute(dla, hidden, tokens,
+                        minus < 0 ? std::vector<int32_t>()
+                                  : std::vector<int32_t>(ids.size(), minus));
 }
 
 FloatArray Model::logits(const std::vector<int32_t> &ids)

@@ -52,7 +52,7 @@ void Model::Impl::ensureRope(int64_t positions)
 
 at::Tensor Model::Impl::forward(const std::vector<int32_t> &ids, CaptureSink *sink,
                                 const LensOptions &lo, KvCache *cache, const EditHook *edit,
-                                std::pair<Site, int> *stopAt)
+                                std::pair<Site, int> *stopAt, DlaCapture *dla)
 {
     const int64_t T = int64_t(ids.size());
     const int L = cfg.nLayers, H = cfg.nHeads, Hkv = cfg.nKvHeads, dh = cfg.dHead;
@@ -91,10 +91,17 @@ at::Tensor Model::Impl::forward(const std::vector<int32_t> &ids, CaptureSink *si
         return stopAt && stopAt->first == s && stopAt->second == l;
     };
 
+    if (dla) dla->embed = x;
     LensCarry carry;
     for (int l = 0; l < L; ++l) {
         if (sink && sink->cancelled()) throw Cancelled();
         const LayerWeights &w = layers[size_t(l)];
+        // An edit's change of the stream is no block's: the attribution keeps it apart.
+        auto applyEdit = [&](const EditHook *e, Site s, int layer, int64_t p, at::Tensor &t) {
+            const at::Tensor before = t;
+            Impl::applyEdit(e, s, layer, p, t);
+            if (dla && !t.is_same(before)) dla->addEdit(t - before);
+        };
         applyEdit(edit, Site::ResidPre, l, past, x);
         at::Tensor residPre = x;
         if (stopHere(Site::ResidPre, l)) return residPre;
@@ -135,6 +142,10 @@ at::Tensor Model::Impl::forward(const std::vector<int32_t> &ids, CaptureSink *si
         if (stopHere(Site::ResidMid, l)) return residMid;
 
         at::Tensor mlpOut = mlp(rms(residMid, w.ffnNorm, w.ffnNormB), w);
+        if (dla) {
+            dla->z.push_back(zc);
+            dla->mlpOut.push_back(mlpOut);
+        }
         applyEdit(edit, Site::MlpOut, l, past, mlpOut);
         if (stopHere(Site::MlpOut, l)) return mlpOut;
         at::Tensor residPost = residMid + mlpOut;
@@ -179,6 +190,7 @@ at::Tensor Model::Impl::forward(const std::vector<int32_t> &ids, CaptureSink *si
             sink->progress(l + 1, L);
         }
     }
+    if (dla) dla->final = x;
     return rms(x, finalNorm, finalNormB);
 }
 

@@ -188,6 +188,21 @@ struct HeadCapture {
     }
 };
 
+// What direct logit attribution keeps of one forward pass: the direction a position's logit
+// is read along is known only once the last layer is done, so each layer's parts wait here.
+struct DlaCapture {
+    std::vector<at::Tensor> z;      // per layer [T, H*dh], compute dtype
+    std::vector<at::Tensor> mlpOut; // per layer [T, D], before any edit
+    at::Tensor embed;               // [T, D] resid_pre[0]
+    at::Tensor final;               // [T, D] resid_post[L-1], before the final norm
+    at::Tensor edited;              // [T, D] float32, what edits added to the stream; or none
+    void addEdit(const at::Tensor &delta)
+    {
+        const at::Tensor d = delta.to(at::kFloat);
+        edited = edited.defined() ? edited + d : d;
+    }
+};
+
 inline TensorView viewOf(const at::Tensor &t) // t: float32, contiguous
 {
     TensorView v;
@@ -236,7 +251,7 @@ struct Model::Impl {
     // given, the pass stops after that site of that layer and returns its vectors instead.
     at::Tensor forward(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOptions &lo,
                        KvCache *cache, const EditHook *edit = nullptr,
-                       std::pair<Site, int> *stopAt = nullptr);
+                       std::pair<Site, int> *stopAt = nullptr, DlaCapture *dla = nullptr);
 
     // The vector of one site at one position, from a forward pass over ids (float32 [D]).
     at::Tensor siteVector(const std::vector<int32_t> &ids, Site site, int layer, int pos);
@@ -320,6 +335,16 @@ struct Model::Impl {
     at::Tensor tokenDirection(int32_t id, Site site, int layer, const LensOptions &lo);
 
     EditHook makeEdit(const VectorEdit &e, const LensOptions &lo);
+
+    // --- Direct logit attribution (llamadla.cpp).
+
+    // The attribution of a captured pass along, per position t, the unembedding row of
+    // token[t] minus that of minus[t] (minus empty or -1: none), read through the final norm
+    // with the scale of the final residual held fixed. hidden [T, D] is the pass's final-norm
+    // output (the model's logit is hidden . direction).
+    LogitAttribution attribute(const DlaCapture &c, const at::Tensor &hidden,
+                               const std::vector<int32_t> &token,
+                               const std::vector<int32_t> &minus);
 
     // --- Head metrics (llamaheads.cpp).
 

@@ -150,6 +150,9 @@ public:
         put(m_t.logitsEntropy, 0, v.entropy, v.nPos);
     }
 
+    bool wantsAttribution() override { return true; }
+    void attribution(const LogitAttribution &a) override { m_t.dla = a; }
+
     void change(int layer, const float *cosd, const float *kl, int nPos) override
     {
         put(m_t.changeCosine, int64_t(layer) * nPos, cosd, nPos);

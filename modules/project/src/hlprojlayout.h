@@ -37,6 +37,13 @@ constexpr const char *kMlpResidRatio = "blocks/mlp_resid_ratio";      // [L, T]
 // Trace attributes (not datasets) of a trace made with the tuned lens decoder.
 constexpr const char *kTunedLensPathAttr = "tuned_lens_path";     // string
 constexpr const char *kTunedLensSha256Attr = "tuned_lens_sha256"; // string, lowercase hex
+// Direct logit attribution of the model's top-1 token (TRACE.md, SCHEMA-ADDITIONS.md).
+constexpr const char *kDlaHeads = "heads/dla";               // [L, H, T]
+constexpr const char *kDlaBlocks = "blocks/dla";             // [L, 2, T] attention, MLP
+constexpr const char *kDlaEmbed = "blocks/dla_embed";        // [T]
+constexpr const char *kDlaRest = "blocks/dla_rest";          // [T]
+constexpr const char *kDlaLogit = "blocks/dla_logit";        // [T]
+constexpr const char *kDlaTokenIds = "blocks/dla_token_ids"; // [T] int32
 
 // The required [L,H,T] head metrics and where they live in a Trace.
 struct HeadMetric {

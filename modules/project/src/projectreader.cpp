@@ -343,6 +343,21 @@ struct ProjectReader::Private {
             t.attnResidRatio = readFloats(*d);
         if (auto d = optionalDataset(tr, HlProj::kMlpResidRatio, H5T_FLOAT, {tr.L, tr.T}, "[L, T]"))
             t.mlpResidRatio = readFloats(*d);
+        if (auto d = optionalDataset(tr, HlProj::kDlaHeads, H5T_FLOAT, {tr.L, tr.H, tr.T},
+                                     "[L, H, T]")) {
+            // One attribution: where its heads are, its other parts must be too.
+            t.dla.heads = readFloats(*d);
+            t.dla.blocks = readFloats(
+                requiredDataset(tr, HlProj::kDlaBlocks, H5T_FLOAT, {tr.L, 2, tr.T}, "[L, 2, T]"));
+            t.dla.embed =
+                readFloats(requiredDataset(tr, HlProj::kDlaEmbed, H5T_FLOAT, {tr.T}, "[T]"));
+            t.dla.rest =
+                readFloats(requiredDataset(tr, HlProj::kDlaRest, H5T_FLOAT, {tr.T}, "[T]"));
+            t.dla.logit =
+                readFloats(requiredDataset(tr, HlProj::kDlaLogit, H5T_FLOAT, {tr.T}, "[T]"));
+            t.dla.tokenIds =
+                readInts(requiredDataset(tr, HlProj::kDlaTokenIds, H5T_INTEGER, {tr.T}, "[T]"));
+        }
         if (auto c = optionalDataset(tr, HlProj::kChangeCosine, H5T_FLOAT, {tr.L, tr.T}, "[L, T]"))
             t.changeCosine = readFloats(*c);
         if (auto c = optionalDataset(tr, HlProj::kChangeKl, H5T_FLOAT, {tr.L, tr.T}, "[L, T]"))

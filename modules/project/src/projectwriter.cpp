@@ -124,6 +124,14 @@ void checkTrace(const Trace &t, bool streamed = false)
         expectShape(t, t.contribSimilarity, "contribSimilarity", {L, H, H});
     if (!t.attnResidRatio.empty()) expectShape(t, t.attnResidRatio, "attnResidRatio", {L, T});
     if (!t.mlpResidRatio.empty()) expectShape(t, t.mlpResidRatio, "mlpResidRatio", {L, T});
+    if (!t.dla.empty()) {
+        expectShape(t, t.dla.heads, HlProj::kDlaHeads, {L, H, T});
+        expectShape(t, t.dla.blocks, HlProj::kDlaBlocks, {L, 2, T});
+        expectShape(t, t.dla.embed, HlProj::kDlaEmbed, {T});
+        expectShape(t, t.dla.rest, HlProj::kDlaRest, {T});
+        expectShape(t, t.dla.logit, HlProj::kDlaLogit, {T});
+        expectShape(t, t.dla.tokenIds, HlProj::kDlaTokenIds, {T});
+    }
     if (!t.changeCosine.empty()) expectShape(t, t.changeCosine, "changeCosine", {L, T});
     if (!t.changeKl.empty()) expectShape(t, t.changeKl, "changeKl", {L, T});
     if (streamed) return;
@@ -263,6 +271,14 @@ void writeTraceInto(hid_t g, const Trace &t, bool streamed)
         writeFloats(g, HlProj::kAttnResidRatio, t.attnResidRatio, H5T_IEEE_F32LE);
     if (!t.mlpResidRatio.empty())
         writeFloats(g, HlProj::kMlpResidRatio, t.mlpResidRatio, H5T_IEEE_F32LE);
+    if (!t.dla.empty()) {
+        writeFloats(g, HlProj::kDlaHeads, t.dla.heads, H5T_IEEE_F32LE);
+        writeFloats(g, HlProj::kDlaBlocks, t.dla.blocks, H5T_IEEE_F32LE);
+        writeFloats(g, HlProj::kDlaEmbed, t.dla.embed, H5T_IEEE_F32LE);
+        writeFloats(g, HlProj::kDlaRest, t.dla.rest, H5T_IEEE_F32LE);
+        writeFloats(g, HlProj::kDlaLogit, t.dla.logit, H5T_IEEE_F32LE);
+        writeInts(g, HlProj::kDlaTokenIds, t.dla.tokenIds);
+    }
     if (!t.changeCosine.empty())
         writeFloats(g, HlProj::kChangeCosine, t.changeCosine, H5T_IEEE_F32LE);
     if (!t.changeKl.empty())

@@ -13,10 +13,10 @@ h5py; pandas only for the to_frame() helpers.
 from .datasets import Comparison, Dataset, Group, SparseAttention
 from .errors import NewerSchemaError, NotAProjectError, ProjectError
 from .layout import FORMAT, SCHEMA_VERSION, SITES
-from .project import Grid, Project, TopK, Trace, open
+from .project import Attribution, Grid, Project, TopK, Trace, open
 
 __version__ = "0.1.0"  # the HeadLens release it comes with (checked against CMakeLists.txt)
 
-__all__ = ["open", "Project", "Trace", "TopK", "Grid", "Dataset", "SparseAttention", "Group",
+__all__ = ["open", "Project", "Trace", "TopK", "Grid", "Attribution", "Dataset", "SparseAttention", "Group",
            "Comparison", "ProjectError", "NotAProjectError", "NewerSchemaError", "FORMAT",
            "SCHEMA_VERSION", "SITES", "__version__"]

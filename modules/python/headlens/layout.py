@@ -31,6 +31,7 @@ SIZES = {
     "d_model": "D",
     "d_head": "dh",
     "bound": 2,  # tokens/offsets: [begin, end)
+    "block": 2,  # blocks/dla: attention, MLP
 }
 
 LENS = ("topk_ids", "topk_probs", "entropy")
@@ -40,6 +41,10 @@ HEAD_METRICS = ("contrib_norm", "contrib_cosine", "contrib_projection", "attn_en
 OPTIONAL_HEAD_METRICS = ("resid_ratio", "resid_projection")
 CHANGE_MEASURES = ("cosine_distance", "kl")
 BLOCK_RATIOS = ("attn_resid_ratio", "mlp_resid_ratio")
+# Direct logit attribution of the model's top-1 token (SCHEMA-ADDITIONS.md).
+DLA_HEADS = "heads/dla"
+DLA_BLOCKS = "blocks/dla"
+DLA_PER_POS = ("embed", "rest", "logit", "token_ids")  # blocks/dla_<name>, [pos]
 
 ATTENTION = "attention/pattern"
 SPARSE = "attention/sparse"
@@ -94,6 +99,10 @@ def _trace_datasets():
         d["change/" + m] = ("layer", "pos")
     for m in BLOCK_RATIOS:
         d["blocks/" + m] = ("layer", "pos")
+    d[DLA_HEADS] = ("layer", "head", "pos")
+    d[DLA_BLOCKS] = ("layer", "block", "pos")
+    for m in DLA_PER_POS:
+        d["blocks/dla_" + m] = ("pos",)
     return d
 
 

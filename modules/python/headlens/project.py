@@ -237,6 +237,26 @@ class TopK:
 
 
 @dataclass(frozen=True)
+class Attribution:
+    """Direct logit attribution of the model's top-1 token at every position
+    (SCHEMA-ADDITIONS.md): heads [layer, head, pos], blocks [layer, block, pos] (block 0 the
+    attention block, 1 the MLP), and embed, rest, logit, token_ids [pos]."""
+
+    heads: Dataset
+    blocks: Dataset
+    embed: Dataset
+    rest: Dataset
+    logit: Dataset
+    token_ids: Dataset
+
+    def sum_error(self):
+        """[pos]: the parts' sum (embedding, every block, rest) minus the model's logit."""
+        total = self.embed.read().astype(np.float64) + self.rest.read()
+        total += self.blocks.read().astype(np.float64).sum(axis=(0, 1))
+        return total - self.logit.read()
+
+
+@dataclass(frozen=True)
 class Grid:
     """The logit-lens grid: the top-1 token of every layer (rows) at every position (columns)."""
 
@@ -454,6 +474,19 @@ class Trace:
             raise ValueError(f"metric must be one of "
                              f"{', '.join(layout.HEAD_METRICS + layout.OPTIONAL_HEAD_METRICS)}")
         return self["heads/" + metric]
+
+    @property
+    def has_dla(self):
+        return layout.DLA_HEADS in self
+
+    @property
+    def dla(self):
+        """Direct logit attribution of the model's top-1 token (an Attribution)."""
+        if not self.has_dla:
+            raise KeyError(f"{self._where}: no direct logit attribution is stored "
+                           f"({layout.DLA_HEADS}; traces made before HeadLens had it lack it)")
+        return Attribution(self[layout.DLA_HEADS], self[layout.DLA_BLOCKS],
+                           *(self["blocks/dla_" + m] for m in layout.DLA_PER_POS))
 
     @property
     def attention_sparse(self):

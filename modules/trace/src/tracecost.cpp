@@ -43,8 +43,9 @@ TraceCost estimateTraceCost(const TraceShape &s)
             : bytesOf(s.attention) * L * H * T * T;
     const int64_t large =
         attention + bytesOf(s.residuals) * kSiteCount * L * T * D + bytesOf(s.z) * L * T * H * dh;
-    const int64_t small = kSiteCount * L * T * (8 * K + 4) + 8 * L * H * T * 4 + L * H * H * 4 +
-                          4 * L * T * 4 + T * (8 * K + 64) + (kSiteCount * L + 2) * T * K * 40;
+    const int64_t small = kSiteCount * L * T * (8 * K + 4) + 9 * L * H * T * 4 + L * H * H * 4 +
+                          2 * L * T * 4 + 5 * T * 4 + 4 * L * T * 4 + T * (8 * K + 64) +
+                          (kSiteCount * L + 2) * T * K * 40;
     cost.diskBytes = large + small;
 
     // The engine's peak, per layer, with everything of one layer alive at once (a bound):
@@ -67,6 +68,8 @@ TraceCost estimateTraceCost(const TraceShape &s)
     m += (int64_t(s.convertsWeights ? 256 : 32) << 20) * 2 +
          (T * V * 4 <= (int64_t(256) << 20) ? T * V * 4 : 0);
     m += s.convertsWeights ? (int64_t(48) << 20) : 0;
+    // Direct logit attribution keeps every layer's z and mlp_out until the final logits.
+    m += 2 * L * T * D * cb;
     m += small + (int64_t(64) << 20); // allocator slack; the engine itself is already counted
     if (s.streamed) {
         m += std::max<int64_t>(blockValues, T * D) * 2; // one block's slab as halves

@@ -53,10 +53,18 @@ void HeadHeatmap::setMatrix(const FloatArray &values, const QString &valueTitle)
             lo = std::min(lo, double(v));
             hi = std::max(hi, double(v));
         }
+    if (m_diverging) hi = std::max(hi, -lo), lo = -hi;
     if (hi <= lo) hi = lo + 1;
     m_scale.setRange(lo, hi);
     if (m_selLayer >= layerCount() || m_selHead >= headCount()) m_selLayer = m_selHead = -1;
     update();
+}
+
+void HeadHeatmap::setDiverging(bool diverging)
+{
+    m_diverging = diverging;
+    m_scale = ColourScale(diverging ? ColourScale::Palette::Diverging : ColourScale::Palette::Heat);
+    setMatrix(m_values, m_title);
 }
 
 double HeadHeatmap::value(int layer, int head) const

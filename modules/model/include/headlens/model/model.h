@@ -94,6 +94,11 @@ public:
     {
         (void)layer, (void)cosineDistance, (void)kl, (void)nPos;
     }
+    // Whether the direct logit attribution of the model's top-1 token is wanted: the pass then
+    // keeps every layer's z and mlp_out (8·L·T·d_model bytes in f32) until the final logits
+    // say which token each position predicts, and hands the result to attribution().
+    virtual bool wantsAttribution() { return false; }
+    virtual void attribution(const LogitAttribution &a) { (void)a; }
     // Asked between layers; returning true makes the forward pass throw Cancelled.
     virtual bool cancelled() { return false; }
     virtual void progress(int layerDone, int nLayers) { (void)layerDone, (void)nLayers; }
@@ -161,6 +166,11 @@ public:
     // with the lens's norm and decoder: at most maxSteps steps, stopping early as TRACE.md says.
     std::vector<DecodeStep> decompose(const std::vector<int32_t> &ids, Site site, int layer,
                                       int pos, const LensOptions &lens, int maxSteps);
+    // Direct logit attribution (TRACE.md) of the forward pass over ids: the logit of token at
+    // every position (-1: the model's own top-1 there), minus the logit of minus when it is
+    // not -1. InputError for a token outside the vocabulary.
+    LogitAttribution attribute(const std::vector<int32_t> &ids, int32_t token = -1,
+                               int32_t minus = -1);
     // Logits of the plain forward pass, [pos, vocab].
     FloatArray logits(const std::vector<int32_t> &ids);
     // n greedily generated ids after ids (stops after EOS when stopAtEos). generated(k) is

@@ -102,6 +102,21 @@ struct LensSite {
     bool empty() const { return topkIds.empty(); }
 };
 
+// Direct logit attribution (TRACE.md "Direct logit attribution"): what each part of the model
+// writes into the residual stream, read as the logit of one token (or the difference of two)
+// through the final norm with its scale held at the value the whole residual gives it. The
+// parts add up: embed + sum over layers of blocks + rest = logit, up to float rounding.
+struct LogitAttribution {
+    IntArray tokenIds; // [pos] the token whose logit is attributed (at trace time the top-1)
+    IntArray minusIds; // [pos] the token whose logit is subtracted; empty: none
+    FloatArray heads;  // [layer, head, pos]  each head's vector result_h
+    FloatArray blocks; // [layer, 2, pos]  attn_out (o_proj bias included), mlp_out
+    FloatArray embed;  // [pos]  resid_pre[0] (token embedding, and GPT-2's position embedding)
+    FloatArray rest;   // [pos]  the final LayerNorm's bias, and what an edit added (else 0)
+    FloatArray logit;  // [pos]  the model's own final logit (difference)
+    bool empty() const { return heads.empty(); }
+};
+
 struct Trace {
     // --- metadata (HLPROJ.md attributes)
     std::string name;
@@ -153,6 +168,9 @@ struct Trace {
     FloatArray attnResidRatio;    // [layer, pos] ||attn_out|| / ||resid_pre||
     FloatArray mlpResidRatio;     // [layer, pos] ||mlp_out|| / ||resid_mid||
     FloatArray contribSimilarity; // [layer, head, head] mean cos(result_h, result_g) over pos
+
+    // --- direct logit attribution of the model's top-1 token (an addition; optional)
+    LogitAttribution dla;
 
     // --- optional large data; StoreType says how it is (to be) stored in the file
     FloatArray attentionPattern; // [layer, head, query_pos, key_pos]

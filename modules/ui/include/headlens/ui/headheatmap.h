@@ -21,6 +21,8 @@ public:
     // there are negative values). An empty matrix shows a hint.
     void setMatrix(const FloatArray &values, const QString &valueTitle);
     const FloatArray &matrix() const { return m_values; }
+    // Signed values coloured blue (< 0), white (0) and red (> 0), on a range symmetric about 0.
+    void setDiverging(bool diverging);
     double value(int layer, int head) const;
     int layerCount() const { return m_values.empty() ? 0 : int(m_values.dim(0)); }
     int headCount() const { return m_values.empty() ? 0 : int(m_values.dim(1)); }
@@ -68,6 +70,7 @@ private:
     ColourScale m_scale;
     int m_selLayer = -1;
     int m_selHead = -1;
+    bool m_diverging = false;
     QString m_emptyText;
 };
 

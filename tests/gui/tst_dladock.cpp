@@ -1,0 +1,104 @@
+// The Logit Attribution dock in the workbench (offscreen): it follows the selected block's
+// position and shows that position's head x layer attribution, the parts from the embedding to
+// the final logit and their sum check; a head chosen in its heatmap becomes the project's head;
+// a trace without an attribution says so.
+
+#include "mainwindow.h"
+
+#include "headlens/document/projectdocument.h"
+#include "headlens/document/viewstate.h"
+#include "headlens/project/project.h"
+#include "headlens/ui/headheatmap.h"
+#include "headlens/ui/logitattributionpanel.h"
+
+#include "handdla.h"
+#include "tracefixture.h"
+
+#include <QDockWidget>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+
+using namespace HeadLens;
+
+class TestDlaDock : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_project;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName("HeadLensTest");
+        QCoreApplication::setApplicationName("tst_dladock");
+        QSettings().clear();
+        m_project = m_dir.filePath("dla.hlproj");
+        Trace a = Test::makeFixtureTrace("a", 0.0f, {3, 4, 6, 3, 16});
+        Test::addHandAttribution(a, 0.5f);
+        addTrace(m_project.toStdString(), a, false);
+        addTrace(m_project.toStdString(), Test::makeFixtureTrace("old", 0.01f), false);
+    }
+
+    void followsTheSelectedPosition()
+    {
+        MainWindow w;
+        w.setAskFunction([](QWidget *, const QString &, const QString &,
+                            QMessageBox::StandardButtons,
+                            QMessageBox::StandardButton) { return QMessageBox::Discard; });
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(w.openProject(m_project));
+        auto *dock = w.findChild<QDockWidget *>("LogitAttributionDock");
+        QVERIFY(dock);
+        dock->raise();
+        auto *panel = dock->findChild<LogitAttributionPanel *>();
+        QVERIFY(panel);
+
+        for (const auto &[layer, pos] : {std::pair{1, 3}, std::pair{2, 0}, std::pair{0, 5}}) {
+            w.selectBlock(layer, pos);
+            QCOMPARE(panel->position(), pos);
+            const FloatArray m = panel->headMatrix();
+            QCOMPARE(m.shape, (std::vector<int64_t>{3, 4}));
+            for (int l = 0; l < 3; ++l)
+                for (int h = 0; h < 4; ++h)
+                    QCOMPARE(m.data[size_t(l * 4 + h)], Test::handDlaHead(l, h, pos));
+            QCOMPARE(panel->heatmap()->value(2, 1), double(Test::handDlaHead(2, 1, pos)));
+            // The parts in stream order: embedding, then each layer's attention and MLP, rest.
+            const std::vector<double> parts = panel->parts();
+            QCOMPARE(int(parts.size()), 1 + 2 * 3 + 1);
+            QCOMPARE(parts.front(), double(Test::handDlaEmbed(pos)));
+            double attn1 = 0;
+            for (int h = 0; h < 4; ++h)
+                attn1 += Test::handDlaHead(1, h, pos);
+            QVERIFY(std::abs(parts[3] - attn1) < 1e-6);
+            QCOMPARE(parts[4], double(Test::handDlaMlp(1, pos)));
+            QCOMPARE(parts.back(), 0.5);
+            QVERIFY(std::abs(panel->sumError()) < 1e-5);
+            QVERIFY2(panel->sumCheckText().contains(QString::number(panel->logit(), 'f', 4)),
+                     qPrintable(panel->sumCheckText()));
+            QVERIFY2(panel->titleText().contains(QStringLiteral("position %1").arg(pos)),
+                     qPrintable(panel->titleText()));
+        }
+        // The CSV has every head of the position.
+        QCOMPARE(panel->csv().count(QStringLiteral("\nhead,")), 12);
+
+        // A head clicked in the heatmap becomes the project's head.
+        Q_EMIT panel->heatmap()->headSelected(2, 3);
+        QCOMPARE(w.currentDocument()->view()->head(), 3);
+
+        // A trace from before HeadLens stored the attribution says so.
+        w.currentDocument()->view()->setTrace("old");
+        QVERIFY(!panel->hasAttribution());
+        QVERIFY(panel->parts().empty());
+        QVERIFY2(panel->titleText().contains(QStringLiteral("no logit attribution")),
+                 qPrintable(panel->titleText()));
+    }
+};
+
+QTEST_MAIN(TestDlaDock)
+#include "tst_dladock.moc"
