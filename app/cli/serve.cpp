@@ -233,6 +233,12 @@ private:
                     {"n_prompt_tokens", child.nPromptTokens},
                     {"edit", json::parse(child.edit, nullptr, false)}};
         }
+        if (cmd == "head_roles") {
+            const HeadRolesRequest r = headRolesRequest(req);
+            return headRolesJson(runHeadRoles(model(), r, cancelled, [&](int done, int total) {
+                progress(id, "head_roles", done, total);
+            }));
+        }
         throw UsageError("unknown cmd '" + cmd + "'");
     }
 
