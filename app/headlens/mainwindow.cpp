@@ -5,6 +5,7 @@
 #include "entropydock.h"
 #include "exportdialog.h"
 #include "headcontributiondock.h"
+#include "headrolesdock.h"
 #include "headsimilaritydock.h"
 #include "inspectordock.h"
 #include "lensselector.h"
@@ -237,6 +238,7 @@ void MainWindow::createMenus()
     for (QDockWidget *dock :
          {static_cast<QDockWidget *>(m_projectDock), static_cast<QDockWidget *>(m_inspectorDock),
           static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
+          static_cast<QDockWidget *>(m_rolesDock),
           static_cast<QDockWidget *>(m_entropyDock), static_cast<QDockWidget *>(m_comparisonDock)})
         m_viewMenu->addAction(dock->toggleViewAction());
     m_viewMenu->addSeparator();
@@ -314,6 +316,9 @@ void MainWindow::createDocks()
     m_similarityDock = new HeadSimilarityDock(this);
     addDockWidget(Qt::BottomDockWidgetArea, m_similarityDock);
     tabifyDockWidget(m_headDock, m_similarityDock);
+    m_rolesDock = new HeadRolesDock(this);
+    addDockWidget(Qt::BottomDockWidgetArea, m_rolesDock);
+    tabifyDockWidget(m_headDock, m_rolesDock);
     m_headDock->raise();
     connect(m_similarityDock, &DocumentDock::error, this, &MainWindow::showError);
 
@@ -321,6 +326,7 @@ void MainWindow::createDocks()
     // (and be dragged taller).
     for (QDockWidget *dock : {static_cast<QDockWidget *>(m_headDock),
                               static_cast<QDockWidget *>(m_similarityDock),
+                              static_cast<QDockWidget *>(m_rolesDock),
                               static_cast<QDockWidget *>(m_entropyDock),
                               static_cast<QDockWidget *>(m_comparisonDock)})
         dock->widget()->setMinimumHeight(120);
@@ -337,6 +343,7 @@ QList<DocumentDock *> MainWindow::documentDocks() const
 {
     QList<DocumentDock *> docks{m_inspectorDock, m_headDock, m_entropyDock};
     if (m_similarityDock) docks << m_similarityDock;
+    if (m_rolesDock) docks << m_rolesDock;
     return docks;
 }
 

@@ -34,6 +34,7 @@ class EntropyPanel;
 class HeadContributionDock;
 class HeadContributionPanel;
 class HeadSimilarityDock;
+class HeadRolesDock;
 class HeadSimilarityPanel;
 class InspectorDock;
 class InspectorPanel;
@@ -210,6 +211,7 @@ private:
     HeadContributionDock *m_headDock;
     EntropyDock *m_entropyDock;
     HeadSimilarityDock *m_similarityDock = nullptr;
+    HeadRolesDock *m_rolesDock = nullptr;
     ComparisonDock *m_comparisonDock;
 
     // status bar

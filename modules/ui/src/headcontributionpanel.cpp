@@ -1,4 +1,6 @@
 #include "headlens/ui/headcontributionpanel.h"
+#include "headlens/analysis/headroles.h"
+#include "headlens/ui/headrolespanel.h"
 
 #include "headlens/analysis/headstats.h"
 
@@ -84,6 +86,12 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent) : QWidget(parent),
     m_sumLabel->setWordWrap(true);
     m_sumLabel->setContentsMargins(6, 0, 6, 0);
 
+    m_roleLabel = new QLabel(this);
+    m_roleLabel->setObjectName(QStringLiteral("headRoleLabel"));
+    m_roleLabel->setTextFormat(Qt::PlainText);
+    m_roleLabel->setContentsMargins(6, 0, 6, 0);
+    m_roleLabel->hide();
+
     m_heatmapTitle = new QLabel(this);
     m_heatmapTitle->setTextFormat(Qt::PlainText);
     m_heatmapTitle->setFont(tf);
@@ -99,6 +107,7 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent) : QWidget(parent),
     topLayout->addLayout(bar);
     topLayout->addWidget(m_chartView, 1);
     topLayout->addWidget(m_sumLabel);
+    topLayout->addWidget(m_roleLabel);
     auto *bottom = new QWidget(this);
     auto *bottomLayout = new QVBoxLayout(bottom);
     bottomLayout->setContentsMargins(0, 4, 0, 0);
@@ -186,6 +195,7 @@ void HeadContributionPanel::clear()
     m_cosine.clear();
     m_projection.clear();
     m_tokenText.clear();
+    m_roles = HeadRoles();
     m_layer = m_pos = m_head = -1;
     m_attnOutNorm = kNaN;
     m_heatmap->setMatrix(FloatArray(), tr("mean norm"));
@@ -214,12 +224,43 @@ void HeadContributionPanel::setHeadMetrics(const FloatArray &norm, const FloatAr
     m_attnOutNorm = kNaN;
     m_heatmap->setMatrix(meanNorms(), tr("mean norm"));
     m_heatmap->setSelection(-1, -1);
-    QStringList cats;
-    for (int h = 0; h < headCount(); ++h)
-        cats << QString::number(h);
-    m_axisX->setCategories(cats);
+    updateCategories();
     m_series->setLabelsVisible(headCount() <= 16);
     updateBars();
+}
+
+void HeadContributionPanel::setHeadRoles(const HeadRoles &roles)
+{
+    m_roles = roles;
+    updateCategories();
+    updateTexts();
+}
+
+QString HeadContributionPanel::roleText() const
+{
+    if (m_roles.empty() || m_layer < 0 || m_head < 0 || m_layer >= m_roles.nLayers ||
+        m_head >= m_roles.nHeads)
+        return QString();
+    const QString label = headRoleLabel(m_roles, m_layer, m_head);
+    return label.isEmpty() ? tr("Head %1: no clear role (head roles)").arg(m_head)
+                           : tr("Head %1: %2 (head roles)").arg(m_head).arg(label);
+}
+
+// The bars' categories: the head's number, and its strongest role in the selected layer when
+// the roles are known.
+void HeadContributionPanel::updateCategories()
+{
+    QStringList cats;
+    const bool roles = !m_roles.empty() && m_layer >= 0 && m_layer < m_roles.nLayers &&
+                       m_roles.nHeads == headCount();
+    for (int h = 0; h < headCount(); ++h) {
+        QString c = QString::number(h);
+        if (roles)
+            if (const auto best = strongestRole(m_roles, m_layer, h))
+                c += QStringLiteral(" ") + headRoleText(best->role);
+        cats << c;
+    }
+    if (cats != m_axisX->categories()) m_axisX->setCategories(cats);
 }
 
 int HeadContributionPanel::layerCount() const
@@ -245,6 +286,7 @@ void HeadContributionPanel::setSelection(int layer, int pos)
     m_pos = pos;
     m_attnOutNorm = kNaN;
     m_heatmap->setSelection(layer, layer >= 0 ? m_head : -1);
+    updateCategories();
     updateBars();
 }
 
@@ -340,6 +382,9 @@ void HeadContributionPanel::updateTexts()
         m_title->setText(t);
     }
     m_sumLabel->setText(sumCheckText());
+    const QString role = roleText();
+    m_roleLabel->setText(role);
+    m_roleLabel->setVisible(!role.isEmpty());
 }
 
 void HeadContributionPanel::updateBars()
