@@ -139,11 +139,11 @@ void TestHeadRolesPanel::contributionPanelLabels()
     QCOMPARE(label->text(), p.roleText());
     auto *axis = qobject_cast<QBarCategoryAxis *>(p.chart()->axes(Qt::Horizontal).value(0));
     QVERIFY(axis);
-    QCOMPARE(axis->categories(), (QStringList{"0 induction", "1"}));
+    QCOMPARE(axis->categories(), (QStringList{"0 ind", "1"}));
     p.setSelectedHead(1);
     QCOMPARE(p.roleText(), QString("Head 1: no clear role (head roles)"));
     p.setSelection(0, 1);
-    QCOMPARE(axis->categories(), (QStringList{"0 previous token", "1 first token"}));
+    QCOMPARE(axis->categories(), (QStringList{"0 prev", "1 first"}));
     QCOMPARE(p.roleText(), QString("Head 1: first token 0.70 (head roles)"));
     p.setHeadRoles(HeadRoles());
     QCOMPARE(p.roleText(), QString());

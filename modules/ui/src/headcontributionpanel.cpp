@@ -257,7 +257,7 @@ void HeadContributionPanel::updateCategories()
         QString c = QString::number(h);
         if (roles)
             if (const auto best = strongestRole(m_roles, m_layer, h))
-                c += QStringLiteral(" ") + headRoleText(best->role);
+                c += QStringLiteral(" ") + headRoleShortText(best->role);
         cats << c;
     }
     if (cats != m_axisX->categories()) m_axisX->setCategories(cats);

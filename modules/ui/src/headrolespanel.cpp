@@ -57,6 +57,23 @@ QString headRoleText(HeadRole role)
     return QString();
 }
 
+QString headRoleShortText(HeadRole role)
+{
+    switch (role) {
+    case HeadRole::PreviousToken:
+        return HeadRolesPanel::tr("prev", "previous-token head, on a bar");
+    case HeadRole::FirstToken:
+        return HeadRolesPanel::tr("first", "first-token head, on a bar");
+    case HeadRole::Self:
+        return HeadRolesPanel::tr("self", "self-attending head, on a bar");
+    case HeadRole::DuplicateToken:
+        return HeadRolesPanel::tr("dup", "duplicate-token head, on a bar");
+    case HeadRole::Induction:
+        return HeadRolesPanel::tr("ind", "induction head, on a bar");
+    }
+    return QString();
+}
+
 QString headRoleLabel(const HeadRoles &roles, int layer, int head)
 {
     const auto best = strongestRole(roles, layer, head);

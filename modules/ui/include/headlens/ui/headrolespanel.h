@@ -19,6 +19,8 @@ namespace HeadLens {
 
 // The role as the workbench names it ("previous token", "induction", ...), translated.
 QString headRoleText(HeadRole role);
+// The same in a word or less, where space is short (a bar's label): "prev", "ind", ...
+QString headRoleShortText(HeadRole role);
 // "previous token 0.98" for a head's strongest role (analysis' strongestRole), empty when no
 // role reaches the threshold or roles is empty.
 QString headRoleLabel(const HeadRoles &roles, int layer, int head);
