@@ -133,18 +133,18 @@ void TestHeadRolesPanel::contributionPanelLabels()
     p.setSelection(1, 2);
     QCOMPARE(p.roleText(), QString()); // no head selected
     p.setSelectedHead(0);
-    QCOMPARE(p.roleText(), QString("Head 0: induction 0.95 (head roles)"));
-    auto *label = p.findChild<QLabel *>("headRoleLabel");
+    QCOMPARE(p.roleText(), QString("head 0: induction 0.95"));
+    auto *label = p.findChild<QLabel *>("headContributionTitle");
     QVERIFY(label);
-    QCOMPARE(label->text(), p.roleText());
+    QCOMPARE(label->text(), QString("Layer 1 \u00b7 position 2 \u00b7 head 0: induction 0.95"));
     auto *axis = qobject_cast<QBarCategoryAxis *>(p.chart()->axes(Qt::Horizontal).value(0));
     QVERIFY(axis);
     QCOMPARE(axis->categories(), (QStringList{"0 ind", "1"}));
     p.setSelectedHead(1);
-    QCOMPARE(p.roleText(), QString("Head 1: no clear role (head roles)"));
+    QCOMPARE(p.roleText(), QString("head 1: no clear role"));
     p.setSelection(0, 1);
     QCOMPARE(axis->categories(), (QStringList{"0 prev", "1 first"}));
-    QCOMPARE(p.roleText(), QString("Head 1: first token 0.70 (head roles)"));
+    QCOMPARE(p.roleText(), QString("head 1: first token 0.70"));
     p.setHeadRoles(HeadRoles());
     QCOMPARE(p.roleText(), QString());
     QCOMPARE(axis->categories(), (QStringList{"0", "1"}));

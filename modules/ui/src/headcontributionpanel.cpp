@@ -86,12 +86,6 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent) : QWidget(parent),
     m_sumLabel->setWordWrap(true);
     m_sumLabel->setContentsMargins(6, 0, 6, 0);
 
-    m_roleLabel = new QLabel(this);
-    m_roleLabel->setObjectName(QStringLiteral("headRoleLabel"));
-    m_roleLabel->setTextFormat(Qt::PlainText);
-    m_roleLabel->setContentsMargins(6, 0, 6, 0);
-    m_roleLabel->hide();
-
     m_heatmapTitle = new QLabel(this);
     m_heatmapTitle->setTextFormat(Qt::PlainText);
     m_heatmapTitle->setFont(tf);
@@ -107,7 +101,6 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent) : QWidget(parent),
     topLayout->addLayout(bar);
     topLayout->addWidget(m_chartView, 1);
     topLayout->addWidget(m_sumLabel);
-    topLayout->addWidget(m_roleLabel);
     auto *bottom = new QWidget(this);
     auto *bottomLayout = new QVBoxLayout(bottom);
     bottomLayout->setContentsMargins(0, 4, 0, 0);
@@ -242,8 +235,8 @@ QString HeadContributionPanel::roleText() const
         m_head >= m_roles.nHeads)
         return QString();
     const QString label = headRoleLabel(m_roles, m_layer, m_head);
-    return label.isEmpty() ? tr("Head %1: no clear role (head roles)").arg(m_head)
-                           : tr("Head %1: %2 (head roles)").arg(m_head).arg(label);
+    return label.isEmpty() ? tr("head %1: no clear role").arg(m_head)
+                           : tr("head %1: %2").arg(m_head).arg(label);
 }
 
 // The bars' categories: the head's number, and its strongest role in the selected layer when
@@ -375,16 +368,18 @@ void HeadContributionPanel::updateTexts()
 {
     if (m_layer < 0) {
         m_title->setText(tr("Head contributions"));
+        m_title->setToolTip(QString());
     } else {
         QString t = tr("Layer %1 \u00b7 position %2").arg(m_layer).arg(m_pos);
         if (m_pos < int(m_tokenText.size()))
             t += QStringLiteral(" \u201c%1\u201d").arg(m_tokenText[size_t(m_pos)]);
+        // The selected head's role goes on the title line: the panel is often short.
+        if (const QString role = roleText(); !role.isEmpty())
+            t += QStringLiteral(" \u00b7 ") + role;
         m_title->setText(t);
+        m_title->setToolTip(t); // elided when the dock is narrow
     }
     m_sumLabel->setText(sumCheckText());
-    const QString role = roleText();
-    m_roleLabel->setText(role);
-    m_roleLabel->setVisible(!role.isEmpty());
 }
 
 void HeadContributionPanel::updateBars()

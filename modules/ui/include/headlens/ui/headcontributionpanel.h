@@ -53,9 +53,9 @@ public:
     double attnOutNorm() const { return m_attnOutNorm; }
 
     // What each head selects (headlens/trace/headroles.h), or empty: each head's strongest
-    // role labels its bar, and the selected head's is spelled out under the chart.
+    // role labels its bar, and the selected head's is spelled out in the title.
     void setHeadRoles(const HeadRoles &roles);
-    // The role line under the chart ("" when there are no roles or no head is selected).
+    // The selected head's role ("" when there are no roles or no head is selected).
     QString roleText() const;
 
     void setMetric(Metric metric);
@@ -115,7 +115,6 @@ private:
     QBarCategoryAxis *m_axisX = nullptr;
     QValueAxis *m_axisY = nullptr;
     QLabel *m_sumLabel = nullptr;
-    QLabel *m_roleLabel = nullptr;
     HeadRoles m_roles;
     void updateCategories();
     QLabel *m_heatmapTitle = nullptr;
