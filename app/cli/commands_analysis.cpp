@@ -938,8 +938,7 @@ int cmdHeads(const std::vector<std::string> &argv)
     const Args a = parseArgs(argv, {"--trace", "--threshold", "--cluster-on"},
                              {"--similarity", "--all", "--include-bos", "--json"});
     const std::string project = onePositional(a, "PROJECT.hlproj");
-    if (!a.has("--similarity"))
-        throw UsageError("heads needs --similarity or --roles");
+    if (!a.has("--similarity")) throw UsageError("heads needs --similarity or --roles");
     HeadSimilarityOptions o;
     o.threshold = doubleArg(a, "--threshold", 0.9, -1.0, 1.0);
     o.includeFirstQuery = a.has("--include-bos");

@@ -17,7 +17,8 @@ namespace HeadLens::Cli {
 int cmdHeadRoles(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(
-        argv, {"--trace", "--length", "--sequences", "--seed", "--tokenizer", "--dtype", "--threads"},
+        argv,
+        {"--trace", "--length", "--sequences", "--seed", "--tokenizer", "--dtype", "--threads"},
         {"--roles", "--json"});
     if (a.positional.empty()) throw UsageError("heads --roles needs MODEL");
     const HeadRolesRequest r = headRolesRequest(a);
@@ -30,7 +31,8 @@ int cmdHeadRoles(const std::vector<std::string> &argv)
     });
     endProgress();
     if (a.has("--json")) {
-        std::cout << headRolesJson(res).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+        std::cout << headRolesJson(res).dump(2, ' ', false,
+                                             nlohmann::json::error_handler_t::replace)
                   << "\n";
         return 0;
     }

@@ -117,8 +117,9 @@ Trace runPropagate(Model &model, PropagateRequest &r);
 // stored, when a project is named, with its traces made by the same model.
 struct HeadRolesRequest {
     RepeatProbeOptions probe;
-    std::string output;              // the project to store them in; empty: not stored
-    std::vector<std::string> traces; // its traces to store them with; empty: every trace of the model
+    std::string output; // the project to store them in; empty: not stored
+    std::vector<std::string>
+        traces; // its traces to store them with; empty: every trace of the model
 };
 HeadRolesRequest headRolesRequest(const Args &a); // [PROJECT] --trace --length --sequences --seed
 HeadRolesRequest headRolesRequest(const nlohmann::json &req); // output, trace(s), length, ...

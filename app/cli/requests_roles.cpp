@@ -90,8 +90,7 @@ std::vector<std::string> headRolesTraces(const Model &model, const HeadRolesRequ
                              t.modelName + ", not with " + model.path() +
                              " (the model fingerprints differ)");
     }
-    if (out.empty())
-        throw InputError("no trace in " + r.output + " was made with " + model.path());
+    if (out.empty()) throw InputError("no trace in " + r.output + " was made with " + model.path());
     return out;
 }
 

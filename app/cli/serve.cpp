@@ -246,7 +246,10 @@ private:
     {
         const json id = req.value("id", json(nullptr));
         auto fail = [&](const char *kind, const std::string &msg) {
-            send({{"id", id}, {"ok", false}, {"kind", kind}, {"error", msg.substr(0, msg.find('\n'))}});
+            send({{"id", id},
+                  {"ok", false},
+                  {"kind", kind},
+                  {"error", msg.substr(0, msg.find('\n'))}});
         };
         try {
             json result = execute(req, id);

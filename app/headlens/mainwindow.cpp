@@ -238,8 +238,8 @@ void MainWindow::createMenus()
     for (QDockWidget *dock :
          {static_cast<QDockWidget *>(m_projectDock), static_cast<QDockWidget *>(m_inspectorDock),
           static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
-          static_cast<QDockWidget *>(m_rolesDock),
-          static_cast<QDockWidget *>(m_entropyDock), static_cast<QDockWidget *>(m_comparisonDock)})
+          static_cast<QDockWidget *>(m_rolesDock), static_cast<QDockWidget *>(m_entropyDock),
+          static_cast<QDockWidget *>(m_comparisonDock)})
         m_viewMenu->addAction(dock->toggleViewAction());
     m_viewMenu->addSeparator();
     m_viewMenu->addActions(m_traceView->zoomActions());
@@ -324,11 +324,10 @@ void MainWindow::createDocks()
 
     // The bottom panels ask for more height than a laptop has beside the grid: they may shrink
     // (and be dragged taller).
-    for (QDockWidget *dock : {static_cast<QDockWidget *>(m_headDock),
-                              static_cast<QDockWidget *>(m_similarityDock),
-                              static_cast<QDockWidget *>(m_rolesDock),
-                              static_cast<QDockWidget *>(m_entropyDock),
-                              static_cast<QDockWidget *>(m_comparisonDock)})
+    for (QDockWidget *dock :
+         {static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
+          static_cast<QDockWidget *>(m_rolesDock), static_cast<QDockWidget *>(m_entropyDock),
+          static_cast<QDockWidget *>(m_comparisonDock)})
         dock->widget()->setMinimumHeight(120);
 
     // The corners go to the side docks, so the bottom row spans only the centre.

@@ -26,7 +26,8 @@ FloatArray pattern(int H, int T, const std::vector<std::vector<float>> &rows)
 void near(double actual, double expected, const char *what)
 {
     if (std::abs(actual - expected) > 1e-6)
-        QFAIL(qPrintable(QString("%1: %2, expected %3").arg(what).arg(actual, 0, 'g', 10).arg(expected)));
+        QFAIL(qPrintable(
+            QString("%1: %2, expected %3").arg(what).arg(actual, 0, 'g', 10).arg(expected)));
 }
 
 } // namespace
@@ -109,7 +110,9 @@ void TestHeadRoles::undefinedScoresAreNaN()
     QVERIFY(std::isnan(r.at(HeadRole::Induction, 0, 1)));
     near(r.at(HeadRole::Self, 0, 0), 1.2 / 2, "self");
     // One token: no query at all.
-    const HeadRoles one = headRolesOfPattern(1, 1, {3}, [](int) { return FloatArray({1, 1, 1}, 1.0f); });
+    const HeadRoles one = headRolesOfPattern(1, 1, {3}, [](int) {
+        return FloatArray({1, 1, 1}, 1.0f);
+    });
     QCOMPARE(one.nQueries, int64_t(0));
     QVERIFY(std::isnan(one.at(HeadRole::PreviousToken, 0, 0)));
     QVERIFY(!HeadLens::strongestRole(one, 0, 0));

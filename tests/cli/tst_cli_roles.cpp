@@ -48,8 +48,8 @@ void TestCliRoles::initTestCase()
     writeGpt2Folder(m_other.toStdString(), randomGpt2(gpt2Config(2, 96, 3, 16, 24, 32), 3));
     m_project = m_dir.filePath("p.hlproj");
     for (const auto &[model, name] : {std::pair{m_model, "a"}, {m_other, "x"}, {m_model, "b"}}) {
-        const Run r = cli({"trace", model, "--token-ids", "23,4,5,6,4,5,6", "-o", m_project,
-                           "--name", name});
+        const Run r =
+            cli({"trace", model, "--token-ids", "23,4,5,6,4,5,6", "-o", m_project, "--name", name});
         QVERIFY2(r.code == 0, qPrintable(r.describe()));
     }
     const Run r = cli({"heads", m_model, m_project, "--roles", "--seed", "9", "--json"});
@@ -69,8 +69,7 @@ void TestCliRoles::rolesOfTheBuiltHeads()
     QCOMPARE(m_json["n_repeat_queries"].get<int>(), 4 * 15);
     const json &heads = m_json["heads"];
     QCOMPARE(int(heads.size()), 6);
-    const char *roles[] = {"previous_token", "first_token", "self", "induction",
-                           "duplicate_token"};
+    const char *roles[] = {"previous_token", "first_token", "self", "induction", "duplicate_token"};
     for (int k = 0; k < 5; ++k) {
         const json &h = heads[size_t(k)];
         QCOMPARE(h["layer"].get<int>(), k / 3);
@@ -171,10 +170,9 @@ void TestCliRoles::badInput_data()
     QTest::newRow("trace without project")
         << QStringList{"MODEL", "--roles", "--trace", "a"} << 2 << "--trace needs a PROJECT";
     QTest::newRow("other model's trace")
-        << QStringList{"MODEL", "PROJECT", "--roles", "--trace", "x"} << 3
-        << "trace 'x' in";
-    QTest::newRow("no such trace") << QStringList{"MODEL", "PROJECT", "--roles", "--trace", "zz"}
-                                   << 3 << "no trace 'zz'";
+        << QStringList{"MODEL", "PROJECT", "--roles", "--trace", "x"} << 3 << "trace 'x' in";
+    QTest::newRow("no such trace")
+        << QStringList{"MODEL", "PROJECT", "--roles", "--trace", "zz"} << 3 << "no trace 'zz'";
     QTest::newRow("no model") << QStringList{"nothing-here", "--roles"} << 3 << "nothing-here";
     QTest::newRow("not a project")
         << QStringList{"MODEL", "nothing.hlproj", "--roles"} << 3 << "nothing.hlproj";

@@ -92,7 +92,11 @@ void compareWithReference(const HeadRoles &got, const RefScores &ref, double tol
             for (const auto &[a, b] : pairs) {
                 if (!(std::abs(a - b) <= tol * std::max(1.0, std::abs(b))))
                     QFAIL(qPrintable(QString("layer %1 head %2 score %3: engine %4, reference %5")
-                                         .arg(l).arg(h).arg(i).arg(a, 0, 'g', 9).arg(b, 0, 'g', 9)));
+                                         .arg(l)
+                                         .arg(h)
+                                         .arg(i)
+                                         .arg(a, 0, 'g', 9)
+                                         .arg(b, 0, 'g', 9)));
                 ++i;
             }
         }

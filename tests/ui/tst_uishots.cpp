@@ -13,8 +13,6 @@
 #include "headlens/ui/export.h"
 #include "headlens/ui/headcontributionpanel.h"
 #include "headlens/ui/headrolespanel.h"
-
-#include <QTableView>
 #include "headlens/ui/headsimilaritypanel.h"
 #include "headlens/ui/inspectorpanel.h"
 #include "uitestdata.h"
@@ -24,6 +22,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QTableView>
 #include <QtTest>
 
 using namespace HeadLens;
@@ -282,8 +281,7 @@ void TestUiShots::headRoles()
 {
     HeadRolesPanel panel;
     panel.resize(760, 420);
-    if (const auto roles = readHeadRoles(m_project.toStdString(), m_trace))
-        panel.setRoles(*roles);
+    if (const auto roles = readHeadRoles(m_project.toStdString(), m_trace)) panel.setRoles(*roles);
     panel.table()->sortByColumn(HeadRolesPanel::Previous, Qt::DescendingOrder);
     panel.show();
     save(panel, QStringLiteral("headroles"));

@@ -67,15 +67,18 @@ int repeatProbeLength(const ModelConfig &c, const RepeatProbeOptions &opts)
     const int bos = c.bosId >= 0 ? 1 : 0;
     const int fit = c.maxSeqLen > 0 ? (c.maxSeqLen - bos) / 2 : kDefaultRepeatLength;
     const int64_t vocab = int64_t(candidates(c).size());
-    const int n = opts.length > 0 ? opts.length
-                                  : int(std::min<int64_t>(std::min(kDefaultRepeatLength, fit), vocab));
+    const int n = opts.length > 0
+                      ? opts.length
+                      : int(std::min<int64_t>(std::min(kDefaultRepeatLength, fit), vocab));
     if (n < 2)
         throw InputError("the repeated sequence needs at least 2 tokens per copy (the model's "
-                         "context of " + std::to_string(c.maxSeqLen) + " tokens is too short)");
+                         "context of " +
+                         std::to_string(c.maxSeqLen) + " tokens is too short)");
     if (n > fit)
         throw InputError("a repeated sequence of 2 x " + std::to_string(n) +
-                         (bos ? " tokens and BOS" : " tokens") + " does not fit the model's context of " +
-                         std::to_string(c.maxSeqLen) + " tokens");
+                         (bos ? " tokens and BOS" : " tokens") +
+                         " does not fit the model's context of " + std::to_string(c.maxSeqLen) +
+                         " tokens");
     if (n > vocab)
         throw InputError("the repeated sequence needs " + std::to_string(n) +
                          " distinct tokens; the vocabulary has " + std::to_string(vocab) +

@@ -43,17 +43,16 @@ void writeHeadRoles(const std::string &path, const std::vector<std::string> &tra
     {
         ProjectReader reader(path);
         for (const std::string &t : traces) {
-            if (!reader.hasTrace(t))
-                throw InputError(path + ": there is no trace '" + t + "'");
+            if (!reader.hasTrace(t)) throw InputError(path + ": there is no trace '" + t + "'");
             const TraceListing *l = nullptr;
             for (const auto &x : reader.info().traces)
                 if (x.name == t) l = &x;
             if (l && (l->nLayers != roles.nLayers || l->nHeads != roles.nHeads))
-                throw InputError("trace '" + t + "' in " + path + " has " +
-                                 std::to_string(l->nLayers) + " layers x " +
-                                 std::to_string(l->nHeads) + " heads; the roles are of a model with " +
-                                 std::to_string(roles.nLayers) + " x " +
-                                 std::to_string(roles.nHeads));
+                throw InputError(
+                    "trace '" + t + "' in " + path + " has " + std::to_string(l->nLayers) +
+                    " layers x " + std::to_string(l->nHeads) +
+                    " heads; the roles are of a model with " + std::to_string(roles.nLayers) +
+                    " x " + std::to_string(roles.nHeads));
         }
     }
     AnalysisRecord rec;

@@ -123,11 +123,12 @@ void HeadRolesPanel::changeEvent(QEvent *event)
 
 void HeadRolesPanel::retranslateUi()
 {
-    const QStringList headers{tr("Layer"),     tr("Head"),      tr("Previous"),
-                              tr("First"),     tr("Self"),      tr("Duplicate"),
-                              tr("Induction"), tr("Distance"),  tr("Strongest role")};
+    const QStringList headers{tr("Layer"),     tr("Head"),     tr("Previous"),
+                              tr("First"),     tr("Self"),     tr("Duplicate"),
+                              tr("Induction"), tr("Distance"), tr("Strongest role")};
     const QStringList tips{
-        QString(), QString(),
+        QString(),
+        QString(),
         tr("Mean attention from each position to the one before it"),
         tr("Mean attention to the first position (an attention sink)"),
         tr("Mean attention of each position to itself"),
@@ -260,10 +261,11 @@ void HeadRolesPanel::renderTo(QPainter &p, const QSize &size)
     p.setFont(f);
     y += rowH;
     for (int row = 0; row < m_model->rowCount() && y + rowH <= size.height(); ++row, y += rowH) {
-        if (row % 2) p.fillRect(QRect(margin, y, size.width() - 2 * margin, rowH), QColor(245, 245, 245));
+        if (row % 2)
+            p.fillRect(QRect(margin, y, size.width() - 2 * margin, rowH), QColor(245, 245, 245));
         for (int c = 0; c < ColumnCount; ++c)
-            p.drawText(QRect(margin + c * colW, y, colW - 4, rowH), Qt::AlignLeft | Qt::AlignVCenter,
-                       m_model->item(row, c)->text());
+            p.drawText(QRect(margin + c * colW, y, colW - 4, rowH),
+                       Qt::AlignLeft | Qt::AlignVCenter, m_model->item(row, c)->text());
     }
     p.restore();
 }

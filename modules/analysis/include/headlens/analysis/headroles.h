@@ -42,8 +42,8 @@ public:
 
 private:
     int m_layers, m_heads;
-    std::vector<double> m_sum[kHeadRoleCount]; // [L * H]
-    std::vector<double> m_distance;            // [L * H]
+    std::vector<double> m_sum[kHeadRoleCount];       // [L * H]
+    std::vector<double> m_distance;                  // [L * H]
     std::vector<int64_t> m_queries, m_repeatQueries; // [L]
 };
 

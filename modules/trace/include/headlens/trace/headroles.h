@@ -27,7 +27,7 @@ struct HeadRoles {
     int nLayers = 0;
     int nHeads = 0;
     std::array<Array<double>, kHeadRoleCount> score; // each [layer, head], index int(HeadRole)
-    Array<double> meanDistance;                      // [layer, head] tokens back, sum_j a_ij (i - j)
+    Array<double> meanDistance; // [layer, head] tokens back, sum_j a_ij (i - j)
     int64_t nQueries = 0;       // query positions averaged for previous/first/self/distance
     int64_t nRepeatQueries = 0; // query positions averaged for duplicate/induction
 

@@ -28,8 +28,18 @@ QString headRoleLabel(const HeadRoles &roles, int layer, int head);
 class HeadRolesPanel : public QWidget, public ExportableView {
     Q_OBJECT
 public:
-    enum Column { Layer = 0, Head, Previous, First, Self, Duplicate, Induction, Distance, Strongest,
-                  ColumnCount };
+    enum Column {
+        Layer = 0,
+        Head,
+        Previous,
+        First,
+        Self,
+        Duplicate,
+        Induction,
+        Distance,
+        Strongest,
+        ColumnCount
+    };
 
     explicit HeadRolesPanel(QWidget *parent = nullptr);
 
