@@ -126,19 +126,7 @@ void TestCliRoles::serveGivesTheSame()
     serve.start(kCli, {"serve"});
     QVERIFY(serve.waitForStarted(30000));
     int nextId = 1;
-    auto ask = [&](json req) -> json {
-        const int id = nextId++;
-        req["id"] = id;
-        serve.write(QByteArray::fromStdString(req.dump() + "\n"));
-        for (;;) {
-            while (serve.canReadLine()) {
-                const json j = json::parse(serve.readLine().toStdString(), nullptr, false);
-                if (j.is_object() && !j.contains("event") && j.value("id", json()) == json(id))
-                    return j;
-            }
-            if (!serve.waitForReadyRead(300000)) return {{"ok", false}, {"error", "no answer"}};
-        }
-    };
+    auto ask = [&](json req) { return serveAnswer(serve, nextId++, std::move(req)); };
     json a = ask({{"cmd", "load"}, {"model", m_model.toStdString()}});
     QVERIFY2(a.value("ok", false), a.dump().c_str());
     a = ask({{"cmd", "head_roles"}, {"seed", 9}});

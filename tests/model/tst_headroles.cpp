@@ -20,6 +20,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <functional>
 #include <set>
 
 using namespace HeadLens;
@@ -212,21 +213,29 @@ void TestHeadRolesEngine::constructedHeads()
     compareWithReference(r, referenceScores(fs, 15, true), 1e-4);
 }
 
+// The engine's scores on the probe o against the reference patterns forward(ids) gives.
+static void
+checkAgainstReference(Model &m, const RepeatProbeOptions &o,
+                      const std::function<NaiveForward(const std::vector<int32_t> &)> &forward)
+{
+    const HeadRoles r = measure(m, o);
+    std::vector<NaiveForward> fs;
+    const auto seqs = repeatedRandomSequences(m.config(), o);
+    QCOMPARE(seqs[0][0], m.config().bosId);
+    for (const auto &ids : seqs)
+        fs.push_back(forward(ids));
+    compareWithReference(r, referenceScores(fs, o.length, true), 1e-4);
+}
+
 void TestHeadRolesEngine::gpt2AgainstReference()
 {
     const Gpt2Weights w = randomGpt2(gpt2Config(2, 32, 4, 64, 61, 48), 11);
     const std::string dir = m_dir.filePath("gpt2").toStdString();
     writeGpt2Folder(dir, w);
     auto m = Model::load(dir);
-    RepeatProbeOptions o;
-    o.length = 9;
-    o.sequences = 3;
-    o.seed = 42;
-    const HeadRoles r = measure(*m, o);
-    std::vector<NaiveForward> fs;
-    for (const auto &ids : repeatedRandomSequences(m->config(), o))
-        fs.push_back(naiveGpt2Forward(w, ids));
-    compareWithReference(r, referenceScores(fs, 9, true), 1e-4);
+    checkAgainstReference(*m, RepeatProbeOptions{9, 3, 42}, [&](const std::vector<int32_t> &ids) {
+        return naiveGpt2Forward(w, ids);
+    });
 }
 
 void TestHeadRolesEngine::llamaAgainstReference()
@@ -238,17 +247,8 @@ void TestHeadRolesEngine::llamaAgainstReference()
     const std::string dir = m_dir.filePath("llama").toStdString();
     writeHfFolder(dir, w);
     auto m = Model::load(dir);
-    RepeatProbeOptions o;
-    o.length = 12;
-    o.sequences = 2;
-    o.seed = 3;
-    const HeadRoles r = measure(*m, o);
-    std::vector<NaiveForward> fs;
-    const auto seqs = repeatedRandomSequences(m->config(), o);
-    QCOMPARE(seqs[0][0], m->config().bosId);
-    for (const auto &ids : seqs)
-        fs.push_back(naiveForward(w, ids));
-    compareWithReference(r, referenceScores(fs, 12, m->config().bosId >= 0), 1e-4);
+    checkAgainstReference(*m, RepeatProbeOptions{12, 2, 3},
+                          [&](const std::vector<int32_t> &ids) { return naiveForward(w, ids); });
 }
 
 void TestHeadRolesEngine::stories260k()
