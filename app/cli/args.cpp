@@ -179,6 +179,9 @@ usage:
   headlens-cli compare PROJECT.hlproj --left TRACE --right TRACE [--name NAME] [--json]
   headlens-cli heads PROJECT.hlproj --similarity [--trace NAME | --all] [--threshold X]
                [--cluster-on jsd|correlation|contribution] [--include-bos] [--json]
+  headlens-cli heads MODEL [PROJECT.hlproj] --roles [--trace NAME] [--length N]
+               [--sequences N] [--seed S] [--tokenizer PATH] [--dtype D] [--threads N] [--json]
+               (what each head selects, on repeated random tokens; stored with the traces)
   headlens-cli train-example adder|facts -o DIR [--seed S] [--steps N] [--threads N]
                (trains an example model of resources/examples; see its README)
   headlens-cli --version | --help

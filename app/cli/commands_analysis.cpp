@@ -938,13 +938,16 @@ int cmdCompare(const std::vector<std::string> &argv)
 
 // ================================================================== heads
 
+int cmdHeadRoles(const std::vector<std::string> &argv); // commands_roles.cpp
+
 int cmdHeads(const std::vector<std::string> &argv)
 {
+    for (const std::string &arg : argv)
+        if (arg == "--roles") return cmdHeadRoles(argv);
     const Args a = parseArgs(argv, {"--trace", "--threshold", "--cluster-on"},
                              {"--similarity", "--all", "--include-bos", "--json"});
     const std::string project = onePositional(a, "PROJECT.hlproj");
-    if (!a.has("--similarity"))
-        throw UsageError("heads needs --similarity (the only analysis of heads so far)");
+    if (!a.has("--similarity")) throw UsageError("heads needs --similarity or --roles");
     HeadSimilarityOptions o;
     o.threshold = doubleArg(a, "--threshold", 0.9, -1.0, 1.0);
     o.includeFirstQuery = a.has("--include-bos");

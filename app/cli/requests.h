@@ -7,7 +7,9 @@
 #include "args.h"
 
 #include "headlens/model/model.h"
+#include "headlens/model/repeatprobe.h"
 #include "headlens/project/project.h"
+#include "headlens/trace/headroles.h"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -135,5 +137,30 @@ AttributeResult runAttribute(Model &model, const AttributeRequest &r);
 // "token", "target", "minus", "logit", "embed", "rest", "blocks" [L][2], "heads" [L][H],
 // "sum_error"}]} for position pos, or every position when pos is -1.
 nlohmann::json attributionJson(const AttributeResult &r, int pos);
+// heads --roles: what each head selects, measured on the engine's repeated random tokens
+// (repeatprobe.h) and scored from the attention alone (headlens/analysis/headroles.h);
+// stored, when a project is named, with its traces made by the same model.
+struct HeadRolesRequest {
+    RepeatProbeOptions probe;
+    std::string output; // the project to store them in; empty: not stored
+    std::vector<std::string>
+        traces; // its traces to store them with; empty: every trace of the model
+};
+HeadRolesRequest headRolesRequest(const Args &a); // [PROJECT] --trace --length --sequences --seed
+HeadRolesRequest headRolesRequest(const nlohmann::json &req); // output, trace(s), length, ...
+// The traces of r.output that get the roles of model (InputError when a named one is not
+// there or was made by another model, or none was made by this one); empty without output.
+std::vector<std::string> headRolesTraces(const Model &model, const HeadRolesRequest &r);
+struct HeadRolesResult {
+    HeadRoles roles;
+    std::vector<std::string> stored; // the traces of r.output that hold them now
+};
+HeadRolesResult runHeadRoles(Model &model, const HeadRolesRequest &r,
+                             const std::function<bool()> &cancelled = {},
+                             const std::function<void(int done, int total)> &progress = {});
+// {"n_layers", "n_heads", "sequence_length", "sequences", "seed", "n_queries",
+//  "n_repeat_queries", "heads": [{"layer", "head", <role>..., "mean_distance", "strongest"}],
+//  "stored"}: the roles as both faces give them (NaN as null).
+nlohmann::json headRolesJson(const HeadRolesResult &r);
 
 } // namespace HeadLens::Cli

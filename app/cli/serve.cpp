@@ -237,6 +237,12 @@ private:
             const AttributeRequest r = attributeRequest(req);
             return attributionJson(runAttribute(model(), r), r.pos);
         }
+        if (cmd == "head_roles") {
+            const HeadRolesRequest r = headRolesRequest(req);
+            return headRolesJson(runHeadRoles(model(), r, cancelled, [&](int done, int total) {
+                progress(id, "head_roles", done, total);
+            }));
+        }
         throw UsageError("unknown cmd '" + cmd + "'");
     }
 

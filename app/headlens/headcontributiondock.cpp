@@ -32,6 +32,8 @@ void HeadContributionDock::refresh()
     }
     try {
         m_panel->setTrace(*document()->trace(v->trace()));
+        const auto roles = document()->headRoles(v->trace());
+        m_panel->setHeadRoles(roles ? *roles : HeadRoles());
         m_panel->setSelectedHead(v->head());
         m_panel->setSelection(v->layer(), v->pos());
     } catch (const std::exception &) {

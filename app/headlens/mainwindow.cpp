@@ -5,6 +5,7 @@
 #include "entropydock.h"
 #include "exportdialog.h"
 #include "headcontributiondock.h"
+#include "headrolesdock.h"
 #include "headsimilaritydock.h"
 #include "inspectordock.h"
 #include "lensselector.h"
@@ -238,8 +239,8 @@ void MainWindow::createMenus()
     for (QDockWidget *dock :
          {static_cast<QDockWidget *>(m_projectDock), static_cast<QDockWidget *>(m_inspectorDock),
           static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
-          static_cast<QDockWidget *>(m_entropyDock), static_cast<QDockWidget *>(m_comparisonDock),
-          static_cast<QDockWidget *>(m_dlaDock)})
+          static_cast<QDockWidget *>(m_rolesDock), static_cast<QDockWidget *>(m_entropyDock),
+          static_cast<QDockWidget *>(m_comparisonDock), static_cast<QDockWidget *>(m_dlaDock)})
         m_viewMenu->addAction(dock->toggleViewAction());
     m_viewMenu->addSeparator();
     m_viewMenu->addActions(m_traceView->zoomActions());
@@ -316,19 +317,22 @@ void MainWindow::createDocks()
     m_similarityDock = new HeadSimilarityDock(this);
     addDockWidget(Qt::BottomDockWidgetArea, m_similarityDock);
     tabifyDockWidget(m_headDock, m_similarityDock);
-    m_headDock->raise();
-    connect(m_similarityDock, &DocumentDock::error, this, &MainWindow::showError);
     m_dlaDock = new LogitAttributionDock(this);
     addDockWidget(Qt::BottomDockWidgetArea, m_dlaDock);
     tabifyDockWidget(m_headDock, m_dlaDock);
+    m_rolesDock = new HeadRolesDock(this);
+    addDockWidget(Qt::BottomDockWidgetArea, m_rolesDock);
+    tabifyDockWidget(m_headDock, m_rolesDock);
     m_headDock->raise();
+    connect(m_similarityDock, &DocumentDock::error, this, &MainWindow::showError);
     connect(m_dlaDock, &DocumentDock::error, this, &MainWindow::showError);
 
     // The bottom panels ask for more height than a laptop has beside the grid: they may shrink
     // (and be dragged taller).
     for (QDockWidget *dock :
          {static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
-          static_cast<QDockWidget *>(m_dlaDock), static_cast<QDockWidget *>(m_entropyDock),
+          static_cast<QDockWidget *>(m_dlaDock), static_cast<QDockWidget *>(m_rolesDock),
+          static_cast<QDockWidget *>(m_entropyDock),
           static_cast<QDockWidget *>(m_comparisonDock)})
         dock->widget()->setMinimumHeight(120);
 
@@ -345,6 +349,7 @@ QList<DocumentDock *> MainWindow::documentDocks() const
     QList<DocumentDock *> docks{m_inspectorDock, m_headDock, m_entropyDock};
     if (m_similarityDock) docks << m_similarityDock;
     if (m_dlaDock) docks << m_dlaDock;
+    if (m_rolesDock) docks << m_rolesDock;
     return docks;
 }
 

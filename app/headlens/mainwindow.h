@@ -35,6 +35,7 @@ class HeadContributionDock;
 class LogitAttributionDock;
 class HeadContributionPanel;
 class HeadSimilarityDock;
+class HeadRolesDock;
 class HeadSimilarityPanel;
 class InspectorDock;
 class InspectorPanel;
@@ -212,6 +213,7 @@ private:
     EntropyDock *m_entropyDock;
     HeadSimilarityDock *m_similarityDock = nullptr;
     LogitAttributionDock *m_dlaDock = nullptr;
+    HeadRolesDock *m_rolesDock = nullptr;
     ComparisonDock *m_comparisonDock;
 
     // status bar

@@ -47,4 +47,21 @@ inline Run cli(const QStringList &args)
     return r;
 }
 
+// serve's answer to req, sent with the given id, from a running `headlens-cli serve`:
+// {"ok", "result"} or {"ok", "kind", "error"}; progress events are skipped.
+inline nlohmann::json serveAnswer(QProcess &serve, int id, nlohmann::json req)
+{
+    req["id"] = id;
+    serve.write(QByteArray::fromStdString(req.dump() + "\n"));
+    for (;;) {
+        while (serve.canReadLine()) {
+            const nlohmann::json j =
+                nlohmann::json::parse(serve.readLine().toStdString(), nullptr, false);
+            if (j.is_object() && !j.contains("event") && j.value("id", nlohmann::json()) == id)
+                return j;
+        }
+        if (!serve.waitForReadyRead(300000)) return {{"ok", false}, {"error", "no answer"}};
+    }
+}
+
 } // namespace CliTest

@@ -114,17 +114,7 @@ void TestRequests::cleanupTestCase()
 
 json TestRequests::ask(json req)
 {
-    const int id = m_nextId++;
-    req["id"] = id;
-    m_serve.write(QByteArray::fromStdString(req.dump() + "\n"));
-    for (;;) {
-        while (m_serve.canReadLine()) {
-            const json j = json::parse(m_serve.readLine().toStdString(), nullptr, false);
-            if (j.is_object() && !j.contains("event") && j.value("id", json()) == json(id))
-                return j;
-        }
-        if (!m_serve.waitForReadyRead(300000)) return {{"ok", false}, {"error", "no answer"}};
-    }
+    return serveAnswer(m_serve, m_nextId++, std::move(req));
 }
 
 void TestRequests::decomposeIsTheSame()

@@ -36,6 +36,8 @@ if [ -f "$model/stories260K.bin" ] && [ -f "$model/tok512.bin" ]; then
     "$cli" trace "$model/stories260K.bin" --tokenizer "$model/tok512.bin" \
         --prompt "Once upon a time, there was a little boy named Tom. He loved to eat" \
         --generate 24 --name boy -o "$project" >/dev/null
+    "$cli" heads "$model/stories260K.bin" "$project" --roles --tokenizer "$model/tok512.bin" \
+        >/dev/null
     first=girl second=boy select=3,18 head=2
 else
     [ -n "$make_checkpoint" ] || { echo "screenshot.sh: no stories260K and no hl-make-checkpoint" >&2; exit 1; }

@@ -44,6 +44,7 @@ class EngineProject(unittest.TestCase):
         cli("correlate", p, "--trace", "dense")
         cli("heads", p, "--similarity", "--all")
         cli("compare", p, "--left", "dense", "--right", "sparse")
+        cls.roles = json.loads(cli("heads", MODEL, p, "--roles", "--sequences", "2", "--json"))
         cli("decompose", MODEL, p, "--trace", "dense", "--site", "resid_post", "--layer", "2",
             "--pos", "5")
         # Every export of the dense trace; of the sparse one what its storage changes.
@@ -188,7 +189,7 @@ class EngineProject(unittest.TestCase):
                                axis=2)
         np.testing.assert_allclose(mean.read(), norms.mean(axis=2), rtol=1e-5)
         dense = p.trace("dense")
-        self.assertEqual(sorted(dense.analyses()), ["correlations", "decompose"])
+        self.assertEqual(sorted(dense.analyses()), ["correlations", "decompose", "head_roles"])
         step = dense.analysis("decompose")["resid_post-L2-P5"]
         self.assertEqual(step["ids"].axes, ("step",))
         self.assertEqual(list(step["text"].read()), list(dense.text(step["ids"].read())))
@@ -200,6 +201,36 @@ class EngineProject(unittest.TestCase):
         pairs = cmp.pairs.read()
         left = [dense.token_text[i] if i >= 0 else "" for i in pairs[:, 0]]
         self.assertEqual(list(cmp["token_text_left"].read()), left)
+
+    def test_head_roles_read_as_the_cli_printed_them(self):
+        self.assertEqual(self.roles["stored"], list(TRACES))
+        for name in TRACES:
+            g = self.project.trace(name).head_roles()
+            self.assertEqual(g.attrs["sequences"], 2)
+            self.assertEqual(g.attrs["sequence_length"], self.roles["sequence_length"])
+            n = self.roles["sequence_length"]
+            tokens = g["tokens"].read()
+            self.assertEqual(g["tokens"].axes, ("sequence", "pos"))
+            np.testing.assert_array_equal(tokens[:, -n:], tokens[:, -2 * n:-n])  # r, r
+            for score in ("previous_token", "first_token", "self", "duplicate_token",
+                          "induction", "mean_distance"):
+                ds = g[score]
+                self.assertEqual(ds.axes, ("layer", "head"))
+                values = ds.read()
+                for h in self.roles["heads"]:
+                    want = h[score]
+                    got = values[h["layer"], h["head"]]
+                    if want is None:
+                        self.assertTrue(np.isnan(got))
+                    else:
+                        self.assertAlmostEqual(got, want, places=12)
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            return
+        frame = self.project.trace("dense").to_frame("roles")
+        self.assertEqual(len(frame), len(self.roles["heads"]))
+        self.assertAlmostEqual(frame["induction"].iloc[0], self.roles["heads"][0]["induction"])
 
     def test_frames_match_export(self):
         try:

@@ -152,12 +152,29 @@ class Layout(unittest.TestCase):
                 else:
                     self.assertKnown(layout.TRACE_DATASETS, name, rank(shape),
                                      "SCHEMA-ADDITIONS.md")
-        self.assertEqual(set(kinds), {"decompose", "stats", "correlations", "head_similarity"})
+        self.assertEqual(set(kinds),
+                         {"decompose", "stats", "correlations", "head_similarity", "head_roles"})
         _, name, shape = scoped  # the `traces` dataset of every group that covers traces
         for kind, covers in kinds.items():
             if covers:
                 self.assertKnown(layout.ANALYSIS_DATASETS, f"{kind}/{name}", rank(shape),
                                  "SCHEMA-ADDITIONS.md")
+
+    def test_head_roles_names_of_the_header(self):
+        # The head-roles analysis is spelled in hlprojlayout.h as a group, its role datasets
+        # (headRoleName) and the names of HeadRolesNames; each is known here.
+        text = read(HEADER)
+        kind = re.search(r'kHeadRolesGroup = "(\w+)"', text).group(1)
+        self.assertEqual(kind, layout.HEAD_ROLES)
+        roles = re.search(r"kRoleNames\[kHeadRoleCount\] = \{([^}]*)\}",
+                          read(os.path.join(SRC, "modules", "trace", "src", "headroles.cpp")))
+        names = re.findall(r'"(\w+)"', roles.group(1))
+        struct = re.search(r"struct HeadRolesNames \{(.*?)\};", text, re.S).group(1)
+        datasets = re.findall(r'\*(\w+) = "(\w+)";\s*// \[', struct)
+        self.assertEqual(len(names), 5)
+        self.assertEqual(len(datasets), 2)
+        for name in names + [d for _, d in datasets]:
+            self.assertKnown(layout.ANALYSIS_DATASETS, f"{kind}/{name}", None, "hlprojlayout.h")
 
     def test_a_missing_name_fails(self):
         # The check above is only as good as its failure: take a name away and it must fail.

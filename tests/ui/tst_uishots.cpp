@@ -4,6 +4,7 @@
 //
 // The project: $HEADLENS_UI_PROJECT, else /tmp/ui-shots.hlproj, else the committed v1 fixture.
 // The output folder: $HEADLENS_UI_SHOTS_DIR, else /tmp/ui-shots.
+#include "headlens/project/headrolesstore.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"
 #include "headlens/ui/blockview.h"
@@ -11,6 +12,7 @@
 #include "headlens/ui/entropypanel.h"
 #include "headlens/ui/export.h"
 #include "headlens/ui/headcontributionpanel.h"
+#include "headlens/ui/headrolespanel.h"
 #include "headlens/ui/headsimilaritypanel.h"
 #include "headlens/ui/inspectorpanel.h"
 #include "uitestdata.h"
@@ -20,6 +22,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QTableView>
 #include <QtTest>
 
 using namespace HeadLens;
@@ -35,6 +38,7 @@ private Q_SLOTS:
     void entropy();
     void comparison();
     void headSimilarity();
+    void headRoles();
 
 private:
     void save(QWidget &w, const QString &name);
@@ -187,6 +191,8 @@ void TestUiShots::headContributions()
         if (!a.empty())
             panel.setAttnOutNorm(std::sqrt(s));
     }
+    if (const auto roles = readHeadRoles(m_project.toStdString(), m_trace))
+        panel.setHeadRoles(*roles);
     panel.setSelectedHead(2);
     panel.show();
     save(panel, QStringLiteral("heads"));
@@ -268,6 +274,17 @@ void TestUiShots::headSimilarity()
                       QSize(800, 800)));
     QVERIFY(exportSvg(&panel, m_outDir + QStringLiteral("/headsimilarity-export.svg"),
                       QSize(700, 760)));
+}
+
+// The Head Roles table, sorted by the previous-token score (the project's roles, when stored).
+void TestUiShots::headRoles()
+{
+    HeadRolesPanel panel;
+    panel.resize(760, 420);
+    if (const auto roles = readHeadRoles(m_project.toStdString(), m_trace)) panel.setRoles(*roles);
+    panel.table()->sortByColumn(HeadRolesPanel::Previous, Qt::DescendingOrder);
+    panel.show();
+    save(panel, QStringLiteral("headroles"));
 }
 
 QTEST_MAIN(TestUiShots)

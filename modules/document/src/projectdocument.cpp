@@ -5,6 +5,7 @@
 #include "headlens/document/changevalue.h"
 #include "headlens/document/removetrace.h"
 #include "headlens/document/renametrace.h"
+#include "headlens/project/headrolesstore.h"
 #include "headlens/trace/error.h"
 #include "traceentry.h"
 
@@ -302,6 +303,18 @@ std::shared_ptr<const Trace> ProjectDocument::trace(const QString &name) const
     t->parent = e->listing.parent;
     m_traceCache[e->id] = t;
     return t;
+}
+
+std::shared_ptr<const HeadRoles> ProjectDocument::headRoles(const QString &name) const
+{
+    const auto e = entry(name);
+    if (!e->source) return nullptr; // a trace made in memory has no stored roles
+    try {
+        auto r = readHeadRoles(e->source->reader.path(), e->sourceName);
+        return r ? std::make_shared<const HeadRoles>(std::move(*r)) : nullptr;
+    } catch (const std::exception &) {
+        return nullptr;
+    }
 }
 
 std::shared_ptr<const LensSite> ProjectDocument::lens(const QString &name, Site site) const

@@ -2,6 +2,7 @@
 // Names inside a .hlproj file (shared/design/HLPROJ.md), shared by the reader and the writer
 // so that both spell them once.
 
+#include "headlens/trace/headroles.h"
 #include "headlens/trace/trace.h"
 
 #include <array>
@@ -91,6 +92,28 @@ inline const std::array<HeadMetric, 2> &optionalHeadMetrics()
         {"heads/resid_projection", &Trace::residProjection},
     }};
     return metrics;
+}
+
+// Head roles (SCHEMA-ADDITIONS.md "head_roles"): an analysis of a trace's model, in
+// /traces/<name>/analysis/head_roles; the names below are relative to that group.
+constexpr const char *kHeadRolesGroup = "head_roles";
+inline std::string headRoleDataset(HeadRole r) // [L, H] float64, one per role
+{
+    return headRoleName(r);
+}
+struct HeadRolesNames {
+    const char *meanDistance = "mean_distance"; // [L, H] float64
+    const char *tokens = "tokens";              // [S, 2n + 1] int32, the probe's sequences
+    // attributes
+    const char *nLayers = "n_layers", *nHeads = "n_heads", *nQueries = "n_queries",
+               *nRepeatQueries = "n_repeat_queries", *sequenceLength = "sequence_length",
+               *sequences = "sequences", *seed = "seed", *source = "source",
+               *positions = "positions", *modelFingerprint = "model_fingerprint";
+};
+inline const HeadRolesNames &headRolesNames()
+{
+    static const HeadRolesNames names;
+    return names;
 }
 
 } // namespace HeadLens::HlProj

@@ -72,6 +72,15 @@ def heads_frame(trace):
         ["layer", "head", "pos", *columns]]
 
 
+def roles_frame(trace):
+    """One row per (layer, head) with the head-role scores."""
+    from . import layout
+
+    g = trace.head_roles()
+    columns = {n: np.asarray(g[n]) for n in layout.HEAD_ROLE_SCORES}
+    return _long(columns["previous_token"], ("layer", "head"), columns)
+
+
 def grid_frame(grid):
     pd = _pandas()
     columns = pd.MultiIndex.from_arrays([np.arange(len(grid.tokens)), grid.tokens],

@@ -121,6 +121,12 @@ STATS_METRICS = ("attn_entropy", "contrib_norm", "contrib_share", "contrib_cosin
                  "contrib_projection", "resid_ratio", "resid_projection")
 
 
+# The scores of the head_roles analysis (hlprojlayout.h's headRoleDataset, mean_distance).
+HEAD_ROLES = "head_roles"
+HEAD_ROLE_SCORES = ("previous_token", "first_token", "self", "duplicate_token", "induction",
+                    "mean_distance")
+
+
 def _analysis_datasets():
     d = {
         # decompose/<site>-L<layer>-P<pos>
@@ -148,7 +154,10 @@ def _analysis_datasets():
         "head_similarity/cluster": ("layer", "head"),
         "head_similarity/order": ("layer", "slot"),
         "head_similarity/n_clusters": ("layer",),
+        "head_roles/tokens": ("sequence", "pos"),
     }
+    for n in HEAD_ROLE_SCORES:
+        d["head_roles/" + n] = ("layer", "head")
     for n in ("n", "non_finite", "mean", "std", "underflow", "overflow"):
         d["stats/*/head_" + n] = ("layer", "head")
         d["stats/*/layer_" + n] = ("layer",)

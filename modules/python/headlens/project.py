@@ -524,17 +524,24 @@ class Trace:
     def analysis(self, kind):
         return _analysis(self._g.get(layout.ANALYSIS), kind, self._where)
 
+    def head_roles(self):
+        """What each head selects (`headlens-cli heads MODEL PROJECT --roles`): the analysis
+        group head_roles, whose datasets previous_token, first_token, self, duplicate_token,
+        induction and mean_distance are [layer, head]; KeyError when the trace has none."""
+        return self.analysis(layout.HEAD_ROLES)
+
     def to_frame(self, what="lens", site="resid_post"):
         """A pandas DataFrame with the columns of `headlens-cli export --what WHAT`: tokens,
-        lens (of site), logits or heads."""
+        lens (of site), logits or heads; "roles" gives one row per (layer, head) of
+        head_roles()."""
         from . import frames
 
         makers = {"tokens": frames.tokens_frame, "logits": frames.logits_frame,
-                  "heads": frames.heads_frame}
+                  "heads": frames.heads_frame, "roles": frames.roles_frame}
         if what == "lens":
             return frames.lens_frame(self, site)
         if what not in makers:
-            raise ValueError("what must be one of tokens, lens, logits, heads")
+            raise ValueError("what must be one of tokens, lens, logits, heads, roles")
         return makers[what](self)
 
     def __repr__(self):

@@ -1,4 +1,6 @@
 #include "headlens/ui/headcontributionpanel.h"
+#include "headlens/analysis/headroles.h"
+#include "headlens/ui/headrolespanel.h"
 
 #include "headlens/analysis/headstats.h"
 
@@ -186,6 +188,7 @@ void HeadContributionPanel::clear()
     m_cosine.clear();
     m_projection.clear();
     m_tokenText.clear();
+    m_roles = HeadRoles();
     m_layer = m_pos = m_head = -1;
     m_attnOutNorm = kNaN;
     m_heatmap->setMatrix(FloatArray(), tr("mean norm"));
@@ -214,12 +217,43 @@ void HeadContributionPanel::setHeadMetrics(const FloatArray &norm, const FloatAr
     m_attnOutNorm = kNaN;
     m_heatmap->setMatrix(meanNorms(), tr("mean norm"));
     m_heatmap->setSelection(-1, -1);
-    QStringList cats;
-    for (int h = 0; h < headCount(); ++h)
-        cats << QString::number(h);
-    m_axisX->setCategories(cats);
+    updateCategories();
     m_series->setLabelsVisible(headCount() <= 16);
     updateBars();
+}
+
+void HeadContributionPanel::setHeadRoles(const HeadRoles &roles)
+{
+    m_roles = roles;
+    updateCategories();
+    updateTexts();
+}
+
+QString HeadContributionPanel::roleText() const
+{
+    if (m_roles.empty() || m_layer < 0 || m_head < 0 || m_layer >= m_roles.nLayers ||
+        m_head >= m_roles.nHeads)
+        return QString();
+    const QString label = headRoleLabel(m_roles, m_layer, m_head);
+    return label.isEmpty() ? tr("head %1: no clear role").arg(m_head)
+                           : tr("head %1: %2").arg(m_head).arg(label);
+}
+
+// The bars' categories: the head's number, and its strongest role in the selected layer when
+// the roles are known.
+void HeadContributionPanel::updateCategories()
+{
+    QStringList cats;
+    const bool roles = !m_roles.empty() && m_layer >= 0 && m_layer < m_roles.nLayers &&
+                       m_roles.nHeads == headCount();
+    for (int h = 0; h < headCount(); ++h) {
+        QString c = QString::number(h);
+        if (roles)
+            if (const auto best = strongestRole(m_roles, m_layer, h))
+                c += QStringLiteral(" ") + headRoleShortText(best->role);
+        cats << c;
+    }
+    if (cats != m_axisX->categories()) m_axisX->setCategories(cats);
 }
 
 int HeadContributionPanel::layerCount() const
@@ -245,6 +279,7 @@ void HeadContributionPanel::setSelection(int layer, int pos)
     m_pos = pos;
     m_attnOutNorm = kNaN;
     m_heatmap->setSelection(layer, layer >= 0 ? m_head : -1);
+    updateCategories();
     updateBars();
 }
 
@@ -333,11 +368,16 @@ void HeadContributionPanel::updateTexts()
 {
     if (m_layer < 0) {
         m_title->setText(tr("Head contributions"));
+        m_title->setToolTip(QString());
     } else {
         QString t = tr("Layer %1 \u00b7 position %2").arg(m_layer).arg(m_pos);
         if (m_pos < int(m_tokenText.size()))
             t += QStringLiteral(" \u201c%1\u201d").arg(m_tokenText[size_t(m_pos)]);
+        // The selected head's role goes on the title line: the panel is often short.
+        if (const QString role = roleText(); !role.isEmpty())
+            t += QStringLiteral(" \u00b7 ") + role;
         m_title->setText(t);
+        m_title->setToolTip(t); // elided when the dock is narrow
     }
     m_sumLabel->setText(sumCheckText());
 }

@@ -9,6 +9,7 @@
 
 #include "headlens/document/changeevent.h"
 #include "headlens/project/project.h"
+#include "headlens/trace/headroles.h"
 #include "headlens/trace/trace.h"
 
 #include <QJsonObject>
@@ -91,6 +92,9 @@ public:
     std::shared_ptr<const FloatArray> attentionRow(const QString &name, int layer, int pos) const;
     // Everything (lens of every site, large data): what saving writes.
     Trace fullTrace(const QString &name) const;
+    // What each head of the trace's model selects, as stored with the trace (headlens-cli
+    // heads MODEL PROJECT --roles); null when the trace has none or it cannot be read.
+    std::shared_ptr<const HeadRoles> headRoles(const QString &name) const;
     // Drops cached trace data (tests; memory pressure).
     void clearCache();
 

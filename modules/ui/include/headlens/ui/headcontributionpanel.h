@@ -4,6 +4,7 @@
 // attn_out), the sum check (the projections add up to ||attn_out|| when o_proj has no bias),
 // and a layers x heads heatmap of the mean contribution norm over positions.
 
+#include "headlens/trace/headroles.h"
 #include "headlens/trace/trace.h"
 #include "headlens/ui/export.h"
 
@@ -50,6 +51,12 @@ public:
     // not known. Set it after setSelection.
     void setAttnOutNorm(double norm);
     double attnOutNorm() const { return m_attnOutNorm; }
+
+    // What each head selects (headlens/trace/headroles.h), or empty: each head's strongest
+    // role labels its bar, and the selected head's is spelled out in the title.
+    void setHeadRoles(const HeadRoles &roles);
+    // The selected head's role ("" when there are no roles or no head is selected).
+    QString roleText() const;
 
     void setMetric(Metric metric);
     Metric metric() const { return m_metric; }
@@ -108,6 +115,8 @@ private:
     QBarCategoryAxis *m_axisX = nullptr;
     QValueAxis *m_axisY = nullptr;
     QLabel *m_sumLabel = nullptr;
+    HeadRoles m_roles;
+    void updateCategories();
     QLabel *m_heatmapTitle = nullptr;
     HeadHeatmap *m_heatmap = nullptr;
 };
