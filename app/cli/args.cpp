@@ -172,6 +172,11 @@ usage:
   headlens-cli compare PROJECT.hlproj --left TRACE --right TRACE [--name NAME] [--json]
   headlens-cli heads PROJECT.hlproj --similarity [--trace NAME | --all] [--threshold X]
                [--cluster-on jsd|correlation|contribution] [--include-bos] [--json]
+  headlens-cli patch MODEL (--clean TEXT | --clean-ids IDS) (--corrupted TEXT | --corrupted-ids IDS)
+               (--answer TOK | --answer-id N) (--wrong TOK | --wrong-id N) -o PROJECT.hlproj
+               [--name NAME] [--heads] [--force] [--json]
+               (activation patching: how much of the clean answer each site, layer, position
+               and head restores in the corrupted run; stored with the clean prompt's trace)
   headlens-cli train-example adder|facts -o DIR [--seed S] [--steps N] [--threads N]
                (trains an example model of resources/examples; see its README)
   headlens-cli --version | --help
@@ -188,6 +193,7 @@ int cmdStats(const std::vector<std::string> &argv);
 int cmdCorrelate(const std::vector<std::string> &argv);
 int cmdCompare(const std::vector<std::string> &argv);
 int cmdHeads(const std::vector<std::string> &argv);
+int cmdPatch(const std::vector<std::string> &argv);
 
 // An error as one line of at most a few hundred bytes: a 100 KB value quoted from a damaged
 // file is not echoed whole, and libtorch's C++ backtrace after the first line is dropped.
@@ -252,6 +258,7 @@ int runCommand(const std::vector<std::string> &argv)
             return cmdTrainExample(rest);
         if (cmd == "batch") return cmdBatch(rest);
         if (cmd == "merge") return cmdMerge(rest);
+        if (cmd == "patch") return cmdPatch(rest);
         throw UsageError("unknown command '" + cmd + "' (try --help)");
     } catch (const UsageError &e) {
         endProgress();

@@ -111,7 +111,7 @@ public:
 
 int cmdBench(const std::vector<std::string> &argv)
 {
-    const Args a = parseArgs(argv, {"--tokens", "--threads", "--dtype", "--repeat", "--tokenizer"}, {});
+    const Args a = parseArgs(argv, {"--tokens", "--threads", "--dtype", "--repeat", "--tokenizer"}, {"--patch"});
     if (a.positional.size() != 1)
         throw UsageError("bench needs one MODEL");
     const int T = a.intValue("--tokens", 128, 1, 1 << 20);
@@ -174,6 +174,21 @@ int cmdBench(const std::vector<std::string> &argv)
                 mmWall, mmCpu, lens.wall / mmWall, lens.cpu / mmCpu);
     std::printf("trace        %8.4f / %8.4f  traceTokens end to end, default options: ratio %.3f / %.3f\n",
                 trace.wall, trace.cpu, trace.wall / plain.wall, trace.cpu / plain.cpu);
+    if (a.has("--patch")) {
+        // Activation patching of every site, layer and position (no heads), against the goal:
+        // at most 2 x (sites x layers) plain forward passes.
+        std::vector<int32_t> corrupted = ids;
+        corrupted[size_t(T / 2)] = int32_t((corrupted[size_t(T / 2)] + 1) % c.vocabSize);
+        PatchOptions po;
+        po.answer = 3 % c.vocabSize;
+        po.wrong = 4 % c.vocabSize;
+        const Timing patch = timed([&] { (void)model->patch(ids, corrupted, po); }, repeat);
+        const double passes = double(kSiteCount) * c.nLayers;
+        std::printf("patch        %8.4f / %8.4f  %d sites x %d layers x %d positions: %.2f / %.2f "
+                    "forward passes per (site, layer) (goal <= 2)\n",
+                    patch.wall, patch.cpu, kSiteCount, c.nLayers, T,
+                    patch.wall / (passes * plain.wall), patch.cpu / (passes * plain.cpu));
+    }
     std::printf("rss          now %.1f MiB, peak %.1f MiB = %.3f x the weight bytes\n",
                 currentRssMiB(), peakRssMiB(),
                 peakRssMiB() * 1024.0 * 1024.0 / double(model->weightBytes()));

@@ -7,6 +7,7 @@
 #include "args.h"
 
 #include "headlens/model/model.h"
+#include "headlens/model/patching.h"
 #include "headlens/project/project.h"
 
 #include <nlohmann/json_fwd.hpp>
@@ -109,5 +110,31 @@ void settleChildName(PropagateRequest &r);
 // Runs the request, with its inject token and name settled in r, and adds the child to
 // output; returns the child.
 Trace runPropagate(Model &model, PropagateRequest &r);
+
+// patch: activation patching between a clean and a corrupted prompt of the same token count
+// (patching.h). The clean prompt is traced into output as `name`, and the map is stored with
+// that trace (SCHEMA-ADDITIONS.md "Activation patching").
+struct PatchRequest {
+    std::string output;
+    std::string name; // empty: the first free trace-N of output
+    bool force = false;
+    PromptInput clean, corrupted;
+    std::string answerText, wrongText; // a token's text, or...
+    int32_t answerId = -1, wrongId = -1; // ...its id (when >= 0)
+    bool heads = false;
+    TraceOptions options; // the clean trace's; its progress and cancel also serve the sweep
+};
+PatchRequest patchRequest(const Args &a);
+PatchRequest patchRequest(const nlohmann::json &req);
+struct PatchResult {
+    std::string name; // the clean trace
+    PatchMap map;
+    std::vector<TokenInfo> clean; // the clean prompt's tokens
+    double seconds = 0;           // the sweep's time (without the trace)
+};
+// Refuses prompts of different token counts (InputError naming both) before any heavy work.
+PatchResult runPatch(Model &model, PatchRequest &r);
+// What both faces answer: the map as nested lists, the tokens and the logit differences.
+nlohmann::json patchJson(const PatchRequest &r, const PatchResult &p);
 
 } // namespace HeadLens::Cli

@@ -233,6 +233,13 @@ private:
                     {"n_prompt_tokens", child.nPromptTokens},
                     {"edit", json::parse(child.edit, nullptr, false)}};
         }
+        if (cmd == "patch") {
+            PatchRequest r = patchRequest(req);
+            connect(r.options, id);
+            model();
+            const PatchResult p = runPatch(model(), r);
+            return patchJson(r, p);
+        }
         throw UsageError("unknown cmd '" + cmd + "'");
     }
 

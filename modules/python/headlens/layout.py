@@ -31,6 +31,7 @@ SIZES = {
     "d_model": "D",
     "d_head": "dh",
     "bound": 2,  # tokens/offsets: [begin, end)
+    "site": 5,  # the five sites, in SITES order (activation patching)
 }
 
 LENS = ("topk_ids", "topk_probs", "entropy")
@@ -51,6 +52,12 @@ SPARSE_MAX_KEYS = 128  # when the group lacks its max_keys attribute
 Z = "heads/z"
 VOCAB_IDS = "vocab/ids"
 VOCAB_TEXT = "vocab/text"
+# Activation patching (headlens-cli patch), kept with the clean prompt's trace.
+PATCHING = "analysis/patching"
+PATCHING_RECOVERED = PATCHING + "/recovered"
+PATCHING_HEADS = PATCHING + "/heads_recovered"
+PATCHING_CORRUPTED_IDS = PATCHING + "/corrupted_ids"
+PATCHING_CORRUPTED_TEXT = PATCHING + "/corrupted_text"
 
 
 def lens_path(site, name):
@@ -78,6 +85,10 @@ def _trace_datasets():
         "heads/contrib_similarity": ("layer", "head", "other_head"),
         VOCAB_IDS: ("vocab",),
         VOCAB_TEXT: ("vocab",),
+        PATCHING_RECOVERED: ("site", "layer", "pos"),
+        PATCHING_HEADS: ("layer", "head", "pos"),
+        PATCHING_CORRUPTED_IDS: ("pos",),
+        PATCHING_CORRUPTED_TEXT: ("pos",),
     }
     for site in SITES:
         d[lens_path(site, "topk_ids")] = ("layer", "pos", "k")
