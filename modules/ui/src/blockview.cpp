@@ -146,6 +146,12 @@ void BlockView::setColourMode(ColourMode mode)
     viewport()->update();
 }
 
+void BlockView::setPatching(const std::vector<float> &recovered)
+{
+    m_data.setPatching(recovered);
+    viewport()->update();
+}
+
 void BlockView::setFollowToken(int tokenId)
 {
     const int before = m_data.followToken();
@@ -676,6 +682,9 @@ QString BlockView::blockToolTip(int layer, int pos) const
                               .arg(percent(m_data.lastTopkProb(layer, pos))));
         }
     }
+    if (m_data.hasPatching())
+        s += line(tr("patched from the clean prompt: %1 of the clean answer recovered")
+                      .arg(double(m_data.patching(layer, pos)), 0, 'f', 3));
     const std::vector<float> w = m_data.attentionWeights();
     if (layer == m_data.attentionLayer() && pos < int(w.size()))
         s += line(tr("attention of the selected position to this one: %1")

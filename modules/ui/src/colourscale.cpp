@@ -15,13 +15,18 @@ constexpr std::array<QRgb, 9> kBlues = {0xffffd9, 0xedf8b1, 0xc7e9b4, 0x7fcdbb, 
                                         0x1d91c0, 0x225ea8, 0x253494, 0x081d58};
 constexpr std::array<QRgb, 9> kHeat = {0xffffcc, 0xffeda0, 0xfed976, 0xfeb24c, 0xfd8d3c,
                                        0xfc4e2a, 0xe31a1c, 0xbd0026, 0x800026};
+// ColorBrewer RdBu (9 classes), blue below the middle, red above.
+constexpr std::array<QRgb, 9> kDiverging = {0x2166ac, 0x4393c3, 0x92c5de, 0xd1e5f0, 0xf7f7f7,
+                                            0xfddbc7, 0xf4a582, 0xd6604d, 0xb2182b};
 
 } // namespace
 
 ColourScale::ColourScale(Palette palette, double lower, double upper)
     : m_palette(palette), m_lower(lower), m_upper(upper)
 {
-    const auto &stops = palette == Palette::Blues ? kBlues : kHeat;
+    const auto &stops = palette == Palette::Blues  ? kBlues
+                        : palette == Palette::Heat ? kHeat
+                                                   : kDiverging;
     const int n = int(stops.size());
     for (int i = 0; i < 256; ++i) {
         const double x = double(i) / 255.0 * (n - 1);
