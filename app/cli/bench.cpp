@@ -176,9 +176,11 @@ int cmdBench(const std::vector<std::string> &argv)
                 trace.wall, trace.cpu, trace.wall / plain.wall, trace.cpu / plain.cpu);
     if (a.has("--patch")) {
         // Activation patching of every site, layer and position (no heads), against the goal:
-        // at most 2 x (sites x layers) plain forward passes.
+        // at most 2 x (sites x layers) plain forward passes. The prompts differ in their second
+        // token, so every later position is patched (the most work).
         std::vector<int32_t> corrupted = ids;
-        corrupted[size_t(T / 2)] = int32_t((corrupted[size_t(T / 2)] + 1) % c.vocabSize);
+        corrupted[size_t(std::min(1, T - 1))] =
+            int32_t((corrupted[size_t(std::min(1, T - 1))] + 1) % c.vocabSize);
         PatchOptions po;
         po.answer = 3 % c.vocabSize;
         po.wrong = 4 % c.vocabSize;

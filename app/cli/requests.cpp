@@ -494,6 +494,7 @@ PatchResult runPatch(Model &model, PatchRequest &r)
         throw InputError("the clean prompt has " + std::to_string(p.clean.size()) +
                          " tokens and the corrupted prompt " + std::to_string(corrupted.size()) +
                          ": patching needs prompts of the same token count");
+    r.options.generate = 0; // the map is of the prompt's tokens: the trace holds those only
     PatchOptions o;
     o.answer = r.answerId >= 0 ? r.answerId : injectedToken(model, r.answerText);
     o.wrong = r.wrongId >= 0 ? r.wrongId : injectedToken(model, r.wrongText);

@@ -277,12 +277,15 @@ void TraceView::showColour()
         break;
     }
     // The map of the shown site, [layer, pos]; none when the trace has no map.
-    std::vector<float> recovered;
+    std::vector<float> recovered, heads;
+    int nHeads = 0;
     try {
         if (const auto m = m_document->patchMap(v->trace())) {
             const size_t n = size_t(m->nLayers) * size_t(m->nPos);
             const auto first = m->sites.data.begin() + std::ptrdiff_t(size_t(v->site()) * n);
             recovered.assign(first, first + std::ptrdiff_t(n));
+            heads = m->heads.data;
+            nHeads = m->nHeads;
             Q_EMIT status(tr("Patching %1 into %2: logit(%3) − logit(%4) is %5 clean, %6 "
                              "corrupted; blocks show the fraction recovered")
                               .arg(q(m_document->trace(v->trace())->prompt), q(m->corruptedPrompt),
@@ -294,7 +297,7 @@ void TraceView::showColour()
     } catch (const std::exception &e) {
         Q_EMIT error(tr("Cannot read the patching map of %1: %2").arg(v->trace(), q(e.what())));
     }
-    m_blockView->setPatching(recovered);
+    m_blockView->setPatching(recovered, heads, nHeads);
     m_blockView->setColourMode(BlockView::ColourMode::Patching);
 }
 

@@ -348,6 +348,18 @@ void TestBlockView::patchingColours()
     QCOMPARE(d.patching(2, 5), 0.5f);
     // The grid image (one pixel per block, the top layer first) shows the same.
     QCOMPARE(d.image().pixel(9, 0), qRgb(0xb2, 0x18, 0x2b));
+    QCOMPARE(d.patchingHeads(), 0);
+    // Per-head values ride along ([layer, head, pos]), shown in the tooltip, not coloured.
+    std::vector<float> heads(4 * 2 * 10, 0.0f);
+    heads[size_t((3 * 2 + 1) * 10 + 9)] = 0.75f;
+    m_view->setPatching(map, heads, 2);
+    QCOMPARE(d.patchingHeads(), 2);
+    QCOMPARE(d.headPatching(3, 1, 9), 0.75f);
+    QCOMPARE(d.headPatching(3, 0, 9), 0.0f);
+    QCOMPARE(d.rgb(3, 9), qRgb(0xb2, 0x18, 0x2b));
+    m_view->setPatching(map, std::vector<float>(5, 0.0f), 2); // heads of the wrong size
+    QVERIFY(d.hasPatching());
+    QCOMPARE(d.patchingHeads(), 0);
     paint();
     m_view->setPatching(std::vector<float>(7, 1.0f)); // not [layers, tokens]
     QVERIFY(!d.hasPatching());

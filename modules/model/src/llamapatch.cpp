@@ -2,11 +2,14 @@
 // head's z at a position, taken from the clean run into the corrupted run one at a time.
 //
 // A patch at (site, layer l, position p) changes nothing before it: earlier layers, and rows
-// before p of later layers (attention is causal), are the corrupted run's. So the copies of one
-// (site, layer) run as one batch [copies, rows, D] from the patched site onward only, over the
-// rows from the batch's first patched position on, with the keys and values of earlier rows
-// taken from the corrupted run's cache; and the last layer computes only the last row's query,
-// attention and MLP, since only its logits are read.
+// before p of later layers (attention is causal), are the corrupted run's. Within layer l after
+// its attention, rows do not mix: a patch of attn_out, resid_mid, mlp_out, resid_post or of a
+// head's z changes row p only, until the next layer's attention. So the copies of one
+// (site, layer) run as one batch: row p alone through the rest of layer l, then all copies
+// [copies, rows, D] through the later layers over the rows from the batch's first patched
+// position on, with the keys and values of earlier rows taken from the corrupted run's cache;
+// and the last layer computes only the last row's query, attention and MLP, since only its
+// logits are read.
 
 #include "headlens/model/patching.h"
 #include "llamaimpl.h"
@@ -54,24 +57,24 @@ struct Model::Impl::PatchRun {
     at::Tensor diff;  // [D] float64: W_U[answer] - W_U[wrong]
     at::Tensor mask;  // [T, T] float32, causal
     int64_t T = 0;
+    double ldCorrupted = 0;
+
+    const at::Tensor &site(bool isClean, int l, Site s) const
+    {
+        return (isClean ? clean : corrupted)[size_t(l)][size_t(s)];
+    }
 
     // LD of final-norm rows [B, D]: float64 [B].
     at::Tensor ld(const at::Tensor &normed) const { return normed.to(at::kDouble).matmul(diff); }
 
     // Continues B patched copies of rows [r0, T) from layer l on: x [B, T - r0, D] is the
-    // copies' resid_pre of layer l, or their resid_mid when mid. Returns their LD [B].
-    at::Tensor continueFrom(int l, bool mid, at::Tensor x, int64_t r0) const
+    // copies' resid_pre of layer l (l == L: the final residual). Returns their LD [B].
+    at::Tensor continueFrom(int l, at::Tensor x, int64_t r0) const
     {
         const ModelConfig &c = m.cfg;
         const int L = c.nLayers, H = c.nHeads, Hkv = c.nKvHeads, dh = c.dHead, group = H / Hkv;
         const double scale = 1.0 / std::sqrt(double(dh));
         const int64_t B = x.size(0);
-        if (mid) {
-            const LayerWeights &w = m.layers[size_t(l)];
-            if (l == L - 1) x = lastRow(x);
-            x = x + m.mlp(m.rms(x, w.ffnNorm, w.ffnNormB), w);
-            ++l;
-        }
         for (; l < L; ++l) {
             const LayerWeights &w = m.layers[size_t(l)];
             const int64_t R = x.size(1);
@@ -89,12 +92,11 @@ struct Model::Impl::PatchRun {
                 k = k * ck + rotateHalf(k) * sk;
             }
             if (r0 > 0) {
-                k = at::cat({kv.k[size_t(l)].narrow(1, 0, r0).unsqueeze(0).expand({B, Hkv, r0, dh}),
-                             k},
-                            2);
-                v = at::cat({kv.v[size_t(l)].narrow(1, 0, r0).unsqueeze(0).expand({B, Hkv, r0, dh}),
-                             v},
-                            2);
+                auto past = [&](const at::Tensor &t) {
+                    return t.narrow(1, 0, r0).unsqueeze(0).expand({B, Hkv, r0, dh});
+                };
+                k = at::cat({past(kv.k[size_t(l)]), k}, 2);
+                v = at::cat({past(kv.v[size_t(l)]), v}, 2);
             }
             const at::Tensor qg = q.reshape({B, Hkv, int64_t(group) * Rq, dh});
             at::Tensor scores = at::matmul(qg, k.transpose(2, 3)).view({B, H, Rq, T}).to(at::kFloat);
@@ -109,6 +111,37 @@ struct Model::Impl::PatchRun {
             x = x + m.mlp(m.rms(x, w.ffnNorm, w.ffnNormB), w);
         }
         return ld(m.rms(x.select(1, x.size(1) - 1), m.finalNorm, m.finalNormB));
+    }
+
+    // Continues from resid_post of layer l, which differs from the corrupted run's only in row
+    // pos[b] of copy b, there post[b] [B, D].
+    at::Tensor fromPostRows(int l, const at::Tensor &post, const std::vector<int64_t> &pos,
+                            int64_t r0) const
+    {
+        const int64_t B = post.size(0), R = T - r0;
+        if (l == m.cfg.nLayers - 1) { // only the last row is read; elsewhere it is corrupted's
+            at::Tensor out = at::full({B}, ldCorrupted, at::kDouble);
+            const at::Tensor lds = ld(m.rms(post, m.finalNorm, m.finalNormB));
+            for (int64_t b = 0; b < B; ++b)
+                if (pos[size_t(b)] == T - 1) out[b].copy_(lds[b]);
+            return out;
+        }
+        at::Tensor x = corrupted[size_t(l)][size_t(Site::ResidPost)]
+                           .narrow(0, r0, R)
+                           .unsqueeze(0)
+                           .expand({B, R, post.size(1)})
+                           .clone();
+        for (int64_t b = 0; b < B; ++b)
+            x[b][pos[size_t(b)] - r0].copy_(post[b]);
+        return continueFrom(l + 1, x, r0);
+    }
+
+    // The same from resid_mid of layer l: the rest of layer l on the patched rows only.
+    at::Tensor fromMidRows(int l, const at::Tensor &mid, const std::vector<int64_t> &pos,
+                           int64_t r0) const
+    {
+        const LayerWeights &w = m.layers[size_t(l)];
+        return fromPostRows(l, mid + m.mlp(m.rms(mid, w.ffnNorm, w.ffnNormB), w), pos, r0);
     }
 };
 
@@ -131,7 +164,7 @@ PatchMap Model::Impl::patchMap(const std::vector<int32_t> &cleanIds,
     const int L = cfg.nLayers, H = cfg.nHeads, dh = cfg.dHead;
     const int64_t T = int64_t(cleanIds.size()), D = cfg.dModel;
     PatchRun run{*this, {}, {}, {}, {}, {}, {}, {}, T};
-    run.diff = (lmHead.select(0, o.answer).to(at::kDouble) - lmHead.select(0, o.wrong).to(at::kDouble));
+    run.diff = lmHead.select(0, o.answer).to(at::kDouble) - lmHead.select(0, o.wrong).to(at::kDouble);
     run.mask = at::full({T, T}, -1e30f, at::TensorOptions().dtype(at::kFloat)).triu(1);
 
     RunCapture cc(L, ct), cr(L, ct);
@@ -150,6 +183,7 @@ PatchMap Model::Impl::patchMap(const std::vector<int32_t> &cleanIds,
     map.wrong = o.wrong;
     map.ldClean = run.ld(finalClean.narrow(0, T - 1, 1)).item<double>();
     map.ldCorrupted = run.ld(finalCorrupted.narrow(0, T - 1, 1)).item<double>();
+    run.ldCorrupted = map.ldCorrupted;
     const double span = map.ldClean - map.ldCorrupted;
     if (!(std::abs(span) > 0) || !std::isfinite(span))
         throw InputError("the clean and the corrupted prompt give the same logit difference (" +
@@ -163,43 +197,45 @@ PatchMap Model::Impl::patchMap(const std::vector<int32_t> &cleanIds,
     auto step = [&]() {
         if (o.progress) o.progress(++done, total);
     };
-    // Copies per batch: the largest tensors of a copy's rows are its scores and probabilities
-    // [H, rows, T] and the MLP's hidden rows, a few of each alive at once.
+    // Copies per batch: the largest tensors of a copy through a later layer are its rows'
+    // scores and probabilities [H, rows, T] and the MLP's hidden rows, a few of each at once.
     const int64_t perRow = 8 * D + 3 * int64_t(cfg.dFfn) + 3 * int64_t(H) * T;
     const int64_t perCopy = std::max<int64_t>(1, perRow * T * 4);
     const int64_t maxBatch = std::max<int64_t>(1, o.batchBytes / perCopy);
 
-    // Runs the copies (pos, unit) in order of pos, in batches: make(x, r0, copy, slot) patches
-    // copy's row into x [B, T - r0, ...] at batch slot, finish(x, r0) continues and returns LD.
+    // One patch: a position, and the head for head patches.
     struct Copy {
         int64_t pos;
-        int unit; // the head, for head patches
+        int head;
     };
-    auto sweep = [&](const std::vector<Copy> &copies, const at::Tensor &corruptedRows,
-                     const std::function<void(at::Tensor &, int64_t, const Copy &, int64_t)> &put,
-                     const std::function<at::Tensor(const at::Tensor &, int64_t)> &finish,
+    // Runs copies (in order of position) in batches: finish(batch) returns their LD [B].
+    auto sweep = [&](const std::vector<Copy> &copies,
+                     const std::function<at::Tensor(const std::vector<Copy> &)> &finish,
                      const std::function<void(const Copy &, float)> &store) {
-        for (size_t c0 = 0; c0 < copies.size();) {
+        for (size_t c0 = 0; c0 < copies.size(); c0 += size_t(maxBatch)) {
             if (o.cancelled && o.cancelled()) throw Cancelled();
-            const size_t n = std::min(copies.size() - c0, size_t(maxBatch));
-            const int64_t r0 = copies[c0].pos, R = T - r0;
-            std::vector<int64_t> shape(corruptedRows.sizes().begin(), corruptedRows.sizes().end());
-            shape[0] = R;
-            shape.insert(shape.begin(), int64_t(n));
-            at::Tensor x = corruptedRows.narrow(0, r0, R).unsqueeze(0).expand(shape).clone();
-            for (size_t i = 0; i < n; ++i)
-                put(x, r0, copies[c0 + i], int64_t(i));
-            const at::Tensor lds = finish(x, r0).contiguous();
+            const std::vector<Copy> batch(
+                copies.begin() + std::ptrdiff_t(c0),
+                copies.begin() + std::ptrdiff_t(std::min(copies.size(), c0 + size_t(maxBatch))));
+            const at::Tensor lds = finish(batch).contiguous();
             const double *p = lds.data_ptr<double>();
-            for (size_t i = 0; i < n; ++i)
-                store(copies[c0 + i], float((p[i] - map.ldCorrupted) / span));
-            c0 += n;
+            for (size_t i = 0; i < batch.size(); ++i)
+                store(batch[i], float((p[i] - map.ldCorrupted) / span));
         }
     };
-
+    auto positions = [](const std::vector<Copy> &batch) {
+        std::vector<int64_t> pos;
+        for (const Copy &c : batch)
+            pos.push_back(c.pos);
+        return pos;
+    };
+    auto rows = [](const at::Tensor &t, const std::vector<int64_t> &pos) {
+        return t.index_select(0, at::tensor(pos, at::kLong));
+    };
     auto at3 = [](FloatArray &a, int64_t i, int64_t j, int64_t k) -> float & {
         return a.data[size_t((i * a.shape[1] + j) * a.shape[2] + k)];
     };
+
     for (int l = 0; l < L; ++l) {
         for (Site s : allSites()) {
             if (s == Site::ResidPre && l > 0) {
@@ -209,57 +245,66 @@ PatchMap Model::Impl::patchMap(const std::vector<int32_t> &cleanIds,
                 step();
                 continue;
             }
-            const at::Tensor &cleanSite = run.clean[size_t(l)][size_t(s)];
-            const at::Tensor &corruptedSite = run.corrupted[size_t(l)][size_t(s)];
+            const at::Tensor &cleanSite = run.site(true, l, s);
             std::vector<Copy> copies;
             for (int64_t t = 0; t < T; ++t) // an identical vector patches nothing: 0 exactly
-                if (!at::equal(cleanSite[t], corruptedSite[t])) copies.push_back({t, 0});
-            auto put = [&](at::Tensor &x, int64_t r0, const Copy &c, int64_t slot) {
-                x.select(0, slot).select(0, c.pos - r0).copy_(cleanSite[c.pos]);
-            };
-            auto finish = [&](const at::Tensor &x, int64_t r0) -> at::Tensor {
-                const int64_t R = T - r0;
+                if (!at::equal(cleanSite[t], run.site(false, l, s)[t])) copies.push_back({t, 0});
+            auto finish = [&](const std::vector<Copy> &batch) -> at::Tensor {
+                const std::vector<int64_t> pos = positions(batch);
+                const int64_t r0 = pos.front(), R = T - r0, B = int64_t(pos.size());
                 switch (s) {
-                case Site::ResidPre:
-                    return run.continueFrom(l, false, x, r0);
+                case Site::ResidPre: {
+                    at::Tensor x = run.site(false, l, s)
+                                       .narrow(0, r0, R)
+                                       .unsqueeze(0)
+                                       .expand({B, R, D})
+                                       .clone();
+                    for (int64_t b = 0; b < B; ++b)
+                        x[b][pos[size_t(b)] - r0].copy_(cleanSite[pos[size_t(b)]]);
+                    return run.continueFrom(l, x, r0);
+                }
                 case Site::AttnOut:
-                    return run.continueFrom(
-                        l, true, run.corrupted[size_t(l)][int(Site::ResidPre)].narrow(0, r0, R) + x,
-                        r0);
+                    return run.fromMidRows(
+                        l, rows(run.site(false, l, Site::ResidPre), pos) + rows(cleanSite, pos),
+                        pos, r0);
                 case Site::ResidMid:
-                    return run.continueFrom(l, true, x, r0);
+                    return run.fromMidRows(l, rows(cleanSite, pos), pos, r0);
                 case Site::MlpOut:
-                    return run.continueFrom(
-                        l + 1, false,
-                        run.corrupted[size_t(l)][int(Site::ResidMid)].narrow(0, r0, R) + x, r0);
+                    return run.fromPostRows(
+                        l, rows(run.site(false, l, Site::ResidMid), pos) + rows(cleanSite, pos),
+                        pos, r0);
                 case Site::ResidPost:
                     break;
                 }
-                return run.continueFrom(l + 1, false, x, r0);
+                return run.fromPostRows(l, rows(cleanSite, pos), pos, r0);
             };
-            sweep(copies, corruptedSite, put, finish,
+            sweep(copies, finish,
                   [&](const Copy &c, float r) { at3(map.sites, int(s), l, c.pos) = r; });
             step();
         }
         if (!o.heads) continue;
+        // A head's z enters attn_out through its own columns of W_o alone: the patched resid_mid
+        // is the corrupted one plus W_o,h (z_clean - z_corrupted).
         const at::Tensor &cz = run.cleanZ[size_t(l)], &rz = run.corruptedZ[size_t(l)];
         std::vector<Copy> copies;
         for (int64_t t = 0; t < T; ++t)
             for (int h = 0; h < H; ++h)
                 if (!at::equal(cz[t][h], rz[t][h])) copies.push_back({t, h});
         const LayerWeights &w = layers[size_t(l)];
-        auto put = [&](at::Tensor &x, int64_t r0, const Copy &c, int64_t slot) {
-            x.select(0, slot).select(0, c.pos - r0).select(0, c.unit).copy_(cz[c.pos][c.unit]);
+        auto finish = [&](const std::vector<Copy> &batch) -> at::Tensor {
+            const std::vector<int64_t> pos = positions(batch);
+            const int64_t B = int64_t(pos.size());
+            at::Tensor dz = at::zeros({B, H, dh}, cz.options());
+            for (int64_t b = 0; b < B; ++b) {
+                const Copy &c = batch[size_t(b)];
+                dz[b][c.head].copy_(cz[c.pos][c.head] - rz[c.pos][c.head]);
+            }
+            const at::Tensor mid = rows(run.site(false, l, Site::ResidMid), pos) +
+                                   linear(dz.view({B, int64_t(H) * dh}), w.wo, at::Tensor());
+            return run.fromMidRows(l, mid, pos, pos.front());
         };
-        auto finish = [&](const at::Tensor &x, int64_t r0) -> at::Tensor {
-            const int64_t B = x.size(0), R = T - r0;
-            const at::Tensor attnOut = linear(x.reshape({B, R, int64_t(H) * dh}), w.wo, w.bo);
-            return run.continueFrom(
-                l, true, run.corrupted[size_t(l)][int(Site::ResidPre)].narrow(0, r0, R) + attnOut,
-                r0);
-        };
-        sweep(copies, rz, put, finish,
-              [&](const Copy &c, float r) { at3(map.heads, l, c.unit, c.pos) = r; });
+        sweep(copies, finish,
+              [&](const Copy &c, float r) { at3(map.heads, l, c.head, c.pos) = r; });
         step();
     }
     return map;

@@ -146,6 +146,11 @@ def _analysis_datasets():
         "head_similarity/cluster": ("layer", "head"),
         "head_similarity/order": ("layer", "slot"),
         "head_similarity/n_clusters": ("layer",),
+        # patching, in a trace: the same datasets as TRACE_DATASETS' analysis/patching/...
+        "patching/recovered": ("site", "layer", "pos"),
+        "patching/heads_recovered": ("layer", "head", "pos"),
+        "patching/corrupted_ids": ("pos",),
+        "patching/corrupted_text": ("pos",),
     }
     for n in ("n", "non_finite", "mean", "std", "underflow", "overflow"):
         d["stats/*/head_" + n] = ("layer", "head")

@@ -27,14 +27,21 @@ void BlockGridData::clear()
     m_highlight.clear();
     m_highlightCount = 0;
     m_patching.clear();
+    m_headPatching.clear();
+    m_patchHeads = 0;
     clearAttention();
     rebuildColours();
 }
 
-bool BlockGridData::setPatching(const std::vector<float> &recovered)
+bool BlockGridData::setPatching(const std::vector<float> &recovered,
+                                const std::vector<float> &heads, int nHeads)
 {
     const bool fits = recovered.size() == size_t(m_layers) * size_t(m_tokens);
     m_patching = fits ? recovered : std::vector<float>();
+    const bool headsFit =
+        fits && nHeads > 0 && heads.size() == size_t(m_layers) * size_t(nHeads) * size_t(m_tokens);
+    m_headPatching = headsFit ? heads : std::vector<float>();
+    m_patchHeads = headsFit ? nHeads : 0;
     rebuildColours();
     return fits;
 }

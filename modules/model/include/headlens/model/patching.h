@@ -2,7 +2,7 @@
 // Activation patching between a clean and a corrupted prompt of the same token count: each
 // (site, layer, position), and each head's z at a position, taken from the clean run into the
 // corrupted run, one at a time, and how much of the clean answer's logit difference that
-// restores at the last position (PatchMap, TRACE.md "Activation patching"). Free of torch.
+// restores at the last position (PatchMap; SCHEMA-ADDITIONS.md "Activation patching"). Free of torch.
 
 #include "headlens/trace/patchmap.h"
 

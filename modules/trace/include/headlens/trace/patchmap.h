@@ -1,6 +1,6 @@
 #pragma once
 // The result of activation patching between a clean and a corrupted prompt of the same token
-// count (TRACE.md "Activation patching"): how much of the clean answer's logit difference each
+// count (SCHEMA-ADDITIONS.md "Activation patching"): how much of the clean answer's logit difference each
 // patch restores. Plain data: the engine makes it (Model::patch), the project stores it with
 // the clean prompt's trace, the workbench draws it over the block grid.
 
