@@ -111,7 +111,8 @@ public:
 
 int cmdBench(const std::vector<std::string> &argv)
 {
-    const Args a = parseArgs(argv, {"--tokens", "--threads", "--dtype", "--repeat", "--tokenizer"}, {"--patch"});
+    const Args a = parseArgs(argv, {"--tokens", "--threads", "--dtype", "--repeat", "--tokenizer"},
+                             {"--patch"});
     if (a.positional.size() != 1)
         throw UsageError("bench needs one MODEL");
     const int T = a.intValue("--tokens", 128, 1, 1 << 20);

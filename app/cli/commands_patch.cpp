@@ -40,10 +40,9 @@ int cmdPatch(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(argv,
                              {"--clean", "--clean-ids", "--corrupted", "--corrupted-ids",
-                              "--answer", "--answer-id", "--wrong", "--wrong-id", "-o",
-                              "--output", "--name", "--tokenizer", "--dtype", "--threads",
-                              "--topk", "--lens-norm", "--lens-decoder", "--attention",
-                              "--residuals"},
+                              "--answer", "--answer-id", "--wrong", "--wrong-id", "-o", "--output",
+                              "--name", "--tokenizer", "--dtype", "--threads", "--topk",
+                              "--lens-norm", "--lens-decoder", "--attention", "--residuals"},
                              {"--heads", "--force", "--json"});
     const std::string modelPath = onePositional(a, "MODEL");
     PatchRequest r = patchRequest(a);
@@ -53,8 +52,7 @@ int cmdPatch(const std::vector<std::string> &argv)
     const PatchResult p = runPatch(*model, r);
     endProgress();
     if (a.has("--json")) {
-        std::cout << patchJson(r, p).dump(2, ' ', false,
-                                          nlohmann::json::error_handler_t::replace)
+        std::cout << patchJson(r, p).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
         return 0;
     }
@@ -77,9 +75,8 @@ int cmdPatch(const std::vector<std::string> &argv)
             for (int h = 0; h < m.nHeads; ++h)
                 for (int t = 0; t < m.nPos; ++t)
                     all.push_back({m.head(l, h, t), l, h, t});
-        std::sort(all.begin(), all.end(), [](const Entry &x, const Entry &y) {
-            return std::abs(x.v) > std::abs(y.v);
-        });
+        std::sort(all.begin(), all.end(),
+                  [](const Entry &x, const Entry &y) { return std::abs(x.v) > std::abs(y.v); });
         std::printf("heads (z at one position) that recover most:\n");
         for (size_t i = 0; i < std::min<size_t>(all.size(), 8); ++i)
             std::printf("  L%dH%d at %d (%s): %.3f\n", all[i].l, all[i].h, all[i].t,

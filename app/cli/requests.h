@@ -119,7 +119,7 @@ struct PatchRequest {
     std::string name; // empty: the first free trace-N of output
     bool force = false;
     PromptInput clean, corrupted;
-    std::string answerText, wrongText; // a token's text, or...
+    std::string answerText, wrongText;   // a token's text, or...
     int32_t answerId = -1, wrongId = -1; // ...its id (when >= 0)
     bool heads = false;
     TraceOptions options; // the clean trace's; its progress and cancel also serve the sweep

@@ -74,7 +74,8 @@ int main(int argc, char **argv)
         "compare", QCoreApplication::translate("main", "Compare the shown trace with this one"),
         "name");
     QCommandLineOption colourOption(
-        "colour", QCoreApplication::translate("main", "Colour blocks by probability, entropy or patching"),
+        "colour",
+        QCoreApplication::translate("main", "Colour blocks by probability, entropy or patching"),
         "mode");
     QCommandLineOption headOption(
         "head", QCoreApplication::translate("main", "Show the attention of one head"), "head");

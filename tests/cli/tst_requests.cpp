@@ -271,10 +271,10 @@ void TestRequests::patchIsTheSame()
     if (wrong == answer) wrong = answer + 1;
     const QString viaCli = m_dir.path() + "/patch-cli.hlproj";
     const QString viaServe = m_dir.path() + "/patch-serve.hlproj";
-    const Run r = cli({"patch", m_model, "--tokenizer", m_tokenizer, "--clean", clean,
-                       "--corrupted", corrupted, "--answer-id", QString::number(answer),
-                       "--wrong-id", QString::number(wrong), "--heads", "-o", viaCli, "--name",
-                       "clean", "--json"});
+    const Run r =
+        cli({"patch", m_model, "--tokenizer", m_tokenizer, "--clean", clean, "--corrupted",
+             corrupted, "--answer-id", QString::number(answer), "--wrong-id",
+             QString::number(wrong), "--heads", "-o", viaCli, "--name", "clean", "--json"});
     QVERIFY2(r.code == 0, qPrintable(r.describe()));
     json fromCli = r.parsed();
     json answerServe = ask({{"cmd", "patch"},

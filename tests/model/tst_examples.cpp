@@ -473,9 +473,9 @@ private Q_SLOTS:
                 "`, more than " + pct(f, "patching_min_recovered") + " of it.",
             "Of every block's attention output, that of layer " + num(f, "recall_layer") +
                 " at the last position restores the most.",
-            "In every layer below layer " + num(f, "recall_layer") + ", patching `resid_post` at `" +
-                str(f, "recall_head_attends_to") + "` restores more than " +
-                pct(f, "patching_min_recovered") +
+            "In every layer below layer " + num(f, "recall_layer") +
+                ", patching `resid_post` at `" + str(f, "recall_head_attends_to") +
+                "` restores more than " + pct(f, "patching_min_recovered") +
                 ", and patching it at the last position restores less than " +
                 pct(f, "patching_max_recovered_before_recall") + ".",
             "at least " + pct(f, "min_recall_bare") + " of the facts from the bare question and " +

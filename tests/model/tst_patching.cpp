@@ -81,8 +81,7 @@ private Q_SLOTS:
         m_answer = argmaxOf(m_fc.logitsAt(kTokens - 1), m_fc.V);
         m_wrong = argmaxOf(m_fr.logitsAt(kTokens - 1), m_fr.V);
         if (m_wrong == m_answer) m_wrong = (m_answer + 1) % m_fc.V;
-        QVERIFY(std::abs(ldOf(m_fc, m_answer, m_wrong) - ldOf(m_fr, m_answer, m_wrong)) >
-                0.1);
+        QVERIFY(std::abs(ldOf(m_fc, m_answer, m_wrong) - ldOf(m_fr, m_answer, m_wrong)) > 0.1);
         PatchOptions o;
         o.answer = m_answer;
         o.wrong = m_wrong;
@@ -123,7 +122,8 @@ private Q_SLOTS:
             for (int h = 0; h < H; ++h)
                 for (int t = 0; t < kTokens; ++t) {
                     NaivePatch p;
-                    const double *z = m_fc.z.data() + ((size_t(l) * kTokens + size_t(t)) * H + h) * dh;
+                    const double *z =
+                        m_fc.z.data() + ((size_t(l) * kTokens + size_t(t)) * H + h) * dh;
                     p.heads.push_back({l, h, t, std::vector<double>(z, z + dh)});
                     const double ref = refRecovered(p);
                     const double got = m_map.head(l, h, t);

@@ -45,7 +45,10 @@ private:
     at::ScalarType m_ct;
 };
 
-at::Tensor lastRow(const at::Tensor &x) { return x.narrow(1, x.size(1) - 1, 1); }
+at::Tensor lastRow(const at::Tensor &x)
+{
+    return x.narrow(1, x.size(1) - 1, 1);
+}
 
 } // namespace
 
@@ -53,9 +56,9 @@ struct Model::Impl::PatchRun {
     const Impl &m;
     std::vector<std::array<at::Tensor, kSiteCount>> clean, corrupted; // per layer, [T, D]
     std::vector<at::Tensor> cleanZ, corruptedZ;                       // per layer, [T, H, dh]
-    KvCache kv;       // the corrupted run's keys (rotated) and values, per layer [Hkv, T, dh]
-    at::Tensor diff;  // [D] float64: W_U[answer] - W_U[wrong]
-    at::Tensor mask;  // [T, T] float32, causal
+    KvCache kv;      // the corrupted run's keys (rotated) and values, per layer [Hkv, T, dh]
+    at::Tensor diff; // [D] float64: W_U[answer] - W_U[wrong]
+    at::Tensor mask; // [T, T] float32, causal
     int64_t T = 0;
     double ldCorrupted = 0;
 
@@ -99,7 +102,8 @@ struct Model::Impl::PatchRun {
                 v = at::cat({past(kv.v[size_t(l)]), v}, 2);
             }
             const at::Tensor qg = q.reshape({B, Hkv, int64_t(group) * Rq, dh});
-            at::Tensor scores = at::matmul(qg, k.transpose(2, 3)).view({B, H, Rq, T}).to(at::kFloat);
+            at::Tensor scores =
+                at::matmul(qg, k.transpose(2, 3)).view({B, H, Rq, T}).to(at::kFloat);
             scores = scores * scale + mask.narrow(0, q0, Rq);
             const at::Tensor p = at::softmax(scores, -1).to(m.ct);
             const at::Tensor z =
@@ -150,8 +154,7 @@ PatchMap Model::Impl::patchMap(const std::vector<int32_t> &cleanIds,
 {
     if (cleanIds.size() != corruptedIds.size())
         throw InputError("the clean prompt has " + std::to_string(cleanIds.size()) +
-                         " tokens and the corrupted prompt " +
-                         std::to_string(corruptedIds.size()) +
+                         " tokens and the corrupted prompt " + std::to_string(corruptedIds.size()) +
                          ": patching needs prompts of the same token count");
     if (cleanIds.empty()) throw InputError("the prompts have no tokens");
     for (const auto &[id, what] : {std::pair(o.answer, "answer"), std::pair(o.wrong, "wrong")})
@@ -164,7 +167,8 @@ PatchMap Model::Impl::patchMap(const std::vector<int32_t> &cleanIds,
     const int L = cfg.nLayers, H = cfg.nHeads, dh = cfg.dHead;
     const int64_t T = int64_t(cleanIds.size()), D = cfg.dModel;
     PatchRun run{*this, {}, {}, {}, {}, {}, {}, {}, T};
-    run.diff = lmHead.select(0, o.answer).to(at::kDouble) - lmHead.select(0, o.wrong).to(at::kDouble);
+    run.diff =
+        lmHead.select(0, o.answer).to(at::kDouble) - lmHead.select(0, o.wrong).to(at::kDouble);
     run.mask = at::full({T, T}, -1e30f, at::TensorOptions().dtype(at::kFloat)).triu(1);
 
     RunCapture cc(L, ct), cr(L, ct);

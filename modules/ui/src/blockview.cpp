@@ -690,10 +690,10 @@ QString BlockView::blockToolTip(int layer, int pos) const
     if (m_data.hasPatching() && m_data.patchingHeads() > 0) {
         QStringList heads;
         for (int h = 0; h < m_data.patchingHeads(); ++h)
-            heads << QStringLiteral("H%1 %2").arg(h).arg(
-                         double(m_data.headPatching(layer, h, pos)), 0, 'f', 3);
-        s += line(tr("each head's output patched alone: %1")
-                      .arg(heads.join(QStringLiteral(" \u00b7 "))));
+            heads << QStringLiteral("H%1 %2").arg(h).arg(double(m_data.headPatching(layer, h, pos)),
+                                                         0, 'f', 3);
+        s += line(
+            tr("each head's output patched alone: %1").arg(heads.join(QStringLiteral(" \u00b7 "))));
     }
     const std::vector<float> w = m_data.attentionWeights();
     if (layer == m_data.attentionLayer() && pos < int(w.size()))

@@ -2,7 +2,8 @@
 // Activation patching between a clean and a corrupted prompt of the same token count: each
 // (site, layer, position), and each head's z at a position, taken from the clean run into the
 // corrupted run, one at a time, and how much of the clean answer's logit difference that
-// restores at the last position (PatchMap; SCHEMA-ADDITIONS.md "Activation patching"). Free of torch.
+// restores at the last position (PatchMap; SCHEMA-ADDITIONS.md "Activation patching"). Free of
+// torch.
 
 #include "headlens/trace/patchmap.h"
 
@@ -19,7 +20,7 @@ struct PatchOptions {
     // Working memory of one batch of patched copies: the copies of one (site, layer) are run
     // in batches that stay within it.
     int64_t batchBytes = int64_t(256) << 20;
-    std::function<bool()> cancelled;                // asked between batches: true throws Cancelled
+    std::function<bool()> cancelled; // asked between batches: true throws Cancelled
     std::function<void(int done, int total)> progress; // after each (site or head, layer)
 };
 

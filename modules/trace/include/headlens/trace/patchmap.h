@@ -1,8 +1,8 @@
 #pragma once
 // The result of activation patching between a clean and a corrupted prompt of the same token
-// count (SCHEMA-ADDITIONS.md "Activation patching"): how much of the clean answer's logit difference each
-// patch restores. Plain data: the engine makes it (Model::patch), the project stores it with
-// the clean prompt's trace, the workbench draws it over the block grid.
+// count (SCHEMA-ADDITIONS.md "Activation patching"): how much of the clean answer's logit
+// difference each patch restores. Plain data: the engine makes it (Model::patch), the project
+// stores it with the clean prompt's trace, the workbench draws it over the block grid.
 
 #include "headlens/trace/array.h"
 #include "headlens/trace/trace.h"
@@ -29,13 +29,13 @@ struct PatchMap {
     bool empty() const { return sites.data.empty(); }
     float site(Site s, int layer, int pos) const
     {
-        return sites.data[(size_t(s) * size_t(nLayers) + size_t(layer)) * size_t(nPos) +
-                          size_t(pos)];
+        return sites
+            .data[(size_t(s) * size_t(nLayers) + size_t(layer)) * size_t(nPos) + size_t(pos)];
     }
     float head(int layer, int h, int pos) const
     {
-        return heads.data[(size_t(layer) * size_t(nHeads) + size_t(h)) * size_t(nPos) +
-                          size_t(pos)];
+        return heads
+            .data[(size_t(layer) * size_t(nHeads) + size_t(h)) * size_t(nPos) + size_t(pos)];
     }
 };
 

@@ -16,8 +16,8 @@ namespace HeadLens {
 class ColourScale {
 public:
     enum class Palette {
-        Blues, // yellow-green-blue: top-1 probability, certainty
-        Heat,  // yellow-orange-red: entropy, magnitudes
+        Blues,     // yellow-green-blue: top-1 probability, certainty
+        Heat,      // yellow-orange-red: entropy, magnitudes
         Diverging, // blue-white-red: signed values around 0 (activation patching)
     };
 
