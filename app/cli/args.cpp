@@ -182,6 +182,11 @@ usage:
   headlens-cli heads MODEL [PROJECT.hlproj] --roles [--trace NAME] [--length N]
                [--sequences N] [--seed S] [--tokenizer PATH] [--dtype D] [--threads N] [--json]
                (what each head selects, on repeated random tokens; stored with the traces)
+  headlens-cli patch MODEL (--clean TEXT | --clean-ids IDS) (--corrupted TEXT | --corrupted-ids IDS)
+               (--answer TOK | --answer-id N) (--wrong TOK | --wrong-id N) -o PROJECT.hlproj
+               [--name NAME] [--heads] [--force] [--json]
+               (activation patching: how much of the clean answer each site, layer, position
+               and head restores in the corrupted run; stored with the clean prompt's trace)
   headlens-cli train-example adder|facts -o DIR [--seed S] [--steps N] [--threads N]
                (trains an example model of resources/examples; see its README)
   headlens-cli --version | --help
@@ -199,6 +204,7 @@ int cmdCorrelate(const std::vector<std::string> &argv);
 int cmdCompare(const std::vector<std::string> &argv);
 int cmdHeads(const std::vector<std::string> &argv);
 int cmdAttribute(const std::vector<std::string> &argv); // commands_attribute.cpp
+int cmdPatch(const std::vector<std::string> &argv);
 
 // An error as one line of at most a few hundred bytes: a 100 KB value quoted from a damaged
 // file is not echoed whole, and libtorch's C++ backtrace after the first line is dropped.
@@ -266,6 +272,7 @@ int runCommand(const std::vector<std::string> &argv)
         if (cmd == "merge") return cmdMerge(rest);
         if (cmd == "fit-lens") return cmdFitLens(rest);
         if (cmd == "lens-kl") return cmdLensKl(rest);
+        if (cmd == "patch") return cmdPatch(rest);
         throw UsageError("unknown command '" + cmd + "' (try --help)");
     } catch (const UsageError &e) {
         endProgress();

@@ -127,7 +127,8 @@ public:
 
 int cmdBench(const std::vector<std::string> &argv)
 {
-    const Args a = parseArgs(argv, {"--tokens", "--threads", "--dtype", "--repeat", "--tokenizer"}, {});
+    const Args a = parseArgs(argv, {"--tokens", "--threads", "--dtype", "--repeat", "--tokenizer"},
+                             {"--patch"});
     if (a.positional.size() != 1)
         throw UsageError("bench needs one MODEL");
     const int T = a.intValue("--tokens", 128, 1, 1 << 20);
@@ -200,6 +201,23 @@ int cmdBench(const std::vector<std::string> &argv)
     std::printf("attribution  %8.4f / %8.4f  direct logit attribution of the top-1 (its part of a "
                 "trace): %.1f%% / %.1f%% of the trace\n",
                 dla.wall, dla.cpu, 100.0 * dla.wall / trace.wall, 100.0 * dla.cpu / trace.cpu);
+    if (a.has("--patch")) {
+        // Activation patching of every site, layer and position (no heads), against the goal:
+        // at most 2 x (sites x layers) plain forward passes. The prompts differ in their second
+        // token, so every later position is patched (the most work).
+        std::vector<int32_t> corrupted = ids;
+        corrupted[size_t(std::min(1, T - 1))] =
+            int32_t((corrupted[size_t(std::min(1, T - 1))] + 1) % c.vocabSize);
+        PatchOptions po;
+        po.answer = 3 % c.vocabSize;
+        po.wrong = 4 % c.vocabSize;
+        const Timing patch = timed([&] { (void)model->patch(ids, corrupted, po); }, repeat);
+        const double passes = double(kSiteCount) * c.nLayers;
+        std::printf("patch        %8.4f / %8.4f  %d sites x %d layers x %d positions: %.2f / %.2f "
+                    "forward passes per (site, layer) (goal <= 2)\n",
+                    patch.wall, patch.cpu, kSiteCount, c.nLayers, T,
+                    patch.wall / (passes * plain.wall), patch.cpu / (passes * plain.cpu));
+    }
     std::printf("rss          now %.1f MiB, peak %.1f MiB = %.3f x the weight bytes\n",
                 currentRssMiB(), peakRssMiB(),
                 peakRssMiB() * 1024.0 * 1024.0 / double(model->weightBytes()));

@@ -2,13 +2,16 @@
 
 #include "headlens/model/tokenizer.h"
 #include "headlens/model/tunedlens.h"
+#include "headlens/project/patchstore.h"
 #include "headlens/trace/error.h"
 #include "headlens/trace/inputfile.h"
 #include "headlens/trace/tracecost.h"
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <limits>
 
 namespace fs = std::filesystem;
 
@@ -419,6 +422,181 @@ Trace runPropagate(Model &model, PropagateRequest &r)
     child.name = r.name;
     addTrace(r.output, child, r.force);
     return child;
+}
+
+// ================================================================== patch
+
+namespace {
+
+// One of a text option and an id option (--answer TEXT | --answer-id N).
+void tokenChoice(const Args &a, const std::string &opt, std::string &text, int32_t &id)
+{
+    const bool byText = a.has(opt), byId = a.has(opt + "-id");
+    if (byText == byId) throw UsageError("give exactly one of " + opt + ", " + opt + "-id");
+    if (byText)
+        text = *a.value(opt);
+    else
+        id = a.intValue(opt + "-id", -1, 0, std::numeric_limits<int>::max());
+}
+
+// --clean TEXT | --clean-ids 1,2,3 (and the same for --corrupted).
+PromptInput promptChoice(const Args &a, const std::string &opt)
+{
+    const bool byText = a.has(opt), byIds = a.has(opt + "-ids");
+    if (byText == byIds) throw UsageError("give exactly one of " + opt + ", " + opt + "-ids");
+    PromptInput p;
+    if (byText) {
+        p.text = *a.value(opt);
+    } else {
+        p.ids = parseIdList(*a.value(opt + "-ids"));
+        p.byIds = true;
+    }
+    return p;
+}
+
+PromptInput jsonPrompt(const json &req, const std::string &key)
+{
+    PromptInput p;
+    if (req.contains(key + "_ids")) {
+        p.ids = req.at(key + "_ids").get<std::vector<int32_t>>();
+        p.byIds = true;
+    } else if (req.contains(key)) {
+        p.text = req.at(key).get<std::string>();
+    } else {
+        throw UsageError("give " + key + " or " + key + "_ids");
+    }
+    return p;
+}
+
+void jsonToken(const json &req, const std::string &key, std::string &text, int32_t &id)
+{
+    if (req.contains(key + "_id"))
+        id = intField(req, (key + "_id").c_str(), -1, 0, std::numeric_limits<int>::max());
+    else if (req.contains(key))
+        text = req.at(key).get<std::string>();
+    else
+        throw UsageError("give " + key + " or " + key + "_id");
+}
+
+} // namespace
+
+PatchRequest patchRequest(const Args &a)
+{
+    PatchRequest r;
+    r.output = a.value("-o", a.value("--output", ""));
+    if (r.output.empty()) throw UsageError("patch needs -o PROJECT.hlproj");
+    r.name = a.value("--name", "");
+    r.force = a.has("--force");
+    r.clean = promptChoice(a, "--clean");
+    r.corrupted = promptChoice(a, "--corrupted");
+    tokenChoice(a, "--answer", r.answerText, r.answerId);
+    tokenChoice(a, "--wrong", r.wrongText, r.wrongId);
+    r.heads = a.has("--heads");
+    r.options = traceOptions(a);
+    return r;
+}
+
+PatchRequest patchRequest(const json &req)
+{
+    PatchRequest r;
+    r.output = req.at("output").get<std::string>();
+    r.name = req.value("name", "");
+    r.force = req.value("force", false);
+    r.clean = jsonPrompt(req, "clean");
+    r.corrupted = jsonPrompt(req, "corrupted");
+    jsonToken(req, "answer", r.answerText, r.answerId);
+    jsonToken(req, "wrong", r.wrongText, r.wrongId);
+    r.heads = req.value("heads", false);
+    r.options = traceOptions(req);
+    return r;
+}
+
+PatchResult runPatch(Model &model, PatchRequest &r)
+{
+    PatchResult p;
+    p.clean = r.clean.tokens(model);
+    const std::vector<TokenInfo> corrupted = r.corrupted.tokens(model);
+    if (p.clean.size() != corrupted.size())
+        throw InputError("the clean prompt has " + std::to_string(p.clean.size()) +
+                         " tokens and the corrupted prompt " + std::to_string(corrupted.size()) +
+                         ": patching needs prompts of the same token count");
+    r.options.generate = 0; // the map is of the prompt's tokens: the trace holds those only
+    PatchOptions o;
+    o.answer = r.answerId >= 0 ? r.answerId : injectedToken(model, r.answerText);
+    o.wrong = r.wrongId >= 0 ? r.wrongId : injectedToken(model, r.wrongText);
+    o.heads = r.heads;
+    o.cancelled = r.options.cancelled;
+    if (r.options.progress)
+        o.progress = [&r](int done, int total) { r.options.progress("patch", done, total); };
+    // The project and the name are checked before the sweep; the trace is written after it.
+    TraceRequest tr;
+    tr.output = r.output;
+    tr.name = r.name;
+    tr.force = r.force;
+    tr.prompt = r.clean;
+    tr.options = r.options;
+    TraceRun run(std::move(tr));
+    r.name = run.name();
+
+    std::vector<int32_t> cleanIds, corruptedIds;
+    for (const TokenInfo &t : p.clean)
+        cleanIds.push_back(t.id);
+    for (const TokenInfo &t : corrupted)
+        corruptedIds.push_back(t.id);
+    const auto t0 = std::chrono::steady_clock::now();
+    p.map = model.patch(cleanIds, corruptedIds, o);
+    p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    p.map.corruptedPrompt = r.corrupted.text;
+    run.run(model);
+    writePatchMap(r.output, r.name, p.map);
+    p.name = r.name;
+    return p;
+}
+
+json patchJson(const PatchRequest &r, const PatchResult &p)
+{
+    const PatchMap &m = p.map;
+    json sites = json::object();
+    for (Site s : allSites()) {
+        json grid = json::array();
+        for (int l = 0; l < m.nLayers; ++l) {
+            json row = json::array();
+            for (int t = 0; t < m.nPos; ++t)
+                row.push_back(m.site(s, l, t));
+            grid.push_back(row);
+        }
+        sites[siteName(s)] = grid;
+    }
+    json heads = nullptr;
+    if (!m.heads.data.empty()) {
+        heads = json::array();
+        for (int l = 0; l < m.nLayers; ++l) {
+            json layer = json::array();
+            for (int h = 0; h < m.nHeads; ++h) {
+                json row = json::array();
+                for (int t = 0; t < m.nPos; ++t)
+                    row.push_back(m.head(l, h, t));
+                layer.push_back(row);
+            }
+            heads.push_back(layer);
+        }
+    }
+    json clean = json::array();
+    for (const TokenInfo &t : p.clean)
+        clean.push_back(t.text);
+    return {{"output", r.output},
+            {"name", p.name},
+            {"stored", patchMapGroup(p.name)},
+            {"n_tokens", m.nPos},
+            {"clean_tokens", clean},
+            {"corrupted_tokens", m.corruptedText},
+            {"answer", {{"id", m.answer}, {"text", m.answerText}}},
+            {"wrong", {{"id", m.wrong}, {"text", m.wrongText}}},
+            {"ld_clean", m.ldClean},
+            {"ld_corrupted", m.ldCorrupted},
+            {"sites", sites},
+            {"heads", heads},
+            {"seconds", p.seconds}};
 }
 
 } // namespace HeadLens::Cli

@@ -8,6 +8,7 @@
 
 #include "headlens/model/model.h"
 #include "headlens/model/repeatprobe.h"
+#include "headlens/model/patching.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/headroles.h"
 
@@ -162,5 +163,30 @@ HeadRolesResult runHeadRoles(Model &model, const HeadRolesRequest &r,
 //  "n_repeat_queries", "heads": [{"layer", "head", <role>..., "mean_distance", "strongest"}],
 //  "stored"}: the roles as both faces give them (NaN as null).
 nlohmann::json headRolesJson(const HeadRolesResult &r);
+// patch: activation patching between a clean and a corrupted prompt of the same token count
+// (patching.h). The clean prompt is traced into output as `name`, and the map is stored with
+// that trace (SCHEMA-ADDITIONS.md "Activation patching").
+struct PatchRequest {
+    std::string output;
+    std::string name; // empty: the first free trace-N of output
+    bool force = false;
+    PromptInput clean, corrupted;
+    std::string answerText, wrongText;   // a token's text, or...
+    int32_t answerId = -1, wrongId = -1; // ...its id (when >= 0)
+    bool heads = false;
+    TraceOptions options; // the clean trace's; its progress and cancel also serve the sweep
+};
+PatchRequest patchRequest(const Args &a);
+PatchRequest patchRequest(const nlohmann::json &req);
+struct PatchResult {
+    std::string name; // the clean trace
+    PatchMap map;
+    std::vector<TokenInfo> clean; // the clean prompt's tokens
+    double seconds = 0;           // the sweep's time (without the trace)
+};
+// Refuses prompts of different token counts (InputError naming both) before any heavy work.
+PatchResult runPatch(Model &model, PatchRequest &r);
+// What both faces answer: the map as nested lists, the tokens and the logit differences.
+nlohmann::json patchJson(const PatchRequest &r, const PatchResult &p);
 
 } // namespace HeadLens::Cli

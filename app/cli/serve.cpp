@@ -243,6 +243,13 @@ private:
                 progress(id, "head_roles", done, total);
             }));
         }
+        if (cmd == "patch") {
+            PatchRequest r = patchRequest(req);
+            connect(r.options, id);
+            model();
+            const PatchResult p = runPatch(model(), r);
+            return patchJson(r, p);
+        }
         throw UsageError("unknown cmd '" + cmd + "'");
     }
 

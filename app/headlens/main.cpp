@@ -1,5 +1,5 @@
 // headlens: the workbench. Thin on purpose: everything lives in headlens_app (MainWindow).
-//   headlens [FILE.hlproj ...] [--trace NAME] [--site SITE] [--colour probability|entropy]
+//   headlens [FILE.hlproj ...] [--trace NAME] [--site SITE] [--colour probability|entropy|patching]
 //            [--head H] [--select LAYER,POS] [--compare TRACE] [--decompose]
 // The view options set how the first project is shown at start (scripts, screenshots); they
 // are not edits, so the project starts unmodified.
@@ -9,6 +9,7 @@
 #include "mainwindow.h"
 
 #include "headlens/document/projectdocument.h"
+#include "headlens/document/viewstate.h"
 #include "headlens/trace/trace.h"
 #include "headlens/trace/version.h"
 
@@ -73,7 +74,8 @@ int main(int argc, char **argv)
         "compare", QCoreApplication::translate("main", "Compare the shown trace with this one"),
         "name");
     QCommandLineOption colourOption(
-        "colour", QCoreApplication::translate("main", "Colour blocks by probability or entropy"),
+        "colour",
+        QCoreApplication::translate("main", "Colour blocks by probability, entropy or patching"),
         "mode");
     QCommandLineOption headOption(
         "head", QCoreApplication::translate("main", "Show the attention of one head"), "head");
@@ -91,9 +93,12 @@ int main(int argc, char **argv)
     if (parser.isSet(traceOption)) window.setCurrentTrace(parser.value(traceOption));
     if (parser.isSet(siteOption))
         if (auto site = siteFromName(parser.value(siteOption).toStdString())) window.setSite(*site);
-    if (parser.isSet(colourOption)) {
-        const int i = window.colourBox()->findData(parser.value(colourOption));
-        if (i >= 0) window.colourBox()->setCurrentIndex(i);
+    if (parser.isSet(colourOption)) { // the box holds ViewState::Colour values, named so
+        QComboBox *box = window.colourBox();
+        for (int i = 0; i < box->count(); ++i)
+            if (parser.value(colourOption) ==
+                QLatin1String(ViewState::colourName(ViewState::Colour(box->itemData(i).toInt()))))
+                box->setCurrentIndex(i);
     }
     if (parser.isSet(headOption)) {
         const int i = window.headBox()->findData(parser.value(headOption).toInt());

@@ -52,6 +52,7 @@ TraceView::TraceView(EngineClient *engine, QWidget *parent) : QWidget(parent)
     m_colourBox->setObjectName("ColourBox");
     m_colourBox->addItem(QString(), int(ViewState::Colour::Probability));
     m_colourBox->addItem(QString(), int(ViewState::Colour::Entropy));
+    m_colourBox->addItem(QString(), int(ViewState::Colour::Patching));
     m_headLabel = new QLabel;
     m_headBox = new QComboBox;
     m_headBox->setObjectName("HeadBox");
@@ -171,10 +172,7 @@ void TraceView::viewChanged(int aspects)
         return;
     }
     syncControls();
-    if (what & ViewState::ColourAspect)
-        m_blockView->setColourMode(view()->colour() == ViewState::Colour::Entropy
-                                       ? BlockView::ColourMode::Entropy
-                                       : BlockView::ColourMode::Probability);
+    if (what & (ViewState::ColourAspect | ViewState::SiteAspect)) showColour();
     if (what & ViewState::HeadAspect) m_blockView->setAttentionHead(view()->head());
     if (what & ViewState::ThresholdAspect) m_blockView->setAttentionThreshold(view()->threshold());
     if (what & ViewState::SiteAspect) showLens();
@@ -248,9 +246,7 @@ void TraceView::showTrace()
                                 .arg(QString::fromLatin1(lensNormName(t->lensNorm)),
                                      QString::fromLatin1(lensDecoderName(t->lensDecoder))));
         m_lensSelector->setTrace(m_document, v->trace());
-        m_blockView->setColourMode(v->colour() == ViewState::Colour::Entropy
-                                       ? BlockView::ColourMode::Entropy
-                                       : BlockView::ColourMode::Probability);
+        showColour();
         m_blockView->setAttentionHead(v->head());
         m_blockView->setAttentionThreshold(v->threshold());
         m_bar->setEnabled(true);
@@ -264,6 +260,45 @@ void TraceView::showTrace()
         clear();
         Q_EMIT error(tr("Cannot show trace %1: %2").arg(v->trace(), q(e.what())));
     }
+}
+
+void TraceView::showColour()
+{
+    const ViewState *v = view();
+    if (!v || v->trace().isEmpty()) return;
+    switch (v->colour()) {
+    case ViewState::Colour::Probability:
+        m_blockView->setColourMode(BlockView::ColourMode::Probability);
+        return;
+    case ViewState::Colour::Entropy:
+        m_blockView->setColourMode(BlockView::ColourMode::Entropy);
+        return;
+    case ViewState::Colour::Patching:
+        break;
+    }
+    // The map of the shown site, [layer, pos]; none when the trace has no map.
+    std::vector<float> recovered, heads;
+    int nHeads = 0;
+    try {
+        if (const auto m = m_document->patchMap(v->trace())) {
+            const size_t n = size_t(m->nLayers) * size_t(m->nPos);
+            const auto first = m->sites.data.begin() + std::ptrdiff_t(size_t(v->site()) * n);
+            recovered.assign(first, first + std::ptrdiff_t(n));
+            heads = m->heads.data;
+            nHeads = m->nHeads;
+            Q_EMIT status(tr("Patching %1 into %2: logit(%3) − logit(%4) is %5 clean, %6 "
+                             "corrupted; blocks show the fraction recovered")
+                              .arg(q(m_document->trace(v->trace())->prompt), q(m->corruptedPrompt),
+                                   q(m->answerText), q(m->wrongText))
+                              .arg(m->ldClean, 0, 'f', 3)
+                              .arg(m->ldCorrupted, 0, 'f', 3),
+                          8000);
+        }
+    } catch (const std::exception &e) {
+        Q_EMIT error(tr("Cannot read the patching map of %1: %2").arg(v->trace(), q(e.what())));
+    }
+    m_blockView->setPatching(recovered, heads, nHeads);
+    m_blockView->setColourMode(BlockView::ColourMode::Patching);
 }
 
 void TraceView::markEdit(const Trace &t)
@@ -411,8 +446,11 @@ void TraceView::retranslateUi()
     m_colourLabel->setText(tr(" Colour: "));
     m_colourBox->setItemText(0, tr("Certainty"));
     m_colourBox->setItemText(1, tr("Entropy"));
+    m_colourBox->setItemText(2, tr("Patching"));
     m_colourBox->setToolTip(tr("What a block's colour shows: certainty = the top-1 "
-                               "probability of the lens, or the entropy of its distribution"));
+                               "probability of the lens, the entropy of its distribution, or "
+                               "patching = how much of the clean answer patching that block "
+                               "into the corrupted prompt recovers (headlens-cli patch)"));
     m_headLabel->setText(tr(" Attention: "));
     m_headBox->setToolTip(tr("Whose attention a selected block shows: the mean over heads or "
                              "one head"));

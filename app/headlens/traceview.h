@@ -70,6 +70,7 @@ private:
     void viewChanged(int aspects);
     void showTrace();
     void showLens();
+    void showColour();
     void markEdit(const Trace &trace);
     void showAttention();
     void showSelection();

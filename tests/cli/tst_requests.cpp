@@ -4,6 +4,7 @@
 // child traces (tokens, edit, lens, logits, head metrics), the same default child name and
 // length, and the same refusal of an inject text that is not one token.
 
+#include "headlens/project/patchstore.h"
 #include "headlens/project/project.h"
 
 #include "clirun.h"
@@ -60,6 +61,8 @@ private Q_SLOTS:
     void propagateIsTheSame_data();
     void propagateIsTheSame();
     void injectTextRefusedTheSameWay();
+    void patchIsTheSame();
+    void patchRefusesDifferentCounts();
 
 private:
     // serve's answer to req (with a fresh id): {"ok", "result"} or {"ok", "kind", "error"}.
@@ -240,6 +243,107 @@ void TestRequests::injectTextRefusedTheSameWay()
     QVERIFY2(error.contains("not one token"), qPrintable(error));
     QCOMPARE(QString::fromUtf8(r.err).trimmed(), "headlens-cli: error: " + error);
     QVERIFY(!QFile::exists(m_dir.path() + "/refused.hlproj"));
+}
+
+// Activation patching from the command line and from serve: the same map, stored with the clean
+// trace; and what patching must give whatever the model.
+void TestRequests::patchIsTheSame()
+{
+    const QString clean = "Once upon a time there was a little girl named Lily";
+    const QString corrupted = "Once upon a time there was a little boy named Lily";
+    auto nextId = [&](const QString &prompt) {
+        const Run r = cli({"generate", m_model, "--tokenizer", m_tokenizer, "--prompt", prompt,
+                           "-n", "1", "--ids"});
+        return r.out.trimmed().toInt();
+    };
+    const int answer = nextId(clean);
+    int wrong = nextId(corrupted);
+    if (wrong == answer) wrong = answer + 1;
+    const QString viaCli = m_dir.path() + "/patch-cli.hlproj";
+    const QString viaServe = m_dir.path() + "/patch-serve.hlproj";
+    const Run r =
+        cli({"patch", m_model, "--tokenizer", m_tokenizer, "--clean", clean, "--corrupted",
+             corrupted, "--answer-id", QString::number(answer), "--wrong-id",
+             QString::number(wrong), "--heads", "-o", viaCli, "--name", "clean", "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.describe()));
+    json fromCli = r.parsed();
+    json answerServe = ask({{"cmd", "patch"},
+                            {"output", viaServe.toStdString()},
+                            {"name", "clean"},
+                            {"clean", clean.toStdString()},
+                            {"corrupted", corrupted.toStdString()},
+                            {"answer_id", answer},
+                            {"wrong_id", wrong},
+                            {"heads", true}});
+    QVERIFY2(answerServe.value("ok", false), answerServe.dump().c_str());
+    json fromServe = answerServe["result"];
+    for (json *j : {&fromCli, &fromServe}) {
+        j->erase("seconds");
+        j->erase("output");
+    }
+    QCOMPARE(fromServe, fromCli);
+
+    const int T = fromCli["n_tokens"].get<int>();
+    const json &sites = fromCli["sites"];
+    const int L = int(sites["resid_post"].size());
+    // The last layer's resid_post at the last position is all the logits read: all of the
+    // clean answer; earlier positions there, none of it.
+    QVERIFY(std::abs(sites["resid_post"][L - 1][T - 1].get<double>() - 1.0) < 1e-5);
+    for (int t = 0; t < T - 1; ++t)
+        QCOMPARE(sites["resid_post"][L - 1][t].get<double>(), 0.0);
+    // The prompts differ only at " girl" / " boy": patching any position before patches nothing.
+    const auto &toks = fromCli["clean_tokens"];
+    int diff = 0;
+    while (toks[diff] == fromCli["corrupted_tokens"][diff])
+        ++diff;
+    QVERIFY(diff > 0 && diff < T - 1);
+    for (const char *site : {"resid_pre", "attn_out", "resid_mid", "mlp_out", "resid_post"})
+        for (int l = 0; l < L; ++l)
+            for (int t = 0; t < diff; ++t)
+                QCOMPARE(sites[site][l][t].get<double>(), 0.0);
+    // Layer 0's input is the embedding: after the changed tokens it is the same in both runs.
+    int lastDiff = T - 1;
+    while (toks[lastDiff] == fromCli["corrupted_tokens"][lastDiff])
+        --lastDiff;
+    QVERIFY(lastDiff < T - 1);
+    for (int t = lastDiff + 1; t < T; ++t)
+        QCOMPARE(sites["resid_pre"][0][t].get<double>(), 0.0);
+
+    const std::optional<PatchMap> stored = readPatchMap(viaCli.toStdString(), "clean");
+    QVERIFY(stored.has_value());
+    QCOMPARE(stored->answer, answer);
+    QCOMPARE(stored->wrong, wrong);
+    QCOMPARE(stored->corruptedPrompt, corrupted.toStdString());
+    QCOMPARE(stored->nPos, T);
+    QCOMPARE(stored->head(1, 2, T - 1), fromCli["heads"][1][2][T - 1].get<float>());
+    QCOMPARE(stored->site(Site::MlpOut, 2, T - 1),
+             fromCli["sites"]["mlp_out"][2][T - 1].get<float>());
+    const Trace t = ProjectReader(viaCli.toStdString()).readTrace("clean");
+    QCOMPARE(t.prompt, clean.toStdString());
+    QCOMPARE(t.nTokens(), T);
+}
+
+void TestRequests::patchRefusesDifferentCounts()
+{
+    const QString out = m_dir.path() + "/patch-refused.hlproj";
+    const Run r = cli({"patch", m_model, "--tokenizer", m_tokenizer, "--clean", "Once upon a time",
+                       "--corrupted", "Once upon a time there was", "--answer-id", "5",
+                       "--wrong-id", "6", "-o", out});
+    QCOMPARE(r.code, 3);
+    const QString err = QString::fromUtf8(r.err);
+    QVERIFY2(err.contains("clean prompt has 5 tokens") && err.contains("corrupted prompt 7"),
+             qPrintable(err));
+    QVERIFY(!QFile::exists(out));
+    const json answer = ask({{"cmd", "patch"},
+                             {"output", out.toStdString()},
+                             {"clean", "Once upon a time"},
+                             {"corrupted", "Once upon a time there was"},
+                             {"answer_id", 5},
+                             {"wrong_id", 6}});
+    QCOMPARE(answer.value("kind", ""), std::string("input"));
+    QCOMPARE(QString::fromUtf8(r.err).trimmed(),
+             "headlens-cli: error: " + QString::fromStdString(answer.value("error", "")));
+    QVERIFY(!QFile::exists(out));
 }
 
 QTEST_GUILESS_MAIN(TestRequests)

@@ -62,7 +62,8 @@ double dot(const double *a, const double *b, int n)
 
 } // namespace
 
-NaiveForward naiveForward(const LlamaWeights &w, const std::vector<int32_t> &ids)
+NaiveForward naiveForward(const LlamaWeights &w, const std::vector<int32_t> &ids,
+                          const NaivePatch *patch)
 {
     const ModelConfig &c = w.config;
     NaiveForward f;
@@ -101,7 +102,13 @@ NaiveForward naiveForward(const LlamaWeights &w, const std::vector<int32_t> &ids
         auto siteRow = [&](Site s, int t) {
             return f.sites[size_t(s)].data() + (size_t(l) * size_t(T) + size_t(t)) * size_t(D);
         };
+        auto patchSite = [&](Site s, int t, double *row) {
+            if (patch)
+                for (const NaivePatch::SiteVector &p : patch->sites)
+                    if (p.site == s && p.layer == l && p.pos == t) std::copy_n(p.v.data(), D, row);
+        };
         for (int t = 0; t < T; ++t) {
+            patchSite(Site::ResidPre, t, &x[size_t(t * D)]);
             std::copy_n(&x[size_t(t * D)], D, siteRow(Site::ResidPre, t));
             rmsNorm(&x[size_t(t * D)], ly.attnNorm.data(), D, c.normEps, a.data());
             matvec(ly.wq, ly.bq, a.data(), D, qDim, &q[size_t(t * qDim)]);
@@ -140,6 +147,10 @@ NaiveForward naiveForward(const LlamaWeights &w, const std::vector<int32_t> &ids
                     for (int j = 0; j < dh; ++j)
                         zrow[j] += prow[s] * v[size_t(s * kvDim + g * dh + j)];
                 }
+                if (patch)
+                    for (const NaivePatch::HeadZ &p : patch->heads)
+                        if (p.layer == l && p.head == h && p.pos == t)
+                            std::copy_n(p.z.data(), dh, zrow);
                 double *res =
                     &f.result[((size_t(l) * size_t(H) + size_t(h)) * size_t(T) + size_t(t)) *
                               size_t(D)];
@@ -160,9 +171,11 @@ NaiveForward naiveForward(const LlamaWeights &w, const std::vector<int32_t> &ids
                     s += f.headResult(l, h, t)[d];
                 ao[d] = s;
             }
+            patchSite(Site::AttnOut, t, ao);
             double *mid = siteRow(Site::ResidMid, t);
             for (int d = 0; d < D; ++d)
                 mid[d] = x[size_t(t * D + d)] + ao[d];
+            patchSite(Site::ResidMid, t, mid);
             rmsNorm(mid, ly.ffnNorm.data(), D, c.normEps, a.data());
             matvec(ly.wGate, ly.bGate, a.data(), D, F, gate.data());
             matvec(ly.wUp, ly.bUp, a.data(), D, F, up.data());
@@ -170,11 +183,12 @@ NaiveForward naiveForward(const LlamaWeights &w, const std::vector<int32_t> &ids
                 hid[size_t(i)] = silu(gate[size_t(i)]) * up[size_t(i)];
             double *mo = siteRow(Site::MlpOut, t);
             matvec(ly.wDown, ly.bDown, hid.data(), F, D, mo);
+            patchSite(Site::MlpOut, t, mo);
             double *post = siteRow(Site::ResidPost, t);
-            for (int d = 0; d < D; ++d) {
+            for (int d = 0; d < D; ++d)
                 post[d] = mid[d] + mo[d];
-                x[size_t(t * D + d)] = post[d];
-            }
+            patchSite(Site::ResidPost, t, post);
+            std::copy_n(post, D, &x[size_t(t * D)]);
         }
     }
     const std::vector<float> &WU = w.unembed();

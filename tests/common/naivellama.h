@@ -37,9 +37,27 @@ struct NaiveForward {
     const double *logitsAt(int t) const { return logits.data() + size_t(t) * size_t(V); }
 };
 
+// Vectors replaced on the way through a forward pass (activation patching): whole site
+// vectors, and single heads' z (before W_o).
+struct NaivePatch {
+    struct SiteVector {
+        Site site;
+        int layer, pos;
+        std::vector<double> v; // [D]
+    };
+    struct HeadZ {
+        int layer, head, pos;
+        std::vector<double> z; // [dh]
+    };
+    std::vector<SiteVector> sites;
+    std::vector<HeadZ> heads;
+};
+
 // The forward pass of w over ids (HF RoPE layout, GQA, causal attention, RMSNorm, SwiGLU,
-// biases when present, positions divided by the linear rope scaling factor).
-NaiveForward naiveForward(const LlamaWeights &w, const std::vector<int32_t> &ids);
+// biases when present, positions divided by the linear rope scaling factor), with patch's
+// vectors put in place of the computed ones when given.
+NaiveForward naiveForward(const LlamaWeights &w, const std::vector<int32_t> &ids,
+                          const NaivePatch *patch = nullptr);
 
 // TRACE.md "Head metrics", each [L][H][T] (valueNorm indexed by key position), and the weight
 // on the residual (SCHEMA-ADDITIONS.md): residRatio, residProjection [L][H][T];

@@ -7,6 +7,7 @@
 
 #include "headlens/analysis/decision.h"
 #include "headlens/model/model.h"
+#include "headlens/model/patching.h"
 #include "headlens/model/tokenizer.h"
 #include "headlens/model/trainer.h"
 #include "headlens/trace/error.h"
@@ -369,6 +370,63 @@ private Q_SLOTS:
         QCOMPARE(atLayer, capitals);
     }
 
+    // README: activation patching of the question into another country's finds the same layer
+    // and head: the clean run's output of the recall head at the last position restores the
+    // answer, and below the recall layer the fact is still at the country's token.
+    void walkthroughPatching()
+    {
+        const QJsonObject w = m_walk.value("facts").toObject();
+        const std::vector<int32_t> clean = idsOf(m_facts->tokenize(str(w, "prompt"), true));
+        const std::vector<int32_t> corrupted =
+            idsOf(m_facts->tokenize(str(w, "patching_corrupted"), true));
+        QCOMPARE(corrupted.size(), clean.size());
+        auto top1 = [&](const std::vector<int32_t> &ids) {
+            const FloatArray lg = m_facts->logits(ids);
+            const int64_t V = lg.dim(1), last = lg.dim(0) - 1;
+            return int32_t(std::max_element(lg.data.begin() + last * V, lg.data.end()) -
+                           (lg.data.begin() + last * V));
+        };
+        PatchOptions o;
+        o.answer = top1(clean);
+        o.wrong = top1(corrupted);
+        o.heads = true;
+        const PatchMap m = m_facts->patch(clean, corrupted, o);
+        QCOMPARE(m.answerText, str(w, "answer_token"));
+        QCOMPARE(m.wrongText, str(w, "patching_wrong_token"));
+        const int last = m.nPos - 1, layer = w.value("recall_layer").toInt(-1);
+        const float least = float(w.value("patching_min_recovered").toDouble());
+        // The head: the largest of every head's z at every position.
+        int bl = -1, bh = -1, bt = -1;
+        for (int l = 0; l < m.nLayers; ++l)
+            for (int h = 0; h < m.nHeads; ++h)
+                for (int t = 0; t < m.nPos; ++t)
+                    if (bl < 0 || m.head(l, h, t) > m.head(bl, bh, bt)) bl = l, bh = h, bt = t;
+        QCOMPARE(headName(bl, bh), str(w, "recall_head"));
+        QCOMPARE(bt, last);
+        QVERIFY(m.head(bl, bh, bt) > least);
+        // The layer: the largest attention output of every layer and position.
+        int al = -1, at = -1;
+        for (int l = 0; l < m.nLayers; ++l)
+            for (int t = 0; t < m.nPos; ++t)
+                if (al < 0 || m.site(Site::AttnOut, l, t) > m.site(Site::AttnOut, al, at))
+                    al = l, at = t;
+        QCOMPARE(al, layer);
+        QCOMPARE(at, last);
+        // Below it, the country's resid_post carries the answer and the last position's not yet.
+        int country = -1;
+        for (int t = 0; t < m.nPos; ++t)
+            if (m_facts->tokensFromIds({clean[size_t(t)]}).front().text ==
+                str(w, "recall_head_attends_to"))
+                country = t;
+        QVERIFY(country >= 0);
+        const float most = float(w.value("patching_max_recovered_before_recall").toDouble());
+        for (int l = 0; l < layer; ++l) {
+            QVERIFY(m.site(Site::ResidPost, l, country) > least);
+            QVERIFY(m.site(Site::ResidPost, l, last) < most);
+        }
+        QVERIFY(std::abs(m.site(Site::ResidPost, layer, last) - 1.0f) < 1e-4f);
+    }
+
     // Every walkthrough statement of README.md is there, word for word as made from
     // walkthrough.json.
     void readmeSaysWhatWalkthroughSays()
@@ -407,6 +465,19 @@ private Q_SLOTS:
                 ", and it attends to `" + str(f, "recall_head_attends_to") + "`.",
             "Every one of the 48 capital questions is decided in layer " + num(f, "recall_layer") +
                 ".",
+            "Patching `" + str(f, "prompt") + "` into `" + str(f, "patching_corrupted") +
+                "` finds the same place: of every head's output at every position, that of " +
+                str(f, "recall_head") +
+                " at the last position restores the most of the logit difference between `" +
+                str(f, "answer_token") + "` and `" + str(f, "patching_wrong_token") +
+                "`, more than " + pct(f, "patching_min_recovered") + " of it.",
+            "Of every block's attention output, that of layer " + num(f, "recall_layer") +
+                " at the last position restores the most.",
+            "In every layer below layer " + num(f, "recall_layer") +
+                ", patching `resid_post` at `" + str(f, "recall_head_attends_to") +
+                "` restores more than " + pct(f, "patching_min_recovered") +
+                ", and patching it at the last position restores less than " +
+                pct(f, "patching_max_recovered_before_recall") + ".",
             "at least " + pct(f, "min_recall_bare") + " of the facts from the bare question and " +
                 pct(f, "min_recall_after_filler") + " after two filler sentences",
         };

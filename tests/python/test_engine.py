@@ -47,6 +47,11 @@ class EngineProject(unittest.TestCase):
         cls.roles = json.loads(cli("heads", MODEL, p, "--roles", "--sequences", "2", "--json"))
         cli("decompose", MODEL, p, "--trace", "dense", "--site", "resid_post", "--layer", "2",
             "--pos", "5")
+        # Activation patching adds the clean prompt's trace with its map (after the analyses
+        # over all traces, which would take it in).
+        cls.patch = json.loads(cli("patch", MODEL, "--clean", "587+469=", "--corrupted",
+                                   "481+512=", "--answer", "1", "--wrong", "0", "--heads", "-o",
+                                   p, "--name", "patched", "--json"))
         # Every export of the dense trace; of the sparse one what its storage changes.
         jobs = [("dense", w, None) for w in ("tokens", "logits", "heads", "attention")]
         jobs += [("dense", "lens", s) for s in hltest.SITES]
@@ -174,7 +179,8 @@ class EngineProject(unittest.TestCase):
         # What the engine wrote: analyses of the project and of a trace, a comparison.
         for part in ("analysis/stats/contrib_norm/head_mean", "analysis/head_similarity/order",
                      "traces/dense/analysis/correlations/values", "traces/dense/heads/z",
-                     "traces/sparse/attention/sparse/keys", "comparisons/dense-vs-sparse/kl"):
+                     "traces/sparse/attention/sparse/keys", "comparisons/dense-vs-sparse/kl",
+                     "traces/patched/analysis/patching/heads_recovered"):
             self.assertIn(part, paths)
 
     def test_analyses_and_comparison(self):
@@ -231,6 +237,27 @@ class EngineProject(unittest.TestCase):
         frame = self.project.trace("dense").to_frame("roles")
         self.assertEqual(len(frame), len(self.roles["heads"]))
         self.assertAlmostEqual(frame["induction"].iloc[0], self.roles["heads"][0]["induction"])
+    def test_patching(self):
+        t = self.project.trace("patched")
+        self.assertTrue(t.has_patching)
+        self.assertFalse(self.project.trace("dense").has_patching)
+        m = t.patching
+        self.assertEqual((m["answer_text"], m["wrong_text"]), ("1", "0"))
+        self.assertEqual(m["sites"].split(), list(hltest.SITES))
+        self.assertEqual(m["corrupted_prompt"], "481+512=")
+        self.assertEqual(m["corrupted_text"], self.patch["corrupted_tokens"])
+        self.assertEqual(list(m["corrupted_ids"]),
+                         [int(i) for i in cli("tokenize", MODEL, "--text", "481+512=").split()])
+        self.assertEqual(m["recovered"].shape, (5, t.n_layers, t.n_tokens))
+        self.assertEqual(m["heads_recovered"].shape, (t.n_layers, t.n_heads, t.n_tokens))
+        self.assertAlmostEqual(m["ld_clean"], self.patch["ld_clean"])
+        for i, site in enumerate(hltest.SITES):
+            np.testing.assert_array_equal(m["recovered"][i],
+                                          np.float32(self.patch["sites"][site]), err_msg=site)
+        np.testing.assert_array_equal(m["heads_recovered"], np.float32(self.patch["heads"]))
+        # The last layer's resid_post at the last position: all of the clean answer.
+        self.assertAlmostEqual(float(m["recovered"][4, -1, -1]), 1.0, places=5)
+        self.assertEqual(t["analysis/patching/recovered"].axes, ("site", "layer", "pos"))
 
     def test_frames_match_export(self):
         try:

@@ -12,6 +12,8 @@
 #include <QSignalSpy>
 #include <QtTest>
 
+#include <cstdlib>
+
 using namespace HeadLens;
 
 class TestBlockView : public QObject {
@@ -35,6 +37,7 @@ private Q_SLOTS:
     void ctrlWheelZooms();
     void dragPans();
     void colourModeAndLens();
+    void patchingColours();
     void csv();
     void renderToDraws();
     void highlight();
@@ -318,6 +321,51 @@ void TestBlockView::colourModeAndLens()
     QVERIFY(!m_view->setLens(wrong)); // wrong layer count: refused
     paint();
     QCOMPARE(m_view->textsDrawn(), 0);
+}
+
+// The patching map colours blocks on the diverging scale: 0 white, 1 the darkest red, -1 the
+// darkest blue; without a map (or with one of another shape) the blocks are grey.
+void TestBlockView::patchingColours()
+{
+    std::vector<float> map(4 * 10, 0.0f);
+    map[size_t(3 * 10 + 9)] = 1.0f;  // layer 3, position 9
+    map[size_t(1 * 10 + 2)] = -1.0f; // layer 1, position 2
+    map[size_t(2 * 10 + 5)] = 0.5f;
+    m_view->setColourMode(BlockView::ColourMode::Patching);
+    const BlockGridData &d = m_view->data();
+    QCOMPARE(d.rgb(0, 0), ColourScale::noDataRgb()); // no map yet
+    m_view->setPatching(map);
+    QVERIFY(d.hasPatching());
+    QCOMPARE(m_view->colourScale().lower(), -1.0);
+    QCOMPARE(m_view->colourScale().upper(), 1.0);
+    // 0 sits between two of the 256 table entries: white within a step.
+    const QRgb zero = d.rgb(0, 0);
+    for (int c : {qRed(zero), qGreen(zero), qBlue(zero)})
+        QVERIFY(std::abs(c - 0xf7) <= 2);
+    QCOMPARE(d.rgb(3, 9), qRgb(0xb2, 0x18, 0x2b));
+    QCOMPARE(d.rgb(1, 2), qRgb(0x21, 0x66, 0xac));
+    QCOMPARE(d.rgb(2, 5), m_view->colourScale().rgb(0.5));
+    QCOMPARE(d.patching(2, 5), 0.5f);
+    // The grid image (one pixel per block, the top layer first) shows the same.
+    QCOMPARE(d.image().pixel(9, 0), qRgb(0xb2, 0x18, 0x2b));
+    QCOMPARE(d.patchingHeads(), 0);
+    // Per-head values ride along ([layer, head, pos]), shown in the tooltip, not coloured.
+    std::vector<float> heads(4 * 2 * 10, 0.0f);
+    heads[size_t((3 * 2 + 1) * 10 + 9)] = 0.75f;
+    m_view->setPatching(map, heads, 2);
+    QCOMPARE(d.patchingHeads(), 2);
+    QCOMPARE(d.headPatching(3, 1, 9), 0.75f);
+    QCOMPARE(d.headPatching(3, 0, 9), 0.0f);
+    QCOMPARE(d.rgb(3, 9), qRgb(0xb2, 0x18, 0x2b));
+    m_view->setPatching(map, std::vector<float>(5, 0.0f), 2); // heads of the wrong size
+    QVERIFY(d.hasPatching());
+    QCOMPARE(d.patchingHeads(), 0);
+    paint();
+    m_view->setPatching(std::vector<float>(7, 1.0f)); // not [layers, tokens]
+    QVERIFY(!d.hasPatching());
+    QCOMPARE(d.rgb(3, 9), ColourScale::noDataRgb());
+    m_view->setColourMode(BlockView::ColourMode::Probability); // the lens colours come back
+    QCOMPARE(d.rgb(3, 9), m_view->colourScale().rgb(d.top1Prob(3, 9)));
 }
 
 void TestBlockView::csv()

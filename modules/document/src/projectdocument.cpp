@@ -6,6 +6,7 @@
 #include "headlens/document/removetrace.h"
 #include "headlens/document/renametrace.h"
 #include "headlens/project/headrolesstore.h"
+#include "headlens/project/patchstore.h"
 #include "headlens/trace/error.h"
 #include "traceentry.h"
 
@@ -330,6 +331,18 @@ std::shared_ptr<const LensSite> ProjectDocument::lens(const QString &name, Site 
     return l;
 }
 
+std::shared_ptr<const PatchMap> ProjectDocument::patchMap(const QString &name) const
+{
+    const auto e = entry(name);
+    if (!e->source || !e->source->stillAtPath()) return nullptr;
+    auto it = m_patchCache.find(e->id);
+    if (it != m_patchCache.end()) return it->second;
+    std::optional<PatchMap> m = readPatchMap(e->source->reader.path(), e->sourceName);
+    auto p = m ? std::make_shared<const PatchMap>(std::move(*m)) : nullptr;
+    m_patchCache[e->id] = p;
+    return p;
+}
+
 bool ProjectDocument::hasAttention(const QString &name) const
 {
     const auto e = entry(name);
@@ -407,6 +420,7 @@ void ProjectDocument::clearCache()
 {
     m_traceCache.clear();
     m_lensCache.clear();
+    m_patchCache.clear();
     m_attentionCache.clear();
     m_attentionBytes = 0;
 }

@@ -32,7 +32,9 @@ ViewState::ViewState(ProjectDocument *document) : QObject(document), m_document(
 
 const char *ViewState::colourName(Colour colour)
 {
-    return colour == Colour::Entropy ? "entropy" : "probability";
+    return colour == Colour::Entropy    ? "entropy"
+           : colour == Colour::Patching ? "patching"
+                                        : "probability";
 }
 
 ViewState::Shape ViewState::shape(const QString &trace) const
@@ -147,7 +149,9 @@ void ViewState::apply(const QJsonObject &settings)
         what |= SiteAspect;
     }
     const QString colour = settings.value(kColourKey).toString();
-    const Colour c = colour == QLatin1String("entropy") ? Colour::Entropy : Colour::Probability;
+    const Colour c = colour == QLatin1String("entropy")    ? Colour::Entropy
+                     : colour == QLatin1String("patching") ? Colour::Patching
+                                                           : Colour::Probability;
     if (!colour.isEmpty() && c != m_colour) {
         m_colour = c;
         what |= ColourAspect;

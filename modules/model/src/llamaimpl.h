@@ -7,6 +7,7 @@
 // stay inline, as linear() runs for every matrix product of every layer.
 
 #include "headlens/model/model.h"
+#include "headlens/model/patching.h"
 #include "headlens/model/tokenizer.h"
 #include "headlens/trace/error.h"
 #include "kernels.h"
@@ -381,6 +382,12 @@ struct Model::Impl {
     void headMetrics(int l, CaptureSink *sink, const HeadCapture &hc, const at::Tensor &v,
                      const at::Tensor &ent, int group, const at::Tensor &residMid,
                      const at::Tensor &mlpOut);
+
+    // --- Activation patching (llamapatch.cpp).
+
+    struct PatchRun; // the two runs' captures and the batched continuation
+    PatchMap patchMap(const std::vector<int32_t> &clean, const std::vector<int32_t> &corrupted,
+                      const PatchOptions &o);
 };
 
 } // namespace HeadLens

@@ -45,6 +45,12 @@ constexpr const char *kDlaEmbed = "blocks/dla_embed";        // [T]
 constexpr const char *kDlaRest = "blocks/dla_rest";          // [T]
 constexpr const char *kDlaLogit = "blocks/dla_logit";        // [T]
 constexpr const char *kDlaTokenIds = "blocks/dla_token_ids"; // [T] int32
+// Activation patching (SCHEMA-ADDITIONS.md), kept with the clean prompt's trace.
+constexpr const char *kPatchingGroup = "analysis/patching";
+constexpr const char *kPatchingRecovered = "analysis/patching/recovered";   // [5, L, T] float32
+constexpr const char *kPatchingHeads = "analysis/patching/heads_recovered"; // [L, H, T] float32
+constexpr const char *kPatchingCorruptedIds = "analysis/patching/corrupted_ids";   // [T] int32
+constexpr const char *kPatchingCorruptedText = "analysis/patching/corrupted_text"; // [T] string
 
 // The required [L,H,T] head metrics and where they live in a Trace.
 struct HeadMetric {

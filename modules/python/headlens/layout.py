@@ -32,6 +32,7 @@ SIZES = {
     "d_head": "dh",
     "bound": 2,  # tokens/offsets: [begin, end)
     "block": 2,  # blocks/dla: attention, MLP
+    "site": 5,  # the five sites, in SITES order (activation patching)
 }
 
 LENS = ("topk_ids", "topk_probs", "entropy")
@@ -60,6 +61,12 @@ VOCAB_TEXT = "vocab/text"
 TUNED_LENS_PATH = "tuned_lens_path"
 TUNED_LENS_SHA256 = "tuned_lens_sha256"
 TRACE_ATTRIBUTES = (TUNED_LENS_PATH, TUNED_LENS_SHA256)
+# Activation patching (headlens-cli patch), kept with the clean prompt's trace.
+PATCHING = "analysis/patching"
+PATCHING_RECOVERED = PATCHING + "/recovered"
+PATCHING_HEADS = PATCHING + "/heads_recovered"
+PATCHING_CORRUPTED_IDS = PATCHING + "/corrupted_ids"
+PATCHING_CORRUPTED_TEXT = PATCHING + "/corrupted_text"
 
 
 def lens_path(site, name):
@@ -87,6 +94,10 @@ def _trace_datasets():
         "heads/contrib_similarity": ("layer", "head", "other_head"),
         VOCAB_IDS: ("vocab",),
         VOCAB_TEXT: ("vocab",),
+        PATCHING_RECOVERED: ("site", "layer", "pos"),
+        PATCHING_HEADS: ("layer", "head", "pos"),
+        PATCHING_CORRUPTED_IDS: ("pos",),
+        PATCHING_CORRUPTED_TEXT: ("pos",),
     }
     for site in SITES:
         d[lens_path(site, "topk_ids")] = ("layer", "pos", "k")
@@ -155,6 +166,11 @@ def _analysis_datasets():
         "head_similarity/order": ("layer", "slot"),
         "head_similarity/n_clusters": ("layer",),
         "head_roles/tokens": ("sequence", "pos"),
+        # patching, in a trace: the same datasets as TRACE_DATASETS' analysis/patching/...
+        "patching/recovered": ("site", "layer", "pos"),
+        "patching/heads_recovered": ("layer", "head", "pos"),
+        "patching/corrupted_ids": ("pos",),
+        "patching/corrupted_text": ("pos",),
     }
     for n in HEAD_ROLE_SCORES:
         d["head_roles/" + n] = ("layer", "head")

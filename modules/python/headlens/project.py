@@ -516,6 +516,28 @@ class Trace:
         """Per-head attention outputs before Wo, [layer, pos, head, d_head]."""
         return self[layout.Z]
 
+    # --- activation patching (headlens-cli patch) ------------------------------------------
+    @property
+    def has_patching(self):
+        return layout.PATCHING_RECOVERED in self
+
+    @property
+    def patching(self):
+        """The activation patching map kept with this trace (its prompt is the clean one): a
+        dict with the group's attributes (answer, wrong, answer_text, wrong_text,
+        corrupted_prompt, ld_clean, ld_corrupted, sites) and the arrays "recovered"
+        [site, layer, pos] (sites in SITES order), "heads_recovered" [layer, head, pos] (when
+        heads were patched), "corrupted_ids" and "corrupted_text" [pos]."""
+        if not self.has_patching:
+            raise KeyError(f"{self._where}: no patching map is stored ({layout.PATCHING})")
+        out = attrs_dict(self._g[layout.PATCHING])
+        for path in (layout.PATCHING_RECOVERED, layout.PATCHING_HEADS,
+                     layout.PATCHING_CORRUPTED_IDS, layout.PATCHING_CORRUPTED_TEXT):
+            if path in self:
+                data = self[path].read()
+                out[path.rsplit("/", 1)[1]] = list(data) if path.endswith("text") else data
+        return out
+
     # --- results of analyses of this trace ------------------------------------------------
     def analyses(self):
         g = self._g.get(layout.ANALYSIS)

@@ -9,7 +9,8 @@ namespace HeadLens {
 
 BlockGridData::BlockGridData()
     : m_probScale(ColourScale::Palette::Blues, 0.0, 1.0),
-      m_entropyScale(ColourScale::Palette::Heat, 0.0, 1.0)
+      m_entropyScale(ColourScale::Palette::Heat, 0.0, 1.0),
+      m_patchScale(ColourScale::Palette::Diverging, -1.0, 1.0)
 {
 }
 
@@ -25,8 +26,24 @@ void BlockGridData::clear()
     m_selLayer = m_selPos = -1;
     m_highlight.clear();
     m_highlightCount = 0;
+    m_patching.clear();
+    m_headPatching.clear();
+    m_patchHeads = 0;
     clearAttention();
     rebuildColours();
+}
+
+bool BlockGridData::setPatching(const std::vector<float> &recovered,
+                                const std::vector<float> &heads, int nHeads)
+{
+    const bool fits = recovered.size() == size_t(m_layers) * size_t(m_tokens);
+    m_patching = fits ? recovered : std::vector<float>();
+    const bool headsFit =
+        fits && nHeads > 0 && heads.size() == size_t(m_layers) * size_t(nHeads) * size_t(m_tokens);
+    m_headPatching = headsFit ? heads : std::vector<float>();
+    m_patchHeads = headsFit ? nHeads : 0;
+    rebuildColours();
+    return fits;
 }
 
 void BlockGridData::setTrace(const Trace &trace)
@@ -127,6 +144,7 @@ void BlockGridData::setColourMode(BlockColour mode)
 
 const ColourScale &BlockGridData::colourScale() const
 {
+    if (m_colourMode == BlockColour::Patching) return m_patchScale;
     return m_follow < 0 && m_colourMode == BlockColour::Entropy ? m_entropyScale : m_probScale;
 }
 
@@ -180,7 +198,11 @@ void BlockGridData::rebuildColours()
     m_entropyScale.setRange(0.0, maxEntropy);
 
     m_rgb.assign(size_t(m_layers) * size_t(m_tokens), ColourScale::noDataRgb());
-    if (m_hasLens) {
+    if (m_colourMode == BlockColour::Patching) {
+        // The map colours blocks whatever the lens: a site with no lens stored still has one.
+        for (size_t i = 0; i < m_patching.size(); ++i)
+            m_rgb[i] = m_patchScale.rgb(m_patching[i]);
+    } else if (m_hasLens) {
         for (int l = 0; l < m_layers; ++l)
             for (int t = 0; t < m_tokens; ++t) {
                 QRgb &c = m_rgb[index(l, t)];

@@ -587,6 +587,9 @@ QString BlockPainter::colourTitle() const
                    ? tr("probability of %1").arg(token)
                    : tr("rank of %1 in the lens top-%2").arg(token).arg(m_data.topk());
     }
+    if (m_data.colourMode() == BlockColour::Patching)
+        return m_data.hasPatching() ? tr("clean answer recovered by patching")
+                                    : tr("no patching map for this trace");
     return m_data.colourMode() == BlockColour::Probability ? tr("top-1 probability")
                                                            : tr("entropy (nats)");
 }

@@ -12,6 +12,7 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QScrollBar>
+#include <QStringList>
 #include <QStyle>
 #include <QToolTip>
 #include <QWheelEvent>
@@ -143,6 +144,13 @@ bool BlockView::setLens(const LensSite &site)
 void BlockView::setColourMode(ColourMode mode)
 {
     m_data.setColourMode(mode);
+    viewport()->update();
+}
+
+void BlockView::setPatching(const std::vector<float> &recovered, const std::vector<float> &heads,
+                            int nHeads)
+{
+    m_data.setPatching(recovered, heads, nHeads);
     viewport()->update();
 }
 
@@ -675,6 +683,17 @@ QString BlockView::blockToolTip(int layer, int pos) const
                               .arg(m_data.topk())
                               .arg(percent(m_data.lastTopkProb(layer, pos))));
         }
+    }
+    if (m_data.hasPatching())
+        s += line(tr("patched from the clean prompt: %1 of the clean answer recovered")
+                      .arg(double(m_data.patching(layer, pos)), 0, 'f', 3));
+    if (m_data.hasPatching() && m_data.patchingHeads() > 0) {
+        QStringList heads;
+        for (int h = 0; h < m_data.patchingHeads(); ++h)
+            heads << QStringLiteral("H%1 %2").arg(h).arg(double(m_data.headPatching(layer, h, pos)),
+                                                         0, 'f', 3);
+        s += line(
+            tr("each head's output patched alone: %1").arg(heads.join(QStringLiteral(" \u00b7 "))));
     }
     const std::vector<float> w = m_data.attentionWeights();
     if (layer == m_data.attentionLayer() && pos < int(w.size()))

@@ -15,7 +15,7 @@ constexpr std::array<QRgb, 9> kBlues = {0xffffd9, 0xedf8b1, 0xc7e9b4, 0x7fcdbb, 
                                         0x1d91c0, 0x225ea8, 0x253494, 0x081d58};
 constexpr std::array<QRgb, 9> kHeat = {0xffffcc, 0xffeda0, 0xfed976, 0xfeb24c, 0xfd8d3c,
                                        0xfc4e2a, 0xe31a1c, 0xbd0026, 0x800026};
-// ColorBrewer RdBu, reversed: negative blue, 0 white, positive red.
+// ColorBrewer RdBu (9 classes), blue below the middle, red above.
 constexpr std::array<QRgb, 9> kDiverging = {0x2166ac, 0x4393c3, 0x92c5de, 0xd1e5f0, 0xf7f7f7,
                                             0xfddbc7, 0xf4a582, 0xd6604d, 0xb2182b};
 

@@ -10,6 +10,7 @@
 #include "headlens/document/changeevent.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/headroles.h"
+#include "headlens/trace/patchmap.h"
 #include "headlens/trace/trace.h"
 
 #include <QJsonObject>
@@ -83,6 +84,9 @@ public:
     std::shared_ptr<const Trace> trace(const QString &name) const;
     // One site's lens [L,T,K]; empty when the trace does not store it.
     std::shared_ptr<const LensSite> lens(const QString &name, Site site) const;
+    // The activation patching map kept with the trace (headlens-cli patch), or null when it has
+    // none (or is held in memory only).
+    std::shared_ptr<const PatchMap> patchMap(const QString &name) const;
     // Whether the trace stores attention patterns.
     bool hasAttention(const QString &name) const;
     // [H,T,T] attention of one layer, or null when the trace stores none.
@@ -162,6 +166,7 @@ private:
     // caches, keyed by the stable entry id (a rename keeps them)
     mutable std::map<int, std::shared_ptr<Trace>> m_traceCache;
     mutable std::map<std::pair<int, int>, std::shared_ptr<const LensSite>> m_lensCache;
+    mutable std::map<int, std::shared_ptr<const PatchMap>> m_patchCache; // by entry id
     struct CachedLayer {
         std::pair<int, int> key;
         std::shared_ptr<const FloatArray> data;

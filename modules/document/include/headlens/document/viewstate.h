@@ -35,7 +35,8 @@ public:
     Q_DECLARE_FLAGS(Aspects, Aspect)
     Q_FLAG(Aspects)
 
-    enum class Colour { Probability, Entropy };
+    // Patching: the blocks show the trace's activation patching map (PatchMap) at the site.
+    enum class Colour { Probability, Entropy, Patching };
 
     explicit ViewState(ProjectDocument *document);
 

@@ -6,6 +6,7 @@
 // quantity before computing or copying anything optional for it, and asks between layers
 // whether to stop (then it throws Cancelled).
 
+#include "headlens/model/patching.h"
 #include "headlens/trace/layerstream.h"
 #include "headlens/trace/trace.h"
 #include "headlens/trace/tracecost.h"
@@ -179,6 +180,11 @@ public:
                                   const std::function<bool()> &cancelled = {},
                                   const VectorEdit *edit = nullptr, const LensOptions &lens = {},
                                   const std::function<void(int)> &generated = {});
+
+    // Activation patching of corrupted by clean, prompts of the same token count (patching.h).
+    // InputError when the counts differ or a token is outside the vocabulary.
+    PatchMap patch(const std::vector<int32_t> &clean, const std::vector<int32_t> &corrupted,
+                   const PatchOptions &opts);
 
     struct Impl;
     // For the engine's own files (Impl is defined in a private header of modules/model).

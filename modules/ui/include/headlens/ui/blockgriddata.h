@@ -19,8 +19,9 @@
 
 namespace HeadLens {
 
-// What a block's colour says.
-enum class BlockColour { Probability, Entropy };
+// What a block's colour says: the lens, or the activation patching map (the fraction of the
+// clean answer a patch of that block restores).
+enum class BlockColour { Probability, Entropy, Patching };
 // What following one token colours by: its lens probability, or its rank in the stored top-k.
 enum class FollowMeasure { Probability, Rank };
 
@@ -83,6 +84,21 @@ public:
     const QImage &image() const { return m_image; }
     // The colour of a block where the followed token is not in the stored top-k.
     static QRgb belowTopkRgb() { return qRgb(0xf3, 0xe6, 0xd8); }
+
+    // --- activation patching: [layer, pos] recovered fractions of the shown site (PatchMap),
+    // the colours of BlockColour::Patching; empty (or of another shape) clears it. heads, when
+    // given, is the per-head map [layer, head, pos] of nHeads heads (shown, not coloured).
+    bool setPatching(const std::vector<float> &recovered, const std::vector<float> &heads = {},
+                     int nHeads = 0);
+    bool hasPatching() const { return !m_patching.empty(); }
+    float patching(int layer, int pos) const { return m_patching[index(layer, pos)]; }
+    int patchingHeads() const { return m_patchHeads; }
+    float headPatching(int layer, int head, int pos) const
+    {
+        return m_headPatching[(size_t(layer) * size_t(m_patchHeads) + size_t(head)) *
+                                  size_t(m_tokens) +
+                              size_t(pos)];
+    }
 
     // --- follow one token: colour every block by that token instead of its own top-1.
     // -1 turns it off. The lens stores only the top-k of each block, so where the token is not
@@ -154,6 +170,10 @@ private:
     BlockColour m_colourMode = BlockColour::Probability;
     ColourScale m_probScale;
     ColourScale m_entropyScale;
+    ColourScale m_patchScale;
+    std::vector<float> m_patching;     // [layer, pos]
+    std::vector<float> m_headPatching; // [layer, head, pos]
+    int m_patchHeads = 0;
     int32_t m_follow = -1;
     FollowMeasure m_followMeasure = FollowMeasure::Probability;
     std::vector<QRgb> m_rgb; // [layer, pos]

@@ -56,6 +56,9 @@ public:
 
     void setColourMode(ColourMode mode);
     ColourMode colourMode() const { return m_data.colourMode(); }
+    // The activation patching map of the shown site, [layer, pos] (BlockGridData::setPatching).
+    void setPatching(const std::vector<float> &recovered, const std::vector<float> &heads = {},
+                     int nHeads = 0);
     const ColourScale &colourScale() const { return m_data.colourScale(); }
 
     // --- follow one token: every block coloured by that token's probability (or rank) in its

@@ -18,7 +18,7 @@ public:
     enum class Palette {
         Blues,     // yellow-green-blue: top-1 probability, certainty
         Heat,      // yellow-orange-red: entropy, magnitudes
-        Diverging, // blue-white-red: signed values around 0 (logit attribution)
+        Diverging, // blue-white-red: signed values around 0 (logit attribution, patching)
     };
 
     explicit ColourScale(Palette palette = Palette::Blues, double lower = 0.0, double upper = 1.0);
