@@ -33,7 +33,7 @@
 <context>
     <name>HeadLens::BlockView</name>
     <message>
-        <location filename="../modules/ui/src/blockview.cpp" line="+63"/>
+        <location filename="../modules/ui/src/blockview.cpp" line="+64"/>
         <source>Layers (bottom to top) by tokens (left to right): each block is what the lens reads at that layer and position.
 Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, Ctrl+Shift+wheel to zoom the width only, F to fit; drag to pan.
 Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Right-click a block to follow one of its tokens.</source>
@@ -50,7 +50,7 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+542"/>
+        <location line="+549"/>
         <source>Follow %1 (%2)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -90,7 +90,17 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+7"/>
+        <source>patched from the clean prompt: %1 of the clean answer recovered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+8"/>
+        <source>each head&apos;s output patched alone: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>attention of the selected position to this one: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -135,7 +145,17 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
+        <source>clean answer recovered by patching</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no patching map for this trace</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>top-1 probability</source>
         <translation type="unfinished"></translation>
     </message>
@@ -193,7 +213,7 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../modules/ui/src/blockview.cpp" line="-60"/>
+        <location filename="../modules/ui/src/blockview.cpp" line="-71"/>
         <source>Layer %1 · position %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -361,8 +381,21 @@ Click a cell to select it in both grids.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>Decomposing layer %1, position %2…</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::DlaWaterfall</name>
+    <message>
+        <location filename="../modules/ui/src/dlawaterfall.cpp" line="+144"/>
+        <source>%1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1: %2 (running sum %3)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -780,7 +813,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+151"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+153"/>
         <source>contribution norm</source>
         <translation type="unfinished"></translation>
     </message>
@@ -801,12 +834,12 @@ Attention entropy: one value per head and query position.</source>
     </message>
     <message>
         <location line="+7"/>
-        <location line="+171"/>
+        <location line="+204"/>
         <source>Head contributions</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-170"/>
+        <location line="-203"/>
         <source>&amp;Metric:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -843,13 +876,23 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+1"/>
-        <location line="+12"/>
+        <location line="+13"/>
         <location line="+24"/>
         <source>mean norm</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+96"/>
+        <location line="+20"/>
+        <source>head %1: no clear role</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>head %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+107"/>
         <source>Select a block to see what each head adds there.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -889,7 +932,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Layer %1 · position %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -907,13 +950,169 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+158"/>
+        <location line="+166"/>
         <source>head</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+51"/>
         <source>Layer %1, head %2: %3 = %4</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::HeadRolesDock</name>
+    <message>
+        <location filename="../app/headlens/headrolesdock.cpp" line="+25"/>
+        <source>Head Roles</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::HeadRolesPanel</name>
+    <message>
+        <location filename="../modules/ui/src/headrolespanel.cpp" line="+47"/>
+        <source>previous token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>first token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>self</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>duplicate token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>induction</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>prev</source>
+        <comment>previous-token head, on a bar</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>first</source>
+        <comment>first-token head, on a bar</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>self</source>
+        <comment>self-attending head, on a bar</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>dup</source>
+        <comment>duplicate-token head, on a bar</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>ind</source>
+        <comment>induction head, on a bar</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+54"/>
+        <source>Layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Head</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Previous</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>First</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Self</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Duplicate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Induction</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Distance</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Strongest role</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Mean attention from each position to the one before it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mean attention to the first position (an attention sink)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mean attention of each position to itself</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>In the second copy of a repeated random sequence: mean attention to the earlier copy of the same token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>In the second copy of a repeated random sequence: mean attention to the token after the earlier copy of the current one</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Mean number of tokens back the head reads, weighted by its attention</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The highest score, when it is at least 0.4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>No head roles are stored with this trace. Measure them with headlens-cli heads MODEL PROJECT.hlproj --roles</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Measured on %1 random sequences of %2 tokens repeated once (seed %3); the first four scores average %4 query positions, duplicate and induction the %5 of the second copies. Click a column to sort.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1126,7 +1325,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+98"/>
+        <location line="+99"/>
         <source>Propagating: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1395,7 +1594,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::LensSelector</name>
     <message>
-        <location filename="../app/headlens/lensselector.cpp" line="+82"/>
+        <location filename="../app/headlens/lensselector.cpp" line="+83"/>
         <source> Lens: </source>
         <translation type="unfinished"></translation>
     </message>
@@ -1500,12 +1699,22 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+55"/>
+        <source>Choose a tuned lens for this model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Tuned lenses (*.safetensors);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+38"/>
         <source>Cannot show %1 with the lens %2, %3: %4</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location line="+64"/>
         <source>Starting the engine…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1531,9 +1740,95 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
 </context>
 <context>
+    <name>HeadLens::LogitAttributionDock</name>
+    <message>
+        <location filename="../app/headlens/logitattributiondock.cpp" line="+22"/>
+        <source>Logit Attribution</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::LogitAttributionPanel</name>
+    <message>
+        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+93"/>
+        <source>Heads (layers bottom to top)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>From the embedding to the final logit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+69"/>
+        <source>Logit attribution</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This trace has no logit attribution (it was made before HeadLens stored it; trace it again)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Logit attribution: select a block to see its position</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Logit attribution of the prediction “%1” at position %2 (token “%3”)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Sum check: embedding + blocks + rest = %1; the model&apos;s logit %2 (error %3).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The parts do not add up: the file may be damaged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The final norm&apos;s scale is held fixed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>logit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>embedding</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>L%1 attention</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>L%1 MLP</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>rest</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>final logit</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+188"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+190"/>
         <source>Ctrl+,</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1553,7 +1848,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+143"/>
+        <location line="+154"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1819,7 +2114,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-203"/>
+        <location line="-214"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1829,7 +2124,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+202"/>
+        <location line="+213"/>
         <source>The engine process that runs models</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1992,7 +2287,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+35"/>
         <source>A trace is running</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2013,7 +2308,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::NewTraceDialog</name>
     <message>
-        <location filename="../app/headlens/newtracedialog.cpp" line="+200"/>
+        <location filename="../app/headlens/newtracedialog.cpp" line="+207"/>
         <source>New Trace</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2179,11 +2474,31 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+2"/>
-        <source>Which matrix decodes a vector into tokens: output = unembedding, input = embedding, linear / quadratic = a blend by depth</source>
+        <source>Which matrix decodes a vector into tokens: output = unembedding, input = embedding, linear / quadratic = a blend by depth, tuned = unembedding after a tuned lens&apos;s learned translator</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>tuned lens file (.safetensors)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The tuned lens the tuned decoder uses (made by headlens-cli fit-lens for this model)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
+        <source>Lens…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose a tuned lens file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>&amp;Attention:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2243,7 +2558,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+59"/>
         <source>The project was closed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2269,11 +2584,16 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+3"/>
+        <source>The tuned decoder needs a tuned lens file (headlens-cli fit-lens makes one).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>A trace name cannot contain &apos;/&apos;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+19"/>
         <source>A llama2.c checkpoint needs its tokenizer.bin for a prompt (or give token ids).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2300,6 +2620,16 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location line="+1"/>
         <source>Tokenizers (*.bin *.model *.json);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Choose a tuned lens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Tuned lenses (*.safetensors);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2414,7 +2744,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+108"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+110"/>
         <source>Untitled</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2424,7 +2754,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+253"/>
+        <location line="+278"/>
         <source>There is no trace &apos;%1&apos;.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2515,7 +2845,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::TraceJob</name>
     <message>
-        <location filename="../modules/document/src/tracejob.cpp" line="+77"/>
+        <location filename="../modules/document/src/tracejob.cpp" line="+78"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2596,7 +2926,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::TraceView</name>
     <message>
-        <location filename="../app/headlens/traceview.cpp" line="+105"/>
+        <location filename="../app/headlens/traceview.cpp" line="+106"/>
         <source>Ctrl+0</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2606,29 +2936,39 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+95"/>
-        <location line="+218"/>
+        <location line="+92"/>
+        <location line="+258"/>
         <source>Mean of heads</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-216"/>
-        <location line="+218"/>
+        <location line="-256"/>
+        <location line="+258"/>
         <source>Head %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-177"/>
+        <location line="-217"/>
         <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+19"/>
         <source>Cannot show trace %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+28"/>
+        <source>Patching %1 into %2: logit(%3) − logit(%4) is %5 clean, %6 corrupted; blocks show the fraction recovered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Cannot read the patching map of %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>A child of %1: the block edited there (%2 at layer %3, position %4) is outlined.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2752,11 +3092,16 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+1"/>
-        <source>What a block&apos;s colour shows: certainty = the top-1 probability of the lens, or the entropy of its distribution</source>
+        <source>Patching</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
+        <source>What a block&apos;s colour shows: certainty = the top-1 probability of the lens, the entropy of its distribution, or patching = how much of the clean answer patching that block into the corrupted prompt recovers (headlens-cli patch)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source> Attention: </source>
         <translation type="unfinished"></translation>
     </message>
@@ -2800,7 +3145,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>main</name>
     <message>
-        <location filename="../app/headlens/main.cpp" line="+60"/>
+        <location filename="../app/headlens/main.cpp" line="+61"/>
         <source>A workbench for looking inside transformer language models</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2830,8 +3175,8 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>Colour blocks by probability or entropy</source>
+        <location line="+4"/>
+        <source>Colour blocks by probability, entropy or patching</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

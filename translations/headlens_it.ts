@@ -33,7 +33,7 @@
 <context>
     <name>HeadLens::BlockView</name>
     <message>
-        <location filename="../modules/ui/src/blockview.cpp" line="+63"/>
+        <location filename="../modules/ui/src/blockview.cpp" line="+64"/>
         <source>Layers (bottom to top) by tokens (left to right): each block is what the lens reads at that layer and position.
 Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, Ctrl+Shift+wheel to zoom the width only, F to fit; drag to pan.
 Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Right-click a block to follow one of its tokens.</source>
@@ -52,7 +52,7 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>Nessuna traccia da mostrare: apri un progetto e scegli una traccia.</translation>
     </message>
     <message>
-        <location line="+542"/>
+        <location line="+549"/>
         <source>Follow %1 (%2)</source>
         <translation>Segui %1 (%2)</translation>
     </message>
@@ -92,7 +92,17 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>%1 seguito: fuori dai primi %2 (sotto %3)</translation>
     </message>
     <message>
+        <location line="+7"/>
+        <source>patched from the clean prompt: %1 of the clean answer recovered</source>
+        <translation>sostituito dal prompt pulito: recuperato il %1 della risposta pulita</translation>
+    </message>
+    <message>
         <location line="+8"/>
+        <source>each head&apos;s output patched alone: %1</source>
+        <translation>uscita di ogni testa sostituita da sola: %1</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>attention of the selected position to this one: %1</source>
         <translation>attenzione della posizione selezionata verso questa: %1</translation>
     </message>
@@ -137,7 +147,17 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>posizione di %1 nei primi %2 della lente</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
+        <source>clean answer recovered by patching</source>
+        <translation>risposta pulita recuperata dalla sostituzione</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no patching map for this trace</source>
+        <translation>nessuna mappa di sostituzione per questa traccia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>top-1 probability</source>
         <translation>probabilità top-1</translation>
     </message>
@@ -195,7 +215,7 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>legge il token di ingresso</translation>
     </message>
     <message>
-        <location filename="../modules/ui/src/blockview.cpp" line="-60"/>
+        <location filename="../modules/ui/src/blockview.cpp" line="-71"/>
         <source>Layer %1 · position %2</source>
         <translation>Strato %1 · posizione %2</translation>
     </message>
@@ -364,9 +384,22 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
         <translation>Il motore non è riuscito a scomporre il blocco: %1</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>Decomposing layer %1, position %2…</source>
         <translation>Scomposizione dello strato %1, posizione %2…</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::DlaWaterfall</name>
+    <message>
+        <location filename="../modules/ui/src/dlawaterfall.cpp" line="+144"/>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1: %2 (running sum %3)</source>
+        <translation>%1: %2 (somma parziale %3)</translation>
     </message>
 </context>
 <context>
@@ -784,7 +817,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+151"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+153"/>
         <source>contribution norm</source>
         <translation>norma del contributo</translation>
     </message>
@@ -805,12 +838,12 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
     </message>
     <message>
         <location line="+7"/>
-        <location line="+171"/>
+        <location line="+204"/>
         <source>Head contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
     <message>
-        <location line="-170"/>
+        <location line="-203"/>
         <source>&amp;Metric:</source>
         <translation>&amp;Metrica:</translation>
     </message>
@@ -848,13 +881,23 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+1"/>
-        <location line="+12"/>
+        <location line="+13"/>
         <location line="+24"/>
         <source>mean norm</source>
         <translation>norma media</translation>
     </message>
     <message>
-        <location line="+96"/>
+        <location line="+20"/>
+        <source>head %1: no clear role</source>
+        <translation>testa %1: nessun ruolo chiaro</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>head %1: %2</source>
+        <translation>testa %1: %2</translation>
+    </message>
+    <message>
+        <location line="+107"/>
         <source>Select a block to see what each head adds there.</source>
         <translation>Seleziona un blocco per vedere che cosa vi aggiunge ogni testa.</translation>
     </message>
@@ -894,7 +937,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>(= ||attn_out||: o_proj non ha bias)</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Layer %1 · position %2</source>
         <translation>Strato %1 · posizione %2</translation>
     </message>
@@ -912,7 +955,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Nessuna metrica delle teste in questa traccia.</translation>
     </message>
     <message>
-        <location line="+158"/>
+        <location line="+166"/>
         <source>head</source>
         <translation>testa</translation>
     </message>
@@ -920,6 +963,162 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+51"/>
         <source>Layer %1, head %2: %3 = %4</source>
         <translation>Strato %1, testa %2: %3 = %4</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::HeadRolesDock</name>
+    <message>
+        <location filename="../app/headlens/headrolesdock.cpp" line="+25"/>
+        <source>Head Roles</source>
+        <translation>Ruoli delle teste</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::HeadRolesPanel</name>
+    <message>
+        <location filename="../modules/ui/src/headrolespanel.cpp" line="+47"/>
+        <source>previous token</source>
+        <translation>token precedente</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>first token</source>
+        <translation>primo token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>self</source>
+        <translation>sé stesso</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>duplicate token</source>
+        <translation>token duplicato</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>induction</source>
+        <translation>induzione</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>prev</source>
+        <comment>previous-token head, on a bar</comment>
+        <translation>prec</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>first</source>
+        <comment>first-token head, on a bar</comment>
+        <translation>primo</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>self</source>
+        <comment>self-attending head, on a bar</comment>
+        <translation>sé stesso</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>dup</source>
+        <comment>duplicate-token head, on a bar</comment>
+        <translation>dup</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>ind</source>
+        <comment>induction head, on a bar</comment>
+        <translation>ind</translation>
+    </message>
+    <message>
+        <location line="+54"/>
+        <source>Layer</source>
+        <translation>Strato</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Head</source>
+        <translation>Testa</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Previous</source>
+        <translation>Precedente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>First</source>
+        <translation>Primo</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Self</source>
+        <translation>Sé stesso</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Duplicate</source>
+        <translation>Duplicato</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Induction</source>
+        <translation>Induzione</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Distance</source>
+        <translation>Distanza</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Strongest role</source>
+        <translation>Ruolo più forte</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Mean attention from each position to the one before it</source>
+        <translation>Attenzione media da ogni posizione a quella precedente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mean attention to the first position (an attention sink)</source>
+        <translation>Attenzione media alla prima posizione (un pozzo di attenzione)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mean attention of each position to itself</source>
+        <translation>Attenzione media di ogni posizione a sé stessa</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>In the second copy of a repeated random sequence: mean attention to the earlier copy of the same token</source>
+        <translation>Nella seconda copia di una sequenza casuale ripetuta: attenzione media alla copia precedente dello stesso token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>In the second copy of a repeated random sequence: mean attention to the token after the earlier copy of the current one</source>
+        <translation>Nella seconda copia di una sequenza casuale ripetuta: attenzione media al token che segue la copia precedente di quello attuale</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Mean number of tokens back the head reads, weighted by its attention</source>
+        <translation>Numero medio di token all’indietro che la testa legge, pesato dalla sua attenzione</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The highest score, when it is at least 0.4</source>
+        <translation>Il punteggio più alto, quando è almeno 0,4</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>No head roles are stored with this trace. Measure them with headlens-cli heads MODEL PROJECT.hlproj --roles</source>
+        <translation>Nessun ruolo delle teste è salvato con questa traccia. Misurali con headlens-cli heads MODEL PROJECT.hlproj --roles</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Measured on %1 random sequences of %2 tokens repeated once (seed %3); the first four scores average %4 query positions, duplicate and induction the %5 of the second copies. Click a column to sort.</source>
+        <translation>Misurati su %1 sequenze casuali di %2 token ripetute una volta (seme %3); i primi quattro punteggi sono la media di %4 posizioni di query, duplicato e induzione delle %5 delle seconde copie. Fai clic su una colonna per ordinare.</translation>
     </message>
 </context>
 <context>
@@ -1131,7 +1330,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Il motore è occupato con l&apos;ultima richiesta.</translation>
     </message>
     <message>
-        <location line="+98"/>
+        <location line="+99"/>
         <source>Propagating: %1</source>
         <translation>Propagazione: %1</translation>
     </message>
@@ -1400,7 +1599,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::LensSelector</name>
     <message>
-        <location filename="../app/headlens/lensselector.cpp" line="+82"/>
+        <location filename="../app/headlens/lensselector.cpp" line="+83"/>
         <source> Lens: </source>
         <translation> Lente: </translation>
     </message>
@@ -1505,12 +1704,22 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Il motore %1 non è installato qui, quindi non si possono fare tracce con un&apos;altra lente: installa headlens-cli o imposta il comando del motore in Modifica ▸ Impostazioni.</translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+55"/>
+        <source>Choose a tuned lens for this model</source>
+        <translation>Scegli una lente addestrata per questo modello</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Tuned lenses (*.safetensors);;All files (*)</source>
+        <translation>Lenti addestrate (*.safetensors);;Tutti i file (*)</translation>
+    </message>
+    <message>
+        <location line="+38"/>
         <source>Cannot show %1 with the lens %2, %3: %4</source>
         <translation>Impossibile mostrare %1 con la lente %2, %3: %4</translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location line="+64"/>
         <source>Starting the engine…</source>
         <translation>Avvio del motore…</translation>
     </message>
@@ -1536,9 +1745,95 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
 </context>
 <context>
+    <name>HeadLens::LogitAttributionDock</name>
+    <message>
+        <location filename="../app/headlens/logitattributiondock.cpp" line="+22"/>
+        <source>Logit Attribution</source>
+        <translation>Attribuzione dei logit</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::LogitAttributionPanel</name>
+    <message>
+        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+93"/>
+        <source>Heads (layers bottom to top)</source>
+        <translation>Teste (strati dal basso in alto)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>From the embedding to the final logit</source>
+        <translation>Dall’embedding al logit finale</translation>
+    </message>
+    <message>
+        <location line="+69"/>
+        <source>Logit attribution</source>
+        <translation>Attribuzione dei logit</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This trace has no logit attribution (it was made before HeadLens stored it; trace it again)</source>
+        <translation>Questa traccia non ha l’attribuzione dei logit (è stata creata prima che HeadLens la salvasse; tracciala di nuovo)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Logit attribution: select a block to see its position</source>
+        <translation>Attribuzione dei logit: seleziona un blocco per vederne la posizione</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Logit attribution of the prediction “%1” at position %2 (token “%3”)</source>
+        <translation>Attribuzione dei logit della previsione «%1» alla posizione %2 (token «%3»)</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Sum check: embedding + blocks + rest = %1; the model&apos;s logit %2 (error %3).</source>
+        <translation>Verifica della somma: embedding + blocchi + resto = %1; il logit del modello %2 (errore %3).</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The parts do not add up: the file may be damaged.</source>
+        <translation>Le parti non tornano: il file potrebbe essere danneggiato.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The final norm&apos;s scale is held fixed.</source>
+        <translation>La scala della norma finale è tenuta fissa.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>logit</source>
+        <translation>logit</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>embedding</source>
+        <translation>embedding</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>L%1 attention</source>
+        <translation>L%1 attenzione</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>L%1 MLP</source>
+        <translation>L%1 MLP</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>rest</source>
+        <translation>resto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>final logit</source>
+        <translation>logit finale</translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+188"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+190"/>
         <source>Ctrl+,</source>
         <translation>Ctrl+,</translation>
     </message>
@@ -1558,7 +1853,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ctrl+E</translation>
     </message>
     <message>
-        <location line="+143"/>
+        <location line="+154"/>
         <source>&amp;File</source>
         <translation>&amp;File</translation>
     </message>
@@ -1824,7 +2119,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>I progetti aperti</translation>
     </message>
     <message>
-        <location line="-203"/>
+        <location line="-214"/>
         <source>Undo</source>
         <translation>Annulla</translation>
     </message>
@@ -1834,7 +2129,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ripeti</translation>
     </message>
     <message>
-        <location line="+202"/>
+        <location line="+213"/>
         <source>The engine process that runs models</source>
         <translation>Il processo del motore che esegue i modelli</translation>
     </message>
@@ -1997,7 +2292,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Impossibile recuperare %1: %2</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+35"/>
         <source>A trace is running</source>
         <translation>Una traccia è in corso</translation>
     </message>
@@ -2018,7 +2313,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::NewTraceDialog</name>
     <message>
-        <location filename="../app/headlens/newtracedialog.cpp" line="+200"/>
+        <location filename="../app/headlens/newtracedialog.cpp" line="+207"/>
         <source>New Trace</source>
         <translation>Nuova traccia</translation>
     </message>
@@ -2184,11 +2479,31 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+2"/>
-        <source>Which matrix decodes a vector into tokens: output = unembedding, input = embedding, linear / quadratic = a blend by depth</source>
-        <translation>Quale matrice decodifica un vettore in token: output = unembedding, input = embedding, linear / quadratic = una miscela secondo la profondità</translation>
+        <source>Which matrix decodes a vector into tokens: output = unembedding, input = embedding, linear / quadratic = a blend by depth, tuned = unembedding after a tuned lens&apos;s learned translator</source>
+        <translation>Quale matrice decodifica un vettore in token: output = unembedding, input = embedding, lineare / quadratica = una miscela secondo la profondità, tuned = unembedding dopo il traduttore appreso di una lente addestrata</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>tuned lens file (.safetensors)</source>
+        <translation>file della lente addestrata (.safetensors)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The tuned lens the tuned decoder uses (made by headlens-cli fit-lens for this model)</source>
+        <translation>La lente addestrata usata dal decodificatore tuned (creata da headlens-cli fit-lens per questo modello)</translation>
     </message>
     <message>
         <location line="+2"/>
+        <source>Lens…</source>
+        <translation>Lente…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Choose a tuned lens file</source>
+        <translation>Scegli un file di lente addestrata</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>&amp;Attention:</source>
         <translation>&amp;Attenzione:</translation>
     </message>
@@ -2248,7 +2563,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Avanzamento della traccia</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+59"/>
         <source>The project was closed.</source>
         <translation>Il progetto è stato chiuso.</translation>
     </message>
@@ -2274,11 +2589,16 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+3"/>
+        <source>The tuned decoder needs a tuned lens file (headlens-cli fit-lens makes one).</source>
+        <translation>Il decodificatore tuned richiede un file di lente addestrata (headlens-cli fit-lens ne crea uno).</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>A trace name cannot contain &apos;/&apos;.</source>
         <translation>Il nome di una traccia non può contenere &apos;/&apos;.</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+19"/>
         <source>A llama2.c checkpoint needs its tokenizer.bin for a prompt (or give token ids).</source>
         <translation>Un checkpoint di llama2.c richiede il suo tokenizer.bin per un prompt (oppure indica gli id dei token).</translation>
     </message>
@@ -2306,6 +2626,16 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+1"/>
         <source>Tokenizers (*.bin *.model *.json);;All files (*)</source>
         <translation>Tokenizer (*.bin *.model *.json);;Tutti i file (*)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Choose a tuned lens</source>
+        <translation>Scegli una lente addestrata</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Tuned lenses (*.safetensors);;All files (*)</source>
+        <translation>Lenti addestrate (*.safetensors);;Tutti i file (*)</translation>
     </message>
     <message>
         <location line="+26"/>
@@ -2419,7 +2749,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+108"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+110"/>
         <source>Untitled</source>
         <translation>Senza titolo</translation>
     </message>
@@ -2429,7 +2759,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Il progetto non ha ancora un nome di file; usa Salva come.</translation>
     </message>
     <message>
-        <location line="+253"/>
+        <location line="+278"/>
         <source>There is no trace &apos;%1&apos;.</source>
         <translation>Non esiste una traccia &apos;%1&apos;.</translation>
     </message>
@@ -2520,7 +2850,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::TraceJob</name>
     <message>
-        <location filename="../modules/document/src/tracejob.cpp" line="+77"/>
+        <location filename="../modules/document/src/tracejob.cpp" line="+78"/>
         <source>Cancelled.</source>
         <translation>Annullato.</translation>
     </message>
@@ -2601,7 +2931,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::TraceView</name>
     <message>
-        <location filename="../app/headlens/traceview.cpp" line="+105"/>
+        <location filename="../app/headlens/traceview.cpp" line="+106"/>
         <source>Ctrl+0</source>
         <translation>Ctrl+0</translation>
     </message>
@@ -2611,29 +2941,39 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ctrl+1</translation>
     </message>
     <message>
-        <location line="+95"/>
-        <location line="+218"/>
+        <location line="+92"/>
+        <location line="+258"/>
         <source>Mean of heads</source>
         <translation>Media delle teste</translation>
     </message>
     <message>
-        <location line="-216"/>
-        <location line="+218"/>
+        <location line="-256"/>
+        <location line="+258"/>
         <source>Head %1</source>
         <translation>Testa %1</translation>
     </message>
     <message>
-        <location line="-177"/>
+        <location line="-217"/>
         <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
         <translation>%1 · %2 strati × %3 token · lente: norma %4, decodificatore %5 </translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+19"/>
         <source>Cannot show trace %1: %2</source>
         <translation>Impossibile mostrare la traccia %1: %2</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+28"/>
+        <source>Patching %1 into %2: logit(%3) − logit(%4) is %5 clean, %6 corrupted; blocks show the fraction recovered</source>
+        <translation>Sostituzione di %1 in %2: logit(%3) − logit(%4) vale %5 pulito, %6 corrotto; i blocchi mostrano la frazione recuperata</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Cannot read the patching map of %1: %2</source>
+        <translation>Impossibile leggere la mappa di sostituzione di %1: %2</translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>A child of %1: the block edited there (%2 at layer %3, position %4) is outlined.</source>
         <translation>Figlia di %1: il blocco modificato lì (%2 allo strato %3, posizione %4) è contornato.</translation>
     </message>
@@ -2757,11 +3097,16 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+1"/>
-        <source>What a block&apos;s colour shows: certainty = the top-1 probability of the lens, or the entropy of its distribution</source>
-        <translation>Che cosa mostra il colore di un blocco: certezza = la probabilità top-1 della lente, oppure l&apos;entropia della sua distribuzione</translation>
+        <source>Patching</source>
+        <translation>Sostituzione</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
+        <source>What a block&apos;s colour shows: certainty = the top-1 probability of the lens, the entropy of its distribution, or patching = how much of the clean answer patching that block into the corrupted prompt recovers (headlens-cli patch)</source>
+        <translation>Cosa mostra il colore di un blocco: certezza = la probabilità top-1 della lente, l’entropia della sua distribuzione, oppure sostituzione = quanta parte della risposta pulita recupera la sostituzione di quel blocco nel prompt corrotto (headlens-cli patch)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source> Attention: </source>
         <translation> Attenzione: </translation>
     </message>
@@ -2805,7 +3150,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>main</name>
     <message>
-        <location filename="../app/headlens/main.cpp" line="+60"/>
+        <location filename="../app/headlens/main.cpp" line="+61"/>
         <source>A workbench for looking inside transformer language models</source>
         <translation>Un banco di lavoro per guardare dentro i modelli linguistici transformer</translation>
     </message>
@@ -2835,9 +3180,9 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Confronta la traccia mostrata con questa</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>Colour blocks by probability or entropy</source>
-        <translation>Colora i blocchi per probabilità o per entropia</translation>
+        <location line="+4"/>
+        <source>Colour blocks by probability, entropy or patching</source>
+        <translation>Colora i blocchi per probabilità, entropia o sostituzione</translation>
     </message>
     <message>
         <location line="+3"/>

@@ -972,7 +972,7 @@ std::vector<BadCase> TestCli::badCases() const
                      QDir().mkpath(d + "/m");
                      writeTextFile((d + "/m/config.json").toStdString(), hfConfigJson(w.config));
                      writeTextFile((d + "/m/pytorch_model.bin").toStdString(),
-                                   std::string("PK\x03\x04 not really a pickle", 26));
+                                   std::string("PK\x03\x04 not really a pickle"));
                  },
                  traceM,
                  {"pytorch_model.bin"}});

@@ -39,7 +39,7 @@ inline Trace makeFixtureTrace(const std::string &name, float seed = 0.0f, Fixtur
     t.nPromptTokens = int(T) - 1;
     const char *words[] = {"<s>", "The", " cat", " sat", " on", " the", " mat", "."};
     for (int64_t i = 0; i < T; ++i)
-        t.tokens.push_back({int32_t(10 + i), words[i % 8], -1, -1});
+        t.tokens.push_back({int32_t(10 + i % 8), words[i % 8], -1, -1});
     for (int i = 0; i < 8; ++i)
         t.vocab[10 + i] = words[i];
     for (Site s : allSites()) {

@@ -631,7 +631,7 @@ void TestEngine::attentionInBlocksOfRows()
     const int last = f->fwd.L - 1;
     RecordingSink sink;
     sink.wantTap = [last](Tap t, int l) { return t == Tap::Pattern && l == last; };
-    blocked->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output});
+    blocked->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output, nullptr});
     const int H = f->fwd.H, T = f->fwd.T;
     const size_t n = size_t(H) * size_t(T) * size_t(T);
     const std::vector<double> ref(f->fwd.pattern.begin() + ptrdiff_t(last * n),
@@ -792,7 +792,8 @@ void TestEngine::headMetricsAfterAnAttnOutEdit()
     sink.wantTap = [&](Tap t, int l) {
         return l == layer && (t == Tap::HeadMetrics || t == Tap::AttnOut);
     };
-    f->model->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output}, &edit);
+    f->model->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output, nullptr},
+                  &edit);
     const FloatArray &ao = sink.tensors.at({int(Tap::AttnOut), layer}); // [T, D], edited
     const FloatArray &proj = sink.projections.at(layer), &cosine = sink.cosines.at(layer);
     const NaiveForward &fw = f->fwd;
@@ -825,7 +826,7 @@ void TestEngine::sinkWantsNothing()
     Fixture *f = fixture("gqa-untied-theta5e5");
     QVERIFY2(f->error.empty(), f->error.c_str());
     RecordingSink sink;
-    f->model->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output});
+    f->model->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output, nullptr});
     QVERIFY2(sink.calls.empty(), qPrintable("a sink that wants nothing got: " +
                                             QString::fromStdString(sink.callList())));
 }
@@ -836,7 +837,7 @@ void TestEngine::sinkWantsOnlyPatternOfLayer1()
     QVERIFY2(f->error.empty(), f->error.c_str());
     RecordingSink sink;
     sink.wantTap = [](Tap t, int l) { return t == Tap::Pattern && l == 1; };
-    f->model->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output});
+    f->model->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output, nullptr});
     const int H = f->fwd.H, T = f->fwd.T;
     const std::string want =
         "tensor " + std::to_string(int(Tap::Pattern)) + " 1 " + shapeString({H, T, T});
@@ -858,7 +859,7 @@ void TestEngine::sinkWantsEverything()
     sink.wantTap = [](Tap, int) { return true; };
     sink.wantLensFn = [](Site, int) { return true; };
     sink.wantLogits = true;
-    f->model->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output});
+    f->model->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output, nullptr});
     const int L = f->fwd.L, H = f->fwd.H, T = f->fwd.T, D = f->fwd.D, dh = f->fwd.dh;
     std::multiset<std::string> got(sink.calls.begin(), sink.calls.end());
     auto expectOnce = [&](const std::string &c) {
@@ -894,7 +895,7 @@ void TestEngine::sinkWantsOnlyLogits()
     QVERIFY2(f->error.empty(), f->error.c_str());
     RecordingSink sink;
     sink.wantLogits = true;
-    f->model->run(f->ids, &sink, LensOptions{3, LensNorm::Unit, LensDecoder::Input});
+    f->model->run(f->ids, &sink, LensOptions{3, LensNorm::Unit, LensDecoder::Input, nullptr});
     QVERIFY2(sink.calls == std::vector<std::string>{"logits"},
              qPrintable("expected only 'logits', got: " + QString::fromStdString(sink.callList())));
     QCOMPARE(sink.logitsK, 3);

@@ -516,7 +516,7 @@ void TestGpt2::decomposeStartsWithLensTop1()
             std::vector<DecodeStep> steps;
             try {
                 steps = f->model->decompose(f->ids, site, layer, pos,
-                                            LensOptions{kTopk, n, LensDecoder::Output}, 3);
+                                            LensOptions{kTopk, n, LensDecoder::Output, nullptr}, 3);
             } catch (const std::exception &e) {
                 QFAIL((std::string("decompose threw: ") + e.what()).c_str());
             }
