@@ -7,8 +7,8 @@
 #include "args.h"
 
 #include "headlens/model/model.h"
-#include "headlens/model/repeatprobe.h"
 #include "headlens/model/patching.h"
+#include "headlens/model/repeatprobe.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/headroles.h"
 

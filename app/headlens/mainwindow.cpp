@@ -332,8 +332,7 @@ void MainWindow::createDocks()
     for (QDockWidget *dock :
          {static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
           static_cast<QDockWidget *>(m_dlaDock), static_cast<QDockWidget *>(m_rolesDock),
-          static_cast<QDockWidget *>(m_entropyDock),
-          static_cast<QDockWidget *>(m_comparisonDock)})
+          static_cast<QDockWidget *>(m_entropyDock), static_cast<QDockWidget *>(m_comparisonDock)})
         dock->widget()->setMinimumHeight(120);
 
     // The corners go to the side docks, so the bottom row spans only the centre.
