@@ -15,6 +15,7 @@
 #include "projectdock.h"
 #include "settingsdialog.h"
 #include "traceview.h"
+#include "verticalscrollarea.h"
 
 #include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
@@ -328,12 +329,13 @@ void MainWindow::createDocks()
     connect(m_dlaDock, &DocumentDock::error, this, &MainWindow::showError);
 
     // The bottom panels ask for more height than a laptop has beside the grid: they may shrink
-    // (and be dragged taller).
+    // to 120 pixels (and be dragged taller), and below their own height they scroll rather than
+    // squeeze their rows over one another.
     for (QDockWidget *dock :
          {static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
           static_cast<QDockWidget *>(m_dlaDock), static_cast<QDockWidget *>(m_rolesDock),
           static_cast<QDockWidget *>(m_entropyDock), static_cast<QDockWidget *>(m_comparisonDock)})
-        dock->widget()->setMinimumHeight(120);
+        dock->setWidget(new VerticalScrollArea(dock->widget(), 120, dock));
 
     // The corners go to the side docks, so the bottom row spans only the centre.
     setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
