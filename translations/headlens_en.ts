@@ -1828,7 +1828,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+190"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+191"/>
         <source>Ctrl+,</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3145,7 +3145,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>main</name>
     <message>
-        <location filename="../app/headlens/main.cpp" line="+61"/>
+        <location filename="../app/headlens/main.cpp" line="+62"/>
         <source>A workbench for looking inside transformer language models</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3187,6 +3187,11 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location line="+3"/>
         <source>Decompose the selected block in the engine</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Bring this panel to the front (its object name, such as LogitAttributionDock or HeadRolesDock)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

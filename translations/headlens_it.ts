@@ -1833,7 +1833,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+190"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+191"/>
         <source>Ctrl+,</source>
         <translation>Ctrl+,</translation>
     </message>
@@ -3150,7 +3150,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>main</name>
     <message>
-        <location filename="../app/headlens/main.cpp" line="+61"/>
+        <location filename="../app/headlens/main.cpp" line="+62"/>
         <source>A workbench for looking inside transformer language models</source>
         <translation>Un banco di lavoro per guardare dentro i modelli linguistici transformer</translation>
     </message>
@@ -3193,6 +3193,11 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+3"/>
         <source>Decompose the selected block in the engine</source>
         <translation>Scomponi nel motore il blocco selezionato</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Bring this panel to the front (its object name, such as LogitAttributionDock or HeadRolesDock)</source>
+        <translation>Porta in primo piano questo pannello (il suo nome di oggetto, come LogitAttributionDock o HeadRolesDock)</translation>
     </message>
 </context>
 </TS>

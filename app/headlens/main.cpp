@@ -17,6 +17,7 @@
 #include <QComboBox>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QDockWidget>
 #include <QIcon>
 #include <QLibraryInfo>
 #include <QLocale>
@@ -82,8 +83,13 @@ int main(int argc, char **argv)
     QCommandLineOption decomposeOption(
         "decompose",
         QCoreApplication::translate("main", "Decompose the selected block in the engine"));
+    QCommandLineOption raiseOption(
+        "raise",
+        QCoreApplication::translate("main", "Bring this panel to the front (its object name, "
+                                            "such as LogitAttributionDock or HeadRolesDock)"),
+        "panel");
     parser.addOptions({traceOption, siteOption, colourOption, headOption, selectOption,
-                       compareOption, decomposeOption});
+                       compareOption, decomposeOption, raiseOption});
     parser.process(app);
 
     MainWindow window;
@@ -115,6 +121,8 @@ int main(int argc, char **argv)
         window.comparisonDock()->raise();
     }
     if (parser.isSet(decomposeOption)) window.decomposeSelection();
+    for (const QString &name : parser.values(raiseOption))
+        if (auto *dock = window.findChild<QDockWidget *>(name)) dock->raise();
     QTimer::singleShot(0, &window, &MainWindow::offerRecovery);
     return app.exec();
 }

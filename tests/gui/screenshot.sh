@@ -75,3 +75,5 @@ INNER
 shot main-window "$project" --trace "$first" --select "$select" --compare "$second" --decompose
 shot entropy-and-head "$project" --trace "$first" --site resid_mid --colour entropy \
     --head "$head" --select "$select"
+shot attribution "$project" --trace "$first" --select "$select" --raise LogitAttributionDock
+shot head-roles "$project" --trace "$first" --select "$select" --raise HeadRolesDock

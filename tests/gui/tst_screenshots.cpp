@@ -37,7 +37,8 @@ private Q_SLOTS:
         if (script.exitCode() == 77) QSKIP(qPrintable(log));
         QVERIFY2(script.exitCode() == 0, qPrintable(log));
 
-        const QStringList names = {"main-window.png", "entropy-and-head.png"};
+        const QStringList names = {"main-window.png", "entropy-and-head.png", "attribution.png",
+                                   "head-roles.png"};
         for (const QString &name : names) {
             const QImage image(QDir(out).filePath(name));
             QVERIFY2(!image.isNull(), qPrintable(name));
