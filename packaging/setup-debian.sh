@@ -23,8 +23,10 @@ packages=(
   qt6-tools-dev qt6-l10n-tools qt6-qpa-plugins
   # a fast BLAS: Debian's libtorch is ~16x slower on the reference BLAS
   libopenblas0-pthread
-  # tests: SentencePiece oracle, HDF5 tools and Python readers, a display for GUI screenshots
+  # tests: SentencePiece oracle, HDF5 tools and Python readers (with the notebook example's
+  # plots), a display for GUI screenshots
   libsentencepiece-dev sentencepiece hdf5-tools python3-h5py python3-numpy python3-torch
+  python3-matplotlib
   xvfb xauth imagemagick fonts-dejavu-core
 )
 missing=()

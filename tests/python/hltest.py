@@ -7,6 +7,7 @@ Importing this module exits with 77 (CTest's SKIP_RETURN_CODE) when numpy or h5p
 
 import json
 import os
+import subprocess
 import sys
 import unittest
 
@@ -26,6 +27,15 @@ EXAMPLE_PROJECT = os.path.join(SOURCE_DIR, "resources", "examples", "example.hlp
 CLI = os.environ.get("HEADLENS_CLI", "")
 
 SITES = ("resid_pre", "attn_out", "resid_mid", "mlp_out", "resid_post")
+
+
+def cli(*args):
+    """Runs headlens-cli (CLI) with args and gives its standard output; fails the test, with
+    its error output, when it exits non-zero."""
+    r = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        raise AssertionError(f"headlens-cli {' '.join(args)} failed ({r.returncode}): {r.stderr}")
+    return r.stdout
 
 
 def main():

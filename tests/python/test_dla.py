@@ -6,7 +6,6 @@ Skips without the CLI (HEADLENS_CLI)."""
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
@@ -21,11 +20,7 @@ MODEL = os.path.join(hltest.SOURCE_DIR, "resources", "examples", "adder")
 PROMPT = "587+469="
 
 
-def cli(*args):
-    r = subprocess.run([hltest.CLI, *args], capture_output=True, text=True, timeout=300)
-    if r.returncode != 0:
-        raise AssertionError(f"headlens-cli {' '.join(args)} failed ({r.returncode}): {r.stderr}")
-    return r.stdout
+cli = hltest.cli
 
 
 @unittest.skipUnless(hltest.CLI and os.access(hltest.CLI, os.X_OK), "headlens-cli is not built")

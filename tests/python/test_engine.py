@@ -22,11 +22,7 @@ MODEL = os.path.join(hltest.SOURCE_DIR, "resources", "examples", "adder")
 TRACES = ("dense", "sparse")
 
 
-def cli(*args):
-    r = subprocess.run([hltest.CLI, *args], capture_output=True, text=True, timeout=300)
-    if r.returncode != 0:
-        raise AssertionError(f"headlens-cli {' '.join(args)} failed ({r.returncode}): {r.stderr}")
-    return r.stdout
+cli = hltest.cli
 
 
 @unittest.skipUnless(hltest.CLI and os.access(hltest.CLI, os.X_OK), "headlens-cli is not built")
