@@ -28,6 +28,8 @@ packages=(
   libsentencepiece-dev sentencepiece hdf5-tools python3-h5py python3-numpy python3-torch
   python3-matplotlib
   xvfb xauth imagemagick fonts-dejavu-core
+  # fuzzing the readers (tests/fuzz): Clang with libFuzzer and the sanitizers
+  clang-14 libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -62,6 +64,9 @@ case "$mode" in
     ;;
   test)
     ctest --test-dir "$build" --output-on-failure --timeout 900
+    # The readers of outside files under libFuzzer with ASan and UBSan, 30 s each (a Clang
+    # build of its own in build-fuzz/; tests/fuzz/run.sh runs them longer by hand).
+    BUILD="$build-fuzz" CLI="$cli" "$src/tests/fuzz/run.sh" 30
     ;;
   *)
     echo "usage: $0 [example|test|build]" >&2

@@ -281,8 +281,8 @@ WeightSet openHfFolder(const fs::path &dir)
             }
         }
         for (const auto &[name, s] : tensorShard) {
-            const auto it = std::find_if(shards.begin(), shards.end(), [&](const auto &f) {
-                return fs::path(f.map->path()).filename() == s;
+            const auto it = std::find_if(shards.begin(), shards.end(), [&shard = s](const auto &f) {
+                return fs::path(f.map->path()).filename() == shard;
             });
             if (it->tensors.find(name) == it->tensors.end())
                 throw InputError("tensor '" + name + "' is missing in shard " + s + " (" +

@@ -1,0 +1,53 @@
+#!/bin/bash
+# Builds the fuzz targets (Clang with ASan, UBSan and libFuzzer; build-fuzz/ beside build/) and
+# runs each on its seed corpus (make_seeds.py) for SECONDS, or for RUNS executions when RUNS is
+# set. Prints each target's executions; exits 1 when a target finds a crash, a leak, a hang or
+# an escape from the readers' InputError contract (the input is kept under
+# build-fuzz/findings/<target>/).
+#
+# usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (default 60 s, every target)
+# environment: RUNS=N (executions instead of seconds), BUILD=dir (default build-fuzz),
+#   CLI=headlens-cli (adds a project it traced to the seeds; default build/app/cli/headlens-cli)
+
+set -eu
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build-fuzz}
+CLI=${CLI:-$ROOT/build/app/cli/headlens-cli}
+SECONDS_EACH=${1:-60}
+shift || true
+TARGETS=${*:-safetensors hfconfig hffolder llama2c hftokenizer bpefiles sentencepiece llama2ctokenizer hlproj}
+
+command -v clang++-14 >/dev/null || { echo "fuzz: clang++-14 is missing (Debian: clang-14)" >&2; exit 1; }
+CC=clang-14 CXX=clang++-14 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DHEADLENS_FUZZ=ON -DHEADLENS_BUILD_ENGINE=OFF -DHEADLENS_BUILD_GUI=OFF \
+    -DHEADLENS_BUILD_TESTS=OFF -DHEADLENS_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build "$BUILD" >/dev/null
+
+rm -rf "$BUILD/seeds"
+/usr/bin/python3 "$HERE/make_seeds.py" "$BUILD/seeds" "$CLI"
+
+# A finding is a crash, not an out-of-memory of the fuzzer itself: ASan's allocator may return
+# null where a reader asks for more than the RSS limit, which the readers must refuse first.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1:detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$HERE/lsan.supp}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+failed=0
+for t in $TARGETS; do
+    corpus="$BUILD/corpus/$t"
+    findings="$BUILD/findings/$t"
+    mkdir -p "$corpus" "$findings"
+    if [ -n "${RUNS:-}" ]; then limit=(-runs="$RUNS"); else limit=(-max_total_time="$SECONDS_EACH"); fi
+    log="$BUILD/findings/$t.log"
+    if "$BUILD/tests/fuzz/fuzz_$t" "${limit[@]}" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
+        -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" "$BUILD/seeds/$t" \
+        >"$log" 2>&1; then
+        runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+        echo "fuzz: $t: ${runs:-?} executions, nothing found ($(ls "$corpus" | wc -l) inputs in the corpus)"
+    else
+        failed=1
+        echo "fuzz: $t: FOUND a problem; the input is in $findings/, the log $log:"
+        grep -E "ERROR|SUMMARY|fuzz:|runtime error" "$log" | head -5
+    fi
+done
+exit $failed
