@@ -125,14 +125,38 @@ int32_t modelTokenOfText(const Model &model, const std::string &text)
     return injectedToken(model, text);
 }
 
+// Any int: the field's own range is checked where it is used (an InputError naming the model's
+// sizes); here only that it is a whole number that fits.
+constexpr std::pair<int, int> kAnyInt{std::numeric_limits<int>::min(),
+                                      std::numeric_limits<int>::max()};
+
+int wholeNumber(const json &v, const std::string &what, int min, int max)
+{
+    // A float is refused, not converted: 1e300 as an int would be undefined.
+    if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > max)
+        throw UsageError(what + " must be a whole number from " + std::to_string(min) + " to " +
+                         std::to_string(max));
+    return int(v.get<int64_t>());
+}
+
 int intField(const json &req, const char *key, int fallback, int min, int max)
 {
-    if (!req.contains(key)) return fallback;
+    return req.contains(key) ? wholeNumber(req.at(key), key, min, max) : fallback;
+}
+
+int intField(const json &req, const char *key, int min, int max)
+{
+    return wholeNumber(req.at(key), key, min, max);
+}
+
+std::vector<int32_t> idsField(const json &req, const std::string &key)
+{
     const json &v = req.at(key);
-    if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > max)
-        throw UsageError(std::string(key) + " must be a whole number from " + std::to_string(min) +
-                         " to " + std::to_string(max));
-    return int(v.get<int64_t>());
+    if (!v.is_array()) throw UsageError(key + " must be a list of token ids");
+    std::vector<int32_t> ids;
+    for (const json &id : v)
+        ids.push_back(wholeNumber(id, key, kAnyInt.first, kAnyInt.second));
+    return ids;
 }
 
 // ================================================================== load
@@ -186,7 +210,7 @@ PromptInput promptInput(const json &req)
 {
     PromptInput p;
     if (req.contains("token_ids")) {
-        p.ids = req.at("token_ids").get<std::vector<int32_t>>();
+        p.ids = idsField(req, "token_ids");
         p.byIds = true;
         return p;
     }
@@ -307,10 +331,10 @@ Trace TraceRun::run(Model &model)
 DecomposeRequest decomposeRequest(const json &req)
 {
     DecomposeRequest r;
-    r.ids = req.at("token_ids").get<std::vector<int32_t>>();
+    r.ids = idsField(req, "token_ids");
     r.site = jsonSite(req);
-    r.layer = req.at("layer").get<int>();
-    r.pos = req.at("pos").get<int>();
+    r.layer = intField(req, "layer", kAnyInt.first, kAnyInt.second);
+    r.pos = intField(req, "pos", kAnyInt.first, kAnyInt.second);
     r.lens = lensOptions(req);
     r.steps = intField(req, "steps", 10, 1, kMaxDecodeSteps);
     return r;
@@ -359,15 +383,15 @@ PropagateRequest propagateRequest(const json &req)
     r.parent.prompt = req.value("prompt", "");
     for (const json &tj : req.at("tokens")) {
         TokenInfo ti;
-        ti.id = tj.at("id").get<int32_t>();
+        ti.id = intField(tj, "id", kAnyInt.first, kAnyInt.second);
         ti.text = tj.value("text", "");
-        ti.begin = tj.value("begin", -1);
-        ti.end = tj.value("end", -1);
+        ti.begin = intField(tj, "begin", -1, kAnyInt.first, kAnyInt.second);
+        ti.end = intField(tj, "end", -1, kAnyInt.first, kAnyInt.second);
         r.parent.tokens.push_back(ti);
     }
     r.edit.site = jsonSite(req);
-    r.edit.layer = req.at("layer").get<int>();
-    r.edit.pos = req.at("pos").get<int>();
+    r.edit.layer = intField(req, "layer", kAnyInt.first, kAnyInt.second);
+    r.edit.pos = intField(req, "pos", kAnyInt.first, kAnyInt.second);
     const auto kind = editKindFromName(req.value("kind", editKindName(EditKind::Unchanged)));
     if (!kind) throw UsageError("kind must be unchanged, subtract or inject");
     r.edit.kind = *kind;
@@ -375,7 +399,8 @@ PropagateRequest propagateRequest(const json &req)
         r.edit.subtractCount = intField(req, "subtract", 1, 1, kMaxSubtract);
     if (r.edit.kind == EditKind::Inject) {
         if (req.contains("inject_id")) {
-            r.edit.injectId = req.at("inject_id").get<int32_t>();
+            r.edit.injectId = intField(req, "inject_id", std::numeric_limits<int32_t>::min(),
+                                       std::numeric_limits<int32_t>::max());
             if (r.edit.injectId < 0)
                 throw InputError("token id " + std::to_string(r.edit.injectId) +
                                  " is not in the vocabulary");
@@ -458,7 +483,7 @@ PromptInput jsonPrompt(const json &req, const std::string &key)
 {
     PromptInput p;
     if (req.contains(key + "_ids")) {
-        p.ids = req.at(key + "_ids").get<std::vector<int32_t>>();
+        p.ids = idsField(req, key + "_ids");
         p.byIds = true;
     } else if (req.contains(key)) {
         p.text = req.at(key).get<std::string>();

@@ -23,6 +23,10 @@ namespace HeadLens::Cli {
 // An integer field of a serve request within the command line's limits (args.h); absent:
 // fallback. UsageError otherwise, as the command line refuses the same count.
 int intField(const nlohmann::json &req, const char *key, int fallback, int min, int max);
+// The same for a field the request must have (nlohmann's out_of_range when it is absent).
+int intField(const nlohmann::json &req, const char *key, int min, int max);
+// A list of token ids, each a whole number that fits an int (UsageError naming key otherwise).
+std::vector<int32_t> idsField(const nlohmann::json &req, const std::string &key);
 
 // The token of the model a text names (tokenIdOfText over its tokenizer); InputError if none.
 int32_t modelTokenOfText(const Model &model, const std::string &text);

@@ -1343,6 +1343,9 @@ void TestCli::serveKeepsTheCommandLinesLimits()
     p.write("{\"id\":5,\"cmd\":\"decompose\",\"token_ids\":[1,5],\"layer\":0,\"pos\":1,"
             "\"steps\":2147483647}\n");
     p.write("{\"id\":6,\"cmd\":\"generate\",\"token_ids\":[1,5],\"n\":2}\n");
+    // Floats where whole numbers belong are refused, not converted (1e300 as an int is undefined).
+    p.write("{\"id\":7,\"cmd\":\"decompose\",\"token_ids\":[1,5],\"layer\":1e300,\"pos\":1}\n");
+    p.write("{\"id\":8,\"cmd\":\"generate\",\"token_ids\":[1,2.5e40],\"n\":1}\n");
     p.closeWriteChannel();
     QVERIFY(p.waitForFinished(60000));
     QCOMPARE(p.exitCode(), 0);
@@ -1353,7 +1356,7 @@ void TestCli::serveKeepsTheCommandLinesLimits()
             answers[j["id"].get<int>()] = j;
     }
     QVERIFY(answers[1].value("ok", false));
-    for (int id : {2, 3, 4, 5}) {
+    for (int id : {2, 3, 4, 5, 7, 8}) {
         QVERIFY2(
             answers[id].value("kind", "") == "usage",
             qPrintable(QString::number(id) + ": " + QString::fromStdString(answers[id].dump())));

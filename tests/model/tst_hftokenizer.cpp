@@ -1069,7 +1069,16 @@ void TestHfTokenizer::damaged_data()
         << QByteArray::fromStdString(j.dump()) << "is not two tokens separated by one space";
     j = gpt2Json();
     j["model"]["vocab"]["x"] = "seven";
-    QTest::newRow("id not a number") << QByteArray::fromStdString(j.dump()) << "is damaged";
+    QTest::newRow("id not a number")
+        << QByteArray::fromStdString(j.dump()) << "has the id \"seven\", not a whole number";
+    // A float id is refused, not converted (6.8e109 as an integer would be undefined).
+    j = gpt2Json();
+    j["model"]["vocab"]["x"] = 6.8e109;
+    QTest::newRow("huge float id") << QByteArray::fromStdString(j.dump()) << "not a whole number";
+    j = gpt2Json();
+    j["model"]["vocab"]["x"] = 2.5;
+    QTest::newRow("fractional id") << QByteArray::fromStdString(j.dump())
+                                   << "the token 'x' has the id 2.5, not a whole number";
     j = gpt2Json();
     j["model"]["vocab"]["x"] = -4;
     QTest::newRow("negative id") << QByteArray::fromStdString(j.dump()) << "has the id -4";

@@ -5,6 +5,7 @@
 #include "hftokenizer.h"
 
 #include "unicodetext.h"
+#include "weightformats.h"
 
 #include "headlens/trace/error.h"
 #include "headlens/trace/inputfile.h"
@@ -55,6 +56,17 @@ bool boolOr(const json &j, const char *key, bool fallback)
 }
 
 constexpr int32_t kMaxId = 1 << 24;
+
+// A token id as the file gives it: a whole number in 0..kMaxId-1. A float, a string or a huge
+// number is a damaged file (and converting it to an integer would be undefined).
+int32_t tokenId(const json &v, const std::string &where, const std::string &what)
+{
+    const std::optional<int64_t> id = jsonInt(v);
+    if (!id || *id < 0 || *id >= kMaxId)
+        throw InputError(where + ": " + what + " has the id " + v.dump().substr(0, 40) +
+                         ", not a whole number in 0.." + std::to_string(kMaxId - 1));
+    return int32_t(*id);
+}
 
 } // namespace
 
@@ -111,10 +123,8 @@ std::unique_ptr<HfTokenizer> HfTokenizer::fromJson(const std::string &text, cons
         const json &vocab = model.at("vocab");
         if (!vocab.is_object()) throw InputError(where + ": the model's vocab is not an object");
         for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-            const int64_t id = it.value().get<int64_t>();
-            if (id < 0 || id >= kMaxId)
-                throw InputError(where + ": the token '" + it.key() + "' has the id " +
-                                 std::to_string(id));
+            const int32_t id =
+                tokenId(it.value(), where, "the token '" + it.key().substr(0, 40) + "'");
             t->addPiece(int32_t(id), it.key());
             t->m_vocab[it.key()] = int32_t(id);
         }
@@ -150,7 +160,7 @@ std::unique_ptr<HfTokenizer> HfTokenizer::fromJson(const std::string &text, cons
         if (j.contains("added_tokens") && !j["added_tokens"].is_null()) {
             for (const json &a : j.at("added_tokens")) {
                 AddedToken tok;
-                tok.id = a.at("id").get<int32_t>();
+                tok.id = tokenId(a.at("id"), where, "an added token");
                 tok.content = a.at("content").get<std::string>();
                 tok.special = boolOr(a, "special", false);
                 tok.lstrip = boolOr(a, "lstrip", false);
@@ -260,15 +270,16 @@ std::unique_ptr<HfTokenizer> HfTokenizer::fromJson(const std::string &text, cons
                             throw InputError(where + ": the template names the special token '" +
                                              name + "', which special_tokens lacks");
                         for (const json &id : specials[name].at("ids"))
-                            (seenA ? t->m_suffix : t->m_prefix).push_back(id.get<int32_t>());
+                            (seenA ? t->m_suffix : t->m_prefix)
+                                .push_back(tokenId(id, where, "the special token '" + name + "'"));
                     } else {
                         throw InputError(where + ": the post-processor's template has the item " +
                                          item.dump());
                     }
                 }
             } else if (ty == "RobertaProcessing" || ty == "BertProcessing") {
-                t->m_prefix.push_back(p.at("cls").at(1).get<int32_t>());
-                t->m_suffix.push_back(p.at("sep").at(1).get<int32_t>());
+                t->m_prefix.push_back(tokenId(p.at("cls").at(1), where, "the cls token"));
+                t->m_suffix.push_back(tokenId(p.at("sep").at(1), where, "the sep token"));
             } else {
                 unsupported(where, "post-processor " + ty);
             }
@@ -341,10 +352,8 @@ std::unique_ptr<HfTokenizer> HfTokenizer::loadVocabMerges(const std::string &voc
     try {
         std::unordered_map<int64_t, std::string> byId; // two tokens of one id: a damaged file
         for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-            const int64_t id = it.value().get<int64_t>();
-            if (id < 0 || id >= kMaxId)
-                throw InputError(where + ": the token '" + it.key().substr(0, 40) +
-                                 "' has the id " + std::to_string(id));
+            const int64_t id =
+                tokenId(it.value(), where, "the token '" + it.key().substr(0, 40) + "'");
             if (const auto [seen, fresh] = byId.emplace(id, it.key()); !fresh)
                 throw InputError(where + ": the tokens '" + seen->second.substr(0, 40) + "' and '" +
                                  it.key().substr(0, 40) + "' have the same id " +

@@ -156,19 +156,25 @@ EntropyPanel::EntropyPanel(QWidget *parent) : QWidget(parent)
     m_info->setTextFormat(Qt::PlainText);
     m_info->setWordWrap(true);
 
-    auto *bar = new QHBoxLayout;
-    bar->addWidget(m_quantityLabel);
-    bar->addWidget(m_quantityBox);
-    bar->addSpacing(8);
-    bar->addWidget(m_layerLabel);
-    bar->addWidget(m_layerBox);
-    bar->addSpacing(8);
-    bar->addWidget(m_headLabel);
-    bar->addWidget(m_headBox);
-    bar->addSpacing(8);
-    bar->addWidget(m_binsLabel);
-    bar->addWidget(m_binsBox);
-    bar->addStretch(1);
+    // Two halves, side by side where the dock is wide enough and stacked where it is not.
+    auto half = [this](std::initializer_list<std::pair<QWidget *, QWidget *>> pairs) {
+        auto *w = new QWidget(this);
+        auto *row = new QHBoxLayout(w);
+        row->setContentsMargins(0, 0, 0, 0);
+        for (const auto &[label, field] : pairs) {
+            row->addWidget(label);
+            row->addWidget(field);
+            row->addSpacing(8);
+        }
+        row->addStretch(1);
+        return w;
+    };
+    m_barWhat = half({{m_quantityLabel, m_quantityBox}, {m_layerLabel, m_layerBox}});
+    m_barHow = half({{m_headLabel, m_headBox}, {m_binsLabel, m_binsBox}});
+    m_bars = new QBoxLayout(QBoxLayout::LeftToRight);
+    m_bars->setSpacing(2);
+    m_bars->addWidget(m_barWhat);
+    m_bars->addWidget(m_barHow, 1);
     auto *split = new QSplitter(Qt::Vertical, this);
     split->setObjectName(QStringLiteral("entropySplitter"));
     split->setChildrenCollapsible(false);
@@ -176,7 +182,7 @@ EntropyPanel::EntropyPanel(QWidget *parent) : QWidget(parent)
     split->addWidget(m_boxView);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
-    layout->addLayout(bar);
+    layout->addLayout(m_bars);
     layout->addWidget(split, 1);
     layout->addWidget(m_info);
 
@@ -199,7 +205,20 @@ EntropyPanel::~EntropyPanel() = default;
 
 QSize EntropyPanel::minimumSizeHint() const
 {
-    return QSize(320, 340);
+    // Tall enough for both charts to be read (a shorter dock scrolls); as narrow as the wider
+    // half of the control bar.
+    const QMargins m = contentsMargins() + layout()->contentsMargins();
+    return {std::max(m_barWhat->minimumSizeHint().width(), m_barHow->minimumSizeHint().width()) +
+                m.left() + m.right(),
+            340};
+}
+
+void EntropyPanel::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    const int wanted = m_barWhat->sizeHint().width() + m_barHow->sizeHint().width() +
+                       layout()->contentsMargins().left() + layout()->contentsMargins().right();
+    m_bars->setDirection(width() >= wanted ? QBoxLayout::LeftToRight : QBoxLayout::TopToBottom);
 }
 
 void EntropyPanel::changeEvent(QEvent *event)

@@ -20,6 +20,7 @@ class QChart;
 class QValueAxis;
 class QChartView;
 class QComboBox;
+class QBoxLayout;
 class QLabel;
 class QSpinBox;
 
@@ -89,6 +90,7 @@ public:
     // bin,lower,upper,<one count column per trace>
     QString csv() const override;
 
+    // As narrow as the wider half of its control bar: the bar's halves stack in a narrow dock.
     QSize minimumSizeHint() const override;
 
 public Q_SLOTS:
@@ -104,6 +106,7 @@ Q_SIGNALS:
 
 protected:
     void changeEvent(QEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
     struct Source {
@@ -143,6 +146,8 @@ private:
     QValueAxis *m_boxY = nullptr;
     QChartView *m_boxView = nullptr;
     QLabel *m_info = nullptr;
+    QWidget *m_barWhat = nullptr, *m_barHow = nullptr; // quantity and layer; head and bins
+    QBoxLayout *m_bars = nullptr;
 };
 
 } // namespace HeadLens
