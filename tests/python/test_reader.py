@@ -119,6 +119,38 @@ class Synthetic(unittest.TestCase):
         self.assertRegex(str(ctx.exception), pattern)
         self.assertIn(path, str(ctx.exception))
 
+    def test_values_are_checked_where_read(self):
+        """A project's own values are checked as the C++ reader checks them (issue 13): ids in
+        the vocabulary, probabilities in [0, 1], entropies not negative; the message names the
+        dataset and the index."""
+        p = self.path("values.hlproj")
+        hltest.write_project(p, {"t": dict(attention=None, residual=None)})
+        with h5py.File(p, "a") as f:
+            g = f["traces/t"]
+            g["logits/topk_ids"][1, 2] = 50  # vocab_size is 50
+            g["lens/resid_post/topk_probs"][1, 3, 0] = np.nan
+            g["lens/attn_out/entropy"][0, 4] = -2.0
+            g["tokens/ids"][0] = -7
+        with headlens.open(p) as project:
+            t = project.traces["t"]
+            cases = [
+                (lambda: t.logits.ids[:], r"logits/topk_ids holds the token id 50 at \[1, 2\], "
+                 r"outside the model's vocabulary \(0 to 49\)"),
+                (lambda: t.lens("resid_post").probs[:],
+                 r"lens/resid_post/topk_probs holds nan at \[1, 3, 0\], which is not a probability"),
+                (lambda: t.lens("attn_out").entropy[0], r"lens/attn_out/entropy holds -2.0 at \[4\] "
+                 r"of the part 0, which is not an entropy"),
+                (lambda: t.token_ids, r"tokens/ids holds the token id -7 at \[0\], which cannot "
+                 r"be a token id"),
+            ]
+            for read, pattern in cases:
+                with self.assertRaises(headlens.ProjectError) as ctx:
+                    read()
+                self.assertRegex(str(ctx.exception), pattern)
+                self.assertIn("trace 't'", str(ctx.exception))
+            # The values that are right still read.
+            self.assertEqual(t.lens("resid_post").ids[:].shape[0], t.n_layers)
+
     def test_refusals(self):
         p = self.path("newer.hlproj")
         hltest.write_project(p, {"t": {}}, {"schema_version": np.int32(2)})

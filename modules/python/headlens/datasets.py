@@ -46,8 +46,9 @@ class Dataset:
     """One dataset of a project, with its axis names. ds[...] reads a part as numpy, np.asarray(ds)
     or ds.read() all of it, ds.sel(layer=3) by axis name."""
 
-    def __init__(self, h5ds, path, axes, where):
+    def __init__(self, h5ds, path, axes, where, check=None):
         self._ds = h5ds
+        self._check = check  # check(values, key): raises ProjectError on values out of range
         self.path = path
         self.documented = axes is not None
         self.axes = tuple(axes) if axes is not None else tuple(f"dim_{i}" for i in range(h5ds.ndim))
@@ -94,7 +95,10 @@ class Dataset:
     def __getitem__(self, key):
         if self.is_string:
             return np.asarray(self._ds.asstr()[key], dtype=object)
-        return _readable(self._ds[key], self._ds.dtype)
+        values = _readable(self._ds[key], self._ds.dtype)
+        if self._check is not None:
+            self._check(values, key)
+        return values
 
     def read(self):
         return self[()]

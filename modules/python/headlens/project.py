@@ -385,7 +385,52 @@ class Trace:
             if want is not None and n != want:
                 self._fail(f"dataset {path} has shape {list(obj.shape)}, expected "
                            f"({', '.join(axes)}) with {axis} = {want}")
+        ds._check = self._value_check(path)
         return ds
+
+    def _value_check(self, path):
+        """What the values of a dataset must be, as the C++ reader checks them where it reads
+        them: token ids inside the model's vocabulary, probabilities in [0, 1], entropies not
+        negative (with room for float16 rounding); None for other datasets."""
+        ids = {"tokens/ids", "logits/topk_ids", layout.VOCAB_IDS} | \
+            {layout.lens_path(s, "topk_ids") for s in layout.SITES}
+        probs = {"logits/topk_probs"} | {layout.lens_path(s, "topk_probs") for s in layout.SITES}
+        entropies = {"logits/entropy"} | {layout.lens_path(s, "entropy") for s in layout.SITES}
+        vocab = self.config.get("vocab_size")
+        vocab = vocab if isinstance(vocab, int) and not isinstance(vocab, bool) and vocab > 0 \
+            else None
+
+        def where(values, bad, key):
+            at = list(int(i) for i in np.unravel_index(int(np.flatnonzero(bad)[0]), values.shape))
+            whole = key == () or key is Ellipsis or key == slice(None) or (
+                isinstance(key, tuple) and all(k == slice(None) or k is Ellipsis for k in key))
+            part = "" if whole else f" of the part {key!r}"
+            return values[tuple(at)], f"at {at}{part}"
+
+        def check_ids(values, key):
+            bad = (values < 0) if vocab is None else (values < 0) | (values >= vocab)
+            if np.any(bad):
+                v, at = where(values, bad, key)
+                why = ", which cannot be a token id" if v < 0 else \
+                    f", outside the model's vocabulary (0 to {vocab - 1})"
+                self._fail(f"dataset {path} holds the token id {int(v)} {at}{why}")
+
+        def check_range(lo, hi, what):
+            def check(values, key):
+                with np.errstate(invalid="ignore"):
+                    bad = ~((values >= lo) & (values <= hi))  # NaN fails both
+                if np.any(bad):
+                    v, at = where(values, bad, key)
+                    self._fail(f"dataset {path} holds {v} {at}, which is not {what}")
+            return check
+
+        if path in ids:
+            return check_ids
+        if path in probs:
+            return check_range(0.0, 1.001, "a probability")
+        if path in entropies:
+            return check_range(-0.001, np.finfo(np.float32).max, "an entropy (nats)")
+        return None
 
     def dataset_paths(self):
         """Paths of the trace's own datasets (its analysis results are under analysis())."""
