@@ -6,7 +6,9 @@
 # build-fuzz/findings/<target>/).
 #
 # usage: tests/fuzz/run.sh [SECONDS] [TARGET...]   (default 60 s, every target)
-# environment: RUNS=N (executions instead of seconds), BUILD=dir (default build-fuzz),
+# environment: RUNS=N (executions instead of seconds), SEED=S (libFuzzer's seed, default 1: a
+#   short run from the seeds then tries the same inputs on every machine), BUILD=dir (default
+#   build-fuzz),
 #   CLI=headlens-cli (adds a project it traced to the seeds; default build/app/cli/headlens-cli)
 
 set -eu
@@ -15,6 +17,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build-fuzz}
 CLI=${CLI:-$ROOT/build/app/cli/headlens-cli}
 SECONDS_EACH=${1:-60}
+SEED=${SEED:-1}
 shift || true
 TARGETS=${*:-safetensors hfconfig hffolder llama2c hftokenizer bpefiles sentencepiece llama2ctokenizer hlproj}
 
@@ -29,7 +32,7 @@ rm -rf "$BUILD/seeds"
 
 # A finding is a crash, not an out-of-memory of the fuzzer itself: ASan's allocator may return
 # null where a reader asks for more than the RSS limit, which the readers must refuse first.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1:detect_leaks=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1:detect_leaks=1:suppressions=$HERE/asan.supp}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$HERE/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 failed=0
@@ -39,7 +42,7 @@ for t in $TARGETS; do
     mkdir -p "$corpus" "$findings"
     if [ -n "${RUNS:-}" ]; then limit=(-runs="$RUNS"); else limit=(-max_total_time="$SECONDS_EACH"); fi
     log="$BUILD/findings/$t.log"
-    if "$BUILD/tests/fuzz/fuzz_$t" "${limit[@]}" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
+    if "$BUILD/tests/fuzz/fuzz_$t" "${limit[@]}" -seed="$SEED" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
         -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" "$BUILD/seeds/$t" \
         >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
