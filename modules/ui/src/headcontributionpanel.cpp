@@ -229,6 +229,11 @@ void HeadContributionPanel::setHeadRoles(const HeadRoles &roles)
     updateTexts();
 }
 
+QStringList HeadContributionPanel::headLabels() const
+{
+    return m_axisX->categories();
+}
+
 QString HeadContributionPanel::roleText() const
 {
     if (m_roles.empty() || m_layer < 0 || m_head < 0 || m_layer >= m_roles.nLayers ||

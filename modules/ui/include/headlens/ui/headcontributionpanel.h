@@ -57,6 +57,8 @@ public:
     void setHeadRoles(const HeadRoles &roles);
     // The selected head's role ("" when there are no roles or no head is selected).
     QString roleText() const;
+    // The labels under the bars: each head's number and, when known, its strongest role.
+    QStringList headLabels() const;
 
     void setMetric(Metric metric);
     Metric metric() const { return m_metric; }
