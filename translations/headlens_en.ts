@@ -504,7 +504,7 @@ Click a cell to select it in both grids.</source>
 <context>
     <name>HeadLens::EntropyPanel</name>
     <message>
-        <location filename="../modules/ui/src/entropypanel.cpp" line="+213"/>
+        <location filename="../modules/ui/src/entropypanel.cpp" line="+232"/>
         <source>Entropy distributions</source>
         <translation type="unfinished"></translation>
     </message>
@@ -834,12 +834,12 @@ Attention entropy: one value per head and query position.</source>
     </message>
     <message>
         <location line="+7"/>
-        <location line="+204"/>
+        <location line="+209"/>
         <source>Head contributions</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-203"/>
+        <location line="-208"/>
         <source>&amp;Metric:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -882,7 +882,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+25"/>
         <source>head %1: no clear role</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1026,7 +1026,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location line="+57"/>
         <source>Layer</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1828,7 +1828,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+191"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+192"/>
         <source>Ctrl+,</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2099,7 +2099,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+529"/>
+        <location line="+536"/>
         <source>Inspector</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2109,7 +2109,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-529"/>
+        <location line="-536"/>
         <source>The open projects</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2136,12 +2136,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location line="+6"/>
         <location line="+9"/>
-        <location line="+165"/>
+        <location line="+172"/>
         <source>Untitled %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-173"/>
+        <location line="-180"/>
         <source>%1[*] — HeadLens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2175,7 +2175,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         </translation>
     </message>
     <message>
-        <location line="+72"/>
+        <location line="+79"/>
         <source>Could not open %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2675,6 +2675,24 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location line="+5"/>
         <source>Cancelled. The project is unchanged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::ProjectCheck</name>
+    <message>
+        <location filename="../app/headlens/projectcheck.cpp" line="+30"/>
+        <source>reading it took over %1 s; the file may be damaged</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>the file is damaged: reading it crashed the HDF5 library (in a separate process, so nothing else was lost)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>headlens-check exited with status %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

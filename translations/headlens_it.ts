@@ -507,7 +507,7 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
 <context>
     <name>HeadLens::EntropyPanel</name>
     <message>
-        <location filename="../modules/ui/src/entropypanel.cpp" line="+213"/>
+        <location filename="../modules/ui/src/entropypanel.cpp" line="+232"/>
         <source>Entropy distributions</source>
         <translation>Distribuzioni di entropia</translation>
     </message>
@@ -838,12 +838,12 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
     </message>
     <message>
         <location line="+7"/>
-        <location line="+204"/>
+        <location line="+209"/>
         <source>Head contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
     <message>
-        <location line="-203"/>
+        <location line="-208"/>
         <source>&amp;Metric:</source>
         <translation>&amp;Metrica:</translation>
     </message>
@@ -887,7 +887,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>norma media</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+25"/>
         <source>head %1: no clear role</source>
         <translation>testa %1: nessun ruolo chiaro</translation>
     </message>
@@ -1031,7 +1031,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>ind</translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location line="+57"/>
         <source>Layer</source>
         <translation>Strato</translation>
     </message>
@@ -1833,7 +1833,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+191"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+192"/>
         <source>Ctrl+,</source>
         <translation>Ctrl+,</translation>
     </message>
@@ -2104,7 +2104,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Informazioni sul toolkit Qt</translation>
     </message>
     <message>
-        <location line="+529"/>
+        <location line="+536"/>
         <source>Inspector</source>
         <translation>Ispettore</translation>
     </message>
@@ -2114,7 +2114,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="-529"/>
+        <location line="-536"/>
         <source>The open projects</source>
         <translation>I progetti aperti</translation>
     </message>
@@ -2141,12 +2141,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     <message>
         <location line="+6"/>
         <location line="+9"/>
-        <location line="+165"/>
+        <location line="+172"/>
         <source>Untitled %1</source>
         <translation>Senza titolo %1</translation>
     </message>
     <message>
-        <location line="-173"/>
+        <location line="-180"/>
         <source>%1[*] — HeadLens</source>
         <translation>%1[*] — HeadLens</translation>
     </message>
@@ -2180,7 +2180,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         </translation>
     </message>
     <message>
-        <location line="+72"/>
+        <location line="+79"/>
         <source>Could not open %1: %2</source>
         <translation>Impossibile aprire %1: %2</translation>
     </message>
@@ -2681,6 +2681,24 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+5"/>
         <source>Cancelled. The project is unchanged.</source>
         <translation>Annullato. Il progetto non è cambiato.</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::ProjectCheck</name>
+    <message>
+        <location filename="../app/headlens/projectcheck.cpp" line="+30"/>
+        <source>reading it took over %1 s; the file may be damaged</source>
+        <translation>la lettura ha richiesto più di %1 s; il file potrebbe essere danneggiato</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>the file is damaged: reading it crashed the HDF5 library (in a separate process, so nothing else was lost)</source>
+        <translation>il file è danneggiato: la sua lettura ha fatto bloccare la libreria HDF5 (in un processo separato, quindi non si è perso altro)</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>headlens-check exited with status %1</source>
+        <translation>headlens-check è terminato con lo stato %1</translation>
     </message>
 </context>
 <context>

@@ -12,6 +12,7 @@
 #include "logitattributiondock.h"
 #include "messagebar.h"
 #include "newtracedialog.h"
+#include "projectcheck.h"
 #include "projectdock.h"
 #include "settingsdialog.h"
 #include "traceview.h"
@@ -554,7 +555,14 @@ ProjectDocument *MainWindow::openProject(const QString &path)
         }
     QString error;
     QGuiApplication::setOverrideCursor(Qt::WaitCursor);
-    ProjectDocument *doc = ProjectDocument::open(absolute, &error, this);
+    // A damaged file can crash libhdf5: read it in a child process first, so that it cannot
+    // take the open projects with it.
+    const ProjectCheck check = checkProjectInChild(absolute);
+    ProjectDocument *doc = nullptr;
+    if (check.ok)
+        doc = ProjectDocument::open(absolute, &error, this);
+    else
+        error = check.problem;
     QGuiApplication::restoreOverrideCursor();
     if (!doc) {
         showError(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), error));

@@ -173,6 +173,46 @@ private Q_SLOTS:
         QCOMPARE(w->documents().size(), 2);
     }
 
+    // A project is read in a child process (headlens-check) before the workbench opens it: a
+    // file that crashes the reader crashes only that process, and the open projects stay.
+    void aProjectThatCrashesTheReaderIsNotOpened()
+    {
+        auto w = makeWindow();
+        ProjectDocument *first = w->openProject(m_project);
+        QVERIFY(first);
+        first->setNotes("unsaved notes");
+        // A checker that crashes as libhdf5 does on some damaged files.
+        const QString crasher = m_dir.filePath("crashing-check.sh");
+        {
+            QFile f(crasher);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("#!/bin/sh\nkill -SEGV $$\n");
+        }
+        QFile::setPermissions(crasher, QFile::permissions(crasher) | QFileDevice::ExeOwner);
+        qputenv("HEADLENS_CHECK", crasher.toLocal8Bit());
+        QVERIFY(!w->openProject(m_project2));
+        QVERIFY2(w->messageBar()->text().contains("crashed the HDF5 library"),
+                 qPrintable(w->messageBar()->text()));
+        QCOMPARE(w->documents().size(), 1);
+        QCOMPARE(first->notes(), QStringLiteral("unsaved notes"));
+
+        // The real checker: a truncated file is refused with the reader's message, a good one
+        // opens.
+        qputenv("HEADLENS_CHECK", HEADLENS_CHECK_EXE);
+        const QString bad = m_dir.filePath("cut.hlproj");
+        {
+            QFile in(m_project2), out(bad);
+            QVERIFY(in.open(QIODevice::ReadOnly) && out.open(QIODevice::WriteOnly));
+            out.write(in.readAll().left(3000));
+        }
+        QVERIFY(!w->openProject(bad));
+        QVERIFY2(w->messageBar()->text().contains("damaged or truncated"),
+                 qPrintable(w->messageBar()->text()));
+        QVERIFY(w->openProject(m_project2));
+        QCOMPARE(w->documents().size(), 2);
+        qunsetenv("HEADLENS_CHECK");
+    }
+
     void selectionUpdatesInspectorAndCharts()
     {
         auto w = makeWindow();
