@@ -46,7 +46,7 @@ int cmdPatch(const std::vector<std::string> &argv)
                              {"--heads", "--force", "--json"});
     const std::string modelPath = onePositional(a, "MODEL");
     PatchRequest r = patchRequest(a);
-    r.options.progress = reportProgress;
+    r.clean.options.progress = reportProgress;
     reportProgress("loading " + modelPath, 0, 1);
     std::unique_ptr<Model> model = Model::load(modelPath, loadOptions(a));
     const PatchResult p = runPatch(*model, r);
@@ -58,7 +58,7 @@ int cmdPatch(const std::vector<std::string> &argv)
     }
     const PatchMap &m = p.map;
     std::printf("patched %d positions x %d layers of %s (%.2f s): clean '%s' vs corrupted '%s'\n",
-                m.nPos, m.nLayers, model->name().c_str(), p.seconds, r.clean.text.c_str(),
+                m.nPos, m.nLayers, model->name().c_str(), p.seconds, r.clean.prompt.text.c_str(),
                 m.corruptedPrompt.c_str());
     std::printf("logit(%s) - logit(%s) at the last position: clean %.4f, corrupted %.4f\n",
                 m.answerText.c_str(), m.wrongText.c_str(), m.ldClean, m.ldCorrupted);
@@ -82,7 +82,7 @@ int cmdPatch(const std::vector<std::string> &argv)
             std::printf("  L%dH%d at %d (%s): %.3f\n", all[i].l, all[i].h, all[i].t,
                         p.clean[size_t(all[i].t)].text.c_str(), all[i].v);
     }
-    std::printf("stored with trace '%s' of %s\n", p.name.c_str(), r.output.c_str());
+    std::printf("stored with trace '%s' of %s\n", p.name.c_str(), r.clean.output.c_str());
     return 0;
 }
 

@@ -283,25 +283,43 @@ TraceOptions traceOptions(const json &req)
 
 // ================================================================== trace
 
-TraceRequest traceRequest(const Args &a)
+namespace {
+
+// What every command that writes a trace reads the same way: the project, the name, --force
+// and the trace options; the prompt is the caller's.
+TraceRequest traceTarget(const Args &a, const char *command)
 {
     TraceRequest r;
     r.output = a.value("-o", a.value("--output", ""));
-    if (r.output.empty()) throw UsageError("trace needs -o PROJECT.hlproj");
+    if (r.output.empty()) throw UsageError(std::string(command) + " needs -o PROJECT.hlproj");
     r.name = a.value("--name", "");
     r.force = a.has("--force");
-    r.prompt = promptInput(a);
     r.options = traceOptions(a);
     return r;
 }
 
-TraceRequest traceRequest(const json &req)
+TraceRequest traceTarget(const json &req)
 {
     TraceRequest r;
     r.output = req.at("output").get<std::string>();
     r.name = req.value("name", "");
     r.force = req.value("force", false);
     r.options = traceOptions(req);
+    return r;
+}
+
+} // namespace
+
+TraceRequest traceRequest(const Args &a)
+{
+    TraceRequest r = traceTarget(a, "trace");
+    r.prompt = promptInput(a);
+    return r;
+}
+
+TraceRequest traceRequest(const json &req)
+{
+    TraceRequest r = traceTarget(req);
     r.prompt = promptInput(req);
     return r;
 }
@@ -508,60 +526,48 @@ void jsonToken(const json &req, const std::string &key, std::string &text, int32
 PatchRequest patchRequest(const Args &a)
 {
     PatchRequest r;
-    r.output = a.value("-o", a.value("--output", ""));
-    if (r.output.empty()) throw UsageError("patch needs -o PROJECT.hlproj");
-    r.name = a.value("--name", "");
-    r.force = a.has("--force");
-    r.clean = promptChoice(a, "--clean");
+    r.clean = traceTarget(a, "patch");
+    r.clean.prompt = promptChoice(a, "--clean");
     r.corrupted = promptChoice(a, "--corrupted");
     tokenChoice(a, "--answer", r.answerText, r.answerId);
     tokenChoice(a, "--wrong", r.wrongText, r.wrongId);
     r.heads = a.has("--heads");
-    r.options = traceOptions(a);
     return r;
 }
 
 PatchRequest patchRequest(const json &req)
 {
     PatchRequest r;
-    r.output = req.at("output").get<std::string>();
-    r.name = req.value("name", "");
-    r.force = req.value("force", false);
-    r.clean = jsonPrompt(req, "clean");
+    r.clean = traceTarget(req);
+    r.clean.prompt = jsonPrompt(req, "clean");
     r.corrupted = jsonPrompt(req, "corrupted");
     jsonToken(req, "answer", r.answerText, r.answerId);
     jsonToken(req, "wrong", r.wrongText, r.wrongId);
     r.heads = req.value("heads", false);
-    r.options = traceOptions(req);
     return r;
 }
 
 PatchResult runPatch(Model &model, PatchRequest &r)
 {
     PatchResult p;
-    p.clean = r.clean.tokens(model);
+    p.clean = r.clean.prompt.tokens(model);
     const std::vector<TokenInfo> corrupted = r.corrupted.tokens(model);
     if (p.clean.size() != corrupted.size())
         throw InputError("the clean prompt has " + std::to_string(p.clean.size()) +
                          " tokens and the corrupted prompt " + std::to_string(corrupted.size()) +
                          ": patching needs prompts of the same token count");
-    r.options.generate = 0; // the map is of the prompt's tokens: the trace holds those only
+    TraceOptions &options = r.clean.options;
+    options.generate = 0; // the map is of the prompt's tokens: the trace holds those only
     PatchOptions o;
     o.answer = r.answerId >= 0 ? r.answerId : injectedToken(model, r.answerText);
     o.wrong = r.wrongId >= 0 ? r.wrongId : injectedToken(model, r.wrongText);
     o.heads = r.heads;
-    o.cancelled = r.options.cancelled;
-    if (r.options.progress)
-        o.progress = [&r](int done, int total) { r.options.progress("patch", done, total); };
+    o.cancelled = options.cancelled;
+    if (options.progress)
+        o.progress = [&options](int done, int total) { options.progress("patch", done, total); };
     // The project and the name are checked before the sweep; the trace is written after it.
-    TraceRequest tr;
-    tr.output = r.output;
-    tr.name = r.name;
-    tr.force = r.force;
-    tr.prompt = r.clean;
-    tr.options = r.options;
-    TraceRun run(std::move(tr));
-    r.name = run.name();
+    TraceRun run(r.clean);
+    r.clean.name = run.name();
 
     std::vector<int32_t> cleanIds, corruptedIds;
     for (const TokenInfo &t : p.clean)
@@ -573,8 +579,8 @@ PatchResult runPatch(Model &model, PatchRequest &r)
     p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     p.map.corruptedPrompt = r.corrupted.text;
     run.run(model);
-    writePatchMap(r.output, r.name, p.map);
-    p.name = r.name;
+    writePatchMap(r.clean.output, r.clean.name, p.map);
+    p.name = r.clean.name;
     return p;
 }
 
@@ -609,7 +615,7 @@ json patchJson(const PatchRequest &r, const PatchResult &p)
     json clean = json::array();
     for (const TokenInfo &t : p.clean)
         clean.push_back(t.text);
-    return {{"output", r.output},
+    return {{"output", r.clean.output},
             {"name", p.name},
             {"stored", patchMapGroup(p.name)},
             {"n_tokens", m.nPos},

@@ -171,14 +171,13 @@ nlohmann::json headRolesJson(const HeadRolesResult &r);
 // (patching.h). The clean prompt is traced into output as `name`, and the map is stored with
 // that trace (SCHEMA-ADDITIONS.md "Activation patching").
 struct PatchRequest {
-    std::string output;
-    std::string name; // empty: the first free trace-N of output
-    bool force = false;
-    PromptInput clean, corrupted;
+    // The clean prompt's trace (its output, name, force and prompt); its options' progress and
+    // cancel also serve the sweep.
+    TraceRequest clean;
+    PromptInput corrupted;
     std::string answerText, wrongText;   // a token's text, or...
     int32_t answerId = -1, wrongId = -1; // ...its id (when >= 0)
     bool heads = false;
-    TraceOptions options; // the clean trace's; its progress and cancel also serve the sweep
 };
 PatchRequest patchRequest(const Args &a);
 PatchRequest patchRequest(const nlohmann::json &req);

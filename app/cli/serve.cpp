@@ -245,7 +245,7 @@ private:
         }
         if (cmd == "patch") {
             PatchRequest r = patchRequest(req);
-            connect(r.options, id);
+            connect(r.clean.options, id);
             model();
             const PatchResult p = runPatch(model(), r);
             return patchJson(r, p);
