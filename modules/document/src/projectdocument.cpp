@@ -310,12 +310,17 @@ std::shared_ptr<const HeadRoles> ProjectDocument::headRoles(const QString &name)
 {
     const auto e = entry(name);
     if (!e->source) return nullptr; // a trace made in memory has no stored roles
+    // Read once per trace, as the patching map: the head and head-roles docks both ask.
+    auto it = m_rolesCache.find(e->id);
+    if (it != m_rolesCache.end()) return it->second;
+    std::shared_ptr<const HeadRoles> roles;
     try {
         auto r = readHeadRoles(e->source->reader.path(), e->sourceName);
-        return r ? std::make_shared<const HeadRoles>(std::move(*r)) : nullptr;
+        if (r) roles = std::make_shared<const HeadRoles>(std::move(*r));
     } catch (const std::exception &) {
-        return nullptr;
     }
+    m_rolesCache[e->id] = roles;
+    return roles;
 }
 
 std::shared_ptr<const LensSite> ProjectDocument::lens(const QString &name, Site site) const
@@ -421,6 +426,7 @@ void ProjectDocument::clearCache()
     m_traceCache.clear();
     m_lensCache.clear();
     m_patchCache.clear();
+    m_rolesCache.clear();
     m_attentionCache.clear();
     m_attentionBytes = 0;
 }
