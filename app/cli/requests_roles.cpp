@@ -31,6 +31,17 @@ int64_t seedValue(const std::string &s, const std::string &what)
     return v;
 }
 
+// The probe's sequences, one list of ids per sequence.
+json tokensJson(const Array<int32_t> &tokens)
+{
+    json out = json::array();
+    if (tokens.shape.size() != 2) return out;
+    for (int64_t i = 0; i < tokens.shape[0]; ++i)
+        out.push_back(std::vector<int32_t>(tokens.data.begin() + i * tokens.shape[1],
+                                           tokens.data.begin() + (i + 1) * tokens.shape[1]));
+    return out;
+}
+
 } // namespace
 
 HeadRolesRequest headRolesRequest(const Args &a)
@@ -152,6 +163,7 @@ json headRolesJson(const HeadRolesResult &res)
             {"n_queries", r.nQueries},
             {"n_repeat_queries", r.nRepeatQueries},
             {"model_fingerprint", r.modelFingerprint},
+            {"tokens", tokensJson(r.tokens)},
             {"heads", heads},
             {"stored", res.stored}};
 }

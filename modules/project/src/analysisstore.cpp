@@ -4,6 +4,8 @@
 
 #include "headlens/project/analysisstore.h"
 
+#include "analysisgroup.h"
+
 #include "h5util.h"
 #include "hlprojlayout.h"
 #include "savefile.h"
@@ -264,6 +266,14 @@ template <typename F> auto withProject(const std::string &path, F &&f) -> declty
 }
 
 } // namespace
+
+void replaceAnalysisGroup(hid_t file, const std::string &group, const AnalysisRecord &record)
+{
+    const std::string path = checkGroupPath(group, nullptr);
+    checkRecord(path, record);
+    removeLink(file, path);
+    writeRecord(file, path, record);
+}
 
 void writeAnalysis(const std::string &path, const AnalysisUpdate &update)
 {

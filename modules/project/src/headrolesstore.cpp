@@ -1,5 +1,6 @@
 #include "headlens/project/headrolesstore.h"
 
+#include "analysisgroup.h"
 #include "headlens/project/analysisstore.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"
@@ -36,25 +37,9 @@ int64_t needInt(const AnalysisRecord &r, const std::string &name, const std::str
 
 } // namespace
 
-void writeHeadRoles(const std::string &path, const std::vector<std::string> &traces,
-                    const HeadRoles &roles)
+AnalysisRecord headRolesRecord(const HeadRoles &roles)
 {
     const auto &n = HlProj::headRolesNames();
-    {
-        ProjectReader reader(path);
-        for (const std::string &t : traces) {
-            if (!reader.hasTrace(t)) throw InputError(path + ": there is no trace '" + t + "'");
-            const TraceListing *l = nullptr;
-            for (const auto &x : reader.info().traces)
-                if (x.name == t) l = &x;
-            if (l && (l->nLayers != roles.nLayers || l->nHeads != roles.nHeads))
-                throw InputError(
-                    "trace '" + t + "' in " + path + " has " + std::to_string(l->nLayers) +
-                    " layers x " + std::to_string(l->nHeads) +
-                    " heads; the roles are of a model with " + std::to_string(roles.nLayers) +
-                    " x " + std::to_string(roles.nHeads));
-        }
-    }
     AnalysisRecord rec;
     rec.integers[n.nLayers] = roles.nLayers;
     rec.integers[n.nHeads] = roles.nHeads;
@@ -70,6 +55,28 @@ void writeHeadRoles(const std::string &path, const std::vector<std::string> &tra
         rec.doubles[HlProj::headRoleDataset(r)] = roles.score[size_t(r)];
     rec.doubles[n.meanDistance] = roles.meanDistance;
     if (!roles.tokens.empty()) rec.ints[n.tokens] = roles.tokens;
+    return rec;
+}
+
+void writeHeadRoles(const std::string &path, const std::vector<std::string> &traces,
+                    const HeadRoles &roles)
+{
+    {
+        ProjectReader reader(path);
+        for (const std::string &t : traces) {
+            if (!reader.hasTrace(t)) throw InputError(path + ": there is no trace '" + t + "'");
+            const TraceListing *l = nullptr;
+            for (const auto &x : reader.info().traces)
+                if (x.name == t) l = &x;
+            if (l && (l->nLayers != roles.nLayers || l->nHeads != roles.nHeads))
+                throw InputError(
+                    "trace '" + t + "' in " + path + " has " + std::to_string(l->nLayers) +
+                    " layers x " + std::to_string(l->nHeads) +
+                    " heads; the roles are of a model with " + std::to_string(roles.nLayers) +
+                    " x " + std::to_string(roles.nHeads));
+        }
+    }
+    const AnalysisRecord rec = headRolesRecord(roles);
     AnalysisUpdate u;
     for (const std::string &t : traces) {
         const std::string group = traceAnalysisGroup(t, HlProj::kHeadRolesGroup);

@@ -5,6 +5,7 @@
 
 #include "headlens/project/project.h"
 
+#include "analysisgroup.h"
 #include "h5util.h"
 #include "hlprojlayout.h"
 #include "savefile.h"
@@ -113,6 +114,14 @@ void copyTrace(const std::string &file, const std::string &fileTrace, hid_t dstT
     setParent(g, src.parent);
 }
 
+// The results measured for a trace since its project was opened, written into its copy.
+void writeTraceResults(hid_t file, const ProjectTraceSource &src)
+{
+    if (src.headRoles)
+        replaceAnalysisGroup(file, traceAnalysisGroup(src.name, HlProj::kHeadRolesGroup),
+                             headRolesRecord(*src.headRoles));
+}
+
 } // namespace
 
 ProjectExtras readProjectExtras(const std::string &path)
@@ -168,6 +177,7 @@ void writeProject(const std::string &path, const std::vector<ProjectTraceSource>
             for (const auto &t : traces) {
                 if (!t.file.empty()) {
                     copyTrace(t.file, t.fileTrace, dstTraces, t);
+                    writeTraceResults(out, t);
                     continue;
                 }
                 Trace trace = t.load();
@@ -181,6 +191,7 @@ void writeProject(const std::string &path, const std::vector<ProjectTraceSource>
                 trace = Trace(); // give the memory back before copying
                 copyTrace(scratch, t.name, dstTraces, t);
                 save.dropScratch(scratch);
+                writeTraceResults(out, t);
             }
 
             if (!keepFrom.empty()) {

@@ -10,6 +10,7 @@
 // is inconsistent (a bug in the caller); std::runtime_error when writing fails (disk full,
 // no permission).
 
+#include "headlens/trace/headroles.h"
 #include "headlens/trace/layerstream.h"
 #include "headlens/trace/trace.h"
 
@@ -207,6 +208,9 @@ struct ProjectTraceSource {
     std::string file;   // a project file holding it...
     std::string fileTrace; // ...under this name
     std::function<Trace()> load; // used when file is empty
+    // When set, written as the trace's head roles (headrolesstore.h), replacing any it holds:
+    // roles measured in the workbench since the project was opened.
+    std::shared_ptr<const HeadRoles> headRoles;
 };
 
 // Writes a complete project to path: the traces in the given order, the extras, and, when
