@@ -79,6 +79,14 @@ void EngineJob::onProgress(const QString &stage, int done, int total)
     else if (stage == QLatin1String("trace"))
         Q_EMIT progress(tr("Tracing layer %1 of %2").arg(done).arg(total) + eta(stage, done, total),
                         done, total);
+    else if (stage == QLatin1String("head_roles"))
+        Q_EMIT progress(tr("Measuring the head roles on sequence %1 of %2").arg(done).arg(total) +
+                            eta(stage, done, total),
+                        done, total);
+    else if (stage == QLatin1String("patch"))
+        Q_EMIT progress(tr("Patching: step %1 of %2").arg(done).arg(total) +
+                            eta(stage, done, total),
+                        done, total);
     else
         Q_EMIT progress(stage, done, total);
 }

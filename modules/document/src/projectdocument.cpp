@@ -5,6 +5,7 @@
 #include "headlens/document/changevalue.h"
 #include "headlens/document/removetrace.h"
 #include "headlens/document/renametrace.h"
+#include "headlens/document/setheadroles.h"
 #include "headlens/project/headrolesstore.h"
 #include "headlens/project/patchstore.h"
 #include "headlens/trace/error.h"
@@ -142,6 +143,7 @@ std::vector<ProjectTraceSource> ProjectDocument::sources() const
         ProjectTraceSource src;
         src.name = e->listing.name;
         src.parent = e->listing.parent;
+        src.headRoles = e->roles;
         if (e->memory) {
             auto memory = e->memory;
             src.load = [memory] { return *memory; };
@@ -309,6 +311,7 @@ std::shared_ptr<const Trace> ProjectDocument::trace(const QString &name) const
 std::shared_ptr<const HeadRoles> ProjectDocument::headRoles(const QString &name) const
 {
     const auto e = entry(name);
+    if (e->roles) return e->roles;
     if (!e->source) return nullptr; // a trace made in memory has no stored roles
     // Read once per trace, as the patching map: the head and head-roles docks both ask.
     auto it = m_rolesCache.find(e->id);
@@ -487,6 +490,35 @@ bool ProjectDocument::renameTrace(const QString &from, const QString &to, QStrin
     return true;
 }
 
+bool ProjectDocument::setHeadRoles(const QStringList &traces, const HeadRoles &roles,
+                                   QString *error)
+{
+    std::vector<std::shared_ptr<TraceEntry>> entries;
+    for (const QString &name : traces) {
+        if (!hasTrace(name)) {
+            if (error) *error = tr("There is no trace '%1'.").arg(name);
+            return false;
+        }
+        auto e = entry(name);
+        if (e->listing.nLayers != roles.nLayers || e->listing.nHeads != roles.nHeads) {
+            if (error)
+                *error = tr("Trace %1 has %2 layers of %3 heads; the head roles are of a model "
+                            "with %4 layers of %5 heads.")
+                             .arg(name)
+                             .arg(e->listing.nLayers)
+                             .arg(e->listing.nHeads)
+                             .arg(roles.nLayers)
+                             .arg(roles.nHeads);
+            return false;
+        }
+        entries.push_back(std::move(e));
+    }
+    if (entries.empty()) return true;
+    m_undoStack->push(
+        new SetHeadRoles(this, std::move(entries), std::make_shared<const HeadRoles>(roles)));
+    return true;
+}
+
 bool ProjectDocument::removeTrace(const QString &name)
 {
     const int i = indexOf(name);
@@ -550,6 +582,15 @@ void ProjectDocument::renameEntry(const std::shared_ptr<TraceEntry> &e, const st
             }
     }
     Q_EMIT changed(ChangeEvent(ChangeEvent::Type::TraceRenamed, q(to), indexOf(q(to)), old));
+}
+
+void ProjectDocument::applyHeadRoles(const std::shared_ptr<TraceEntry> &e,
+                                     const std::shared_ptr<const HeadRoles> &roles)
+{
+    e->roles = roles;
+    m_rolesCache.erase(e->id);
+    Q_EMIT changed(ChangeEvent(ChangeEvent::Type::ResultsChanged, q(e->listing.name),
+                               indexOf(q(e->listing.name))));
 }
 
 void ProjectDocument::applyNotes(const QString &notes)

@@ -45,6 +45,9 @@ struct TraceEntry {
     std::shared_ptr<SourceFile> source;  // the trace is in this file...
     std::string sourceName;              // ...under this name
     std::shared_ptr<const Trace> memory; // or complete in memory (no source)
+    // Head roles measured since the project was opened (SetHeadRoles): shown instead of the
+    // stored ones, and saved with the trace.
+    std::shared_ptr<const HeadRoles> roles;
 };
 
 } // namespace HeadLens

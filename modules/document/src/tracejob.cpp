@@ -13,8 +13,9 @@ namespace HeadLens {
 QJsonObject TraceSpec::traceFields() const
 {
     QJsonObject o = extra;
-    if (command == QLatin1String("propagate")) {
-        // the parent's tokens and the edit come in extra
+    if (command != QLatin1String("trace")) {
+        // propagate: the parent's tokens and the edit come in extra; patch: the clean and
+        // corrupted prompts, the answer and the wrong token
     } else if (useTokenIds) {
         QJsonArray ids;
         for (int id : tokenIds)
@@ -46,6 +47,8 @@ ModelSpec TraceJob::model() const
 
 QString TraceJob::failureText(const QString &message) const
 {
+    if (m_spec.command == QLatin1String("patch"))
+        return tr("The engine could not patch the prompts: %1").arg(message);
     return tr("The engine could not make the trace: %1").arg(message);
 }
 

@@ -18,6 +18,7 @@ struct ChangeEvent {
         FileNameChanged, // the document was saved under a new name, or renamed
         ModifiedChanged, // isModified() flipped (saved, or an edit after a save)
         Saved,           // written to its file; trace data now comes from that file
+        ResultsChanged,  // trace: results kept with it changed (its head roles)
     };
 
     Type type = Type::ModifiedChanged;

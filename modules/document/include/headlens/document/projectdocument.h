@@ -96,8 +96,9 @@ public:
     std::shared_ptr<const FloatArray> attentionRow(const QString &name, int layer, int pos) const;
     // Everything (lens of every site, large data): what saving writes.
     Trace fullTrace(const QString &name) const;
-    // What each head of the trace's model selects, as stored with the trace (headlens-cli
-    // heads MODEL PROJECT --roles); null when the trace has none or it cannot be read.
+    // What each head of the trace's model selects: as measured in this session (setHeadRoles),
+    // else as stored with the trace (headlens-cli heads MODEL PROJECT --roles); null when the
+    // trace has none or they cannot be read.
     std::shared_ptr<const HeadRoles> headRoles(const QString &name) const;
     // Drops cached trace data (tests; memory pressure).
     void clearCache();
@@ -113,6 +114,10 @@ public:
     // False with *error set when `from` is unknown or `to` is taken or invalid.
     bool renameTrace(const QString &from, const QString &to, QString *error = nullptr);
     bool removeTrace(const QString &name);
+    // Keeps roles (measured in the workbench) with each of traces, in place of what they
+    // stored: one undo step, saved with the traces. False with *error set when a trace is
+    // unknown or its model has other layers or heads.
+    bool setHeadRoles(const QStringList &traces, const HeadRoles &roles, QString *error = nullptr);
 
     QString notes() const { return m_notes; }
     void setNotes(const QString &notes);
@@ -135,6 +140,7 @@ private:
     friend class RenameTrace;
     friend class ChangeNotes;
     friend class ChangeViewSettings;
+    friend class SetHeadRoles;
 
     bool openFile(const QString &path, QString *error);
     std::shared_ptr<TraceEntry> entry(const QString &name) const;
@@ -147,6 +153,8 @@ private:
     void insertEntry(int index, const std::shared_ptr<TraceEntry> &e);
     std::shared_ptr<TraceEntry> takeEntry(int index);
     void renameEntry(const std::shared_ptr<TraceEntry> &e, const std::string &to);
+    void applyHeadRoles(const std::shared_ptr<TraceEntry> &e,
+                        const std::shared_ptr<const HeadRoles> &roles);
     void applyNotes(const QString &notes);
     void applyViewSettings(const QJsonObject &settings);
     void emitModified();

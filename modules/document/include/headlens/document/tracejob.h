@@ -30,8 +30,10 @@ struct TraceSpec {
     QString residuals = QStringLiteral("none");     // none | f16 | f32
     bool storeZ = false;
     QString name; // the trace's name in the document; empty: the engine's
-    // "trace", or "propagate" (a child trace of a parent: extra then holds parent, tokens,
-    // prompt, site, layer, pos, kind, subtract / inject_text; see app/cli/PROTOCOL.md).
+    // "trace"; "propagate" (a child trace of a parent: extra then holds parent, tokens,
+    // prompt, site, layer, pos, kind, subtract / inject_text); or "patch" (the clean prompt
+    // traced with its activation patching map: extra holds clean or clean_ids, corrupted,
+    // answer, wrong, heads). See app/cli/PROTOCOL.md.
     QString command = QStringLiteral("trace");
     QJsonObject extra;
 
