@@ -1,5 +1,6 @@
 #include "headcontributiondock.h"
 
+#include "headlens/document/changeevent.h"
 #include "headlens/document/projectdocument.h"
 #include "headlens/document/viewstate.h"
 #include "headlens/ui/headcontributionpanel.h"
@@ -49,6 +50,16 @@ void HeadContributionDock::viewChanged(int aspects)
     }
     if (aspects & ViewState::HeadAspect) m_panel->setSelectedHead(view()->head());
     if (aspects & ViewState::BlockAspect) m_panel->setSelection(view()->layer(), view()->pos());
+}
+
+void HeadContributionDock::documentChanged(const ChangeEvent &event)
+{
+    // Head roles measured for the shown trace: its bars get their role labels.
+    if (event.type == ChangeEvent::Type::ResultsChanged && view() &&
+        event.trace == view()->trace()) {
+        const auto roles = document()->headRoles(event.trace);
+        m_panel->setHeadRoles(roles ? *roles : HeadRoles());
+    }
 }
 
 } // namespace HeadLens

@@ -17,6 +17,7 @@ public:
 protected:
     void refresh() override;
     void viewChanged(int aspects) override;
+    void documentChanged(const ChangeEvent &event) override;
     void retranslateUi() override;
 
 private:

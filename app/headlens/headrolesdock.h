@@ -1,23 +1,30 @@
 #pragma once
 // The Head Roles dock: what each head of the shown trace's model selects (HeadRolesPanel), as
-// stored with the trace. Choosing a row selects that head in the other views.
+// kept with the trace, and the request that measures them in the engine (kept with every trace
+// of the document made by that model, as headlens-cli heads --roles stores them). Choosing a
+// row selects that head in the other views.
 
-#include "documentdock.h"
+#include "enginedock.h"
 
 namespace HeadLens {
 
 class HeadRolesPanel;
 
-class HeadRolesDock : public DocumentDock {
+class HeadRolesDock : public EngineDock {
     Q_OBJECT
 public:
-    explicit HeadRolesDock(QWidget *parent);
+    HeadRolesDock(EngineClient *engine, QWidget *parent);
     HeadRolesPanel *panel() const { return m_panel; }
+
+    // Measures the roles of the shown trace's model.
+    void measure();
 
 protected:
     void refresh() override;
     void viewChanged(int aspects) override;
+    void documentChanged(const ChangeEvent &event) override;
     void retranslateUi() override;
+    void updateActions() override;
 
 private:
     HeadRolesPanel *m_panel;

@@ -23,7 +23,7 @@ QString q(const std::string &s)
 } // namespace
 
 InspectorDock::InspectorDock(EngineClient *engine, QWidget *parent)
-    : DocumentDock(parent), m_engine(engine), m_panel(new InspectorPanel)
+    : EngineDock(engine, parent), m_panel(new InspectorPanel)
 {
     setObjectName("InspectorDock");
     m_panel->setObjectName("InspectorPanel");
@@ -77,30 +77,10 @@ void InspectorDock::viewChanged(int aspects)
 
 void InspectorDock::updateActions()
 {
-    if (m_job)
+    if (isBusy())
         m_panel->setActionsEnabled(false, tr("The engine is busy with the last request."));
     else
         m_panel->setActionsEnabled(true);
-}
-
-void InspectorDock::run(EngineJob *job, const QString &progressPrefix, const Finished &then)
-{
-    m_job = job;
-    updateActions();
-    connect(job, &EngineJob::progress, this, [this, progressPrefix](const QString &text) {
-        Q_EMIT status(progressPrefix.isEmpty() ? text : progressPrefix.arg(text), 0);
-    });
-    connect(job, &EngineJob::finished, this,
-            [this, job, then](EngineJob::Result result, const QString &message) {
-                job->deleteLater();
-                m_job = nullptr;
-                updateActions();
-                Q_EMIT status(QString(), 0);
-                if (result == EngineJob::Result::Failed && m_engine && m_engine->isRunning())
-                    Q_EMIT error(message); // a stopped engine has said so in the message bar
-                then(result, message);
-            });
-    job->start();
 }
 
 void InspectorDock::decomposeSelection()
@@ -111,7 +91,7 @@ void InspectorDock::decomposeSelection()
 void InspectorDock::decompose(Site site, int layer, int pos)
 {
     ViewState *v = view();
-    if (!v || v->trace().isEmpty() || m_job || !m_engine) return;
+    if (!v || v->trace().isEmpty() || isBusy() || !engine()) return;
     const QString traceName = v->trace();
     std::shared_ptr<const Trace> t;
     try {
@@ -120,7 +100,7 @@ void InspectorDock::decompose(Site site, int layer, int pos)
         Q_EMIT error(q(e.what()));
         return;
     }
-    const TraceSpec spec = specForTrace(*t, *m_engine);
+    const TraceSpec spec = specForTrace(*t, *engine());
     DecomposeRequest request;
     request.model = {spec.model, spec.tokenizer, spec.dtype};
     for (const TokenInfo &tok : t->tokens)
@@ -131,7 +111,7 @@ void InspectorDock::decompose(Site site, int layer, int pos)
     request.lensNorm = spec.lensNorm;
     request.lensDecoder = spec.lensDecoder;
     request.lensFile = spec.lensFile;
-    auto *job = new DecomposeJob(m_engine, request, this);
+    auto *job = new DecomposeJob(engine(), request, this);
     const QPointer<ViewState> state = v;
     run(job, QString(),
         [this, job, state, traceName, site, layer, pos](EngineJob::Result result, const QString &) {
@@ -150,7 +130,7 @@ void InspectorDock::propagate(Site site, int layer, int pos, int kind, int subtr
                               const QString &injectText, int generate)
 {
     const ViewState *v = view();
-    if (!v || v->trace().isEmpty() || m_job || !m_engine) return;
+    if (!v || v->trace().isEmpty() || isBusy() || !engine()) return;
     ProjectDocument *doc = document();
     const QString parent = v->trace();
     std::shared_ptr<const Trace> t;
@@ -161,7 +141,7 @@ void InspectorDock::propagate(Site site, int layer, int pos, int kind, int subtr
         return;
     }
     const QString kindName = QString::fromLatin1(editKindName(EditKind(std::clamp(kind, 0, 2))));
-    TraceSpec spec = specForTrace(*t, *m_engine);
+    TraceSpec spec = specForTrace(*t, *engine());
     spec.command = QStringLiteral("propagate");
     spec.generate = generate;
     spec.name = doc->uniqueTraceName(parent + QLatin1Char('-') + kindName);
@@ -177,7 +157,7 @@ void InspectorDock::propagate(Site site, int layer, int pos, int kind, int subtr
                              {"kind", kindName}, {"subtract", subtractCount}};
     if (kind == InspectorPanel::Inject) spec.extra.insert("inject_text", injectText);
 
-    run(new TraceJob(m_engine, doc, spec, this), tr("Propagating: %1"),
+    run(new TraceJob(engine(), doc, spec, this), tr("Propagating: %1"),
         [this](EngineJob::Result result, const QString &message) {
             if (result == EngineJob::Result::Succeeded)
                 Q_EMIT status(tr("Added trace %1").arg(message), 5000);

@@ -3,21 +3,14 @@
 // the engine requests made from it: iterative decoding (decompose) and a child trace of the
 // block edited and propagated to the end of the model (propagate, inject).
 
-#include "documentdock.h"
-
-#include "headlens/document/enginejob.h"
-
-#include <QPointer>
-
-#include <functional>
+#include "enginedock.h"
 
 namespace HeadLens {
 
-class EngineClient;
 class InspectorPanel;
 enum class Site;
 
-class InspectorDock : public DocumentDock {
+class InspectorDock : public EngineDock {
     Q_OBJECT
 public:
     InspectorDock(EngineClient *engine, QWidget *parent);
@@ -28,7 +21,6 @@ public:
     void decompose(Site site, int layer, int pos);
     void propagate(Site site, int layer, int pos, int kind, int subtractCount,
                    const QString &injectText, int generate);
-    bool isBusy() const { return m_job; }
 
 protected:
     void refresh() override;
@@ -37,15 +29,9 @@ protected:
 
 private:
     void showLens();
-    void updateActions();
-    // Runs a job: the inspector's actions wait for it, progress goes to the status bar, a
-    // failure to error(); then `then`.
-    using Finished = std::function<void(EngineJob::Result result, const QString &message)>;
-    void run(EngineJob *job, const QString &progressPrefix, const Finished &then);
+    void updateActions() override;
 
-    QPointer<EngineClient> m_engine;
     InspectorPanel *m_panel;
-    QPointer<EngineJob> m_job;
 };
 
 } // namespace HeadLens

@@ -12,6 +12,7 @@
 #include "logitattributiondock.h"
 #include "messagebar.h"
 #include "newtracedialog.h"
+#include "patchdialog.h"
 #include "projectcheck.h"
 #include "projectdock.h"
 #include "settingsdialog.h"
@@ -197,6 +198,8 @@ void MainWindow::createActions()
     m_deleteTraceAction = make(QKeySequence(), [this] { m_projectDock->deleteCurrent(); });
     m_compareParentAction = make(QKeySequence(), &MainWindow::compareWithParent);
     m_compareParentAction->setObjectName("CompareWithParentAction");
+    m_patchAction = make(QKeySequence(), [this] { showPatchDialog(); });
+    m_patchAction->setObjectName("PatchAction");
     m_restartEngineAction = make(QKeySequence(), &MainWindow::restartEngine);
     m_stopEngineAction = make(QKeySequence(), [this] { m_engine->stop(); });
 
@@ -254,6 +257,7 @@ void MainWindow::createMenus()
     m_traceMenu->addAction(m_renameTraceAction);
     m_traceMenu->addAction(m_deleteTraceAction);
     m_traceMenu->addAction(m_compareParentAction);
+    m_traceMenu->addAction(m_patchAction);
     m_traceMenu->addSeparator();
     m_traceMenu->addAction(m_restartEngineAction);
     m_traceMenu->addAction(m_stopEngineAction);
@@ -322,7 +326,7 @@ void MainWindow::createDocks()
     m_dlaDock = new LogitAttributionDock(this);
     addDockWidget(Qt::BottomDockWidgetArea, m_dlaDock);
     tabifyDockWidget(m_headDock, m_dlaDock);
-    m_rolesDock = new HeadRolesDock(this);
+    m_rolesDock = new HeadRolesDock(m_engine, this);
     addDockWidget(Qt::BottomDockWidgetArea, m_rolesDock);
     tabifyDockWidget(m_headDock, m_rolesDock);
     m_headDock->raise();
@@ -385,6 +389,9 @@ void MainWindow::retranslateUi()
     set(m_deleteTraceAction, tr("&Delete Trace"), tr("Delete the selected trace (can be undone)"));
     set(m_compareParentAction, tr("Compare with &Parent"),
         tr("Show this trace beside the trace it was propagated from, in the Comparison dock"));
+    set(m_patchAction, tr("Activation &Patching…"),
+        tr("Patch this trace's prompt into a corrupted one, block by block, and map what "
+           "recovers the answer"));
     set(m_restartEngineAction, tr("&Start Engine"),
         tr("Start the engine process (or start it "
            "again after it stopped)"));
@@ -424,6 +431,7 @@ void MainWindow::updateActions()
     m_renameTraceAction->setEnabled(haveTrace);
     m_deleteTraceAction->setEnabled(haveTrace);
     m_compareParentAction->setEnabled(!parentOfCurrent().isEmpty());
+    m_patchAction->setEnabled(haveTrace);
     for (QAction *a : {m_exportSvgAction, m_exportPngAction, m_exportCsvAction})
         a->setEnabled(haveTrace);
     m_stopEngineAction->setEnabled(m_engine->isRunning());
@@ -836,6 +844,11 @@ EntropyPanel *MainWindow::entropyPanel() const
     return m_entropyDock->panel();
 }
 
+HeadRolesPanel *MainWindow::rolesPanel() const
+{
+    return m_rolesDock->panel();
+}
+
 QComboBox *MainWindow::siteBox() const
 {
     return m_traceView->siteBox();
@@ -885,6 +898,31 @@ NewTraceDialog *MainWindow::showNewTraceDialog()
             });
     connect(dialog, &NewTraceDialog::traceFailed, this, &MainWindow::showError);
     m_newTraceDialog = dialog;
+    dialog->show();
+    return dialog;
+}
+
+PatchDialog *MainWindow::showPatchDialog()
+{
+    ProjectDocument *doc = currentDocument();
+    if (!doc || currentTrace().isEmpty()) return nullptr;
+    if (m_patchDialog && m_patchDialog->isRunning()) {
+        m_patchDialog->raise();
+        return m_patchDialog;
+    }
+    delete m_patchDialog;
+    auto *dialog = new PatchDialog(m_engine, doc, currentTrace(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(
+        dialog, &PatchDialog::traceAdded, this, [this](ProjectDocument *d, const QString &name) {
+            setCurrentDocument(d);
+            setCurrentTrace(name);
+            d->view()->setColour(ViewState::Colour::Patching);
+            m_messageBar->dismiss();
+            statusBar()->showMessage(tr("Added trace %1 with its patching map").arg(name), 5000);
+        });
+    connect(dialog, &PatchDialog::failed, this, &MainWindow::showError);
+    m_patchDialog = dialog;
     dialog->show();
     return dialog;
 }

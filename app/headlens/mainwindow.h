@@ -42,6 +42,8 @@ class InspectorPanel;
 class LensSelector;
 class MessageBar;
 class NewTraceDialog;
+class PatchDialog;
+class HeadRolesPanel;
 class ProjectDock;
 class ProjectDocument;
 class RecoveryManager;
@@ -89,6 +91,7 @@ public:
     HeadContributionPanel *headPanel() const;
     HeadSimilarityPanel *similarityPanel() const;
     EntropyPanel *entropyPanel() const;
+    HeadRolesPanel *rolesPanel() const;
     InspectorDock *inspectorDock() const { return m_inspectorDock; }
     EntropyDock *entropyDock() const { return m_entropyDock; }
     ComparisonDock *comparisonDock() const { return m_comparisonDock; }
@@ -116,6 +119,8 @@ public:
 
     // --- the engine and new traces
     NewTraceDialog *showNewTraceDialog();
+    // Activation patching with the current trace as the clean run (null without a trace).
+    PatchDialog *showPatchDialog();
     void applyEngineCommand(const QString &command);
 
     // Asks about unrecovered projects of a crashed session and opens those the user wants.
@@ -195,6 +200,7 @@ private:
     QUndoGroup *m_undoGroup;
     AskFunction m_ask;
     QPointer<NewTraceDialog> m_newTraceDialog;
+    QPointer<PatchDialog> m_patchDialog;
     int m_untitledCount = 0;
     QByteArray m_defaultState;
     bool m_fitDocksToWindow = false; // no saved layout: size the default docks to the window
@@ -228,7 +234,8 @@ private:
         *m_quitAction, *m_undoAction, *m_redoAction, *m_settingsAction, *m_newTraceAction,
         *m_renameTraceAction, *m_deleteTraceAction, *m_restartEngineAction, *m_stopEngineAction,
         *m_exportSvgAction, *m_exportPngAction, *m_exportCsvAction, *m_aboutAction,
-        *m_aboutQtAction, *m_resetLayoutAction, *m_clearRecentAction, *m_compareParentAction;
+        *m_aboutQtAction, *m_resetLayoutAction, *m_clearRecentAction, *m_compareParentAction,
+        *m_patchAction;
 };
 
 } // namespace HeadLens

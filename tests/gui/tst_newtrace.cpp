@@ -8,10 +8,13 @@
 #include "mainwindow.h"
 #include "messagebar.h"
 #include "newtracedialog.h"
+#include "patchdialog.h"
 
 #include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
+#include "headlens/document/viewstate.h"
 #include "headlens/ui/blockview.h"
+#include "headlens/ui/headrolespanel.h"
 #include "headlens/ui/inspectorpanel.h"
 
 #include "tracefixture.h"
@@ -19,11 +22,15 @@
 #include <QComboBox>
 #include <QCryptographicHash>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QToolButton>
@@ -60,6 +67,27 @@ class TestNewTrace : public QObject {
         s.generate = generate;
         s.name = name;
         return s;
+    }
+
+    // Runs the CLI (the oracle for what the workbench asked the engine for) and parses its --json.
+    QJsonObject cliJson(const QStringList &args)
+    {
+        QProcess cli;
+        cli.start(QStringLiteral(HEADLENS_CLI), args);
+        if (!cli.waitForFinished(120000) || cli.exitCode() != 0) {
+            qWarning() << cli.readAllStandardError();
+            return {};
+        }
+        return QJsonDocument::fromJson(cli.readAllStandardOutput()).object();
+    }
+
+    ProjectDocument *traceInto(MainWindow &w, const TraceSpec &s)
+    {
+        NewTraceDialog *dialog = w.showNewTraceDialog();
+        dialog->setSpec(s);
+        QSignalSpy added(dialog, &NewTraceDialog::traceAdded);
+        if (!dialog->startTrace() || !added.wait(60000)) return nullptr;
+        return w.currentDocument();
     }
 
 private Q_SLOTS:
@@ -177,6 +205,112 @@ private Q_SLOTS:
         QCOMPARE(t->nTokens(), 4 + 4); // positions 0..3 kept, 4 generated
         QVERIFY(QString::fromStdString(t->edit).contains("subtract"));
         QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Add trace parent-subtract"));
+    }
+
+    // Head roles measured from the Head Roles dock: the numbers the CLI gives for the model,
+    // kept with every trace of that model in one undo step, and saved with the project.
+    void headRolesFromTheDock()
+    {
+        auto w = makeWindow();
+        QVERIFY(traceInto(*w, spec(0, "a")));
+        ProjectDocument *doc = traceInto(*w, spec(1, "b"));
+        QVERIFY(doc);
+        HeadRolesPanel *panel = w->rolesPanel();
+        QVERIFY(panel->roles().empty());
+        QVERIFY(panel->measureButton()->isEnabled());
+        QTest::mouseClick(panel->measureButton(), Qt::LeftButton);
+        QVERIFY(!panel->measureButton()->isEnabled()); // one measurement at a time
+        QTRY_VERIFY_WITH_TIMEOUT(!panel->roles().empty(), 60000);
+        QTRY_VERIFY(panel->measureButton()->isEnabled());
+        QCOMPARE(panel->model()->rowCount(), 4 * 4);
+        QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Measure head roles"));
+
+        const QJsonObject cli = cliJson({"heads", m_model, "--roles", "--json"});
+        const QJsonArray heads = cli.value("heads").toArray();
+        QCOMPARE(heads.size(), 16);
+        for (const char *name : {"a", "b"}) {
+            const auto roles = doc->headRoles(name);
+            QVERIFY2(roles, name);
+            for (const QJsonValue &v : heads) {
+                const QJsonObject h = v.toObject();
+                const int l = h.value("layer").toInt(), k = h.value("head").toInt();
+                for (HeadRole r : allHeadRoles())
+                    QCOMPARE(roles->at(r, l, k), h.value(headRoleName(r)).toDouble());
+                QCOMPARE(roles->distanceAt(l, k), h.value("mean_distance").toDouble());
+            }
+            QCOMPARE(roles->tokens.shape.size(), size_t(2));
+            QCOMPARE(roles->tokens.shape[0], int64_t(cli.value("sequences").toInt()));
+        }
+
+        doc->undoStack()->undo();
+        QVERIFY(!doc->headRoles("a") && !doc->headRoles("b"));
+        QVERIFY(panel->roles().empty());
+        doc->undoStack()->redo();
+        QVERIFY(!panel->roles().empty());
+        const double induction = doc->headRoles("b")->at(HeadRole::Induction, 3, 2);
+
+        QString error;
+        const QString path = m_dir.filePath("roles.hlproj");
+        QVERIFY2(doc->saveAs(path, &error), qPrintable(error));
+        std::unique_ptr<ProjectDocument> re(ProjectDocument::open(path, &error));
+        QVERIFY2(re, qPrintable(error));
+        QVERIFY(re->headRoles("a"));
+        QCOMPARE(re->headRoles("b")->at(HeadRole::Induction, 3, 2), induction);
+    }
+
+    // Activation patching from the Trace menu: a corrupted prompt of another length is refused
+    // with the engine's sentence and nothing added; one of the same length adds the clean
+    // trace with its map (the map the CLI computes), shown on the grid.
+    void patchingThroughTheDialog()
+    {
+        auto w = makeWindow();
+        ProjectDocument *doc = traceInto(*w, spec(0, "clean"));
+        QVERIFY(doc);
+        PatchDialog *dialog = w->showPatchDialog();
+        QVERIFY(dialog);
+        QVERIFY(dialog->problem().isEmpty() == false); // no corrupted prompt yet
+        dialog->setCorrupted("1 17 43 99", true);
+        QSignalSpy failed(dialog, &PatchDialog::failed);
+        QVERIFY(dialog->start());
+        QVERIFY(failed.wait(60000));
+        QVERIFY2(dialog->statusLabel()->text().contains("same token count"),
+                 qPrintable(dialog->statusLabel()->text()));
+        QCOMPARE(doc->traceCount(), 1);
+
+        dialog->setCorrupted("1, 17, 43, 99, 7", true);
+        dialog->setPerHead(true);
+        QSignalSpy added(dialog, &PatchDialog::traceAdded);
+        QVERIFY(dialog->start());
+        QVERIFY(added.wait(60000));
+        const QString name = QStringLiteral("clean-patching");
+        QCOMPARE(doc->traceNames(), QStringList({"clean", name}));
+        QCOMPARE(w->currentTrace(), name);
+        QCOMPARE(doc->view()->colour(), ViewState::Colour::Patching);
+        const auto map = doc->patchMap(name);
+        QVERIFY(map);
+        QCOMPARE(map->corruptedIds, (std::vector<int32_t>{1, 17, 43, 99, 7}));
+        // The answer and the wrong token default to the clean run's two most likely tokens.
+        const auto clean = doc->trace("clean");
+        QCOMPARE(map->answer, clean->logitsTopkIds.data[size_t(4 * clean->topk)]);
+        QCOMPARE(map->wrong, clean->logitsTopkIds.data[size_t(4 * clean->topk + 1)]);
+        QVERIFY(!map->heads.empty());
+
+        const QJsonObject cli = cliJson(
+            {"patch", m_model, "--clean-ids", "1,17,42,99,7", "--corrupted-ids", "1,17,43,99,7",
+             "--answer-id", QString::number(map->answer), "--wrong-id", QString::number(map->wrong),
+             "--heads", "-o", m_dir.filePath("cli-patch.hlproj"), "--json"});
+        QVERIFY(!cli.isEmpty());
+        QCOMPARE(map->ldClean, cli.value("ld_clean").toDouble());
+        const QJsonArray post = cli.value("sites").toObject().value("resid_post").toArray();
+        QCOMPARE(post.size(), 4);
+        for (int l = 0; l < 4; ++l)
+            for (int t = 0; t < 5; ++t)
+                QCOMPARE(double(map->site(Site::ResidPost, l, t)),
+                         double(float(post[l].toArray()[t].toDouble())));
+        // Patching the last block of the last position gives the clean answer back, exactly;
+        // a position before the changed token changes nothing.
+        QCOMPARE(map->site(Site::ResidPost, 3, 4), 1.0f);
+        QCOMPARE(map->site(Site::ResidPost, 1, 0), 0.0f);
     }
 
     // The block view's lens selector: another lens traces the same tokens again in the engine

@@ -3,10 +3,12 @@
 #include "headlens/analysis/headroles.h"
 
 #include <QEvent>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QPainter>
+#include <QPushButton>
 #include <QStandardItemModel>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -82,8 +84,8 @@ QString headRoleLabel(const HeadRoles &roles, int layer, int head)
 }
 
 HeadRolesPanel::HeadRolesPanel(QWidget *parent)
-    : QWidget(parent), m_caption(new QLabel(this)), m_table(new QTableView(this)),
-      m_model(new QStandardItemModel(0, ColumnCount, this))
+    : QWidget(parent), m_caption(new QLabel(this)), m_measure(new QPushButton(this)),
+      m_table(new QTableView(this)), m_model(new QStandardItemModel(0, ColumnCount, this))
 {
     setObjectName(QStringLiteral("HeadRolesPanel"));
     m_caption->setObjectName(QStringLiteral("headRolesCaption"));
@@ -104,9 +106,14 @@ HeadRolesPanel::HeadRolesPanel(QWidget *parent)
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setStretchLastSection(true);
+    m_measure->setObjectName(QStringLiteral("measureHeadRoles"));
+    connect(m_measure, &QPushButton::clicked, this, &HeadRolesPanel::measureRequested);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
-    layout->addWidget(m_caption);
+    auto *top = new QHBoxLayout;
+    top->addWidget(m_caption, 1);
+    top->addWidget(m_measure, 0, Qt::AlignTop);
+    layout->addLayout(top);
     layout->addWidget(m_table, 1);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {
@@ -146,13 +153,26 @@ void HeadRolesPanel::retranslateUi()
         m_model->setHeaderData(c, Qt::Horizontal, tips[c], Qt::ToolTipRole);
     }
     m_caption->setText(captionText());
+    m_measure->setText(m_roles.empty() ? tr("Measure") : tr("Measure again"));
+    m_measure->setToolTip(m_measureWhy.isEmpty()
+                              ? tr("Measure what each head of this trace's model selects, on "
+                                   "repeated random tokens (in the engine); kept with the "
+                                   "model's traces when the project is saved")
+                              : m_measureWhy);
     if (!m_roles.empty()) fill(); // the role names in the last column
+}
+
+void HeadRolesPanel::setMeasureEnabled(bool enabled, const QString &why)
+{
+    m_measure->setEnabled(enabled);
+    m_measureWhy = why;
+    retranslateUi();
 }
 
 QString HeadRolesPanel::captionText() const
 {
     if (m_roles.empty())
-        return tr("No head roles are stored with this trace. Measure them with "
+        return tr("No head roles are kept with this trace. Measure them here, or with "
                   "headlens-cli heads MODEL PROJECT.hlproj --roles");
     return tr("Measured on %1 random sequences of %2 tokens repeated once (seed %3); the "
               "first four scores average %4 query positions, duplicate and induction the %5 "
@@ -169,6 +189,7 @@ void HeadRolesPanel::setRoles(const HeadRoles &roles)
     m_roles = roles;
     fill();
     m_caption->setText(captionText());
+    m_measure->setText(m_roles.empty() ? tr("Measure") : tr("Measure again"));
 }
 
 void HeadRolesPanel::clear()

@@ -12,6 +12,7 @@
 #include <optional>
 
 class QLabel;
+class QPushButton;
 class QStandardItemModel;
 class QTableView;
 
@@ -51,6 +52,10 @@ public:
     // Highlights the row of (layer, head) without emitting anything; -1 clears.
     void setSelectedHead(int layer, int head);
 
+    // The Measure button (measureRequested): enabled or not, with why in its tooltip.
+    void setMeasureEnabled(bool enabled, const QString &why = QString());
+    QPushButton *measureButton() const { return m_measure; }
+
     QTableView *table() const { return m_table; }
     QStandardItemModel *model() const { return m_model; }
     QString captionText() const;
@@ -65,6 +70,8 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void headSelected(int layer, int head);
+    // The user asked to measure the roles of the shown trace's model (in the engine).
+    void measureRequested();
 
 protected:
     void changeEvent(QEvent *event) override;
@@ -74,6 +81,8 @@ private:
 
     HeadRoles m_roles;
     QLabel *m_caption;
+    QPushButton *m_measure;
+    QString m_measureWhy;
     QTableView *m_table;
     QStandardItemModel *m_model;
     bool m_selecting = false;
