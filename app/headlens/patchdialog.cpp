@@ -70,13 +70,20 @@ PatchDialog::PatchDialog(EngineClient *engine, ProjectDocument *document, const 
             m_status->setText(q(e.what()));
         }
     }
-    intro->setText(tr("Trace %1 is the clean run (%n token(s)): \"%2\". Give a corrupted prompt "
+    if (cleanPrompt.isEmpty()) { // traced from token ids: show those
+        QStringList ids;
+        for (int id : m_cleanIds)
+            ids << QString::number(id);
+        cleanPrompt = ids.join(QStringLiteral(", "));
+    }
+    intro->setText(tr("Trace %1 is the clean run (%2 tokens): \"%3\". Give a corrupted prompt "
                       "of the same token count. Each block of the corrupted run is replaced by "
                       "the clean one in turn, and the map shows how much of the clean logit "
                       "difference between the answer and the wrong token that recovers "
-                      "(0: none, 1: all).",
-                      nullptr, int(m_cleanIds.size()))
-                       .arg(clean, cleanPrompt));
+                      "(0: none, 1: all).")
+                       .arg(clean)
+                       .arg(m_cleanIds.size())
+                       .arg(cleanPrompt));
     m_corrupted->setObjectName("corruptedPrompt");
     m_corrupted->setPlaceholderText(tr("The prompt with the fact changed"));
     m_useIds->setObjectName("corruptedIds");
@@ -96,6 +103,9 @@ PatchDialog::PatchDialog(EngineClient *engine, ProjectDocument *document, const 
     m_status->setWordWrap(true);
     m_status->setTextFormat(Qt::PlainText);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Room for an engine's error of a few lines without the dialog having to grow.
+    m_status->setMinimumHeight(3 * m_status->fontMetrics().lineSpacing());
+    m_status->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     m_progress->hide();
 
     auto *form = new QFormLayout;

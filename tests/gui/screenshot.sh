@@ -38,7 +38,13 @@ if [ -f "$model/stories260K.bin" ] && [ -f "$model/tok512.bin" ]; then
         --generate 24 --name boy -o "$project" >/dev/null
     "$cli" heads "$model/stories260K.bin" "$project" --roles --tokenizer "$model/tok512.bin" \
         >/dev/null
-    first=girl second=boy select=3,18 head=2
+    # Activation patching: which block carries "dog" (not "cat") to the last position, where
+    # the model's next token starts " dog" (id 400) or " cat" (id 280).
+    "$cli" patch "$model/stories260K.bin" --tokenizer "$model/tok512.bin" --name pets \
+        --clean "Lily had a big dog. She loved her dog very much. Every day she played with her" \
+        --corrupted "Lily had a big cat. She loved her cat very much. Every day she played with her" \
+        --answer-id 400 --wrong-id 280 --heads -o "$project" >/dev/null
+    first=girl second=boy select=3,18 head=2 patched=pets patchselect=4,27 patchhead=4
 else
     [ -n "$make_checkpoint" ] || { echo "screenshot.sh: no stories260K and no hl-make-checkpoint" >&2; exit 1; }
     echo "screenshot.sh: stories260K is absent; tracing a random model"
@@ -47,7 +53,10 @@ else
         --name first -o "$project" >/dev/null
     "$cli" trace "$work/random" --token-ids 1,17,42,99,7,256,301,12,9,78 --generate 20 \
         --name second -o "$project" >/dev/null
-    first=first second=second select=4,12 head=1
+    "$cli" patch "$work/random" --clean-ids 1,17,42,99,7,256,300,12,8,77 \
+        --corrupted-ids 1,17,43,99,7,256,300,12,8,77 --answer-id 5 --wrong-id 6 --heads \
+        --name patched -o "$project" >/dev/null
+    first=first second=second select=4,12 head=1 patched=patched patchselect=5,9 patchhead=1
 fi
 
 # One screenshot: shot NAME HEADLENS-ARGS...
@@ -77,3 +86,5 @@ shot entropy-and-head "$project" --trace "$first" --site resid_mid --colour entr
     --head "$head" --select "$select"
 shot attribution "$project" --trace "$first" --select "$select" --raise LogitAttributionDock
 shot head-roles "$project" --trace "$first" --select "$select" --raise HeadRolesDock
+shot patching "$project" --trace "$patched" --colour patching --select "$patchselect" \
+    --head "$patchhead"

@@ -152,8 +152,7 @@ void HeadRolesPanel::retranslateUi()
         m_model->setHeaderData(c, Qt::Horizontal, headers[c]);
         m_model->setHeaderData(c, Qt::Horizontal, tips[c], Qt::ToolTipRole);
     }
-    m_caption->setText(captionText());
-    m_measure->setText(m_roles.empty() ? tr("Measure") : tr("Measure again"));
+    showCaption();
     m_measure->setToolTip(m_measureWhy.isEmpty()
                               ? tr("Measure what each head of this trace's model selects, on "
                                    "repeated random tokens (in the engine); kept with the "
@@ -188,7 +187,21 @@ void HeadRolesPanel::setRoles(const HeadRoles &roles)
 {
     m_roles = roles;
     fill();
-    m_caption->setText(captionText());
+    showCaption();
+}
+
+void HeadRolesPanel::showCaption()
+{
+    // On screen a line or two, so that a short dock keeps its rows; the whole caption (what
+    // exports print) in the tooltip.
+    m_caption->setText(m_roles.empty()
+                           ? captionText()
+                           : tr("%1 random sequences of %2 tokens, repeated (seed %3). Click a "
+                                "column to sort.")
+                                 .arg(m_roles.sequences)
+                                 .arg(m_roles.sequenceLength)
+                                 .arg(m_roles.seed));
+    m_caption->setToolTip(captionText());
     m_measure->setText(m_roles.empty() ? tr("Measure") : tr("Measure again"));
 }
 

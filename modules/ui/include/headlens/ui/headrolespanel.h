@@ -78,6 +78,7 @@ protected:
 
 private:
     void fill();
+    void showCaption();
 
     HeadRoles m_roles;
     QLabel *m_caption;
