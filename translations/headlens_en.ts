@@ -447,12 +447,12 @@ Click a cell to select it in both grids.</source>
     </message>
     <message>
         <location line="-16"/>
-        <location line="+45"/>
+        <location line="+53"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-27"/>
+        <location line="-35"/>
         <source>Generating token %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -461,8 +461,18 @@ Click a cell to select it in both grids.</source>
         <source>Tracing layer %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+3"/>
+        <source>Measuring the head roles on sequence %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Patching: step %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message numerus="yes">
-        <location line="+16"/>
+        <location line="+17"/>
         <source> (about %n s left)</source>
         <translation>
             <numerusform> (about %n s left)</numerusform>
@@ -805,7 +815,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::HeadContributionDock</name>
     <message>
-        <location filename="../app/headlens/headcontributiondock.cpp" line="+23"/>
+        <location filename="../app/headlens/headcontributiondock.cpp" line="+24"/>
         <source>Head Contributions</source>
         <translation type="unfinished"></translation>
     </message>
@@ -963,15 +973,76 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::HeadRolesDock</name>
     <message>
-        <location filename="../app/headlens/headrolesdock.cpp" line="+25"/>
+        <location filename="../app/headlens/headrolesdock.cpp" line="+48"/>
         <source>Head Roles</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The head roles are being measured.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No trace is shown.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>There is no engine.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+62"/>
+        <source>The model the engine loaded for %1 is not the one that made it (the fingerprints differ); its head roles were not kept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+21"/>
+        <source>Head roles measured for %n trace(s)</source>
+        <translation>
+            <numerusform>Head roles measured for %n trace</numerusform>
+            <numerusform>Head roles measured for %n traces</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::HeadRolesJob</name>
+    <message>
+        <location filename="../modules/document/src/headrolesjob.cpp" line="+18"/>
+        <source>The engine could not measure the head roles: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Measuring the head roles…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>the answer names no layers or no heads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>the answer has %1 heads, not %2 x %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>the answer has a head outside the model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>the answer&apos;s probe sequences differ in length</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>HeadLens::HeadRolesPanel</name>
     <message>
-        <location filename="../modules/ui/src/headrolespanel.cpp" line="+47"/>
+        <location filename="../modules/ui/src/headrolespanel.cpp" line="+49"/>
         <source>previous token</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1026,7 +1097,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+62"/>
         <source>Layer</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1106,12 +1177,32 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
-        <source>No head roles are stored with this trace. Measure them with headlens-cli heads MODEL PROJECT.hlproj --roles</source>
+        <location line="+7"/>
+        <source>Measure what each head of this trace&apos;s model selects, on repeated random tokens (in the engine); kept with the model&apos;s traces when the project is saved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+17"/>
+        <source>No head roles are kept with this trace. Measure them here, or with headlens-cli heads MODEL PROJECT.hlproj --roles</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>%1 random sequences of %2 tokens, repeated (seed %3). Click a column to sort.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Measure</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Measure again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-29"/>
         <source>Measured on %1 random sequences of %2 tokens repeated once (seed %3); the first four scores average %4 query positions, duplicate and induction the %5 of the second copies. Click a column to sort.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1325,7 +1416,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+99"/>
+        <location line="+79"/>
         <source>Propagating: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1828,7 +1919,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+192"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+193"/>
         <source>Ctrl+,</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1838,7 +1929,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+11"/>
         <source>Ctrl+Shift+E</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1848,7 +1939,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+154"/>
+        <location line="+155"/>
         <source>&amp;File</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2009,12 +2100,22 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+1"/>
-        <location line="+94"/>
+        <source>Activation &amp;Patching…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Patch this trace&apos;s prompt into a corrupted one, block by block, and map what recovers the answer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+95"/>
         <source>&amp;Start Engine</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-93"/>
+        <location line="-94"/>
         <source>Start the engine process (or start it again after it stopped)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2099,7 +2200,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+536"/>
+        <location line="+515"/>
+        <source>Added trace %1 with its patching map</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+52"/>
         <source>Inspector</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2109,12 +2215,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-536"/>
+        <location line="-567"/>
         <source>The open projects</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-214"/>
+        <location line="-220"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2124,12 +2230,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+213"/>
+        <location line="+219"/>
         <source>The engine process that runs models</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+34"/>
         <source>HeadLens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2222,12 +2328,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+199"/>
+        <location line="+204"/>
         <source>Added trace %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+76"/>
         <source>Block view</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2679,14 +2785,127 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
 </context>
 <context>
+    <name>HeadLens::PatchDialog</name>
+    <message>
+        <location filename="../app/headlens/patchdialog.cpp" line="+47"/>
+        <source>Activation Patching</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>Trace %1 is the clean run (%2 tokens): &quot;%3&quot;. Give a corrupted prompt of the same token count. Each block of the corrupted run is replaced by the clean one in turn, and the map shows how much of the clean logit difference between the answer and the wrong token that recovers (0: none, 1: all).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The prompt with the fact changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Token ids</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Give the corrupted prompt as token ids separated by commas or spaces (for a model without a tokenizer)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>A token&apos;s text as the model writes it (with its leading space); filled in with the model&apos;s two most likely next tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Also patch each head&apos;s output (slower)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Corrupted prompt:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answer token:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Wrong token:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&amp;Patch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+62"/>
+        <source>Trace %1 is no longer in the project.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>There is no engine.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Trace %1 has no tokens.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Give the corrupted prompt.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The corrupted prompt is not a list of token ids.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Give the answer and the wrong token.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The answer and the wrong token must differ.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+56"/>
+        <source>Starting the engine…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>&amp;Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Close</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Cancelled. The project is unchanged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::ProjectCheck</name>
     <message>
-        <location filename="../app/headlens/projectcheck.cpp" line="+30"/>
+        <location filename="../app/headlens/projectcheck.cpp" line="+31"/>
         <source>reading it took over %1 s; the file may be damaged</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+5"/>
         <source>the file is damaged: reading it crashed the HDF5 library (in a separate process, so nothing else was lost)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2762,28 +2981,34 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+110"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+111"/>
         <source>Untitled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+88"/>
         <source>The project has no file name yet; use Save As.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+278"/>
+        <location line="+285"/>
+        <location line="+15"/>
         <source>There is no trace &apos;%1&apos;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-12"/>
         <source>&apos;%1&apos; cannot be used: %2.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
         <source>There is already a trace named &apos;%1&apos;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Trace %1 has %2 layers of %3 heads; the head roles are of a model with %4 layers of %5 heads.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2863,7 +3088,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::TraceJob</name>
     <message>
-        <location filename="../modules/document/src/tracejob.cpp" line="+78"/>
+        <location filename="../modules/document/src/tracejob.cpp" line="+81"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2873,7 +3098,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="-7"/>
+        <source>The engine could not patch the prompts: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+40"/>
         <source>Starting the trace…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3157,6 +3387,14 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location filename="../modules/document/src/renametrace.cpp" line="+13"/>
         <source>Rename trace %1 to %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SetHeadRoles</name>
+    <message>
+        <location filename="../modules/document/src/setheadroles.cpp" line="+16"/>
+        <source>Measure head roles</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

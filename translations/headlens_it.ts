@@ -450,12 +450,12 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
     </message>
     <message>
         <location line="-16"/>
-        <location line="+45"/>
+        <location line="+53"/>
         <source>Cancelled.</source>
         <translation>Annullato.</translation>
     </message>
     <message>
-        <location line="-27"/>
+        <location line="-35"/>
         <source>Generating token %1 of %2</source>
         <translation>Generazione del token %1 di %2</translation>
     </message>
@@ -464,8 +464,18 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
         <source>Tracing layer %1 of %2</source>
         <translation>Tracciamento dello strato %1 di %2</translation>
     </message>
+    <message>
+        <location line="+3"/>
+        <source>Measuring the head roles on sequence %1 of %2</source>
+        <translation>Misura dei ruoli delle teste: sequenza %1 di %2</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Patching: step %1 of %2</source>
+        <translation>Sostituzione: passo %1 di %2</translation>
+    </message>
     <message numerus="yes">
-        <location line="+16"/>
+        <location line="+17"/>
         <source> (about %n s left)</source>
         <translation>
             <numerusform> (circa %n s rimanente)</numerusform>
@@ -809,7 +819,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::HeadContributionDock</name>
     <message>
-        <location filename="../app/headlens/headcontributiondock.cpp" line="+23"/>
+        <location filename="../app/headlens/headcontributiondock.cpp" line="+24"/>
         <source>Head Contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
@@ -968,15 +978,76 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::HeadRolesDock</name>
     <message>
-        <location filename="../app/headlens/headrolesdock.cpp" line="+25"/>
+        <location filename="../app/headlens/headrolesdock.cpp" line="+48"/>
         <source>Head Roles</source>
         <translation>Ruoli delle teste</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The head roles are being measured.</source>
+        <translation>I ruoli delle teste sono in corso di misura.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No trace is shown.</source>
+        <translation>Nessuna traccia è mostrata.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>There is no engine.</source>
+        <translation>Non c’è un motore.</translation>
+    </message>
+    <message>
+        <location line="+62"/>
+        <source>The model the engine loaded for %1 is not the one that made it (the fingerprints differ); its head roles were not kept.</source>
+        <translation>Il modello che il motore ha caricato per %1 non è quello che l’ha prodotta (le impronte differiscono); i suoi ruoli delle teste non sono stati tenuti.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+21"/>
+        <source>Head roles measured for %n trace(s)</source>
+        <translation>
+            <numerusform>Ruoli delle teste misurati per %n traccia</numerusform>
+            <numerusform>Ruoli delle teste misurati per %n tracce</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::HeadRolesJob</name>
+    <message>
+        <location filename="../modules/document/src/headrolesjob.cpp" line="+18"/>
+        <source>The engine could not measure the head roles: %1</source>
+        <translation>Il motore non ha potuto misurare i ruoli delle teste: %1</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Measuring the head roles…</source>
+        <translation>Misura dei ruoli delle teste…</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>the answer names no layers or no heads</source>
+        <translation>la risposta non indica strati o teste</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>the answer has %1 heads, not %2 x %3</source>
+        <translation>la risposta ha %1 teste, non %2 x %3</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>the answer has a head outside the model</source>
+        <translation>la risposta ha una testa fuori dal modello</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>the answer&apos;s probe sequences differ in length</source>
+        <translation>le sequenze di prova della risposta hanno lunghezze diverse</translation>
     </message>
 </context>
 <context>
     <name>HeadLens::HeadRolesPanel</name>
     <message>
-        <location filename="../modules/ui/src/headrolespanel.cpp" line="+47"/>
+        <location filename="../modules/ui/src/headrolespanel.cpp" line="+49"/>
         <source>previous token</source>
         <translation>token precedente</translation>
     </message>
@@ -1031,7 +1102,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>ind</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+62"/>
         <source>Layer</source>
         <translation>Strato</translation>
     </message>
@@ -1111,12 +1182,32 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Il punteggio più alto, quando è almeno 0,4</translation>
     </message>
     <message>
-        <location line="+12"/>
-        <source>No head roles are stored with this trace. Measure them with headlens-cli heads MODEL PROJECT.hlproj --roles</source>
-        <translation>Nessun ruolo delle teste è salvato con questa traccia. Misurali con headlens-cli heads MODEL PROJECT.hlproj --roles</translation>
+        <location line="+7"/>
+        <source>Measure what each head of this trace&apos;s model selects, on repeated random tokens (in the engine); kept with the model&apos;s traces when the project is saved</source>
+        <translation>Misura che cosa seleziona ogni testa del modello di questa traccia, su token casuali ripetuti (nel motore); tenuti con le tracce del modello quando il progetto viene salvato</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+17"/>
+        <source>No head roles are kept with this trace. Measure them here, or with headlens-cli heads MODEL PROJECT.hlproj --roles</source>
+        <translation>Nessun ruolo delle teste è tenuto con questa traccia. Misurali qui, oppure con headlens-cli heads MODEL PROJECT.hlproj --roles</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>%1 random sequences of %2 tokens, repeated (seed %3). Click a column to sort.</source>
+        <translation>%1 sequenze casuali di %2 token, ripetute (seme %3). Fai clic su una colonna per ordinare.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Measure</source>
+        <translation>Misura</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Measure again</source>
+        <translation>Misura di nuovo</translation>
+    </message>
+    <message>
+        <location line="-29"/>
         <source>Measured on %1 random sequences of %2 tokens repeated once (seed %3); the first four scores average %4 query positions, duplicate and induction the %5 of the second copies. Click a column to sort.</source>
         <translation>Misurati su %1 sequenze casuali di %2 token ripetute una volta (seme %3); i primi quattro punteggi sono la media di %4 posizioni di query, duplicato e induzione delle %5 delle seconde copie. Fai clic su una colonna per ordinare.</translation>
     </message>
@@ -1330,7 +1421,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Il motore è occupato con l&apos;ultima richiesta.</translation>
     </message>
     <message>
-        <location line="+99"/>
+        <location line="+79"/>
         <source>Propagating: %1</source>
         <translation>Propagazione: %1</translation>
     </message>
@@ -1833,7 +1924,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+192"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+193"/>
         <source>Ctrl+,</source>
         <translation>Ctrl+,</translation>
     </message>
@@ -1843,7 +1934,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ctrl+T</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+11"/>
         <source>Ctrl+Shift+E</source>
         <translation>Ctrl+Shift+E</translation>
     </message>
@@ -1853,7 +1944,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ctrl+E</translation>
     </message>
     <message>
-        <location line="+154"/>
+        <location line="+155"/>
         <source>&amp;File</source>
         <translation>&amp;File</translation>
     </message>
@@ -2014,12 +2105,22 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+1"/>
-        <location line="+94"/>
+        <source>Activation &amp;Patching…</source>
+        <translation>&amp;Sostituzione delle attivazioni…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Patch this trace&apos;s prompt into a corrupted one, block by block, and map what recovers the answer</source>
+        <translation>Sostituisci il prompt di questa traccia in uno corrotto, blocco per blocco, e mappa che cosa recupera la risposta</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+95"/>
         <source>&amp;Start Engine</source>
         <translation>&amp;Avvia il motore</translation>
     </message>
     <message>
-        <location line="-93"/>
+        <location line="-94"/>
         <source>Start the engine process (or start it again after it stopped)</source>
         <translation>Avvia il processo del motore (o riavvialo dopo che si è fermato)</translation>
     </message>
@@ -2104,7 +2205,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Informazioni sul toolkit Qt</translation>
     </message>
     <message>
-        <location line="+536"/>
+        <location line="+515"/>
+        <source>Added trace %1 with its patching map</source>
+        <translation>Aggiunta la traccia %1 con la sua mappa di sostituzione</translation>
+    </message>
+    <message>
+        <location line="+52"/>
         <source>Inspector</source>
         <translation>Ispettore</translation>
     </message>
@@ -2114,12 +2220,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="-536"/>
+        <location line="-567"/>
         <source>The open projects</source>
         <translation>I progetti aperti</translation>
     </message>
     <message>
-        <location line="-214"/>
+        <location line="-220"/>
         <source>Undo</source>
         <translation>Annulla</translation>
     </message>
@@ -2129,12 +2235,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ripeti</translation>
     </message>
     <message>
-        <location line="+213"/>
+        <location line="+219"/>
         <source>The engine process that runs models</source>
         <translation>Il processo del motore che esegue i modelli</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+34"/>
         <source>HeadLens</source>
         <translation>HeadLens</translation>
     </message>
@@ -2227,12 +2333,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Progetti HeadLens (*.hlproj);;Tutti i file (*)</translation>
     </message>
     <message>
-        <location line="+199"/>
+        <location line="+204"/>
         <source>Added trace %1</source>
         <translation>Aggiunta la traccia %1</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+76"/>
         <source>Block view</source>
         <translation>Vista a blocchi</translation>
     </message>
@@ -2684,14 +2790,127 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
 </context>
 <context>
+    <name>HeadLens::PatchDialog</name>
+    <message>
+        <location filename="../app/headlens/patchdialog.cpp" line="+47"/>
+        <source>Activation Patching</source>
+        <translation>Sostituzione delle attivazioni</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>Trace %1 is the clean run (%2 tokens): &quot;%3&quot;. Give a corrupted prompt of the same token count. Each block of the corrupted run is replaced by the clean one in turn, and the map shows how much of the clean logit difference between the answer and the wrong token that recovers (0: none, 1: all).</source>
+        <translation>La traccia %1 è l’esecuzione pulita (%2 token): &quot;%3&quot;. Indica un prompt corrotto con lo stesso numero di token. Ogni blocco dell’esecuzione corrotta viene sostituito a turno da quello pulito, e la mappa mostra quanta parte della differenza di logit pulita tra la risposta e il token sbagliato ciò recupera (0: nulla, 1: tutta).</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The prompt with the fact changed</source>
+        <translation>Il prompt con il fatto cambiato</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Token ids</source>
+        <translation>Id dei token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Give the corrupted prompt as token ids separated by commas or spaces (for a model without a tokenizer)</source>
+        <translation>Indica il prompt corrotto come id di token separati da virgole o spazi (per un modello senza tokenizzatore)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>A token&apos;s text as the model writes it (with its leading space); filled in with the model&apos;s two most likely next tokens</source>
+        <translation>Il testo di un token come lo scrive il modello (con il suo spazio iniziale); compilato con i due token successivi più probabili del modello</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Also patch each head&apos;s output (slower)</source>
+        <translation>Sostituisci anche l’uscita di ogni testa (più lento)</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Corrupted prompt:</source>
+        <translation>Prompt corrotto:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answer token:</source>
+        <translation>Token della risposta:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Wrong token:</source>
+        <translation>Token sbagliato:</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&amp;Patch</source>
+        <translation>&amp;Sostituisci</translation>
+    </message>
+    <message>
+        <location line="+62"/>
+        <source>Trace %1 is no longer in the project.</source>
+        <translation>La traccia %1 non è più nel progetto.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>There is no engine.</source>
+        <translation>Non c’è un motore.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Trace %1 has no tokens.</source>
+        <translation>La traccia %1 non ha token.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Give the corrupted prompt.</source>
+        <translation>Indica il prompt corrotto.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The corrupted prompt is not a list of token ids.</source>
+        <translation>Il prompt corrotto non è un elenco di id di token.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Give the answer and the wrong token.</source>
+        <translation>Indica la risposta e il token sbagliato.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The answer and the wrong token must differ.</source>
+        <translation>La risposta e il token sbagliato devono essere diversi.</translation>
+    </message>
+    <message>
+        <location line="+56"/>
+        <source>Starting the engine…</source>
+        <translation>Avvio del motore…</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>&amp;Cancel</source>
+        <translation>Annu&amp;lla</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Close</source>
+        <translation>Chiudi</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Cancelled. The project is unchanged.</source>
+        <translation>Annullato. Il progetto non è cambiato.</translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::ProjectCheck</name>
     <message>
-        <location filename="../app/headlens/projectcheck.cpp" line="+30"/>
+        <location filename="../app/headlens/projectcheck.cpp" line="+31"/>
         <source>reading it took over %1 s; the file may be damaged</source>
         <translation>la lettura ha richiesto più di %1 s; il file potrebbe essere danneggiato</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+5"/>
         <source>the file is damaged: reading it crashed the HDF5 library (in a separate process, so nothing else was lost)</source>
         <translation>il file è danneggiato: la sua lettura ha fatto bloccare la libreria HDF5 (in un processo separato, quindi non si è perso altro)</translation>
     </message>
@@ -2767,22 +2986,23 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+110"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+111"/>
         <source>Untitled</source>
         <translation>Senza titolo</translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+88"/>
         <source>The project has no file name yet; use Save As.</source>
         <translation>Il progetto non ha ancora un nome di file; usa Salva come.</translation>
     </message>
     <message>
-        <location line="+278"/>
+        <location line="+285"/>
+        <location line="+15"/>
         <source>There is no trace &apos;%1&apos;.</source>
         <translation>Non esiste una traccia &apos;%1&apos;.</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-12"/>
         <source>&apos;%1&apos; cannot be used: %2.</source>
         <translation>&apos;%1&apos; non si può usare: %2.</translation>
     </message>
@@ -2790,6 +3010,11 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+1"/>
         <source>There is already a trace named &apos;%1&apos;.</source>
         <translation>Esiste già una traccia di nome &apos;%1&apos;.</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Trace %1 has %2 layers of %3 heads; the head roles are of a model with %4 layers of %5 heads.</source>
+        <translation>La traccia %1 ha %2 strati di %3 teste; i ruoli delle teste sono di un modello con %4 strati di %5 teste.</translation>
     </message>
 </context>
 <context>
@@ -2868,7 +3093,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::TraceJob</name>
     <message>
-        <location filename="../modules/document/src/tracejob.cpp" line="+78"/>
+        <location filename="../modules/document/src/tracejob.cpp" line="+81"/>
         <source>Cancelled.</source>
         <translation>Annullato.</translation>
     </message>
@@ -2878,7 +3103,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Il progetto è stato chiuso.</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="-7"/>
+        <source>The engine could not patch the prompts: %1</source>
+        <translation>Il motore non ha potuto sostituire i prompt: %1</translation>
+    </message>
+    <message>
+        <location line="+40"/>
         <source>Starting the trace…</source>
         <translation>Avvio della traccia…</translation>
     </message>
@@ -3163,6 +3393,14 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location filename="../modules/document/src/renametrace.cpp" line="+13"/>
         <source>Rename trace %1 to %2</source>
         <translation>Rinomina la traccia %1 in %2</translation>
+    </message>
+</context>
+<context>
+    <name>SetHeadRoles</name>
+    <message>
+        <location filename="../modules/document/src/setheadroles.cpp" line="+16"/>
+        <source>Measure head roles</source>
+        <translation>Misura i ruoli delle teste</translation>
     </message>
 </context>
 <context>
