@@ -14,8 +14,7 @@ namespace HeadLens::Cli {
 std::optional<std::string> Args::value(const std::string &opt) const
 {
     auto it = values.find(opt);
-    if (it == values.end())
-        return std::nullopt;
+    if (it == values.end()) return std::nullopt;
     return it->second;
 }
 
@@ -27,8 +26,7 @@ std::string Args::value(const std::string &opt, const std::string &fallback) con
 int Args::intValue(const std::string &opt, int fallback, int min, int max) const
 {
     auto v = value(opt);
-    if (!v)
-        return fallback;
+    if (!v) return fallback;
     size_t used = 0;
     long n = 0;
     try {
@@ -61,12 +59,10 @@ Args parseArgs(const std::vector<std::string> &argv, const std::set<std::string>
             }
             if (valueOpts.count(name)) {
                 if (!inlineVal) {
-                    if (i + 1 >= argv.size())
-                        throw UsageError(name + " needs a value");
+                    if (i + 1 >= argv.size()) throw UsageError(name + " needs a value");
                     val = argv[++i];
                 }
-                if (a.values.count(name))
-                    throw UsageError(name + " given twice");
+                if (a.values.count(name)) throw UsageError(name + " given twice");
                 a.values[name] = val;
             } else if (flagOpts.count(name) && !inlineVal) {
                 a.flags.insert(name);
@@ -94,8 +90,7 @@ std::vector<int32_t> parseIdList(const std::string &s)
     std::vector<int32_t> ids;
     std::string cur;
     auto flush = [&] {
-        if (cur.empty())
-            return;
+        if (cur.empty()) return;
         size_t used = 0;
         long long v = 0;
         try {
@@ -115,8 +110,7 @@ std::vector<int32_t> parseIdList(const std::string &s)
             cur += c;
     }
     flush();
-    if (ids.empty())
-        throw InputError("--token-ids: no ids given");
+    if (ids.empty()) throw InputError("--token-ids: no ids given");
     return ids;
 }
 
@@ -126,8 +120,7 @@ bool g_progressShown = false;
 
 void reportProgress(const std::string &stage, int done, int total)
 {
-    if (!isatty(STDERR_FILENO))
-        return;
+    if (!isatty(STDERR_FILENO)) return;
     std::fprintf(stderr, "\r%s: %d/%d   ", stage.c_str(), done, total);
     std::fflush(stderr);
     g_progressShown = true;
@@ -135,8 +128,7 @@ void reportProgress(const std::string &stage, int done, int total)
 
 void endProgress()
 {
-    if (g_progressShown)
-        std::fprintf(stderr, "\r\033[K");
+    if (g_progressShown) std::fprintf(stderr, "\r\033[K");
     g_progressShown = false;
 }
 
@@ -227,8 +219,7 @@ int runCommand(const std::vector<std::string> &argv)
 {
     std::ios::sync_with_stdio(true);
     try {
-        if (argv.empty())
-            throw UsageError("no command given (try --help)");
+        if (argv.empty()) throw UsageError("no command given (try --help)");
         const std::string cmd = argv[0];
         const std::vector<std::string> rest(argv.begin() + 1, argv.end());
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
@@ -239,34 +230,20 @@ int runCommand(const std::vector<std::string> &argv)
             std::cout << "headlens-cli " << HEADLENS_VERSION << "\n";
             return 0;
         }
-        if (cmd == "trace")
-            return cmdTrace(rest);
-        if (cmd == "generate")
-            return cmdGenerate(rest);
-        if (cmd == "tokenize")
-            return cmdTokenize(rest);
-        if (cmd == "info")
-            return cmdInfo(rest);
-        if (cmd == "export")
-            return cmdExport(rest);
-        if (cmd == "bench")
-            return cmdBench(rest);
-        if (cmd == "serve")
-            return cmdServe(rest);
-        if (cmd == "decompose")
-            return cmdDecompose(rest);
-        if (cmd == "propagate")
-            return cmdPropagate(rest);
-        if (cmd == "stats")
-            return cmdStats(rest);
-        if (cmd == "correlate")
-            return cmdCorrelate(rest);
-        if (cmd == "compare")
-            return cmdCompare(rest);
-        if (cmd == "heads")
-            return cmdHeads(rest);
-        if (cmd == "train-example")
-            return cmdTrainExample(rest);
+        if (cmd == "trace") return cmdTrace(rest);
+        if (cmd == "generate") return cmdGenerate(rest);
+        if (cmd == "tokenize") return cmdTokenize(rest);
+        if (cmd == "info") return cmdInfo(rest);
+        if (cmd == "export") return cmdExport(rest);
+        if (cmd == "bench") return cmdBench(rest);
+        if (cmd == "serve") return cmdServe(rest);
+        if (cmd == "decompose") return cmdDecompose(rest);
+        if (cmd == "propagate") return cmdPropagate(rest);
+        if (cmd == "stats") return cmdStats(rest);
+        if (cmd == "correlate") return cmdCorrelate(rest);
+        if (cmd == "compare") return cmdCompare(rest);
+        if (cmd == "heads") return cmdHeads(rest);
+        if (cmd == "train-example") return cmdTrainExample(rest);
         if (cmd == "attribute") return cmdAttribute(rest);
         if (cmd == "batch") return cmdBatch(rest);
         if (cmd == "merge") return cmdMerge(rest);

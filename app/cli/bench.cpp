@@ -11,10 +11,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <ctime>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -41,7 +41,8 @@ void timeOnce(const std::function<void()> &f, Timing &best)
     const double c0 = cpuNow();
     f();
     best.cpu = std::min(best.cpu, cpuNow() - c0);
-    best.wall = std::min(best.wall, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    best.wall = std::min(
+        best.wall, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 Timing timed(const std::function<void()> &f, int repeat)
@@ -91,8 +92,7 @@ public:
     void keep(const TensorView &v)
     {
         const size_t n = size_t(Array<float>::count(v.shape));
-        if (next == store.size())
-            store.emplace_back();
+        if (next == store.size()) store.emplace_back();
         store[next].resize(n);
         std::memcpy(store[next].data(), v.data, n * sizeof(float));
         ++next;
@@ -100,8 +100,8 @@ public:
     void tensor(Tap, int, const TensorView &v) override { keep(v); }
     void heads(int, const HeadMetricsView &m) override
     {
-        for (const TensorView *v : {&m.contribNorm, &m.contribCosine, &m.contribProjection,
-                                    &m.attnEntropy, &m.valueNorm})
+        for (const TensorView *v :
+             {&m.contribNorm, &m.contribCosine, &m.contribProjection, &m.attnEntropy, &m.valueNorm})
             keep(*v);
     }
     void lens(Site, int, const LensView &) override {}
@@ -129,8 +129,7 @@ int cmdBench(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(argv, {"--tokens", "--threads", "--dtype", "--repeat", "--tokenizer"},
                              {"--patch"});
-    if (a.positional.size() != 1)
-        throw UsageError("bench needs one MODEL");
+    if (a.positional.size() != 1) throw UsageError("bench needs one MODEL");
     const int T = a.intValue("--tokens", 128, 1, 1 << 20);
     const int repeat = a.intValue("--repeat", 3, 1, 100);
     LoadOptions lo;
@@ -140,18 +139,19 @@ int cmdBench(const std::vector<std::string> &argv)
 
     const auto t0 = std::chrono::steady_clock::now();
     std::unique_ptr<Model> model = Model::load(a.positional[0], lo);
-    const double loadS = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double loadS =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const ModelConfig &c = model->config();
     std::vector<int32_t> ids(static_cast<size_t>(T), 0);
     for (int i = 0; i < T; ++i)
         ids[size_t(i)] = int32_t((uint64_t(i) * 7919u + 13u) % uint64_t(c.vocabSize));
-    if (c.bosId >= 0)
-        ids[0] = c.bosId;
+    if (c.bosId >= 0) ids[0] = c.bosId;
     model->checkIds(ids);
 
-    std::printf("model        %s (%s): %d layers, d_model %d, %d heads (%d kv), d_ffn %d, vocab %d\n",
-                model->name().c_str(), model->format().c_str(), c.nLayers, c.dModel, c.nHeads,
-                c.nKvHeads, c.dFfn, c.vocabSize);
+    std::printf(
+        "model        %s (%s): %d layers, d_model %d, %d heads (%d kv), d_ffn %d, vocab %d\n",
+        model->name().c_str(), model->format().c_str(), c.nLayers, c.dModel, c.nHeads, c.nKvHeads,
+        c.dFfn, c.vocabSize);
     std::printf("weights      %.1f MiB stored, compute %s, threads %d, load %.3f s\n",
                 double(model->weightBytes()) / (1024.0 * 1024.0), model->computeDtype().c_str(),
                 setEngineThreads(lo.threads), loadS);
@@ -176,28 +176,36 @@ int cmdBench(const std::vector<std::string> &argv)
     const Timing &plain = runs[0], &capture = runs[1], &withLens = runs[2];
     const Timing dla{std::max(0.0, runs[3].wall - plain.wall),
                      std::max(0.0, runs[3].cpu - plain.cpu)};
-    const Timing lens{std::max(0.0, withLens.wall - plain.wall), std::max(0.0, withLens.cpu - plain.cpu)};
+    const Timing lens{std::max(0.0, withLens.wall - plain.wall),
+                      std::max(0.0, withLens.cpu - plain.cpu)};
     // The lens decodes 5 sites x T rows per layer (resid_pre reuses resid_post of the layer
     // below, so 4 x T rows are computed past layer 0) against the [V, D] decoder.
     const int64_t lensRows = int64_t(T) * (5 + 4 * (c.nLayers - 1));
     const double c0 = cpuNow();
     const double mmWall = timePlainMatmul(lensRows / c.nLayers, c.dModel, c.vocabSize,
-                                          model->computeDtype(), repeat) * c.nLayers;
+                                          model->computeDtype(), repeat) *
+                          c.nLayers;
     const double mmCpu = (cpuNow() - c0) / repeat * c.nLayers;
     TraceOptions to;
-    const Timing trace = timed([&] { (void)traceTokens(*model, model->tokensFromIds(ids), "", to); }, 1);
+    const Timing trace =
+        timed([&] { (void)traceTokens(*model, model->tokensFromIds(ids), "", to); }, 1);
 
-    std::printf("tokens       %d (best of %d runs, plain, capture and lens taken in turns; wall s / process CPU s)\n",
+    std::printf("tokens       %d (best of %d runs, plain, capture and lens taken in turns; wall s "
+                "/ process CPU s)\n",
                 T, repeat);
-    std::printf("plain        %8.4f / %8.4f  forward and logits, no capture\n", plain.wall, plain.cpu);
-    std::printf("capture      %8.4f / %8.4f  all sites, patterns, z, head metrics, lens excluded: ratio %.3f / %.3f\n",
+    std::printf("plain        %8.4f / %8.4f  forward and logits, no capture\n", plain.wall,
+                plain.cpu);
+    std::printf("capture      %8.4f / %8.4f  all sites, patterns, z, head metrics, lens excluded: "
+                "ratio %.3f / %.3f\n",
                 capture.wall, capture.cpu, capture.wall / plain.wall, capture.cpu / plain.cpu);
     std::printf("lens         %8.4f / %8.4f  5 sites x %d layers, top-k + entropy over %d tokens\n",
                 lens.wall, lens.cpu, c.nLayers, c.vocabSize);
-    std::printf("lens matmul  %8.4f / %8.4f  plain libtorch matmul of the same rows: lens/matmul %.3f / %.3f\n",
+    std::printf("lens matmul  %8.4f / %8.4f  plain libtorch matmul of the same rows: lens/matmul "
+                "%.3f / %.3f\n",
                 mmWall, mmCpu, lens.wall / mmWall, lens.cpu / mmCpu);
-    std::printf("trace        %8.4f / %8.4f  traceTokens end to end, default options: ratio %.3f / %.3f\n",
-                trace.wall, trace.cpu, trace.wall / plain.wall, trace.cpu / plain.cpu);
+    std::printf(
+        "trace        %8.4f / %8.4f  traceTokens end to end, default options: ratio %.3f / %.3f\n",
+        trace.wall, trace.cpu, trace.wall / plain.wall, trace.cpu / plain.cpu);
     std::printf("attribution  %8.4f / %8.4f  direct logit attribution of the top-1 (its part of a "
                 "trace): %.1f%% / %.1f%% of the trace\n",
                 dla.wall, dla.cpu, 100.0 * dla.wall / trace.wall, 100.0 * dla.cpu / trace.cpu);

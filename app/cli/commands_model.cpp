@@ -108,9 +108,10 @@ int cmdTrace(const std::vector<std::string> &argv)
 
 int cmdGenerate(const std::vector<std::string> &argv)
 {
-    const Args a = parseArgs(argv, {"--prompt", "--prompt-file", "--token-ids", "-n", "--tokenizer",
-                                    "--dtype", "--threads"},
-                             {"--ids"});
+    const Args a = parseArgs(
+        argv,
+        {"--prompt", "--prompt-file", "--token-ids", "-n", "--tokenizer", "--dtype", "--threads"},
+        {"--ids"});
     const std::string modelPath = onePositional(a, "MODEL");
     const int n = a.intValue("-n", 32, 0, kMaxGenerate);
     const PromptInput prompt = promptInput(a);
@@ -141,14 +142,13 @@ int cmdTokenize(const std::vector<std::string> &argv)
     const Args a = parseArgs(argv, {"--text"}, {"--no-bos"});
     const std::string path = onePositional(a, "TOKENIZER_OR_MODEL");
     auto text = a.value("--text");
-    if (!text)
-        throw UsageError("tokenize needs --text TEXT");
+    if (!text) throw UsageError("tokenize needs --text TEXT");
     std::string tokPath = path;
     if (fs::is_directory(path)) {
         tokPath = findTokenizerInFolder(path);
         if (tokPath.empty())
-            throw InputError("no tokenizer file (tokenizer.json, tokenizer.model, tokenizer.bin) in " +
-                             path);
+            throw InputError(
+                "no tokenizer file (tokenizer.json, tokenizer.model, tokenizer.bin) in " + path);
     } else if (!fs::exists(path)) {
         throw InputError("tokenizer " + path + " does not exist");
     }

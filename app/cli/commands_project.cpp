@@ -125,8 +125,15 @@ Table logitsTable(const Trace &t)
 Table headsTable(const Trace &t)
 {
     Table tb;
-    tb.columns = {"layer", "head", "pos", "contrib_norm", "contrib_share", "contrib_cosine",
-                  "contrib_projection", "attn_entropy", "value_norm"};
+    tb.columns = {"layer",
+                  "head",
+                  "pos",
+                  "contrib_norm",
+                  "contrib_share",
+                  "contrib_cosine",
+                  "contrib_projection",
+                  "attn_entropy",
+                  "value_norm"};
     const int64_t L = t.contribNorm.dim(0), H = t.contribNorm.dim(1), T = t.contribNorm.dim(2);
     for (int64_t l = 0; l < L; ++l)
         for (int64_t p = 0; p < T; ++p) {
@@ -149,7 +156,8 @@ Table attentionTable(const ProjectReader &r, const Trace &t)
     Table tb;
     tb.columns = {"layer", "head", "query", "key", "weight"};
     if (t.attentionStore == StoreType::None)
-        throw InputError("trace '" + t.name + "' has no attention patterns stored (traced with --attention none)");
+        throw InputError("trace '" + t.name +
+                         "' has no attention patterns stored (traced with --attention none)");
     for (int l = 0; l < t.config.nLayers; ++l) {
         const FloatArray a = r.readAttention(t.name, l); // [H, T, T]
         const int64_t H = a.dim(0), T = a.dim(1);
@@ -183,8 +191,7 @@ void refuseToOverwrite(const std::string &out, const std::string &project)
 int cmdInfo(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(argv, {}, {"--json"});
-    if (a.positional.size() != 1)
-        throw UsageError("info needs one PROJECT.hlproj");
+    if (a.positional.size() != 1) throw UsageError("info needs one PROJECT.hlproj");
     const std::string path = a.positional[0];
     ProjectReader r(path);
     const ProjectInfo &info = r.info();
@@ -213,15 +220,12 @@ int cmdInfo(const std::vector<std::string> &argv)
     std::cout << info.traces.size() << (info.traces.size() == 1 ? " trace" : " traces") << "\n";
     for (const TraceListing &t : info.traces) {
         std::string prompt = t.prompt;
-        if (prompt.size() > 60)
-            prompt = prompt.substr(0, 57) + "...";
+        if (prompt.size() > 60) prompt = prompt.substr(0, 57) + "...";
         for (char &c : prompt)
-            if (c == '\n')
-                c = ' ';
+            if (c == '\n') c = ' ';
         std::cout << "  " << t.name << ": " << t.modelName << ", " << t.nTokens << " tokens, "
                   << t.nLayers << " layers x " << t.nHeads << " heads, " << t.created;
-        if (!t.parent.empty())
-            std::cout << ", from " << t.parent;
+        if (!t.parent.empty()) std::cout << ", from " << t.parent;
         std::cout << "\n      \"" << prompt << "\"\n";
     }
     return 0;
@@ -229,9 +233,9 @@ int cmdInfo(const std::vector<std::string> &argv)
 
 int cmdExport(const std::vector<std::string> &argv)
 {
-    const Args a = parseArgs(argv, {"--trace", "--what", "--site", "--format", "-o", "--output"}, {});
-    if (a.positional.size() != 1)
-        throw UsageError("export needs one PROJECT.hlproj");
+    const Args a =
+        parseArgs(argv, {"--trace", "--what", "--site", "--format", "-o", "--output"}, {});
+    if (a.positional.size() != 1) throw UsageError("export needs one PROJECT.hlproj");
     auto traceName = a.value("--trace");
     auto what = a.value("--what");
     if (!traceName || !what)
@@ -243,7 +247,8 @@ int cmdExport(const std::vector<std::string> &argv)
     if (auto s = a.value("--site")) {
         site = siteFromName(*s);
         if (!site)
-            throw UsageError("--site must be one of resid_pre|attn_out|resid_mid|mlp_out|resid_post");
+            throw UsageError(
+                "--site must be one of resid_pre|attn_out|resid_mid|mlp_out|resid_post");
     }
 
     const std::string outPath = a.value("-o", a.value("--output", ""));
@@ -279,8 +284,7 @@ int cmdExport(const std::vector<std::string> &argv)
         std::cout << os.str();
     } else {
         std::ofstream f(outPath, std::ios::binary | std::ios::trunc);
-        if (!f || !(f << os.str()) || !f.flush())
-            throw InputError("cannot write " + outPath);
+        if (!f || !(f << os.str()) || !f.flush()) throw InputError("cannot write " + outPath);
     }
     return 0;
 }

@@ -31,8 +31,7 @@ std::string selfDir()
 {
     char buf[PATH_MAX];
     const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0)
-        return {};
+    if (n <= 0) return {};
     std::string p(buf, size_t(n));
     const size_t slash = p.rfind('/');
     return slash == std::string::npos ? std::string(".") : p.substr(0, slash);
@@ -46,8 +45,7 @@ int main(int argc, char **argv)
     // Settings the user chose are kept.
     const auto setDefault = [](const char *name, const char *value) {
         const char *v = std::getenv(name);
-        if (!v || !*v)
-            setenv(name, value, 1);
+        if (!v || !*v) setenv(name, value, 1);
     };
     setDefault("OMP_WAIT_POLICY", "PASSIVE");
     // OpenBLAS's idle threads call sched_yield for 2^28 cycles before they sleep; at 2^10

@@ -43,8 +43,7 @@ public:
             {
                 std::unique_lock<std::mutex> lock(m_mutex);
                 m_cv.wait(lock, [this] { return !m_queue.empty() || m_eof; });
-                if (m_queue.empty())
-                    break;
+                if (m_queue.empty()) break;
                 req = std::move(m_queue.front());
                 m_queue.pop_front();
                 m_running = req.value("id", json(nullptr));
@@ -70,8 +69,7 @@ private:
     {
         std::string line;
         while (std::getline(std::cin, line)) {
-            if (line.find_first_not_of(" \t\r") == std::string::npos)
-                continue;
+            if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
             json req = json::parse(line, nullptr, false);
             if (req.is_discarded() || !req.is_object() || !req.contains("cmd") ||
                 !req["cmd"].is_string()) {
@@ -92,7 +90,9 @@ private:
                 else // not started yet: drop it from the queue with a cancelled answer
                     for (auto it = m_queue.begin(); it != m_queue.end(); ++it)
                         if (it->value("id", json(nullptr)) == target) {
-                            send({{"id", target}, {"ok", false}, {"kind", "cancelled"},
+                            send({{"id", target},
+                                  {"ok", false},
+                                  {"kind", "cancelled"},
                                   {"error", "cancelled"}});
                             m_queue.erase(it);
                             break;
@@ -102,7 +102,9 @@ private:
             if (cmd == "shutdown") {
                 m_cancel = true;
                 for (const json &q : m_queue)
-                    send({{"id", q.value("id", json(nullptr))}, {"ok", false}, {"kind", "cancelled"},
+                    send({{"id", q.value("id", json(nullptr))},
+                          {"ok", false},
+                          {"kind", "cancelled"},
                           {"error", "cancelled: the engine is shutting down"}});
                 m_queue.clear();
                 m_queue.push_back(req);
@@ -121,13 +123,16 @@ private:
 
     void progress(const json &id, const std::string &stage, int done, int total)
     {
-        send({{"event", "progress"}, {"id", id}, {"stage", stage}, {"done", done}, {"total", total}});
+        send({{"event", "progress"},
+              {"id", id},
+              {"stage", stage},
+              {"done", done},
+              {"total", total}});
     }
 
     Model &model()
     {
-        if (!m_model)
-            throw InputError("no model is loaded (send a load request first)");
+        if (!m_model) throw InputError("no model is loaded (send a load request first)");
         return *m_model;
     }
 
@@ -162,10 +167,8 @@ private:
     {
         const std::string cmd = req.at("cmd").get<std::string>();
         auto cancelled = [this] { return m_cancel.load(); };
-        if (cmd == "hello")
-            return {{"protocol", kProtocolVersion}, {"version", HEADLENS_VERSION}};
-        if (cmd == "shutdown")
-            return json::object();
+        if (cmd == "hello") return {{"protocol", kProtocolVersion}, {"version", HEADLENS_VERSION}};
+        if (cmd == "shutdown") return json::object();
         if (cmd == "load") {
             const LoadRequest r = loadRequest(req);
             progress(id, "load", 0, 1);
@@ -180,9 +183,10 @@ private:
         }
         if (cmd == "tokenize") {
             json toks = json::array();
-            for (const TokenInfo &t : model().tokenize(req.at("text").get<std::string>(),
-                                                       req.value("bos", true)))
-                toks.push_back({{"id", t.id}, {"text", t.text}, {"begin", t.begin}, {"end", t.end}});
+            for (const TokenInfo &t :
+                 model().tokenize(req.at("text").get<std::string>(), req.value("bos", true)))
+                toks.push_back(
+                    {{"id", t.id}, {"text", t.text}, {"begin", t.begin}, {"end", t.end}});
             return {{"tokens", toks}};
         }
         if (cmd == "generate") {
@@ -291,8 +295,7 @@ private:
 int cmdServe(const std::vector<std::string> &argv)
 {
     const Args a = parseArgs(argv, {"--model"}, {});
-    if (!a.positional.empty())
-        throw UsageError("serve takes no positional arguments");
+    if (!a.positional.empty()) throw UsageError("serve takes no positional arguments");
     Server s;
     return s.run(a.value("--model", ""));
 }

@@ -1,9 +1,9 @@
 // headlens-check PROJECT: reads what the workbench reads when it opens a project (the file's
 // metadata, the listing of its traces and the project's extras; a trace's datasets are read
-// later, when it is shown) and says whether that works. The workbench runs it in a child process before it opens a
-// project in its own: a damaged file that crashes libhdf5 then takes only this process with
-// it, not every open project. Exit 0: readable; 3: refused, with one line on stderr; a signal:
-// the library crashed.
+// later, when it is shown) and says whether that works. The workbench runs it in a child process
+// before it opens a project in its own: a damaged file that crashes libhdf5 then takes only this
+// process with it, not every open project. Exit 0: readable; 3: refused, with one line on stderr; a
+// signal: the library crashed.
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"
 

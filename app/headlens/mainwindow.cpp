@@ -36,7 +36,6 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
-#include <QResizeEvent>
 #include <QComboBox>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -46,6 +45,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMimeData>
+#include <QResizeEvent>
 #include <QSettings>
 #include <QStatusBar>
 #include <QStyle>

@@ -1182,7 +1182,8 @@ void TestCli::traceRefusesWhatCannotFit()
             qPrintable(err));
         QVERIFY2(left.isEmpty(), qPrintable(left.join(", ")));
         qInfo("%s", qPrintable(err));
-        QVERIFY2(m.code == 3 && !m.crashed && m.err.contains("needs about"), qPrintable(m.describe()));
+        QVERIFY2(m.code == 3 && !m.crashed && m.err.contains("needs about"),
+                 qPrintable(m.describe()));
         qInfo("%s", m.err.trimmed().constData());
     }
 

@@ -281,8 +281,8 @@ NaiveHeadMetrics naiveHeadMetrics(const LlamaWeights &w, const NaiveForward &f)
                     const double *rg = f.headResult(l, g, t);
                     const double na = std::sqrt(dot(r, r, D)), nb = std::sqrt(dot(rg, rg, D));
                     const double c = (na > 0 && nb > 0) ? dot(r, rg, D) / (na * nb) : 0.0;
-                    m.contribSimilarity[(size_t(l) * size_t(H) + size_t(h)) * size_t(H) + size_t(g)] +=
-                        c / double(T);
+                    m.contribSimilarity[(size_t(l) * size_t(H) + size_t(h)) * size_t(H) +
+                                        size_t(g)] += c / double(T);
                 }
             }
         }

@@ -662,7 +662,8 @@ void TestEngine::headMetricsMatchReference()
     CHECK(compareTensor("heads/resid_projection", t.residProjection, m.residProjection));
     // A signed projection near 0 comes from a float32 dot product of vectors that are not
     // small: its error scales with ||result_h||, not with the projection, hence the floor.
-    CHECK(compareElements("heads/resid_projection", t.residProjection, m.residProjection, kTol, 0.1));
+    CHECK(
+        compareElements("heads/resid_projection", t.residProjection, m.residProjection, kTol, 0.1));
     CHECK(compareElements("blocks/attn_resid_ratio", t.attnResidRatio, m.attnResidRatio));
     CHECK(compareElements("blocks/mlp_resid_ratio", t.mlpResidRatio, m.mlpResidRatio));
     // 1 - cos and cosines: absolute tolerance (1 - cos is near 0 where a layer barely moves
@@ -689,25 +690,25 @@ void TestEngine::changeKlMatchesReference()
     double worst = 0;
     for (int l = 0; l < fw.L; ++l)
         for (int p = 0; p < fw.T; ++p) {
-            const std::vector<double> post =
-                naiveLensProbs(f->ref, fw.site(Site::ResidPost, l, p),
-                               naiveSiteDepth(Site::ResidPost, l, fw.L), LensNorm::Full,
-                               LensDecoder::Output);
-            const std::vector<double> pre =
-                naiveLensProbs(f->ref, fw.site(Site::ResidPre, l, p),
-                               naiveSiteDepth(Site::ResidPre, l, fw.L), LensNorm::Full,
-                               LensDecoder::Output);
+            const std::vector<double> post = naiveLensProbs(
+                f->ref, fw.site(Site::ResidPost, l, p), naiveSiteDepth(Site::ResidPost, l, fw.L),
+                LensNorm::Full, LensDecoder::Output);
+            const std::vector<double> pre = naiveLensProbs(f->ref, fw.site(Site::ResidPre, l, p),
+                                                           naiveSiteDepth(Site::ResidPre, l, fw.L),
+                                                           LensNorm::Full, LensDecoder::Output);
             double kl = 0;
             for (size_t v = 0; v < post.size(); ++v)
-                if (post[v] > 0)
-                    kl += post[v] * (std::log(post[v]) - std::log(pre[v]));
+                if (post[v] > 0) kl += post[v] * (std::log(post[v]) - std::log(pre[v]));
             const double got = t.changeKl.at({l, p});
             // Float32 log-probabilities: a relative error where KL is large, an absolute one
             // of about 1e-7 nats where the two distributions (nearly) agree.
             const double err = std::abs(got - kl) / (1e-3 * kl + 1e-6);
             worst = std::max(worst, err);
             QVERIFY2(err <= 1.0, qPrintable(QString("change_kl [%1, %2]: engine %3, reference %4")
-                                                 .arg(l).arg(p).arg(got, 0, 'g', 9).arg(kl, 0, 'g', 9)));
+                                                .arg(l)
+                                                .arg(p)
+                                                .arg(got, 0, 'g', 9)
+                                                .arg(kl, 0, 'g', 9)));
         }
     qInfo("change_kl: worst |error| / (1e-3 KL + 1e-6 nats) = %.3g", worst);
 }
@@ -815,9 +816,15 @@ void TestEngine::headMetricsAfterAnAttnOutEdit()
         }
         const double wantProj = dot / aoNorm, wantCos = dot / (aoNorm * std::sqrt(rn));
         QVERIFY2(std::abs(proj.at({h, pos}) - wantProj) <= 1e-4 * (std::sqrt(rn) + 1e-6),
-                 qPrintable(QString("head %1: projection %2, want %3").arg(h).arg(proj.at({h, pos})).arg(wantProj)));
+                 qPrintable(QString("head %1: projection %2, want %3")
+                                .arg(h)
+                                .arg(proj.at({h, pos}))
+                                .arg(wantProj)));
         QVERIFY2(std::abs(cosine.at({h, pos}) - wantCos) <= 1e-4,
-                 qPrintable(QString("head %1: cosine %2, want %3").arg(h).arg(cosine.at({h, pos})).arg(wantCos)));
+                 qPrintable(QString("head %1: cosine %2, want %3")
+                                .arg(h)
+                                .arg(cosine.at({h, pos}))
+                                .arg(wantCos)));
     }
 }
 

@@ -20,28 +20,31 @@
 namespace {
 
 // One <message> of a .ts file.
-struct TsMessage
-{
+struct TsMessage {
     QString context;
     QString source;
-    QString comment;    // disambiguation, part of the key
+    QString comment; // disambiguation, part of the key
     bool numerus = false;
-    QString type;       // "", "unfinished", "vanished" or "obsolete"
-    QStringList forms;  // the translation, or its plural forms
+    QString type;      // "", "unfinished", "vanished" or "obsolete"
+    QStringList forms; // the translation, or its plural forms
 
-    QString key() const { return context + QLatin1Char('\x1f') + source + QLatin1Char('\x1f') + comment; }
+    QString key() const
+    {
+        return context + QLatin1Char('\x1f') + source + QLatin1Char('\x1f') + comment;
+    }
     QString where() const
     {
         QString s = context + QStringLiteral(": \"") + source + QLatin1Char('"');
-        if (!comment.isEmpty())
-            s += QStringLiteral(" (") + comment + QLatin1Char(')');
+        if (!comment.isEmpty()) s += QStringLiteral(" (") + comment + QLatin1Char(')');
         return s;
     }
-    bool live() const { return type != QLatin1String("vanished") && type != QLatin1String("obsolete"); }
+    bool live() const
+    {
+        return type != QLatin1String("vanished") && type != QLatin1String("obsolete");
+    }
 };
 
-struct TsFile
-{
+struct TsFile {
     QString language;
     QList<TsMessage> messages;
     QString error;
@@ -59,8 +62,7 @@ TsFile readTs(const QString &path)
     QString context;
     while (!xml.atEnd()) {
         xml.readNext();
-        if (!xml.isStartElement())
-            continue;
+        if (!xml.isStartElement()) continue;
         if (xml.name() == QLatin1String("TS")) {
             ts.language = xml.attributes().value(QLatin1String("language")).toString();
         } else if (xml.name() == QLatin1String("name")) {
@@ -89,8 +91,7 @@ TsFile readTs(const QString &path)
             ts.messages << m;
         }
     }
-    if (xml.hasError())
-        ts.error = path + QStringLiteral(": ") + xml.errorString();
+    if (xml.hasError()) ts.error = path + QStringLiteral(": ") + xml.errorString();
     return ts;
 }
 
@@ -110,8 +111,7 @@ QString shortList(const QStringList &items)
 {
     const int shown = 40;
     QString text = items.mid(0, shown).join(QLatin1Char('\n'));
-    if (items.size() > shown)
-        text += QStringLiteral("\n... and %1 more").arg(items.size() - shown);
+    if (items.size() > shown) text += QStringLiteral("\n... and %1 more").arg(items.size() - shown);
     return text;
 }
 
@@ -134,23 +134,24 @@ QString runLupdate(const QTemporaryDir &dir, const QString &language, QString *e
         return {};
     }
     QFile::setPermissions(copy, QFile::ReadOwner | QFile::WriteOwner);
-    QStringList args = QString::fromUtf8(HEADLENS_LUPDATE_OPTIONS).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    QStringList args =
+        QString::fromUtf8(HEADLENS_LUPDATE_OPTIONS).split(QLatin1Char(' '), Qt::SkipEmptyParts);
     args << QStringLiteral("@" HEADLENS_TR_SOURCES_LIST) << QStringLiteral("-ts") << copy;
     QProcess lupdate;
     lupdate.start(QStringLiteral(HEADLENS_LUPDATE), args);
-    if (!lupdate.waitForFinished(120000) || lupdate.exitStatus() != QProcess::NormalExit
-        || lupdate.exitCode() != 0) {
-        *error = QStringLiteral("lupdate failed: ")
-            + QString::fromLocal8Bit(lupdate.readAllStandardError() + lupdate.readAllStandardOutput());
+    if (!lupdate.waitForFinished(120000) || lupdate.exitStatus() != QProcess::NormalExit ||
+        lupdate.exitCode() != 0) {
+        *error = QStringLiteral("lupdate failed: ") +
+                 QString::fromLocal8Bit(lupdate.readAllStandardError() +
+                                        lupdate.readAllStandardOutput());
         return {};
     }
     if (warnings) {
         static const QRegularExpression warning(QStringLiteral("^\\S.*:\\d+: "));
-        const QString out = QString::fromLocal8Bit(lupdate.readAllStandardError()
-                                                   + lupdate.readAllStandardOutput());
+        const QString out = QString::fromLocal8Bit(lupdate.readAllStandardError() +
+                                                   lupdate.readAllStandardOutput());
         for (const QString &line : out.split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
-            if (warning.match(line).hasMatch())
-                *warnings << line.trimmed();
+            if (warning.match(line).hasMatch()) *warnings << line.trimmed();
         }
     }
     return copy;
@@ -158,8 +159,7 @@ QString runLupdate(const QTemporaryDir &dir, const QString &language, QString *e
 
 } // namespace
 
-class TestTranslations : public QObject
-{
+class TestTranslations : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
@@ -209,17 +209,17 @@ void TestTranslations::italianComplete()
     QStringList bad;
     int live = 0;
     for (const TsMessage &m : ts.messages) {
-        if (!m.live())
-            continue;
+        if (!m.live()) continue;
         ++live;
-        const bool empty = m.forms.isEmpty()
-            || std::any_of(m.forms.begin(), m.forms.end(), [](const QString &f) { return f.isEmpty(); });
+        const bool empty =
+            m.forms.isEmpty() || std::any_of(m.forms.begin(), m.forms.end(),
+                                             [](const QString &f) { return f.isEmpty(); });
         if (m.type == QLatin1String("unfinished") || empty || (m.numerus && m.forms.size() != 2))
             bad << m.where();
     }
     qInfo("headlens_it.ts: %d strings, %lld untranslated", live, qlonglong(bad.size()));
-    QVERIFY2(bad.isEmpty(), qPrintable(QStringLiteral("untranslated in headlens_it.ts:\n")
-                                       + shortList(bad)));
+    QVERIFY2(bad.isEmpty(),
+             qPrintable(QStringLiteral("untranslated in headlens_it.ts:\n") + shortList(bad)));
 }
 
 // English is the source language: only the plural forms (%n) need a translation, and
@@ -230,14 +230,13 @@ void TestTranslations::englishPluralForms()
     QVERIFY2(ts.error.isEmpty(), qPrintable(ts.error));
     QStringList bad;
     for (const TsMessage &m : ts.messages) {
-        if (!m.live() || !m.numerus)
-            continue;
-        if (m.type == QLatin1String("unfinished") || m.forms.size() != 2
-            || m.forms.contains(QString()))
+        if (!m.live() || !m.numerus) continue;
+        if (m.type == QLatin1String("unfinished") || m.forms.size() != 2 ||
+            m.forms.contains(QString()))
             bad << m.where();
     }
-    QVERIFY2(bad.isEmpty(), qPrintable(QStringLiteral("plural forms missing in headlens_en.ts:\n")
-                                       + shortList(bad)));
+    QVERIFY2(bad.isEmpty(), qPrintable(QStringLiteral("plural forms missing in headlens_en.ts:\n") +
+                                       shortList(bad)));
 }
 
 void TestTranslations::placeholdersKept_data()
@@ -253,8 +252,7 @@ void TestTranslations::placeholdersKept()
     QVERIFY2(ts.error.isEmpty(), qPrintable(ts.error));
     QStringList bad;
     for (const TsMessage &m : ts.messages) {
-        if (!m.live() || m.type == QLatin1String("unfinished"))
-            continue;
+        if (!m.live() || m.type == QLatin1String("unfinished")) continue;
         QStringList want = placeholders(m.source);
         for (const QString &form : m.forms) {
             QStringList have = placeholders(form);
@@ -263,8 +261,7 @@ void TestTranslations::placeholdersKept()
                 want.removeAll(QStringLiteral("%n"));
                 have.removeAll(QStringLiteral("%n"));
             }
-            if (have != want)
-                bad << m.where() + QStringLiteral(" -> \"") + form + QLatin1Char('"');
+            if (have != want) bad << m.where() + QStringLiteral(" -> \"") + form + QLatin1Char('"');
         }
     }
     QVERIFY2(bad.isEmpty(), qPrintable(QStringLiteral("placeholders differ:\n") + shortList(bad)));
@@ -288,19 +285,16 @@ void TestTranslations::inSyncWithSources()
 
     QSet<QString> committed;
     for (const TsMessage &m : readTs(tsPath(language)).messages) {
-        if (m.live())
-            committed.insert(m.key());
+        if (m.live()) committed.insert(m.key());
     }
     const TsFile fresh = readTs(updated);
     QVERIFY2(fresh.error.isEmpty(), qPrintable(fresh.error));
     QStringList missing;
     QSet<QString> found;
     for (const TsMessage &m : fresh.messages) {
-        if (!m.live())
-            continue;
+        if (!m.live()) continue;
         found.insert(m.key());
-        if (!committed.contains(m.key()))
-            missing << m.where();
+        if (!committed.contains(m.key())) missing << m.where();
     }
     const qsizetype stale = (committed - found).size();
     if (stale > 0)
@@ -309,8 +303,8 @@ void TestTranslations::inSyncWithSources()
     QVERIFY2(missing.isEmpty(),
              qPrintable(QStringLiteral("strings in the sources but not in headlens_%1.ts "
                                        "(run `ninja update_translations`, then translate):\n")
-                            .arg(language)
-                        + shortList(missing)));
+                            .arg(language) +
+                        shortList(missing)));
 }
 
 // lupdate warns when it cannot tell which class a tr() belongs to (a tr() helper of its own,
@@ -343,8 +337,7 @@ void TestTranslations::compiledTranslationsLoad()
     QTranslator translator;
     QVERIFY2(translator.load(qm), qPrintable(qm));
     QCOMPARE(translator.language(), language);
-    if (language == QLatin1String("it"))
-        QVERIFY(!translator.isEmpty());
+    if (language == QLatin1String("it")) QVERIFY(!translator.isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestTranslations)

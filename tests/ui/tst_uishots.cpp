@@ -188,8 +188,7 @@ void TestUiShots::headContributions()
         double s = 0;
         for (int64_t d = 0; d < (a.empty() ? 0 : a.dim(1)); ++d)
             s += double(a.at({pos, d})) * a.at({pos, d});
-        if (!a.empty())
-            panel.setAttnOutNorm(std::sqrt(s));
+        if (!a.empty()) panel.setAttnOutNorm(std::sqrt(s));
     }
     if (const auto roles = readHeadRoles(m_project.toStdString(), m_trace))
         panel.setHeadRoles(*roles);

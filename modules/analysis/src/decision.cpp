@@ -4,8 +4,7 @@ namespace HeadLens {
 
 std::vector<int> decisionDepth(const LensSite &post, const IntArray &logitsIds)
 {
-    if (post.empty() || logitsIds.empty())
-        return {};
+    if (post.empty() || logitsIds.empty()) return {};
     const int64_t L = post.topkIds.dim(0), T = post.topkIds.dim(1), K = post.topkIds.dim(2);
     const int64_t KL = logitsIds.dim(1);
     std::vector<int> depth(size_t(T), -1);
@@ -13,8 +12,7 @@ std::vector<int> decisionDepth(const LensSite &post, const IntArray &logitsIds)
         const int32_t final = logitsIds.data[size_t(t * KL)];
         int first = -1;
         for (int64_t l = L - 1; l >= 0; --l) {
-            if (post.topkIds.data[size_t((l * T + t) * K)] != final)
-                break;
+            if (post.topkIds.data[size_t((l * T + t) * K)] != final) break;
             first = int(l);
         }
         depth[size_t(t)] = first;

@@ -24,12 +24,14 @@ namespace HeadLens {
 
 CaptureSink::~CaptureSink() = default;
 
-Tap tapForSite(Site s) { return static_cast<Tap>(static_cast<int>(s)); }
+Tap tapForSite(Site s)
+{
+    return static_cast<Tap>(static_cast<int>(s));
+}
 
 int setEngineThreads(int n)
 {
-    if (n <= 0)
-        n = std::max(1u, std::thread::hardware_concurrency());
+    if (n <= 0) n = std::max(1u, std::thread::hardware_concurrency());
     at::set_num_threads(n);
     return at::get_num_threads();
 }
@@ -45,11 +47,11 @@ double timePlainMatmul(int64_t rows, int64_t inner, int64_t cols, const std::str
         const auto t0 = std::chrono::steady_clock::now();
         at::Tensor c = at::matmul(a, b.t());
         (void)c.data_ptr();
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        best = std::min(
+            best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     return best;
 }
-
 
 namespace {
 
@@ -82,8 +84,7 @@ void loadLlama(Model::Impl &impl)
             w.bk = weight(ws.get(pre + "self_attn.k_proj.bias", {kvd}), ct);
             w.bv = weight(ws.get(pre + "self_attn.v_proj.bias", {kvd}), ct);
         }
-        if (c.attnOutBias)
-            w.bo = weight(ws.get(pre + "self_attn.o_proj.bias", {c.dModel}), ct);
+        if (c.attnOutBias) w.bo = weight(ws.get(pre + "self_attn.o_proj.bias", {c.dModel}), ct);
         if (c.mlpBias) {
             w.bGate = weight(ws.get(pre + "mlp.gate_proj.bias", {c.dFfn}), ct);
             w.bUp = weight(ws.get(pre + "mlp.up_proj.bias", {c.dFfn}), ct);
@@ -180,15 +181,13 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
 
     // Tokenizer: the explicit one, else whatever the folder holds.
     std::string tokPath = opts.tokenizerPath;
-    if (tokPath.empty() && fs::is_directory(path))
-        tokPath = findTokenizerInFolder(path);
+    if (tokPath.empty() && fs::is_directory(path)) tokPath = findTokenizerInFolder(path);
     if (!tokPath.empty()) {
         d->tokenizer = loadTokenizer(tokPath);
         if (d->tokenizer->vocabSize() > d->cfg.vocabSize)
-            throw InputError("tokenizer " + tokPath + " has " +
-                             std::to_string(d->tokenizer->vocabSize()) +
-                             " tokens but the model's vocabulary has only " +
-                             std::to_string(d->cfg.vocabSize));
+            throw InputError(
+                "tokenizer " + tokPath + " has " + std::to_string(d->tokenizer->vocabSize()) +
+                " tokens but the model's vocabulary has only " + std::to_string(d->cfg.vocabSize));
         // Models pad their vocabulary a little past the tokenizer's (to a multiple of 64 or
         // 128); a tokenizer with far fewer tokens belongs to another model and would split
         // prompts into the wrong tokens.
@@ -197,10 +196,8 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
                 "tokenizer " + tokPath + " has " + std::to_string(d->tokenizer->vocabSize()) +
                 " tokens but the model's vocabulary has " + std::to_string(d->cfg.vocabSize) +
                 ": they do not belong to the same model");
-        if (d->cfg.bosId < 0)
-            d->cfg.bosId = d->tokenizer->bosId();
-        if (d->cfg.eosId < 0)
-            d->cfg.eosId = d->tokenizer->eosId();
+        if (d->cfg.bosId < 0) d->cfg.bosId = d->tokenizer->bosId();
+        if (d->cfg.eosId < 0) d->cfg.eosId = d->tokenizer->eosId();
     }
 
     const ModelConfig &c = d->cfg;
@@ -213,14 +210,38 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
     return std::unique_ptr<Model>(new Model(std::move(d)));
 }
 
-const ModelConfig &Model::config() const { return d->cfg; }
-const std::string &Model::name() const { return d->name; }
-const std::string &Model::path() const { return d->path; }
-const std::string &Model::fingerprint() const { return d->ws.fingerprint; }
-const std::string &Model::computeDtype() const { return d->dtypeName; }
-const std::string &Model::format() const { return d->format; }
-const Tokenizer *Model::tokenizer() const { return d->tokenizer.get(); }
-int64_t Model::weightBytes() const { return d->ws.totalBytes; }
+const ModelConfig &Model::config() const
+{
+    return d->cfg;
+}
+const std::string &Model::name() const
+{
+    return d->name;
+}
+const std::string &Model::path() const
+{
+    return d->path;
+}
+const std::string &Model::fingerprint() const
+{
+    return d->ws.fingerprint;
+}
+const std::string &Model::computeDtype() const
+{
+    return d->dtypeName;
+}
+const std::string &Model::format() const
+{
+    return d->format;
+}
+const Tokenizer *Model::tokenizer() const
+{
+    return d->tokenizer.get();
+}
+int64_t Model::weightBytes() const
+{
+    return d->ws.totalBytes;
+}
 bool Model::convertsWeights() const
 {
     return d->embed.scalar_type() != d->ct || d->lmHead.scalar_type() != d->ct;
@@ -263,8 +284,7 @@ std::vector<TokenInfo> Model::tokensFromIds(const std::vector<int32_t> &ids) con
 
 std::string Model::decode(const std::vector<int32_t> &ids) const
 {
-    if (d->tokenizer)
-        return d->tokenizer->decode(ids);
+    if (d->tokenizer) return d->tokenizer->decode(ids);
     std::string s;
     for (int32_t id : ids)
         s += "[" + std::to_string(id) + "]";
@@ -273,8 +293,7 @@ std::string Model::decode(const std::vector<int32_t> &ids) const
 
 void Model::checkIds(const std::vector<int32_t> &ids, int extraTokens) const
 {
-    if (ids.empty())
-        throw InputError("the prompt has no tokens");
+    if (ids.empty()) throw InputError("the prompt has no tokens");
     for (size_t i = 0; i < ids.size(); ++i)
         if (ids[i] < 0 || ids[i] >= d->cfg.vocabSize)
             throw InputError("token id " + std::to_string(ids[i]) + " at position " +
@@ -285,8 +304,8 @@ void Model::checkIds(const std::vector<int32_t> &ids, int extraTokens) const
         throw InputError("the prompt has " + std::to_string(ids.size()) + " tokens" +
                          (extraTokens > 0 ? " (+" + std::to_string(extraTokens) + " to generate)"
                                           : std::string()) +
-                         ", more than the model's context of " +
-                         std::to_string(d->cfg.maxSeqLen) + " tokens");
+                         ", more than the model's context of " + std::to_string(d->cfg.maxSeqLen) +
+                         " tokens");
 }
 
 void Model::run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOptions &lens,
@@ -295,8 +314,7 @@ void Model::run(const std::vector<int32_t> &ids, CaptureSink *sink, const LensOp
     checkIds(ids);
     at::NoGradGuard noGrad;
     EditHook hook;
-    if (edit)
-        hook = d->makeEdit(*edit, lens);
+    if (edit) hook = d->makeEdit(*edit, lens);
     DlaCapture dla;
     const bool wantDla = sink && sink->wantsAttribution();
     at::Tensor hidden = d->forward(ids, sink, lens, nullptr, edit ? &hook : nullptr, nullptr,
@@ -360,24 +378,20 @@ std::vector<int32_t> Model::generate(const std::vector<int32_t> &ids, int n, boo
     checkIds(ids, n);
     at::NoGradGuard noGrad;
     EditHook hook;
-    if (edit)
-        hook = d->makeEdit(*edit, lens);
+    if (edit) hook = d->makeEdit(*edit, lens);
     KvCache cache;
     std::vector<int32_t> out;
     at::Tensor hidden = d->forward(ids, nullptr, {}, &cache, edit ? &hook : nullptr);
     for (int i = 0; i < n; ++i) {
-        if (cancelled && cancelled())
-            throw Cancelled();
+        if (cancelled && cancelled()) throw Cancelled();
         at::Tensor last = hidden.narrow(0, hidden.size(0) - 1, 1);
         at::Tensor logits = linear(last, d->lmHead, at::Tensor()).to(at::kFloat);
         d->checkFiniteLogits(logits);
         const int32_t next = int32_t(logits.argmax(-1).item<int64_t>());
         out.push_back(next);
         if (generated) generated(int(out.size()));
-        if (stopAtEos && next == d->cfg.eosId)
-            break;
-        if (i + 1 < n)
-            hidden = d->forward({next}, nullptr, {}, &cache);
+        if (stopAtEos && next == d->cfg.eosId) break;
+        if (i + 1 < n) hidden = d->forward({next}, nullptr, {}, &cache);
     }
     return out;
 }
@@ -405,8 +419,7 @@ std::vector<DecodeStep> Model::decompose(const std::vector<int32_t> &ids, Site s
         e = e - ((e * row).sum() / (row * row).sum().clamp_min(1e-300)) * row;
         const double next = e.norm().item<double>();
         // TRACE.md: stop when the rest is below 1% of the start or stops shrinking.
-        if (next < 0.01 * start || next >= last - 1e-12 * start)
-            break;
+        if (next < 0.01 * start || next >= last - 1e-12 * start) break;
         last = next;
     }
     return steps;
@@ -417,10 +430,8 @@ std::string VectorEdit::toJson() const
     std::string j = std::string("{\"kind\":\"") + editKindName(kind) + "\",\"site\":\"" +
                     siteName(site) + "\",\"layer\":" + std::to_string(layer) +
                     ",\"pos\":" + std::to_string(pos);
-    if (kind == Kind::Subtract)
-        j += ",\"count\":" + std::to_string(subtractCount);
-    if (kind == Kind::Inject)
-        j += ",\"token_id\":" + std::to_string(injectId);
+    if (kind == Kind::Subtract) j += ",\"count\":" + std::to_string(subtractCount);
+    if (kind == Kind::Inject) j += ",\"token_id\":" + std::to_string(injectId);
     return j + "}";
 }
 

@@ -104,8 +104,7 @@ void sumHeads(const HeadBlock &b, const float *bias, int64_t i0, int64_t i1, flo
             Lanes s = HL_LANES(first + d);
             for (int h = 1; h < b.H; ++h)
                 s += HL_LANES(first + h * b.headStride + d);
-            if (bias)
-                s += HL_LANES(bias + d);
+            if (bias) s += HL_LANES(bias + d);
             *reinterpret_cast<ULanes *>(out + d) = s;
         }
         for (; d < D; ++d) {
@@ -186,7 +185,8 @@ void headDots(const HeadBlock &b, int64_t i0, int64_t i1, const HeadDotsOut &out
         }
         for (int h = 0; h < H; ++h)
             for (int g = h + 1; g < H; ++g)
-                pair[h * H + g] = pair[g * H + h] = pair[h * H + g] * inv[size_t(h)] * inv[size_t(g)];
+                pair[h * H + g] = pair[g * H + h] =
+                    pair[h * H + g] * inv[size_t(h)] * inv[size_t(g)];
         out.attnResidRatio[t] = float(aoNorm / safePre);
     }
 }
@@ -259,10 +259,8 @@ void rowCompare(const float *a, const float *b, int64_t n, int64_t r0, int64_t r
             yy += v * v;
         }
         const double nx = std::sqrt(xx), ny = std::sqrt(yy);
-        if (cosDistance)
-            cosDistance[r] = float(1.0 - xy / std::max(nx * ny, 1e-300));
-        if (normRatio)
-            normRatio[r] = float(nx / std::max(ny, 1e-300));
+        if (cosDistance) cosDistance[r] = float(1.0 - xy / std::max(nx * ny, 1e-300));
+        if (normRatio) normRatio[r] = float(nx / std::max(ny, 1e-300));
     }
 }
 
@@ -279,8 +277,8 @@ void expNonPositive(const float *x, int64_t n, float *out)
     }
 }
 
-void lensRows(const float *x, int64_t V, int k, int64_t r0, int64_t r1, int32_t *ids,
-              float *probs, float *entropy, float *rowMax, double *rowLogSum)
+void lensRows(const float *x, int64_t V, int k, int64_t r0, int64_t r1, int32_t *ids, float *probs,
+              float *entropy, float *rowMax, double *rowLogSum)
 {
     using Entry = std::pair<float, int32_t>;
     // The heap's top is the smallest kept entry; of equal logits the larger id goes first.
@@ -294,21 +292,20 @@ void lensRows(const float *x, int64_t V, int k, int64_t r0, int64_t r1, int32_t 
         heap.clear();
         float thr = -std::numeric_limits<float>::infinity();
         const auto offer = [&](int64_t i) {
-            if (!(row[i] > thr))
-                return;
+            if (!(row[i] > thr)) return;
             heap.emplace_back(row[i], int32_t(i));
             std::push_heap(heap.begin(), heap.end(), later);
             if (int64_t(heap.size()) > k) {
                 std::pop_heap(heap.begin(), heap.end(), later);
                 heap.pop_back();
             }
-            if (int64_t(heap.size()) == k)
-                thr = heap.front().first;
+            if (int64_t(heap.size()) == k) thr = heap.front().first;
         };
         int64_t i = 0;
         for (; i + 4 * kLanes <= V; i += 4 * kLanes) {
-            const Lanes m = laneMax(laneMax(HL_LANES(row + i), HL_LANES(row + i + kLanes)),
-                                    laneMax(HL_LANES(row + i + 2 * kLanes), HL_LANES(row + i + 3 * kLanes)));
+            const Lanes m =
+                laneMax(laneMax(HL_LANES(row + i), HL_LANES(row + i + kLanes)),
+                        laneMax(HL_LANES(row + i + 2 * kLanes), HL_LANES(row + i + 3 * kLanes)));
             if (anyLane(m > thr))
                 for (int64_t j = i; j < i + 4 * kLanes; ++j)
                     offer(j);

@@ -28,13 +28,13 @@ struct HeadBlock {
 // Per-position head metrics of TRACE.md, for T positions in all.
 struct HeadDotsOut {
     int64_t T = 0;
-    float *contribNorm = nullptr;     // [H, T] ||result_h||
-    float *contribCosine = nullptr;   // [H, T] cos(result_h, attn_out), 0 for a zero vector
+    float *contribNorm = nullptr;       // [H, T] ||result_h||
+    float *contribCosine = nullptr;     // [H, T] cos(result_h, attn_out), 0 for a zero vector
     float *contribProjection = nullptr; // [H, T] <result_h, attn_out> / ||attn_out||
-    float *residRatio = nullptr;      // [H, T] ||result_h|| / ||resid_pre||
-    float *residProjection = nullptr; // [H, T] <result_h, resid_pre> / ||resid_pre||
-    float *attnResidRatio = nullptr;  // [T] ||attn_out|| / ||resid_pre||
-    double *pairCosine = nullptr;     // [T, H, H] cos(result_h, result_g), 0 for a zero vector
+    float *residRatio = nullptr;        // [H, T] ||result_h|| / ||resid_pre||
+    float *residProjection = nullptr;   // [H, T] <result_h, resid_pre> / ||resid_pre||
+    float *attnResidRatio = nullptr;    // [T] ||attn_out|| / ||resid_pre||
+    double *pairCosine = nullptr;       // [T, H, H] cos(result_h, result_g), 0 for a zero vector
 };
 
 // attn_out rows [t0 + i0, t0 + i1) of a block: the sum of the heads' vectors (in head order)
@@ -74,8 +74,8 @@ void rowCompare(const float *a, const float *b, int64_t n, int64_t r0, int64_t r
 // most entries skip after one comparison), then sum exp(x_i - m) and sum exp(x_i - m)(x_i - m),
 // whose entropy ln S - A / S adds two terms >= 0 (nothing cancels for a sharp row). Row r's
 // outputs are at ids + r * k, probs + r * k, entropy + r, rowMax + r, rowLogSum + r.
-void lensRows(const float *x, int64_t V, int k, int64_t r0, int64_t r1, int32_t *ids,
-              float *probs, float *entropy, float *rowMax, double *rowLogSum);
+void lensRows(const float *x, int64_t V, int k, int64_t r0, int64_t r1, int32_t *ids, float *probs,
+              float *entropy, float *rowMax, double *rowLogSum);
 
 // KL(p || q) for rows [r0, r1) of two lenses of the same rows, p of logits x and q of logits
 // y (as lensRows left them, with their rowMax and rowLogSum): sum p_i (log p_i - log q_i),

@@ -113,7 +113,7 @@ inline at::Tensor adjacentToHalves(const at::Tensor &w, int nHeads, int dh)
 }
 
 struct LayerWeights {
-    at::Tensor attnNorm, attnNormB, wq, wk, wv, wo, bq, bk, bv, bo;  // *NormB: LayerNorm bias
+    at::Tensor attnNorm, attnNormB, wq, wk, wv, wo, bq, bk, bv, bo;     // *NormB: LayerNorm bias
     at::Tensor ffnNorm, ffnNormB, wGate, wUp, wDown, bGate, bUp, bDown; // wGate: Llama only
     at::Tensor woGram; // [H, dh, dh] float32, Wo_h^T Wo_h; built on first use
 };
@@ -168,7 +168,8 @@ struct LensBlock {
 // What the head metrics of one layer need beyond the forward pass: the per-position metrics
 // (made with attn_out, so again for a position whose attn_out is edited) and float32 resid_pre.
 struct HeadCapture {
-    at::Tensor perHead;    // [5, H, T] float32: norm, cosine, projection, resid ratio, resid projection
+    at::Tensor
+        perHead; // [5, H, T] float32: norm, cosine, projection, resid ratio, resid projection
     at::Tensor attnRatio;  // [T] float32
     at::Tensor pairCosine; // [T, H, H] float64
     at::Tensor residPre;   // [T, D] float32, contiguous

@@ -62,8 +62,7 @@ public:
         if (o.residuals != StoreType::None)
             for (auto &r : t.residual)
                 r.reset({L, T, D});
-        if (o.z != StoreType::None)
-            t.z.reset({L, T, H, int64_t(c.dHead)});
+        if (o.z != StoreType::None) t.z.reset({L, T, H, int64_t(c.dHead)});
     }
 
     bool wants(Tap tap, int) override
@@ -162,8 +161,7 @@ public:
     bool cancelled() override { return m_o.cancelled && m_o.cancelled(); }
     void progress(int done, int total) override
     {
-        if (m_o.progress)
-            m_o.progress("trace", done, total);
+        if (m_o.progress) m_o.progress("trace", done, total);
     }
 
 private:
@@ -180,8 +178,7 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
     for (const TokenInfo &t : tokens)
         ids.push_back(t.id);
     model.checkIds(ids, opts.generate);
-    if (opts.lens.topk < 1)
-        throw InputError("--topk must be at least 1");
+    if (opts.lens.topk < 1) throw InputError("--topk must be at least 1");
     // A tuned lens of another model is refused before anything is generated.
     if (opts.lens.decoder == LensDecoder::Tuned) {
         if (!opts.lens.tuned) throw InputError("the tuned lens decoder needs a lens file");
@@ -192,8 +189,7 @@ Trace traceTokens(Model &model, std::vector<TokenInfo> tokens, const std::string
     t.prompt = prompt;
     t.nPromptTokens = int(tokens.size());
     if (opts.generate > 0) {
-        if (opts.progress)
-            opts.progress("generate", 0, opts.generate);
+        if (opts.progress) opts.progress("generate", 0, opts.generate);
         std::function<void(int)> generated;
         if (opts.progress)
             generated = [&opts](int k) { opts.progress("generate", k, opts.generate); };
@@ -253,8 +249,7 @@ Trace propagate(Model &model, const Trace &parent, const VectorEdit &edit, int n
     int32_t end = -1;
     for (const TokenInfo &t : tokens)
         end = std::max(end, t.end);
-    if (end >= 0)
-        prompt = utf8Prefix(prompt, end);
+    if (end >= 0) prompt = utf8Prefix(prompt, end);
     TraceOptions o = opts;
     o.generate = n;
     o.edit = &edit;

@@ -42,7 +42,7 @@ struct TensorEntry {
     std::vector<int64_t> shape;
     const void *data = nullptr; // inside a mapping held by the WeightSet
     size_t nbytes = 0;
-    std::string file;           // where it lives, for messages
+    std::string file; // where it lives, for messages
 };
 
 // Names used (Hugging Face Llama):
@@ -53,9 +53,9 @@ struct TensorEntry {
 //   (+ .bias). llama2.c: w1 = gate_proj, w3 = up_proj, w2 = down_proj.
 struct WeightSet {
     ModelConfig config;
-    std::string format;            // "hf-safetensors", "llama2c-v0", "llama2c-v1"
+    std::string format;             // "hf-safetensors", "llama2c-v0", "llama2c-v1"
     bool ropeAdjacentPairs = false; // true for llama2.c: q/k rows rotate (2i, 2i+1) pairs
-    std::string fingerprint;       // sha256 hex over config and weight-file headers
+    std::string fingerprint;        // sha256 hex over config and weight-file headers
     std::map<std::string, TensorEntry> tensors;
     std::vector<std::shared_ptr<MappedFile>> files; // keep the mappings alive
     int64_t totalBytes = 0;

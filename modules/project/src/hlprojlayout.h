@@ -28,13 +28,13 @@ constexpr const char *kSparseRemainder = "attention/sparse/remainder"; // [L, T,
 constexpr const char *kSparseKeys = "attention/sparse/keys";           // [N] int32
 constexpr const char *kSparseWeights = "attention/sparse/weights";     // [N] float16/32
 // Additions to HLPROJ.md v1 (optional: older files lack them).
-constexpr const char *kChangeCosine = "change/cosine_distance"; // [L, T]
-constexpr const char *kChangeKl = "change/kl";                  // [L, T]
-constexpr const char *kVocabIds = "vocab/ids";                  // [U]
-constexpr const char *kVocabText = "vocab/text";                // [U]
+constexpr const char *kChangeCosine = "change/cosine_distance";        // [L, T]
+constexpr const char *kChangeKl = "change/kl";                         // [L, T]
+constexpr const char *kVocabIds = "vocab/ids";                         // [U]
+constexpr const char *kVocabText = "vocab/text";                       // [U]
 constexpr const char *kContribSimilarity = "heads/contrib_similarity"; // [L, H, H]
-constexpr const char *kAttnResidRatio = "blocks/attn_resid_ratio";    // [L, T]
-constexpr const char *kMlpResidRatio = "blocks/mlp_resid_ratio";      // [L, T]
+constexpr const char *kAttnResidRatio = "blocks/attn_resid_ratio";     // [L, T]
+constexpr const char *kMlpResidRatio = "blocks/mlp_resid_ratio";       // [L, T]
 // Trace attributes (not datasets) of a trace made with the tuned lens decoder.
 constexpr const char *kTunedLensPathAttr = "tuned_lens_path";     // string
 constexpr const char *kTunedLensSha256Attr = "tuned_lens_sha256"; // string, lowercase hex

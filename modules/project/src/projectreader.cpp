@@ -339,7 +339,8 @@ struct ProjectReader::Private {
         if (auto d = optionalDataset(tr, HlProj::kContribSimilarity, H5T_FLOAT, {tr.L, tr.H, tr.H},
                                      "[L, H, H]"))
             t.contribSimilarity = readFloats(*d);
-        if (auto d = optionalDataset(tr, HlProj::kAttnResidRatio, H5T_FLOAT, {tr.L, tr.T}, "[L, T]"))
+        if (auto d =
+                optionalDataset(tr, HlProj::kAttnResidRatio, H5T_FLOAT, {tr.L, tr.T}, "[L, T]"))
             t.attnResidRatio = readFloats(*d);
         if (auto d = optionalDataset(tr, HlProj::kMlpResidRatio, H5T_FLOAT, {tr.L, tr.T}, "[L, T]"))
             t.mlpResidRatio = readFloats(*d);

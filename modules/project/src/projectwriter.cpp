@@ -281,8 +281,7 @@ void writeTraceInto(hid_t g, const Trace &t, bool streamed)
     }
     if (!t.changeCosine.empty())
         writeFloats(g, HlProj::kChangeCosine, t.changeCosine, H5T_IEEE_F32LE);
-    if (!t.changeKl.empty())
-        writeFloats(g, HlProj::kChangeKl, t.changeKl, H5T_IEEE_F32LE);
+    if (!t.changeKl.empty()) writeFloats(g, HlProj::kChangeKl, t.changeKl, H5T_IEEE_F32LE);
     if (!t.vocab.empty()) {
         IntArray vids({int64_t(t.vocab.size())});
         std::vector<std::string> vtext;

@@ -18,13 +18,12 @@ std::string shapeString(const std::vector<int64_t> &shape)
 
 namespace {
 constexpr const char *kSiteNames[kSiteCount] = {"resid_pre", "attn_out", "resid_mid", "mlp_out",
-                                                 "resid_post"};
+                                                "resid_post"};
 template <typename E, size_t N>
 std::optional<E> fromName(const char *const (&names)[N], const std::string &s)
 {
     for (size_t i = 0; i < N; ++i)
-        if (s == names[i])
-            return static_cast<E>(i);
+        if (s == names[i]) return static_cast<E>(i);
     return std::nullopt;
 }
 constexpr const char *kNormNames[] = {"full", "unit", "none"};
@@ -33,12 +32,18 @@ constexpr const char *kStoreNames[] = {"none", "f16", "f32"};
 constexpr const char *kEditKindNames[] = {"unchanged", "subtract", "inject"};
 } // namespace
 
-const char *siteName(Site s) { return kSiteNames[static_cast<int>(s)]; }
-std::optional<Site> siteFromName(const std::string &name) { return fromName<Site>(kSiteNames, name); }
+const char *siteName(Site s)
+{
+    return kSiteNames[static_cast<int>(s)];
+}
+std::optional<Site> siteFromName(const std::string &name)
+{
+    return fromName<Site>(kSiteNames, name);
+}
 const std::array<Site, kSiteCount> &allSites()
 {
-    static const std::array<Site, kSiteCount> sites = {Site::ResidPre, Site::AttnOut, Site::ResidMid,
-                                                       Site::MlpOut, Site::ResidPost};
+    static const std::array<Site, kSiteCount> sites = {
+        Site::ResidPre, Site::AttnOut, Site::ResidMid, Site::MlpOut, Site::ResidPost};
     return sites;
 }
 
@@ -87,10 +92,22 @@ int32_t tokenIdOfText(const std::string &text, const TokenVocabulary &vocab)
     return ids[0];
 }
 
-const char *lensNormName(LensNorm n) { return kNormNames[static_cast<int>(n)]; }
-const char *lensDecoderName(LensDecoder d) { return kDecoderNames[static_cast<int>(d)]; }
-const char *storeTypeName(StoreType t) { return kStoreNames[static_cast<int>(t)]; }
-std::optional<LensNorm> lensNormFromName(const std::string &s) { return fromName<LensNorm>(kNormNames, s); }
+const char *lensNormName(LensNorm n)
+{
+    return kNormNames[static_cast<int>(n)];
+}
+const char *lensDecoderName(LensDecoder d)
+{
+    return kDecoderNames[static_cast<int>(d)];
+}
+const char *storeTypeName(StoreType t)
+{
+    return kStoreNames[static_cast<int>(t)];
+}
+std::optional<LensNorm> lensNormFromName(const std::string &s)
+{
+    return fromName<LensNorm>(kNormNames, s);
+}
 std::optional<LensDecoder> lensDecoderFromName(const std::string &s)
 {
     return fromName<LensDecoder>(kDecoderNames, s);
@@ -107,8 +124,8 @@ bool ModelConfig::operator==(const ModelConfig &o) const
            vocabSize == o.vocabSize && maxSeqLen == o.maxSeqLen && ropeTheta == o.ropeTheta &&
            ropeScaling == o.ropeScaling && normEps == o.normEps &&
            tiedEmbeddings == o.tiedEmbeddings && attnBias == o.attnBias &&
-           attnOutBias == o.attnOutBias && mlpBias == o.mlpBias && activation == o.activation && bosId == o.bosId &&
-           eosId == o.eosId;
+           attnOutBias == o.attnOutBias && mlpBias == o.mlpBias && activation == o.activation &&
+           bosId == o.bosId && eosId == o.eosId;
 }
 
 std::vector<int32_t> Trace::tokenIds() const

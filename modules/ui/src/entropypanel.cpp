@@ -633,11 +633,9 @@ QString EntropyPanel::csv() const
 void EntropyPanel::clickHistogramBar(int index)
 {
     const auto series = m_histChart->series();
-    if (series.isEmpty())
-        return;
+    if (series.isEmpty()) return;
     if (auto *bars = qobject_cast<QAbstractBarSeries *>(series.first()))
-        if (!bars->barSets().isEmpty())
-            Q_EMIT bars->barSets().first()->clicked(index);
+        if (!bars->barSets().isEmpty()) Q_EMIT bars->barSets().first()->clicked(index);
 }
 
 } // namespace HeadLens

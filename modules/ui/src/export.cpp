@@ -22,9 +22,11 @@ void setError(QString *error, const QString &message)
 bool checkSize(const QSize &size, QString *error)
 {
     if (size.width() <= 0 || size.height() <= 0 || size.width() > 20000 || size.height() > 20000) {
-        setError(error, QCoreApplication::translate("HeadLens::Export", "invalid export size %1 x %2 (1 to 20000 pixels each way)")
-                            .arg(size.width())
-                            .arg(size.height()));
+        setError(error,
+                 QCoreApplication::translate(
+                     "HeadLens::Export", "invalid export size %1 x %2 (1 to 20000 pixels each way)")
+                     .arg(size.width())
+                     .arg(size.height()));
         return false;
     }
     return true;
@@ -70,17 +72,21 @@ bool exportSvg(const RenderFunction &render, const QString &path, const QSize &s
     svg.setSize(size);
     svg.setViewBox(QRect(QPoint(0, 0), size));
     svg.setResolution(96); // fonts in points come out the size they are on screen
-    svg.setTitle(title.isEmpty() ? QCoreApplication::translate("HeadLens::Export", "HeadLens figure") : title);
+    svg.setTitle(title.isEmpty()
+                     ? QCoreApplication::translate("HeadLens::Export", "HeadLens figure")
+                     : title);
     svg.setDescription(QCoreApplication::translate("HeadLens::Export", "Exported from HeadLens"));
     QPainter p;
     if (!p.begin(&svg)) {
-        setError(error, QCoreApplication::translate("HeadLens::Export", "cannot write %1").arg(path));
+        setError(error,
+                 QCoreApplication::translate("HeadLens::Export", "cannot write %1").arg(path));
         return false;
     }
     p.fillRect(QRect(QPoint(0, 0), size), Qt::white);
     render(p, size);
     if (!p.end()) {
-        setError(error, QCoreApplication::translate("HeadLens::Export", "writing %1 failed").arg(path));
+        setError(error,
+                 QCoreApplication::translate("HeadLens::Export", "writing %1 failed").arg(path));
         return false;
     }
     return true;
@@ -97,7 +103,8 @@ bool exportPng(const RenderFunction &render, const QString &path, const QSize &s
     if (!checkSize(size, error)) return false;
     const QImage image = renderImage(render, size);
     if (!image.save(path, "PNG")) {
-        setError(error, QCoreApplication::translate("HeadLens::Export", "cannot write %1").arg(path));
+        setError(error,
+                 QCoreApplication::translate("HeadLens::Export", "cannot write %1").arg(path));
         return false;
     }
     return true;
@@ -112,12 +119,14 @@ bool exportCsv(const QString &csv, const QString &path, QString *error)
 {
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly)) {
-        setError(error, QCoreApplication::translate("HeadLens::Export", "cannot write %1: %2").arg(path, file.errorString()));
+        setError(error, QCoreApplication::translate("HeadLens::Export", "cannot write %1: %2")
+                            .arg(path, file.errorString()));
         return false;
     }
     file.write(csv.toUtf8());
     if (!file.commit()) {
-        setError(error, QCoreApplication::translate("HeadLens::Export", "writing %1 failed: %2").arg(path, file.errorString()));
+        setError(error, QCoreApplication::translate("HeadLens::Export", "writing %1 failed: %2")
+                            .arg(path, file.errorString()));
         return false;
     }
     return true;

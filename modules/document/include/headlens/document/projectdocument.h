@@ -174,7 +174,7 @@ private:
     // caches, keyed by the stable entry id (a rename keeps them)
     mutable std::map<int, std::shared_ptr<Trace>> m_traceCache;
     mutable std::map<std::pair<int, int>, std::shared_ptr<const LensSite>> m_lensCache;
-    mutable std::map<int, std::shared_ptr<const PatchMap>> m_patchCache; // by entry id
+    mutable std::map<int, std::shared_ptr<const PatchMap>> m_patchCache;  // by entry id
     mutable std::map<int, std::shared_ptr<const HeadRoles>> m_rolesCache; // by entry id
     struct CachedLayer {
         std::pair<int, int> key;

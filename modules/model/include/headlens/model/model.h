@@ -32,11 +32,15 @@ struct LoadOptions {
 };
 
 enum class Tap {
-    ResidPre, AttnOut, ResidMid, MlpOut, ResidPost, // [pos, d_model]
-    Pattern,                                        // [head, query_pos, key_pos]
-    Z,                                              // [pos, head, d_head]
-    HeadMetrics,                                    // see HeadMetricsView
-    Change,                                         // see CaptureSink::change
+    ResidPre,
+    AttnOut,
+    ResidMid,
+    MlpOut,
+    ResidPost,   // [pos, d_model]
+    Pattern,     // [head, query_pos, key_pos]
+    Z,           // [pos, head, d_head]
+    HeadMetrics, // see HeadMetricsView
+    Change,      // see CaptureSink::change
 };
 Tap tapForSite(Site s);
 
@@ -46,7 +50,7 @@ struct TensorView {
     std::vector<int64_t> shape;
 };
 
-struct HeadMetricsView {     // float32, valid during the callback
+struct HeadMetricsView {          // float32, valid during the callback
     TensorView contribNorm;       // [head, pos]
     TensorView contribCosine;     // [head, pos]
     TensorView contribProjection; // [head, pos]
@@ -59,7 +63,7 @@ struct HeadMetricsView {     // float32, valid during the callback
     TensorView mlpResidRatio;     // [pos] ||mlp_out|| / ||resid_mid||
 };
 
-struct LensView {            // one site of one layer, or the final logits
+struct LensView {                     // one site of one layer, or the final logits
     const int32_t *topkIds = nullptr; // [pos, k]
     const float *topkProbs = nullptr; // [pos, k]
     const float *entropy = nullptr;   // [pos]
@@ -119,8 +123,8 @@ struct VectorEdit {
     Site site = Site::ResidPost;
     int layer = 0;
     int pos = 0;
-    int subtractCount = 1;  // Subtract: remove the lens top token this many times, iteratively
-    int32_t injectId = -1;  // Inject: the token whose decoder direction replaces the top one
+    int subtractCount = 1; // Subtract: remove the lens top token this many times, iteratively
+    int32_t injectId = -1; // Inject: the token whose decoder direction replaces the top one
     std::string toJson() const;
 };
 
@@ -146,10 +150,10 @@ public:
     const std::string &path() const;        // absolute
     const std::string &fingerprint() const; // sha256 hex over config and weight headers
     const std::string &computeDtype() const;
-    const std::string &format() const;      // "hf-safetensors", "llama2c-v0", "llama2c-v1"
-    const Tokenizer *tokenizer() const;     // null when the model has none
-    int64_t weightBytes() const;            // bytes of all weights as stored
-    bool convertsWeights() const;           // stored in another dtype than the compute one
+    const std::string &format() const;  // "hf-safetensors", "llama2c-v0", "llama2c-v1"
+    const Tokenizer *tokenizer() const; // null when the model has none
+    int64_t weightBytes() const;        // bytes of all weights as stored
+    bool convertsWeights() const;       // stored in another dtype than the compute one
 
     // Tokens of text (InputError when there is no tokenizer). Without a tokenizer, texts
     // of ids read "[id]".
@@ -200,7 +204,7 @@ struct TraceOptions {
     StoreType attention = StoreType::F16;
     StoreType residuals = StoreType::F16;
     StoreType z = StoreType::None;
-    int generate = 0; // greedily generated tokens appended and traced
+    int generate = 0;                 // greedily generated tokens appended and traced
     const VectorEdit *edit = nullptr; // propagate/inject: applied in generation and the trace
     // When set, attention, residuals and z go here layer by layer as they are computed, and
     // the returned Trace leaves those arrays empty (their StoreTypes still say what is stored).

@@ -203,10 +203,10 @@ ProjectExtras readProjectExtras(const std::string &path);
 // from load(), which is called once, right when the trace is written, so that only one trace
 // at a time needs to be held in memory.
 struct ProjectTraceSource {
-    std::string name;   // its name in the new file
-    std::string parent; // its `parent` attribute ("" removes it)
-    std::string file;   // a project file holding it...
-    std::string fileTrace; // ...under this name
+    std::string name;            // its name in the new file
+    std::string parent;          // its `parent` attribute ("" removes it)
+    std::string file;            // a project file holding it...
+    std::string fileTrace;       // ...under this name
     std::function<Trace()> load; // used when file is empty
     // When set, written as the trace's head roles (headrolesstore.h), replacing any it holds:
     // roles measured in the workbench since the project was opened.

@@ -11,8 +11,7 @@
 
 namespace HeadLens {
 
-template <typename T>
-struct Array {
+template <typename T> struct Array {
     std::vector<int64_t> shape; // outermost first
     std::vector<T> data;        // row-major, size() == product(shape)
 
@@ -51,8 +50,7 @@ struct Array {
         int64_t off = 0;
         size_t i = 0;
         for (int64_t v : idx) {
-            if (v < 0 || v >= shape[i])
-                throw std::out_of_range("Array: index out of range");
+            if (v < 0 || v >= shape[i]) throw std::out_of_range("Array: index out of range");
             off = off * shape[i] + v;
             ++i;
         }

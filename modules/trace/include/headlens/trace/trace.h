@@ -71,16 +71,16 @@ struct ModelConfig {
     int dHead = 0;
     int dFfn = 0;
     int vocabSize = 0;
-    int maxSeqLen = 0;          // context length the model was trained for
+    int maxSeqLen = 0; // context length the model was trained for
     double ropeTheta = 10000.0;
-    double ropeScaling = 1.0;   // linear rope scaling factor (positions divided by it)
+    double ropeScaling = 1.0; // linear rope scaling factor (positions divided by it)
     double normEps = 1e-5;
     bool tiedEmbeddings = false;
-    bool attnBias = false;      // q/k/v projection biases
-    bool attnOutBias = false;   // o_proj bias
+    bool attnBias = false;    // q/k/v projection biases
+    bool attnOutBias = false; // o_proj bias
     bool mlpBias = false;
     std::string activation = "silu"; // silu (SwiGLU, Llama), gelu_new (tanh), gelu (erf)
-    int bosId = -1;             // -1: the model uses none
+    int bosId = -1;                  // -1: the model uses none
     int eosId = -1;
 
     bool operator==(const ModelConfig &o) const;
@@ -131,9 +131,9 @@ struct Trace {
     std::string computeDtype = "f32";
     std::string created; // ISO 8601 UTC
     std::string appVersion;
-    int nPromptTokens = 0; // tokens at and after this index were generated
-    std::string parent;    // propagate/inject only
-    std::string edit;      // JSON of the edit, propagate/inject only
+    int nPromptTokens = 0;       // tokens at and after this index were generated
+    std::string parent;          // propagate/inject only
+    std::string edit;            // JSON of the edit, propagate/inject only
     std::string tunedLensPath;   // lensDecoder Tuned only: the lens file
     std::string tunedLensSha256; // and the SHA-256 of its bytes
 
