@@ -28,8 +28,9 @@ packages=(
   libsentencepiece-dev sentencepiece hdf5-tools python3-h5py python3-numpy python3-torch
   python3-matplotlib
   xvfb xauth imagemagick fonts-dejavu-core
-  # fuzzing the readers (tests/fuzz): Clang with libFuzzer and the sanitizers
-  clang-14 libclang-rt-14-dev
+  # fuzzing the readers (tests/fuzz): Clang with libFuzzer and the sanitizers; the format
+  # check (tests/packaging/check-format.sh)
+  clang-14 libclang-rt-14-dev clang-format-14
 )
 missing=()
 for p in "${packages[@]}"; do
