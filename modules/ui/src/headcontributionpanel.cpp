@@ -1,4 +1,6 @@
 #include "headlens/ui/headcontributionpanel.h"
+
+#include "elidinglabel.h"
 #include "headlens/analysis/headroles.h"
 #include "headlens/ui/headrolespanel.h"
 
@@ -36,13 +38,11 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent) : QWidget(parent),
 {
     setObjectName(QStringLiteral("HeadContributionPanel"));
 
-    m_title = new QLabel(this);
+    m_title = new ElidingLabel(this);
     m_title->setObjectName(QStringLiteral("headContributionTitle"));
-    m_title->setTextFormat(Qt::PlainText);
     QFont tf = m_title->font();
     tf.setBold(true);
     m_title->setFont(tf);
-    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_metricLabel = new QLabel(this);
     m_metricBox = new QComboBox(this);
     m_metricBox->setObjectName(QStringLiteral("headMetricBox"));
@@ -80,10 +80,9 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent) : QWidget(parent),
     m_chartView->setRenderHint(QPainter::Antialiasing);
     m_chartView->setMinimumHeight(150);
 
-    m_sumLabel = new QLabel(this);
+    // One line, shortened when narrow: a wrapped line squeezed the chart's axis title.
+    m_sumLabel = new ElidingLabel(this);
     m_sumLabel->setObjectName(QStringLiteral("headSumCheck"));
-    m_sumLabel->setTextFormat(Qt::PlainText);
-    m_sumLabel->setWordWrap(true);
     m_sumLabel->setContentsMargins(6, 0, 6, 0);
 
     m_heatmapTitle = new QLabel(this);
@@ -161,6 +160,14 @@ QString HeadContributionPanel::metricTitle(Metric m) const
     return QString();
 }
 
+void HeadContributionPanel::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    // In a narrow dock the value axis's title ("contributio…") takes the bars' room; the
+    // Metric box above names what they show.
+    m_axisY->setTitleVisible(width() >= 420);
+}
+
 void HeadContributionPanel::retranslateUi()
 {
     setWindowTitle(tr("Head contributions"));
@@ -172,8 +179,6 @@ void HeadContributionPanel::retranslateUi()
            "norm ||result_h||, its share of the heads' norms, its cosine with attn_out, or "
            "its signed projection on attn_out."));
     m_chartView->setToolTip(tr("One bar per attention head; click a bar to select the head."));
-    m_sumLabel->setToolTip(tr("The heads' projections on attn_out add up to ||attn_out|| when "
-                              "o_proj has no bias: a check that the per-head split is exact."));
     m_heatmapTitle->setText(tr("Mean contribution norm over positions"));
     m_heatmap->setToolTip(tr("Mean ||result_h|| over all positions, per layer and head; click "
                              "a cell to select the head."));
@@ -373,7 +378,6 @@ void HeadContributionPanel::updateTexts()
 {
     if (m_layer < 0) {
         m_title->setText(tr("Head contributions"));
-        m_title->setToolTip(QString());
     } else {
         QString t = tr("Layer %1 \u00b7 position %2").arg(m_layer).arg(m_pos);
         if (m_pos < int(m_tokenText.size()))
@@ -381,10 +385,12 @@ void HeadContributionPanel::updateTexts()
         // The selected head's role goes on the title line: the panel is often short.
         if (const QString role = roleText(); !role.isEmpty())
             t += QStringLiteral(" \u00b7 ") + role;
-        m_title->setText(t);
-        m_title->setToolTip(t); // elided when the dock is narrow
+        m_title->setText(t); // elided when the dock is narrow, whole in the tooltip
     }
     m_sumLabel->setText(sumCheckText());
+    m_sumLabel->setToolTip(sumCheckText() + QStringLiteral("\n") +
+                           tr("The heads' projections on attn_out add up to ||attn_out|| when "
+                              "o_proj has no bias: a check that the per-head split is exact."));
 }
 
 void HeadContributionPanel::updateBars()
@@ -433,7 +439,10 @@ void HeadContributionPanel::renderTo(QPainter &p, const QSize &size)
                m_title->text() + QStringLiteral(" \u00b7 ") + metricTitle(m_metric));
     const double chartTop = fm.height() + 8;
     const double chartH = (h - chartTop) * 0.55;
+    const bool axisTitle = m_axisY->isTitleVisible();
+    m_axisY->setTitleVisible(true); // an export has the room
     renderChartTo(m_chart, p, QRectF(0, chartTop, w, chartH));
+    m_axisY->setTitleVisible(axisTitle);
     p.setFont(font());
     p.setPen(QColor(0x30, 0x30, 0x30));
     const double sumTop = chartTop + chartH + 2;

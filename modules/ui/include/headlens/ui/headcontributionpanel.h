@@ -23,6 +23,8 @@ class QLabel;
 
 namespace HeadLens {
 
+class ElidingLabel;
+
 class HeadHeatmap;
 
 class HeadContributionPanel : public QWidget, public ExportableView {
@@ -94,6 +96,7 @@ Q_SIGNALS:
 
 protected:
     void changeEvent(QEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
     void updateBars();
@@ -107,7 +110,7 @@ private:
     double m_attnOutNorm;
     Metric m_metric = Metric::Norm;
 
-    QLabel *m_title = nullptr;
+    ElidingLabel *m_title = nullptr;
     QLabel *m_metricLabel = nullptr;
     QComboBox *m_metricBox = nullptr;
     QChart *m_chart = nullptr;
@@ -116,7 +119,7 @@ private:
     QBarSet *m_set = nullptr;
     QBarCategoryAxis *m_axisX = nullptr;
     QValueAxis *m_axisY = nullptr;
-    QLabel *m_sumLabel = nullptr;
+    ElidingLabel *m_sumLabel = nullptr;
     HeadRoles m_roles;
     void updateCategories();
     QLabel *m_heatmapTitle = nullptr;
