@@ -18,6 +18,7 @@
 #include "settingsdialog.h"
 #include "traceview.h"
 #include "verticalscrollarea.h"
+#include "workbenchactions.h"
 
 #include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
@@ -138,8 +139,14 @@ MainWindow::MainWindow(QWidget *parent)
 
     createActions();
     createDocks();
-    createMenus();
-    createToolBars();
+    QList<QAction *> toggles;
+    for (QDockWidget *dock :
+         {static_cast<QDockWidget *>(m_projectDock), static_cast<QDockWidget *>(m_inspectorDock),
+          static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
+          static_cast<QDockWidget *>(m_rolesDock), static_cast<QDockWidget *>(m_entropyDock),
+          static_cast<QDockWidget *>(m_comparisonDock), static_cast<QDockWidget *>(m_dlaDock)})
+        toggles << dock->toggleViewAction();
+    m_actions->buildMenus(toggles, m_traceView->zoomActions());
 
     m_engine->setCommand(AppSettings::engineCommand());
     connect(m_engine, &EngineClient::stateChanged, this, &MainWindow::updateEngineStatus);
@@ -168,123 +175,37 @@ MainWindow::~MainWindow()
 
 void MainWindow::createActions()
 {
-    auto make = [this](const QKeySequence &key, auto slot) {
-        auto *a = new QAction(this);
-        if (!key.isEmpty()) a->setShortcut(key);
-        connect(a, &QAction::triggered, this, slot);
-        return a;
+    m_actions = new WorkbenchActions(this, m_undoGroup);
+    const WorkbenchActions *a = m_actions;
+    auto on = [this](QAction *action, auto slot) {
+        connect(action, &QAction::triggered, this, slot);
     };
-    m_newAction = make(QKeySequence::New, [this] { newProject(); });
-    m_openAction = make(QKeySequence::Open, &MainWindow::open);
-    m_saveAction = make(QKeySequence::Save, &MainWindow::save);
-    m_saveAsAction = make(QKeySequence::SaveAs, &MainWindow::saveAs);
-    m_closeAction = make(QKeySequence::Close, &MainWindow::closeCurrent);
-    m_quitAction = make(QKeySequence::Quit, [this] { close(); });
-    m_quitAction->setMenuRole(QAction::QuitRole);
-    m_newAction->setIcon(style()->standardIcon(QStyle::SP_FileIcon));
-    m_openAction->setIcon(style()->standardIcon(QStyle::SP_DialogOpenButton));
-    m_saveAction->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
-
-    // Our own prefixes: Qt's translations of "Undo"/"Redo" are a package a machine may lack.
-    m_undoAction = m_undoGroup->createUndoAction(this, tr("Undo"));
-    m_undoAction->setShortcut(QKeySequence::Undo);
-    m_redoAction = m_undoGroup->createRedoAction(this, tr("Redo"));
-    m_redoAction->setShortcut(QKeySequence::Redo);
-    m_settingsAction = make(QKeySequence(tr("Ctrl+,")), &MainWindow::showSettings);
-    m_settingsAction->setMenuRole(QAction::PreferencesRole);
-
-    m_newTraceAction = make(QKeySequence(tr("Ctrl+T")), &MainWindow::newTrace);
-    m_renameTraceAction = make(QKeySequence(), [this] { m_projectDock->renameCurrent(); });
-    m_deleteTraceAction = make(QKeySequence(), [this] { m_projectDock->deleteCurrent(); });
-    m_compareParentAction = make(QKeySequence(), &MainWindow::compareWithParent);
-    m_compareParentAction->setObjectName("CompareWithParentAction");
-    m_patchAction = make(QKeySequence(), [this] { showPatchDialog(); });
-    m_patchAction->setObjectName("PatchAction");
-    m_restartEngineAction = make(QKeySequence(), &MainWindow::restartEngine);
-    m_stopEngineAction = make(QKeySequence(), [this] { m_engine->stop(); });
-
-    m_exportSvgAction =
-        make(QKeySequence(tr("Ctrl+Shift+E")), [this] { exportCurrent(ExportFormat::Svg); });
-    m_exportPngAction =
-        make(QKeySequence(tr("Ctrl+E")), [this] { exportCurrent(ExportFormat::Png); });
-    m_exportCsvAction = make(QKeySequence(), [this] { exportCurrent(ExportFormat::Csv); });
-
-    m_resetLayoutAction = make(QKeySequence(), &MainWindow::resetLayout);
-    m_clearRecentAction = make(QKeySequence(), [this] {
+    on(a->newProject, [this] { newProject(); });
+    on(a->open, &MainWindow::open);
+    on(a->save, &MainWindow::save);
+    on(a->saveAs, &MainWindow::saveAs);
+    on(a->close, &MainWindow::closeCurrent);
+    on(a->quit, [this] { close(); });
+    on(a->settings, &MainWindow::showSettings);
+    on(a->newTrace, &MainWindow::newTrace);
+    on(a->renameTrace, [this] { m_projectDock->renameCurrent(); });
+    on(a->deleteTrace, [this] { m_projectDock->deleteCurrent(); });
+    on(a->compareParent, &MainWindow::compareWithParent);
+    on(a->patch, [this] { showPatchDialog(); });
+    on(a->restartEngine, &MainWindow::restartEngine);
+    on(a->stopEngine, [this] { m_engine->stop(); });
+    on(a->exportSvg, [this] { exportCurrent(ExportFormat::Svg); });
+    on(a->exportPng, [this] { exportCurrent(ExportFormat::Png); });
+    on(a->exportCsv, [this] { exportCurrent(ExportFormat::Csv); });
+    on(a->resetLayout, &MainWindow::resetLayout);
+    on(a->clearRecent, [this] {
         AppSettings::clearRecentFiles();
         updateRecentMenu();
     });
-
-    m_aboutAction = make(QKeySequence(), &MainWindow::showAbout);
-    m_aboutAction->setMenuRole(QAction::AboutRole);
-    m_aboutQtAction = make(QKeySequence(), [] { QApplication::aboutQt(); });
-    m_aboutQtAction->setMenuRole(QAction::AboutQtRole);
-}
-
-void MainWindow::createMenus()
-{
-    m_fileMenu = menuBar()->addMenu(QString());
-    m_fileMenu->addAction(m_newAction);
-    m_fileMenu->addAction(m_openAction);
-    m_recentMenu = m_fileMenu->addMenu(QString());
-    m_fileMenu->addSeparator();
-    m_fileMenu->addAction(m_saveAction);
-    m_fileMenu->addAction(m_saveAsAction);
-    m_fileMenu->addSeparator();
-    m_fileMenu->addAction(m_closeAction);
-    m_fileMenu->addAction(m_quitAction);
-
-    m_editMenu = menuBar()->addMenu(QString());
-    m_editMenu->addAction(m_undoAction);
-    m_editMenu->addAction(m_redoAction);
-    m_editMenu->addSeparator();
-    m_editMenu->addAction(m_settingsAction);
-
-    m_viewMenu = menuBar()->addMenu(QString());
-    for (QDockWidget *dock :
-         {static_cast<QDockWidget *>(m_projectDock), static_cast<QDockWidget *>(m_inspectorDock),
-          static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
-          static_cast<QDockWidget *>(m_rolesDock), static_cast<QDockWidget *>(m_entropyDock),
-          static_cast<QDockWidget *>(m_comparisonDock), static_cast<QDockWidget *>(m_dlaDock)})
-        m_viewMenu->addAction(dock->toggleViewAction());
-    m_viewMenu->addSeparator();
-    m_viewMenu->addActions(m_traceView->zoomActions());
-    m_viewMenu->addSeparator();
-    m_viewMenu->addAction(m_resetLayoutAction);
-
-    m_traceMenu = menuBar()->addMenu(QString());
-    m_traceMenu->addAction(m_newTraceAction);
-    m_traceMenu->addAction(m_renameTraceAction);
-    m_traceMenu->addAction(m_deleteTraceAction);
-    m_traceMenu->addAction(m_compareParentAction);
-    m_traceMenu->addAction(m_patchAction);
-    m_traceMenu->addSeparator();
-    m_traceMenu->addAction(m_restartEngineAction);
-    m_traceMenu->addAction(m_stopEngineAction);
-
-    m_exportMenu = menuBar()->addMenu(QString());
-    m_exportMenu->addAction(m_exportSvgAction);
-    m_exportMenu->addAction(m_exportPngAction);
-    m_exportMenu->addAction(m_exportCsvAction);
-
-    m_helpMenu = menuBar()->addMenu(QString());
-    m_helpMenu->addAction(m_aboutAction);
-    m_helpMenu->addAction(m_aboutQtAction);
-}
-
-void MainWindow::createToolBars()
-{
-    m_mainBar = addToolBar(QString());
-    m_mainBar->setObjectName("MainToolBar");
-    m_mainBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    m_mainBar->addAction(m_newAction);
-    m_mainBar->addAction(m_openAction);
-    m_mainBar->addAction(m_saveAction);
-    m_mainBar->addSeparator();
-    m_mainBar->addAction(m_newTraceAction);
-    m_mainBar->addSeparator();
-    m_mainBar->addAction(m_undoAction);
-    m_mainBar->addAction(m_redoAction);
+    on(a->about, &MainWindow::showAbout);
+    on(a->aboutQt, [] { QApplication::aboutQt(); });
+    connect(m_actions, &WorkbenchActions::recentChosen, this,
+            [this](const QString &file) { openProject(file); });
 }
 
 void MainWindow::createDocks()
@@ -361,51 +282,7 @@ QList<DocumentDock *> MainWindow::documentDocks() const
 
 void MainWindow::retranslateUi()
 {
-    m_fileMenu->setTitle(tr("&File"));
-    m_recentMenu->setTitle(tr("Open &Recent"));
-    m_editMenu->setTitle(tr("&Edit"));
-    m_viewMenu->setTitle(tr("&View"));
-    m_traceMenu->setTitle(tr("&Trace"));
-    m_exportMenu->setTitle(tr("E&xport"));
-    m_helpMenu->setTitle(tr("&Help"));
-    m_mainBar->setWindowTitle(tr("Main Toolbar"));
-
-    auto set = [](QAction *a, const QString &text, const QString &tip) {
-        a->setText(text);
-        a->setToolTip(tip);
-        a->setStatusTip(tip);
-    };
-    set(m_newAction, tr("&New Project"), tr("Start a new, empty project"));
-    set(m_openAction, tr("&Open…"), tr("Open a .hlproj project"));
-    set(m_saveAction, tr("&Save"), tr("Save the project"));
-    set(m_saveAsAction, tr("Save &As…"), tr("Save the project under a new name"));
-    set(m_closeAction, tr("&Close Project"), tr("Close the current project"));
-    set(m_quitAction, tr("&Quit"), tr("Quit HeadLens"));
-    m_undoAction->setToolTip(tr("Undo the last change to the project"));
-    m_redoAction->setToolTip(tr("Redo the change undone last"));
-    set(m_settingsAction, tr("Se&ttings…"), tr("Engine command, recovery copies and language"));
-    set(m_newTraceAction, tr("&New Trace…"), tr("Trace a prompt through a model into the project"));
-    set(m_renameTraceAction, tr("&Rename Trace"), tr("Rename the selected trace"));
-    set(m_deleteTraceAction, tr("&Delete Trace"), tr("Delete the selected trace (can be undone)"));
-    set(m_compareParentAction, tr("Compare with &Parent"),
-        tr("Show this trace beside the trace it was propagated from, in the Comparison dock"));
-    set(m_patchAction, tr("Activation &Patching…"),
-        tr("Patch this trace's prompt into a corrupted one, block by block, and map what "
-           "recovers the answer"));
-    set(m_restartEngineAction, tr("&Start Engine"),
-        tr("Start the engine process (or start it "
-           "again after it stopped)"));
-    set(m_stopEngineAction, tr("S&top Engine"),
-        tr("Stop the engine process; its memory goes back "
-           "to the system"));
-    set(m_exportSvgAction, tr("Export View as &SVG…"), tr("Save a view as a vector figure"));
-    set(m_exportPngAction, tr("Export View as &PNG…"), tr("Save a view as an image"));
-    set(m_exportCsvAction, tr("Export &Numbers as CSV…"), tr("Save the numbers behind a view"));
-    set(m_resetLayoutAction, tr("&Reset Layout"), tr("Put the panels back where they started"));
-    set(m_clearRecentAction, tr("&Clear List"), tr("Forget the recently opened projects"));
-    set(m_aboutAction, tr("&About HeadLens"), tr("Version and the libraries HeadLens is built on"));
-    set(m_aboutQtAction, tr("About &Qt"), tr("About the Qt toolkit"));
-
+    m_actions->retranslate();
     m_tabs->setToolTip(tr("The open projects"));
     m_engineStatus->setToolTip(tr("The engine process that runs models"));
     for (int i = 0; i < m_tabs->count(); ++i)
@@ -425,16 +302,14 @@ void MainWindow::updateActions()
 {
     ProjectDocument *doc = currentDocument();
     const bool haveTrace = doc && !currentTrace().isEmpty();
-    m_saveAction->setEnabled(doc);
-    m_saveAsAction->setEnabled(doc);
-    m_closeAction->setEnabled(doc);
-    m_renameTraceAction->setEnabled(haveTrace);
-    m_deleteTraceAction->setEnabled(haveTrace);
-    m_compareParentAction->setEnabled(!parentOfCurrent().isEmpty());
-    m_patchAction->setEnabled(haveTrace);
-    for (QAction *a : {m_exportSvgAction, m_exportPngAction, m_exportCsvAction})
-        a->setEnabled(haveTrace);
-    m_stopEngineAction->setEnabled(m_engine->isRunning());
+    const WorkbenchActions *a = m_actions;
+    for (QAction *action : {a->save, a->saveAs, a->close})
+        action->setEnabled(doc);
+    for (QAction *action :
+         {a->renameTrace, a->deleteTrace, a->patch, a->exportSvg, a->exportPng, a->exportCsv})
+        action->setEnabled(haveTrace);
+    a->compareParent->setEnabled(!parentOfCurrent().isEmpty());
+    a->stopEngine->setEnabled(m_engine->isRunning());
 }
 
 void MainWindow::updateTitle()
@@ -466,19 +341,7 @@ void MainWindow::updateTabText(int index)
 
 void MainWindow::updateRecentMenu()
 {
-    m_recentMenu->clear();
-    const QStringList files = AppSettings::recentFiles();
-    for (int i = 0; i < files.size(); ++i) {
-        QAction *a = m_recentMenu->addAction(
-            QStringLiteral("&%1 %2").arg(i + 1).arg(QFileInfo(files[i]).fileName()));
-        a->setData(files[i]);
-        a->setToolTip(files[i]);
-        a->setStatusTip(files[i]);
-        connect(a, &QAction::triggered, this, &MainWindow::openRecent);
-    }
-    if (!files.isEmpty()) m_recentMenu->addSeparator();
-    m_recentMenu->addAction(m_clearRecentAction);
-    m_clearRecentAction->setEnabled(!files.isEmpty());
+    m_actions->setRecentFiles(AppSettings::recentFiles());
 }
 
 void MainWindow::updateEngineStatus()
@@ -487,22 +350,20 @@ void MainWindow::updateEngineStatus()
     switch (m_engine->state()) {
     case EngineClient::State::NotRunning:
         text = tr("Engine: not running");
-        m_restartEngineAction->setText(tr("&Start Engine"));
         break;
     case EngineClient::State::Starting:
         text = tr("Engine: starting…");
-        m_restartEngineAction->setText(tr("Re&start Engine"));
         break;
     case EngineClient::State::Running: {
         text = tr("Engine: ready (%n thread(s))", nullptr, m_engine->engineThreads());
         const QString model = m_engine->loadedModelInfo().value("name").toString();
         if (!model.isEmpty()) text += QStringLiteral(" · ") + model;
-        m_restartEngineAction->setText(tr("Re&start Engine"));
         break;
     }
     }
     m_engineStatus->setText(text);
-    m_stopEngineAction->setEnabled(m_engine->isRunning());
+    m_actions->setEngineStarted(m_engine->state() != EngineClient::State::NotRunning);
+    m_actions->stopEngine->setEnabled(m_engine->isRunning());
 }
 
 // ----------------------------------------------------------------------------- projects
@@ -695,11 +556,6 @@ void MainWindow::open()
         AppSettings::setValue("lastFolder", QFileInfo(f).absolutePath());
         openProject(f);
     }
-}
-
-void MainWindow::openRecent()
-{
-    if (auto *a = qobject_cast<QAction *>(sender())) openProject(a->data().toString());
 }
 
 void MainWindow::save()
@@ -942,7 +798,7 @@ void MainWindow::engineStopped(const QString &message, bool unexpected)
     updateEngineStatus();
     updateActions();
     if (unexpected)
-        m_messageBar->showMessage(MessageBar::Level::Error, message, {m_restartEngineAction});
+        m_messageBar->showMessage(MessageBar::Level::Error, message, {m_actions->restartEngine});
     else
         statusBar()->showMessage(message, 4000);
 }

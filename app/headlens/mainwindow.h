@@ -49,6 +49,7 @@ class ProjectDocument;
 class RecoveryManager;
 class TraceView;
 class ViewState;
+class WorkbenchActions;
 struct ChangeEvent;
 
 class MainWindow : public QMainWindow {
@@ -153,8 +154,6 @@ private:
     };
 
     void createActions();
-    void createMenus();
-    void createToolBars();
     void createDocks();
     QList<DocumentDock *> documentDocks() const;
     void updateActions();
@@ -177,7 +176,6 @@ private:
     void compareWithParent();
 
     void open();
-    void openRecent();
     void save();
     void saveAs();
     void closeCurrent();
@@ -226,16 +224,7 @@ private:
     QLabel *m_selectionStatus;
     QLabel *m_engineStatus;
 
-    // menus and actions
-    QMenu *m_fileMenu, *m_recentMenu, *m_editMenu, *m_viewMenu, *m_traceMenu, *m_exportMenu,
-        *m_helpMenu;
-    QToolBar *m_mainBar;
-    QAction *m_newAction, *m_openAction, *m_saveAction, *m_saveAsAction, *m_closeAction,
-        *m_quitAction, *m_undoAction, *m_redoAction, *m_settingsAction, *m_newTraceAction,
-        *m_renameTraceAction, *m_deleteTraceAction, *m_restartEngineAction, *m_stopEngineAction,
-        *m_exportSvgAction, *m_exportPngAction, *m_exportCsvAction, *m_aboutAction,
-        *m_aboutQtAction, *m_resetLayoutAction, *m_clearRecentAction, *m_compareParentAction,
-        *m_patchAction;
+    WorkbenchActions *m_actions = nullptr;
 };
 
 } // namespace HeadLens
