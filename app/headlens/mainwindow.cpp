@@ -13,8 +13,8 @@
 #include "messagebar.h"
 #include "newtracedialog.h"
 #include "patchdialog.h"
-#include "projectcheck.h"
 #include "projectdock.h"
+#include "projectfiles.h"
 #include "settingsdialog.h"
 #include "traceview.h"
 #include "verticalscrollarea.h"
@@ -41,18 +41,14 @@
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
-#include <QMenuBar>
 #include <QMimeData>
 #include <QResizeEvent>
 #include <QSettings>
 #include <QStatusBar>
-#include <QStyle>
 #include <QTabBar>
 #include <QTimer>
-#include <QToolBar>
 #include <QUndoGroup>
 #include <QUndoStack>
 #include <QVBoxLayout>
@@ -137,6 +133,17 @@ MainWindow::MainWindow(QWidget *parent)
     statusBar()->addPermanentWidget(m_engineStatus);
     connect(m_traceView, &TraceView::selectionText, m_selectionStatus, &QLabel::setText);
 
+    m_files = new ProjectFiles(this, [this](const QString &title, const QString &text,
+                                            QMessageBox::StandardButtons buttons,
+                                            QMessageBox::StandardButton fallback) {
+        return ask(title, text, buttons, fallback);
+    });
+    connect(m_files, &ProjectFiles::error, this, &MainWindow::showError);
+    connect(m_files, &ProjectFiles::saved, this, [this](const QString &fileName) {
+        m_messageBar->dismiss(); // an error of an earlier try is stale now
+        statusBar()->showMessage(tr("Saved %1").arg(fileName), 4000);
+        updateRecentMenu();
+    });
     createActions();
     createDocks();
     QList<QAction *> toggles;
@@ -320,19 +327,23 @@ void MainWindow::updateTitle()
         setWindowModified(false);
         return;
     }
-    const Project *p = current();
-    const QString name =
-        doc->fileName().isEmpty() ? tr("Untitled %1").arg(p->untitled) : doc->displayName();
-    setWindowTitle(tr("%1[*] — HeadLens").arg(name));
+    setWindowTitle(tr("%1[*] — HeadLens").arg(projectName(m_tabs->currentIndex())));
     setWindowModified(doc->isModified());
+}
+
+QString MainWindow::projectName(int index) const
+{
+    if (index < 0 || index >= int(m_projects.size())) return QString();
+    const Project &p = m_projects[size_t(index)];
+    return p.document->fileName().isEmpty() ? tr("Untitled %1").arg(p.untitled)
+                                            : p.document->displayName();
 }
 
 void MainWindow::updateTabText(int index)
 {
     if (index < 0 || index >= int(m_projects.size())) return;
     const Project &p = m_projects[size_t(index)];
-    QString name = p.document->fileName().isEmpty() ? tr("Untitled %1").arg(p.untitled)
-                                                    : p.document->displayName();
+    QString name = projectName(index);
     if (p.document->isModified()) name += QStringLiteral(" •");
     m_tabs->setTabText(index, name);
     m_tabs->setTabToolTip(index, p.document->fileName().isEmpty() ? tr("Not saved yet")
@@ -422,23 +433,9 @@ ProjectDocument *MainWindow::openProject(const QString &path)
             setCurrentDocument(p.document);
             return p.document;
         }
-    QString error;
-    QGuiApplication::setOverrideCursor(Qt::WaitCursor);
-    // A damaged file can crash libhdf5: read it in a child process first, so that it cannot
-    // take the open projects with it.
-    const ProjectCheck check = checkProjectInChild(absolute);
-    ProjectDocument *doc = nullptr;
-    if (check.ok)
-        doc = ProjectDocument::open(absolute, &error, this);
-    else
-        error = check.problem;
-    QGuiApplication::restoreOverrideCursor();
-    if (!doc) {
-        showError(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), error));
-        return nullptr;
-    }
+    ProjectDocument *doc = m_files->open(absolute);
+    if (!doc) return nullptr;
     addProject(doc);
-    AppSettings::addRecentFile(absolute);
     updateRecentMenu();
     m_messageBar->dismiss();
     return doc;
@@ -486,76 +483,23 @@ void MainWindow::removeProject(int index)
 
 bool MainWindow::maybeSave(ProjectDocument *document)
 {
-    if (!document->isModified()) return true;
-    const int i = indexOf(document);
-    const QString name = document->fileName().isEmpty()
-                             ? tr("Untitled %1").arg(i >= 0 ? m_projects[size_t(i)].untitled : 0)
-                             : document->displayName();
-    const auto answer =
-        ask(tr("Unsaved changes"),
-            tr("The project %1 has changes that are not saved. Save them?").arg(name),
-            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
-    if (answer == QMessageBox::Save) return saveProject(document);
-    return answer == QMessageBox::Discard;
+    return m_files->maybeSave(document, projectName(indexOf(document)));
 }
 
 bool MainWindow::saveProject(ProjectDocument *document)
 {
-    if (!document) return false;
-    if (document->fileName().isEmpty()) return saveProjectAs(document);
-    QString error;
-    QGuiApplication::setOverrideCursor(Qt::WaitCursor);
-    const bool ok = document->save(&error);
-    QGuiApplication::restoreOverrideCursor();
-    if (!ok) {
-        showError(tr("Could not save %1: %2").arg(document->displayName(), error));
-        return false;
-    }
-    m_messageBar->dismiss(); // an error of an earlier try is stale now
-    statusBar()->showMessage(tr("Saved %1").arg(document->fileName()), 4000);
-    AppSettings::addRecentFile(document->fileName());
-    updateRecentMenu();
-    return true;
+    return m_files->save(document);
 }
 
 bool MainWindow::saveProjectAs(ProjectDocument *document, const QString &path)
 {
-    if (!document) return false;
-    QString target = path;
-    if (target.isEmpty()) {
-        const QString start = document->fileName().isEmpty()
-                                  ? AppSettings::value("lastFolder").toString()
-                                  : document->fileName();
-        target = QFileDialog::getSaveFileName(this, tr("Save Project As"), start,
-                                              tr("HeadLens projects (*.hlproj)"));
-        if (target.isEmpty()) return false;
-    }
-    if (!isProjectFile(target)) target += QStringLiteral(".hlproj");
-    QString error;
-    QGuiApplication::setOverrideCursor(Qt::WaitCursor);
-    const bool ok = document->saveAs(target, &error);
-    QGuiApplication::restoreOverrideCursor();
-    if (!ok) {
-        showError(tr("Could not save %1: %2").arg(QFileInfo(target).fileName(), error));
-        return false;
-    }
-    AppSettings::setValue("lastFolder", QFileInfo(target).absolutePath());
-    AppSettings::addRecentFile(document->fileName());
-    updateRecentMenu();
-    m_messageBar->dismiss(); // an error of an earlier try is stale now
-    statusBar()->showMessage(tr("Saved %1").arg(document->fileName()), 4000);
-    return true;
+    return m_files->saveAs(document, path);
 }
 
 void MainWindow::open()
 {
-    const QStringList files = QFileDialog::getOpenFileNames(
-        this, tr("Open Project"), AppSettings::value("lastFolder").toString(),
-        tr("HeadLens projects (*.hlproj);;All files (*)"));
-    for (const QString &f : files) {
-        AppSettings::setValue("lastFolder", QFileInfo(f).absolutePath());
+    for (const QString &f : m_files->chooseToOpen())
         openProject(f);
-    }
 }
 
 void MainWindow::save()
@@ -940,33 +884,8 @@ void MainWindow::showAbout()
 
 void MainWindow::offerRecovery()
 {
-    const auto pending = RecoveryManager::pending();
-    if (pending.isEmpty()) return;
-    QStringList lines;
-    for (const auto &r : pending)
-        lines << QStringLiteral("<li>%1 (%2)</li>")
-                     .arg((r.originalFile.isEmpty() ? r.title : r.originalFile).toHtmlEscaped(),
-                          QLocale().toString(r.saved.toLocalTime(), QLocale::ShortFormat));
-    const auto answer =
-        ask(tr("Recover unsaved projects"),
-            tr("HeadLens did not close normally last time. These projects had unsaved changes:"
-               "<ul>%1</ul>Open the recovered versions? (No discards them.)")
-                .arg(lines.join(QString())),
-            QMessageBox::Yes | QMessageBox::No | QMessageBox::Cancel, QMessageBox::Yes);
-    if (answer == QMessageBox::Cancel) return; // ask again next time
-    for (const auto &r : pending) {
-        if (answer == QMessageBox::Yes) {
-            QString error;
-            ProjectDocument *doc = ProjectDocument::open(r.file, &error, this);
-            if (!doc) {
-                showError(tr("Could not recover %1: %2").arg(r.title, error));
-                continue;
-            }
-            doc->markRecovered(r.originalFile);
-            addProject(doc);
-        }
-        RecoveryManager::discard(r);
-    }
+    for (ProjectDocument *doc : m_files->offerRecovery())
+        addProject(doc);
 }
 
 // ------------------------------------------------------------------- closing, drag & drop

@@ -46,6 +46,7 @@ class PatchDialog;
 class HeadRolesPanel;
 class ProjectDock;
 class ProjectDocument;
+class ProjectFiles;
 class RecoveryManager;
 class TraceView;
 class ViewState;
@@ -191,6 +192,8 @@ private:
                                     QMessageBox::StandardButtons buttons,
                                     QMessageBox::StandardButton fallback);
     bool maybeSave(ProjectDocument *document);
+    // "name.hlproj", or "Untitled N" for the project of tab index.
+    QString projectName(int index) const;
 
     std::vector<Project> m_projects; // in tab order
     EngineClient *m_engine;
@@ -225,6 +228,7 @@ private:
     QLabel *m_engineStatus;
 
     WorkbenchActions *m_actions = nullptr;
+    ProjectFiles *m_files = nullptr;
 };
 
 } // namespace HeadLens
