@@ -676,38 +676,38 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::Export</name>
     <message>
-        <location filename="../modules/ui/src/export.cpp" line="+25"/>
+        <location filename="../modules/ui/src/export.cpp" line="+26"/>
         <source>invalid export size %1 x %2 (1 to 20000 pixels each way)</source>
         <translation>dimensioni di esportazione non valide %1 x %2 (da 1 a 20000 pixel per lato)</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+50"/>
         <source>HeadLens figure</source>
         <translation>Figura di HeadLens</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Exported from HeadLens</source>
         <translation>Esportato da HeadLens</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <location line="+23"/>
+        <location line="+4"/>
+        <location line="+25"/>
         <source>cannot write %1</source>
         <translation>impossibile scrivere %1</translation>
     </message>
     <message>
-        <location line="-17"/>
+        <location line="-18"/>
         <source>writing %1 failed</source>
         <translation>scrittura di %1 non riuscita</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+33"/>
         <source>cannot write %1: %2</source>
         <translation>impossibile scrivere %1: %2</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>writing %1 failed: %2</source>
         <translation>scrittura di %1 non riuscita: %2</translation>
     </message>
@@ -827,7 +827,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+153"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+152"/>
         <source>contribution norm</source>
         <translation>norma del contributo</translation>
     </message>
@@ -847,13 +847,13 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
         <translation>proiezione su attn_out</translation>
     </message>
     <message>
-        <location line="+7"/>
-        <location line="+209"/>
+        <location line="+15"/>
+        <location line="+207"/>
         <source>Head contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
     <message>
-        <location line="-208"/>
+        <location line="-206"/>
         <source>&amp;Metric:</source>
         <translation>&amp;Metrica:</translation>
     </message>
@@ -870,12 +870,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Una barra per testa di attenzione; fai clic su una barra per selezionare la testa.</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+211"/>
         <source>The heads&apos; projections on attn_out add up to ||attn_out|| when o_proj has no bias: a check that the per-head split is exact.</source>
         <translation>Le proiezioni delle teste su attn_out sommano a ||attn_out|| quando o_proj non ha bias: una verifica che la scomposizione per testa è esatta.</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-210"/>
         <source>Mean contribution norm over positions</source>
         <translation>Norma media del contributo sulle posizioni</translation>
     </message>
@@ -947,7 +947,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>(= ||attn_out||: o_proj non ha bias)</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+10"/>
         <source>Layer %1 · position %2</source>
         <translation>Strato %1 · posizione %2</translation>
     </message>
@@ -1924,288 +1924,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+193"/>
-        <source>Ctrl+,</source>
-        <translation>Ctrl+,</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Ctrl+T</source>
-        <translation>Ctrl+T</translation>
-    </message>
-    <message>
-        <location line="+11"/>
-        <source>Ctrl+Shift+E</source>
-        <translation>Ctrl+Shift+E</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Ctrl+E</source>
-        <translation>Ctrl+E</translation>
-    </message>
-    <message>
-        <location line="+155"/>
-        <source>&amp;File</source>
-        <translation>&amp;File</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Open &amp;Recent</source>
-        <translation>Apri &amp;recenti</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Edit</source>
-        <translation>&amp;Modifica</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;View</source>
-        <translation>&amp;Visualizza</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Trace</source>
-        <translation>&amp;Traccia</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>E&amp;xport</source>
-        <translation>&amp;Esporta</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Help</source>
-        <translation>A&amp;iuto</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Main Toolbar</source>
-        <translation>Barra degli strumenti principale</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>&amp;New Project</source>
-        <translation>&amp;Nuovo progetto</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Start a new, empty project</source>
-        <translation>Inizia un nuovo progetto vuoto</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Open…</source>
-        <translation>&amp;Apri…</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Open a .hlproj project</source>
-        <translation>Apri un progetto .hlproj</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Save</source>
-        <translation>&amp;Salva</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Save the project</source>
-        <translation>Salva il progetto</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Save &amp;As…</source>
-        <translation>Salva &amp;come…</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Save the project under a new name</source>
-        <translation>Salva il progetto con un nuovo nome</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Close Project</source>
-        <translation>C&amp;hiudi progetto</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Close the current project</source>
-        <translation>Chiudi il progetto corrente</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Quit</source>
-        <translation>&amp;Esci</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Quit HeadLens</source>
-        <translation>Esci da HeadLens</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Undo the last change to the project</source>
-        <translation>Annulla l&apos;ultima modifica al progetto</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Redo the change undone last</source>
-        <translation>Ripeti l&apos;ultima modifica annullata</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Se&amp;ttings…</source>
-        <translation>Impos&amp;tazioni…</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Engine command, recovery copies and language</source>
-        <translation>Comando del motore, copie di recupero e lingua</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;New Trace…</source>
-        <translation>&amp;Nuova traccia…</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Trace a prompt through a model into the project</source>
-        <translation>Traccia un prompt attraverso un modello nel progetto</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Rename Trace</source>
-        <translation>&amp;Rinomina traccia</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Rename the selected trace</source>
-        <translation>Rinomina la traccia selezionata</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Delete Trace</source>
-        <translation>&amp;Elimina traccia</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Delete the selected trace (can be undone)</source>
-        <translation>Elimina la traccia selezionata (si può annullare)</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Compare with &amp;Parent</source>
-        <translation>Confronta con il &amp;genitore</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Show this trace beside the trace it was propagated from, in the Comparison dock</source>
-        <translation>Mostra questa traccia accanto alla traccia da cui è stata propagata, nel pannello Confronto</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Activation &amp;Patching…</source>
-        <translation>&amp;Sostituzione delle attivazioni…</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Patch this trace&apos;s prompt into a corrupted one, block by block, and map what recovers the answer</source>
-        <translation>Sostituisci il prompt di questa traccia in uno corrotto, blocco per blocco, e mappa che cosa recupera la risposta</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <location line="+95"/>
-        <source>&amp;Start Engine</source>
-        <translation>&amp;Avvia il motore</translation>
-    </message>
-    <message>
-        <location line="-94"/>
-        <source>Start the engine process (or start it again after it stopped)</source>
-        <translation>Avvia il processo del motore (o riavvialo dopo che si è fermato)</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>S&amp;top Engine</source>
-        <translation>&amp;Ferma il motore</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Stop the engine process; its memory goes back to the system</source>
-        <translation>Ferma il processo del motore; la sua memoria torna al sistema</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Export View as &amp;SVG…</source>
-        <translation>Esporta la vista come &amp;SVG…</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Save a view as a vector figure</source>
-        <translation>Salva una vista come figura vettoriale</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Export View as &amp;PNG…</source>
-        <translation>Esporta la vista come &amp;PNG…</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Save a view as an image</source>
-        <translation>Salva una vista come immagine</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Export &amp;Numbers as CSV…</source>
-        <translation>Esporta i &amp;valori come CSV…</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Save the numbers behind a view</source>
-        <translation>Salva i valori dietro una vista</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Reset Layout</source>
-        <translation>Ri&amp;pristina la disposizione</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Put the panels back where they started</source>
-        <translation>Riporta i pannelli dove erano all&apos;inizio</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;Clear List</source>
-        <translation>&amp;Svuota l&apos;elenco</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Forget the recently opened projects</source>
-        <translation>Dimentica i progetti aperti di recente</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>&amp;About HeadLens</source>
-        <translation>&amp;Informazioni su HeadLens</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Version and the libraries HeadLens is built on</source>
-        <translation>La versione e le librerie su cui si basa HeadLens</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>About &amp;Qt</source>
-        <translation>Informazioni su &amp;Qt</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>About the Qt toolkit</source>
-        <translation>Informazioni sul toolkit Qt</translation>
-    </message>
-    <message>
-        <location line="+515"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+722"/>
         <source>Added trace %1 with its patching map</source>
         <translation>Aggiunta la traccia %1 con la sua mappa di sostituzione</translation>
     </message>
@@ -2220,65 +1939,47 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="-567"/>
+        <location line="-483"/>
         <source>The open projects</source>
         <translation>I progetti aperti</translation>
     </message>
     <message>
-        <location line="-220"/>
-        <source>Undo</source>
-        <translation>Annulla</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Redo</source>
-        <translation>Ripeti</translation>
-    </message>
-    <message>
-        <location line="+219"/>
+        <location line="+1"/>
         <source>The engine process that runs models</source>
         <translation>Il processo del motore che esegue i modelli</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+32"/>
         <source>HeadLens</source>
         <translation>HeadLens</translation>
     </message>
     <message>
-        <location line="+6"/>
-        <location line="+9"/>
-        <location line="+172"/>
+        <location line="+12"/>
         <source>Untitled %1</source>
         <translation>Senza titolo %1</translation>
     </message>
     <message>
-        <location line="-180"/>
+        <location line="-8"/>
         <source>%1[*] — HeadLens</source>
         <translation>%1[*] — HeadLens</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+19"/>
         <source>Not saved yet</source>
         <translation>Non ancora salvato</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+14"/>
         <source>Engine: not running</source>
         <translation>Motore: non in esecuzione</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Engine: starting…</source>
         <translation>Motore: avvio…</translation>
     </message>
-    <message>
-        <location line="+1"/>
-        <location line="+6"/>
-        <source>Re&amp;start Engine</source>
-        <translation>Ri&amp;avvia il motore</translation>
-    </message>
     <message numerus="yes">
-        <location line="-3"/>
+        <location line="+3"/>
         <source>Engine: ready (%n thread(s))</source>
         <translation>
             <numerusform>Motore: pronto (%n thread)</numerusform>
@@ -2286,54 +1987,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         </translation>
     </message>
     <message>
-        <location line="+79"/>
-        <source>Could not open %1: %2</source>
-        <translation>Impossibile aprire %1: %2</translation>
-    </message>
-    <message>
-        <location line="+58"/>
-        <source>Unsaved changes</source>
-        <translation>Modifiche non salvate</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>The project %1 has changes that are not saved. Save them?</source>
-        <translation>Il progetto %1 ha modifiche non salvate. Salvarle?</translation>
-    </message>
-    <message>
-        <location line="+15"/>
-        <location line="+28"/>
-        <source>Could not save %1: %2</source>
-        <translation>Impossibile salvare %1: %2</translation>
-    </message>
-    <message>
-        <location line="-24"/>
-        <location line="+31"/>
+        <location line="-225"/>
         <source>Saved %1</source>
         <translation>Salvato %1</translation>
     </message>
     <message>
-        <location line="-17"/>
-        <source>Save Project As</source>
-        <translation>Salva il progetto come</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>HeadLens projects (*.hlproj)</source>
-        <translation>Progetti HeadLens (*.hlproj)</translation>
-    </message>
-    <message>
-        <location line="+23"/>
-        <source>Open Project</source>
-        <translation>Apri progetto</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>HeadLens projects (*.hlproj);;All files (*)</source>
-        <translation>Progetti HeadLens (*.hlproj);;Tutti i file (*)</translation>
-    </message>
-    <message>
-        <location line="+204"/>
+        <location line="+553"/>
         <source>Added trace %1</source>
         <translation>Aggiunta la traccia %1</translation>
     </message>
@@ -2383,22 +2042,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>&lt;h3&gt;HeadLens %1&lt;/h3&gt;&lt;p&gt;Un banco di lavoro per guardare dentro i modelli linguistici transformer: la logit lens a ogni strato e sito, l&apos;attenzione e il contributo di ogni testa.&lt;/p&gt;&lt;p&gt;Basato su:&lt;/p&gt;&lt;ul&gt;&lt;li&gt;Qt %2 (widget, grafici, SVG)&lt;/li&gt;&lt;li&gt;libtorch, nel processo del motore headlens-cli (il banco di lavoro non la carica)&lt;/li&gt;&lt;li&gt;HDF5 %3 per i progetti .hlproj&lt;/li&gt;&lt;li&gt;nlohmann/json %4&lt;/li&gt;&lt;/ul&gt;</translation>
     </message>
     <message>
-        <location line="+22"/>
-        <source>Recover unsaved projects</source>
-        <translation>Recupera i progetti non salvati</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>HeadLens did not close normally last time. These projects had unsaved changes:&lt;ul&gt;%1&lt;/ul&gt;Open the recovered versions? (No discards them.)</source>
-        <translation>L&apos;ultima volta HeadLens non si è chiuso normalmente. Questi progetti avevano modifiche non salvate:&lt;ul&gt;%1&lt;/ul&gt;Aprire le versioni recuperate? (No le scarta.)</translation>
-    </message>
-    <message>
-        <location line="+10"/>
-        <source>Could not recover %1: %2</source>
-        <translation>Impossibile recuperare %1: %2</translation>
-    </message>
-    <message>
-        <location line="+35"/>
+        <location line="+43"/>
         <source>A trace is running</source>
         <translation>Una traccia è in corso</translation>
     </message>
@@ -2419,7 +2063,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::NewTraceDialog</name>
     <message>
-        <location filename="../app/headlens/newtracedialog.cpp" line="+207"/>
+        <location filename="../app/headlens/newtracedialog.cpp" line="+202"/>
         <source>New Trace</source>
         <translation>Nuova traccia</translation>
     </message>
@@ -2744,12 +2388,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Lenti addestrate (*.safetensors);;Tutti i file (*)</translation>
     </message>
     <message>
-        <location line="+26"/>
-        <source>Starting the engine…</source>
-        <translation>Avvio del motore…</translation>
-    </message>
-    <message>
-        <location line="+23"/>
+        <location line="+32"/>
         <source>&amp;Cancel</source>
         <translation>Annu&amp;lla</translation>
     </message>
@@ -2769,7 +2408,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Chiudi questa finestra</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+14"/>
         <source>unknown</source>
         <translation>sconosciuto</translation>
     </message>
@@ -2778,21 +2417,11 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <source>This trace needs about %1 of memory (%2 available) and %3 of disk (%4 free).</source>
         <translation>Questa traccia richiede circa %1 di memoria (%2 disponibili) e %3 di disco (%4 liberi).</translation>
     </message>
-    <message>
-        <location line="+11"/>
-        <source>Added trace %1.</source>
-        <translation>Aggiunta la traccia %1.</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Cancelled. The project is unchanged.</source>
-        <translation>Annullato. Il progetto non è cambiato.</translation>
-    </message>
 </context>
 <context>
     <name>HeadLens::PatchDialog</name>
     <message>
-        <location filename="../app/headlens/patchdialog.cpp" line="+47"/>
+        <location filename="../app/headlens/patchdialog.cpp" line="+46"/>
         <source>Activation Patching</source>
         <translation>Sostituzione delle attivazioni</translation>
     </message>
@@ -2827,7 +2456,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Sostituisci anche l’uscita di ogni testa (più lento)</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+11"/>
         <source>Corrupted prompt:</source>
         <translation>Prompt corrotto:</translation>
     </message>
@@ -2847,7 +2476,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>&amp;Sostituisci</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+57"/>
         <source>Trace %1 is no longer in the project.</source>
         <translation>La traccia %1 non è più nel progetto.</translation>
     </message>
@@ -2882,12 +2511,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>La risposta e il token sbagliato devono essere diversi.</translation>
     </message>
     <message>
-        <location line="+56"/>
-        <source>Starting the engine…</source>
-        <translation>Avvio del motore…</translation>
-    </message>
-    <message>
-        <location line="+12"/>
+        <location line="+57"/>
         <source>&amp;Cancel</source>
         <translation>Annu&amp;lla</translation>
     </message>
@@ -2895,11 +2519,6 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+0"/>
         <source>Close</source>
         <translation>Chiudi</translation>
-    </message>
-    <message>
-        <location line="+12"/>
-        <source>Cancelled. The project is unchanged.</source>
-        <translation>Annullato. Il progetto non è cambiato.</translation>
     </message>
 </context>
 <context>
@@ -3018,6 +2637,65 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
 </context>
 <context>
+    <name>HeadLens::ProjectFiles</name>
+    <message>
+        <location filename="../app/headlens/projectfiles.cpp" line="+54"/>
+        <source>Could not open %1: %2</source>
+        <translation>Impossibile aprire %1: %2</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Open Project</source>
+        <translation>Apri progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>HeadLens projects (*.hlproj);;All files (*)</source>
+        <translation>Progetti HeadLens (*.hlproj);;Tutti i file (*)</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <location line="+23"/>
+        <source>Could not save %1: %2</source>
+        <translation>Impossibile salvare %1: %2</translation>
+    </message>
+    <message>
+        <location line="-7"/>
+        <source>Save Project As</source>
+        <translation>Salva il progetto come</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>HeadLens projects (*.hlproj)</source>
+        <translation>Progetti HeadLens (*.hlproj)</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Unsaved changes</source>
+        <translation>Modifiche non salvate</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The project %1 has changes that are not saved. Save them?</source>
+        <translation>Il progetto %1 ha modifiche non salvate. Salvarle?</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Recover unsaved projects</source>
+        <translation>Recupera i progetti non salvati</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>HeadLens did not close normally last time. These projects had unsaved changes:&lt;ul&gt;%1&lt;/ul&gt;Open the recovered versions? (No discards them.)</source>
+        <translation>L&apos;ultima volta HeadLens non si è chiuso normalmente. Questi progetti avevano modifiche non salvate:&lt;ul&gt;%1&lt;/ul&gt;Aprire le versioni recuperate? (No le scarta.)</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Could not recover %1: %2</source>
+        <translation>Impossibile recuperare %1: %2</translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::SettingsDialog</name>
     <message>
         <location filename="../app/headlens/settingsdialog.cpp" line="+66"/>
@@ -3126,6 +2804,24 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="-53"/>
         <source>The engine could not make the trace: %1</source>
         <translation>Il motore non è riuscito a produrre la traccia: %1</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::TraceJobDialog</name>
+    <message>
+        <location filename="../app/headlens/tracejobdialog.cpp" line="+39"/>
+        <source>Starting the engine…</source>
+        <translation>Avvio del motore…</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>Added trace %1.</source>
+        <translation>Aggiunta la traccia %1.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Cancelled. The project is unchanged.</source>
+        <translation>Annullato. Il progetto non è cambiato.</translation>
     </message>
 </context>
 <context>
@@ -3377,6 +3073,306 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+3"/>
         <source>The lens the current trace was made with</source>
         <translation>La lente con cui è stata fatta la traccia corrente</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::WorkbenchActions</name>
+    <message>
+        <location filename="../app/headlens/workbenchactions.cpp" line="+34"/>
+        <source>Undo</source>
+        <translation>Annulla</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Redo</source>
+        <translation>Ripeti</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Ctrl+,</source>
+        <translation>Ctrl+,</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Ctrl+T</source>
+        <translation>Ctrl+T</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Ctrl+Shift+E</source>
+        <translation>Ctrl+Shift+E</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ctrl+E</source>
+        <translation>Ctrl+E</translation>
+    </message>
+    <message>
+        <location line="+74"/>
+        <source>&amp;File</source>
+        <translation>&amp;File</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open &amp;Recent</source>
+        <translation>Apri &amp;recenti</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Edit</source>
+        <translation>&amp;Modifica</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;View</source>
+        <translation>&amp;Visualizza</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Trace</source>
+        <translation>&amp;Traccia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>E&amp;xport</source>
+        <translation>&amp;Esporta</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Help</source>
+        <translation>A&amp;iuto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Main Toolbar</source>
+        <translation>Barra degli strumenti principale</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>&amp;New Project</source>
+        <translation>&amp;Nuovo progetto</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Start a new, empty project</source>
+        <translation>Inizia un nuovo progetto vuoto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Open…</source>
+        <translation>&amp;Apri…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Open a .hlproj project</source>
+        <translation>Apri un progetto .hlproj</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Save</source>
+        <translation>&amp;Salva</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Save the project</source>
+        <translation>Salva il progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Save &amp;As…</source>
+        <translation>Salva &amp;come…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Save the project under a new name</source>
+        <translation>Salva il progetto con un nuovo nome</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Close Project</source>
+        <translation>C&amp;hiudi progetto</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Close the current project</source>
+        <translation>Chiudi il progetto corrente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Quit</source>
+        <translation>&amp;Esci</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Quit HeadLens</source>
+        <translation>Esci da HeadLens</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Undo the last change to the project</source>
+        <translation>Annulla l&apos;ultima modifica al progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Redo the change undone last</source>
+        <translation>Ripeti l&apos;ultima modifica annullata</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Se&amp;ttings…</source>
+        <translation>Impos&amp;tazioni…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Engine command, recovery copies and language</source>
+        <translation>Comando del motore, copie di recupero e lingua</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;New Trace…</source>
+        <translation>&amp;Nuova traccia…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Trace a prompt through a model into the project</source>
+        <translation>Traccia un prompt attraverso un modello nel progetto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Rename Trace</source>
+        <translation>&amp;Rinomina traccia</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Rename the selected trace</source>
+        <translation>Rinomina la traccia selezionata</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Delete Trace</source>
+        <translation>&amp;Elimina traccia</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Delete the selected trace (can be undone)</source>
+        <translation>Elimina la traccia selezionata (si può annullare)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Compare with &amp;Parent</source>
+        <translation>Confronta con il &amp;genitore</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show this trace beside the trace it was propagated from, in the Comparison dock</source>
+        <translation>Mostra questa traccia accanto alla traccia da cui è stata propagata, nel pannello Confronto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Activation &amp;Patching…</source>
+        <translation>&amp;Sostituzione delle attivazioni…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Patch this trace&apos;s prompt into a corrupted one, block by block, and map what recovers the answer</source>
+        <translation>Sostituisci il prompt di questa traccia in uno corrotto, blocco per blocco, e mappa che cosa recupera la risposta</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+35"/>
+        <source>Re&amp;start Engine</source>
+        <translation>Ri&amp;avvia il motore</translation>
+    </message>
+    <message>
+        <location line="-35"/>
+        <location line="+35"/>
+        <source>&amp;Start Engine</source>
+        <translation>&amp;Avvia il motore</translation>
+    </message>
+    <message>
+        <location line="-34"/>
+        <source>Start the engine process (or start it again after it stopped)</source>
+        <translation>Avvia il processo del motore (o riavvialo dopo che si è fermato)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>S&amp;top Engine</source>
+        <translation>&amp;Ferma il motore</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop the engine process; its memory goes back to the system</source>
+        <translation>Ferma il processo del motore; la sua memoria torna al sistema</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Export View as &amp;SVG…</source>
+        <translation>Esporta la vista come &amp;SVG…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Save a view as a vector figure</source>
+        <translation>Salva una vista come figura vettoriale</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Export View as &amp;PNG…</source>
+        <translation>Esporta la vista come &amp;PNG…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Save a view as an image</source>
+        <translation>Salva una vista come immagine</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Export &amp;Numbers as CSV…</source>
+        <translation>Esporta i &amp;valori come CSV…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Save the numbers behind a view</source>
+        <translation>Salva i valori dietro una vista</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Reset Layout</source>
+        <translation>Ri&amp;pristina la disposizione</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Put the panels back where they started</source>
+        <translation>Riporta i pannelli dove erano all&apos;inizio</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Clear List</source>
+        <translation>&amp;Svuota l&apos;elenco</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Forget the recently opened projects</source>
+        <translation>Dimentica i progetti aperti di recente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;About HeadLens</source>
+        <translation>&amp;Informazioni su HeadLens</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Version and the libraries HeadLens is built on</source>
+        <translation>La versione e le librerie su cui si basa HeadLens</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>About &amp;Qt</source>
+        <translation>Informazioni su &amp;Qt</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>About the Qt toolkit</source>
+        <translation>Informazioni sul toolkit Qt</translation>
     </message>
 </context>
 <context>

@@ -721,7 +721,7 @@ PatchDialog *MainWindow::showPatchDialog()
             m_messageBar->dismiss();
             statusBar()->showMessage(tr("Added trace %1 with its patching map").arg(name), 5000);
         });
-    connect(dialog, &PatchDialog::failed, this, &MainWindow::showError);
+    connect(dialog, &PatchDialog::traceFailed, this, &MainWindow::showError);
     m_patchDialog = dialog;
     dialog->show();
     return dialog;

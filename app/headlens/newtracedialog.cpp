@@ -66,18 +66,17 @@ QList<int> parseIds(const QString &text, bool *ok)
 } // namespace
 
 NewTraceDialog::NewTraceDialog(EngineClient *engine, ProjectDocument *document, QWidget *parent)
-    : QDialog(parent), m_engine(engine), m_document(document), m_intro(new QLabel),
-      m_modelLabel(new QLabel), m_tokenizerLabel(new QLabel), m_inputLabel(new QLabel),
-      m_generateLabel(new QLabel), m_topkLabel(new QLabel), m_normLabel(new QLabel),
-      m_decoderLabel(new QLabel), m_attentionLabel(new QLabel), m_residualLabel(new QLabel),
-      m_nameLabel(new QLabel), m_dtypeLabel(new QLabel), m_model(new QLineEdit),
-      m_modelFolder(new QToolButton), m_modelFile(new QToolButton), m_tokenizer(new QLineEdit),
-      m_tokenizerBrowse(new QToolButton), m_usePrompt(new QRadioButton), m_useIds(new QRadioButton),
-      m_prompt(new QPlainTextEdit), m_ids(new QLineEdit), m_generate(new QSpinBox),
-      m_topk(new QSpinBox), m_norm(new QComboBox), m_decoder(new QComboBox), m_dtype(new QComboBox),
-      m_attention(new QComboBox), m_residuals(new QComboBox), m_storeZ(new QCheckBox),
-      m_name(new QLineEdit), m_problem(new QLabel), m_progress(new QProgressBar),
-      m_status(new QLabel), m_estimate(new QLabel), m_traceButton(new QPushButton),
+    : TraceJobDialog(engine, document, parent), m_intro(new QLabel), m_modelLabel(new QLabel),
+      m_tokenizerLabel(new QLabel), m_inputLabel(new QLabel), m_generateLabel(new QLabel),
+      m_topkLabel(new QLabel), m_normLabel(new QLabel), m_decoderLabel(new QLabel),
+      m_attentionLabel(new QLabel), m_residualLabel(new QLabel), m_nameLabel(new QLabel),
+      m_dtypeLabel(new QLabel), m_model(new QLineEdit), m_modelFolder(new QToolButton),
+      m_modelFile(new QToolButton), m_tokenizer(new QLineEdit), m_tokenizerBrowse(new QToolButton),
+      m_usePrompt(new QRadioButton), m_useIds(new QRadioButton), m_prompt(new QPlainTextEdit),
+      m_ids(new QLineEdit), m_generate(new QSpinBox), m_topk(new QSpinBox), m_norm(new QComboBox),
+      m_decoder(new QComboBox), m_dtype(new QComboBox), m_attention(new QComboBox),
+      m_residuals(new QComboBox), m_storeZ(new QCheckBox), m_name(new QLineEdit),
+      m_problem(new QLabel), m_estimate(new QLabel), m_traceButton(new QPushButton),
       m_cancelButton(new QPushButton), m_form(new QWidget)
 {
     setObjectName("NewTraceDialog");
@@ -195,11 +194,6 @@ NewTraceDialog::NewTraceDialog(EngineClient *engine, ProjectDocument *document, 
     updateForm();
     setRunning(false);
     resize(640, sizeHint().height());
-}
-
-NewTraceDialog::~NewTraceDialog()
-{
-    if (m_job && m_job->isRunning()) m_job->cancel();
 }
 
 void NewTraceDialog::retranslateUi()
@@ -405,11 +399,6 @@ void NewTraceDialog::browseLens()
     if (!file.isEmpty()) m_lensFile->setText(file);
 }
 
-bool NewTraceDialog::isRunning() const
-{
-    return m_job && m_job->isRunning();
-}
-
 bool NewTraceDialog::startTrace()
 {
     if (isRunning()) return false;
@@ -420,30 +409,18 @@ bool NewTraceDialog::startTrace()
         return false;
     }
     remember();
-    delete m_job;
-    m_job = new TraceJob(m_engine, m_document, spec(), this);
-    connect(m_job, &TraceJob::progress, this, &NewTraceDialog::jobProgress);
-    connect(m_job, &TraceJob::finished, this, &NewTraceDialog::jobFinished);
-    connect(m_job, &TraceJob::estimated, this, &NewTraceDialog::showEstimate);
     m_estimate->hide();
-    setRunning(true);
-    m_status->setText(tr("Starting the engine…"));
-    m_job->start();
+    TraceJob *job = runJob(spec());
+    connect(job, &TraceJob::estimated, this, &NewTraceDialog::showEstimate);
     return true;
 }
 
 void NewTraceDialog::cancel()
 {
     if (isRunning())
-        m_job->cancel();
+        cancelJob();
     else
         reject();
-}
-
-void NewTraceDialog::closeEvent(QCloseEvent *event)
-{
-    if (isRunning()) m_job->cancel(); // closing the window stops the trace, nothing half-made stays
-    QDialog::closeEvent(event);
 }
 
 void NewTraceDialog::setRunning(bool running)
@@ -461,17 +438,6 @@ void NewTraceDialog::setRunning(bool running)
     }
 }
 
-void NewTraceDialog::jobProgress(const QString &text, int done, int total)
-{
-    m_status->setText(text);
-    if (total > 0) {
-        m_progress->setRange(0, total);
-        m_progress->setValue(done);
-    } else {
-        m_progress->setRange(0, 0); // busy
-    }
-}
-
 void NewTraceDialog::showEstimate(qint64 memoryNeeded, qint64 memoryAvailable, qint64 diskNeeded,
                                   qint64 diskFree)
 {
@@ -484,25 +450,6 @@ void NewTraceDialog::showEstimate(qint64 memoryNeeded, qint64 memoryAvailable, q
            "(%4 free).")
             .arg(size(memoryNeeded), size(memoryAvailable), size(diskNeeded), size(diskFree)));
     m_estimate->show();
-}
-
-void NewTraceDialog::jobFinished(TraceJob::Result result, const QString &message)
-{
-    setRunning(false);
-    switch (result) {
-    case TraceJob::Result::Succeeded:
-        m_status->setText(tr("Added trace %1.").arg(message));
-        Q_EMIT traceAdded(m_document, message);
-        accept();
-        break;
-    case TraceJob::Result::Cancelled:
-        m_status->setText(tr("Cancelled. The project is unchanged."));
-        break;
-    case TraceJob::Result::Failed:
-        m_status->setText(message);
-        Q_EMIT traceFailed(message);
-        break;
-    }
 }
 
 void NewTraceDialog::remember() const

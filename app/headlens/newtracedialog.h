@@ -6,6 +6,8 @@
 // one undoable step.
 
 #include "headlens/document/projectdocument.h"
+#include "tracejobdialog.h"
+
 #include "headlens/document/tracejob.h"
 
 #include <QDialog>
@@ -28,11 +30,10 @@ namespace HeadLens {
 class EngineClient;
 class ProjectDocument;
 
-class NewTraceDialog : public QDialog {
+class NewTraceDialog : public TraceJobDialog {
     Q_OBJECT
 public:
     NewTraceDialog(EngineClient *engine, ProjectDocument *document, QWidget *parent = nullptr);
-    ~NewTraceDialog() override;
 
     // The request the form describes.
     TraceSpec spec() const;
@@ -41,14 +42,9 @@ public:
     // Why the form cannot be traced as it is ("" when it can).
     QString problem() const;
 
-    bool isRunning() const;
-    TraceJob *job() const { return m_job; }
-    QProgressBar *progressBar() const { return m_progress; }
-    QLabel *statusLabel() const { return m_status; }
     QLabel *estimateLabel() const { return m_estimate; }
     QPushButton *traceButton() const { return m_traceButton; }
     QPushButton *cancelButton() const { return m_cancelButton; }
-    ProjectDocument *document() const { return m_document; }
 
 public Q_SLOTS:
     // Starts tracing (like the Trace button); false when the form has a problem.
@@ -57,15 +53,9 @@ public Q_SLOTS:
     void cancel();
     void retranslateUi();
 
-Q_SIGNALS:
-    // The trace is in the document under this name.
-    void traceAdded(HeadLens::ProjectDocument *document, const QString &name);
-    // Tracing failed (not cancelled): the message for the user.
-    void traceFailed(const QString &message);
-
 protected:
-    void closeEvent(QCloseEvent *event) override;
     void changeEvent(QEvent *event) override;
+    void setRunning(bool running) override;
 
 private:
     void browseFolder();
@@ -73,17 +63,10 @@ private:
     void browseTokenizer();
     void browseLens();
     void updateForm();
-    void setRunning(bool running);
-    void jobProgress(const QString &text, int done, int total);
-    void jobFinished(TraceJob::Result result, const QString &message);
     void showEstimate(qint64 memoryNeeded, qint64 memoryAvailable, qint64 diskNeeded,
                       qint64 diskFree);
     void remember() const;
     void recall();
-
-    QPointer<EngineClient> m_engine;
-    QPointer<ProjectDocument> m_document;
-    TraceJob *m_job = nullptr;
 
     QLabel *m_intro;
     QLabel *m_modelLabel, *m_tokenizerLabel, *m_inputLabel, *m_generateLabel, *m_topkLabel,
@@ -108,8 +91,6 @@ private:
     QCheckBox *m_storeZ;
     QLineEdit *m_name;
     QLabel *m_problem;
-    QProgressBar *m_progress;
-    QLabel *m_status;
     QLabel *m_estimate; // what the running trace needs, from the engine's estimate
     QPushButton *m_traceButton;
     QPushButton *m_cancelButton;

@@ -38,10 +38,9 @@ QString tokenText(const Trace &t, int id)
 
 PatchDialog::PatchDialog(EngineClient *engine, ProjectDocument *document, const QString &clean,
                          QWidget *parent)
-    : QDialog(parent), m_engine(engine), m_document(document), m_clean(clean),
-      m_corrupted(new QLineEdit(this)), m_useIds(new QCheckBox(this)),
-      m_answer(new QLineEdit(this)), m_wrong(new QLineEdit(this)), m_perHead(new QCheckBox(this)),
-      m_status(new QLabel(this)), m_progress(new QProgressBar(this))
+    : TraceJobDialog(engine, document, parent), m_clean(clean), m_corrupted(new QLineEdit(this)),
+      m_useIds(new QCheckBox(this)), m_answer(new QLineEdit(this)), m_wrong(new QLineEdit(this)),
+      m_perHead(new QCheckBox(this))
 {
     setObjectName("PatchDialog");
     setWindowTitle(tr("Activation Patching"));
@@ -100,9 +99,6 @@ PatchDialog::PatchDialog(EngineClient *engine, ProjectDocument *document, const 
     m_perHead->setObjectName("perHead");
     m_perHead->setText(tr("Also patch each head's output (slower)"));
     m_status->setObjectName("patchStatus");
-    m_status->setWordWrap(true);
-    m_status->setTextFormat(Qt::PlainText);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
     // Room for an engine's error of a few lines without the dialog having to grow.
     m_status->setMinimumHeight(3 * m_status->fontMetrics().lineSpacing());
     m_status->setAlignment(Qt::AlignLeft | Qt::AlignTop);
@@ -124,7 +120,7 @@ PatchDialog::PatchDialog(EngineClient *engine, ProjectDocument *document, const 
     connect(m_patchButton, &QPushButton::clicked, this, [this] { start(); });
     connect(m_closeButton, &QPushButton::clicked, this, [this] {
         if (isRunning())
-            m_job->cancel();
+            cancelJob();
         else
             reject();
     });
@@ -170,11 +166,6 @@ void PatchDialog::setWrong(const QString &text)
 void PatchDialog::setPerHead(bool on)
 {
     m_perHead->setChecked(on);
-}
-
-bool PatchDialog::isRunning() const
-{
-    return m_job && m_job->isRunning();
 }
 
 QString PatchDialog::problem() const
@@ -236,17 +227,7 @@ bool PatchDialog::start()
         m_status->setText(q(e.what()));
         return false;
     }
-    delete m_job;
-    m_job = new TraceJob(m_engine, m_document, s, this);
-    connect(m_job, &TraceJob::progress, this, [this](const QString &text, int done, int total) {
-        m_status->setText(text);
-        m_progress->setRange(0, std::max(0, total));
-        m_progress->setValue(done);
-    });
-    connect(m_job, &TraceJob::finished, this, &PatchDialog::finished);
-    setRunning(true);
-    m_status->setText(tr("Starting the engine…"));
-    m_job->start();
+    runJob(s);
     return true;
 }
 
@@ -256,32 +237,7 @@ void PatchDialog::setRunning(bool running)
                                                        m_perHead, m_patchButton})
         w->setEnabled(!running);
     m_progress->setVisible(running);
-    m_progress->setRange(0, 0);
     m_closeButton->setText(running ? tr("&Cancel") : tr("Close"));
-}
-
-void PatchDialog::finished(TraceJob::Result result, const QString &message)
-{
-    setRunning(false);
-    switch (result) {
-    case TraceJob::Result::Succeeded:
-        Q_EMIT traceAdded(m_document, message);
-        accept();
-        break;
-    case TraceJob::Result::Cancelled:
-        m_status->setText(tr("Cancelled. The project is unchanged."));
-        break;
-    case TraceJob::Result::Failed:
-        m_status->setText(message);
-        Q_EMIT failed(message);
-        break;
-    }
-}
-
-void PatchDialog::closeEvent(QCloseEvent *event)
-{
-    if (isRunning()) m_job->cancel(); // nothing half-made stays
-    QDialog::closeEvent(event);
 }
 
 } // namespace HeadLens

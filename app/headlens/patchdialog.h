@@ -4,15 +4,10 @@
 // wrong token. The engine traces the clean prompt again into a new trace that holds the map,
 // which the block grid then shows (colour "Patching").
 
-#include "headlens/document/tracejob.h"
-
-#include <QDialog>
-#include <QPointer>
+#include "tracejobdialog.h"
 
 class QCheckBox;
-class QLabel;
 class QLineEdit;
-class QProgressBar;
 class QPushButton;
 
 namespace HeadLens {
@@ -20,7 +15,7 @@ namespace HeadLens {
 class EngineClient;
 class ProjectDocument;
 
-class PatchDialog : public QDialog {
+class PatchDialog : public TraceJobDialog {
     Q_OBJECT
 public:
     // clean: the document's trace whose prompt is the clean run.
@@ -36,31 +31,21 @@ public:
     QString problem() const;
     // Sends the request; false (the problem shown) when it cannot be sent.
     bool start();
-    bool isRunning() const;
 
     QPushButton *patchButton() const { return m_patchButton; }
-    QLabel *statusLabel() const { return m_status; }
-
-Q_SIGNALS:
-    void traceAdded(HeadLens::ProjectDocument *document, const QString &name);
-    void failed(const QString &message);
 
 protected:
-    void closeEvent(QCloseEvent *event) override;
+    void setRunning(bool running) override;
 
 private:
     TraceSpec spec() const;
-    void setRunning(bool running);
     // The corrupted field's token ids; empty when it is not a list of whole numbers.
     QJsonArray corruptedIds() const;
-    void finished(TraceJob::Result result, const QString &message);
     // The token field's request value: the trace's id while the text is the one filled in,
     // else the text (the engine looks it up).
     void putToken(QJsonObject &fields, const char *key, const QLineEdit *edit, int id,
                   const QString &idText) const;
 
-    QPointer<EngineClient> m_engine;
-    QPointer<ProjectDocument> m_document;
     QString m_clean;
     QList<int> m_cleanIds;
     int m_answerId = -1, m_wrongId = -1;
@@ -71,11 +56,8 @@ private:
     QLineEdit *m_answer;
     QLineEdit *m_wrong;
     QCheckBox *m_perHead;
-    QLabel *m_status;
-    QProgressBar *m_progress;
     QPushButton *m_patchButton;
     QPushButton *m_closeButton;
-    QPointer<TraceJob> m_job;
 };
 
 } // namespace HeadLens

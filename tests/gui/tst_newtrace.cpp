@@ -270,7 +270,7 @@ private Q_SLOTS:
         QVERIFY(dialog);
         QVERIFY(dialog->problem().isEmpty() == false); // no corrupted prompt yet
         dialog->setCorrupted("1 17 43 99", true);
-        QSignalSpy failed(dialog, &PatchDialog::failed);
+        QSignalSpy failed(dialog, &PatchDialog::traceFailed);
         QVERIFY(dialog->start());
         QVERIFY(failed.wait(60000));
         QVERIFY2(dialog->statusLabel()->text().contains("same token count"),
