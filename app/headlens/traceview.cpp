@@ -381,11 +381,7 @@ void TraceView::showAttention()
             m_blockView->clearAttention();
             return;
         }
-        FloatArray pattern({H, T, T}); // zero but for the selected query position
-        for (int64_t h = 0; h < H; ++h)
-            std::copy_n(row->data.begin() + h * T, T,
-                        pattern.data.begin() + (h * T + v->pos()) * T);
-        m_blockView->setAttention(v->layer(), pattern);
+        m_blockView->setAttentionRow(v->layer(), v->pos(), *row);
     } catch (const std::exception &e) {
         m_blockView->clearAttention();
         Q_EMIT error(tr("Cannot read the attention of %1: %2").arg(v->trace(), q(e.what())));

@@ -30,6 +30,7 @@ private Q_SLOTS:
     void attentionThreshold();
     void attentionHead();
     void attentionOnlyOnItsLayer();
+    void attentionRowAlone();
     void levelOfDetail();
     void geometryRoundTrip_data();
     void geometryRoundTrip();
@@ -219,6 +220,39 @@ void TestBlockView::attentionOnlyOnItsLayer()
     // A pattern of the wrong shape is refused.
     m_view->setSelection(1, 5);
     m_view->setAttention(1, FloatArray({2, 3, 3}));
+    QCOMPARE(m_view->attentionLayer(), -1);
+}
+
+// A long trace hands the view only the selected position's row: the same weights and lines as
+// the whole layer gives, and nothing once another position is selected.
+void TestBlockView::attentionRowAlone()
+{
+    const FloatArray layer = TestData::attentionLayer(m_trace, 1);
+    const int64_t H = layer.dim(0), T = layer.dim(1);
+    m_view->setSelection(1, 5);
+    m_view->setAttention(1, layer);
+    m_view->setAttentionThreshold(0.05);
+    const std::vector<float> whole = m_view->attentionWeights();
+    const std::vector<int> wholeTargets = m_view->attentionLineTargets();
+    QCOMPARE(int(whole.size()), 6);
+
+    FloatArray row({H, T});
+    for (int64_t h = 0; h < H; ++h)
+        for (int64_t k = 0; k < T; ++k)
+            row.data[size_t(h * T + k)] = layer.data[size_t((h * T + 5) * T + k)];
+    m_view->setAttentionRow(1, 5, row);
+    QCOMPARE(m_view->attentionLayer(), 1);
+    QCOMPARE(m_view->attentionWeights(), whole);
+    QCOMPARE(m_view->attentionLineTargets(), wholeTargets);
+    m_view->setAttentionHead(0);
+    QCOMPARE(m_view->attentionWeights()[2], layer.data[size_t(5 * T + 2)]);
+    m_view->setAttentionHead(-1);
+
+    m_view->setSelection(1, 4); // the row is of position 5 only
+    QVERIFY(m_view->attentionWeights().empty());
+    m_view->setSelection(1, 5);
+    QCOMPARE(m_view->attentionWeights(), whole);
+    m_view->setAttentionRow(1, 5, FloatArray({H, T - 1})); // another trace's row: refused
     QCOMPARE(m_view->attentionLayer(), -1);
 }
 

@@ -284,7 +284,22 @@ bool BlockGridData::setAttention(int layer, const FloatArray &pattern)
         return false;
     }
     m_attnLayer = layer;
+    m_attnRowPos = -1;
     m_pattern = pattern;
+    if (m_attnHead >= int(m_pattern.dim(0))) m_attnHead = -1;
+    return true;
+}
+
+bool BlockGridData::setAttentionRow(int layer, int pos, const FloatArray &row)
+{
+    if (layer < 0 || layer >= m_layers || pos < 0 || pos >= m_tokens || row.rank() != 2 ||
+        row.dim(1) != m_tokens) {
+        clearAttention();
+        return false;
+    }
+    m_attnLayer = layer;
+    m_attnRowPos = pos;
+    m_pattern = row;
     if (m_attnHead >= int(m_pattern.dim(0))) m_attnHead = -1;
     return true;
 }
@@ -292,6 +307,7 @@ bool BlockGridData::setAttention(int layer, const FloatArray &pattern)
 void BlockGridData::clearAttention()
 {
     m_attnLayer = -1;
+    m_attnRowPos = -1;
     m_pattern.clear();
 }
 
@@ -307,19 +323,21 @@ void BlockGridData::setAttentionThreshold(double weight)
 
 bool BlockGridData::attentionShown() const
 {
-    return m_attnLayer >= 0 && m_attnLayer == m_selLayer && m_selPos >= 0 && !m_pattern.empty();
+    return m_attnLayer >= 0 && m_attnLayer == m_selLayer && m_selPos >= 0 && !m_pattern.empty() &&
+           (m_attnRowPos < 0 || m_attnRowPos == m_selPos);
 }
 
 std::vector<float> BlockGridData::attentionWeights() const
 {
     std::vector<float> w;
     if (!attentionShown()) return w;
-    const int64_t H = m_pattern.dim(0), T = m_pattern.dim(1);
+    const int64_t H = m_pattern.dim(0), T = m_tokens;
     w.assign(size_t(m_selPos + 1), 0.0f);
     const bool one = m_attnHead >= 0 && m_attnHead < H;
     const int64_t h0 = one ? m_attnHead : 0, h1 = one ? m_attnHead + 1 : H;
     for (int64_t h = h0; h < h1; ++h) {
-        const float *row = m_pattern.data.data() + (h * T + m_selPos) * T;
+        const float *row =
+            m_pattern.data.data() + (m_attnRowPos >= 0 ? h * T : (h * T + m_selPos) * T);
         for (int k = 0; k <= m_selPos; ++k)
             w[size_t(k)] += row[k];
     }

@@ -221,6 +221,12 @@ void BlockView::setAttention(int layer, const FloatArray &pattern)
     viewport()->update();
 }
 
+void BlockView::setAttentionRow(int layer, int pos, const FloatArray &row)
+{
+    m_data.setAttentionRow(layer, pos, row);
+    viewport()->update();
+}
+
 void BlockView::clearAttention()
 {
     m_data.clearAttention();

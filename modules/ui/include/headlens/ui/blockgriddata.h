@@ -132,6 +132,9 @@ public:
 
     // --- attention of one layer, [head, query_pos, key_pos] (see BlockView).
     bool setAttention(int layer, const FloatArray &pattern);
+    // Only the selected query position's row, [head, key_pos]: shown while (layer, pos) is the
+    // selected block.
+    bool setAttentionRow(int layer, int pos, const FloatArray &row);
     void clearAttention();
     int attentionLayer() const { return m_attnLayer; }
     void setAttentionHead(int head);
@@ -185,7 +188,8 @@ private:
     std::vector<uint8_t> m_highlight;
     int m_highlightCount = 0;
     int m_attnLayer = -1;
-    FloatArray m_pattern; // [H, T, T]
+    FloatArray m_pattern;  // [H, T, T], or [H, T] of query m_attnRowPos
+    int m_attnRowPos = -1; // -1: m_pattern is the whole layer
     int m_attnHead = -1;
     double m_attnThreshold = 0.1;
 };

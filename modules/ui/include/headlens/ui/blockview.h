@@ -94,6 +94,9 @@ public:
     // streams of the keys whose weight >= the threshold (not to itself), each tagged with the
     // key's input token.
     void setAttention(int layer, const FloatArray &pattern);
+    // Only the row of query pos, [head, key_pos] (a long trace, read a row at a time): shown
+    // while (layer, pos) is the selected block.
+    void setAttentionRow(int layer, int pos, const FloatArray &row);
     void clearAttention();
     int attentionLayer() const { return m_data.attentionLayer(); }
     void setAttentionHead(int head); // -1: mean over heads
