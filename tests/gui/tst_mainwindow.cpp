@@ -213,6 +213,28 @@ private Q_SLOTS:
         qunsetenv("HEADLENS_CHECK");
     }
 
+    // A trace too long to read a whole attention layer per click (2 x 1,500 x 1,500 values):
+    // the block view gets the selected position's row, and shows it as it would the layer.
+    void aLongTraceShowsTheSelectedRow()
+    {
+        const QString path = m_dir.filePath("long.hlproj");
+        addTrace(s(path), Test::makeFixtureTrace("long", 0.0f, {1, 2, 1500, 2, 8}), false);
+        auto w = makeWindow();
+        QVERIFY(w->openProject(path));
+        BlockView *view = w->blockView();
+        QCOMPARE(view->tokenCount(), 1500);
+        w->selectBlock(0, 1200);
+        QCOMPARE(view->attentionLayer(), 0);
+        std::vector<float> weights = view->attentionWeights();
+        QCOMPARE(int(weights.size()), 1201); // keys 0..1200, each 1 / 1201 in the fixture
+        QVERIFY(qAbs(weights[0] - 1.0f / 1201) < 1e-7);
+        QVERIFY(qAbs(weights[1200] - 1.0f / 1201) < 1e-7);
+        w->selectBlock(0, 7);
+        weights = view->attentionWeights();
+        QCOMPARE(int(weights.size()), 8);
+        QVERIFY(qAbs(weights[3] - 0.125f) < 1e-7);
+    }
+
     void selectionUpdatesInspectorAndCharts()
     {
         auto w = makeWindow();
