@@ -50,7 +50,7 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+549"/>
+        <location line="+555"/>
         <source>Follow %1 (%2)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -809,6 +809,97 @@ Attention entropy: one value per head and query position.</source>
     <message>
         <location line="+2"/>
         <source>Export to</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::FollowTokenDock</name>
+    <message>
+        <location filename="../app/headlens/followtokendock.cpp" line="+22"/>
+        <source>Follow Token</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::FollowTokenPanel</name>
+    <message>
+        <location filename="../modules/ui/src/followtokenpanel.cpp" line="+98"/>
+        <source>A token of this trace, e.g. “ Lily”</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Type a token as the model writes it (with its leading space); the list offers the tokens this trace knows</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Follow</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Colour the block grid by this token and plot it here</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Colour the grid by each block&apos;s own top-1 again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>followed token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>lens top-1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>below the top-k (under this)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The followed token&apos;s lens probability (0 to 1) at each layer of the selected position. An open point: the token is not in that block&apos;s stored top-k, so its probability is below the k-th one, drawn there.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+75"/>
+        <source>“%1” is not a token of this trace: only tokens that appear in it (its prompt, its predictions and its top-k) are known without the model.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+47"/>
+        <source>No lens for this site.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Type a token, or right-click a block and follow one of its.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>“%1”: select a block to plot it over the layers.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>“%1” at position %2 (“%3”), %4: in the top-%5 at %6 of %7 layers</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1919,7 +2010,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+722"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+736"/>
         <source>Added trace %1 with its patching map</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1934,7 +2025,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-483"/>
+        <location line="-488"/>
         <source>The open projects</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1982,12 +2073,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         </translation>
     </message>
     <message>
-        <location line="-225"/>
+        <location line="-232"/>
         <source>Saved %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+553"/>
+        <location line="+565"/>
         <source>Added trace %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2004,6 +2095,11 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location line="+2"/>
         <source>Comparison</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Follow token</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2058,7 +2154,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::NewTraceDialog</name>
     <message>
-        <location filename="../app/headlens/newtracedialog.cpp" line="+202"/>
+        <location filename="../app/headlens/newtracedialog.cpp" line="+201"/>
         <source>New Trace</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2870,7 +2966,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::TraceView</name>
     <message>
-        <location filename="../app/headlens/traceview.cpp" line="+106"/>
+        <location filename="../app/headlens/traceview.cpp" line="+110"/>
         <source>Ctrl+0</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2880,24 +2976,24 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+92"/>
-        <location line="+258"/>
+        <location line="+93"/>
+        <location line="+255"/>
         <source>Mean of heads</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-256"/>
-        <location line="+258"/>
+        <location line="-253"/>
+        <location line="+255"/>
         <source>Head %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-217"/>
+        <location line="-214"/>
         <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+20"/>
         <source>Cannot show trace %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2932,7 +3028,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+36"/>
         <source>Cannot read the attention of %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3397,7 +3493,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>main</name>
     <message>
-        <location filename="../app/headlens/main.cpp" line="+62"/>
+        <location filename="../app/headlens/main.cpp" line="+63"/>
         <source>A workbench for looking inside transformer language models</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3443,6 +3539,11 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+3"/>
+        <source>Follow one token (its id) through the block grid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Bring this panel to the front (its object name, such as LogitAttributionDock or HeadRolesDock)</source>
         <translation type="unfinished"></translation>
     </message>

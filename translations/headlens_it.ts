@@ -52,7 +52,7 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>Nessuna traccia da mostrare: apri un progetto e scegli una traccia.</translation>
     </message>
     <message>
-        <location line="+549"/>
+        <location line="+555"/>
         <source>Follow %1 (%2)</source>
         <translation>Segui %1 (%2)</translation>
     </message>
@@ -814,6 +814,97 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
         <location line="+2"/>
         <source>Export to</source>
         <translation>Esporta in</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::FollowTokenDock</name>
+    <message>
+        <location filename="../app/headlens/followtokendock.cpp" line="+22"/>
+        <source>Follow Token</source>
+        <translation>Segui un token</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::FollowTokenPanel</name>
+    <message>
+        <location filename="../modules/ui/src/followtokenpanel.cpp" line="+98"/>
+        <source>A token of this trace, e.g. “ Lily”</source>
+        <translation>Un token di questa traccia, per esempio “ Lily”</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Type a token as the model writes it (with its leading space); the list offers the tokens this trace knows</source>
+        <translation>Scrivi un token come lo scrive il modello (con il suo spazio iniziale); l’elenco propone i token che questa traccia conosce</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Follow</source>
+        <translation>&amp;Segui</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Colour the block grid by this token and plot it here</source>
+        <translation>Colora la griglia dei blocchi secondo questo token e tracciane qui il grafico</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop</source>
+        <translation>Smetti</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Colour the grid by each block&apos;s own top-1 again</source>
+        <translation>Colora di nuovo la griglia secondo il top-1 di ogni blocco</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>followed token</source>
+        <translation>token seguito</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>lens top-1</source>
+        <translation>top-1 della lente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>below the top-k (under this)</source>
+        <translation>sotto il top-k (sotto questo valore)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>layer</source>
+        <translation>strato</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The followed token&apos;s lens probability (0 to 1) at each layer of the selected position. An open point: the token is not in that block&apos;s stored top-k, so its probability is below the k-th one, drawn there.</source>
+        <translation>La probabilità della lente per il token seguito (da 0 a 1) a ogni strato della posizione selezionata. Un punto vuoto: il token non è nel top-k salvato di quel blocco, quindi la sua probabilità è sotto la k-esima, disegnata lì.</translation>
+    </message>
+    <message>
+        <location line="+75"/>
+        <source>“%1” is not a token of this trace: only tokens that appear in it (its prompt, its predictions and its top-k) are known without the model.</source>
+        <translation>“%1” non è un token di questa traccia: senza il modello si conoscono solo i token che vi compaiono (il prompt, le previsioni e i top-k).</translation>
+    </message>
+    <message>
+        <location line="+47"/>
+        <source>No lens for this site.</source>
+        <translation>Nessuna lente per questo punto.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Type a token, or right-click a block and follow one of its.</source>
+        <translation>Scrivi un token, oppure fai clic destro su un blocco e seguine uno dei suoi.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>“%1”: select a block to plot it over the layers.</source>
+        <translation>“%1”: seleziona un blocco per tracciarlo lungo gli strati.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>“%1” at position %2 (“%3”), %4: in the top-%5 at %6 of %7 layers</source>
+        <translation>“%1” alla posizione %2 (“%3”), %4: nel top-%5 in %6 strati su %7</translation>
     </message>
 </context>
 <context>
@@ -1924,7 +2015,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+722"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+736"/>
         <source>Added trace %1 with its patching map</source>
         <translation>Aggiunta la traccia %1 con la sua mappa di sostituzione</translation>
     </message>
@@ -1939,7 +2030,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="-483"/>
+        <location line="-488"/>
         <source>The open projects</source>
         <translation>I progetti aperti</translation>
     </message>
@@ -1987,12 +2078,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         </translation>
     </message>
     <message>
-        <location line="-225"/>
+        <location line="-232"/>
         <source>Saved %1</source>
         <translation>Salvato %1</translation>
     </message>
     <message>
-        <location line="+553"/>
+        <location line="+565"/>
         <source>Added trace %1</source>
         <translation>Aggiunta la traccia %1</translation>
     </message>
@@ -2010,6 +2101,11 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+2"/>
         <source>Comparison</source>
         <translation>Confronto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Follow token</source>
+        <translation>Segui un token</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -2063,7 +2159,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::NewTraceDialog</name>
     <message>
-        <location filename="../app/headlens/newtracedialog.cpp" line="+202"/>
+        <location filename="../app/headlens/newtracedialog.cpp" line="+201"/>
         <source>New Trace</source>
         <translation>Nuova traccia</translation>
     </message>
@@ -2875,7 +2971,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::TraceView</name>
     <message>
-        <location filename="../app/headlens/traceview.cpp" line="+106"/>
+        <location filename="../app/headlens/traceview.cpp" line="+110"/>
         <source>Ctrl+0</source>
         <translation>Ctrl+0</translation>
     </message>
@@ -2885,24 +2981,24 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ctrl+1</translation>
     </message>
     <message>
-        <location line="+92"/>
-        <location line="+258"/>
+        <location line="+93"/>
+        <location line="+255"/>
         <source>Mean of heads</source>
         <translation>Media delle teste</translation>
     </message>
     <message>
-        <location line="-256"/>
-        <location line="+258"/>
+        <location line="-253"/>
+        <location line="+255"/>
         <source>Head %1</source>
         <translation>Testa %1</translation>
     </message>
     <message>
-        <location line="-217"/>
+        <location line="-214"/>
         <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
         <translation>%1 · %2 strati × %3 token · lente: norma %4, decodificatore %5 </translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+20"/>
         <source>Cannot show trace %1: %2</source>
         <translation>Impossibile mostrare la traccia %1: %2</translation>
     </message>
@@ -2937,7 +3033,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Strato %1, posizione %2 (%3), %4</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+36"/>
         <source>Cannot read the attention of %1: %2</source>
         <translation>Impossibile leggere l&apos;attenzione di %1: %2</translation>
     </message>
@@ -3402,7 +3498,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>main</name>
     <message>
-        <location filename="../app/headlens/main.cpp" line="+62"/>
+        <location filename="../app/headlens/main.cpp" line="+63"/>
         <source>A workbench for looking inside transformer language models</source>
         <translation>Un banco di lavoro per guardare dentro i modelli linguistici transformer</translation>
     </message>
@@ -3448,6 +3544,11 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+3"/>
+        <source>Follow one token (its id) through the block grid</source>
+        <translation>Segui un token (il suo id) attraverso la griglia dei blocchi</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Bring this panel to the front (its object name, such as LogitAttributionDock or HeadRolesDock)</source>
         <translation>Porta in primo piano questo pannello (il suo nome di oggetto, come LogitAttributionDock o HeadRolesDock)</translation>
     </message>

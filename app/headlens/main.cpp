@@ -1,6 +1,7 @@
 // headlens: the workbench. Thin on purpose: everything lives in headlens_app (MainWindow).
 //   headlens [FILE.hlproj ...] [--trace NAME] [--site SITE] [--colour probability|entropy|patching]
-//            [--head H] [--select LAYER,POS] [--compare TRACE] [--decompose]
+//            [--head H] [--select LAYER,POS] [--compare TRACE] [--decompose] [--follow ID]
+//            [--raise PANEL]
 // The view options set how the first project is shown at start (scripts, screenshots); they
 // are not edits, so the project starts unmodified.
 
@@ -83,13 +84,17 @@ int main(int argc, char **argv)
     QCommandLineOption decomposeOption(
         "decompose",
         QCoreApplication::translate("main", "Decompose the selected block in the engine"));
+    QCommandLineOption followOption(
+        "follow",
+        QCoreApplication::translate("main", "Follow one token (its id) through the block grid"),
+        "id");
     QCommandLineOption raiseOption(
         "raise",
         QCoreApplication::translate("main", "Bring this panel to the front (its object name, "
                                             "such as LogitAttributionDock or HeadRolesDock)"),
         "panel");
     parser.addOptions({traceOption, siteOption, colourOption, headOption, selectOption,
-                       compareOption, decomposeOption, raiseOption});
+                       compareOption, decomposeOption, followOption, raiseOption});
     parser.process(app);
 
     MainWindow window;
@@ -110,6 +115,8 @@ int main(int argc, char **argv)
         const int i = window.headBox()->findData(parser.value(headOption).toInt());
         if (i >= 0) window.headBox()->setCurrentIndex(i);
     }
+    if (ProjectDocument *doc = window.currentDocument(); doc && parser.isSet(followOption))
+        doc->view()->setFollowToken(parser.value(followOption).toInt());
     if (ProjectDocument *doc = window.currentDocument()) doc->undoStack()->clear();
     if (parser.isSet(selectOption)) {
         const QStringList lp = parser.value(selectOption).split(',');

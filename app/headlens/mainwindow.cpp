@@ -4,6 +4,7 @@
 #include "comparisondock.h"
 #include "entropydock.h"
 #include "exportdialog.h"
+#include "followtokendock.h"
 #include "headcontributiondock.h"
 #include "headrolesdock.h"
 #include "headsimilaritydock.h"
@@ -30,6 +31,7 @@
 #include "headlens/ui/comparisonpanel.h"
 #include "headlens/ui/entropypanel.h"
 #include "headlens/ui/export.h"
+#include "headlens/ui/followtokenpanel.h"
 #include "headlens/ui/headcontributionpanel.h"
 #include "headlens/ui/headsimilaritypanel.h"
 #include "headlens/ui/inspectorpanel.h"
@@ -57,7 +59,7 @@ namespace HeadLens {
 
 namespace {
 
-constexpr int kLayoutVersion = 2; // 2: the head similarity dock
+constexpr int kLayoutVersion = 3; // 2: the head similarity dock; 3: follow token
 
 QString q(const std::string &s)
 {
@@ -151,7 +153,8 @@ MainWindow::MainWindow(QWidget *parent)
          {static_cast<QDockWidget *>(m_projectDock), static_cast<QDockWidget *>(m_inspectorDock),
           static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
           static_cast<QDockWidget *>(m_rolesDock), static_cast<QDockWidget *>(m_entropyDock),
-          static_cast<QDockWidget *>(m_comparisonDock), static_cast<QDockWidget *>(m_dlaDock)})
+          static_cast<QDockWidget *>(m_comparisonDock), static_cast<QDockWidget *>(m_dlaDock),
+          static_cast<QDockWidget *>(m_followDock)})
         toggles << dock->toggleViewAction();
     m_actions->buildMenus(toggles, m_traceView->zoomActions());
 
@@ -257,9 +260,13 @@ void MainWindow::createDocks()
     m_rolesDock = new HeadRolesDock(m_engine, this);
     addDockWidget(Qt::BottomDockWidgetArea, m_rolesDock);
     tabifyDockWidget(m_headDock, m_rolesDock);
+    m_followDock = new FollowTokenDock(this);
+    addDockWidget(Qt::BottomDockWidgetArea, m_followDock);
+    tabifyDockWidget(m_entropyDock, m_followDock);
     m_headDock->raise();
     connect(m_similarityDock, &DocumentDock::error, this, &MainWindow::showError);
     connect(m_dlaDock, &DocumentDock::error, this, &MainWindow::showError);
+    connect(m_followDock, &DocumentDock::error, this, &MainWindow::showError);
 
     // The bottom panels ask for more height than a laptop has beside the grid: they may shrink
     // to 120 pixels (and be dragged taller), and below their own height they scroll rather than
@@ -267,7 +274,8 @@ void MainWindow::createDocks()
     for (QDockWidget *dock :
          {static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
           static_cast<QDockWidget *>(m_dlaDock), static_cast<QDockWidget *>(m_rolesDock),
-          static_cast<QDockWidget *>(m_entropyDock), static_cast<QDockWidget *>(m_comparisonDock)})
+          static_cast<QDockWidget *>(m_entropyDock), static_cast<QDockWidget *>(m_comparisonDock),
+          static_cast<QDockWidget *>(m_followDock)})
         dock->setWidget(new VerticalScrollArea(dock->widget(), 120, dock));
 
     // The corners go to the side docks, so the bottom row spans only the centre.
@@ -284,6 +292,7 @@ QList<DocumentDock *> MainWindow::documentDocks() const
     if (m_similarityDock) docks << m_similarityDock;
     if (m_dlaDock) docks << m_dlaDock;
     if (m_rolesDock) docks << m_rolesDock;
+    if (m_followDock) docks << m_followDock;
     return docks;
 }
 
@@ -644,6 +653,11 @@ EntropyPanel *MainWindow::entropyPanel() const
     return m_entropyDock->panel();
 }
 
+FollowTokenPanel *MainWindow::followPanel() const
+{
+    return m_followDock->panel();
+}
+
 HeadRolesPanel *MainWindow::rolesPanel() const
 {
     return m_rolesDock->panel();
@@ -775,6 +789,7 @@ QList<QPair<QString, QWidget *>> MainWindow::exportableViews() const
             {tr("Head contributions"), headPanel()},
             {tr("Entropy"), entropyPanel()},
             {tr("Comparison"), m_comparisonDock->panel()},
+            {tr("Follow token"), followPanel()},
             {tr("Head similarity"), similarityPanel()}};
 }
 

@@ -31,6 +31,8 @@ class DocumentDock;
 class EngineClient;
 class EntropyDock;
 class EntropyPanel;
+class FollowTokenDock;
+class FollowTokenPanel;
 class HeadContributionDock;
 class LogitAttributionDock;
 class HeadContributionPanel;
@@ -94,6 +96,7 @@ public:
     HeadSimilarityPanel *similarityPanel() const;
     EntropyPanel *entropyPanel() const;
     HeadRolesPanel *rolesPanel() const;
+    FollowTokenPanel *followPanel() const;
     InspectorDock *inspectorDock() const { return m_inspectorDock; }
     EntropyDock *entropyDock() const { return m_entropyDock; }
     ComparisonDock *comparisonDock() const { return m_comparisonDock; }
@@ -221,6 +224,7 @@ private:
     HeadSimilarityDock *m_similarityDock = nullptr;
     LogitAttributionDock *m_dlaDock = nullptr;
     HeadRolesDock *m_rolesDock = nullptr;
+    FollowTokenDock *m_followDock = nullptr;
     ComparisonDock *m_comparisonDock;
 
     // status bar

@@ -94,6 +94,10 @@ TraceView::TraceView(EngineClient *engine, QWidget *parent) : QWidget(parent)
     connect(m_blockView, &BlockView::blockSelected, this, [this](int layer, int pos) {
         if (ViewState *v = view()) v->setBlock(layer, pos);
     });
+    // A token followed from a block's menu is the view state's (the Follow Token dock plots it).
+    connect(m_blockView, &BlockView::followTokenChanged, this, [this](int id) {
+        if (ViewState *v = view()) v->setFollowToken(id);
+    });
 
     auto make = [this](const QKeySequence &key, auto slot) {
         auto *a = new QAction(this);
@@ -177,6 +181,7 @@ void TraceView::viewChanged(int aspects)
     if (what & ViewState::ThresholdAspect) m_blockView->setAttentionThreshold(view()->threshold());
     if (what & ViewState::SiteAspect) showLens();
     if (what & ViewState::BlockAspect) showSelection();
+    if (what & ViewState::FollowAspect) m_blockView->setFollowToken(view()->followToken());
 }
 
 void TraceView::clear()
@@ -246,6 +251,7 @@ void TraceView::showTrace()
                                 .arg(QString::fromLatin1(lensNormName(t->lensNorm)),
                                      QString::fromLatin1(lensDecoderName(t->lensDecoder))));
         m_lensSelector->setTrace(m_document, v->trace());
+        m_blockView->setFollowToken(v->followToken());
         showColour();
         m_blockView->setAttentionHead(v->head());
         m_blockView->setAttentionThreshold(v->threshold());

@@ -45,6 +45,8 @@ if [ -f "$model/stories260K.bin" ] && [ -f "$model/tok512.bin" ]; then
         --corrupted "Lily had a big cat. She loved her cat very much. Every day she played with her" \
         --answer-id 400 --wrong-id 280 --heads -o "$project" >/dev/null
     first=girl second=boy select=3,18 head=2 patched=pets patchselect=4,27 patchhead=4
+    # " Lily" (id 317), which position 13 ("named") predicts.
+    follow=317 followselect=4,13
 else
     [ -n "$make_checkpoint" ] || { echo "screenshot.sh: no stories260K and no hl-make-checkpoint" >&2; exit 1; }
     echo "screenshot.sh: stories260K is absent; tracing a random model"
@@ -57,6 +59,7 @@ else
         --corrupted-ids 1,17,43,99,7,256,300,12,8,77 --answer-id 5 --wrong-id 6 --heads \
         --name patched -o "$project" >/dev/null
     first=first second=second select=4,12 head=1 patched=patched patchselect=5,9 patchhead=1
+    follow=42 followselect=5,2
 fi
 
 # One screenshot: shot NAME HEADLENS-ARGS...
@@ -88,3 +91,5 @@ shot attribution "$project" --trace "$first" --select "$select" --raise LogitAtt
 shot head-roles "$project" --trace "$first" --select "$select" --raise HeadRolesDock
 shot patching "$project" --trace "$patched" --colour patching --select "$patchselect" \
     --head "$patchhead"
+shot follow-token "$project" --trace "$first" --select "$followselect" --follow "$follow" \
+    --raise FollowTokenDock

@@ -21,6 +21,7 @@
 #include "headlens/project/project.h"
 #include "headlens/ui/blockview.h"
 #include "headlens/ui/entropypanel.h"
+#include "headlens/ui/followtokenpanel.h"
 #include "headlens/ui/headcontributionpanel.h"
 #include "headlens/ui/headsimilaritypanel.h"
 #include "headlens/ui/headsimilarityview.h"
@@ -47,6 +48,7 @@
 #include <QXmlStreamReader>
 #include <QtTest>
 
+#include <cmath>
 #include <memory>
 
 using namespace HeadLens;
@@ -233,6 +235,28 @@ private Q_SLOTS:
         weights = view->attentionWeights();
         QCOMPARE(int(weights.size()), 8);
         QVERIFY(qAbs(weights[3] - 0.125f) < 1e-7);
+    }
+
+    // One followed token for the grid and the Follow Token dock, whichever picked it; it stays
+    // when another trace is shown.
+    void theGridAndTheDockFollowOneToken()
+    {
+        auto w = makeWindow();
+        ProjectDocument *doc = w->openProject(m_project);
+        QVERIFY(doc);
+        w->selectBlock(2, 3);
+        const int id = doc->lens("a", Site::ResidPost)->topkIds.at({1, 3, 1});
+        w->blockView()->setFollowToken(id); // as the block's menu does
+        QCOMPARE(doc->view()->followToken(), id);
+        QCOMPARE(w->followPanel()->followToken(), id);
+        QCOMPARE(int(w->followPanel()->probabilities().size()), 3);
+        QVERIFY(!std::isnan(w->followPanel()->probabilities()[1]));
+        Q_EMIT w->followPanel()->followRequested(-1); // the dock's Stop
+        QCOMPARE(w->blockView()->followToken(), -1);
+        doc->view()->setFollowToken(id);
+        w->setCurrentTrace("c");
+        QCOMPARE(w->blockView()->followToken(), id);
+        QCOMPARE(w->followPanel()->followToken(), id);
     }
 
     void selectionUpdatesInspectorAndCharts()
