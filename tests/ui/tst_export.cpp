@@ -27,6 +27,7 @@ private Q_SLOTS:
     void views_data();
     void views();
     void plainWidget();
+    void blockFigureIsCentred();
     void refusals();
     void csvQuoting();
 
@@ -159,6 +160,28 @@ void TestExport::views()
         QVERIFY2(!line.contains(QLatin1Char('"')) ? line.count(QLatin1Char(',')) + 1 == columns
                                                   : true,
                  qPrintable(line));
+}
+
+// A grid much shorter than a tall export is centred as a figure: as much white above its
+// legend as below its input tokens (it used to sit at the bottom under an empty top half).
+void TestExport::blockFigureIsCentred()
+{
+    std::unique_ptr<QWidget> w(makeView("block"));
+    auto *view = dynamic_cast<ExportableView *>(w.get());
+    const QImage image =
+        renderImage([view](QPainter &p, const QSize &s) { view->renderTo(p, s); }, {800, 1600});
+    int first = -1, last = -1;
+    for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); x += 2)
+            if (image.pixel(x, y) != qRgb(255, 255, 255)) {
+                if (first < 0) first = y;
+                last = y;
+                break;
+            }
+    QVERIFY(first >= 0);
+    const int above = first, below = image.height() - 1 - last;
+    QVERIFY2(above > 300 && std::abs(above - below) < 80,
+             qPrintable(QStringLiteral("white above %1 px, below %2 px").arg(above).arg(below)));
 }
 
 void TestExport::plainWidget()

@@ -422,11 +422,22 @@ void BlockView::paintEvent(QPaintEvent *)
 void BlockView::renderTo(QPainter &painter, const QSize &size)
 {
     painter.save();
-    const QRectF canvas(QPointF(0, 0), QSizeF(size));
+    QRectF canvas(QPointF(0, 0), QSizeF(size));
     painter.setClipRect(canvas);
-    const QRectF area = gridArea(canvas).adjusted(0, 0, -Layout::kMargin, 0);
+    QRectF area = gridArea(canvas).adjusted(0, 0, -Layout::kMargin, 0);
     // The whole grid, however small its rows get.
     const QPointF z = Layout::fitZoom(area, m_data.layers(), m_data.tokens(), 0.0);
+    // Rows are no taller than twice their width allows: a grid shorter than the canvas is
+    // drawn as a figure centred on it (legend, rows and input tokens together), not as rows
+    // sitting on the input tokens under an empty top.
+    const double spare =
+        area.height() - 2 * Layout::kMargin -
+        Layout(area, m_data.layers(), m_data.tokens(), z.x(), z.y(), 0, 0).contentH();
+    if (spare > 1) {
+        painter.translate(0, spare / 2);
+        canvas.setHeight(canvas.height() - spare);
+        area = gridArea(canvas).adjusted(0, 0, -Layout::kMargin, 0);
+    }
     m_painter->paint(painter, Layout(area, m_data.layers(), m_data.tokens(), z.x(), z.y(), 0, 0),
                      canvas, true);
     painter.restore();
