@@ -19,11 +19,12 @@
 
 namespace HeadLens {
 
-ExportDialog::ExportDialog(const QStringList &views, int current, Format format, QWidget *parent)
+ExportDialog::ExportDialog(const QStringList &views, int current, Format format,
+                           const QString &trace, QWidget *parent)
     : QDialog(parent), m_viewLabel(new QLabel), m_formatLabel(new QLabel), m_sizeLabel(new QLabel),
       m_fileLabel(new QLabel), m_view(new QComboBox), m_format(new QComboBox),
       m_width(new QSpinBox), m_height(new QSpinBox), m_file(new QLineEdit),
-      m_browse(new QToolButton)
+      m_browse(new QToolButton), m_trace(trace)
 {
     setObjectName("ExportDialog");
     m_view->addItems(views);
@@ -47,6 +48,7 @@ ExportDialog::ExportDialog(const QStringList &views, int current, Format format,
     fileRow->addWidget(m_browse);
     connect(m_browse, &QToolButton::clicked, this, &ExportDialog::browse);
     connect(m_format, &QComboBox::currentIndexChanged, this, &ExportDialog::updateForm);
+    connect(m_view, &QComboBox::currentIndexChanged, this, &ExportDialog::viewChosen);
 
     auto *form = new QFormLayout;
     form->addRow(m_viewLabel, m_view);
@@ -69,8 +71,32 @@ ExportDialog::ExportDialog(const QStringList &views, int current, Format format,
         AppSettings::value("export/folder",
                            QStandardPaths::writableLocation(QStandardPaths::PicturesLocation))
             .toString();
-    m_file->setText(QDir(folder).filePath(QStringLiteral("headlens") + suffix(format)));
+    m_autoName = autoName();
+    m_file->setText(QDir(folder).filePath(m_autoName + suffix(format)));
     updateForm();
+}
+
+QString ExportDialog::autoName() const
+{
+    // "girl-block-view": letters, digits, '.', '_' and '-' only, so it is a file name anywhere.
+    QString name = m_trace.isEmpty() ? QStringLiteral("headlens") : m_trace;
+    if (m_view->currentIndex() >= 0) name += QLatin1Char('-') + m_view->currentText();
+    QString out;
+    for (const QChar c : name.toLower())
+        out += c.isLetterOrNumber() || c == QLatin1Char('.') || c == QLatin1Char('_') ||
+                       c == QLatin1Char('-')
+                   ? c
+                   : QLatin1Char('-');
+    return out;
+}
+
+void ExportDialog::viewChosen()
+{
+    // The name follows the view while it is the one filled in.
+    const QFileInfo info(m_file->text());
+    if (info.completeBaseName() != m_autoName) return;
+    m_autoName = autoName();
+    m_file->setText(info.dir().filePath(m_autoName + suffix(format())));
 }
 
 void ExportDialog::retranslateUi()

@@ -20,8 +20,11 @@ public:
     enum class Format { Svg, Png, Csv };
     Q_ENUM(Format)
 
-    // views: the names offered, in order; current: the index chosen at first.
-    ExportDialog(const QStringList &views, int current, Format format, QWidget *parent = nullptr);
+    // views: the names offered, in order; current: the index chosen at first; trace: the shown
+    // trace, which names the file ("girl-block-view.svg") with the view, until the reader
+    // types another name.
+    ExportDialog(const QStringList &views, int current, Format format,
+                 const QString &trace = QString(), QWidget *parent = nullptr);
 
     int view() const;
     Format format() const;
@@ -37,6 +40,9 @@ public Q_SLOTS:
 private:
     void browse();
     void updateForm();
+    // The file's base name for the chosen view.
+    QString autoName() const;
+    void viewChosen();
 
     QLabel *m_viewLabel, *m_formatLabel, *m_sizeLabel, *m_fileLabel;
     QComboBox *m_view;
@@ -45,6 +51,8 @@ private:
     QSpinBox *m_height;
     QLineEdit *m_file;
     QToolButton *m_browse;
+    QString m_trace;
+    QString m_autoName; // the base name last filled in
 };
 
 } // namespace HeadLens

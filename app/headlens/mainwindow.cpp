@@ -798,9 +798,14 @@ bool MainWindow::exportView(QWidget *view, ExportFormat format, const QString &p
 {
     if (view == entropyPanel()) m_entropyDock->fillNow();
     if (view == similarityPanel()) similarityPanel()->ensureComputed(true);
+    // An SVG's title names the trace and the view.
+    QString title = view->windowTitle();
+    for (const auto &[name, widget] : exportableViews())
+        if (widget == view) title = name;
+    if (!currentTrace().isEmpty()) title = currentTrace() + QStringLiteral(" \u2014 ") + title;
     switch (format) {
     case ExportFormat::Svg:
-        return exportSvg(view, path, size, error);
+        return exportSvg(renderFunctionFor(view), path, size, error, title);
     case ExportFormat::Png:
         return exportPng(view, path, size, error);
     case ExportFormat::Csv:
@@ -822,7 +827,7 @@ void MainWindow::exportCurrent(ExportFormat format)
         names << views[i].first;
         if (focus && views[i].second->isAncestorOf(focus)) chosen = i;
     }
-    ExportDialog dialog(names, chosen, ExportDialog::Format(int(format)), this);
+    ExportDialog dialog(names, chosen, ExportDialog::Format(int(format)), currentTrace(), this);
     if (dialog.exec() != QDialog::Accepted) return;
     QString error;
     const auto fmt = ExportFormat(int(dialog.format()));

@@ -34,6 +34,7 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QFile>
+#include <QFileInfo>
 #include <QImage>
 #include <QJsonDocument>
 #include <QLineEdit>
@@ -505,6 +506,33 @@ private Q_SLOTS:
         edit->clear();
         QTest::keyClicks(edit, "/t");
         QCOMPARE(edit->text(), QStringLiteral("/t"));
+    }
+
+    // An export is named after its trace and view, and the name follows the view until the
+    // reader types another; an SVG's title names them too.
+    void exportsNameTheirTrace()
+    {
+        ExportDialog dialog({"Block view", "Head contributions"}, 0, ExportDialog::Format::Png,
+                            "girl 2");
+        auto *edit = dialog.findChild<QLineEdit *>();
+        QCOMPARE(QFileInfo(edit->text()).fileName(), QStringLiteral("girl-2-block-view.png"));
+        dialog.findChild<QComboBox *>()->setCurrentIndex(1);
+        QCOMPARE(QFileInfo(edit->text()).fileName(),
+                 QStringLiteral("girl-2-head-contributions.png"));
+        edit->setText("/tmp/mine.png");
+        dialog.findChild<QComboBox *>()->setCurrentIndex(0);
+        QCOMPARE(edit->text(), QStringLiteral("/tmp/mine.png"));
+
+        auto w = makeWindow();
+        QVERIFY(w->openProject(m_project));
+        const QString svg = m_dir.filePath("named.svg");
+        QString error;
+        QVERIFY2(
+            w->exportView(w->blockView(), MainWindow::ExportFormat::Svg, svg, {600, 400}, &error),
+            qPrintable(error));
+        QFile f(svg);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QVERIFY(f.readAll().contains("<title>a \u2014 Block view</title>"));
     }
 
     void childTraceMarksItsEditAndComparesWithItsParent()
