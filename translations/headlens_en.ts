@@ -50,7 +50,7 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+555"/>
+        <location line="+566"/>
         <source>Follow %1 (%2)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -711,7 +711,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::ExportDialog</name>
     <message>
-        <location filename="../app/headlens/exportdialog.cpp" line="+78"/>
+        <location filename="../app/headlens/exportdialog.cpp" line="+104"/>
         <source>Export</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2010,7 +2010,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+736"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+739"/>
         <source>Added trace %1 with its patching map</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2025,7 +2025,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-488"/>
+        <location line="-491"/>
         <source>The open projects</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2050,7 +2050,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+22"/>
         <source>Not saved yet</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2073,12 +2073,17 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         </translation>
     </message>
     <message>
-        <location line="-232"/>
+        <location line="-235"/>
         <source>Saved %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+565"/>
+        <location line="+204"/>
+        <source>%1 (recovered)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+364"/>
         <source>Added trace %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2108,7 +2113,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+21"/>
         <source>This view has no numbers to export.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2133,7 +2138,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+44"/>
         <source>A trace is running</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2696,7 +2701,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+111"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+112"/>
         <source>Untitled</source>
         <translation type="unfinished"></translation>
     </message>

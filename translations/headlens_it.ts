@@ -52,7 +52,7 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>Nessuna traccia da mostrare: apri un progetto e scegli una traccia.</translation>
     </message>
     <message>
-        <location line="+555"/>
+        <location line="+566"/>
         <source>Follow %1 (%2)</source>
         <translation>Segui %1 (%2)</translation>
     </message>
@@ -715,7 +715,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::ExportDialog</name>
     <message>
-        <location filename="../app/headlens/exportdialog.cpp" line="+78"/>
+        <location filename="../app/headlens/exportdialog.cpp" line="+104"/>
         <source>Export</source>
         <translation>Esporta</translation>
     </message>
@@ -2015,7 +2015,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+736"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+739"/>
         <source>Added trace %1 with its patching map</source>
         <translation>Aggiunta la traccia %1 con la sua mappa di sostituzione</translation>
     </message>
@@ -2030,7 +2030,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="-488"/>
+        <location line="-491"/>
         <source>The open projects</source>
         <translation>I progetti aperti</translation>
     </message>
@@ -2055,7 +2055,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>%1[*] — HeadLens</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+22"/>
         <source>Not saved yet</source>
         <translation>Non ancora salvato</translation>
     </message>
@@ -2078,12 +2078,17 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         </translation>
     </message>
     <message>
-        <location line="-232"/>
+        <location line="-235"/>
         <source>Saved %1</source>
         <translation>Salvato %1</translation>
     </message>
     <message>
-        <location line="+565"/>
+        <location line="+204"/>
+        <source>%1 (recovered)</source>
+        <translation>%1 (recuperato)</translation>
+    </message>
+    <message>
+        <location line="+364"/>
         <source>Added trace %1</source>
         <translation>Aggiunta la traccia %1</translation>
     </message>
@@ -2113,7 +2118,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Somiglianza delle teste</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+21"/>
         <source>This view has no numbers to export.</source>
         <translation>Questa vista non ha valori da esportare.</translation>
     </message>
@@ -2138,7 +2143,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>&lt;h3&gt;HeadLens %1&lt;/h3&gt;&lt;p&gt;Un banco di lavoro per guardare dentro i modelli linguistici transformer: la logit lens a ogni strato e sito, l&apos;attenzione e il contributo di ogni testa.&lt;/p&gt;&lt;p&gt;Basato su:&lt;/p&gt;&lt;ul&gt;&lt;li&gt;Qt %2 (widget, grafici, SVG)&lt;/li&gt;&lt;li&gt;libtorch, nel processo del motore headlens-cli (il banco di lavoro non la carica)&lt;/li&gt;&lt;li&gt;HDF5 %3 per i progetti .hlproj&lt;/li&gt;&lt;li&gt;nlohmann/json %4&lt;/li&gt;&lt;/ul&gt;</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+44"/>
         <source>A trace is running</source>
         <translation>Una traccia è in corso</translation>
     </message>
@@ -2701,7 +2706,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+111"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+112"/>
         <source>Untitled</source>
         <translation>Senza titolo</translation>
     </message>

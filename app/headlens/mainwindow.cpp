@@ -344,8 +344,11 @@ QString MainWindow::projectName(int index) const
 {
     if (index < 0 || index >= int(m_projects.size())) return QString();
     const Project &p = m_projects[size_t(index)];
-    return p.document->fileName().isEmpty() ? tr("Untitled %1").arg(p.untitled)
-                                            : p.document->displayName();
+    const QString name = p.document->fileName().isEmpty() ? tr("Untitled %1").arg(p.untitled)
+                                                          : p.document->displayName();
+    // A recovered copy beside its original (opened too) must not read the same.
+    return p.document->isRecovered() && p.document->isModified() ? tr("%1 (recovered)").arg(name)
+                                                                 : name;
 }
 
 void MainWindow::updateTabText(int index)
@@ -904,6 +907,7 @@ void MainWindow::showAbout()
 
 void MainWindow::offerRecovery()
 {
+    RecoveryManager::removeLeftovers();
     for (ProjectDocument *doc : m_files->offerRecovery())
         addProject(doc);
 }

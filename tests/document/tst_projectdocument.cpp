@@ -12,6 +12,7 @@
 #include <QJsonArray>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QSysInfo>
 #include <QTemporaryDir>
 #include <QUndoStack>
 #include <QtTest>
@@ -444,6 +445,38 @@ private Q_SLOTS:
         RecoveryManager::discard(pending[0]);
         QVERIFY(RecoveryManager::pending().isEmpty());
         QCOMPARE(ProjectReader(s(doc->fileName())).info().traces.size(), size_t(2));
+    }
+
+    // What crashed sessions leave and nothing uses goes at the next start: scratch folders of
+    // processes that are gone and lock files of sessions not running. What is in use stays.
+    void leftoversOfCrashedSessionsGo()
+    {
+        QDir(RecoveryManager::folder()).removeRecursively();
+        RecoveryManager alive; // this session: its lock stays
+        QDir temp(QDir::tempPath());
+        // A pid no process has: above the kernel's pid_max (4194304 at most).
+        const QString gone = temp.filePath("HeadLens-scratch-2147483640-abcdef");
+        QVERIFY(QDir().mkpath(gone + "/sub"));
+        QFile(gone + "/sub/trace.hlproj").open(QIODevice::WriteOnly);
+        ProjectDocument doc; // its scratch folder belongs to this process
+        const QString mine = QFileInfo(doc.scratchPath("x")).absolutePath();
+        QVERIFY2(
+            QFileInfo(mine).fileName().startsWith(
+                QStringLiteral("HeadLens-scratch-%1-").arg(QCoreApplication::applicationPid())),
+            qPrintable(mine));
+        QVERIFY(QFileInfo::exists(mine));
+        const QString staleLock = QDir(RecoveryManager::folder()).filePath("cafe.lock");
+        {
+            QFile lock(staleLock); // a lock of a process that is gone
+            QVERIFY(lock.open(QIODevice::WriteOnly));
+            lock.write("2147483640\nheadlens\n" + QSysInfo::machineHostName().toUtf8() + "\n");
+        }
+        const int removed = RecoveryManager::removeLeftovers();
+        QVERIFY2(removed >= 2, qPrintable(QString::number(removed)));
+        QVERIFY(!QFileInfo::exists(gone));
+        QVERIFY(!QFileInfo::exists(staleLock));
+        QVERIFY(QFileInfo::exists(mine));
+        QCOMPARE(QDir(RecoveryManager::folder()).entryList({"*.lock"}, QDir::Files).size(), 1);
     }
 };
 

@@ -823,8 +823,11 @@ private Q_SLOTS:
         QCOMPARE(doc->traceNames(), QStringList({"lost-and-found"}));
         QCOMPARE(doc->fileName(), original);
         QVERIFY(doc->isModified());
+        // Its tab says it is a recovered copy (its original may be open beside it) until saved.
+        QCOMPARE(w->tabBar()->tabText(0), QStringLiteral("recovered.hlproj (recovered) •"));
         QVERIFY(RecoveryManager::pending().isEmpty());
         QVERIFY(w->saveProject(doc));
+        QCOMPARE(w->tabBar()->tabText(0), QStringLiteral("recovered.hlproj"));
         QCOMPARE(ProjectReader(s(original)).info().traces.front().name,
                  std::string("lost-and-found"));
     }

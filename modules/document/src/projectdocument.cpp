@@ -3,6 +3,7 @@
 
 #include "headlens/document/addtrace.h"
 #include "headlens/document/changevalue.h"
+#include "headlens/document/recoverymanager.h"
 #include "headlens/document/removetrace.h"
 #include "headlens/document/renametrace.h"
 #include "headlens/document/setheadroles.h"
@@ -549,7 +550,7 @@ void ProjectDocument::setViewSetting(const QString &key, const QJsonValue &value
 
 QString ProjectDocument::scratchPath(const QString &fileName) const
 {
-    if (!m_scratch) m_scratch = std::make_unique<QTemporaryDir>();
+    if (!m_scratch) m_scratch = std::make_unique<QTemporaryDir>(RecoveryManager::scratchTemplate());
     return m_scratch->filePath(fileName);
 }
 

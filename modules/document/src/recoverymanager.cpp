@@ -12,6 +12,10 @@
 
 #include <algorithm>
 
+#include <cerrno>
+#include <csignal>
+#include <unistd.h>
+
 namespace HeadLens {
 
 namespace {
@@ -21,7 +25,59 @@ QString lockPath(const QString &session)
     return QDir(RecoveryManager::folder()).filePath(session + QStringLiteral(".lock"));
 }
 
+constexpr const char *kScratchPrefix = "HeadLens-scratch-";
+
+// Whether a process of this id runs on this machine (one we may not signal still runs).
+bool processRuns(qint64 pid)
+{
+    return pid > 0 && (::kill(pid_t(pid), 0) == 0 || errno == EPERM);
+}
+
 } // namespace
+
+QString RecoveryManager::scratchTemplate()
+{
+    return QDir(QDir::tempPath())
+        .filePath(QString::fromLatin1(kScratchPrefix) + QString::number(::getpid()) +
+                  QStringLiteral("-XXXXXX"));
+}
+
+int RecoveryManager::removeLeftovers()
+{
+    int removed = 0;
+    // Scratch folders "HeadLens-scratch-<pid>-XXXXXX" of processes that are gone.
+    QDir temp(QDir::tempPath());
+    for (const QString &name :
+         temp.entryList({QString::fromLatin1(kScratchPrefix) + QStringLiteral("*")},
+                        QDir::Dirs | QDir::NoDotAndDotDot)) {
+        const QStringList parts = name.mid(int(qstrlen(kScratchPrefix))).split(QLatin1Char('-'));
+        bool ok = false;
+        const qint64 pid = parts.value(0).toLongLong(&ok);
+        if (!ok || processRuns(pid)) continue;
+        if (QDir(temp.filePath(name)).removeRecursively()) ++removed;
+    }
+    // Lock files of sessions that are not running and left no copy (those with a copy stay
+    // until it is recovered or declined: pending() needs them to tell it is not in use).
+    QDir dir(folder());
+    for (const QString &name : dir.entryList({QStringLiteral("*.lock")}, QDir::Files)) {
+        const QString session = QFileInfo(name).completeBaseName();
+        bool hasCopy = false;
+        for (const QString &note : dir.entryList({QStringLiteral("*.json")}, QDir::Files)) {
+            QFile f(dir.filePath(note));
+            if (f.open(QIODevice::ReadOnly) &&
+                QJsonDocument::fromJson(f.readAll()).object().value("session").toString() ==
+                    session)
+                hasCopy = true;
+        }
+        if (hasCopy) continue;
+        QLockFile lock(lockPath(session));
+        lock.setStaleLockTime(0);
+        if (!lock.tryLock(0)) continue; // that session still runs
+        lock.unlock();                  // removes the file
+        ++removed;
+    }
+    return removed;
+}
 
 RecoveryManager::RecoveryManager(QObject *parent)
     : QObject(parent), m_session(QUuid::createUuid().toString(QUuid::Id128))

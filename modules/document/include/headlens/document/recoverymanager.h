@@ -53,6 +53,13 @@ public:
     static QList<Recovery> pending();
     // Removes a left-over copy (after it was recovered or declined).
     static void discard(const Recovery &recovery);
+    // The template of a document's scratch folder in the temp folder, named with this process's
+    // id so that the folders of a session that crashed can be told from those in use.
+    static QString scratchTemplate();
+    // Removes what sessions that did not end normally left and nothing uses: the lock files of
+    // sessions no longer running, with no copy to offer, and the scratch folders of processes
+    // that are gone. Returns how many it removed.
+    static int removeLeftovers();
 
 private:
     struct Slot {
