@@ -166,8 +166,7 @@ void TestExport::views()
 // legend as below its input tokens (it used to sit at the bottom under an empty top half).
 void TestExport::blockFigureIsCentred()
 {
-    std::unique_ptr<QWidget> w(makeView("block"));
-    auto *view = dynamic_cast<ExportableView *>(w.get());
+    auto *view = dynamic_cast<ExportableView *>(makeView("block")); // the test owns the view
     const QImage image =
         renderImage([view](QPainter &p, const QSize &s) { view->renderTo(p, s); }, {800, 1600});
     int first = -1, last = -1;
