@@ -31,6 +31,69 @@
     </message>
 </context>
 <context>
+    <name>HeadLens::AttentionPatternDock</name>
+    <message>
+        <location filename="../app/headlens/attentionpatterndock.cpp" line="+30"/>
+        <source>Attention Pattern</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>A layer of this trace holds %1 million attention weights, too many to draw; the block view shows the selected position&apos;s row.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>This trace stores no attention patterns (traced with --attention none).</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::AttentionPatternView</name>
+    <message>
+        <location filename="../modules/ui/src/attentionpatternview.cpp" line="+39"/>
+        <location line="+40"/>
+        <source>Select a block to see its layer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-30"/>
+        <source>This trace&apos;s attention does not fit its tokens.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+61"/>
+        <source>Layer %1 · head %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Layer %1 · mean of heads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> · query ↓ reads key →</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+45"/>
+        <location line="+6"/>
+        <source>weight</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+71"/>
+        <source>Position %1 cannot read position %2, which comes after it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Position %1 (%2) reads position %3 (%4) with weight %5</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::BlockView</name>
     <message>
         <location filename="../modules/ui/src/blockview.cpp" line="+64"/>
@@ -2010,7 +2073,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+739"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+746"/>
         <source>Added trace %1 with its patching map</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2073,12 +2136,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         </translation>
     </message>
     <message>
-        <location line="-235"/>
+        <location line="-240"/>
         <source>Saved %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+204"/>
+        <location line="+209"/>
         <source>%1 (recovered)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2105,6 +2168,11 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location line="+1"/>
         <source>Follow token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Attention pattern</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

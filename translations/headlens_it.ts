@@ -31,6 +31,69 @@
     </message>
 </context>
 <context>
+    <name>HeadLens::AttentionPatternDock</name>
+    <message>
+        <location filename="../app/headlens/attentionpatterndock.cpp" line="+30"/>
+        <source>Attention Pattern</source>
+        <translation>Schema di attenzione</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>A layer of this trace holds %1 million attention weights, too many to draw; the block view shows the selected position&apos;s row.</source>
+        <translation>Uno strato di questa traccia contiene %1 milioni di pesi di attenzione, troppi da disegnare; la vista a blocchi mostra la riga della posizione selezionata.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>This trace stores no attention patterns (traced with --attention none).</source>
+        <translation>Questa traccia non salva schemi di attenzione (tracciata con --attention none).</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::AttentionPatternView</name>
+    <message>
+        <location filename="../modules/ui/src/attentionpatternview.cpp" line="+39"/>
+        <location line="+40"/>
+        <source>Select a block to see its layer.</source>
+        <translation>Seleziona un blocco per vederne lo strato.</translation>
+    </message>
+    <message>
+        <location line="-30"/>
+        <source>This trace&apos;s attention does not fit its tokens.</source>
+        <translation>L’attenzione di questa traccia non corrisponde ai suoi token.</translation>
+    </message>
+    <message>
+        <location line="+61"/>
+        <source>Layer %1 · head %2</source>
+        <translation>Strato %1 · testa %2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Layer %1 · mean of heads</source>
+        <translation>Strato %1 · media delle teste</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> · query ↓ reads key →</source>
+        <translation> · la query ↓ legge la chiave →</translation>
+    </message>
+    <message>
+        <location line="+45"/>
+        <location line="+6"/>
+        <source>weight</source>
+        <translation>peso</translation>
+    </message>
+    <message>
+        <location line="+71"/>
+        <source>Position %1 cannot read position %2, which comes after it.</source>
+        <translation>La posizione %1 non può leggere la posizione %2, che viene dopo.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Position %1 (%2) reads position %3 (%4) with weight %5</source>
+        <translation>La posizione %1 (%2) legge la posizione %3 (%4) con peso %5</translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::BlockView</name>
     <message>
         <location filename="../modules/ui/src/blockview.cpp" line="+64"/>
@@ -2015,7 +2078,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+739"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+746"/>
         <source>Added trace %1 with its patching map</source>
         <translation>Aggiunta la traccia %1 con la sua mappa di sostituzione</translation>
     </message>
@@ -2078,12 +2141,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         </translation>
     </message>
     <message>
-        <location line="-235"/>
+        <location line="-240"/>
         <source>Saved %1</source>
         <translation>Salvato %1</translation>
     </message>
     <message>
-        <location line="+204"/>
+        <location line="+209"/>
         <source>%1 (recovered)</source>
         <translation>%1 (recuperato)</translation>
     </message>
@@ -2111,6 +2174,11 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+1"/>
         <source>Follow token</source>
         <translation>Segui un token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Attention pattern</source>
+        <translation>Schema di attenzione</translation>
     </message>
     <message>
         <location line="+1"/>

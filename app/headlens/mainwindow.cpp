@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "appsettings.h"
+#include "attentionpatterndock.h"
 #include "comparisondock.h"
 #include "entropydock.h"
 #include "exportdialog.h"
@@ -27,6 +28,7 @@
 #include "headlens/document/viewstate.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/version.h"
+#include "headlens/ui/attentionpatternview.h"
 #include "headlens/ui/blockview.h"
 #include "headlens/ui/comparisonpanel.h"
 #include "headlens/ui/entropypanel.h"
@@ -59,7 +61,7 @@ namespace HeadLens {
 
 namespace {
 
-constexpr int kLayoutVersion = 3; // 2: the head similarity dock; 3: follow token
+constexpr int kLayoutVersion = 4; // 2: head similarity; 3: follow token; 4: attention pattern
 
 QString q(const std::string &s)
 {
@@ -154,7 +156,7 @@ MainWindow::MainWindow(QWidget *parent)
           static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
           static_cast<QDockWidget *>(m_rolesDock), static_cast<QDockWidget *>(m_entropyDock),
           static_cast<QDockWidget *>(m_comparisonDock), static_cast<QDockWidget *>(m_dlaDock),
-          static_cast<QDockWidget *>(m_followDock)})
+          static_cast<QDockWidget *>(m_followDock), static_cast<QDockWidget *>(m_patternDock)})
         toggles << dock->toggleViewAction();
     m_actions->buildMenus(toggles, m_traceView->zoomActions());
 
@@ -263,10 +265,14 @@ void MainWindow::createDocks()
     m_followDock = new FollowTokenDock(this);
     addDockWidget(Qt::BottomDockWidgetArea, m_followDock);
     tabifyDockWidget(m_entropyDock, m_followDock);
+    m_patternDock = new AttentionPatternDock(this);
+    addDockWidget(Qt::BottomDockWidgetArea, m_patternDock);
+    tabifyDockWidget(m_entropyDock, m_patternDock);
     m_headDock->raise();
     connect(m_similarityDock, &DocumentDock::error, this, &MainWindow::showError);
     connect(m_dlaDock, &DocumentDock::error, this, &MainWindow::showError);
     connect(m_followDock, &DocumentDock::error, this, &MainWindow::showError);
+    connect(m_patternDock, &DocumentDock::error, this, &MainWindow::showError);
 
     // The bottom panels ask for more height than a laptop has beside the grid: they may shrink
     // to 120 pixels (and be dragged taller), and below their own height they scroll rather than
@@ -293,6 +299,7 @@ QList<DocumentDock *> MainWindow::documentDocks() const
     if (m_dlaDock) docks << m_dlaDock;
     if (m_rolesDock) docks << m_rolesDock;
     if (m_followDock) docks << m_followDock;
+    if (m_patternDock) docks << m_patternDock;
     return docks;
 }
 
@@ -793,6 +800,7 @@ QList<QPair<QString, QWidget *>> MainWindow::exportableViews() const
             {tr("Entropy"), entropyPanel()},
             {tr("Comparison"), m_comparisonDock->panel()},
             {tr("Follow token"), followPanel()},
+            {tr("Attention pattern"), m_patternDock->patternView()},
             {tr("Head similarity"), similarityPanel()}};
 }
 

@@ -25,6 +25,7 @@ class QUndoGroup;
 
 namespace HeadLens {
 
+class AttentionPatternDock;
 class BlockView;
 class ComparisonDock;
 class DocumentDock;
@@ -99,6 +100,7 @@ public:
     FollowTokenPanel *followPanel() const;
     InspectorDock *inspectorDock() const { return m_inspectorDock; }
     EntropyDock *entropyDock() const { return m_entropyDock; }
+    AttentionPatternDock *patternDock() const { return m_patternDock; }
     ComparisonDock *comparisonDock() const { return m_comparisonDock; }
     ProjectDock *projectDock() const { return m_projectDock; }
     MessageBar *messageBar() const { return m_messageBar; }
@@ -225,6 +227,7 @@ private:
     LogitAttributionDock *m_dlaDock = nullptr;
     HeadRolesDock *m_rolesDock = nullptr;
     FollowTokenDock *m_followDock = nullptr;
+    AttentionPatternDock *m_patternDock = nullptr;
     ComparisonDock *m_comparisonDock;
 
     // status bar

@@ -93,3 +93,5 @@ shot patching "$project" --trace "$patched" --colour patching --select "$patchse
     --head "$patchhead"
 shot follow-token "$project" --trace "$first" --select "$followselect" --follow "$follow" \
     --raise FollowTokenDock
+shot attention-pattern "$project" --trace "$patched" --select "$patchselect" \
+    --head "$patchhead" --raise AttentionPatternDock

@@ -14,11 +14,13 @@
 #include "tracetreemodel.h"
 #include "traceview.h"
 
+#include "attentionpatterndock.h"
 #include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
 #include "headlens/document/recoverymanager.h"
 #include "headlens/document/viewstate.h"
 #include "headlens/project/project.h"
+#include "headlens/ui/attentionpatternview.h"
 #include "headlens/ui/blockview.h"
 #include "headlens/ui/entropypanel.h"
 #include "headlens/ui/followtokenpanel.h"
@@ -258,6 +260,41 @@ private Q_SLOTS:
         w->setCurrentTrace("c");
         QCOMPARE(w->blockView()->followToken(), id);
         QCOMPARE(w->followPanel()->followToken(), id);
+    }
+
+    // The Attention Pattern dock draws the selected layer's query x key weights of the chosen
+    // head (or the heads' mean) as stored; a click on a row selects that position.
+    void attentionPatternOfTheSelectedLayer()
+    {
+        auto w = makeWindow();
+        ProjectDocument *doc = w->openProject(m_project);
+        QVERIFY(doc);
+        w->patternDock()->show();
+        w->patternDock()->raise();
+        AttentionPatternView *pattern = w->patternDock()->patternView();
+        QCOMPARE(pattern->tokenCount(), 0); // no block selected yet
+        w->selectBlock(2, 3);
+        QCOMPARE(pattern->layer(), 2);
+        QCOMPARE(pattern->head(), -1);
+        QCOMPARE(pattern->tokenCount(), 5);
+        const auto stored = doc->attention("a", 2);
+        for (int q = 0; q < 5; ++q)
+            for (int k = 0; k <= q; ++k)
+                QCOMPARE(pattern->weight(q, k),
+                         (stored->at({0, q, k}) + stored->at({1, q, k})) / 2.0f);
+        doc->view()->setHead(1);
+        QCOMPARE(pattern->head(), 1);
+        QCOMPARE(pattern->weight(4, 2), stored->at({1, 4, 2}));
+        // A click in row 1 selects position 1 of the same layer.
+        pattern->resize(400, 400);
+        const QRectF m = pattern->matrixRect();
+        const QPointF inRow1(m.left() + m.width() * 0.05, m.top() + m.height() * 0.3);
+        QCOMPARE(pattern->cellAt(inRow1).first, 1);
+        QTest::mouseClick(pattern, Qt::LeftButton, {}, inRow1.toPoint());
+        QCOMPARE(doc->view()->pos(), 1);
+        QCOMPARE(doc->view()->layer(), 2);
+        w->selectBlock(0, 4); // another layer: drawn again
+        QCOMPARE(pattern->layer(), 0);
     }
 
     void selectionUpdatesInspectorAndCharts()
