@@ -83,7 +83,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+71"/>
+        <location line="+72"/>
         <source>Position %1 cannot read position %2, which comes after it.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -998,12 +998,12 @@ Attention entropy: one value per head and query position.</source>
     </message>
     <message>
         <location line="+15"/>
-        <location line="+207"/>
+        <location line="+208"/>
         <source>Head contributions</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-206"/>
+        <location line="-207"/>
         <source>&amp;Metric:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1019,12 +1019,17 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+211"/>
+        <location line="+179"/>
+        <source>Check: Σ of the heads&apos; projections on attn_out = %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+33"/>
         <source>The heads&apos; projections on attn_out add up to ||attn_out|| when o_proj has no bias: a check that the per-head split is exact.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-210"/>
+        <location line="-211"/>
         <source>Mean contribution norm over positions</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1066,12 +1071,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>Σ projections = %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>||attn_out|| = %1</source>
         <translation type="unfinished"></translation>
     </message>

@@ -83,7 +83,7 @@
         <translation>peso</translation>
     </message>
     <message>
-        <location line="+71"/>
+        <location line="+72"/>
         <source>Position %1 cannot read position %2, which comes after it.</source>
         <translation>La posizione %1 non può leggere la posizione %2, che viene dopo.</translation>
     </message>
@@ -1002,12 +1002,12 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
     </message>
     <message>
         <location line="+15"/>
-        <location line="+207"/>
+        <location line="+208"/>
         <source>Head contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
     <message>
-        <location line="-206"/>
+        <location line="-207"/>
         <source>&amp;Metric:</source>
         <translation>&amp;Metrica:</translation>
     </message>
@@ -1024,12 +1024,17 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Una barra per testa di attenzione; fai clic su una barra per selezionare la testa.</translation>
     </message>
     <message>
-        <location line="+211"/>
+        <location line="+179"/>
+        <source>Check: Σ of the heads&apos; projections on attn_out = %1</source>
+        <translation>Verifica: Σ delle proiezioni delle teste su attn_out = %1</translation>
+    </message>
+    <message>
+        <location line="+33"/>
         <source>The heads&apos; projections on attn_out add up to ||attn_out|| when o_proj has no bias: a check that the per-head split is exact.</source>
         <translation>Le proiezioni delle teste su attn_out sommano a ||attn_out|| quando o_proj non ha bias: una verifica che la scomposizione per testa è esatta.</translation>
     </message>
     <message>
-        <location line="-210"/>
+        <location line="-211"/>
         <source>Mean contribution norm over positions</source>
         <translation>Norma media del contributo sulle posizioni</translation>
     </message>
@@ -1071,12 +1076,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Questa traccia non ha proiezioni su attn_out.</translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>Σ projections = %1</source>
-        <translation>Σ proiezioni = %1</translation>
-    </message>
-    <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>||attn_out|| = %1</source>
         <translation>||attn_out|| = %1</translation>
     </message>

@@ -9,6 +9,9 @@
 #include "headlens/ui/inspectorpanel.h"
 #include "uitestdata.h"
 
+#include <QAbstractAxis>
+#include <QChart>
+#include <QChartView>
 #include <QComboBox>
 #include <QGroupBox>
 #include <QLineEdit>
@@ -230,6 +233,21 @@ void TestPanels::headSumCheck()
     panel.setAttnOutNorm(4.0);
     QVERIFY(!panel.sumCheckText().contains(QChar(0x2717)));
     QVERIFY(panel.sumCheckText().contains(QStringLiteral("bias")));
+
+    // Cleared (a project closed): no axes and ticks are left from the last trace.
+    auto *chart = panel.findChild<QChartView *>("headContributionChart")->chart();
+    auto visibleAxes = [chart] {
+        int n = 0;
+        for (const QAbstractAxis *a : chart->axes())
+            n += a->isVisible() ? 1 : 0;
+        return n;
+    };
+    QCOMPARE(visibleAxes(), 2);
+    panel.clear();
+    QCOMPARE(visibleAxes(), 0);
+    panel.setTrace(t);
+    panel.setSelection(1, 4);
+    QCOMPARE(visibleAxes(), 2);
 }
 
 void TestPanels::headHeatmap()

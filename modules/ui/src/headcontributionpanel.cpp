@@ -356,7 +356,8 @@ QString HeadContributionPanel::sumCheckText() const
     if (m_layer < 0) return tr("Select a block to see what each head adds there.");
     const double sum = projectionSum();
     if (std::isnan(sum)) return tr("This trace has no projections on attn_out.");
-    QString s = tr("\u03a3 projections = %1").arg(sum, 0, 'f', 4);
+    // A check of the split, whatever metric the bars show: say so.
+    QString s = tr("Check: \u03a3 of the heads' projections on attn_out = %1").arg(sum, 0, 'f', 4);
     if (!std::isnan(m_attnOutNorm)) {
         s += QStringLiteral(", ") + tr("||attn_out|| = %1").arg(m_attnOutNorm, 0, 'f', 4);
         const double tol = 1e-3 * std::max(1.0, std::abs(m_attnOutNorm));
@@ -413,13 +414,17 @@ void HeadContributionPanel::updateBars()
         lo = lo < 0 ? -1.0 : 0.0;
         hi = 1.0;
     } else {
-        const double pad = (hi - lo) * 0.12;
+        // Room above the tallest bar for its value label, which otherwise lands on the bar.
+        const double pad = (hi - lo) * 0.25;
         hi = hi > 0 ? hi + pad : 0.0;
         lo = lo < 0 ? lo - pad : 0.0;
         if (hi <= lo) hi = lo + 1;
     }
     m_axisY->setRange(lo, hi);
     m_axisY->applyNiceNumbers();
+    // No bars (no trace, or a project closed): no axes left over from the last one.
+    m_axisX->setVisible(!v.empty());
+    m_axisY->setVisible(!v.empty());
     m_axisY->setTitleText(metricTitle(m_metric));
     m_series->setLabelsPrecision(m_metric == Metric::Share ? 2 : 3);
     updateTexts();
