@@ -3,6 +3,9 @@
 #
 #   screenshot.sh OUT_DIR HEADLENS HEADLENS_CLI [HL_MAKE_CHECKPOINT]
 #
+# HEADLENS_SCREENSHOT_SIZE (1600x1000) sets the screen, HEADLENS_SCREENSHOT_LANG (the system's)
+# the workbench's language, e.g. it_IT.UTF-8.
+#
 # Traces the third-party model stories260K (../shared/models/stories260K beside the checkout,
 # or $HEADLENS_SHARED_DIR/models/stories260K) with the engine; without it, a small random model
 # written by hl-make-checkpoint. Then runs headlens under Xvfb (xvfb-run) and takes the screen
@@ -18,6 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 shared=${HEADLENS_SHARED_DIR:-$here/../../../shared}
 size=${HEADLENS_SCREENSHOT_SIZE:-1600x1000}
 settle=${HEADLENS_SCREENSHOT_WAIT:-6}
+lang=${HEADLENS_SCREENSHOT_LANG:-} # e.g. it_IT.UTF-8: the workbench in that language
 
 command -v xvfb-run >/dev/null 2>&1 || { echo "screenshot.sh: xvfb-run is missing" >&2; exit 77; }
 command -v import >/dev/null 2>&1 || { echo "screenshot.sh: import (ImageMagick) is missing" >&2; exit 77; }
@@ -71,6 +75,7 @@ shot() {
     cat > "$work/run.sh" <<INNER
 #!/bin/sh
 export HOME="$home" XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" XDG_RUNTIME_DIR="$home"
+[ -z "$lang" ] || export LC_ALL="$lang" LANG="$lang"
 "$headlens" -geometry $size+0+0 "\$@" >"$home/log" 2>&1 &
 pid=\$!
 sleep $settle

@@ -13,20 +13,37 @@
 class TestScreenshots : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    // A desktop in English, and a laptop screen in Italian (the README's are the first).
+    void screenshotsOfARealTrace_data()
+    {
+        QTest::addColumn<QString>("size");
+        QTest::addColumn<QString>("language");
+        QTest::addColumn<QSize>("pixels");
+        QTest::newRow("1600x1000, English") << "1600x1000"
+                                            << "C.UTF-8" << QSize(1600, 1000);
+        QTest::newRow("1280x720, Italian") << "1280x720"
+                                           << "it_IT.UTF-8" << QSize(1280, 720);
+    }
+
     void screenshotsOfARealTrace()
     {
+        QFETCH(QString, size);
+        QFETCH(QString, language);
+        QFETCH(QSize, pixels);
         if (QStandardPaths::findExecutable("xvfb-run").isEmpty())
             QSKIP("xvfb-run is not installed");
         if (QStandardPaths::findExecutable("import").isEmpty())
             QSKIP("ImageMagick's import is not installed");
         QTemporaryDir tmp;
         const QString out = qEnvironmentVariableIsSet("HEADLENS_SCREENSHOT_DIR")
-                                ? qEnvironmentVariable("HEADLENS_SCREENSHOT_DIR")
+                                ? qEnvironmentVariable("HEADLENS_SCREENSHOT_DIR") + "/" + size
                                 : tmp.path();
         QProcess script;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert("HEADLENS_SHARED_DIR", QStringLiteral(HEADLENS_SHARED_DIR));
         env.remove("QT_QPA_PLATFORM"); // the script runs headlens on Xvfb, not offscreen
+        env.insert("HEADLENS_SCREENSHOT_SIZE", size);
+        env.insert("HEADLENS_SCREENSHOT_LANG", language);
         script.setProcessEnvironment(env);
         script.setProcessChannelMode(QProcess::MergedChannels);
         script.start("sh", {QStringLiteral(HEADLENS_SOURCE_DIR) + "/tests/gui/screenshot.sh", out,
@@ -37,12 +54,13 @@ private Q_SLOTS:
         if (script.exitCode() == 77) QSKIP(qPrintable(log));
         QVERIFY2(script.exitCode() == 0, qPrintable(log));
 
-        const QStringList names = {"main-window.png", "entropy-and-head.png", "attribution.png",
-                                   "head-roles.png"};
+        const QStringList names = {
+            "main-window.png", "entropy-and-head.png", "attribution.png",      "head-roles.png",
+            "patching.png",    "follow-token.png",     "attention-pattern.png"};
         for (const QString &name : names) {
             const QImage image(QDir(out).filePath(name));
             QVERIFY2(!image.isNull(), qPrintable(name));
-            QCOMPARE(image.size(), QSize(1600, 1000));
+            QCOMPARE(image.size(), pixels);
             // A real window: many colours, not a blank or black screen.
             QSet<QRgb> colours;
             for (int y = 0; y < image.height(); y += 5)
