@@ -151,12 +151,7 @@ MainWindow::MainWindow(QWidget *parent)
     createActions();
     createDocks();
     QList<QAction *> toggles;
-    for (QDockWidget *dock :
-         {static_cast<QDockWidget *>(m_projectDock), static_cast<QDockWidget *>(m_inspectorDock),
-          static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
-          static_cast<QDockWidget *>(m_rolesDock), static_cast<QDockWidget *>(m_entropyDock),
-          static_cast<QDockWidget *>(m_comparisonDock), static_cast<QDockWidget *>(m_dlaDock),
-          static_cast<QDockWidget *>(m_followDock), static_cast<QDockWidget *>(m_patternDock)})
+    for (QDockWidget *dock : m_docks)
         toggles << dock->toggleViewAction();
     m_actions->buildMenus(toggles, m_traceView->zoomActions());
 
@@ -220,69 +215,61 @@ void MainWindow::createActions()
             [this](const QString &file) { openProject(file); });
 }
 
+void MainWindow::placeDock(QDockWidget *dock, Qt::DockWidgetArea area, QDockWidget *tabWith)
+{
+    addDockWidget(area, dock);
+    if (tabWith) tabifyDockWidget(tabWith, dock);
+    m_docks << dock; // the View menu lists them in this order
+    if (auto *d = qobject_cast<DocumentDock *>(dock)) {
+        m_documentDocks << d;
+        connect(d, &DocumentDock::error, this, &MainWindow::showError);
+        connect(d, &DocumentDock::status, this, &MainWindow::showStatus);
+    }
+    // The bottom panels ask for more height than a laptop has beside the grid: they may shrink
+    // to 120 pixels (and be dragged taller), and below their own height they scroll rather than
+    // squeeze their rows over one another. (The attention pattern is a square that shrinks.)
+    if (area == Qt::BottomDockWidgetArea && dock != m_patternDock)
+        dock->setWidget(new VerticalScrollArea(dock->widget(), 120, dock));
+}
+
 void MainWindow::createDocks()
 {
     m_projectDock = new ProjectDock(this);
-    addDockWidget(Qt::LeftDockWidgetArea, m_projectDock);
+    placeDock(m_projectDock, Qt::LeftDockWidgetArea);
     connect(m_projectDock, &ProjectDock::currentTraceChanged, this, &MainWindow::setCurrentTrace);
     connect(m_projectDock, &ProjectDock::newTraceRequested, this, &MainWindow::newTrace);
     connect(m_projectDock, &ProjectDock::message, this, &MainWindow::showError);
-
     m_inspectorDock = new InspectorDock(m_engine, this);
-    addDockWidget(Qt::RightDockWidgetArea, m_inspectorDock);
+    placeDock(m_inspectorDock, Qt::RightDockWidgetArea);
+
+    // The bottom row: head views on the left, the entropy and comparison views on the right.
     m_headDock = new HeadContributionDock(this);
-    addDockWidget(Qt::BottomDockWidgetArea, m_headDock);
+    placeDock(m_headDock, Qt::BottomDockWidgetArea);
     m_entropyDock = new EntropyDock(this);
-    addDockWidget(Qt::BottomDockWidgetArea, m_entropyDock);
+    placeDock(m_entropyDock, Qt::BottomDockWidgetArea);
     splitDockWidget(m_headDock, m_entropyDock, Qt::Horizontal);
     connect(m_entropyDock, &EntropyDock::blocksChosen, m_traceView, &TraceView::showBlocks);
-    for (DocumentDock *dock : documentDocks()) {
-        connect(dock, &DocumentDock::error, this, &MainWindow::showError);
-        connect(dock, &DocumentDock::status, this, &MainWindow::showStatus);
-    }
-
     m_comparisonDock = new ComparisonDock(this);
-    addDockWidget(Qt::BottomDockWidgetArea, m_comparisonDock);
-    tabifyDockWidget(m_entropyDock, m_comparisonDock);
-    m_entropyDock->raise();
+    placeDock(m_comparisonDock, Qt::BottomDockWidgetArea, m_entropyDock);
     connect(m_comparisonDock, &ComparisonDock::message, this, &MainWindow::showError);
     connect(m_comparisonDock, &ComparisonDock::blockSelected, this,
             [this](ProjectDocument *doc, const QString &trace, int layer, int pos) {
                 if (doc != currentDocument() || trace != currentTrace()) return;
                 selectBlock(layer, pos);
             });
-
     // After the split: a tabbed head dock would take the entropy dock in.
     m_similarityDock = new HeadSimilarityDock(this);
-    addDockWidget(Qt::BottomDockWidgetArea, m_similarityDock);
-    tabifyDockWidget(m_headDock, m_similarityDock);
+    placeDock(m_similarityDock, Qt::BottomDockWidgetArea, m_headDock);
     m_dlaDock = new LogitAttributionDock(this);
-    addDockWidget(Qt::BottomDockWidgetArea, m_dlaDock);
-    tabifyDockWidget(m_headDock, m_dlaDock);
+    placeDock(m_dlaDock, Qt::BottomDockWidgetArea, m_headDock);
     m_rolesDock = new HeadRolesDock(m_engine, this);
-    addDockWidget(Qt::BottomDockWidgetArea, m_rolesDock);
-    tabifyDockWidget(m_headDock, m_rolesDock);
+    placeDock(m_rolesDock, Qt::BottomDockWidgetArea, m_headDock);
     m_followDock = new FollowTokenDock(this);
-    addDockWidget(Qt::BottomDockWidgetArea, m_followDock);
-    tabifyDockWidget(m_entropyDock, m_followDock);
+    placeDock(m_followDock, Qt::BottomDockWidgetArea, m_entropyDock);
     m_patternDock = new AttentionPatternDock(this);
-    addDockWidget(Qt::BottomDockWidgetArea, m_patternDock);
-    tabifyDockWidget(m_entropyDock, m_patternDock);
+    placeDock(m_patternDock, Qt::BottomDockWidgetArea, m_entropyDock);
+    m_entropyDock->raise();
     m_headDock->raise();
-    connect(m_similarityDock, &DocumentDock::error, this, &MainWindow::showError);
-    connect(m_dlaDock, &DocumentDock::error, this, &MainWindow::showError);
-    connect(m_followDock, &DocumentDock::error, this, &MainWindow::showError);
-    connect(m_patternDock, &DocumentDock::error, this, &MainWindow::showError);
-
-    // The bottom panels ask for more height than a laptop has beside the grid: they may shrink
-    // to 120 pixels (and be dragged taller), and below their own height they scroll rather than
-    // squeeze their rows over one another.
-    for (QDockWidget *dock :
-         {static_cast<QDockWidget *>(m_headDock), static_cast<QDockWidget *>(m_similarityDock),
-          static_cast<QDockWidget *>(m_dlaDock), static_cast<QDockWidget *>(m_rolesDock),
-          static_cast<QDockWidget *>(m_entropyDock), static_cast<QDockWidget *>(m_comparisonDock),
-          static_cast<QDockWidget *>(m_followDock)})
-        dock->setWidget(new VerticalScrollArea(dock->widget(), 120, dock));
 
     // The corners go to the side docks, so the bottom row spans only the centre.
     setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
@@ -294,13 +281,7 @@ void MainWindow::createDocks()
 
 QList<DocumentDock *> MainWindow::documentDocks() const
 {
-    QList<DocumentDock *> docks{m_inspectorDock, m_headDock, m_entropyDock};
-    if (m_similarityDock) docks << m_similarityDock;
-    if (m_dlaDock) docks << m_dlaDock;
-    if (m_rolesDock) docks << m_rolesDock;
-    if (m_followDock) docks << m_followDock;
-    if (m_patternDock) docks << m_patternDock;
-    return docks;
+    return m_documentDocks;
 }
 
 void MainWindow::retranslateUi()

@@ -16,6 +16,7 @@
 #include <vector>
 
 class QComboBox;
+class QDockWidget;
 class QLabel;
 class QMenu;
 class QSlider;
@@ -161,6 +162,9 @@ private:
 
     void createActions();
     void createDocks();
+    // Adds a dock to area (tabbed with tabWith when given); a DocumentDock's messages go to the
+    // window, and a bottom dock scrolls when short.
+    void placeDock(QDockWidget *dock, Qt::DockWidgetArea area, QDockWidget *tabWith = nullptr);
     QList<DocumentDock *> documentDocks() const;
     void updateActions();
     void updateTitle();
@@ -219,6 +223,8 @@ private:
     TraceView *m_traceView;
 
     // docks
+    QList<QDockWidget *> m_docks;          // in the View menu's order
+    QList<DocumentDock *> m_documentDocks; // those that show the current project
     ProjectDock *m_projectDock;
     InspectorDock *m_inspectorDock;
     HeadContributionDock *m_headDock;

@@ -32,6 +32,7 @@
 #include <QSignalSpy>
 #include <QStandardItemModel>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QToolButton>
 #include <QUndoStack>
@@ -224,6 +225,9 @@ private Q_SLOTS:
         QTRY_VERIFY(panel->measureButton()->isEnabled());
         QCOMPARE(panel->model()->rowCount(), 4 * 4);
         QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Measure head roles"));
+        // The dock's messages reach the status bar.
+        QVERIFY2(w->statusBar()->currentMessage().startsWith("Head roles measured for 2 trace"),
+                 qPrintable(w->statusBar()->currentMessage()));
 
         const QJsonObject cli = cliJson({"heads", m_model, "--roles", "--json"});
         const QJsonArray heads = cli.value("heads").toArray();
