@@ -14,6 +14,17 @@ ViewState *DocumentDock::view() const
     return m_document ? m_document->view() : nullptr;
 }
 
+std::shared_ptr<const Trace> DocumentDock::shownTrace() const
+{
+    const ViewState *v = view();
+    if (!v || v->trace().isEmpty()) return nullptr;
+    try {
+        return m_document->trace(v->trace());
+    } catch (const std::exception &) {
+        return nullptr;
+    }
+}
+
 void DocumentDock::setDocument(ProjectDocument *document)
 {
     if (m_document == document) return;

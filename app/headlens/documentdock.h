@@ -6,10 +6,13 @@
 #include <QDockWidget>
 #include <QPointer>
 
+#include <memory>
+
 namespace HeadLens {
 
 class ProjectDocument;
 class ViewState;
+struct Trace;
 struct ChangeEvent;
 
 class DocumentDock : public QDockWidget {
@@ -28,6 +31,9 @@ protected:
     explicit DocumentDock(QWidget *parent);
 
     ViewState *view() const;
+    // The trace the view state shows, or null when it shows none or the file cannot deliver it
+    // (the block view says what is wrong with it, so the docks just clear).
+    std::shared_ptr<const Trace> shownTrace() const;
     // The document changed (also to none): show everything again.
     virtual void refresh() = 0;
     // Aspects of the view state changed (ViewState::Aspects).

@@ -24,17 +24,13 @@ void FollowTokenDock::retranslateUi()
 
 void FollowTokenDock::refresh()
 {
-    const ViewState *v = view();
-    if (!v || v->trace().isEmpty()) {
+    const auto t = shownTrace();
+    if (!t) {
         m_panel->clear();
         return;
     }
-    try {
-        m_panel->setTrace(*document()->trace(v->trace()));
-    } catch (const std::exception &) {
-        m_panel->clear(); // the block view says what is wrong with the trace
-        return;
-    }
+    const ViewState *v = view();
+    m_panel->setTrace(*t);
     showLens();
     m_panel->setSelection(v->layer(), v->pos());
     m_panel->setFollowToken(v->followToken());

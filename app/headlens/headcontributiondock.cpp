@@ -26,20 +26,17 @@ void HeadContributionDock::retranslateUi()
 
 void HeadContributionDock::refresh()
 {
-    const ViewState *v = view();
-    if (!v || v->trace().isEmpty()) {
+    const auto t = shownTrace();
+    if (!t) {
         m_panel->clear();
         return;
     }
-    try {
-        m_panel->setTrace(*document()->trace(v->trace()));
-        const auto roles = document()->headRoles(v->trace());
-        m_panel->setHeadRoles(roles ? *roles : HeadRoles());
-        m_panel->setSelectedHead(v->head());
-        m_panel->setSelection(v->layer(), v->pos());
-    } catch (const std::exception &) {
-        m_panel->clear(); // the block view says what is wrong with the trace
-    }
+    const ViewState *v = view();
+    m_panel->setTrace(*t);
+    const auto roles = document()->headRoles(v->trace());
+    m_panel->setHeadRoles(roles ? *roles : HeadRoles());
+    m_panel->setSelectedHead(v->head());
+    m_panel->setSelection(v->layer(), v->pos());
 }
 
 void HeadContributionDock::viewChanged(int aspects)

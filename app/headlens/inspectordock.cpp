@@ -41,17 +41,13 @@ void InspectorDock::retranslateUi()
 
 void InspectorDock::refresh()
 {
-    const ViewState *v = view();
-    if (!v || v->trace().isEmpty()) {
+    const auto t = shownTrace();
+    if (!t) {
         m_panel->clear();
         return;
     }
-    try {
-        m_panel->setTrace(*document()->trace(v->trace()));
-        showLens();
-    } catch (const std::exception &) {
-        m_panel->clear(); // the block view says what is wrong with the trace
-    }
+    m_panel->setTrace(*t);
+    showLens();
 }
 
 void InspectorDock::showLens()

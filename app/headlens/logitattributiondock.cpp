@@ -24,18 +24,15 @@ void LogitAttributionDock::retranslateUi()
 
 void LogitAttributionDock::refresh()
 {
-    const ViewState *v = view();
-    if (!v || v->trace().isEmpty()) {
+    const auto t = shownTrace();
+    if (!t) {
         m_panel->clear();
         return;
     }
-    try {
-        m_panel->setTrace(*document()->trace(v->trace()));
-        m_panel->setPosition(v->pos());
-        m_panel->setSelectedHead(v->layer(), v->head());
-    } catch (const std::exception &) {
-        m_panel->clear(); // the block view says what is wrong with the trace
-    }
+    const ViewState *v = view();
+    m_panel->setTrace(*t);
+    m_panel->setPosition(v->pos());
+    m_panel->setSelectedHead(v->layer(), v->head());
 }
 
 void LogitAttributionDock::viewChanged(int aspects)
