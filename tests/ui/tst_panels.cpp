@@ -9,9 +9,6 @@
 #include "headlens/ui/inspectorpanel.h"
 #include "uitestdata.h"
 
-#include <QAbstractAxis>
-#include <QChart>
-#include <QChartView>
 #include <QComboBox>
 #include <QGroupBox>
 #include <QLineEdit>
@@ -235,19 +232,12 @@ void TestPanels::headSumCheck()
     QVERIFY(panel.sumCheckText().contains(QStringLiteral("bias")));
 
     // Cleared (a project closed): no axes and ticks are left from the last trace.
-    auto *chart = panel.findChild<QChartView *>("headContributionChart")->chart();
-    auto visibleAxes = [chart] {
-        int n = 0;
-        for (const QAbstractAxis *a : chart->axes())
-            n += a->isVisible() ? 1 : 0;
-        return n;
-    };
-    QCOMPARE(visibleAxes(), 2);
+    QVERIFY(panel.axesShown());
     panel.clear();
-    QCOMPARE(visibleAxes(), 0);
+    QVERIFY(!panel.axesShown());
     panel.setTrace(t);
     panel.setSelection(1, 4);
-    QCOMPARE(visibleAxes(), 2);
+    QVERIFY(panel.axesShown());
 }
 
 void TestPanels::headHeatmap()

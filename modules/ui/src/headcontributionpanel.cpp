@@ -351,6 +351,11 @@ double HeadContributionPanel::projectionSum() const
     return s;
 }
 
+bool HeadContributionPanel::axesShown() const
+{
+    return m_axisX->isVisible() && m_axisY->isVisible();
+}
+
 QString HeadContributionPanel::sumCheckText() const
 {
     if (m_layer < 0) return tr("Select a block to see what each head adds there.");

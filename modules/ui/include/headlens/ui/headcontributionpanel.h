@@ -75,6 +75,8 @@ public:
     std::vector<double> values(Metric metric) const;
     double projectionSum() const; // NaN without a selection or projections
     QString sumCheckText() const;
+    // Whether the chart shows its axes (not when it has no bars).
+    bool axesShown() const;
     // [layer, head]: mean contrib_norm over positions (analysis' meanOverPositions).
     FloatArray meanNorms() const;
     HeadHeatmap *heatmap() const { return m_heatmap; }
