@@ -115,6 +115,7 @@ QString AttentionPatternView::titleText() const
 QRectF AttentionPatternView::matrixRectIn(const QRectF &canvas, const QFontMetricsF &fm) const
 {
     // Title and legend above, row labels on the left, column numbers below.
+    // The title line above; the colour legend goes right of the square matrix.
     const double top = fm.height() * 2 + 2 * kMargin;
     const double left = fm.horizontalAdvance(QStringLiteral("0000 wwwwww")) + kMargin;
     const double bottom = fm.height() + kMargin;
@@ -155,11 +156,8 @@ void AttentionPatternView::paint(QPainter &p, const QRectF &canvas) const
                Qt::AlignLeft | Qt::AlignVCenter,
                fm.elidedText(titleText(), Qt::ElideRight, canvas.width() - 2 * kMargin));
     const QSizeF legend = ColourScale::legendSize(p, tr("weight"));
-    if (m.right() - legend.width() > m.left())
-        m_scale.drawLegend(p,
-                           QRectF(m.right() - legend.width(),
-                                  canvas.top() + kMargin / 2 + fm.height() + 2, legend.width(),
-                                  std::min(legend.height(), m.top() - fm.height())),
+    if (m.right() + kMargin + legend.width() <= canvas.right())
+        m_scale.drawLegend(p, QRectF(m.right() + kMargin, m.top(), legend.width(), legend.height()),
                            tr("weight"));
     p.setRenderHint(QPainter::SmoothPixmapTransform, false);
     p.drawImage(m, m_image);
