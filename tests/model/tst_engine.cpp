@@ -252,6 +252,7 @@ private Q_SLOTS:
     void tiedDecodersCoincide();
 
     void headMetricsAfterAnAttnOutEdit();
+    void headMetricsInABf16Compute();
     void sinkWantsNothing();
     void sinkWantsOnlyPatternOfLayer1();
     void sinkWantsEverything();
@@ -825,6 +826,70 @@ void TestEngine::headMetricsAfterAnAttnOutEdit()
                                 .arg(h)
                                 .arg(cosine.at({h, pos}))
                                 .arg(wantCos)));
+    }
+}
+
+// A bf16 compute takes its head metrics from bf16 products (the heads' vectors and their dot
+// products as oneDNN GEMMs) rather than float32 sums: they must still be the reference's to
+// bf16's precision, sum to attn_out as a plain bf16 pass makes it, and an edit of attn_out
+// must still redo the edited position.
+void TestEngine::headMetricsInABf16Compute()
+{
+    Fixture *f = fixture("gqa-untied-theta5e5");
+    QVERIFY2(f->error.empty(), f->error.c_str());
+    LoadOptions lo;
+    lo.dtype = "bf16";
+    const std::unique_ptr<Model> model = Model::load(f->path, lo);
+    QCOMPARE(model->computeDtype(), std::string("bf16"));
+    TraceOptions o;
+    o.lens.topk = kTopk;
+    const Trace t = traceTokens(*model, model->tokensFromIds(f->ids), "", o);
+    const NaiveHeadMetrics &m = f->metrics;
+    // bf16 keeps 8 significant bits: a few parts in a thousand per value, more through the
+    // layers' sums; the metrics' wiring (which vector with which) is off by far more.
+    const double tol = 4e-2;
+    CHECK(compareTensor("bf16 heads/contrib_norm", t.contribNorm, m.contribNorm, tol));
+    CHECK(compareElements("bf16 heads/contrib_norm", t.contribNorm, m.contribNorm, tol, 0.1));
+    CHECK(compareTensor("bf16 heads/contrib_projection", t.contribProjection, m.contribProjection,
+                        tol));
+    CHECK(compareElements("bf16 heads/contrib_cosine", t.contribCosine, m.contribCosine, tol, 1.0));
+    CHECK(compareTensor("bf16 heads/resid_ratio", t.residRatio, m.residRatio, tol));
+    CHECK(compareTensor("bf16 heads/resid_projection", t.residProjection, m.residProjection, tol));
+    CHECK(compareElements("bf16 blocks/attn_resid_ratio", t.attnResidRatio, m.attnResidRatio, tol));
+    CHECK(compareElements("bf16 heads/contrib_similarity", t.contribSimilarity, m.contribSimilarity,
+                          tol, 1.0));
+    // An edit of attn_out: the edited position's projections are taken against the new vector.
+    const int layer = 1, pos = 2;
+    VectorEdit edit;
+    edit.kind = VectorEdit::Kind::Subtract;
+    edit.site = Site::AttnOut;
+    edit.layer = layer;
+    edit.pos = pos;
+    RecordingSink sink;
+    sink.wantTap = [&](Tap tap, int l) {
+        return l == layer && (tap == Tap::HeadMetrics || tap == Tap::AttnOut);
+    };
+    model->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output, nullptr},
+               &edit);
+    const FloatArray &ao = sink.tensors.at({int(Tap::AttnOut), layer});
+    const FloatArray &cosine = sink.cosines.at(layer);
+    const NaiveForward &fw = f->fwd;
+    double aoNorm = 0;
+    for (int d = 0; d < fw.D; ++d)
+        aoNorm += double(ao.at({pos, d})) * ao.at({pos, d});
+    aoNorm = std::sqrt(aoNorm);
+    for (int h = 0; h < fw.H; ++h) {
+        const double *r = fw.headResult(layer, h, pos);
+        double dot = 0, rn = 0;
+        for (int d = 0; d < fw.D; ++d) {
+            dot += r[d] * double(ao.at({pos, d}));
+            rn += r[d] * r[d];
+        }
+        const double want = dot / (aoNorm * std::sqrt(rn));
+        QVERIFY2(
+            std::abs(cosine.at({h, pos}) - want) <= tol,
+            qPrintable(
+                QString("head %1: cosine %2, want %3").arg(h).arg(cosine.at({h, pos})).arg(want)));
     }
 }
 

@@ -145,9 +145,9 @@ void dots4(const float *a, const float *const *b, int64_t n, double *out)
 void headDots(const HeadBlock &b, int64_t i0, int64_t i1, const HeadDotsOut &out)
 {
     const int H = b.H;
-    const int64_t D = b.D, T = out.T;
+    const int64_t D = b.D, n = H + 2;
     std::vector<const float *> row(static_cast<size_t>(H)), partner;
-    std::vector<double> inv(static_cast<size_t>(H)), d;
+    std::vector<double> gram(size_t(n * n)), d;
     partner.reserve(size_t(H) + 3);
     d.reserve(size_t(H) + 6);
     for (int64_t i = i0; i < i1; ++i) {
@@ -155,10 +155,8 @@ void headDots(const HeadBlock &b, int64_t i0, int64_t i1, const HeadDotsOut &out
         const float *ao = b.attnOut + t * D, *pre = b.residPre + t * D;
         for (int h = 0; h < H; ++h)
             row[size_t(h)] = b.r + h * b.headStride + i * D;
-        const double aoNorm = std::sqrt(std::max(0.0, dot(ao, ao, D)));
-        const double preNorm = std::sqrt(std::max(0.0, dot(pre, pre, D)));
-        const double safeAo = std::max(aoNorm, 1e-300), safePre = std::max(preNorm, 1e-300);
-        double *pair = out.pairCosine + t * H * H;
+        gram[size_t(H * n + H)] = dot(ao, ao, D);
+        gram[size_t((H + 1) * n + H + 1)] = dot(pre, pre, D);
         for (int h = 0; h < H; ++h) {
             const float *rh = row[size_t(h)];
             // result_h with itself, attn_out, resid_pre and the later heads, four at a time.
@@ -170,25 +168,42 @@ void headDots(const HeadBlock &b, int64_t i0, int64_t i1, const HeadDotsOut &out
                 dots4(rh, partner.data() + j, D, d.data() + j);
             for (; j < partner.size(); ++j)
                 d[j] = dot(rh, partner[j], D);
-            const double norm = std::sqrt(std::max(0.0, d[0]));
-            inv[size_t(h)] = norm > 0 ? 1.0 / norm : 0.0;
-            pair[h * H + h] = d[0] * inv[size_t(h)] * inv[size_t(h)];
-            for (int g = h + 1; g < H; ++g)
-                pair[h * H + g] = d[size_t(3 + g - h - 1)]; // scaled by both norms below
-            const double dAo = d[1], dPre = d[2];
-            const int64_t at = int64_t(h) * T + t;
-            out.contribNorm[at] = float(norm);
-            out.contribProjection[at] = float(dAo / safeAo);
-            out.contribCosine[at] = norm > 0 ? float(dAo / (safeAo * norm)) : 0.0f;
-            out.residRatio[at] = float(norm / safePre);
-            out.residProjection[at] = float(dPre / safePre);
+            double *g = gram.data() + h * n;
+            g[h] = d[0];
+            g[H] = d[1];
+            g[H + 1] = d[2];
+            for (int k = h + 1; k < H; ++k)
+                g[k] = d[size_t(3 + k - h - 1)];
         }
-        for (int h = 0; h < H; ++h)
-            for (int g = h + 1; g < H; ++g)
-                pair[h * H + g] = pair[g * H + h] =
-                    pair[h * H + g] * inv[size_t(h)] * inv[size_t(g)];
-        out.attnResidRatio[t] = float(aoNorm / safePre);
+        headMetricsAt(gram.data(), H, t, out);
     }
+}
+
+void headMetricsAt(const double *gram, int H, int64_t t, const HeadDotsOut &out)
+{
+    const int64_t n = H + 2, T = out.T;
+    const double aoNorm = std::sqrt(std::max(0.0, gram[H * n + H]));
+    const double preNorm = std::sqrt(std::max(0.0, gram[(H + 1) * n + H + 1]));
+    const double safeAo = std::max(aoNorm, 1e-300), safePre = std::max(preNorm, 1e-300);
+    std::vector<double> inv(static_cast<size_t>(H));
+    double *pair = out.pairCosine + t * H * H;
+    for (int h = 0; h < H; ++h) {
+        const double *g = gram + h * n;
+        const double norm = std::sqrt(std::max(0.0, g[h]));
+        inv[size_t(h)] = norm > 0 ? 1.0 / norm : 0.0;
+        pair[h * H + h] = g[h] * inv[size_t(h)] * inv[size_t(h)];
+        const double dAo = g[H], dPre = g[H + 1];
+        const int64_t at = int64_t(h) * T + t;
+        out.contribNorm[at] = float(norm);
+        out.contribProjection[at] = float(dAo / safeAo);
+        out.contribCosine[at] = norm > 0 ? float(dAo / (safeAo * norm)) : 0.0f;
+        out.residRatio[at] = float(norm / safePre);
+        out.residProjection[at] = float(dPre / safePre);
+    }
+    for (int h = 0; h < H; ++h)
+        for (int g = h + 1; g < H; ++g)
+            pair[h * H + g] = pair[g * H + h] = gram[h * n + g] * inv[size_t(h)] * inv[size_t(g)];
+    out.attnResidRatio[t] = float(aoNorm / safePre);
 }
 
 void meanPairCosine(const double *pairCosine, int64_t T, int H, float *sim)

@@ -44,6 +44,11 @@ void sumHeads(const HeadBlock &b, const float *bias, int64_t i0, int64_t i1, flo
 // The metrics of positions [t0 + i0, t0 + i1) of a block, from their dot products.
 void headDots(const HeadBlock &b, int64_t i0, int64_t i1, const HeadDotsOut &out);
 
+// The metrics of position t from the dot products of its vectors, gram [(H + 2) x (H + 2)]
+// row-major in float64: rows and columns 0..H-1 are the heads' vectors, H attn_out and H + 1
+// resid_pre. Only the upper triangle (row <= column) is read.
+void headMetricsAt(const double *gram, int H, int64_t t, const HeadDotsOut &out);
+
 // Mean over the T positions of pairCosine [T, H, H] into sim [H, H].
 void meanPairCosine(const double *pairCosine, int64_t T, int H, float *sim);
 

@@ -15,9 +15,19 @@ const at::Tensor &Model::Impl::woGram(int l)
     return w.woGram;
 }
 
+void Model::Impl::startHeadCapture(const at::Tensor &residPre, int64_t T, HeadCapture &hc) const
+{
+    const int H = cfg.nHeads;
+    hc.residPre = residPre.to(at::kFloat).contiguous();
+    hc.perHead = at::empty({5, H, T}, at::kFloat);
+    hc.attnRatio = at::empty({T}, at::kFloat);
+    hc.pairCosine = at::empty({T, H, H}, at::kDouble);
+}
+
 at::Tensor Model::Impl::headOutputs(int l, const at::Tensor &z, const at::Tensor &residPre,
                                     HeadCapture &hc)
 {
+    if (ct != at::kFloat) return headOutputsLowPrecision(l, z, residPre, hc);
     const LayerWeights &w = layers[size_t(l)];
     const int H = cfg.nHeads;
     const int64_t T = z.size(1), D = cfg.dModel;
@@ -26,10 +36,7 @@ at::Tensor Model::Impl::headOutputs(int l, const at::Tensor &z, const at::Tensor
     const at::Tensor zf = z.to(at::kFloat);
     const at::Tensor bias = w.bo.defined() ? w.bo.to(at::kFloat).contiguous() : at::Tensor();
     const float *biasData = bias.defined() ? bias.data_ptr<float>() : nullptr;
-    hc.residPre = residPre.to(at::kFloat).contiguous();
-    hc.perHead = at::empty({5, H, T}, at::kFloat);
-    hc.attnRatio = at::empty({T}, at::kFloat);
-    hc.pairCosine = at::empty({T, H, H}, at::kDouble);
+    startHeadCapture(residPre, T, hc);
     const Kernels::HeadDotsOut out = hc.out();
     at::Tensor attnOut = at::empty({T, D}, at::kFloat);
     for (int64_t t0 = 0; t0 < T; t0 += chunk) {
@@ -49,6 +56,45 @@ at::Tensor Model::Impl::headOutputs(int l, const at::Tensor &z, const at::Tensor
         });
     }
     return attnOut.to(ct);
+}
+
+at::Tensor Model::Impl::headOutputsLowPrecision(int l, const at::Tensor &z,
+                                                const at::Tensor &residPre, HeadCapture &hc)
+{
+    const LayerWeights &w = layers[size_t(l)];
+    const int H = cfg.nHeads, dh = cfg.dHead;
+    const int64_t T = z.size(1), D = cfg.dModel, n = H + 2;
+    // attn_out as the plain pass makes it: one product with W_o.
+    const at::Tensor attnOut = linear(z.transpose(0, 1).reshape({T, int64_t(H) * dh}), w.wo, w.bo);
+    startHeadCapture(residPre, T, hc);
+    const Kernels::HeadDotsOut out = hc.out();
+    // W_o's head slices as [H, D, dh], copied once in runs of dh values: each head's product
+    // then reads its slice, transposed, as it is (a strided slice would be copied for every
+    // block of positions, and a copy to [H, dh, D] is a slow transposition).
+    const at::Tensor wo = w.wo.to(ct).view({D, int64_t(H), int64_t(dh)});
+    const at::Tensor woh = wo.permute({1, 0, 2}).contiguous();
+    const at::Tensor zc = z.contiguous();
+    const int64_t chunk = std::clamp<int64_t>((int64_t(64) << 20) / (n * D * 2), 1, T);
+    // Per block of positions: the heads' vectors, attn_out and resid_pre as n rows of each
+    // position, and their dot products as one batched product over the positions.
+    at::Tensor rows = at::empty({chunk, n, D}, ct);
+    for (int64_t t0 = 0; t0 < T; t0 += chunk) {
+        const int64_t c = std::min(chunk, T - t0);
+        at::Tensor e = rows.narrow(0, 0, c);
+        for (int h = 0; h < H; ++h) {
+            at::Tensor eh = e.select(1, h);
+            at::mm_out(eh, zc.select(0, h).narrow(0, t0, c), woh.select(0, h).t());
+        }
+        e.select(1, H).copy_(attnOut.narrow(0, t0, c));
+        e.select(1, H + 1).copy_(residPre.narrow(0, t0, c));
+        const at::Tensor gram = at::bmm(e, e.transpose(1, 2)).to(at::kDouble).contiguous();
+        const double *g = gram.data_ptr<double>();
+        at::parallel_for(0, c, grainFor(n * n), [&](int64_t i0, int64_t i1) {
+            for (int64_t i = i0; i < i1; ++i)
+                Kernels::headMetricsAt(g + i * n * n, H, t0 + i, out);
+        });
+    }
+    return attnOut;
 }
 
 at::Tensor Model::Impl::woHeads(const LayerWeights &w, at::ScalarType t) const

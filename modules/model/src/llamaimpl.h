@@ -356,14 +356,21 @@ struct Model::Impl {
     // of the float64 reference.
     const at::Tensor &woGram(int l);
 
-    // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md), in float32 whatever the compute
-    // dtype (with libtorch 1.13's batched bf16 product on the CPU, a bf16 capture at Yi-34B's
-    // shape took 5.6 s instead of 2.4 s), for a block of positions at a time [H, c, D], summed into
-    // attn_out (plus the o_proj bias, which belongs to no head); from their dot products with each
-    // other, attn_out and resid_pre, every per-position head metric (into hc). Each block is one
-    // product per head over c positions: a product per position would read all of W_o once per
-    // token (205 MB at Yi-34B's shape). Returns attn_out [T, D].
+    // The heads' vectors result_h[t] = Wo_h z_h[t] (TRACE.md) of an f32 compute, a block of
+    // positions at a time [H, c, D], summed into attn_out (plus the o_proj bias, which belongs
+    // to no head); from their dot products with each other, attn_out and resid_pre (float32
+    // products summed in float64), every per-position head metric (into hc). Each block is one
+    // product per head over c positions: a product per position would read all of W_o once
+    // per token (205 MB at Yi-34B's shape). Returns attn_out [T, D].
     at::Tensor headOutputs(int l, const at::Tensor &z, const at::Tensor &residPre, HeadCapture &hc);
+    // headOutputs for a bf16 compute: attn_out from one product with W_o as in a plain pass,
+    // the heads' vectors and all their dot products as bf16 matrix products (oneDNN), which
+    // keeps the metrics' cost a share of the bf16 pass, at bf16's precision (about 3
+    // significant digits).
+    at::Tensor headOutputsLowPrecision(int l, const at::Tensor &z, const at::Tensor &residPre,
+                                       HeadCapture &hc);
+    // The capture's float32 buffers for T positions, and resid_pre in float32.
+    void startHeadCapture(const at::Tensor &residPre, int64_t T, HeadCapture &hc) const;
 
     // W_o as per-head slices [H, dh, D] in dtype t: a view of a weight stored so, else one
     // conversion for the layer.
