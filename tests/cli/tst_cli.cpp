@@ -747,6 +747,12 @@ std::vector<BadCase> TestCli::badCases() const
                  },
                  {"trace", "%D/m", "--token-ids", "1,5,9", "-o", "%D/loop-a"},
                  {"symbolic links"}});
+    // Found by tests/python/test_servefuzz.py: serve called this (and an empty output path) an
+    // internal error, with HDF5's message.
+    c.push_back({"output in a folder that does not exist",
+                 nullptr,
+                 {"trace", m_hf, "--token-ids", "1,5,9", "-o", "%D/missing/proj.hlproj"},
+                 {"missing does not exist"}});
     // Special files are refused before they are opened: a FIFO would block, a device never end.
     auto fifo = [](const QString &d) {
         QVERIFY2(::mkfifo(qPrintable(d + "/fifo"), 0600) == 0, "mkfifo");

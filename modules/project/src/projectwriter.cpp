@@ -386,11 +386,17 @@ bool validateAndFind(const std::string &path, const std::string &name)
 }
 
 // Whether the project at path exists (validated as ProjectReader does) and holds `name`;
-// InputError when it does and force is not given. Call with HDF5 locked.
+// InputError when it does and force is not given, and when path cannot name a new project
+// (empty, or in a folder that does not exist). Call with HDF5 locked.
 std::pair<bool, bool> checkTarget(const std::string &path, const std::string &name, bool force)
 {
+    if (path.empty()) throw InputError("no project file given (the path is empty)");
     std::error_code ec;
     const bool exists = fs::exists(path, ec);
+    const fs::path folder = fs::path(path).parent_path();
+    if (!exists && !folder.empty() && !fs::is_directory(folder, ec))
+        throw InputError("cannot save " + path + ": the folder " + folder.string() +
+                         " does not exist");
     const bool taken = exists && validateAndFind(path, name);
     if (taken && !force)
         throw InputError("trace '" + name + "' already exists in " + path +
