@@ -77,8 +77,8 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+45"/>
-        <location line="+6"/>
+        <location line="+46"/>
+        <location line="+3"/>
         <source>weight</source>
         <translation type="unfinished"></translation>
     </message>
@@ -998,12 +998,12 @@ Attention entropy: one value per head and query position.</source>
     </message>
     <message>
         <location line="+15"/>
-        <location line="+208"/>
+        <location line="+213"/>
         <source>Head contributions</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-207"/>
+        <location line="-212"/>
         <source>&amp;Metric:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1019,7 +1019,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+179"/>
+        <location line="+184"/>
         <source>Check: Σ of the heads&apos; projections on attn_out = %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1029,7 +1029,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-211"/>
+        <location line="-216"/>
         <source>Mean contribution norm over positions</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1061,7 +1061,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+107"/>
+        <location line="+112"/>
         <source>Select a block to see what each head adds there.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1565,7 +1565,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+39"/>
         <source>The engine is busy with the last request.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1648,7 +1648,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>#</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1659,16 +1659,31 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+0"/>
-        <source>probability</source>
+        <source>prob.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+0"/>
-        <source>remaining norm</source>
+        <source>norm left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The step&apos;s most likely token</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>Its probability under the lens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The norm of the vector left after removing this token&apos;s direction</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Find the most likely token, remove its direction, repeat: the tokens this vector holds, and the norm left after each.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2073,7 +2088,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+746"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+727"/>
         <source>Added trace %1 with its patching map</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2136,12 +2151,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         </translation>
     </message>
     <message>
-        <location line="-240"/>
+        <location line="-221"/>
         <source>Saved %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+209"/>
+        <location line="+190"/>
         <source>%1 (recovered)</source>
         <translation type="unfinished"></translation>
     </message>

@@ -77,8 +77,8 @@
         <translation> · la query ↓ legge la chiave →</translation>
     </message>
     <message>
-        <location line="+45"/>
-        <location line="+6"/>
+        <location line="+46"/>
+        <location line="+3"/>
         <source>weight</source>
         <translation>peso</translation>
     </message>
@@ -1002,12 +1002,12 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
     </message>
     <message>
         <location line="+15"/>
-        <location line="+208"/>
+        <location line="+213"/>
         <source>Head contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
     <message>
-        <location line="-207"/>
+        <location line="-212"/>
         <source>&amp;Metric:</source>
         <translation>&amp;Metrica:</translation>
     </message>
@@ -1024,7 +1024,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Una barra per testa di attenzione; fai clic su una barra per selezionare la testa.</translation>
     </message>
     <message>
-        <location line="+179"/>
+        <location line="+184"/>
         <source>Check: Σ of the heads&apos; projections on attn_out = %1</source>
         <translation>Verifica: Σ delle proiezioni delle teste su attn_out = %1</translation>
     </message>
@@ -1034,7 +1034,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Le proiezioni delle teste su attn_out sommano a ||attn_out|| quando o_proj non ha bias: una verifica che la scomposizione per testa è esatta.</translation>
     </message>
     <message>
-        <location line="-211"/>
+        <location line="-216"/>
         <source>Mean contribution norm over positions</source>
         <translation>Norma media del contributo sulle posizioni</translation>
     </message>
@@ -1066,7 +1066,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>testa %1: %2</translation>
     </message>
     <message>
-        <location line="+107"/>
+        <location line="+112"/>
         <source>Select a block to see what each head adds there.</source>
         <translation>Seleziona un blocco per vedere che cosa vi aggiunge ogni testa.</translation>
     </message>
@@ -1570,7 +1570,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ispettore</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+39"/>
         <source>The engine is busy with the last request.</source>
         <translation>Il motore è occupato con l&apos;ultima richiesta.</translation>
     </message>
@@ -1653,7 +1653,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Decodifica iterativa</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>#</source>
         <translation>N.</translation>
     </message>
@@ -1664,16 +1664,31 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+0"/>
-        <source>probability</source>
-        <translation>probabilità</translation>
+        <source>prob.</source>
+        <translation>prob.</translation>
     </message>
     <message>
         <location line="+0"/>
-        <source>remaining norm</source>
+        <source>norm left</source>
         <translation>norma residua</translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>The step&apos;s most likely token</source>
+        <translation>Il token più probabile del passo</translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>Its probability under the lens</source>
+        <translation>La sua probabilità secondo la lente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The norm of the vector left after removing this token&apos;s direction</source>
+        <translation>La norma del vettore che resta dopo aver tolto la direzione di questo token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Find the most likely token, remove its direction, repeat: the tokens this vector holds, and the norm left after each.</source>
         <translation>Trova il token più probabile, rimuovi la sua direzione, ripeti: i token che questo vettore contiene e la norma che resta dopo ciascuno.</translation>
     </message>
@@ -2078,7 +2093,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+746"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+727"/>
         <source>Added trace %1 with its patching map</source>
         <translation>Aggiunta la traccia %1 con la sua mappa di sostituzione</translation>
     </message>
@@ -2141,12 +2156,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         </translation>
     </message>
     <message>
-        <location line="-240"/>
+        <location line="-221"/>
         <source>Saved %1</source>
         <translation>Salvato %1</translation>
     </message>
     <message>
-        <location line="+209"/>
+        <location line="+190"/>
         <source>%1 (recovered)</source>
         <translation>%1 (recuperato)</translation>
     </message>

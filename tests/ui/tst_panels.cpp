@@ -16,6 +16,7 @@
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTreeWidget>
 #include <QtTest>
 
 #include <cmath>
@@ -29,6 +30,7 @@ private Q_SLOTS:
     // inspector
     void inspectorShowsBlock();
     void inspectorDecompose();
+    void inspectorDecodingTokensFitANarrowDock();
     void inspectorPropagateForm();
     void inspectorInjectNeedsText();
     void inspectorActionsDisabled();
@@ -109,6 +111,43 @@ void TestPanels::inspectorDecompose()
     QCOMPARE(csv[2], QStringLiteral("2,9, w9,0.2,7.5"));
     panel.setSelection(1, 8); // another block: its decomposition is not this one
     QVERIFY(panel.decomposition().empty());
+}
+
+// The inspector dock is about 240 px wide at 1280x720: the decoding table's token column must
+// still show a short token whole, not only its opening quote.
+void TestPanels::inspectorDecodingTokensFitANarrowDock()
+{
+    const Trace t = TestData::makeTrace(4, 10, 3);
+    InspectorPanel panel;
+    panel.setTrace(t);
+    panel.setLens(Site::ResidPost, t.lens[size_t(Site::ResidPost)]);
+    panel.setSelection(1, 7);
+    panel.resize(240, 600);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    panel.setDecomposition({{5, QStringLiteral(" the"), 0.676, 12.25},
+                            {9, QStringLiteral(" play"), 0.0123, 7.5},
+                            {11, QStringLiteral(" girl"), 0.005, 3.125}});
+    QApplication::processEvents();
+    auto *list = panel.findChild<QTreeWidget *>(QStringLiteral("inspectorDecodingList"));
+    QVERIFY(list);
+    QCOMPARE(list->topLevelItemCount(), 3);
+    const QFontMetrics fm(list->font());
+    for (int i = 0; i < 3; ++i) {
+        const QString text = list->topLevelItem(i)->text(1);
+        QVERIFY2(list->columnWidth(1) >= fm.horizontalAdvance(text) + 4,
+                 qPrintable(QString("token column %1 px for %2 (%3 px)")
+                                .arg(list->columnWidth(1))
+                                .arg(text)
+                                .arg(fm.horizontalAdvance(text))));
+    }
+    // All four columns inside the visible width: nothing hides behind a scroll bar.
+    int total = 0;
+    for (int c = 0; c < 4; ++c)
+        total += list->columnWidth(c);
+    QVERIFY2(total <= list->viewport()->width(),
+             qPrintable(QString("columns %1 px in a %2 px table").arg(total).arg(
+                 list->viewport()->width())));
 }
 
 void TestPanels::inspectorPropagateForm()

@@ -224,7 +224,14 @@ void InspectorPanel::retranslateUi()
     m_depthValue->setToolTip(tr("The first layer from which the resid_post lens top-1 equals the "
                                 "model's prediction and stays equal to the last layer."));
     m_decodeBox->setTitle(tr("Iterative decoding"));
-    m_decodeList->setHeaderLabels({tr("#"), tr("token"), tr("probability"), tr("remaining norm")});
+    // Short headers, so that in a dock a laptop leaves narrow the token column keeps its room
+    // (with "probability" and "remaining norm" the tokens were cut to their quote at 1280x720).
+    m_decodeList->setHeaderLabels({tr("#"), tr("token"), tr("prob."), tr("norm left")});
+    QTreeWidgetItem *header = m_decodeList->headerItem();
+    header->setToolTip(1, tr("The step's most likely token"));
+    header->setToolTip(2, tr("Its probability under the lens"));
+    header->setToolTip(3, tr("The norm of the vector left after removing this token's "
+                             "direction"));
     m_decodeList->setToolTip(tr("Find the most likely token, remove its direction, repeat: the "
                                 "tokens this vector holds, and the norm left after each."));
     m_decompose->setText(tr("&Decompose"));
