@@ -332,12 +332,18 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
 <context>
     <name>HeadLens::ComparisonGrid</name>
     <message>
-        <location filename="../modules/ui/src/comparisongrid.cpp" line="+239"/>
+        <location filename="../modules/ui/src/comparisongrid.cpp" line="+132"/>
+        <source>layer depth</source>
+        <extracomment>Above the comparison rows&apos; labels &quot;L3 0.80&quot;: the layer and its relative depth (l + 1) / L.</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+115"/>
         <source>final</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+158"/>
+        <location line="+161"/>
         <source>%1: no token here</source>
         <translation type="unfinished"></translation>
     </message>
@@ -386,12 +392,13 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
     </message>
     <message>
         <location line="+2"/>
-        <source>Layers by relative depth (bottom to top) by aligned tokens; colour = top-1 probability, dark bar = decision depth, warm = differs from the other trace.
+        <source>Rows: layers, bottom to top, labelled with the layer and its relative depth (l + 1) / L, so that models of different depths line up; &quot;final&quot; is the model&apos;s prediction. Columns: the tokens, aligned by their place in the prompt.
+Colour = top-1 probability, dark bar = the layer from which the prediction is decided, warm outline = the top-1 differs from the other trace&apos;s at that depth.
 Click a cell to select it in both grids.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+9"/>
         <source>Tokens are aligned by their character offsets in the prompt; layers by relative depth (l + 1) / L.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -334,12 +334,18 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
 <context>
     <name>HeadLens::ComparisonGrid</name>
     <message>
-        <location filename="../modules/ui/src/comparisongrid.cpp" line="+239"/>
+        <location filename="../modules/ui/src/comparisongrid.cpp" line="+132"/>
+        <source>layer depth</source>
+        <extracomment>Above the comparison rows&apos; labels &quot;L3 0.80&quot;: the layer and its relative depth (l + 1) / L.</extracomment>
+        <translation>strato prof.</translation>
+    </message>
+    <message>
+        <location line="+115"/>
         <source>final</source>
         <translation>finale</translation>
     </message>
     <message>
-        <location line="+158"/>
+        <location line="+161"/>
         <source>%1: no token here</source>
         <translation>%1: nessun token qui</translation>
     </message>
@@ -388,13 +394,15 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
     </message>
     <message>
         <location line="+2"/>
-        <source>Layers by relative depth (bottom to top) by aligned tokens; colour = top-1 probability, dark bar = decision depth, warm = differs from the other trace.
+        <source>Rows: layers, bottom to top, labelled with the layer and its relative depth (l + 1) / L, so that models of different depths line up; &quot;final&quot; is the model&apos;s prediction. Columns: the tokens, aligned by their place in the prompt.
+Colour = top-1 probability, dark bar = the layer from which the prediction is decided, warm outline = the top-1 differs from the other trace&apos;s at that depth.
 Click a cell to select it in both grids.</source>
-        <translation>Strati per profondità relativa (dal basso in alto) per token allineati; colore = probabilità top-1, barra scura = profondità di decisione, colore caldo = differisce dall&apos;altra traccia.
+        <translation>Righe: gli strati, dal basso in alto, con lo strato e la sua profondità relativa (l + 1) / L, così che modelli di profondità diverse si allineino; &quot;finale&quot; è la previsione del modello. Colonne: i token, allineati per la loro posizione nel prompt.
+Colore = probabilità del top-1, barra scura = lo strato da cui la previsione è decisa, bordo caldo = il top-1 differisce da quello dell&apos;altra traccia alla stessa profondità.
 Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+9"/>
         <source>Tokens are aligned by their character offsets in the prompt; layers by relative depth (l + 1) / L.</source>
         <translation>I token sono allineati in base alla loro posizione in caratteri nel prompt; gli strati in base alla profondità relativa (l + 1) / L.</translation>
     </message>

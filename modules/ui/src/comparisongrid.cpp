@@ -126,12 +126,20 @@ bool ComparisonGrid::finalDiffers(int pair) const
            m_other->top1[m_other->at(m_other->layers - 1, j)];
 }
 
+QString ComparisonGrid::depthCaption() const
+{
+    //: Above the comparison rows' labels "L3 0.80": the layer and its relative depth (l + 1) / L.
+    return tr("layer depth");
+}
+
 ComparisonGrid::Layout ComparisonGrid::layoutFor(const QRectF &canvas, double colW,
                                                  double scrollX) const
 {
     Layout lay;
     const QFontMetricsF fm(font());
-    lay.gutter = fm.horizontalAdvance(QStringLiteral("L00 1.00")) + 10;
+    lay.gutter = std::max(fm.horizontalAdvance(QStringLiteral("L00 1.00")),
+                          fm.horizontalAdvance(depthCaption())) +
+                 10;
     lay.colW = colW;
     const double line = fm.height() + 6;
     lay.title = QRectF(canvas.left(), canvas.top(), canvas.width(), line);
@@ -237,6 +245,9 @@ void ComparisonGrid::paintTo(QPainter &p, const QRectF &canvas, double colW, dou
     }
     p.drawText(QRectF(canvas.left(), lay.final.top(), lay.gutter - 6, lay.final.height()),
                Qt::AlignRight | Qt::AlignVCenter, tr("final"));
+    // What the row labels are, above them in the tokens' header row.
+    p.drawText(QRectF(canvas.left(), lay.header.top(), lay.gutter - 6, lay.header.height()),
+               Qt::AlignRight | Qt::AlignVCenter, depthCaption());
 
     p.setClipRect(QRectF(lay.grid.left(), canvas.top(), lay.grid.width(), canvas.height()));
     const int c0 = std::max(0, int(std::floor((lay.grid.left() - lay.originX) / colW)));

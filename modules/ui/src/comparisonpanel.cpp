@@ -127,9 +127,13 @@ void ComparisonPanel::retranslateUi()
     m_markAll->setText(tr("Mark differences at every depth"));
     m_markAll->setToolTip(tr("Outline every cell whose top-1 differs from the other trace's at "
                              "the same relative depth (otherwise only the final row is marked)."));
-    const QString grid = tr("Layers by relative depth (bottom to top) by aligned tokens; colour "
-                            "= top-1 probability, dark bar = decision depth, warm = differs "
-                            "from the other trace.\nClick a cell to select it in both grids.");
+    const QString grid = tr("Rows: layers, bottom to top, labelled with the layer and its "
+                            "relative depth (l + 1) / L, so that models of different depths line "
+                            "up; \"final\" is the model's prediction. Columns: the tokens, "
+                            "aligned by their place in the prompt.\nColour = top-1 probability, "
+                            "dark bar = the layer from which the prediction is decided, warm "
+                            "outline = the top-1 differs from the other trace's at that depth."
+                            "\nClick a cell to select it in both grids.");
     m_leftGrid->setToolTip(grid);
     m_rightGrid->setToolTip(grid);
     m_summary->setToolTip(tr("Tokens are aligned by their character offsets in the prompt; "

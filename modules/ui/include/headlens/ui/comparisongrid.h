@@ -83,6 +83,7 @@ private:
         double originX = 0;
     };
     Layout layoutFor(const QRectF &canvas, double colW, double scrollX) const;
+    QString depthCaption() const; // the row labels' caption
     int tokenOf(int pair) const;
     int otherTokenOf(int pair) const;
     void updateScrollBars();
