@@ -106,7 +106,7 @@ at::Tensor Model::Impl::woHeads(const LayerWeights &w, at::ScalarType t) const
 int64_t Model::Impl::headChunk(int64_t T) const
 {
     const int64_t perPos = int64_t(cfg.nHeads) * cfg.dModel;
-    return std::clamp<int64_t>((int64_t(8) << 20) / perPos, std::min<int64_t>(T, 16), T);
+    return std::clamp<int64_t>((int64_t(32) << 20) / perPos, std::min<int64_t>(T, 16), T);
 }
 
 void Model::Impl::redoHeadRow(int l, const at::Tensor &z, const at::Tensor &attnOut, int64_t row,
