@@ -74,7 +74,7 @@ at::Tensor Model::Impl::headOutputsLowPrecision(int l, const at::Tensor &z,
     const at::Tensor wo = w.wo.to(ct).view({D, int64_t(H), int64_t(dh)});
     const at::Tensor woh = wo.permute({1, 0, 2}).contiguous();
     const at::Tensor zc = z.contiguous();
-    const int64_t chunk = std::clamp<int64_t>((int64_t(64) << 20) / (n * D * 2), 1, T);
+    const int64_t chunk = std::clamp<int64_t>((int64_t(128) << 20) / (n * D * 2), 1, T);
     // Per block of positions: the heads' vectors, attn_out and resid_pre as n rows of each
     // position, and their dot products as one batched product over the positions.
     at::Tensor rows = at::empty({chunk, n, D}, ct);
