@@ -62,10 +62,12 @@ LogitAttribution Model::Impl::attribute(const DlaCapture &c, const at::Tensor &h
     at::Tensor blocks = at::empty({L, 2, T}, at::kDouble);
     // A head's part is <z_h Wo_h^T, u> = <z_h, (u Wo)_h>: one GEMM over positions per layer
     // ([T, D] x [D, H*dh]) instead of the heads' [H, T, D] vectors.
-    const at::Tensor uf = u.to(at::kFloat);
+    // In the compute dtype, as the pass's products: in bf16, W_o is read as stored instead of
+    // widened whole (205 MB a layer at Yi-34B's shape), and the product runs on oneDNN.
+    const at::Tensor uf = u.to(ct);
     for (int64_t l = 0; l < L; ++l) {
         const LayerWeights &w = layers[size_t(l)];
-        const at::Tensor uw = at::mm(uf, w.wo.to(at::kFloat)); // [T, H*dh]
+        const at::Tensor uw = at::mm(uf, w.wo.to(ct)); // [T, H*dh]
         const at::Tensor zh = c.z[size_t(l)].to(at::kDouble).view({T, H, -1});
         const at::Tensor perHead = (zh * uw.to(at::kDouble).view({T, H, -1})).sum(-1); // [T, H]
         heads[l].copy_(perHead.t());
