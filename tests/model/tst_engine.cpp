@@ -777,6 +777,22 @@ void TestEngine::tiedDecodersCoincide()
     }
 }
 
+// Runs ids with attn_out's vector at (layer, pos) edited (its top token subtracted), recording
+// that layer's attn_out and head metrics into sink.
+void runWithAttnOutEdit(Model &model, const std::vector<int32_t> &ids, int layer, int pos,
+                        RecordingSink &sink)
+{
+    VectorEdit edit;
+    edit.kind = VectorEdit::Kind::Subtract;
+    edit.site = Site::AttnOut;
+    edit.layer = layer;
+    edit.pos = pos;
+    sink.wantTap = [layer](Tap t, int l) {
+        return l == layer && (t == Tap::HeadMetrics || t == Tap::AttnOut);
+    };
+    model.run(ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output, nullptr}, &edit);
+}
+
 // An edit that replaces attn_out's vector at one position: the heads' projections and cosines
 // there are taken against the edited vector (the engine sums attn_out from the heads' vectors
 // when it computes head metrics, and must then redo that position's dot products).
@@ -785,17 +801,8 @@ void TestEngine::headMetricsAfterAnAttnOutEdit()
     Fixture *f = fixture("gqa-untied-theta5e5");
     QVERIFY2(f->error.empty(), f->error.c_str());
     const int layer = 1, pos = 2;
-    VectorEdit edit;
-    edit.kind = VectorEdit::Kind::Subtract;
-    edit.site = Site::AttnOut;
-    edit.layer = layer;
-    edit.pos = pos;
     RecordingSink sink;
-    sink.wantTap = [&](Tap t, int l) {
-        return l == layer && (t == Tap::HeadMetrics || t == Tap::AttnOut);
-    };
-    f->model->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output, nullptr},
-                  &edit);
+    runWithAttnOutEdit(*f->model, f->ids, layer, pos, sink);
     const FloatArray &ao = sink.tensors.at({int(Tap::AttnOut), layer}); // [T, D], edited
     const FloatArray &proj = sink.projections.at(layer), &cosine = sink.cosines.at(layer);
     const NaiveForward &fw = f->fwd;
@@ -860,17 +867,8 @@ void TestEngine::headMetricsInABf16Compute()
                           tol, 1.0));
     // An edit of attn_out: the edited position's projections are taken against the new vector.
     const int layer = 1, pos = 2;
-    VectorEdit edit;
-    edit.kind = VectorEdit::Kind::Subtract;
-    edit.site = Site::AttnOut;
-    edit.layer = layer;
-    edit.pos = pos;
     RecordingSink sink;
-    sink.wantTap = [&](Tap tap, int l) {
-        return l == layer && (tap == Tap::HeadMetrics || tap == Tap::AttnOut);
-    };
-    model->run(f->ids, &sink, LensOptions{kTopk, LensNorm::Full, LensDecoder::Output, nullptr},
-               &edit);
+    runWithAttnOutEdit(*model, f->ids, layer, pos, sink);
     const FloatArray &ao = sink.tensors.at({int(Tap::AttnOut), layer});
     const FloatArray &cosine = sink.cosines.at(layer);
     const NaiveForward &fw = f->fwd;
