@@ -2095,7 +2095,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+727"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+653"/>
         <source>Added trace %1 with its patching map</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2110,33 +2110,18 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-491"/>
-        <source>The open projects</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="-430"/>
         <source>The engine process that runs models</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+30"/>
         <source>HeadLens</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
-        <source>Untitled %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-8"/>
+        <location line="+4"/>
         <source>%1[*] — HeadLens</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+22"/>
-        <source>Not saved yet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2158,17 +2143,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         </translation>
     </message>
     <message>
-        <location line="-221"/>
+        <location line="-197"/>
         <source>Saved %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+190"/>
-        <source>%1 (recovered)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+364"/>
+        <location line="+494"/>
         <source>Added trace %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2878,6 +2858,29 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location line="+10"/>
         <source>Could not recover %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::ProjectTabs</name>
+    <message>
+        <location filename="../app/headlens/projecttabs.cpp" line="+83"/>
+        <source>Untitled %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 (recovered)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Not saved yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The open projects</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -2101,7 +2101,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+727"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+653"/>
         <source>Added trace %1 with its patching map</source>
         <translation>Aggiunta la traccia %1 con la sua mappa di sostituzione</translation>
     </message>
@@ -2116,34 +2116,19 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="-491"/>
-        <source>The open projects</source>
-        <translation>I progetti aperti</translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="-430"/>
         <source>The engine process that runs models</source>
         <translation>Il processo del motore che esegue i modelli</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+30"/>
         <source>HeadLens</source>
         <translation>HeadLens</translation>
     </message>
     <message>
-        <location line="+12"/>
-        <source>Untitled %1</source>
-        <translation>Senza titolo %1</translation>
-    </message>
-    <message>
-        <location line="-8"/>
+        <location line="+4"/>
         <source>%1[*] — HeadLens</source>
         <translation>%1[*] — HeadLens</translation>
-    </message>
-    <message>
-        <location line="+22"/>
-        <source>Not saved yet</source>
-        <translation>Non ancora salvato</translation>
     </message>
     <message>
         <location line="+14"/>
@@ -2164,17 +2149,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         </translation>
     </message>
     <message>
-        <location line="-221"/>
+        <location line="-197"/>
         <source>Saved %1</source>
         <translation>Salvato %1</translation>
     </message>
     <message>
-        <location line="+190"/>
-        <source>%1 (recovered)</source>
-        <translation>%1 (recuperato)</translation>
-    </message>
-    <message>
-        <location line="+364"/>
+        <location line="+494"/>
         <source>Added trace %1</source>
         <translation>Aggiunta la traccia %1</translation>
     </message>
@@ -2885,6 +2865,29 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+10"/>
         <source>Could not recover %1: %2</source>
         <translation>Impossibile recuperare %1: %2</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::ProjectTabs</name>
+    <message>
+        <location filename="../app/headlens/projecttabs.cpp" line="+83"/>
+        <source>Untitled %1</source>
+        <translation>Senza titolo %1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 (recovered)</source>
+        <translation>%1 (recuperato)</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Not saved yet</source>
+        <translation>Non ancora salvato</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The open projects</source>
+        <translation>I progetti aperti</translation>
     </message>
 </context>
 <context>

@@ -51,7 +51,6 @@
 #include <QResizeEvent>
 #include <QSettings>
 #include <QStatusBar>
-#include <QTabBar>
 #include <QTimer>
 #include <QUndoGroup>
 #include <QUndoStack>
@@ -94,22 +93,9 @@ MainWindow::MainWindow(QWidget *parent)
     setDocumentMode(true);
 
     // --- central: project tabs, messages, the view toolbar and the block view
-    m_tabs = new QTabBar;
-    m_tabs->setObjectName("ProjectTabs");
-    m_tabs->setDocumentMode(true);
-    m_tabs->setTabsClosable(true);
-    m_tabs->setMovable(true);
-    m_tabs->setExpanding(false);
-    m_tabs->setElideMode(Qt::ElideMiddle);
-    connect(m_tabs, &QTabBar::currentChanged, this, &MainWindow::tabChanged);
-    connect(m_tabs, &QTabBar::tabCloseRequested, this, [this](int i) {
-        if (i >= 0 && i < int(m_projects.size())) closeProject(m_projects[size_t(i)].document);
-    });
-    connect(m_tabs, &QTabBar::tabMoved, this, [this](int from, int to) {
-        const Project p = m_projects[size_t(from)];
-        m_projects.erase(m_projects.begin() + from);
-        m_projects.insert(m_projects.begin() + to, p);
-    });
+    m_tabs = new ProjectTabs;
+    connect(m_tabs, &ProjectTabs::currentDocumentChanged, this, &MainWindow::tabChanged);
+    connect(m_tabs, &ProjectTabs::closeRequested, this, &MainWindow::closeProject);
     m_messageBar = new MessageBar;
     m_traceView = new TraceView(m_engine);
     connect(m_traceView, &TraceView::traceChosen, this,
@@ -173,9 +159,9 @@ MainWindow::MainWindow(QWidget *parent)
 MainWindow::~MainWindow()
 {
     // Documents go before the recovery manager, which then removes their copies.
-    for (auto &p : m_projects)
-        delete p.document;
-    m_projects.clear();
+    m_tabs->blockSignals(true); // the window is going: no current-project changes on the way
+    for (ProjectDocument *doc : m_tabs->documents())
+        delete doc;
 }
 
 // ------------------------------------------------------------------------------ actions
@@ -287,10 +273,8 @@ QList<DocumentDock *> MainWindow::documentDocks() const
 void MainWindow::retranslateUi()
 {
     m_actions->retranslate();
-    m_tabs->setToolTip(tr("The open projects"));
+    m_tabs->retranslate();
     m_engineStatus->setToolTip(tr("The engine process that runs models"));
-    for (int i = 0; i < m_tabs->count(); ++i)
-        updateTabText(i);
     updateRecentMenu();
     updateEngineStatus();
     updateTitle();
@@ -324,30 +308,8 @@ void MainWindow::updateTitle()
         setWindowModified(false);
         return;
     }
-    setWindowTitle(tr("%1[*] — HeadLens").arg(projectName(m_tabs->currentIndex())));
+    setWindowTitle(tr("%1[*] — HeadLens").arg(m_tabs->projectName(doc)));
     setWindowModified(doc->isModified());
-}
-
-QString MainWindow::projectName(int index) const
-{
-    if (index < 0 || index >= int(m_projects.size())) return QString();
-    const Project &p = m_projects[size_t(index)];
-    const QString name = p.document->fileName().isEmpty() ? tr("Untitled %1").arg(p.untitled)
-                                                          : p.document->displayName();
-    // A recovered copy beside its original (opened too) must not read the same.
-    return p.document->isRecovered() && p.document->isModified() ? tr("%1 (recovered)").arg(name)
-                                                                 : name;
-}
-
-void MainWindow::updateTabText(int index)
-{
-    if (index < 0 || index >= int(m_projects.size())) return;
-    const Project &p = m_projects[size_t(index)];
-    QString name = projectName(index);
-    if (p.document->isModified()) name += QStringLiteral(" •");
-    m_tabs->setTabText(index, name);
-    m_tabs->setTabToolTip(index, p.document->fileName().isEmpty() ? tr("Not saved yet")
-                                                                  : p.document->fileName());
 }
 
 void MainWindow::updateRecentMenu()
@@ -379,43 +341,19 @@ void MainWindow::updateEngineStatus()
 
 // ----------------------------------------------------------------------------- projects
 
-int MainWindow::indexOf(ProjectDocument *document) const
-{
-    for (size_t i = 0; i < m_projects.size(); ++i)
-        if (m_projects[i].document == document) return int(i);
-    return -1;
-}
-
-MainWindow::Project *MainWindow::current()
-{
-    const int i = m_tabs->currentIndex();
-    return i >= 0 && i < int(m_projects.size()) ? &m_projects[size_t(i)] : nullptr;
-}
-
-const MainWindow::Project *MainWindow::current() const
-{
-    const int i = m_tabs->currentIndex();
-    return i >= 0 && i < int(m_projects.size()) ? &m_projects[size_t(i)] : nullptr;
-}
-
 QList<ProjectDocument *> MainWindow::documents() const
 {
-    QList<ProjectDocument *> out;
-    for (const Project &p : m_projects)
-        out << p.document;
-    return out;
+    return m_tabs->documents();
 }
 
 ProjectDocument *MainWindow::currentDocument() const
 {
-    const Project *p = current();
-    return p ? p->document : nullptr;
+    return m_tabs->currentDocument();
 }
 
 void MainWindow::setCurrentDocument(ProjectDocument *document)
 {
-    const int i = indexOf(document);
-    if (i >= 0) m_tabs->setCurrentIndex(i);
+    m_tabs->setCurrentDocument(document);
 }
 
 ProjectDocument *MainWindow::newProject()
@@ -428,10 +366,10 @@ ProjectDocument *MainWindow::newProject()
 ProjectDocument *MainWindow::openProject(const QString &path)
 {
     const QString absolute = QFileInfo(path).absoluteFilePath();
-    for (const Project &p : m_projects)
-        if (p.document->fileName() == absolute) {
-            setCurrentDocument(p.document);
-            return p.document;
+    for (ProjectDocument *open : m_tabs->documents())
+        if (open->fileName() == absolute) {
+            setCurrentDocument(open);
+            return open;
         }
     ProjectDocument *doc = m_files->open(absolute);
     if (!doc) return nullptr;
@@ -444,46 +382,37 @@ ProjectDocument *MainWindow::openProject(const QString &path)
 void MainWindow::addProject(ProjectDocument *document)
 {
     document->setParent(this);
-    Project p;
-    p.document = document;
-    if (document->fileName().isEmpty()) p.untitled = ++m_untitledCount;
-    m_projects.push_back(p);
     m_undoGroup->addStack(document->undoStack());
     connect(document, &ProjectDocument::changed, this,
             [this, document](const ChangeEvent &e) { documentChanged(document, e); });
     m_recovery->addDocument(document);
-    const int index = m_tabs->addTab(QString());
-    updateTabText(index);
+    m_tabs->add(document);
     m_comparisonDock->setDocuments(documents());
-    m_tabs->setCurrentIndex(index); // (the first tab became current in addTab already)
 }
 
 bool MainWindow::closeProject(ProjectDocument *document)
 {
-    const int i = indexOf(document);
-    if (i < 0) return true;
+    if (m_tabs->indexOf(document) < 0) return true;
     if (!maybeSave(document)) return false;
-    removeProject(i);
+    removeProject(document);
     return true;
 }
 
-void MainWindow::removeProject(int index)
+void MainWindow::removeProject(ProjectDocument *doc)
 {
-    ProjectDocument *doc = m_projects[size_t(index)].document;
     if (m_newTraceDialog && m_newTraceDialog->document() == doc) m_newTraceDialog->close();
     m_recovery->removeDocument(doc);
     m_undoGroup->removeStack(doc->undoStack());
     doc->disconnect(this);
-    m_projects.erase(m_projects.begin() + index);
-    m_tabs->removeTab(index);
+    m_tabs->remove(doc);
     m_comparisonDock->setDocuments(documents());
     doc->deleteLater();
-    tabChanged(m_tabs->currentIndex());
+    tabChanged(m_tabs->currentDocument());
 }
 
 bool MainWindow::maybeSave(ProjectDocument *document)
 {
-    return m_files->maybeSave(document, projectName(indexOf(document)));
+    return m_files->maybeSave(document, m_tabs->projectName(document));
 }
 
 bool MainWindow::saveProject(ProjectDocument *document)
@@ -517,10 +446,8 @@ void MainWindow::closeCurrent()
     if (ProjectDocument *doc = currentDocument()) closeProject(doc);
 }
 
-void MainWindow::tabChanged(int index)
+void MainWindow::tabChanged(ProjectDocument *doc)
 {
-    ProjectDocument *doc =
-        index >= 0 && index < int(m_projects.size()) ? m_projects[size_t(index)].document : nullptr;
     m_undoGroup->setActiveStack(doc ? doc->undoStack() : nullptr);
     if (m_shownView) m_shownView->disconnect(this);
     m_shownView = doc ? doc->view() : nullptr;
@@ -547,13 +474,12 @@ void MainWindow::traceShown()
 
 void MainWindow::documentChanged(ProjectDocument *document, const ChangeEvent &event)
 {
-    const int i = indexOf(document);
-    if (i < 0) return;
+    if (m_tabs->indexOf(document) < 0) return;
     switch (event.type) {
     case ChangeEvent::Type::ModifiedChanged:
     case ChangeEvent::Type::FileNameChanged:
     case ChangeEvent::Type::Saved:
-        updateTabText(i);
+        m_tabs->updateText(document);
         if (document == currentDocument()) updateTitle();
         break;
     default:
@@ -934,9 +860,9 @@ void MainWindow::closeEvent(QCloseEvent *event)
         }
         m_newTraceDialog->cancel();
     }
-    for (const Project &p : m_projects) {
-        setCurrentDocument(p.document);
-        if (!maybeSave(p.document)) {
+    for (ProjectDocument *doc : m_tabs->documents()) {
+        setCurrentDocument(doc);
+        if (!maybeSave(doc)) {
             event->ignore();
             return;
         }

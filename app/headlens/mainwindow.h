@@ -5,6 +5,8 @@
 // process, autosave and crash recovery. What is shown and selected lives in each project's
 // ViewState; the window only hands the current project to the centre and the docks.
 
+#include "projecttabs.h"
+
 #include "headlens/trace/trace.h"
 
 #include <QMainWindow>
@@ -155,11 +157,6 @@ protected:
     void changeEvent(QEvent *event) override;
 
 private:
-    struct Project {
-        ProjectDocument *document = nullptr;
-        int untitled = 0; // "Untitled N" while the project has no file
-    };
-
     void createActions();
     void createDocks();
     // Adds a dock to area (tabbed with tabWith when given); a DocumentDock's messages go to the
@@ -170,15 +167,11 @@ private:
     void updateTitle();
     void updateRecentMenu();
     void updateEngineStatus();
-    void updateTabText(int index);
 
-    int indexOf(ProjectDocument *document) const;
-    Project *current();
-    const Project *current() const;
     void addProject(ProjectDocument *document);
-    void removeProject(int index);
+    void removeProject(ProjectDocument *document);
     void documentChanged(ProjectDocument *document, const ChangeEvent &event);
-    void tabChanged(int index);
+    void tabChanged(ProjectDocument *document);
     // The current project shows another trace (or none).
     void traceShown();
     // The parent of the shown trace when the project has it, else empty.
@@ -201,24 +194,20 @@ private:
                                     QMessageBox::StandardButtons buttons,
                                     QMessageBox::StandardButton fallback);
     bool maybeSave(ProjectDocument *document);
-    // "name.hlproj", or "Untitled N" for the project of tab index.
-    QString projectName(int index) const;
 
-    std::vector<Project> m_projects; // in tab order
     EngineClient *m_engine;
     std::unique_ptr<RecoveryManager> m_recovery;
     QUndoGroup *m_undoGroup;
     AskFunction m_ask;
     QPointer<NewTraceDialog> m_newTraceDialog;
     QPointer<PatchDialog> m_patchDialog;
-    int m_untitledCount = 0;
     QByteArray m_defaultState;
     bool m_fitDocksToWindow = false; // no saved layout: size the default docks to the window
     int m_fittedWidth = 0, m_fittedHeight = 0;
     QPointer<ViewState> m_shownView; // the current project's
 
     // central
-    QTabBar *m_tabs;
+    ProjectTabs *m_tabs; // the open projects, in tab order
     MessageBar *m_messageBar;
     TraceView *m_traceView;
 

@@ -145,9 +145,10 @@ void TestPanels::inspectorDecodingTokensFitANarrowDock()
     int total = 0;
     for (int c = 0; c < 4; ++c)
         total += list->columnWidth(c);
-    QVERIFY2(total <= list->viewport()->width(),
-             qPrintable(QString("columns %1 px in a %2 px table").arg(total).arg(
-                 list->viewport()->width())));
+    QVERIFY2(
+        total <= list->viewport()->width(),
+        qPrintable(
+            QString("columns %1 px in a %2 px table").arg(total).arg(list->viewport()->width())));
 }
 
 void TestPanels::inspectorPropagateForm()
