@@ -1678,7 +1678,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     <message>
         <location line="+0"/>
         <source>norm left</source>
-        <translation>norma residua</translation>
+        <translation>residuo</translation>
     </message>
     <message>
         <location line="+2"/>
