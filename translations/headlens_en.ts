@@ -2095,12 +2095,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+653"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+669"/>
         <source>Added trace %1 with its patching map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="-528"/>
         <source>Inspector</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2110,7 +2110,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-430"/>
+        <location line="+150"/>
         <source>The engine process that runs models</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2143,17 +2143,17 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         </translation>
     </message>
     <message>
-        <location line="-197"/>
+        <location line="-215"/>
         <source>Saved %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+494"/>
+        <location line="+512"/>
         <source>Added trace %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+76"/>
+        <location line="-504"/>
         <source>Block view</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2183,22 +2183,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
-        <source>This view has no numbers to export.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+21"/>
-        <source>Could not export: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
+        <location line="+6"/>
         <source>Exported %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+631"/>
         <source>About HeadLens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3261,6 +3251,19 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location line="+3"/>
         <source>The lens the current trace was made with</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::ViewExports</name>
+    <message>
+        <location filename="../app/headlens/viewexports.cpp" line="+39"/>
+        <source>This view has no numbers to export.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Could not export: %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

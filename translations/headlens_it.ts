@@ -2101,12 +2101,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+653"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+669"/>
         <source>Added trace %1 with its patching map</source>
         <translation>Aggiunta la traccia %1 con la sua mappa di sostituzione</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="-528"/>
         <source>Inspector</source>
         <translation>Ispettore</translation>
     </message>
@@ -2116,7 +2116,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="-430"/>
+        <location line="+150"/>
         <source>The engine process that runs models</source>
         <translation>Il processo del motore che esegue i modelli</translation>
     </message>
@@ -2149,17 +2149,17 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         </translation>
     </message>
     <message>
-        <location line="-197"/>
+        <location line="-215"/>
         <source>Saved %1</source>
         <translation>Salvato %1</translation>
     </message>
     <message>
-        <location line="+494"/>
+        <location line="+512"/>
         <source>Added trace %1</source>
         <translation>Aggiunta la traccia %1</translation>
     </message>
     <message>
-        <location line="+76"/>
+        <location line="-504"/>
         <source>Block view</source>
         <translation>Vista a blocchi</translation>
     </message>
@@ -2189,22 +2189,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Somiglianza delle teste</translation>
     </message>
     <message>
-        <location line="+21"/>
-        <source>This view has no numbers to export.</source>
-        <translation>Questa vista non ha valori da esportare.</translation>
-    </message>
-    <message>
-        <location line="+21"/>
-        <source>Could not export: %1</source>
-        <translation>Impossibile esportare: %1</translation>
-    </message>
-    <message>
-        <location line="+2"/>
+        <location line="+6"/>
         <source>Exported %1</source>
         <translation>Esportato %1</translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+631"/>
         <source>About HeadLens</source>
         <translation>Informazioni su HeadLens</translation>
     </message>
@@ -3268,6 +3258,19 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location line="+3"/>
         <source>The lens the current trace was made with</source>
         <translation>La lente con cui è stata fatta la traccia corrente</translation>
+    </message>
+</context>
+<context>
+    <name>HeadLens::ViewExports</name>
+    <message>
+        <location filename="../app/headlens/viewexports.cpp" line="+39"/>
+        <source>This view has no numbers to export.</source>
+        <translation>Questa vista non ha valori da esportare.</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Could not export: %1</source>
+        <translation>Impossibile esportare: %1</translation>
     </message>
 </context>
 <context>

@@ -4,7 +4,6 @@
 #include "attentionpatterndock.h"
 #include "comparisondock.h"
 #include "entropydock.h"
-#include "exportdialog.h"
 #include "followtokendock.h"
 #include "headcontributiondock.h"
 #include "headrolesdock.h"
@@ -32,7 +31,6 @@
 #include "headlens/ui/blockview.h"
 #include "headlens/ui/comparisonpanel.h"
 #include "headlens/ui/entropypanel.h"
-#include "headlens/ui/export.h"
 #include "headlens/ui/followtokenpanel.h"
 #include "headlens/ui/headcontributionpanel.h"
 #include "headlens/ui/headsimilaritypanel.h"
@@ -136,6 +134,24 @@ MainWindow::MainWindow(QWidget *parent)
     });
     createActions();
     createDocks();
+    m_exports = new ViewExports(
+        this,
+        [this]() -> QList<ViewExports::View> {
+            return {{tr("Block view"), blockView(), {}},
+                    {tr("Inspector"), inspector(), {}},
+                    {tr("Head contributions"), headPanel(), {}},
+                    {tr("Entropy"), entropyPanel(), [this] { m_entropyDock->fillNow(); }},
+                    {tr("Comparison"), m_comparisonDock->panel(), {}},
+                    {tr("Follow token"), followPanel(), {}},
+                    {tr("Attention pattern"), m_patternDock->patternView(), {}},
+                    {tr("Head similarity"), similarityPanel(),
+                     [this] { similarityPanel()->ensureComputed(true); }}};
+        },
+        [this] { return currentTrace(); });
+    connect(m_exports, &ViewExports::failed, this, &MainWindow::showError);
+    connect(m_exports, &ViewExports::exported, this, [this](const QString &path) {
+        statusBar()->showMessage(tr("Exported %1").arg(path), 5000);
+    });
     QList<QAction *> toggles;
     for (QDockWidget *dock : m_docks)
         toggles << dock->toggleViewAction();
@@ -187,9 +203,9 @@ void MainWindow::createActions()
     on(a->patch, [this] { showPatchDialog(); });
     on(a->restartEngine, &MainWindow::restartEngine);
     on(a->stopEngine, [this] { m_engine->stop(); });
-    on(a->exportSvg, [this] { exportCurrent(ExportFormat::Svg); });
-    on(a->exportPng, [this] { exportCurrent(ExportFormat::Png); });
-    on(a->exportCsv, [this] { exportCurrent(ExportFormat::Csv); });
+    on(a->exportSvg, [this] { m_exports->exportInteractively(ExportFormat::Svg); });
+    on(a->exportPng, [this] { m_exports->exportInteractively(ExportFormat::Png); });
+    on(a->exportCsv, [this] { m_exports->exportInteractively(ExportFormat::Csv); });
     on(a->resetLayout, &MainWindow::resetLayout);
     on(a->clearRecent, [this] {
         AppSettings::clearRecentFiles();
@@ -701,58 +717,16 @@ void MainWindow::showSettings()
 
 QList<QPair<QString, QWidget *>> MainWindow::exportableViews() const
 {
-    return {{tr("Block view"), blockView()},
-            {tr("Inspector"), inspector()},
-            {tr("Head contributions"), headPanel()},
-            {tr("Entropy"), entropyPanel()},
-            {tr("Comparison"), m_comparisonDock->panel()},
-            {tr("Follow token"), followPanel()},
-            {tr("Attention pattern"), m_patternDock->patternView()},
-            {tr("Head similarity"), similarityPanel()}};
+    QList<QPair<QString, QWidget *>> out;
+    for (const ViewExports::View &v : m_exports->views())
+        out.append({v.name, v.widget});
+    return out;
 }
 
 bool MainWindow::exportView(QWidget *view, ExportFormat format, const QString &path,
                             const QSize &size, QString *error)
 {
-    if (view == entropyPanel()) m_entropyDock->fillNow();
-    if (view == similarityPanel()) similarityPanel()->ensureComputed(true);
-    // An SVG's title names the trace and the view.
-    QString title = view->windowTitle();
-    for (const auto &[name, widget] : exportableViews())
-        if (widget == view) title = name;
-    if (!currentTrace().isEmpty()) title = currentTrace() + QStringLiteral(" \u2014 ") + title;
-    switch (format) {
-    case ExportFormat::Svg:
-        return exportSvg(renderFunctionFor(view), path, size, error, title);
-    case ExportFormat::Png:
-        return exportPng(view, path, size, error);
-    case ExportFormat::Csv:
-        if (auto *ev = dynamic_cast<ExportableView *>(view))
-            return exportCsv(ev->csv(), path, error);
-        if (error) *error = tr("This view has no numbers to export.");
-        return false;
-    }
-    return false;
-}
-
-void MainWindow::exportCurrent(ExportFormat format)
-{
-    const auto views = exportableViews();
-    QStringList names;
-    int chosen = 0;
-    QWidget *focus = QApplication::focusWidget();
-    for (int i = 0; i < views.size(); ++i) {
-        names << views[i].first;
-        if (focus && views[i].second->isAncestorOf(focus)) chosen = i;
-    }
-    ExportDialog dialog(names, chosen, ExportDialog::Format(int(format)), currentTrace(), this);
-    if (dialog.exec() != QDialog::Accepted) return;
-    QString error;
-    const auto fmt = ExportFormat(int(dialog.format()));
-    if (!exportView(views[dialog.view()].second, fmt, dialog.fileName(), dialog.size(), &error))
-        showError(tr("Could not export: %1").arg(error));
-    else
-        statusBar()->showMessage(tr("Exported %1").arg(dialog.fileName()), 5000);
+    return m_exports->exportView(view, format, path, size, error);
 }
 
 // ------------------------------------------------------------------------------ layout

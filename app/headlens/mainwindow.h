@@ -6,6 +6,7 @@
 // ViewState; the window only hands the current project to the centre and the docks.
 
 #include "projecttabs.h"
+#include "viewexports.h"
 
 #include "headlens/trace/trace.h"
 
@@ -62,7 +63,7 @@ struct ChangeEvent;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum class ExportFormat { Svg, Png, Csv };
+    using ExportFormat = ViewExports::Format;
 
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -183,7 +184,6 @@ private:
     void saveAs();
     void closeCurrent();
     void newTrace();
-    void exportCurrent(ExportFormat format);
     void showSettings();
     void showAbout();
     void engineStopped(const QString &message, bool unexpected);
@@ -208,6 +208,7 @@ private:
 
     // central
     ProjectTabs *m_tabs; // the open projects, in tab order
+    ViewExports *m_exports;
     MessageBar *m_messageBar;
     TraceView *m_traceView;
 
