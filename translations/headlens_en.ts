@@ -2095,12 +2095,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+669"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+649"/>
         <source>Added trace %1 with its patching map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-528"/>
+        <location line="-506"/>
         <source>Inspector</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2143,17 +2143,17 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         </translation>
     </message>
     <message>
-        <location line="-215"/>
+        <location line="-218"/>
         <source>Saved %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+512"/>
+        <location line="+519"/>
         <source>Added trace %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-504"/>
+        <location line="-508"/>
         <source>Block view</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2188,7 +2188,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+631"/>
+        <location line="+606"/>
         <source>About HeadLens</source>
         <translation type="unfinished"></translation>
     </message>

@@ -2101,12 +2101,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+669"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+649"/>
         <source>Added trace %1 with its patching map</source>
         <translation>Aggiunta la traccia %1 con la sua mappa di sostituzione</translation>
     </message>
     <message>
-        <location line="-528"/>
+        <location line="-506"/>
         <source>Inspector</source>
         <translation>Ispettore</translation>
     </message>
@@ -2149,17 +2149,17 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         </translation>
     </message>
     <message>
-        <location line="-215"/>
+        <location line="-218"/>
         <source>Saved %1</source>
         <translation>Salvato %1</translation>
     </message>
     <message>
-        <location line="+512"/>
+        <location line="+519"/>
         <source>Added trace %1</source>
         <translation>Aggiunta la traccia %1</translation>
     </message>
     <message>
-        <location line="-504"/>
+        <location line="-508"/>
         <source>Block view</source>
         <translation>Vista a blocchi</translation>
     </message>
@@ -2194,7 +2194,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Esportato %1</translation>
     </message>
     <message>
-        <location line="+631"/>
+        <location line="+606"/>
         <source>About HeadLens</source>
         <translation>Informazioni su HeadLens</translation>
     </message>

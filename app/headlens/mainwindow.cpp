@@ -12,11 +12,10 @@
 #include "lensselector.h"
 #include "logitattributiondock.h"
 #include "messagebar.h"
-#include "newtracedialog.h"
-#include "patchdialog.h"
 #include "projectdock.h"
 #include "projectfiles.h"
 #include "settingsdialog.h"
+#include "tracedialogs.h"
 #include "traceview.h"
 #include "verticalscrollarea.h"
 #include "workbenchactions.h"
@@ -132,6 +131,9 @@ MainWindow::MainWindow(QWidget *parent)
         statusBar()->showMessage(tr("Saved %1").arg(fileName), 4000);
         updateRecentMenu();
     });
+    m_traceDialogs = new TraceDialogs(m_engine, this);
+    connect(m_traceDialogs, &TraceDialogs::traceAdded, this, &MainWindow::traceAdded);
+    connect(m_traceDialogs, &TraceDialogs::failed, this, &MainWindow::showError);
     createActions();
     createDocks();
     m_exports = new ViewExports(
@@ -416,7 +418,7 @@ bool MainWindow::closeProject(ProjectDocument *document)
 
 void MainWindow::removeProject(ProjectDocument *doc)
 {
-    if (m_newTraceDialog && m_newTraceDialog->document() == doc) m_newTraceDialog->close();
+    m_traceDialogs->projectClosing(doc);
     m_recovery->removeDocument(doc);
     m_undoGroup->removeStack(doc->undoStack());
     doc->disconnect(this);
@@ -625,53 +627,28 @@ LensSelector *MainWindow::lensSelector() const
 
 NewTraceDialog *MainWindow::showNewTraceDialog()
 {
-    if (m_newTraceDialog && m_newTraceDialog->isRunning()) {
-        m_newTraceDialog->raise();
-        m_newTraceDialog->activateWindow();
-        return m_newTraceDialog;
-    }
     ProjectDocument *doc = currentDocument();
-    if (!doc) doc = newProject();
-    delete m_newTraceDialog;
-    auto *dialog = new NewTraceDialog(m_engine, doc, this);
-    dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &NewTraceDialog::traceAdded, this,
-            [this](ProjectDocument *d, const QString &name) {
-                setCurrentDocument(d);
-                setCurrentTrace(name);
-                updateEngineStatus();
-                m_messageBar->dismiss();
-                statusBar()->showMessage(tr("Added trace %1").arg(name), 5000);
-            });
-    connect(dialog, &NewTraceDialog::traceFailed, this, &MainWindow::showError);
-    m_newTraceDialog = dialog;
-    dialog->show();
-    return dialog;
+    if (!doc && !m_traceDialogs->traceRunning()) doc = newProject(); // (a running one is raised)
+    return m_traceDialogs->showNewTrace(doc);
 }
 
 PatchDialog *MainWindow::showPatchDialog()
 {
     ProjectDocument *doc = currentDocument();
     if (!doc || currentTrace().isEmpty()) return nullptr;
-    if (m_patchDialog && m_patchDialog->isRunning()) {
-        m_patchDialog->raise();
-        return m_patchDialog;
-    }
-    delete m_patchDialog;
-    auto *dialog = new PatchDialog(m_engine, doc, currentTrace(), this);
-    dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(
-        dialog, &PatchDialog::traceAdded, this, [this](ProjectDocument *d, const QString &name) {
-            setCurrentDocument(d);
-            setCurrentTrace(name);
-            d->view()->setColour(ViewState::Colour::Patching);
-            m_messageBar->dismiss();
-            statusBar()->showMessage(tr("Added trace %1 with its patching map").arg(name), 5000);
-        });
-    connect(dialog, &PatchDialog::traceFailed, this, &MainWindow::showError);
-    m_patchDialog = dialog;
-    dialog->show();
-    return dialog;
+    return m_traceDialogs->showPatch(doc, currentTrace());
+}
+
+void MainWindow::traceAdded(ProjectDocument *document, const QString &name, bool patching)
+{
+    setCurrentDocument(document);
+    setCurrentTrace(name);
+    if (patching) document->view()->setColour(ViewState::Colour::Patching);
+    updateEngineStatus();
+    m_messageBar->dismiss();
+    statusBar()->showMessage(patching ? tr("Added trace %1 with its patching map").arg(name)
+                                      : tr("Added trace %1").arg(name),
+                             5000);
 }
 
 void MainWindow::newTrace()
@@ -824,7 +801,7 @@ void MainWindow::resizeEvent(QResizeEvent *event)
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    if (m_newTraceDialog && m_newTraceDialog->isRunning()) {
+    if (m_traceDialogs->traceRunning()) {
         const auto answer =
             ask(tr("A trace is running"), tr("A trace is still being made. Stop it and quit?"),
                 QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
@@ -832,7 +809,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
             event->ignore();
             return;
         }
-        m_newTraceDialog->cancel();
+        m_traceDialogs->cancelTrace();
     }
     for (ProjectDocument *doc : m_tabs->documents()) {
         setCurrentDocument(doc);

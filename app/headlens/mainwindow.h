@@ -50,6 +50,7 @@ class LensSelector;
 class MessageBar;
 class NewTraceDialog;
 class PatchDialog;
+class TraceDialogs;
 class HeadRolesPanel;
 class ProjectDock;
 class ProjectDocument;
@@ -184,6 +185,7 @@ private:
     void saveAs();
     void closeCurrent();
     void newTrace();
+    void traceAdded(ProjectDocument *document, const QString &name, bool patching);
     void showSettings();
     void showAbout();
     void engineStopped(const QString &message, bool unexpected);
@@ -199,8 +201,7 @@ private:
     std::unique_ptr<RecoveryManager> m_recovery;
     QUndoGroup *m_undoGroup;
     AskFunction m_ask;
-    QPointer<NewTraceDialog> m_newTraceDialog;
-    QPointer<PatchDialog> m_patchDialog;
+    TraceDialogs *m_traceDialogs;
     QByteArray m_defaultState;
     bool m_fitDocksToWindow = false; // no saved layout: size the default docks to the window
     int m_fittedWidth = 0, m_fittedHeight = 0;
