@@ -1085,9 +1085,15 @@ void TestProject::writerRefusesBadTraces()
     QVERIFY(!QFileInfo::exists(q(m_path)));
     QVERIFY(leftovers().isEmpty());
 
-    // A folder that does not exist: a runtime_error, nothing left behind.
+    // A folder that does not exist: an input error naming it (the CLI's exit 3, serve's kind
+    // "input"), before anything is written.
     err = thrown([&] { addTrace(pathIn("no/such/dir.hlproj"), makeTrace("t"), false); });
-    QVERIFY2(err.startsWith("exception") && err.contains("dir.hlproj"), qPrintable(err));
+    QVERIFY2(err.startsWith("InputError") && err.contains("dir.hlproj") &&
+                 err.contains("no/such does not exist"),
+             qPrintable(err));
+    QVERIFY(!QFileInfo::exists(q(pathIn("no"))));
+    err = thrown([&] { addTrace("", makeTrace("t"), false); });
+    QVERIFY2(err.startsWith("InputError") && err.contains("empty"), qPrintable(err));
 }
 
 void TestProject::openReaderKeepsItsVersion()
