@@ -564,6 +564,32 @@ Click a cell to select it in both grids.</source>
     </message>
 </context>
 <context>
+    <name>HeadLens::EngineStatus</name>
+    <message>
+        <location filename="../app/headlens/enginestatus.cpp" line="+27"/>
+        <source>Engine: not running</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Engine: starting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>Engine: ready (%n thread(s))</source>
+        <translation>
+            <numerusform>Engine: ready (%n thread)</numerusform>
+            <numerusform>Engine: ready (%n threads)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>The engine process that runs models</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::EntropyDock</name>
     <message>
         <location filename="../app/headlens/entropydock.cpp" line="+37"/>
@@ -2095,12 +2121,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+649"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+625"/>
         <source>Added trace %1 with its patching map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-506"/>
+        <location line="-481"/>
         <source>Inspector</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2110,12 +2136,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+150"/>
-        <source>The engine process that runs models</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+30"/>
+        <location line="+177"/>
         <source>HeadLens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2125,35 +2146,17 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
-        <source>Engine: not running</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Engine: starting…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <location line="+3"/>
-        <source>Engine: ready (%n thread(s))</source>
-        <translation>
-            <numerusform>Engine: ready (%n thread)</numerusform>
-            <numerusform>Engine: ready (%n threads)</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location line="-218"/>
+        <location line="-197"/>
         <source>Saved %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+519"/>
+        <location line="+496"/>
         <source>Added trace %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-508"/>
+        <location line="-483"/>
         <source>Block view</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2188,7 +2191,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+606"/>
+        <location line="+570"/>
         <source>About HeadLens</source>
         <translation type="unfinished"></translation>
     </message>

@@ -568,6 +568,32 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
     </message>
 </context>
 <context>
+    <name>HeadLens::EngineStatus</name>
+    <message>
+        <location filename="../app/headlens/enginestatus.cpp" line="+27"/>
+        <source>Engine: not running</source>
+        <translation>Motore: non in esecuzione</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Engine: starting…</source>
+        <translation>Motore: avvio…</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>Engine: ready (%n thread(s))</source>
+        <translation>
+            <numerusform>Motore: pronto (%n thread)</numerusform>
+            <numerusform>Motore: pronto (%n thread)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>The engine process that runs models</source>
+        <translation>Il processo del motore che esegue i modelli</translation>
+    </message>
+</context>
+<context>
     <name>HeadLens::EntropyDock</name>
     <message>
         <location filename="../app/headlens/entropydock.cpp" line="+37"/>
@@ -2101,12 +2127,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+649"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+625"/>
         <source>Added trace %1 with its patching map</source>
         <translation>Aggiunta la traccia %1 con la sua mappa di sostituzione</translation>
     </message>
     <message>
-        <location line="-506"/>
+        <location line="-481"/>
         <source>Inspector</source>
         <translation>Ispettore</translation>
     </message>
@@ -2116,12 +2142,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="+150"/>
-        <source>The engine process that runs models</source>
-        <translation>Il processo del motore che esegue i modelli</translation>
-    </message>
-    <message>
-        <location line="+30"/>
+        <location line="+177"/>
         <source>HeadLens</source>
         <translation>HeadLens</translation>
     </message>
@@ -2131,35 +2152,17 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>%1[*] — HeadLens</translation>
     </message>
     <message>
-        <location line="+14"/>
-        <source>Engine: not running</source>
-        <translation>Motore: non in esecuzione</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Engine: starting…</source>
-        <translation>Motore: avvio…</translation>
-    </message>
-    <message numerus="yes">
-        <location line="+3"/>
-        <source>Engine: ready (%n thread(s))</source>
-        <translation>
-            <numerusform>Motore: pronto (%n thread)</numerusform>
-            <numerusform>Motore: pronto (%n thread)</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location line="-218"/>
+        <location line="-197"/>
         <source>Saved %1</source>
         <translation>Salvato %1</translation>
     </message>
     <message>
-        <location line="+519"/>
+        <location line="+496"/>
         <source>Added trace %1</source>
         <translation>Aggiunta la traccia %1</translation>
     </message>
     <message>
-        <location line="-508"/>
+        <location line="-483"/>
         <source>Block view</source>
         <translation>Vista a blocchi</translation>
     </message>
@@ -2194,7 +2197,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Esportato %1</translation>
     </message>
     <message>
-        <location line="+606"/>
+        <location line="+570"/>
         <source>About HeadLens</source>
         <translation>Informazioni su HeadLens</translation>
     </message>

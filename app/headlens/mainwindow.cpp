@@ -3,6 +3,7 @@
 #include "appsettings.h"
 #include "attentionpatterndock.h"
 #include "comparisondock.h"
+#include "enginestatus.h"
 #include "entropydock.h"
 #include "followtokendock.h"
 #include "headcontributiondock.h"
@@ -99,7 +100,7 @@ MainWindow::MainWindow(QWidget *parent)
             [this](ProjectDocument *doc, const QString &name) {
                 setCurrentDocument(doc);
                 setCurrentTrace(name);
-                updateEngineStatus();
+                m_engineStatus->refresh();
             });
     connect(m_traceView, &TraceView::error, this, &MainWindow::showError);
     connect(m_traceView, &TraceView::status, this, &MainWindow::showStatus);
@@ -114,10 +115,8 @@ MainWindow::MainWindow(QWidget *parent)
     setCentralWidget(central);
 
     m_selectionStatus = new QLabel;
-    m_engineStatus = new QLabel;
     statusBar()->addWidget(m_selectionStatus, 1);
     statusBar()->addPermanentWidget(m_traceView->lensInfo());
-    statusBar()->addPermanentWidget(m_engineStatus);
     connect(m_traceView, &TraceView::selectionText, m_selectionStatus, &QLabel::setText);
 
     m_files = new ProjectFiles(this, [this](const QString &title, const QString &text,
@@ -135,6 +134,8 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_traceDialogs, &TraceDialogs::traceAdded, this, &MainWindow::traceAdded);
     connect(m_traceDialogs, &TraceDialogs::failed, this, &MainWindow::showError);
     createActions();
+    m_engineStatus = new EngineStatus(m_engine, m_actions);
+    statusBar()->addPermanentWidget(m_engineStatus);
     createDocks();
     m_exports = new ViewExports(
         this,
@@ -160,8 +161,6 @@ MainWindow::MainWindow(QWidget *parent)
     m_actions->buildMenus(toggles, m_traceView->zoomActions());
 
     m_engine->setCommand(AppSettings::engineCommand());
-    connect(m_engine, &EngineClient::stateChanged, this, &MainWindow::updateEngineStatus);
-    connect(m_engine, &EngineClient::ready, this, &MainWindow::updateEngineStatus);
     connect(m_engine, &EngineClient::engineStopped, this, &MainWindow::engineStopped);
     m_recovery->setInterval(AppSettings::autosaveMinutes());
 
@@ -171,7 +170,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_fitDocksToWindow = !restoreLayout();
     updateActions();
     updateRecentMenu();
-    updateEngineStatus();
+    m_engineStatus->refresh();
 }
 
 MainWindow::~MainWindow()
@@ -203,7 +202,7 @@ void MainWindow::createActions()
     on(a->deleteTrace, [this] { m_projectDock->deleteCurrent(); });
     on(a->compareParent, &MainWindow::compareWithParent);
     on(a->patch, [this] { showPatchDialog(); });
-    on(a->restartEngine, &MainWindow::restartEngine);
+    on(a->restartEngine, [this] { m_engineStatus->restart(); });
     on(a->stopEngine, [this] { m_engine->stop(); });
     on(a->exportSvg, [this] { m_exports->exportInteractively(ExportFormat::Svg); });
     on(a->exportPng, [this] { m_exports->exportInteractively(ExportFormat::Png); });
@@ -292,9 +291,8 @@ void MainWindow::retranslateUi()
 {
     m_actions->retranslate();
     m_tabs->retranslate();
-    m_engineStatus->setToolTip(tr("The engine process that runs models"));
+    m_engineStatus->retranslate();
     updateRecentMenu();
-    updateEngineStatus();
     updateTitle();
 }
 
@@ -333,28 +331,6 @@ void MainWindow::updateTitle()
 void MainWindow::updateRecentMenu()
 {
     m_actions->setRecentFiles(AppSettings::recentFiles());
-}
-
-void MainWindow::updateEngineStatus()
-{
-    QString text;
-    switch (m_engine->state()) {
-    case EngineClient::State::NotRunning:
-        text = tr("Engine: not running");
-        break;
-    case EngineClient::State::Starting:
-        text = tr("Engine: starting…");
-        break;
-    case EngineClient::State::Running: {
-        text = tr("Engine: ready (%n thread(s))", nullptr, m_engine->engineThreads());
-        const QString model = m_engine->loadedModelInfo().value("name").toString();
-        if (!model.isEmpty()) text += QStringLiteral(" · ") + model;
-        break;
-    }
-    }
-    m_engineStatus->setText(text);
-    m_actions->setEngineStarted(m_engine->state() != EngineClient::State::NotRunning);
-    m_actions->stopEngine->setEnabled(m_engine->isRunning());
 }
 
 // ----------------------------------------------------------------------------- projects
@@ -644,7 +620,7 @@ void MainWindow::traceAdded(ProjectDocument *document, const QString &name, bool
     setCurrentDocument(document);
     setCurrentTrace(name);
     if (patching) document->view()->setColour(ViewState::Colour::Patching);
-    updateEngineStatus();
+    m_engineStatus->refresh();
     m_messageBar->dismiss();
     statusBar()->showMessage(patching ? tr("Added trace %1 with its patching map").arg(name)
                                       : tr("Added trace %1").arg(name),
@@ -663,23 +639,12 @@ void MainWindow::applyEngineCommand(const QString &command)
 
 void MainWindow::engineStopped(const QString &message, bool unexpected)
 {
-    updateEngineStatus();
+    m_engineStatus->refresh();
     updateActions();
     if (unexpected)
         m_messageBar->showMessage(MessageBar::Level::Error, message, {m_actions->restartEngine});
     else
         statusBar()->showMessage(message, 4000);
-}
-
-void MainWindow::restartEngine()
-{
-    m_engine->setCommand(AppSettings::engineCommand());
-    if (m_engine->isRunning()) {
-        m_engine->stop();
-        QTimer::singleShot(300, this, [this] { m_engine->start(); });
-    } else {
-        m_engine->start();
-    }
 }
 
 void MainWindow::showSettings()

@@ -34,6 +34,7 @@ class BlockView;
 class ComparisonDock;
 class DocumentDock;
 class EngineClient;
+class EngineStatus;
 class EntropyDock;
 class EntropyPanel;
 class FollowTokenDock;
@@ -168,7 +169,6 @@ private:
     void updateActions();
     void updateTitle();
     void updateRecentMenu();
-    void updateEngineStatus();
 
     void addProject(ProjectDocument *document);
     void removeProject(ProjectDocument *document);
@@ -189,7 +189,6 @@ private:
     void showSettings();
     void showAbout();
     void engineStopped(const QString &message, bool unexpected);
-    void restartEngine();
     void showError(const QString &text);
     void showStatus(const QString &text, int timeoutMs);
     QMessageBox::StandardButton ask(const QString &title, const QString &text,
@@ -229,7 +228,7 @@ private:
 
     // status bar
     QLabel *m_selectionStatus;
-    QLabel *m_engineStatus;
+    EngineStatus *m_engineStatus;
 
     WorkbenchActions *m_actions = nullptr;
     ProjectFiles *m_files = nullptr;
