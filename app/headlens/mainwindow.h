@@ -3,7 +3,10 @@
 // current project in the centre, the docks (project tree, inspector, head contributions, head
 // similarity, entropy, comparison), the File/Edit/View/Trace/Export/Help menus, the engine
 // process, autosave and crash recovery. What is shown and selected lives in each project's
-// ViewState; the window only hands the current project to the centre and the docks.
+// ViewState; the window only hands the current project to the centre and the docks. Its parts
+// with a job of their own are beside it: ProjectTabs (the open projects), ProjectFiles (open,
+// save, recovery), WorkbenchActions (menus), TraceDialogs (new traces), ViewExports (export)
+// and EngineStatus (the engine's label and restart).
 
 #include "projecttabs.h"
 #include "viewexports.h"
