@@ -30,6 +30,7 @@
 #include "headlens/ui/attentionpatternview.h"
 #include "headlens/ui/blockview.h"
 #include "headlens/ui/comparisonpanel.h"
+#include "headlens/ui/elidinglabel.h"
 #include "headlens/ui/entropypanel.h"
 #include "headlens/ui/followtokenpanel.h"
 #include "headlens/ui/headcontributionpanel.h"
@@ -114,10 +115,13 @@ MainWindow::MainWindow(QWidget *parent)
     centralLayout->addWidget(m_traceView, 1);
     setCentralWidget(central);
 
-    m_selectionStatus = new QLabel;
+    // The selection's text is shortened with "…" (the whole of it in the tooltip) rather than
+    // cut off under the lens label beside it.
+    m_selectionStatus = new ElidingLabel;
+    m_selectionStatus->setObjectName("SelectionStatus");
     statusBar()->addWidget(m_selectionStatus, 1);
     statusBar()->addPermanentWidget(m_traceView->lensInfo());
-    connect(m_traceView, &TraceView::selectionText, m_selectionStatus, &QLabel::setText);
+    connect(m_traceView, &TraceView::selectionText, m_selectionStatus, &ElidingLabel::setText);
 
     m_files = new ProjectFiles(this, [this](const QString &title, const QString &text,
                                             QMessageBox::StandardButtons buttons,

@@ -36,6 +36,7 @@ class AttentionPatternDock;
 class BlockView;
 class ComparisonDock;
 class DocumentDock;
+class ElidingLabel;
 class EngineClient;
 class EngineStatus;
 class EntropyDock;
@@ -230,7 +231,7 @@ private:
     ComparisonDock *m_comparisonDock;
 
     // status bar
-    QLabel *m_selectionStatus;
+    ElidingLabel *m_selectionStatus;
     EngineStatus *m_engineStatus;
 
     WorkbenchActions *m_actions = nullptr;

@@ -22,6 +22,7 @@
 #include "headlens/project/project.h"
 #include "headlens/ui/attentionpatternview.h"
 #include "headlens/ui/blockview.h"
+#include "headlens/ui/elidinglabel.h"
 #include "headlens/ui/entropypanel.h"
 #include "headlens/ui/followtokenpanel.h"
 #include "headlens/ui/headcontributionpanel.h"
@@ -44,6 +45,7 @@
 #include <QPlainTextEdit>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTabBar>
 #include <QTemporaryDir>
 #include <QTreeView>
@@ -529,6 +531,34 @@ private Q_SLOTS:
         // The next action that succeeds clears it.
         QVERIFY(w->openProject(m_project));
         QVERIFY(!w->messageBar()->isVisible());
+    }
+
+    void selectionTextIsShortenedBesideTheLensLabel()
+    {
+        auto w = makeWindow();
+        QVERIFY(w->openProject(m_project));
+        w->resize(1280, 720);
+        QVERIFY(QTest::qWaitForWindowExposed(w.get()));
+        w->selectBlock(1, 2);
+        QCoreApplication::processEvents();
+        auto *label = w->statusBar()->findChild<ElidingLabel *>("SelectionStatus");
+        auto *lens = w->statusBar()->findChild<QLabel *>("LensInfo");
+        QVERIFY(label && lens);
+        QVERIFY(!label->text().isEmpty());
+        QCOMPARE(label->toolTip(), label->text());
+        // A patching trace's selection text is long; it must end in "…" before the lens label,
+        // not run under it, and must not make the window wider.
+        const QString whole = label->text() + QString(" · corrupted %1").arg(1.5).repeated(40);
+        label->setText(whole);
+        QCoreApplication::processEvents();
+        QVERIFY(w->width() <= 1280);
+        QVERIFY2(label->geometry().right() < lens->geometry().left(),
+                 qPrintable(
+                     QString("%1 %2").arg(label->geometry().right()).arg(lens->geometry().left())));
+        QVERIFY(label->shownText().endsWith(QChar(0x2026)));
+        QVERIFY(label->fontMetrics().horizontalAdvance(label->shownText()) <=
+                label->contentsRect().width());
+        QCOMPARE(label->toolTip(), whole);
     }
 
     void exportFieldKeepsWhatIsTyped()

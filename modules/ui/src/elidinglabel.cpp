@@ -1,4 +1,4 @@
-#include "elidinglabel.h"
+#include "headlens/ui/elidinglabel.h"
 
 #include <QPainter>
 #include <QStyle>

@@ -1,8 +1,8 @@
 #include "headlens/ui/followtokenpanel.h"
 
 #include "chartrender.h"
-#include "elidinglabel.h"
 #include "headlens/ui/colourscale.h"
+#include "headlens/ui/elidinglabel.h"
 #include "tokentext.h"
 
 #include <QChart>

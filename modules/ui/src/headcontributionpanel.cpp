@@ -1,7 +1,7 @@
 #include "headlens/ui/headcontributionpanel.h"
 
-#include "elidinglabel.h"
 #include "headlens/analysis/headroles.h"
+#include "headlens/ui/elidinglabel.h"
 #include "headlens/ui/headrolespanel.h"
 
 #include "headlens/analysis/headstats.h"
