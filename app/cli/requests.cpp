@@ -1,10 +1,10 @@
+// Running the engine's requests (requests.h) on a model; reading them is requestparse.cpp's.
+
 #include "requests.h"
 
 #include "headlens/model/tokenizer.h"
-#include "headlens/model/tunedlens.h"
 #include "headlens/project/patchstore.h"
 #include "headlens/trace/error.h"
-#include "headlens/trace/inputfile.h"
 #include "headlens/trace/tracecost.h"
 
 #include <nlohmann/json.hpp>
@@ -21,70 +21,7 @@ using json = nlohmann::json;
 
 namespace {
 
-// ------------------------------------------------------------------ reading the command line
-
-template <typename T>
-T parseChoice(const Args &a, const std::string &opt,
-              std::optional<T> (*fromName)(const std::string &), T fallback, const char *choices)
-{
-    auto v = a.value(opt);
-    if (!v) return fallback;
-    auto r = fromName(*v);
-    if (!r) throw UsageError(opt + " must be one of " + choices + ", not '" + *v + "'");
-    return *r;
-}
-
-// The tuned lens a request names (read once, here): needed by the tuned decoder and taken by
-// no other.
-std::shared_ptr<const TunedLens>
-tunedLensOption(LensDecoder decoder, const std::optional<std::string> &file, const std::string &opt)
-{
-    if (decoder != LensDecoder::Tuned) {
-        if (file) throw UsageError(opt + " goes with the tuned lens decoder only");
-        return nullptr;
-    }
-    if (!file || file->empty())
-        throw UsageError("the tuned lens decoder needs " + opt +
-                         " FILE (made by headlens-cli fit-lens)");
-    return loadTunedLens(*file);
-}
-
-std::string readTextFile(const std::string &path)
-{
-    std::string s = readInputFile(path, "prompt file", kMaxTextInputBytes);
-    if (!s.empty() && s.back() == '\n')
-        s.pop_back(); // the newline every editor adds is not part of the prompt
-    return s;
-}
-
-// ------------------------------------------------------------------ reading a serve request
-
-template <typename T>
-T jsonChoice(const json &req, const char *key, std::optional<T> (*fromName)(const std::string &),
-             T fallback)
-{
-    if (!req.contains(key)) return fallback;
-    auto v = fromName(req.at(key).get<std::string>());
-    if (!v) throw UsageError(std::string("bad value for ") + key);
-    return *v;
-}
-
-Site jsonSite(const json &req)
-{
-    const auto site = siteFromName(req.value("site", "resid_post"));
-    if (!site) throw UsageError("bad value for site");
-    return *site;
-}
-
-// ------------------------------------------------------------------ running
-
-const char *const kDtypes = "f32|bf16|f16";
-
-void checkDtype(const std::string &dtype, const std::string &field)
-{
-    if (dtype != "f32" && dtype != "bf16" && dtype != "f16")
-        throw UsageError(field + " must be one of " + kDtypes + ", not '" + dtype + "'");
-}
+// ------------------------------------------------------------------ checks against the model
 
 // InputError unless (layer, pos) is a block of the model's forward pass over nTokens tokens.
 void checkPoint(const Model &model, int layer, int pos, int nTokens)
@@ -125,63 +62,6 @@ int32_t modelTokenOfText(const Model &model, const std::string &text)
     return injectedToken(model, text);
 }
 
-// Any int: the field's own range is checked where it is used (an InputError naming the model's
-// sizes); here only that it is a whole number that fits.
-constexpr std::pair<int, int> kAnyInt{std::numeric_limits<int>::min(),
-                                      std::numeric_limits<int>::max()};
-
-int wholeNumber(const json &v, const std::string &what, int min, int max)
-{
-    // A float is refused, not converted: 1e300 as an int would be undefined.
-    if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > max)
-        throw UsageError(what + " must be a whole number from " + std::to_string(min) + " to " +
-                         std::to_string(max));
-    return int(v.get<int64_t>());
-}
-
-int intField(const json &req, const char *key, int fallback, int min, int max)
-{
-    return req.contains(key) ? wholeNumber(req.at(key), key, min, max) : fallback;
-}
-
-int intField(const json &req, const char *key, int min, int max)
-{
-    return wholeNumber(req.at(key), key, min, max);
-}
-
-std::vector<int32_t> idsField(const json &req, const std::string &key)
-{
-    const json &v = req.at(key);
-    if (!v.is_array()) throw UsageError(key + " must be a list of token ids");
-    std::vector<int32_t> ids;
-    for (const json &id : v)
-        ids.push_back(wholeNumber(id, key, kAnyInt.first, kAnyInt.second));
-    return ids;
-}
-
-// ================================================================== load
-
-LoadOptions loadOptions(const Args &a)
-{
-    LoadOptions lo;
-    lo.tokenizerPath = a.value("--tokenizer", "");
-    lo.dtype = a.value("--dtype", "f32");
-    checkDtype(lo.dtype, "--dtype");
-    lo.threads = a.intValue("--threads", 0, 0, 1024);
-    return lo;
-}
-
-LoadRequest loadRequest(const json &req)
-{
-    LoadRequest r;
-    r.model = req.at("model").get<std::string>();
-    r.options.tokenizerPath = req.value("tokenizer", "");
-    r.options.dtype = req.value("dtype", "f32");
-    checkDtype(r.options.dtype, "dtype");
-    r.options.threads = intField(req, "threads", 0, 0, 1024);
-    return r;
-}
-
 // ================================================================== prompts
 
 std::vector<TokenInfo> PromptInput::tokens(const Model &model) const
@@ -191,138 +71,7 @@ std::vector<TokenInfo> PromptInput::tokens(const Model &model) const
     return model.tokensFromIds(ids);
 }
 
-PromptInput promptInput(const Args &a)
-{
-    const int given =
-        int(a.has("--prompt")) + int(a.has("--prompt-file")) + int(a.has("--token-ids"));
-    if (given != 1) throw UsageError("give exactly one of --prompt, --prompt-file, --token-ids");
-    PromptInput p;
-    if (auto ids = a.value("--token-ids")) {
-        p.ids = parseIdList(*ids);
-        p.byIds = true;
-        return p;
-    }
-    p.text = a.has("--prompt") ? *a.value("--prompt") : readTextFile(*a.value("--prompt-file"));
-    return p;
-}
-
-PromptInput promptInput(const json &req)
-{
-    PromptInput p;
-    if (req.contains("token_ids")) {
-        p.ids = idsField(req, "token_ids");
-        p.byIds = true;
-        return p;
-    }
-    if (!req.contains("prompt")) throw UsageError("give prompt or token_ids");
-    p.text = req.at("prompt").get<std::string>();
-    return p;
-}
-
-// ================================================================== options
-
-TraceOptions traceOptions(const Args &a)
-{
-    TraceOptions o;
-    o.lens.topk = a.intValue("--topk", 10, 1, kMaxTopk);
-    o.lens.norm =
-        parseChoice<LensNorm>(a, "--lens-norm", lensNormFromName, LensNorm::Full, "full|unit|none");
-    o.lens.decoder =
-        parseChoice<LensDecoder>(a, "--lens-decoder", lensDecoderFromName, LensDecoder::Output,
-                                 "output|input|linear|quadratic|tuned");
-    o.lens.tuned = tunedLensOption(o.lens.decoder, a.value("--lens"), "--lens");
-    o.attention =
-        parseChoice<StoreType>(a, "--attention", storeTypeFromName, StoreType::F16, "none|f16|f32");
-    o.residuals =
-        parseChoice<StoreType>(a, "--residuals", storeTypeFromName, StoreType::F16, "none|f16|f32");
-    if (a.has("--store-z")) o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
-    o.generate = a.intValue("--generate", 0, 0, kMaxGenerate);
-    if (auto b = a.value("--attention-budget")) {
-        size_t used = 0;
-        double gb = -1;
-        try {
-            gb = std::stod(*b, &used);
-        } catch (const std::exception &) {
-            used = 0;
-        }
-        if (used != b->size() || !(gb >= 0 && gb <= 1e6))
-            throw UsageError("--attention-budget takes gigabytes (e.g. 8 or 0.5), not '" + *b +
-                             "'");
-        o.attentionBudgetBytes = int64_t(gb * 1e9);
-    }
-    return o;
-}
-
-LensOptions lensOptions(const json &req)
-{
-    LensOptions lens;
-    lens.topk = intField(req, "topk", 10, 1, kMaxTopk);
-    lens.norm = jsonChoice(req, "lens_norm", lensNormFromName, LensNorm::Full);
-    lens.decoder = jsonChoice(req, "lens_decoder", lensDecoderFromName, LensDecoder::Output);
-    std::optional<std::string> file;
-    if (req.contains("lens")) file = req.at("lens").get<std::string>();
-    lens.tuned = tunedLensOption(lens.decoder, file, "lens");
-    return lens;
-}
-
-TraceOptions traceOptions(const json &req)
-{
-    TraceOptions o;
-    o.lens = lensOptions(req);
-    o.attention = jsonChoice(req, "attention", storeTypeFromName, StoreType::F16);
-    o.residuals = jsonChoice(req, "residuals", storeTypeFromName, StoreType::F16);
-    if (req.value("store_z", false))
-        o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
-    o.generate = intField(req, "generate", 0, 0, kMaxGenerate);
-    const double budget =
-        req.value("attention_budget_gb", double(kDefaultAttentionBudgetBytes) / 1e9);
-    if (!(budget >= 0 && budget <= 1e6)) throw UsageError("bad value for attention_budget_gb");
-    o.attentionBudgetBytes = int64_t(budget * 1e9);
-    return o;
-}
-
 // ================================================================== trace
-
-namespace {
-
-// What every command that writes a trace reads the same way: the project, the name, --force
-// and the trace options; the prompt is the caller's.
-TraceRequest traceTarget(const Args &a, const char *command)
-{
-    TraceRequest r;
-    r.output = a.value("-o", a.value("--output", ""));
-    if (r.output.empty()) throw UsageError(std::string(command) + " needs -o PROJECT.hlproj");
-    r.name = a.value("--name", "");
-    r.force = a.has("--force");
-    r.options = traceOptions(a);
-    return r;
-}
-
-TraceRequest traceTarget(const json &req)
-{
-    TraceRequest r;
-    r.output = req.at("output").get<std::string>();
-    r.name = req.value("name", "");
-    r.force = req.value("force", false);
-    r.options = traceOptions(req);
-    return r;
-}
-
-} // namespace
-
-TraceRequest traceRequest(const Args &a)
-{
-    TraceRequest r = traceTarget(a, "trace");
-    r.prompt = promptInput(a);
-    return r;
-}
-
-TraceRequest traceRequest(const json &req)
-{
-    TraceRequest r = traceTarget(req);
-    r.prompt = promptInput(req);
-    return r;
-}
 
 TraceRun::TraceRun(TraceRequest request) : m_request(std::move(request))
 {
@@ -345,18 +94,6 @@ Trace TraceRun::run(Model &model)
 }
 
 // ================================================================== decompose
-
-DecomposeRequest decomposeRequest(const json &req)
-{
-    DecomposeRequest r;
-    r.ids = idsField(req, "token_ids");
-    r.site = jsonSite(req);
-    r.layer = intField(req, "layer", kAnyInt.first, kAnyInt.second);
-    r.pos = intField(req, "pos", kAnyInt.first, kAnyInt.second);
-    r.lens = lensOptions(req);
-    r.steps = intField(req, "steps", 10, 1, kMaxDecodeSteps);
-    return r;
-}
 
 std::vector<DecomposedStep> runDecompose(Model &model, const DecomposeRequest &r)
 {
@@ -384,53 +121,6 @@ json stepsJson(const std::vector<DecomposedStep> &steps)
 }
 
 // ================================================================== propagate
-
-int defaultChildLength(const Trace &parent, int pos)
-{
-    const int rest = parent.nTokens() - 1 - pos;
-    return rest > 0 ? rest : 16;
-}
-
-PropagateRequest propagateRequest(const json &req)
-{
-    PropagateRequest r;
-    r.output = req.at("output").get<std::string>();
-    r.name = req.value("name", "");
-    r.force = req.value("force", false);
-    r.parent.name = req.at("parent").get<std::string>();
-    r.parent.prompt = req.value("prompt", "");
-    for (const json &tj : req.at("tokens")) {
-        TokenInfo ti;
-        ti.id = intField(tj, "id", kAnyInt.first, kAnyInt.second);
-        ti.text = tj.value("text", "");
-        ti.begin = intField(tj, "begin", -1, kAnyInt.first, kAnyInt.second);
-        ti.end = intField(tj, "end", -1, kAnyInt.first, kAnyInt.second);
-        r.parent.tokens.push_back(ti);
-    }
-    r.edit.site = jsonSite(req);
-    r.edit.layer = intField(req, "layer", kAnyInt.first, kAnyInt.second);
-    r.edit.pos = intField(req, "pos", kAnyInt.first, kAnyInt.second);
-    const auto kind = editKindFromName(req.value("kind", editKindName(EditKind::Unchanged)));
-    if (!kind) throw UsageError("kind must be unchanged, subtract or inject");
-    r.edit.kind = *kind;
-    if (r.edit.kind == EditKind::Subtract)
-        r.edit.subtractCount = intField(req, "subtract", 1, 1, kMaxSubtract);
-    if (r.edit.kind == EditKind::Inject) {
-        if (req.contains("inject_id")) {
-            r.edit.injectId = intField(req, "inject_id", std::numeric_limits<int32_t>::min(),
-                                       std::numeric_limits<int32_t>::max());
-            if (r.edit.injectId < 0)
-                throw InputError("token id " + std::to_string(r.edit.injectId) +
-                                 " is not in the vocabulary");
-        } else {
-            r.injectText = req.value("inject_text", "");
-        }
-    }
-    r.options = traceOptions(req);
-    r.generate =
-        intField(req, "generate", defaultChildLength(r.parent, r.edit.pos), 0, kMaxGenerate);
-    return r;
-}
 
 void settleChildName(PropagateRequest &r)
 {
@@ -468,84 +158,6 @@ Trace runPropagate(Model &model, PropagateRequest &r)
 }
 
 // ================================================================== patch
-
-namespace {
-
-// One of a text option and an id option (--answer TEXT | --answer-id N).
-void tokenChoice(const Args &a, const std::string &opt, std::string &text, int32_t &id)
-{
-    const bool byText = a.has(opt), byId = a.has(opt + "-id");
-    if (byText == byId) throw UsageError("give exactly one of " + opt + ", " + opt + "-id");
-    if (byText)
-        text = *a.value(opt);
-    else
-        id = a.intValue(opt + "-id", -1, 0, std::numeric_limits<int>::max());
-}
-
-// --clean TEXT | --clean-ids 1,2,3 (and the same for --corrupted).
-PromptInput promptChoice(const Args &a, const std::string &opt)
-{
-    const bool byText = a.has(opt), byIds = a.has(opt + "-ids");
-    if (byText == byIds) throw UsageError("give exactly one of " + opt + ", " + opt + "-ids");
-    PromptInput p;
-    if (byText) {
-        p.text = *a.value(opt);
-    } else {
-        p.ids = parseIdList(*a.value(opt + "-ids"));
-        p.byIds = true;
-    }
-    return p;
-}
-
-PromptInput jsonPrompt(const json &req, const std::string &key)
-{
-    PromptInput p;
-    if (req.contains(key + "_ids")) {
-        p.ids = idsField(req, key + "_ids");
-        p.byIds = true;
-    } else if (req.contains(key)) {
-        p.text = req.at(key).get<std::string>();
-    } else {
-        throw UsageError("give " + key + " or " + key + "_ids");
-    }
-    return p;
-}
-
-void jsonToken(const json &req, const std::string &key, std::string &text, int32_t &id)
-{
-    if (req.contains(key + "_id"))
-        id = intField(req, (key + "_id").c_str(), -1, 0, std::numeric_limits<int>::max());
-    else if (req.contains(key))
-        text = req.at(key).get<std::string>();
-    else
-        throw UsageError("give " + key + " or " + key + "_id");
-}
-
-} // namespace
-
-PatchRequest patchRequest(const Args &a)
-{
-    PatchRequest r;
-    r.clean = traceTarget(a, "patch");
-    r.clean.prompt = promptChoice(a, "--clean");
-    r.corrupted = promptChoice(a, "--corrupted");
-    tokenChoice(a, "--answer", r.answerText, r.answerId);
-    tokenChoice(a, "--wrong", r.wrongText, r.wrongId);
-    r.heads = a.has("--heads");
-    return r;
-}
-
-PatchRequest patchRequest(const json &req)
-{
-    PatchRequest r;
-    r.clean = traceTarget(req);
-    r.clean.prompt = jsonPrompt(req, "clean");
-    r.corrupted = jsonPrompt(req, "corrupted");
-    jsonToken(req, "answer", r.answerText, r.answerId);
-    jsonToken(req, "wrong", r.wrongText, r.wrongId);
-    r.heads = req.value("heads", false);
-    return r;
-}
 
 PatchResult runPatch(Model &model, PatchRequest &r)
 {

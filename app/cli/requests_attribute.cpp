@@ -14,39 +14,6 @@ namespace HeadLens::Cli {
 
 using json = nlohmann::json;
 
-AttributeRequest attributeRequest(const Args &a)
-{
-    AttributeRequest r;
-    r.prompt = promptInput(a);
-    if (a.has("--token") && a.has("--token-id"))
-        throw UsageError("give --token or --token-id, not both");
-    if (a.has("--minus") && a.has("--minus-id"))
-        throw UsageError("give --minus or --minus-id, not both");
-    const bool chosen = a.has("--token") || a.has("--token-id");
-    if ((a.has("--minus") || a.has("--minus-id")) && !chosen)
-        throw UsageError("--minus needs the token it is subtracted from (--token or --token-id)");
-    r.token = a.value("--token", "");
-    r.minus = a.value("--minus", "");
-    r.tokenId = a.intValue("--token-id", -1, 0, 1 << 30);
-    r.minusId = a.intValue("--minus-id", -1, 0, 1 << 30);
-    r.pos = a.intValue("--pos", -1, 0, 1 << 24);
-    return r;
-}
-
-AttributeRequest attributeRequest(const json &req)
-{
-    AttributeRequest r;
-    r.prompt = promptInput(req);
-    r.token = req.value("token", "");
-    r.minus = req.value("minus", "");
-    r.tokenId = intField(req, "token_id", -1, 0, 1 << 30);
-    r.minusId = intField(req, "minus_id", -1, 0, 1 << 30);
-    r.pos = intField(req, "pos", -1, 0, 1 << 24);
-    if ((!r.minus.empty() || r.minusId >= 0) && r.token.empty() && r.tokenId < 0)
-        throw UsageError("minus needs the token it is subtracted from (token or token_id)");
-    return r;
-}
-
 AttributeResult runAttribute(Model &model, const AttributeRequest &r)
 {
     AttributeResult out;

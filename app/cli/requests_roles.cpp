@@ -17,20 +17,6 @@ using json = nlohmann::json;
 
 namespace {
 
-int64_t seedValue(const std::string &s, const std::string &what)
-{
-    size_t used = 0;
-    long long v = -1;
-    try {
-        v = std::stoll(s, &used);
-    } catch (const std::exception &) {
-        used = 0;
-    }
-    if (used != s.size() || s.empty() || v < 0)
-        throw UsageError(what + " needs a whole number from 0, not '" + s + "'");
-    return v;
-}
-
 // The probe's sequences, one list of ids per sequence.
 json tokensJson(const Array<int32_t> &tokens)
 {
@@ -43,41 +29,6 @@ json tokensJson(const Array<int32_t> &tokens)
 }
 
 } // namespace
-
-HeadRolesRequest headRolesRequest(const Args &a)
-{
-    HeadRolesRequest r;
-    r.probe.length = a.intValue("--length", 0, 2, 1 << 20);
-    r.probe.sequences = a.intValue("--sequences", r.probe.sequences, 1, kMaxRepeatSequences);
-    if (auto s = a.value("--seed")) r.probe.seed = seedValue(*s, "--seed");
-    if (a.positional.size() > 2)
-        throw UsageError("heads --roles takes MODEL and at most one PROJECT.hlproj");
-    if (a.positional.size() == 2) r.output = a.positional[1];
-    if (auto t = a.value("--trace")) {
-        if (r.output.empty()) throw UsageError("--trace needs a PROJECT.hlproj to store into");
-        r.traces.push_back(*t);
-    }
-    return r;
-}
-
-HeadRolesRequest headRolesRequest(const json &req)
-{
-    HeadRolesRequest r;
-    r.probe.length = intField(req, "length", 0, 2, 1 << 20);
-    r.probe.sequences = intField(req, "sequences", r.probe.sequences, 1, kMaxRepeatSequences);
-    if (req.contains("seed")) {
-        const json &s = req.at("seed");
-        if (!s.is_number_integer() || s.get<int64_t>() < 0)
-            throw UsageError("seed must be a whole number from 0");
-        r.probe.seed = s.get<int64_t>();
-    }
-    r.output = req.value("output", "");
-    if (req.contains("traces")) r.traces = req.at("traces").get<std::vector<std::string>>();
-    if (req.contains("trace")) r.traces.push_back(req.at("trace").get<std::string>());
-    if (!r.traces.empty() && r.output.empty())
-        throw UsageError("trace needs output, the project to store into");
-    return r;
-}
 
 std::vector<std::string> headRolesTraces(const Model &model, const HeadRolesRequest &r)
 {

@@ -4,6 +4,7 @@
 
 #include "args.h"
 #include "requests.h"
+#include "serverequest.h"
 
 #include "headlens/model/model.h"
 #include "headlens/trace/error.h"
@@ -69,21 +70,15 @@ private:
     {
         std::string line;
         while (std::getline(std::cin, line)) {
-            if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-            json req = json::parse(line, nullptr, false);
-            if (req.is_discarded() || !req.is_object() || !req.contains("cmd") ||
-                !req["cmd"].is_string()) {
-                const json id = req.is_object() ? req.value("id", json(nullptr)) : json(nullptr);
-                send({{"id", id},
-                      {"ok", false},
-                      {"kind", "usage"},
-                      {"error",
-                       "not a request (an object with a string \"cmd\"): " + line.substr(0, 200)}});
+            ServeLine in = readServeLine(line);
+            if (in.kind == ServeLine::Kind::Blank) continue;
+            if (in.kind == ServeLine::Kind::NotRequest) {
+                send({{"id", in.id}, {"ok", false}, {"kind", "usage"}, {"error", in.error}});
                 continue;
             }
-            const std::string cmd = req.value("cmd", "");
+            json &req = in.request;
             std::lock_guard<std::mutex> lock(m_mutex);
-            if (cmd == "cancel") {
+            if (in.kind == ServeLine::Kind::Cancel) {
                 const json target = req.value("target", m_running);
                 if (!target.is_null() && target == m_running)
                     m_cancel = true;
@@ -99,7 +94,7 @@ private:
                         }
                 continue;
             }
-            if (cmd == "shutdown") {
+            if (in.kind == ServeLine::Kind::Shutdown) {
                 m_cancel = true;
                 for (const json &q : m_queue)
                     send({{"id", q.value("id", json(nullptr))},
@@ -165,15 +160,16 @@ private:
 
     json execute(const json &req, const json &id)
     {
-        const std::string cmd = req.at("cmd").get<std::string>();
+        ServeRequest r = serveRequest(req);
+        const std::string &cmd = r.cmd;
         auto cancelled = [this] { return m_cancel.load(); };
         if (cmd == "hello") return {{"protocol", kProtocolVersion}, {"version", HEADLENS_VERSION}};
         if (cmd == "shutdown") return json::object();
         if (cmd == "load") {
-            const LoadRequest r = loadRequest(req);
+            const LoadRequest &load = std::get<LoadRequest>(r.fields);
             progress(id, "load", 0, 1);
             m_model.reset();
-            m_model = Model::load(r.model, r.options);
+            m_model = Model::load(load.model, load.options);
             progress(id, "load", 1, 1);
             return modelJson();
         }
@@ -182,26 +178,25 @@ private:
             return json::object();
         }
         if (cmd == "tokenize") {
+            const TokenizeRequest &t = std::get<TokenizeRequest>(r.fields);
             json toks = json::array();
-            for (const TokenInfo &t :
-                 model().tokenize(req.at("text").get<std::string>(), req.value("bos", true)))
+            for (const TokenInfo &ti : model().tokenize(t.text, t.bos))
                 toks.push_back(
-                    {{"id", t.id}, {"text", t.text}, {"begin", t.begin}, {"end", t.end}});
+                    {{"id", ti.id}, {"text", ti.text}, {"begin", ti.begin}, {"end", ti.end}});
             return {{"tokens", toks}};
         }
         if (cmd == "generate") {
-            const PromptInput prompt = promptInput(req);
-            const int n = intField(req, "n", 32, 0, kMaxGenerate);
+            const GenerateRequest &g = std::get<GenerateRequest>(r.fields);
             std::vector<int32_t> ids;
-            for (const TokenInfo &t : prompt.tokens(model()))
+            for (const TokenInfo &t : g.prompt.tokens(model()))
                 ids.push_back(t.id);
-            const std::vector<int32_t> gen = model().generate(ids, n, true, cancelled);
+            const std::vector<int32_t> gen = model().generate(ids, g.n, true, cancelled);
             return {{"ids", gen}, {"text", model().decode(gen)}};
         }
         if (cmd == "estimate") { // what a trace request with these fields would need
-            const TraceRequest r = traceRequest(req);
-            const int64_t n = int64_t(r.prompt.tokens(model()).size()) + r.options.generate;
-            const TraceFit f = traceFit(model(), r.output, {n}, r.options, false);
+            const TraceRequest &t = std::get<TraceRequest>(r.fields);
+            const int64_t n = int64_t(t.prompt.tokens(model()).size()) + t.options.generate;
+            const TraceFit f = traceFit(model(), t.output, {n}, t.options, false);
             return {{"n_tokens", n},
                     {"disk_bytes", f.diskNeeded},
                     {"disk_free", f.diskFree},
@@ -212,49 +207,48 @@ private:
                     {"problem", f.problem}};
         }
         if (cmd == "trace") {
-            TraceRequest r = traceRequest(req);
-            const std::string out = r.output;
-            connect(r.options, id);
+            TraceRequest &t = std::get<TraceRequest>(r.fields);
+            const std::string out = t.output;
+            connect(t.options, id);
             model(); // no model: refused before the project is touched
-            TraceRun run(std::move(r));
-            const Trace t = run.run(model());
+            TraceRun run(std::move(t));
+            const Trace trace = run.run(model());
             return {{"output", out},
                     {"name", run.name()},
-                    {"n_tokens", t.nTokens()},
-                    {"n_prompt_tokens", t.nPromptTokens}};
+                    {"n_tokens", trace.nTokens()},
+                    {"n_prompt_tokens", trace.nPromptTokens}};
         }
-        if (cmd == "decompose") {
-            const DecomposeRequest r = decomposeRequest(req);
-            return {{"steps", stepsJson(runDecompose(model(), r))}};
-        }
+        if (cmd == "decompose")
+            return {
+                {"steps", stepsJson(runDecompose(model(), std::get<DecomposeRequest>(r.fields)))}};
         if (cmd == "propagate") {
-            PropagateRequest r = propagateRequest(req);
-            connect(r.options, id);
-            const Trace child = runPropagate(model(), r);
-            return {{"output", r.output},
-                    {"name", r.name},
+            PropagateRequest &p = std::get<PropagateRequest>(r.fields);
+            connect(p.options, id);
+            const Trace child = runPropagate(model(), p);
+            return {{"output", p.output},
+                    {"name", p.name},
                     {"n_tokens", child.nTokens()},
                     {"n_prompt_tokens", child.nPromptTokens},
                     {"edit", json::parse(child.edit, nullptr, false)}};
         }
         if (cmd == "attribute") {
-            const AttributeRequest r = attributeRequest(req);
-            return attributionJson(runAttribute(model(), r), r.pos);
+            const AttributeRequest &a = std::get<AttributeRequest>(r.fields);
+            return attributionJson(runAttribute(model(), a), a.pos);
         }
         if (cmd == "head_roles") {
-            const HeadRolesRequest r = headRolesRequest(req);
-            return headRolesJson(runHeadRoles(model(), r, cancelled, [&](int done, int total) {
+            const HeadRolesRequest &h = std::get<HeadRolesRequest>(r.fields);
+            return headRolesJson(runHeadRoles(model(), h, cancelled, [&](int done, int total) {
                 progress(id, "head_roles", done, total);
             }));
         }
         if (cmd == "patch") {
-            PatchRequest r = patchRequest(req);
-            connect(r.clean.options, id);
+            PatchRequest &p = std::get<PatchRequest>(r.fields);
+            connect(p.clean.options, id);
             model();
-            const PatchResult p = runPatch(model(), r);
-            return patchJson(r, p);
+            const PatchResult result = runPatch(model(), p);
+            return patchJson(p, result);
         }
-        throw UsageError("unknown cmd '" + cmd + "'");
+        throw std::logic_error("serve reads cmd '" + cmd + "' but does not run it");
     }
 
     void handle(const json &req)
