@@ -69,7 +69,7 @@ case "$mode" in
     # build of its own in build-fuzz/; tests/fuzz/run.sh runs them longer by hand). The .hlproj
     # target runs by hand only: what it finds now is inside libhdf5 itself (tests/fuzz/README).
     BUILD="$build-fuzz" CLI="$cli" "$src/tests/fuzz/run.sh" 30 safetensors hfconfig hffolder \
-      llama2c hftokenizer bpefiles sentencepiece llama2ctokenizer
+      llama2c hftokenizer bpefiles sentencepiece llama2ctokenizer tunedlens serve
     ;;
   *)
     echo "usage: $0 [example|test|build]" >&2

@@ -195,6 +195,57 @@ def seeds_projects(out, cli):
                 put(out, "hlproj", "engine", read(q))
 
 
+def seeds_tunedlens(out):
+    tensors = []
+    for place in ("resid_pre.0", "resid_mid.0"):
+        eye = [1.0 if r == c else 0.0 for r in range(D) for c in range(D)]
+        tensors.append((place + ".weight", "F32", [D, D], struct.pack(f"<{D * D}f", *eye)))
+        tensors.append((place + ".bias", "F32", [D], floats(D)))
+    meta = {"format": "headlens-tuned-lens", "version": "1", "model_name": "tiny",
+            "model_fingerprint": "0" * 16, "architecture": "llama", "n_layers": "1",
+            "d_model": str(D), "vocab_size": str(V), "norm": "full", "seed": "1",
+            "steps": "10", "train_tokens": "100"}
+    put(out, "tunedlens", "identity", safetensors(tensors, meta))
+    put(out, "tunedlens", "wrong-version", safetensors(tensors, dict(meta, version="2")))
+
+
+def seeds_serve(out):
+    """serve's requests, one per line (PROTOCOL.md), as the workbench sends them."""
+    toks = [{"id": 1, "text": "<s>", "begin": 0, "end": 0},
+            {"id": 403, "text": " Once", "begin": 0, "end": 4}]
+    reqs = [
+        {"id": 1, "cmd": "hello"},
+        {"id": 2, "cmd": "load", "model": "m.bin", "tokenizer": "t.bin", "dtype": "bf16",
+         "threads": 2},
+        {"id": 3, "cmd": "tokenize", "text": "Once upon a time", "bos": True},
+        {"id": 4, "cmd": "generate", "token_ids": [1, 403], "n": 3},
+        {"id": 5, "cmd": "trace", "output": "p.hlproj", "prompt": "Once upon", "name": "t",
+         "generate": 2, "topk": 5, "lens_norm": "unit", "lens_decoder": "output",
+         "attention": "f32", "residuals": "none", "store_z": True, "force": True,
+         "attention_budget_gb": 0.5},
+        {"id": 6, "cmd": "estimate", "output": "p.hlproj", "token_ids": [1, 403, 2]},
+        {"id": 7, "cmd": "decompose", "token_ids": [1, 403], "site": "resid_mid", "layer": 1,
+         "pos": 1, "steps": 4, "lens_decoder": "input"},
+        {"id": 8, "cmd": "propagate", "output": "p.hlproj", "parent": "t", "tokens": toks,
+         "prompt": "Once", "site": "resid_post", "layer": 0, "pos": 1, "kind": "inject",
+         "inject_text": " upon", "generate": 3},
+        {"id": 9, "cmd": "propagate", "output": "p.hlproj", "parent": "t", "tokens": toks,
+         "layer": 1, "pos": 0, "kind": "subtract", "subtract": 2, "name": "child"},
+        {"id": 10, "cmd": "attribute", "prompt": "Once upon a", "token": " time",
+         "minus_id": 7, "pos": 2},
+        {"id": 11, "cmd": "head_roles", "length": 8, "sequences": 2, "seed": 3,
+         "output": "p.hlproj", "traces": ["t"]},
+        {"id": 12, "cmd": "patch", "output": "p.hlproj", "clean": "Once upon",
+         "corrupted_ids": [1, 2, 3], "answer": " a", "wrong_id": 9, "heads": True},
+        {"id": 13, "cmd": "cancel", "target": 5},
+        {"id": 14, "cmd": "unload"},
+        {"id": 15, "cmd": "shutdown"},
+    ]
+    for r in reqs:
+        put(out, "serve", r["cmd"] + "-" + str(r["id"]), json.dumps(r))
+    put(out, "serve", "session", "\n".join(json.dumps(r) for r in reqs[:6]))
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -203,6 +254,8 @@ def main():
     seeds_weights(out)
     seeds_tokenizers(out)
     seeds_projects(out, cli)
+    seeds_tunedlens(out)
+    seeds_serve(out)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ CLI=${CLI:-$ROOT/build/app/cli/headlens-cli}
 SECONDS_EACH=${1:-60}
 SEED=${SEED:-1}
 shift || true
-TARGETS=${*:-safetensors hfconfig hffolder llama2c hftokenizer bpefiles sentencepiece llama2ctokenizer hlproj}
+TARGETS=${*:-safetensors hfconfig hffolder llama2c hftokenizer bpefiles sentencepiece llama2ctokenizer hlproj tunedlens serve}
 
 command -v clang++-14 >/dev/null || { echo "fuzz: clang++-14 is missing (Debian: clang-14)" >&2; exit 1; }
 CC=clang-14 CXX=clang++-14 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
