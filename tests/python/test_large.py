@@ -38,9 +38,13 @@ def write_big_trace(path):
             for h in range(H):
                 att[l, h] = base + np.float16(l)  # each layer's values say which layer it is
             res[l] = np.full((T, D), l, dtype=np.float16)
+    drop_from_cache(path)
+
+
+def drop_from_cache(path):
+    """Out of the page cache: the next read comes from the disk, as in a new session."""
     with open(path, "rb") as f:
         os.fsync(f.fileno())
-        # Out of the page cache: the first read below comes from the disk, as in a new session.
         os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
 
 
@@ -87,6 +91,18 @@ class OneLayerOfALargeTrace(unittest.TestCase):
 
         self.read_one_layer(attention, 7, H * T * T * 2, check)  # from the disk
         self.read_one_layer(attention, 7, H * T * T * 2, check)  # from the page cache
+
+        def stored(trace):
+            """attention as stored (float16) [head, query, key]"""
+            return trace.attention.stored
+
+        def check_stored(a):
+            self.assertEqual(a.dtype, np.float16)
+            check(a)
+
+        drop_from_cache(self.path)
+        self.read_one_layer(stored, 7, H * T * T * 2, check_stored)  # from the disk
+        self.read_one_layer(stored, 7, H * T * T * 2, check_stored)  # from the page cache
 
     def test_residual_layer(self):
         def residual(trace):

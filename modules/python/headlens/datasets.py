@@ -103,6 +103,12 @@ class Dataset:
     def read(self):
         return self[()]
 
+    @property
+    def stored(self):
+        """The same dataset handing values out as stored: ds.stored[7] is float16 where the file
+        holds float16, without the widening to float32 (about half the time of a large read)."""
+        return _Stored(self)
+
     def __array__(self, dtype=None, copy=None):
         a = self.read()
         return a if dtype is None else a.astype(dtype)
@@ -124,6 +130,26 @@ class Dataset:
     def __repr__(self):
         dims = ", ".join(f"{a}={n}" for a, n in zip(self.axes, self.shape))
         return f"<headlens.Dataset {self.path} ({dims}) {self._ds.dtype}>"
+
+
+class _Stored:
+    """Dataset.stored: indexing reads values in the file's own type, checked like the dataset's."""
+
+    def __init__(self, ds):
+        self._of = ds
+
+    @property
+    def dtype(self):
+        return self._of.stored_dtype
+
+    def __getitem__(self, key):
+        ds = self._of
+        if ds.is_string:
+            return ds[key]
+        values = np.asarray(ds._ds[key])
+        if ds._check is not None:
+            ds._check(values, key)
+        return values
 
 
 def _expand_key(key, ndim):
@@ -222,6 +248,8 @@ class SparseAttention:
     def read(self):
         return self[()]
 
+    # Scattered into float32 either way: the dense pattern has no stored type of its own.
+    stored = property(lambda self: self)
     __array__ = Dataset.__array__
     sel = Dataset.sel
     to_frame = Dataset.to_frame
