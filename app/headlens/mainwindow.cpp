@@ -18,8 +18,8 @@
 #include "settingsdialog.h"
 #include "tracedialogs.h"
 #include "traceview.h"
-#include "verticalscrollarea.h"
 #include "workbenchactions.h"
+#include "workbenchdocks.h"
 
 #include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
@@ -58,8 +58,6 @@
 namespace HeadLens {
 
 namespace {
-
-constexpr int kLayoutVersion = 4; // 2: head similarity; 3: follow token; 4: attention pattern
 
 QString q(const std::string &s)
 {
@@ -147,10 +145,10 @@ MainWindow::MainWindow(QWidget *parent)
             return {{tr("Block view"), blockView(), {}},
                     {tr("Inspector"), inspector(), {}},
                     {tr("Head contributions"), headPanel(), {}},
-                    {tr("Entropy"), entropyPanel(), [this] { m_entropyDock->fillNow(); }},
-                    {tr("Comparison"), m_comparisonDock->panel(), {}},
+                    {tr("Entropy"), entropyPanel(), [this] { m_docks->entropy->fillNow(); }},
+                    {tr("Comparison"), m_docks->comparison->panel(), {}},
                     {tr("Follow token"), followPanel(), {}},
-                    {tr("Attention pattern"), m_patternDock->patternView(), {}},
+                    {tr("Attention pattern"), m_docks->pattern->patternView(), {}},
                     {tr("Head similarity"), similarityPanel(),
                      [this] { similarityPanel()->ensureComputed(true); }}};
         },
@@ -159,10 +157,7 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_exports, &ViewExports::exported, this, [this](const QString &path) {
         statusBar()->showMessage(tr("Exported %1").arg(path), 5000);
     });
-    QList<QAction *> toggles;
-    for (QDockWidget *dock : m_docks)
-        toggles << dock->toggleViewAction();
-    m_actions->buildMenus(toggles, m_traceView->zoomActions());
+    m_actions->buildMenus(m_docks->toggleActions(), m_traceView->zoomActions());
 
     m_engine->setCommand(AppSettings::engineCommand());
     connect(m_engine, &EngineClient::engineStopped, this, &MainWindow::engineStopped);
@@ -170,8 +165,8 @@ MainWindow::MainWindow(QWidget *parent)
 
     retranslateUi();
     resize(1500, 950);
-    m_defaultState = saveState(kLayoutVersion);
-    m_fitDocksToWindow = !restoreLayout();
+    m_docks->keepAsDefault();
+    m_fitDocksToWindow = !m_docks->restoreLayout();
     updateActions();
     updateRecentMenu();
     m_engineStatus->refresh();
@@ -202,8 +197,8 @@ void MainWindow::createActions()
     on(a->quit, [this] { close(); });
     on(a->settings, &MainWindow::showSettings);
     on(a->newTrace, &MainWindow::newTrace);
-    on(a->renameTrace, [this] { m_projectDock->renameCurrent(); });
-    on(a->deleteTrace, [this] { m_projectDock->deleteCurrent(); });
+    on(a->renameTrace, [this] { m_docks->project->renameCurrent(); });
+    on(a->deleteTrace, [this] { m_docks->project->deleteCurrent(); });
     on(a->compareParent, &MainWindow::compareWithParent);
     on(a->patch, [this] { showPatchDialog(); });
     on(a->restartEngine, [this] { m_engineStatus->restart(); });
@@ -211,7 +206,7 @@ void MainWindow::createActions()
     on(a->exportSvg, [this] { m_exports->exportInteractively(ExportFormat::Svg); });
     on(a->exportPng, [this] { m_exports->exportInteractively(ExportFormat::Png); });
     on(a->exportCsv, [this] { m_exports->exportInteractively(ExportFormat::Csv); });
-    on(a->resetLayout, &MainWindow::resetLayout);
+    on(a->resetLayout, [this] { m_docks->resetLayout(); });
     on(a->clearRecent, [this] {
         AppSettings::clearRecentFiles();
         updateRecentMenu();
@@ -222,73 +217,20 @@ void MainWindow::createActions()
             [this](const QString &file) { openProject(file); });
 }
 
-void MainWindow::placeDock(QDockWidget *dock, Qt::DockWidgetArea area, QDockWidget *tabWith)
-{
-    addDockWidget(area, dock);
-    if (tabWith) tabifyDockWidget(tabWith, dock);
-    m_docks << dock; // the View menu lists them in this order
-    if (auto *d = qobject_cast<DocumentDock *>(dock)) {
-        m_documentDocks << d;
-        connect(d, &DocumentDock::error, this, &MainWindow::showError);
-        connect(d, &DocumentDock::status, this, &MainWindow::showStatus);
-    }
-    // The bottom panels ask for more height than a laptop has beside the grid: they may shrink
-    // to 120 pixels (and be dragged taller), and below their own height they scroll rather than
-    // squeeze their rows over one another. (The attention pattern is a square that shrinks.)
-    if (area == Qt::BottomDockWidgetArea && dock != m_patternDock)
-        dock->setWidget(new VerticalScrollArea(dock->widget(), 120, dock));
-}
-
 void MainWindow::createDocks()
 {
-    m_projectDock = new ProjectDock(this);
-    placeDock(m_projectDock, Qt::LeftDockWidgetArea);
-    connect(m_projectDock, &ProjectDock::currentTraceChanged, this, &MainWindow::setCurrentTrace);
-    connect(m_projectDock, &ProjectDock::newTraceRequested, this, &MainWindow::newTrace);
-    connect(m_projectDock, &ProjectDock::message, this, &MainWindow::showError);
-    m_inspectorDock = new InspectorDock(m_engine, this);
-    placeDock(m_inspectorDock, Qt::RightDockWidgetArea);
-
-    // The bottom row: head views on the left, the entropy and comparison views on the right.
-    m_headDock = new HeadContributionDock(this);
-    placeDock(m_headDock, Qt::BottomDockWidgetArea);
-    m_entropyDock = new EntropyDock(this);
-    placeDock(m_entropyDock, Qt::BottomDockWidgetArea);
-    splitDockWidget(m_headDock, m_entropyDock, Qt::Horizontal);
-    connect(m_entropyDock, &EntropyDock::blocksChosen, m_traceView, &TraceView::showBlocks);
-    m_comparisonDock = new ComparisonDock(this);
-    placeDock(m_comparisonDock, Qt::BottomDockWidgetArea, m_entropyDock);
-    connect(m_comparisonDock, &ComparisonDock::message, this, &MainWindow::showError);
-    connect(m_comparisonDock, &ComparisonDock::blockSelected, this,
+    m_docks = new WorkbenchDocks(this, m_engine);
+    connect(m_docks, &WorkbenchDocks::error, this, &MainWindow::showError);
+    connect(m_docks, &WorkbenchDocks::status, this, &MainWindow::showStatus);
+    connect(m_docks->project, &ProjectDock::currentTraceChanged, this,
+            &MainWindow::setCurrentTrace);
+    connect(m_docks->project, &ProjectDock::newTraceRequested, this, &MainWindow::newTrace);
+    connect(m_docks->entropy, &EntropyDock::blocksChosen, m_traceView, &TraceView::showBlocks);
+    connect(m_docks->comparison, &ComparisonDock::blockSelected, this,
             [this](ProjectDocument *doc, const QString &trace, int layer, int pos) {
                 if (doc != currentDocument() || trace != currentTrace()) return;
                 selectBlock(layer, pos);
             });
-    // After the split: a tabbed head dock would take the entropy dock in.
-    m_similarityDock = new HeadSimilarityDock(this);
-    placeDock(m_similarityDock, Qt::BottomDockWidgetArea, m_headDock);
-    m_dlaDock = new LogitAttributionDock(this);
-    placeDock(m_dlaDock, Qt::BottomDockWidgetArea, m_headDock);
-    m_rolesDock = new HeadRolesDock(m_engine, this);
-    placeDock(m_rolesDock, Qt::BottomDockWidgetArea, m_headDock);
-    m_followDock = new FollowTokenDock(this);
-    placeDock(m_followDock, Qt::BottomDockWidgetArea, m_entropyDock);
-    m_patternDock = new AttentionPatternDock(this);
-    placeDock(m_patternDock, Qt::BottomDockWidgetArea, m_entropyDock);
-    m_entropyDock->raise();
-    m_headDock->raise();
-
-    // The corners go to the side docks, so the bottom row spans only the centre.
-    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
-    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
-    resizeDocks({m_projectDock, m_inspectorDock}, {300, 360}, Qt::Horizontal);
-    resizeDocks({m_headDock}, {300}, Qt::Vertical);
-    resizeDocks({m_headDock, m_entropyDock}, {520, 480}, Qt::Horizontal);
-}
-
-QList<DocumentDock *> MainWindow::documentDocks() const
-{
-    return m_documentDocks;
 }
 
 void MainWindow::retranslateUi()
@@ -385,7 +327,7 @@ void MainWindow::addProject(ProjectDocument *document)
             [this, document](const ChangeEvent &e) { documentChanged(document, e); });
     m_recovery->addDocument(document);
     m_tabs->add(document);
-    m_comparisonDock->setDocuments(documents());
+    m_docks->comparison->setDocuments(documents());
 }
 
 bool MainWindow::closeProject(ProjectDocument *document)
@@ -403,7 +345,7 @@ void MainWindow::removeProject(ProjectDocument *doc)
     m_undoGroup->removeStack(doc->undoStack());
     doc->disconnect(this);
     m_tabs->remove(doc);
-    m_comparisonDock->setDocuments(documents());
+    m_docks->comparison->setDocuments(documents());
     doc->deleteLater();
     tabChanged(m_tabs->currentDocument());
 }
@@ -453,9 +395,9 @@ void MainWindow::tabChanged(ProjectDocument *doc)
         connect(m_shownView, &ViewState::changed, this, [this](ViewState::Aspects what) {
             if (what & ViewState::TraceAspect) traceShown();
         });
-    m_projectDock->setDocument(doc);
+    m_docks->project->setDocument(doc);
     m_traceView->setDocument(doc);
-    for (DocumentDock *dock : documentDocks())
+    for (DocumentDock *dock : m_docks->documentDocks())
         dock->setDocument(doc);
     traceShown();
     updateTitle();
@@ -465,7 +407,7 @@ void MainWindow::tabChanged(ProjectDocument *doc)
 void MainWindow::traceShown()
 {
     const QString trace = currentTrace();
-    m_projectDock->setCurrentTrace(trace);
+    m_docks->project->setCurrentTrace(trace);
     updateActions();
     Q_EMIT currentTraceChanged(trace);
 }
@@ -523,9 +465,9 @@ void MainWindow::compareWithParent()
 {
     const QString parent = parentOfCurrent();
     if (parent.isEmpty()) return;
-    m_comparisonDock->compare(currentDocument(), parent, currentDocument(), currentTrace());
-    m_comparisonDock->show();
-    m_comparisonDock->raise();
+    m_docks->comparison->compare(currentDocument(), parent, currentDocument(), currentTrace());
+    m_docks->comparison->show();
+    m_docks->comparison->raise();
 }
 
 void MainWindow::selectBlock(int layer, int pos)
@@ -535,12 +477,12 @@ void MainWindow::selectBlock(int layer, int pos)
 
 void MainWindow::decomposeSelection()
 {
-    m_inspectorDock->decomposeSelection();
+    m_docks->inspector->decomposeSelection();
 }
 
 void MainWindow::refreshEntropy()
 {
-    m_entropyDock->fillNow();
+    m_docks->entropy->fillNow();
 }
 
 BlockView *MainWindow::blockView() const
@@ -550,32 +492,32 @@ BlockView *MainWindow::blockView() const
 
 InspectorPanel *MainWindow::inspector() const
 {
-    return m_inspectorDock->panel();
+    return m_docks->inspector->panel();
 }
 
 HeadContributionPanel *MainWindow::headPanel() const
 {
-    return m_headDock->panel();
+    return m_docks->head->panel();
 }
 
 HeadSimilarityPanel *MainWindow::similarityPanel() const
 {
-    return m_similarityDock->panel();
+    return m_docks->similarity->panel();
 }
 
 EntropyPanel *MainWindow::entropyPanel() const
 {
-    return m_entropyDock->panel();
+    return m_docks->entropy->panel();
 }
 
 FollowTokenPanel *MainWindow::followPanel() const
 {
-    return m_followDock->panel();
+    return m_docks->follow->panel();
 }
 
 HeadRolesPanel *MainWindow::rolesPanel() const
 {
-    return m_rolesDock->panel();
+    return m_docks->roles->panel();
 }
 
 QComboBox *MainWindow::siteBox() const
@@ -677,31 +619,6 @@ bool MainWindow::exportView(QWidget *view, ExportFormat format, const QString &p
 
 // ------------------------------------------------------------------------------ layout
 
-void MainWindow::saveLayout() const
-{
-    QSettings s;
-    s.setValue("window/geometry", saveGeometry());
-    s.setValue("window/state", saveState(kLayoutVersion));
-}
-
-bool MainWindow::restoreLayout()
-{
-    QSettings s;
-    const QByteArray geometry = s.value("window/geometry").toByteArray();
-    const QByteArray state = s.value("window/state").toByteArray();
-    if (!geometry.isEmpty()) restoreGeometry(geometry);
-    return !state.isEmpty() && restoreState(state, kLayoutVersion);
-}
-
-void MainWindow::resetLayout()
-{
-    restoreState(m_defaultState, kLayoutVersion);
-    for (QDockWidget *dock : findChildren<QDockWidget *>())
-        dock->show();
-    m_entropyDock->raise();
-    m_headDock->raise();
-}
-
 // ------------------------------------------------------------------------------ messages
 
 void MainWindow::showError(const QString &text)
@@ -761,11 +678,7 @@ void MainWindow::resizeEvent(QResizeEvent *event)
         QTimer::singleShot(2000, this, [this] { m_fitDocksToWindow = false; });
     m_fittedHeight = height();
     m_fittedWidth = width();
-    resizeDocks({m_headDock}, {height() >= 900 ? 380 : std::max(150, height() * 3 / 10)},
-                Qt::Vertical);
-    resizeDocks({m_projectDock, m_inspectorDock},
-                {std::clamp(width() / 6, 200, 300), std::clamp(width() / 5, 260, 360)},
-                Qt::Horizontal);
+    m_docks->fitToWindow(size());
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -787,7 +700,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
             return;
         }
     }
-    saveLayout();
+    m_docks->saveLayout();
     m_engine->stop(1500);
     event->accept();
 }

@@ -10,6 +10,7 @@
 
 #include "projecttabs.h"
 #include "viewexports.h"
+#include "workbenchdocks.h"
 
 #include "headlens/trace/trace.h"
 
@@ -108,11 +109,11 @@ public:
     EntropyPanel *entropyPanel() const;
     HeadRolesPanel *rolesPanel() const;
     FollowTokenPanel *followPanel() const;
-    InspectorDock *inspectorDock() const { return m_inspectorDock; }
-    EntropyDock *entropyDock() const { return m_entropyDock; }
-    AttentionPatternDock *patternDock() const { return m_patternDock; }
-    ComparisonDock *comparisonDock() const { return m_comparisonDock; }
-    ProjectDock *projectDock() const { return m_projectDock; }
+    InspectorDock *inspectorDock() const { return m_docks->inspector; }
+    EntropyDock *entropyDock() const { return m_docks->entropy; }
+    AttentionPatternDock *patternDock() const { return m_docks->pattern; }
+    ComparisonDock *comparisonDock() const { return m_docks->comparison; }
+    ProjectDock *projectDock() const { return m_docks->project; }
     MessageBar *messageBar() const { return m_messageBar; }
     EngineClient *engine() const { return m_engine; }
     RecoveryManager *recovery() const { return m_recovery.get(); }
@@ -129,10 +130,8 @@ public:
     bool exportView(QWidget *view, ExportFormat format, const QString &path, const QSize &size,
                     QString *error = nullptr);
 
-    // --- window layout (dock positions, toolbars, geometry) in QSettings
-    void saveLayout() const;
-    bool restoreLayout();
-    void resetLayout();
+    // The docks, and the window's layout (dock positions, toolbars, geometry) in QSettings.
+    WorkbenchDocks *docks() const { return m_docks; }
 
     // --- the engine and new traces
     NewTraceDialog *showNewTraceDialog();
@@ -165,11 +164,8 @@ protected:
 
 private:
     void createActions();
+    // The docks (WorkbenchDocks), wired to the window.
     void createDocks();
-    // Adds a dock to area (tabbed with tabWith when given); a DocumentDock's messages go to the
-    // window, and a bottom dock scrolls when short.
-    void placeDock(QDockWidget *dock, Qt::DockWidgetArea area, QDockWidget *tabWith = nullptr);
-    QList<DocumentDock *> documentDocks() const;
     void updateActions();
     void updateTitle();
     void updateRecentMenu();
@@ -205,7 +201,6 @@ private:
     QUndoGroup *m_undoGroup;
     AskFunction m_ask;
     TraceDialogs *m_traceDialogs;
-    QByteArray m_defaultState;
     bool m_fitDocksToWindow = false; // no saved layout: size the default docks to the window
     int m_fittedWidth = 0, m_fittedHeight = 0;
     QPointer<ViewState> m_shownView; // the current project's
@@ -216,19 +211,7 @@ private:
     MessageBar *m_messageBar;
     TraceView *m_traceView;
 
-    // docks
-    QList<QDockWidget *> m_docks;          // in the View menu's order
-    QList<DocumentDock *> m_documentDocks; // those that show the current project
-    ProjectDock *m_projectDock;
-    InspectorDock *m_inspectorDock;
-    HeadContributionDock *m_headDock;
-    EntropyDock *m_entropyDock;
-    HeadSimilarityDock *m_similarityDock = nullptr;
-    LogitAttributionDock *m_dlaDock = nullptr;
-    HeadRolesDock *m_rolesDock = nullptr;
-    FollowTokenDock *m_followDock = nullptr;
-    AttentionPatternDock *m_patternDock = nullptr;
-    ComparisonDock *m_comparisonDock;
+    WorkbenchDocks *m_docks = nullptr;
 
     // status bar
     ElidingLabel *m_selectionStatus;

@@ -850,7 +850,7 @@ private Q_SLOTS:
         QVERIFY(inspector->isFloating());
         QVERIFY(w->findChild<QDockWidget *>("HeadSimilarityDock")->isFloating());
 
-        w->resetLayout();
+        w->docks()->resetLayout();
         QCOMPARE(w->dockWidgetArea(entropy), Qt::BottomDockWidgetArea);
         QVERIFY(!comparison->isHidden());
         QVERIFY(!inspector->isFloating());
