@@ -65,6 +65,9 @@ case "$mode" in
     ;;
   test)
     ctest --test-dir "$build" --output-on-failure --timeout 900
+    # The suite without the engine under ASan and UBSan (a GCC build of its own in
+    # build-asan/; tests/sanitizers/run.sh says what it covers).
+    BUILD="$build-asan" "$src/tests/sanitizers/run.sh"
     # The readers of outside files under libFuzzer with ASan and UBSan, 30 s each (a Clang
     # build of its own in build-fuzz/; tests/fuzz/run.sh runs them longer by hand). The .hlproj
     # target runs by hand only: what it finds now is inside libhdf5 itself (tests/fuzz/README).
