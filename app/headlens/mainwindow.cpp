@@ -55,6 +55,8 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace HeadLens {
 
 namespace {
@@ -118,6 +120,11 @@ MainWindow::MainWindow(QWidget *parent)
     m_selectionStatus = new ElidingLabel;
     m_selectionStatus->setObjectName("SelectionStatus");
     statusBar()->addWidget(m_selectionStatus, 1);
+    connect(statusBar(), &QStatusBar::messageChanged, this, [this](const QString &message) {
+        if (!message.isEmpty()) return;
+        statusBar()->setToolTip(QString());
+        m_statusMessage.clear();
+    });
     statusBar()->addPermanentWidget(m_traceView->lensInfo());
     connect(m_traceView, &TraceView::selectionText, m_selectionStatus, &ElidingLabel::setText);
 
@@ -129,7 +136,7 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_files, &ProjectFiles::error, this, &MainWindow::showError);
     connect(m_files, &ProjectFiles::saved, this, [this](const QString &fileName) {
         m_messageBar->dismiss(); // an error of an earlier try is stale now
-        statusBar()->showMessage(tr("Saved %1").arg(fileName), 4000);
+        showStatus(tr("Saved %1").arg(fileName), 4000);
         updateRecentMenu();
     });
     m_traceDialogs = new TraceDialogs(m_engine, this);
@@ -154,9 +161,8 @@ MainWindow::MainWindow(QWidget *parent)
         },
         [this] { return currentTrace(); });
     connect(m_exports, &ViewExports::failed, this, &MainWindow::showError);
-    connect(m_exports, &ViewExports::exported, this, [this](const QString &path) {
-        statusBar()->showMessage(tr("Exported %1").arg(path), 5000);
-    });
+    connect(m_exports, &ViewExports::exported, this,
+            [this](const QString &path) { showStatus(tr("Exported %1").arg(path), 5000); });
     m_actions->buildMenus(m_docks->toggleActions(), m_traceView->zoomActions());
 
     m_engine->setCommand(AppSettings::engineCommand());
@@ -568,9 +574,9 @@ void MainWindow::traceAdded(ProjectDocument *document, const QString &name, bool
     if (patching) document->view()->setColour(ViewState::Colour::Patching);
     m_engineStatus->refresh();
     m_messageBar->dismiss();
-    statusBar()->showMessage(patching ? tr("Added trace %1 with its patching map").arg(name)
-                                      : tr("Added trace %1").arg(name),
-                             5000);
+    showStatus(patching ? tr("Added trace %1 with its patching map").arg(name)
+                        : tr("Added trace %1").arg(name),
+               5000);
 }
 
 void MainWindow::newTrace()
@@ -590,7 +596,7 @@ void MainWindow::engineStopped(const QString &message, bool unexpected)
     if (unexpected)
         m_messageBar->showMessage(MessageBar::Level::Error, message, {m_actions->restartEngine});
     else
-        statusBar()->showMessage(message, 4000);
+        showStatus(message, 4000);
 }
 
 void MainWindow::showSettings()
@@ -628,10 +634,23 @@ void MainWindow::showError(const QString &text)
 
 void MainWindow::showStatus(const QString &text, int timeoutMs)
 {
-    if (text.isEmpty())
+    if (text.isEmpty()) {
         statusBar()->clearMessage();
-    else
-        statusBar()->showMessage(text, timeoutMs);
+        return;
+    }
+    // Qt cuts a message off mid-letter under the labels on the right: one that does not fit
+    // before them ends in "…", and the whole of it is the status bar's tooltip while it shows.
+    // (By their size hints: a message can come before the bar is laid out.)
+    int room = statusBar()->width() - 24;
+    for (QWidget *label :
+         {static_cast<QWidget *>(m_traceView->lensInfo()), static_cast<QWidget *>(m_engineStatus)})
+        if (!label->isHidden()) room -= label->sizeHint().width() + 8;
+    const QString shown =
+        statusBar()->fontMetrics().elidedText(text, Qt::ElideRight, std::max(40, room));
+    statusBar()->setToolTip(shown == text ? QString() : text);
+    statusBar()->showMessage(shown, timeoutMs);
+    m_statusMessage = text;
+    m_statusTimeout = timeoutMs;
 }
 
 QMessageBox::StandardButton MainWindow::ask(const QString &title, const QString &text,
@@ -669,6 +688,9 @@ void MainWindow::offerRecovery()
 void MainWindow::resizeEvent(QResizeEvent *event)
 {
     QMainWindow::resizeEvent(event);
+    // A message shortened for another width (it may come before the window has its size).
+    if (!m_statusMessage.isEmpty() && event->size().width() != event->oldSize().width())
+        showStatus(m_statusMessage, m_statusTimeout);
     // With the default layout (none was saved), size the docks to the window as it is first
     // placed on the screen: the block grid gets most of the height, so a laptop shows several
     // layer rows, and the side docks a share of the width. Later resizes keep the user's sizes.

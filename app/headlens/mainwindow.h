@@ -215,6 +215,8 @@ private:
 
     // status bar
     ElidingLabel *m_selectionStatus;
+    QString m_statusMessage; // the passing message shown, whole (showStatus may shorten it)
+    int m_statusTimeout = 0;
     EngineStatus *m_engineStatus;
 
     WorkbenchActions *m_actions = nullptr;

@@ -559,6 +559,16 @@ private Q_SLOTS:
         QVERIFY(label->fontMetrics().horizontalAdvance(label->shownText()) <=
                 label->contentsRect().width());
         QCOMPARE(label->toolTip(), whole);
+        // A passing message (a patching trace's logit differences) is shortened the same way.
+        Q_EMIT w->traceView()->status(whole, 8000);
+        QCoreApplication::processEvents();
+        const QString message = w->statusBar()->currentMessage();
+        QVERIFY(message.endsWith(QChar(0x2026)));
+        QVERIFY2(w->statusBar()->fontMetrics().horizontalAdvance(message) < lens->x(),
+                 qPrintable(message));
+        QCOMPARE(w->statusBar()->toolTip(), whole);
+        w->statusBar()->clearMessage();
+        QVERIFY(w->statusBar()->toolTip().isEmpty());
     }
 
     void exportFieldKeepsWhatIsTyped()
