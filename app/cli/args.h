@@ -81,6 +81,10 @@ void checkTracesFit(const Model &model, const std::string &project,
 void checkTraceFits(const Model &model, const std::string &project, int64_t nTokens,
                     const TraceOptions &o);
 
+// Makes every project this process opens be read in a forked child first, so that a file
+// that crashes libhdf5 is an input error (projectguard.cpp). The engine's main calls it.
+void guardProjectOpens();
+
 // Commands (argv without the command word).
 int cmdTrace(const std::vector<std::string> &argv);
 int cmdGenerate(const std::vector<std::string> &argv);

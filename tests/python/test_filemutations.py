@@ -176,6 +176,23 @@ class FileMutations(unittest.TestCase):
                          ["export", path, "--trace", trace, "--what", "lens"])
         self.assertEqual(self.findings, [])
 
+    def test_a_project_that_crashes_libhdf5_is_refused(self):
+        """The campaign's mutation #56 of the example project (a repeated run of bytes) makes
+        libhdf5 1.10 free a pointer read from a damaged link table while listing the traces.
+        The engine reads a project's structure in a child process first: exit 3, naming it."""
+        rng = random.Random(f"{SEED}-hlproj")
+        original = read(os.path.join(EXAMPLES, "example.hlproj"))
+        for _ in range(57):
+            data, how = mutate(rng, original, False)
+        path = os.path.join(self.tmp.name, "crashes-libhdf5.hlproj")
+        write(path, data)
+        for args in (["info", path], ["export", path, "--trace", "carry-587+469", "--what", "lens"]):
+            r = self.run_cli(f"crashing project {args[0]}", args, expect=(3,))
+            self.assertIsNotNone(r)
+            self.assertIn(path, r.stderr.decode())
+        self.assertEqual(read(path), data, "the damaged file was changed")
+        self.assertEqual(self.findings, [])
+
     def test_prompt_file(self):
         path = os.path.join(self.tmp.name, "prompt.txt")
         out = os.path.join(self.tmp.name, "prompt.hlproj")

@@ -201,9 +201,24 @@ static std::recursive_mutex &h5Mutex()
     return m;
 }
 
+namespace {
+thread_local int t_guardDepth = 0;
+}
+
 Guard::Guard() : m_lock(h5Mutex())
 {
+    ++t_guardDepth;
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+Guard::~Guard()
+{
+    --t_guardDepth;
+}
+
+bool Guard::heldHere()
+{
+    return t_guardDepth > 0;
 }
 
 File openReadOnly(const std::string &path)

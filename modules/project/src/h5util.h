@@ -82,6 +82,11 @@ using Object = Handle<H5Oclose>;
 class Guard {
 public:
     Guard();
+    ~Guard();
+    Guard(const Guard &) = delete;
+    Guard &operator=(const Guard &) = delete;
+    // Whether this thread holds the lock (a forked child could never take it again).
+    static bool heldHere();
 
 private:
     std::lock_guard<std::recursive_mutex> m_lock;

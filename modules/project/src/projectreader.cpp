@@ -405,10 +405,26 @@ struct ProjectReader::Private {
     }
 };
 
+namespace {
+std::function<void(const std::string &)> &openCheck()
+{
+    static std::function<void(const std::string &)> check;
+    return check;
+}
+} // namespace
+
+void setProjectOpenCheck(std::function<void(const std::string &path)> check)
+{
+    openCheck() = std::move(check);
+}
+
 ProjectReader::ProjectReader(const std::string &path) : d(std::make_unique<Private>())
 {
     namespace fs = std::filesystem;
     d->path = path;
+    // Not under the library lock (a reader opened by a writer): a check that forks would leave
+    // the lock held in its child for good.
+    if (openCheck() && !H5::Guard::heldHere()) openCheck()(path);
     H5::Guard guard;
 
     std::error_code ec;

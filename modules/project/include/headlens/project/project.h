@@ -14,6 +14,7 @@
 #include "headlens/trace/layerstream.h"
 #include "headlens/trace/trace.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,14 @@ struct ProjectInfo {
     std::string modified;
     std::vector<TraceListing> traces; // in the order they were added
 };
+
+// A check a process runs on a project file before ProjectReader opens it (after the file is
+// known to be a regular file, before libhdf5 reads it); it throws InputError to refuse the
+// file. libhdf5 1.10 can crash on a damaged file's structure, which no check of ours can
+// prevent in the process that reads it: the command-line engine sets a check that reads the
+// structure in a child process first (app/cli/projectguard.cpp); the workbench sets none and
+// runs headlens-check instead. Empty: no check.
+void setProjectOpenCheck(std::function<void(const std::string &path)> check);
 
 // Reads a project lazily: the constructor reads only the root attributes and the trace
 // listings; trace data is read on request. Keeps the file open (read-only) until destroyed.
