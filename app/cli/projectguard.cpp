@@ -49,9 +49,7 @@ void checkInChild(const std::string &path)
         g_inChild = true;
         int code = 0;
         try {
-            const ProjectReader reader(path);
-            (void)reader.info();
-            (void)readProjectExtras(path);
+            readProjectStructure(path);
         } catch (...) {
             code = 3;
         }

@@ -73,6 +73,7 @@ ProjectDocument *ProjectDocument::open(const QString &path, QString *error, QObj
 bool ProjectDocument::openFile(const QString &path, QString *error)
 {
     const QString absolute = QFileInfo(path).absoluteFilePath();
+    // What this reads is what readProjectStructure reads, which the checks run before it use.
     try {
         auto source = std::make_shared<SourceFile>(s(absolute));
         const ProjectExtras extras = readProjectExtras(s(absolute));

@@ -133,6 +133,13 @@ std::string traceNameProblem(const std::string &name)
     return {};
 }
 
+void readProjectStructure(const std::string &path)
+{
+    const ProjectReader reader(path);
+    (void)reader.info();
+    (void)readProjectExtras(path);
+}
+
 std::string nextFreeTraceName(const std::string &path)
 {
     std::error_code ec;

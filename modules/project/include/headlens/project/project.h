@@ -207,6 +207,13 @@ struct ProjectExtras {
 // InputError when the file cannot be read (use ProjectReader first to validate a project).
 ProjectExtras readProjectExtras(const std::string &path);
 
+// Reads what opening a project in the workbench reads (ProjectDocument::openFile): the file's
+// metadata, the listing of its traces and the extras, not the traces' datasets, which are read
+// when a trace is shown. Throws InputError where that fails. The checks run before a project is
+// opened for good (headlens-check, the engine's forked check) call this, so that they read what
+// the opening will.
+void readProjectStructure(const std::string &path);
+
 // One trace of a project written by writeProject: copied from a trace in a project file
 // (dataset contents copied as stored, without decompressing), or, when file is empty, taken
 // from load(), which is called once, right when the trace is written, so that only one trace
