@@ -1010,7 +1010,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+152"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+168"/>
         <source>contribution norm</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1030,13 +1030,13 @@ Attention entropy: one value per head and query position.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
-        <location line="+213"/>
+        <location line="+58"/>
+        <location line="+232"/>
         <source>Head contributions</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-212"/>
+        <location line="-231"/>
         <source>&amp;Metric:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1052,7 +1052,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+184"/>
+        <location line="+203"/>
         <source>Check: Σ of the heads&apos; projections on attn_out = %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1062,12 +1062,37 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-216"/>
+        <location line="-235"/>
         <source>Mean contribution norm over positions</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-100"/>
+        <source>Head %1 · %2: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+43"/>
+        <source>norm</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>share</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>cosine</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>projection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+52"/>
         <source>Mean ||result_h|| over all positions, per layer and head; click a cell to select the head.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1084,7 +1109,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+24"/>
         <source>head %1: no clear role</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1094,7 +1119,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+112"/>
+        <location line="+132"/>
         <source>Select a block to see what each head adds there.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2121,12 +2146,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+625"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+577"/>
         <source>Added trace %1 with its patching map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-481"/>
+        <location line="-424"/>
         <source>Inspector</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2136,7 +2161,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+177"/>
+        <location line="+120"/>
         <source>HeadLens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2146,17 +2171,17 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-197"/>
+        <location line="-140"/>
         <source>Saved %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+496"/>
+        <location line="+439"/>
         <source>Added trace %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-483"/>
+        <location line="-426"/>
         <source>Block view</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2191,7 +2216,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+570"/>
+        <location line="+501"/>
         <source>About HeadLens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2201,7 +2226,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+43"/>
         <source>A trace is running</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2764,7 +2789,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+112"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+113"/>
         <source>Untitled</source>
         <translation type="unfinished"></translation>
     </message>

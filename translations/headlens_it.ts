@@ -1015,7 +1015,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+152"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+168"/>
         <source>contribution norm</source>
         <translation>norma del contributo</translation>
     </message>
@@ -1035,13 +1035,13 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
         <translation>proiezione su attn_out</translation>
     </message>
     <message>
-        <location line="+15"/>
-        <location line="+213"/>
+        <location line="+58"/>
+        <location line="+232"/>
         <source>Head contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
     <message>
-        <location line="-212"/>
+        <location line="-231"/>
         <source>&amp;Metric:</source>
         <translation>&amp;Metrica:</translation>
     </message>
@@ -1058,7 +1058,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Una barra per testa di attenzione; fai clic su una barra per selezionare la testa.</translation>
     </message>
     <message>
-        <location line="+184"/>
+        <location line="+203"/>
         <source>Check: Σ of the heads&apos; projections on attn_out = %1</source>
         <translation>Verifica: Σ delle proiezioni delle teste su attn_out = %1</translation>
     </message>
@@ -1068,12 +1068,37 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Le proiezioni delle teste su attn_out sommano a ||attn_out|| quando o_proj non ha bias: una verifica che la scomposizione per testa è esatta.</translation>
     </message>
     <message>
-        <location line="-216"/>
+        <location line="-235"/>
         <source>Mean contribution norm over positions</source>
         <translation>Norma media del contributo sulle posizioni</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-100"/>
+        <source>Head %1 · %2: %3</source>
+        <translation>Testa %1 · %2: %3</translation>
+    </message>
+    <message>
+        <location line="+43"/>
+        <source>norm</source>
+        <translation>norma</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>share</source>
+        <translation>quota</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>cosine</source>
+        <translation>coseno</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>projection</source>
+        <translation>proiezione</translation>
+    </message>
+    <message>
+        <location line="+52"/>
         <source>Mean ||result_h|| over all positions, per layer and head; click a cell to select the head.</source>
         <translation>Media di ||result_h|| su tutte le posizioni, per strato e testa; fai clic su una cella per selezionare la testa.</translation>
     </message>
@@ -1090,7 +1115,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>norma media</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+24"/>
         <source>head %1: no clear role</source>
         <translation>testa %1: nessun ruolo chiaro</translation>
     </message>
@@ -1100,7 +1125,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>testa %1: %2</translation>
     </message>
     <message>
-        <location line="+112"/>
+        <location line="+132"/>
         <source>Select a block to see what each head adds there.</source>
         <translation>Seleziona un blocco per vedere che cosa vi aggiunge ogni testa.</translation>
     </message>
@@ -2127,12 +2152,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+625"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+577"/>
         <source>Added trace %1 with its patching map</source>
         <translation>Aggiunta la traccia %1 con la sua mappa di sostituzione</translation>
     </message>
     <message>
-        <location line="-481"/>
+        <location line="-424"/>
         <source>Inspector</source>
         <translation>Ispettore</translation>
     </message>
@@ -2142,7 +2167,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Entropia</translation>
     </message>
     <message>
-        <location line="+177"/>
+        <location line="+120"/>
         <source>HeadLens</source>
         <translation>HeadLens</translation>
     </message>
@@ -2152,17 +2177,17 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>%1[*] — HeadLens</translation>
     </message>
     <message>
-        <location line="-197"/>
+        <location line="-140"/>
         <source>Saved %1</source>
         <translation>Salvato %1</translation>
     </message>
     <message>
-        <location line="+496"/>
+        <location line="+439"/>
         <source>Added trace %1</source>
         <translation>Aggiunta la traccia %1</translation>
     </message>
     <message>
-        <location line="-483"/>
+        <location line="-426"/>
         <source>Block view</source>
         <translation>Vista a blocchi</translation>
     </message>
@@ -2197,7 +2222,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Esportato %1</translation>
     </message>
     <message>
-        <location line="+570"/>
+        <location line="+501"/>
         <source>About HeadLens</source>
         <translation>Informazioni su HeadLens</translation>
     </message>
@@ -2207,7 +2232,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>&lt;h3&gt;HeadLens %1&lt;/h3&gt;&lt;p&gt;Un banco di lavoro per guardare dentro i modelli linguistici transformer: la logit lens a ogni strato e sito, l&apos;attenzione e il contributo di ogni testa.&lt;/p&gt;&lt;p&gt;Basato su:&lt;/p&gt;&lt;ul&gt;&lt;li&gt;Qt %2 (widget, grafici, SVG)&lt;/li&gt;&lt;li&gt;libtorch, nel processo del motore headlens-cli (il banco di lavoro non la carica)&lt;/li&gt;&lt;li&gt;HDF5 %3 per i progetti .hlproj&lt;/li&gt;&lt;li&gt;nlohmann/json %4&lt;/li&gt;&lt;/ul&gt;</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+43"/>
         <source>A trace is running</source>
         <translation>Una traccia è in corso</translation>
     </message>
@@ -2770,7 +2795,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+112"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+113"/>
         <source>Untitled</source>
         <translation>Senza titolo</translation>
     </message>

@@ -38,6 +38,7 @@ private Q_SLOTS:
     void headValues();
     void headSumCheck();
     void headHeatmap();
+    void headAxisTitleIsWholeOrAbsent();
     // entropy
     void histogramHelper();
     void boxStatsHelper();
@@ -309,6 +310,59 @@ void TestPanels::headHeatmap()
 }
 
 // -------------------------------------------------------------------------------- entropy
+
+// The value axis's title runs along a short plot: it is shown whole where it fits, and not at
+// all where it does not (a laptop's dock once showed "contributio…" and lost the bars' room).
+void TestPanels::headAxisTitleIsWholeOrAbsent()
+{
+    const Trace t = TestData::makeTrace(4, 10, 3);
+    HeadContributionPanel panel;
+    panel.setTrace(t);
+    panel.setSelection(1, 4);
+    panel.resize(500, 900);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QTRY_COMPARE(panel.valueAxisTitle(), QStringLiteral("norm"));
+    panel.setMetric(HeadContributionPanel::Metric::Projection);
+    QTRY_COMPARE(panel.valueAxisTitle(), QStringLiteral("projection"));
+
+    // A large font (a high-DPI laptop, a reader's setting) at the panel's smallest height: no
+    // title rather than part of one; with the room again, the whole title.
+    const QFont appFont = QApplication::font();
+    QFont large = appFont;
+    large.setPointSizeF(appFont.pointSizeF() * 2.5);
+    QApplication::setFont(large);
+    HeadContributionPanel big;
+    QApplication::setFont(appFont);
+    big.setTrace(t);
+    big.setSelection(1, 4);
+    big.setMetric(HeadContributionPanel::Metric::Projection);
+    big.resize(600, 100);
+    big.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&big));
+    const QFontMetrics fm(large);
+    QTRY_VERIFY(big.plotHeight() > 0);
+    QVERIFY(big.plotHeight() < fm.horizontalAdvance(QStringLiteral("projection")));
+    QTRY_COMPARE(big.valueAxisTitle(), QString());
+    big.resize(600, 1400);
+    QTRY_COMPARE(big.valueAxisTitle(), QStringLiteral("projection"));
+    QVERIFY(big.plotHeight() > fm.horizontalAdvance(QStringLiteral("projection")));
+
+    // The bars' values: written where each fits over its bar, with fewer digits before none.
+    const Trace many = TestData::makeTrace(2, 6, 16); // norms 1 + h + l + 0.1 t, up to 17.5
+    HeadContributionPanel heads;
+    heads.setTrace(many);
+    heads.setSelection(1, 5);
+    heads.resize(1400, 600);
+    heads.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&heads));
+    QTRY_VERIFY(heads.valueLabelsShown());
+    QCOMPARE(heads.valueLabelDigits(), 3);
+    heads.resize(300, 600); // 16 bars in under 300 px: no room for "16.5" over each
+    QTRY_VERIFY(!heads.valueLabelsShown());
+    heads.resize(1400, 600);
+    QTRY_VERIFY(heads.valueLabelsShown());
+}
 
 void TestPanels::histogramHelper()
 {

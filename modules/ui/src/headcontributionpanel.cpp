@@ -17,11 +17,13 @@
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
+#include <QCursor>
 #include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPainter>
 #include <QSplitter>
+#include <QToolTip>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
@@ -73,6 +75,7 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent) : QWidget(parent),
     m_axisY->setTitleFont(font());
     m_chart->addAxis(m_axisX, Qt::AlignBottom);
     m_chart->addAxis(m_axisY, Qt::AlignLeft);
+    connect(m_chart, &QChart::plotAreaChanged, this, [this] { fitChartTexts(); });
     m_series->attachAxis(m_axisX);
     m_series->attachAxis(m_axisY);
     m_chartView = new QChartView(m_chart, this);
@@ -128,6 +131,19 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent) : QWidget(parent),
         setSelectedHead(index);
         Q_EMIT headSelected(m_layer, index);
     });
+    // A bar's value in full, also where the bars are too narrow to carry it.
+    connect(m_set, &QBarSet::hovered, this, [this](bool over, int index) {
+        if (!over || index < 0 || index >= m_set->count()) {
+            QToolTip::hideText();
+            return;
+        }
+        QToolTip::showText(QCursor::pos(),
+                           tr("Head %1 \u00b7 %2: %3")
+                               .arg(index)
+                               .arg(metricTitle(m_metric))
+                               .arg(m_set->at(index), 0, 'g', 5),
+                           m_chartView);
+    });
     retranslateUi();
     updateBars();
 }
@@ -160,12 +176,55 @@ QString HeadContributionPanel::metricTitle(Metric m) const
     return QString();
 }
 
+// The value axis's own short title: the Metric box above says it in full.
+QString HeadContributionPanel::axisTitle(Metric m) const
+{
+    switch (m) {
+    case Metric::Norm:
+        return tr("norm");
+    case Metric::Share:
+        return tr("share");
+    case Metric::Cosine:
+        return tr("cosine");
+    case Metric::Projection:
+        return tr("projection");
+    }
+    return QString();
+}
+
+// What the chart writes beside and over the bars, fitted to the room it has: the value axis's
+// title runs along the axis and is shown only where the plot is tall enough for all of it (a
+// short dock cut it to "contributio…" and took the bars' room); the bars' values are written
+// with as many digits as fit over a bar (the metric's own precision, else two), else not at all,
+// and a bar's tooltip gives its value either way.
+void HeadContributionPanel::fitChartTexts()
+{
+    const QString title = axisTitle(m_metric);
+    m_axisY->setTitleText(title);
+    const QFontMetrics fm(m_axisY->titleFont());
+    const QRectF plot = m_chart->plotArea();
+    m_axisY->setTitleVisible(fm.horizontalAdvance(title) + fm.height() <= int(plot.height()));
+
+    const int n = m_set->count();
+    const int precision = m_metric == Metric::Share ? 2 : 3;
+    const QFontMetrics labels(m_set->labelFont());
+    const auto widest = [&](int digits) {
+        int w = 0;
+        for (int i = 0; i < n; ++i)
+            w = std::max(w, labels.horizontalAdvance(QString::number(m_set->at(i), 'g', digits)));
+        return w;
+    };
+    const double slot = n > 0 ? plot.width() / n : 0.0;
+    int digits = precision;
+    if (widest(digits) > slot) digits = 2;
+    m_series->setLabelsPrecision(digits);
+    m_series->setLabelsVisible(n > 0 && n <= 16 && widest(digits) <= slot);
+}
+
 void HeadContributionPanel::resizeEvent(QResizeEvent *event)
 {
     QWidget::resizeEvent(event);
-    // In a narrow dock the value axis's title ("contributio…") takes the bars' room; the
-    // Metric box above names what they show.
-    m_axisY->setTitleVisible(width() >= 420);
+    fitChartTexts();
 }
 
 void HeadContributionPanel::retranslateUi()
@@ -223,7 +282,6 @@ void HeadContributionPanel::setHeadMetrics(const FloatArray &norm, const FloatAr
     m_heatmap->setMatrix(meanNorms(), tr("mean norm"));
     m_heatmap->setSelection(-1, -1);
     updateCategories();
-    m_series->setLabelsVisible(headCount() <= 16);
     updateBars();
 }
 
@@ -356,6 +414,26 @@ bool HeadContributionPanel::axesShown() const
     return m_axisX->isVisible() && m_axisY->isVisible();
 }
 
+QString HeadContributionPanel::valueAxisTitle() const
+{
+    return m_axisY->isTitleVisible() ? m_axisY->titleText() : QString();
+}
+
+bool HeadContributionPanel::valueLabelsShown() const
+{
+    return m_series->isLabelsVisible();
+}
+
+int HeadContributionPanel::valueLabelDigits() const
+{
+    return m_series->labelsPrecision();
+}
+
+int HeadContributionPanel::plotHeight() const
+{
+    return int(m_chart->plotArea().height());
+}
+
 QString HeadContributionPanel::sumCheckText() const
 {
     if (m_layer < 0) return tr("Select a block to see what each head adds there.");
@@ -430,8 +508,7 @@ void HeadContributionPanel::updateBars()
     // No bars (no trace, or a project closed): no axes left over from the last one.
     m_axisX->setVisible(!v.empty());
     m_axisY->setVisible(!v.empty());
-    m_axisY->setTitleText(metricTitle(m_metric));
-    m_series->setLabelsPrecision(m_metric == Metric::Share ? 2 : 3);
+    fitChartTexts();
     updateTexts();
 }
 

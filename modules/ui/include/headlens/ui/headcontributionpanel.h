@@ -77,6 +77,13 @@ public:
     QString sumCheckText() const;
     // Whether the chart shows its axes (not when it has no bars).
     bool axesShown() const;
+    // The value axis's title as shown (empty where the plot is too short for all of it), and
+    // the plot's height in pixels.
+    QString valueAxisTitle() const;
+    // Whether the bars carry their values, and with how many significant digits.
+    bool valueLabelsShown() const;
+    int valueLabelDigits() const;
+    int plotHeight() const;
     // [layer, head]: mean contrib_norm over positions (analysis' meanOverPositions).
     FloatArray meanNorms() const;
     HeadHeatmap *heatmap() const { return m_heatmap; }
@@ -104,6 +111,8 @@ private:
     void updateBars();
     void updateTexts();
     QString metricTitle(Metric m) const;
+    QString axisTitle(Metric m) const;
+    void fitChartTexts();
 
     FloatArray m_norm, m_cosine, m_projection; // [L, H, T]
     std::vector<QString> m_tokenText;
