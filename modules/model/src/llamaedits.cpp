@@ -22,12 +22,13 @@ int32_t Model::Impl::lensTop1(const at::Tensor &v, Site site, int layer, const L
     return int32_t(decoderLogits(n, lo.decoder, {d}).argmax(-1).item<int64_t>());
 }
 
-at::Tensor Model::Impl::tokenDirection(int32_t id, Site site, int layer, const LensOptions &lo)
+Model::Impl::LensReading Model::Impl::tokenReading(int32_t id, Site site, int layer,
+                                                   const LensOptions &lo) const
 {
     at::Tensor row =
         decoderRows(lo.decoder, siteDepth(site, layer, cfg.nLayers), id, 1, at::kDouble)[0];
     if (lo.norm == LensNorm::Full) row = row * finalNorm.to(at::kDouble);
-    return row;
+    return readingOf(row, site, layer, lo);
 }
 
 EditHook Model::Impl::makeEdit(const VectorEdit &e, const LensOptions &lo)
@@ -40,12 +41,6 @@ EditHook Model::Impl::makeEdit(const VectorEdit &e, const LensOptions &lo)
                          " to inject is outside the vocabulary");
     if (e.kind == VectorEdit::Kind::Subtract && e.subtractCount < 1)
         throw InputError("subtract at least one token");
-    // A token's direction is a row of the decoder in the space of the site; a tuned lens's
-    // affine translator has no such direction (its bias is not removed by a projection).
-    if (e.kind != VectorEdit::Kind::Unchanged && lo.decoder == LensDecoder::Tuned)
-        throw InputError(std::string(e.kind == VectorEdit::Kind::Subtract ? "subtract" : "inject") +
-                         " works with the logit-lens decoders (output, input, linear, "
-                         "quadratic), not with the tuned lens");
     EditHook h;
     h.site = e.site;
     h.layer = e.layer;
@@ -59,15 +54,22 @@ EditHook Model::Impl::makeEdit(const VectorEdit &e, const LensOptions &lo)
         case VectorEdit::Kind::Subtract:
             for (int i = 0; i < edit.subtractCount; ++i) {
                 const int32_t top = lensTop1(v.to(ct), edit.site, edit.layer, lo);
-                at::Tensor u = tokenDirection(top, edit.site, edit.layer, lo);
-                v = v - ((v * u).sum() / (u * u).sum().clamp_min(1e-300)) * u;
+                const LensReading r = tokenReading(top, edit.site, edit.layer, lo);
+                const at::Tensor &u = r.direction;
+                v = v - (((v * u).sum() + r.offset) / (u * u).sum().clamp_min(1e-300)) * u;
             }
             break;
         case VectorEdit::Kind::Inject: {
             const double d = siteDepth(edit.site, edit.layer, cfg.nLayers);
             const int32_t top = lensTop1(row, edit.site, edit.layer, lo);
-            at::Tensor c = decoderRows(lo.decoder, d, top, 1, at::kDouble)[0];
-            at::Tensor e2 = decoderRows(lo.decoder, d, edit.injectId, 1, at::kDouble)[0];
+            // The directions the lens reads the two tokens' rows along (the rows themselves
+            // for the logit lenses), so that the top token's share moves to the injected one.
+            at::Tensor c = readingOf(decoderRows(lo.decoder, d, top, 1, at::kDouble)[0], edit.site,
+                                     edit.layer, lo)
+                               .direction;
+            at::Tensor e2 = readingOf(decoderRows(lo.decoder, d, edit.injectId, 1, at::kDouble)[0],
+                                      edit.site, edit.layer, lo)
+                                .direction;
             c = c / c.norm().clamp_min(1e-300);
             e2 = e2 / e2.norm().clamp_min(1e-300);
             v = v + (v * c).sum() * (e2 - c);

@@ -332,9 +332,22 @@ struct Model::Impl {
     // The lens top-1 token of vector v at (site, layer).
     int32_t lensTop1(const at::Tensor &v, Site site, int layer, const LensOptions &lo);
 
-    // The direction in site space whose removal zeroes a token's lens logit: for the full
-    // norm the decoder row scaled by the final norm's weight (N(v) = g * v / rms(v)).
-    at::Tensor tokenDirection(int32_t id, Site site, int layer, const LensOptions &lo);
+    // How the lens reads a vector r of the decoder's space (a decoder row) from a site
+    // vector v, in float64: <r, translate(v)> = <W^T r, v> + <r, b>, so direction W^T r and
+    // offset <r, b> for the tuned lens (offset 0 for the translators of attn_out and mlp_out,
+    // which have no bias); r and 0 for the logit lenses, and for a site the tuned lens leaves
+    // untranslated.
+    struct LensReading {
+        at::Tensor direction; // [D]
+        double offset = 0;
+    };
+    LensReading readingOf(const at::Tensor &r, Site site, int layer, const LensOptions &lo) const;
+
+    // How the lens reads a token's logit before the norm's 1/rms scale: the decoder row,
+    // scaled by the final norm's weight for the full norm (N(v) = g * v / rms(v)), read
+    // through the translator. Subtracting direction * (<direction, v> + offset) / |direction|^2
+    // from v zeroes that logit, by the smallest change to v that does.
+    LensReading tokenReading(int32_t id, Site site, int layer, const LensOptions &lo) const;
 
     EditHook makeEdit(const VectorEdit &e, const LensOptions &lo);
 

@@ -37,23 +37,59 @@ LensBlock Model::Impl::lensOfLogits(const at::Tensor &logits, int k)
     return b;
 }
 
+namespace {
+
+// The translator of (s, layer) as views of the lens's own floats (never copied): weight [D, D]
+// and bias [D] (undefined for attn_out and mlp_out, whose translators are linear). Both
+// undefined where the tuned lens leaves the site untranslated.
+struct Translator {
+    at::Tensor weight, bias;
+};
+
+Translator translatorAt(const TunedLens &t, Site s, int layer, int nLayers, int64_t D)
+{
+    const int i = TunedLens::translatorOf(s, layer, nLayers);
+    if (i < 0) return {};
+    Translator out;
+    out.weight = at::from_blob(const_cast<float *>(t.weight[size_t(i)].data()), {D, D}, at::kFloat);
+    if (!TunedLens::linearOnly(s))
+        out.bias = at::from_blob(const_cast<float *>(t.bias[size_t(i)].data()), {D}, at::kFloat);
+    return out;
+}
+
+} // namespace
+
 at::Tensor Model::Impl::translate(const at::Tensor &v, Site s, int layer,
                                   const LensOptions &o) const
 {
     if (o.decoder != LensDecoder::Tuned) return v;
     if (!o.tuned) throw InputError("the tuned lens decoder needs a lens file (--lens FILE)");
     o.tuned->checkFits(cfg, name);
-    const int i = TunedLens::translatorOf(s, layer, cfg.nLayers);
-    if (i < 0) return v;
+    const Translator tr = translatorAt(*o.tuned, s, layer, cfg.nLayers, cfg.dModel);
+    if (!tr.weight.defined()) return v;
     const int64_t D = cfg.dModel;
-    // Views of the lens's own floats: the translators are never copied.
-    const at::Tensor w =
-        at::from_blob(const_cast<float *>(o.tuned->weight[size_t(i)].data()), {D, D}, at::kFloat);
     const at::Tensor x = v.to(at::kFloat);
-    if (TunedLens::linearOnly(s)) return at::matmul(x, w.t()).to(v.scalar_type());
-    const at::Tensor b =
-        at::from_blob(const_cast<float *>(o.tuned->bias[size_t(i)].data()), {D}, at::kFloat);
-    return at::addmm(b, x.reshape({-1, D}), w.t()).view(x.sizes()).to(v.scalar_type());
+    if (!tr.bias.defined()) return at::matmul(x, tr.weight.t()).to(v.scalar_type());
+    return at::addmm(tr.bias, x.reshape({-1, D}), tr.weight.t())
+        .view(x.sizes())
+        .to(v.scalar_type());
+}
+
+Model::Impl::LensReading Model::Impl::readingOf(const at::Tensor &r, Site s, int layer,
+                                                const LensOptions &o) const
+{
+    const at::Tensor r64 = r.to(at::kDouble);
+    if (o.decoder != LensDecoder::Tuned) return {r64, 0.0};
+    if (!o.tuned) throw InputError("the tuned lens decoder needs a lens file (--lens FILE)");
+    o.tuned->checkFits(cfg, name);
+    const Translator tr = translatorAt(*o.tuned, s, layer, cfg.nLayers, cfg.dModel);
+    if (!tr.weight.defined()) return {r64, 0.0};
+    // W^T r as one float32 product with W as stored (a float64 copy of W would be D^2 * 8
+    // bytes: 411 MB at Yi-34B's width).
+    LensReading out;
+    out.direction = at::mv(tr.weight.t(), r64.to(at::kFloat)).to(at::kDouble);
+    if (tr.bias.defined()) out.offset = (r64 * tr.bias.to(at::kDouble)).sum().item<double>();
+    return out;
 }
 
 at::Tensor Model::Impl::lensNorm(const at::Tensor &v, LensNorm norm) const
