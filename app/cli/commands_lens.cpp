@@ -117,25 +117,31 @@ int cmdFitLens(const std::vector<std::string> &argv)
     std::vector<std::vector<int32_t>> heldOut;
     if (auto h = a.value("--held-out")) heldOut = promptIds(*model, *h);
 
-    o.preparing = [](const std::string &, int done, int total) {
-        reportProgress("forward passes", done, total);
+    o.preparing = [](const std::string &stage, int done, int total) {
+        reportProgress(stage, done, total);
     };
     o.progress = [&log](const FitLensProgress &p) {
         endProgress();
-        const double eta = p.seconds / p.step * (p.steps - p.step);
-        char buf[160];
-        std::snprintf(buf, sizeof buf, "step %6d/%d  KL %.4f  %s", p.step, p.steps, p.loss,
-                      duration(p.seconds).c_str());
+        // The time left from the share of all translators' steps done (the passes that
+        // gather a later group's vectors are not counted).
+        const double done = double(p.translator - 1) * p.steps + p.step,
+                     total = double(p.translators) * p.steps;
+        const double eta = p.seconds / done * (total - done);
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "translator %3d/%d  step %6d/%d  KL %.4f  %s", p.translator,
+                      p.translators, p.step, p.steps, p.loss, duration(p.seconds).c_str());
         log << buf;
-        if (p.step < p.steps) log << "  about " << duration(eta) << " left";
+        if (done < total) log << "  about " << duration(eta) << " left";
         log << std::endl;
     };
     const auto t0 = std::chrono::steady_clock::now();
-    TunedLens lens = fitTunedLens(*model, train, o);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    endProgress();
-    saveTunedLens(out, lens);
+    double seconds = 0;
+    {
+        const TunedLens lens = fitTunedLens(*model, train, o);
+        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        endProgress();
+        saveTunedLens(out, lens);
+    } // gone before the file is read back: a Llama-2-7B lens is 4.3 GB
     const std::shared_ptr<const TunedLens> saved = loadTunedLens(out); // its path and hash
 
     json j = {{"lens", saved->path},
@@ -147,12 +153,12 @@ int cmdFitLens(const std::vector<std::string> &argv)
               {"batch_tokens", o.batchTokens},
               {"learning_rate", o.learningRate},
               {"train_prompts", train.size()},
-              {"train_tokens", lens.trainTokens},
+              {"train_tokens", saved->trainTokens},
               {"seconds", seconds}};
     if (!asJson)
         std::printf("wrote %s (%s, %d steps on %lld positions of %zu prompts, seed %llu, %s)\n",
                     out.c_str(), model->name().c_str(), o.steps,
-                    static_cast<long long>(lens.trainTokens), train.size(),
+                    static_cast<long long>(saved->trainTokens), train.size(),
                     static_cast<unsigned long long>(o.seed), duration(seconds).c_str());
     if (!heldOut.empty()) {
         const LensKl kl = lensKl(*model, heldOut, saved.get(), klProgress);

@@ -208,13 +208,18 @@ void TestTunedLens::fittingLowersHeldOutKl()
     o.seed = 3;
     o.steps = 300;
     o.learningRate = 3e-3;
-    int reports = 0;
+    int reports = 0, lastTranslator = 0;
     o.progress = [&](const FitLensProgress &p) {
         QVERIFY(p.step > 0 && p.step <= p.steps && p.loss >= 0);
+        // One translator after another, each to its last step.
+        QCOMPARE(p.translators, 2 * 3);
+        QVERIFY(p.translator == lastTranslator || p.translator == lastTranslator + 1);
+        lastTranslator = p.translator;
         ++reports;
     };
     const TunedLens lens = fitTunedLens(*f.model, train, o);
-    QVERIFY(reports >= 10);
+    QCOMPARE(lastTranslator, 2 * 3);
+    QVERIFY(reports >= 6 * 10);
     const LensKl kl = lensKl(*f.model, heldOut, &lens);
     for (size_t i = 0; i + 1 < kl.logit.size(); ++i)
         QVERIFY2(
@@ -223,9 +228,21 @@ void TestTunedLens::fittingLowersHeldOutKl()
                 QString("place %1: tuned %2, logit %3").arg(i).arg(kl.tuned[i]).arg(kl.logit[i])));
     QCOMPARE(kl.tuned.back(), kl.logit.back());
     // The same seed gives the same lens.
+    o.progress = {};
     const TunedLens again = fitTunedLens(*f.model, train, o);
     QCOMPARE(again.weight, lens.weight);
     QCOMPARE(again.bias, lens.bias);
+    // Gathering one translator's vectors per pass over the prompts (a small memory budget)
+    // trains the same lens as gathering them all in one.
+    o.gatherBudgetBytes = 1;
+    std::vector<std::string> stages;
+    o.preparing = [&](const std::string &stage, int, int) {
+        if (stages.empty() || stages.back() != stage) stages.push_back(stage);
+    };
+    const TunedLens grouped = fitTunedLens(*f.model, train, o);
+    QCOMPARE(int(stages.size()), 2 * 3);
+    QCOMPARE(grouped.weight, lens.weight);
+    QCOMPARE(grouped.bias, lens.bias);
 }
 
 void TestTunedLens::fileRoundTripAndRefusal()

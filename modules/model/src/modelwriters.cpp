@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
@@ -25,20 +26,27 @@ namespace HeadLens {
 
 namespace {
 
-// Writes bytes beside the target, flushes, and renames over it (ARCHITECTURE.md, "Saving").
-void writeBeside(const std::string &path, const std::string &bytes)
+// Writes a file beside the target through write(out), flushes, and renames it over the target
+// (ARCHITECTURE.md, "Saving").
+void writeBeside(const std::string &path, const std::function<void(std::ostream &)> &write)
 {
     const std::string tmp = path + ".part";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out) throw InputError("cannot write " + tmp + ": " + std::strerror(errno));
-        out.write(bytes.data(), std::streamsize(bytes.size()));
+        write(out);
         out.flush();
         if (!out) throw InputError("cannot write " + tmp + ": " + std::strerror(errno));
     }
     std::error_code ec;
     fs::rename(tmp, path, ec);
     if (ec) throw InputError("cannot rename " + tmp + " to " + path + ": " + ec.message());
+}
+
+void writeBeside(const std::string &path, const std::string &bytes)
+{
+    writeBeside(path,
+                [&](std::ostream &out) { out.write(bytes.data(), std::streamsize(bytes.size())); });
 }
 
 void appendLe32(std::string &s, uint32_t v)
@@ -65,8 +73,8 @@ void writeSafetensors(const std::string &path, const std::vector<NamedTensor> &t
         int64_t n = 1;
         for (int64_t d : t.shape)
             n *= d;
-        if (n != int64_t(t.values.size()))
-            throw InputError("tensor " + t.name + " has " + std::to_string(t.values.size()) +
+        if (n != int64_t(t.count) || (n > 0 && !t.values))
+            throw InputError("tensor " + t.name + " has " + std::to_string(t.count) +
                              " values but its shape holds " + std::to_string(n));
         const uint64_t bytes = uint64_t(n) * 4;
         header[t.name] = {
@@ -76,20 +84,27 @@ void writeSafetensors(const std::string &path, const std::vector<NamedTensor> &t
     std::string h = header.dump();
     while ((8 + h.size()) % 8 != 0)
         h.push_back(' '); // the format allows trailing spaces; keeps the data 8-byte aligned
-    std::string out;
-    out.reserve(8 + h.size() + offset);
-    const uint64_t hn = h.size();
-    for (int i = 0; i < 8; ++i)
-        out.push_back(char((hn >> (8 * i)) & 0xffu));
-    out += h;
-    for (const NamedTensor &t : tensors) {
-        for (float f : t.values) { // little-endian, whatever the host
-            uint32_t u;
-            std::memcpy(&u, &f, 4);
-            appendLe32(out, u);
+    writeBeside(path, [&](std::ostream &out) {
+        std::string block;
+        const uint64_t hn = h.size();
+        for (int i = 0; i < 8; ++i)
+            block.push_back(char((hn >> (8 * i)) & 0xffu));
+        block += h;
+        constexpr size_t kBlock = size_t(4) << 20;
+        block.reserve(kBlock + 4);
+        for (const NamedTensor &t : tensors) {
+            for (size_t i = 0; i < t.count; ++i) { // little-endian, whatever the host
+                uint32_t u;
+                std::memcpy(&u, t.values + i, 4);
+                appendLe32(block, u);
+                if (block.size() >= kBlock) {
+                    out.write(block.data(), std::streamsize(block.size()));
+                    block.clear();
+                }
+            }
         }
-    }
-    writeBeside(path, out);
+        out.write(block.data(), std::streamsize(block.size()));
+    });
 }
 
 void writeLlamaConfig(const std::string &path, const ModelConfig &c)

@@ -109,15 +109,18 @@ std::vector<std::pair<std::string, at::Tensor>> namedWeights(const Model::Impl &
     return out;
 }
 
-std::vector<NamedTensor> toNamedTensors(const Model::Impl &d)
+// The weights to write, as views of float32 tensors that storage keeps.
+std::vector<NamedTensor> toNamedTensors(const Model::Impl &d, std::vector<at::Tensor> &storage)
 {
     std::vector<NamedTensor> out;
     for (const auto &[name, t] : namedWeights(d)) {
-        at::Tensor c = t.detach().to(at::kFloat).contiguous();
+        storage.push_back(t.detach().to(at::kFloat).contiguous());
+        const at::Tensor &c = storage.back();
         NamedTensor n;
         n.name = name;
         n.shape.assign(c.sizes().begin(), c.sizes().end());
-        n.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+        n.values = c.data_ptr<float>();
+        n.count = size_t(c.numel());
         out.push_back(std::move(n));
     }
     return out;
@@ -428,8 +431,12 @@ TrainReport trainExample(const TrainOptions &opts)
 
     // The folder: config.json, model.safetensors, training.json (the tokenizer is there).
     writeLlamaConfig((fs::path(opts.outDir) / "config.json").string(), r.config);
-    writeSafetensors((fs::path(opts.outDir) / "model.safetensors").string(), toNamedTensors(*d),
-                     {{"format", "pt"}, {"headlens_example", r.name}});
+    {
+        std::vector<at::Tensor> storage;
+        writeSafetensors((fs::path(opts.outDir) / "model.safetensors").string(),
+                         toNamedTensors(*d, storage),
+                         {{"format", "pt"}, {"headlens_example", r.name}});
+    }
     d.reset();
 
     // Score what was written, through the public API.

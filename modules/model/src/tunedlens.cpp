@@ -1,11 +1,15 @@
 // The tuned lens (tunedlens.h): its fitting with the engine's own autograd, and the KL of a
 // lens to the model's final distribution (its file: tunedlensfile.cpp).
 //
-// Fitting follows Belrose et al. (2023): one forward pass per prompt gathers the residual
-// vectors at every place and the model's final log-probabilities; then every translator
-// (W = I, b = 0 at first) is trained by Adam on random positions to minimise
+// Fitting follows Belrose et al. (2023): forward passes over the prompts gather the residual
+// vectors at the translators' places and the model's final log-probabilities; then every
+// translator (W = I, b = 0 at first) is trained by Adam on random positions to minimise
 // KL(final || softmax(U N(W h + b))), N the final norm and U the output matrix, both held
-// fixed. The translators do not interact, so their losses are simply summed.
+// fixed. The translators do not interact (their losses add, their parameters are disjoint and
+// Adam works per parameter), so each is trained alone on the same sequence of batches and ends
+// where training them all together would: only one translator's parameters, gradients, Adam
+// moments and autograd graph are held at a time. The residual vectors are gathered for as many
+// translators per pass over the prompts as FitLensOptions::gatherBudgetBytes allows.
 
 #include "headlens/model/tunedlens.h"
 
@@ -17,6 +21,7 @@
 
 #include <torch/optim/adam.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace HeadLens {
@@ -25,28 +30,41 @@ namespace {
 
 // Captures the residual places of one forward pass as float32 [T, D]: 2L translator places
 // and, at 2L, the last layer's resid_post (the model's output before the final norm).
+// Captures residual places of one forward pass as float32 [T, D]: the 2L translator places
+// and, at 2L, the last layer's resid_post (the model's output before the final norm); only
+// places [first, last) are kept.
 class PlaceCapture : public CaptureSink {
 public:
-    explicit PlaceCapture(int nLayers) : m_L(nLayers), places(size_t(2 * nLayers + 1)) {}
+    explicit PlaceCapture(int nLayers, int first = 0, int last = -1)
+        : m_L(nLayers), m_first(first), m_last(last < 0 ? 2 * nLayers + 1 : last),
+          places(size_t(2 * nLayers + 1))
+    {
+    }
     bool wants(Tap tap, int layer) override
     {
-        return tap == Tap::ResidPre || tap == Tap::ResidMid ||
-               (tap == Tap::ResidPost && layer == m_L - 1);
+        const int i = placeOf(tap, layer);
+        return i >= m_first && i < m_last;
     }
     bool wantsLens(Site, int) override { return false; }
     bool wantsLogits() override { return false; }
     void tensor(Tap tap, int layer, const TensorView &v) override
     {
-        const size_t i =
-            tap == Tap::ResidPost ? size_t(2 * m_L) : size_t(2 * layer + (tap == Tap::ResidMid));
-        places[i] = at::from_blob(const_cast<float *>(v.data), v.shape, at::kFloat).clone();
+        places[size_t(placeOf(tap, layer))] =
+            at::from_blob(const_cast<float *>(v.data), v.shape, at::kFloat).clone();
     }
     void heads(int, const HeadMetricsView &) override {}
     void lens(Site, int, const LensView &) override {}
     void logits(const LensView &) override {}
 
 private:
-    int m_L;
+    int placeOf(Tap tap, int layer) const
+    {
+        if (tap == Tap::ResidPre) return 2 * layer;
+        if (tap == Tap::ResidMid) return 2 * layer + 1;
+        if (tap == Tap::ResidPost && layer == m_L - 1) return 2 * m_L;
+        return -1;
+    }
+    int m_L, m_first, m_last;
 
 public:
     std::vector<at::Tensor> places;
@@ -93,6 +111,61 @@ std::pair<Site, int> LensKl::place(int i, int nLayers)
 // ---------------------------------------------------------------------------------------------
 // Fitting.
 
+namespace {
+
+// Trains translator i from the identity on h [N, D] (its place's residual vectors) against
+// logP [N, V], into lens.weight[i] and lens.bias[i].
+void trainTranslator(const Model::Impl &d, const at::Tensor &h, const at::Tensor &logP,
+                     const at::Tensor &U, int i, const FitLensOptions &opts,
+                     std::chrono::steady_clock::time_point t0, TunedLens &lens)
+{
+    const int64_t D = d.cfg.dModel, N = logP.size(0);
+    at::Tensor W = at::eye(D, at::kFloat).set_requires_grad(true);
+    at::Tensor B = at::zeros({D}, at::kFloat).set_requires_grad(true);
+    torch::optim::Adam opt(std::vector<torch::Tensor>{W, B},
+                           torch::optim::AdamOptions(opts.learningRate));
+    Examples::Rng rng(opts.seed); // every translator sees the same batches
+    const int64_t batch = std::min<int64_t>(std::max(1, opts.batchTokens), N);
+    const int every = std::max(1, opts.steps / 50);
+    double sum = 0;
+    int summed = 0;
+    for (int step = 1; step <= opts.steps; ++step) {
+        std::vector<int64_t> pick(static_cast<size_t>(batch));
+        for (int64_t &j : pick)
+            j = int64_t(rng.next() % uint64_t(N));
+        const at::Tensor idx = at::tensor(pick, at::kLong);
+        const at::Tensor lp = logP.index_select(0, idx);
+        const at::Tensor p = lp.exp();
+        const at::Tensor negEntropy = (p * lp).sum(-1).mean();
+        opt.zero_grad();
+        const at::Tensor y = at::addmm(B, h.index_select(0, idx), W.t());
+        const at::Tensor lq = at::log_softmax(lensLogits(d, y, U), -1);
+        at::Tensor loss = negEntropy - (p * lq).sum(-1).mean();
+        loss.backward();
+        opt.step();
+        sum += loss.item<double>();
+        ++summed;
+        if (opts.progress && (step % every == 0 || step == opts.steps)) {
+            FitLensProgress pr;
+            pr.translator = i + 1;
+            pr.translators = int(lens.weight.size());
+            pr.step = step;
+            pr.steps = opts.steps;
+            pr.loss = sum / summed;
+            pr.seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            opts.progress(pr);
+            sum = 0;
+            summed = 0;
+        }
+    }
+    const at::Tensor w = W.detach().contiguous(), b = B.detach().contiguous();
+    std::copy(w.data_ptr<float>(), w.data_ptr<float>() + w.numel(), lens.weight[size_t(i)].begin());
+    std::copy(b.data_ptr<float>(), b.data_ptr<float>() + b.numel(), lens.bias[size_t(i)].begin());
+}
+
+} // namespace
+
 TunedLens fitTunedLens(Model &model, const std::vector<std::vector<int32_t>> &prompts,
                        const FitLensOptions &opts)
 {
@@ -105,82 +178,44 @@ TunedLens fitTunedLens(Model &model, const std::vector<std::vector<int32_t>> &pr
     lens.modelFingerprint = model.fingerprint();
     lens.seed = opts.seed;
     lens.steps = std::max(0, opts.steps);
-
-    // Every position's residual vectors and the model's final log-probabilities.
-    std::vector<std::vector<at::Tensor>> parts(static_cast<size_t>(P));
-    std::vector<at::Tensor> finals;
-    for (size_t k = 0; k < prompts.size(); ++k) {
-        if (prompts[k].empty()) continue;
-        PlaceCapture cap(L);
-        finals.push_back(at::log_softmax(capturePlaces(model, prompts[k], cap), -1));
-        for (int i = 0; i < P; ++i)
-            parts[size_t(i)].push_back(cap.places[size_t(i)]);
-        if (opts.preparing) opts.preparing("forward", int(k + 1), int(prompts.size()));
+    int64_t N = 0;
+    for (const auto &p : prompts) {
+        model.checkIds(p);
+        N += int64_t(p.size());
     }
-    const at::Tensor logP = at::cat(finals, 0);
-    const int64_t N = logP.size(0);
     lens.trainTokens = N;
     if (opts.steps <= 0) return lens;
-    std::vector<at::Tensor> hs;
-    for (auto &p : parts)
-        hs.push_back(at::cat(p, 0));
-    parts.clear();
 
+    // Translators whose residual vectors one pass over the prompts gathers.
+    const int64_t placeBytes = N * cfg.dModel * int64_t(sizeof(float));
+    const int group =
+        int(std::clamp<int64_t>(opts.gatherBudgetBytes / std::max<int64_t>(1, placeBytes), 1, P));
     const at::Tensor U = unembedding(d);
-    std::vector<at::Tensor> W, B;
-    std::vector<torch::Tensor> params;
-    for (int i = 0; i < P; ++i) {
-        W.push_back(at::eye(cfg.dModel, at::kFloat).set_requires_grad(true));
-        B.push_back(at::zeros({cfg.dModel}, at::kFloat).set_requires_grad(true));
-        params.push_back(W.back());
-        params.push_back(B.back());
-    }
-    torch::optim::Adam opt(params, torch::optim::AdamOptions(opts.learningRate));
-    Examples::Rng rng(opts.seed);
-    const int64_t batch = std::min<int64_t>(std::max(1, opts.batchTokens), N);
-    const int every = std::max(1, opts.steps / 50);
+    at::Tensor logP; // [N, V], from the first pass
     const auto t0 = std::chrono::steady_clock::now();
-    double sum = 0;
-    int summed = 0;
-    for (int step = 1; step <= opts.steps; ++step) {
-        std::vector<int64_t> pick(static_cast<size_t>(batch));
-        for (int64_t &j : pick)
-            j = int64_t(rng.next() % uint64_t(N));
-        const at::Tensor idx = at::tensor(pick, at::kLong);
-        const at::Tensor lp = logP.index_select(0, idx);
-        const at::Tensor p = lp.exp();
-        const at::Tensor negEntropy = (p * lp).sum(-1).mean();
-        opt.zero_grad();
-        at::Tensor loss = at::zeros({}, at::kFloat);
-        for (int i = 0; i < P; ++i) {
-            const at::Tensor y =
-                at::addmm(B[size_t(i)], hs[size_t(i)].index_select(0, idx), W[size_t(i)].t());
-            const at::Tensor lq = at::log_softmax(lensLogits(d, y, U), -1);
-            loss = loss + (negEntropy - (p * lq).sum(-1).mean());
+    for (int g0 = 0; g0 < P; g0 += group) {
+        const int g1 = std::min(P, g0 + group);
+        std::vector<std::vector<at::Tensor>> parts(static_cast<size_t>(g1 - g0));
+        std::vector<at::Tensor> finals;
+        const std::string stage = group >= P
+                                      ? std::string("forward passes")
+                                      : "forward passes for translators " + std::to_string(g0 + 1) +
+                                            "-" + std::to_string(g1) + " of " + std::to_string(P);
+        for (size_t k = 0; k < prompts.size(); ++k) {
+            if (prompts[k].empty()) continue;
+            PlaceCapture cap(L, g0, g1);
+            const at::Tensor logits = capturePlaces(model, prompts[k], cap);
+            if (!logP.defined()) finals.push_back(at::log_softmax(logits, -1));
+            for (int i = g0; i < g1; ++i)
+                parts[size_t(i - g0)].push_back(cap.places[size_t(i)]);
+            if (opts.preparing) opts.preparing(stage, int(k + 1), int(prompts.size()));
         }
-        loss.backward();
-        opt.step();
-        sum += loss.item<double>() / P;
-        ++summed;
-        if (opts.progress && (step % every == 0 || step == opts.steps)) {
-            FitLensProgress pr;
-            pr.step = step;
-            pr.steps = opts.steps;
-            pr.loss = sum / summed;
-            pr.seconds =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            opts.progress(pr);
-            sum = 0;
-            summed = 0;
+        if (!logP.defined()) logP = at::cat(finals, 0);
+        for (int i = g0; i < g1; ++i) {
+            const at::Tensor h = at::cat(parts[size_t(i - g0)], 0);
+            parts[size_t(i - g0)].clear();
+            trainTranslator(d, h, logP, U, i, opts, t0, lens);
         }
-    }
-    for (int i = 0; i < P; ++i) {
-        const at::Tensor w = W[size_t(i)].detach().contiguous(),
-                         b = B[size_t(i)].detach().contiguous();
-        std::copy(w.data_ptr<float>(), w.data_ptr<float>() + w.numel(),
-                  lens.weight[size_t(i)].begin());
-        std::copy(b.data_ptr<float>(), b.data_ptr<float>() + b.numel(),
-                  lens.bias[size_t(i)].begin());
     }
     return lens;
 }

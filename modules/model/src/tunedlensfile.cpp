@@ -86,8 +86,8 @@ void saveTunedLens(const std::string &path, const TunedLens &lens)
     const int64_t D = lens.dModel;
     for (size_t i = 0; i < lens.weight.size(); ++i) {
         const std::string n = TunedLens::translatorName(int(i));
-        tensors.push_back({n + ".weight", {D, D}, lens.weight[i]});
-        tensors.push_back({n + ".bias", {D}, lens.bias[i]});
+        tensors.push_back({n + ".weight", {D, D}, lens.weight[i].data(), lens.weight[i].size()});
+        tensors.push_back({n + ".bias", {D}, lens.bias[i].data(), lens.bias[i].size()});
     }
     const std::map<std::string, std::string> meta = {
         {"format", kFormat},

@@ -26,15 +26,17 @@ class Model;
 // ---------------------------------------------------------------------------------------------
 // Writing a Hugging Face Llama folder without torch.
 
-// One tensor to write: float32 values in row-major order.
+// One tensor to write: float32 values in row-major order, read where they are (not copied,
+// so that writing a 4 GB lens does not hold it twice): they must outlive the write.
 struct NamedTensor {
     std::string name;
     std::vector<int64_t> shape;
-    std::vector<float> values;
+    const float *values = nullptr;
+    size_t count = 0; // the number of values there: the product of shape
 };
 
 // A safetensors file of F32 tensors (in the order given; header padded to 8 bytes so every
-// tensor is aligned). Written beside the target and renamed over it.
+// tensor is aligned). Streamed beside the target a block at a time and renamed over it.
 void writeSafetensors(const std::string &path, const std::vector<NamedTensor> &tensors,
                       const std::map<std::string, std::string> &metadata = {});
 // config.json of a LlamaForCausalLM with every field parseHfConfig reads.

@@ -55,9 +55,11 @@ std::shared_ptr<const TunedLens> loadTunedLens(const std::string &path);
 // Writes lens to path (beside-and-rename), with its metadata.
 void saveTunedLens(const std::string &path, const TunedLens &lens);
 
+// The translators are trained one after another (1..translators), each for `steps` steps.
 struct FitLensProgress {
+    int translator = 0, translators = 0;
     int step = 0, steps = 0;
-    double loss = 0;    // mean over translators of the mean KL (nats) of the last interval
+    double loss = 0;    // the translator's mean KL (nats) over the last interval
     double seconds = 0; // since training began
 };
 
@@ -66,12 +68,19 @@ struct FitLensOptions {
     int steps = 500;
     double learningRate = 3e-3; // Adam
     int batchTokens = 512;      // positions per step (the same for every translator)
+    // Residual vectors gathered per pass over the prompts (positions x d_model x 4 bytes per
+    // translator): as many translators as fit are gathered together, at least one.
+    int64_t gatherBudgetBytes = int64_t(2) << 30;
     std::function<void(const FitLensProgress &)> progress; // about every 1/50 of the steps
     std::function<void(const std::string &stage, int done, int total)> preparing; // forward passes
 };
 
-// Fits a tuned lens of model on the positions of prompts (token ids), from the identity. With
-// steps = 0 the result is the identity lens. InputError when the prompts have no position.
+// Fits a tuned lens of model on the positions of prompts (token ids), from the identity,
+// translator by translator. With steps = 0 the result is the identity lens. InputError when
+// the prompts have no position. Memory, besides the model and the lens itself (2L x d_model^2
+// floats): the final log-probabilities (positions x vocabulary floats), the gathered residual
+// vectors (at most gatherBudgetBytes, at least one translator's), one translator's parameters,
+// gradients and Adam moments (4 d_model^2 floats) and one batch's logits.
 TunedLens fitTunedLens(Model &model, const std::vector<std::vector<int32_t>> &prompts,
                        const FitLensOptions &opts);
 
