@@ -8,6 +8,7 @@
 #include "appsettings.h"
 #include "comparisondock.h"
 #include "mainwindow.h"
+#include "traceview.h"
 
 #include "headlens/document/projectdocument.h"
 #include "headlens/document/viewstate.h"
@@ -105,15 +106,15 @@ int main(int argc, char **argv)
     if (parser.isSet(siteOption))
         if (auto site = siteFromName(parser.value(siteOption).toStdString())) window.setSite(*site);
     if (parser.isSet(colourOption)) { // the box holds ViewState::Colour values, named so
-        QComboBox *box = window.colourBox();
+        QComboBox *box = window.traceView()->colourBox();
         for (int i = 0; i < box->count(); ++i)
             if (parser.value(colourOption) ==
                 QLatin1String(ViewState::colourName(ViewState::Colour(box->itemData(i).toInt()))))
                 box->setCurrentIndex(i);
     }
     if (parser.isSet(headOption)) {
-        const int i = window.headBox()->findData(parser.value(headOption).toInt());
-        if (i >= 0) window.headBox()->setCurrentIndex(i);
+        const int i = window.traceView()->headBox()->findData(parser.value(headOption).toInt());
+        if (i >= 0) window.traceView()->headBox()->setCurrentIndex(i);
     }
     if (ProjectDocument *doc = window.currentDocument(); doc && parser.isSet(followOption))
         doc->view()->setFollowToken(parser.value(followOption).toInt());

@@ -16,6 +16,7 @@
 #include "projectdock.h"
 #include "projectfiles.h"
 #include "settingsdialog.h"
+#include "statusmessages.h"
 #include "tracedialogs.h"
 #include "traceview.h"
 #include "workbenchactions.h"
@@ -30,7 +31,6 @@
 #include "headlens/ui/attentionpatternview.h"
 #include "headlens/ui/blockview.h"
 #include "headlens/ui/comparisonpanel.h"
-#include "headlens/ui/elidinglabel.h"
 #include "headlens/ui/entropypanel.h"
 #include "headlens/ui/followtokenpanel.h"
 #include "headlens/ui/headcontributionpanel.h"
@@ -115,18 +115,9 @@ MainWindow::MainWindow(QWidget *parent)
     centralLayout->addWidget(m_traceView, 1);
     setCentralWidget(central);
 
-    // The selection's text is shortened with "…" (the whole of it in the tooltip) rather than
-    // cut off under the lens label beside it.
-    m_selectionStatus = new ElidingLabel;
-    m_selectionStatus->setObjectName("SelectionStatus");
-    statusBar()->addWidget(m_selectionStatus, 1);
-    connect(statusBar(), &QStatusBar::messageChanged, this, [this](const QString &message) {
-        if (!message.isEmpty()) return;
-        statusBar()->setToolTip(QString());
-        m_statusMessage.clear();
-    });
-    statusBar()->addPermanentWidget(m_traceView->lensInfo());
-    connect(m_traceView, &TraceView::selectionText, m_selectionStatus, &ElidingLabel::setText);
+    m_status = new StatusMessages(statusBar());
+    m_status->addPermanent(m_traceView->lensInfo());
+    connect(m_traceView, &TraceView::selectionText, m_status, &StatusMessages::setSelectionText);
 
     m_files = new ProjectFiles(this, [this](const QString &title, const QString &text,
                                             QMessageBox::StandardButtons buttons,
@@ -144,20 +135,21 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_traceDialogs, &TraceDialogs::failed, this, &MainWindow::showError);
     createActions();
     m_engineStatus = new EngineStatus(m_engine, m_actions);
-    statusBar()->addPermanentWidget(m_engineStatus);
+    m_status->addPermanent(m_engineStatus);
     createDocks();
     m_exports = new ViewExports(
         this,
         [this]() -> QList<ViewExports::View> {
-            return {{tr("Block view"), blockView(), {}},
-                    {tr("Inspector"), inspector(), {}},
-                    {tr("Head contributions"), headPanel(), {}},
-                    {tr("Entropy"), entropyPanel(), [this] { m_docks->entropy->fillNow(); }},
-                    {tr("Comparison"), m_docks->comparison->panel(), {}},
-                    {tr("Follow token"), followPanel(), {}},
-                    {tr("Attention pattern"), m_docks->pattern->patternView(), {}},
-                    {tr("Head similarity"), similarityPanel(),
-                     [this] { similarityPanel()->ensureComputed(true); }}};
+            const WorkbenchDocks *d = m_docks;
+            return {{tr("Block view"), m_traceView->blockView(), {}},
+                    {tr("Inspector"), d->inspector->panel(), {}},
+                    {tr("Head contributions"), d->head->panel(), {}},
+                    {tr("Entropy"), d->entropy->panel(), [d] { d->entropy->fillNow(); }},
+                    {tr("Comparison"), d->comparison->panel(), {}},
+                    {tr("Follow token"), d->follow->panel(), {}},
+                    {tr("Attention pattern"), d->pattern->patternView(), {}},
+                    {tr("Head similarity"), d->similarity->panel(),
+                     [d] { d->similarity->panel()->ensureComputed(true); }}};
         },
         [this] { return currentTrace(); });
     connect(m_exports, &ViewExports::failed, this, &MainWindow::showError);
@@ -491,66 +483,6 @@ void MainWindow::refreshEntropy()
     m_docks->entropy->fillNow();
 }
 
-BlockView *MainWindow::blockView() const
-{
-    return m_traceView->blockView();
-}
-
-InspectorPanel *MainWindow::inspector() const
-{
-    return m_docks->inspector->panel();
-}
-
-HeadContributionPanel *MainWindow::headPanel() const
-{
-    return m_docks->head->panel();
-}
-
-HeadSimilarityPanel *MainWindow::similarityPanel() const
-{
-    return m_docks->similarity->panel();
-}
-
-EntropyPanel *MainWindow::entropyPanel() const
-{
-    return m_docks->entropy->panel();
-}
-
-FollowTokenPanel *MainWindow::followPanel() const
-{
-    return m_docks->follow->panel();
-}
-
-HeadRolesPanel *MainWindow::rolesPanel() const
-{
-    return m_docks->roles->panel();
-}
-
-QComboBox *MainWindow::siteBox() const
-{
-    return m_traceView->siteBox();
-}
-
-QComboBox *MainWindow::headBox() const
-{
-    return m_traceView->headBox();
-}
-
-QComboBox *MainWindow::colourBox() const
-{
-    return m_traceView->colourBox();
-}
-
-QSlider *MainWindow::thresholdSlider() const
-{
-    return m_traceView->thresholdSlider();
-}
-
-LensSelector *MainWindow::lensSelector() const
-{
-    return m_traceView->lensSelector();
-}
-
 // ------------------------------------------------------------------------------ engine
 
 NewTraceDialog *MainWindow::showNewTraceDialog()
@@ -607,24 +539,6 @@ void MainWindow::showSettings()
     m_recovery->setInterval(AppSettings::autosaveMinutes());
 }
 
-// ------------------------------------------------------------------------------ export
-
-QList<QPair<QString, QWidget *>> MainWindow::exportableViews() const
-{
-    QList<QPair<QString, QWidget *>> out;
-    for (const ViewExports::View &v : m_exports->views())
-        out.append({v.name, v.widget});
-    return out;
-}
-
-bool MainWindow::exportView(QWidget *view, ExportFormat format, const QString &path,
-                            const QSize &size, QString *error)
-{
-    return m_exports->exportView(view, format, path, size, error);
-}
-
-// ------------------------------------------------------------------------------ layout
-
 // ------------------------------------------------------------------------------ messages
 
 void MainWindow::showError(const QString &text)
@@ -634,23 +548,7 @@ void MainWindow::showError(const QString &text)
 
 void MainWindow::showStatus(const QString &text, int timeoutMs)
 {
-    if (text.isEmpty()) {
-        statusBar()->clearMessage();
-        return;
-    }
-    // Qt cuts a message off mid-letter under the labels on the right: one that does not fit
-    // before them ends in "…", and the whole of it is the status bar's tooltip while it shows.
-    // (By their size hints: a message can come before the bar is laid out.)
-    int room = statusBar()->width() - 24;
-    for (QWidget *label :
-         {static_cast<QWidget *>(m_traceView->lensInfo()), static_cast<QWidget *>(m_engineStatus)})
-        if (!label->isHidden()) room -= label->sizeHint().width() + 8;
-    const QString shown =
-        statusBar()->fontMetrics().elidedText(text, Qt::ElideRight, std::max(40, room));
-    statusBar()->setToolTip(shown == text ? QString() : text);
-    statusBar()->showMessage(shown, timeoutMs);
-    m_statusMessage = text;
-    m_statusTimeout = timeoutMs;
+    m_status->showMessage(text, timeoutMs);
 }
 
 QMessageBox::StandardButton MainWindow::ask(const QString &title, const QString &text,
@@ -688,9 +586,6 @@ void MainWindow::offerRecovery()
 void MainWindow::resizeEvent(QResizeEvent *event)
 {
     QMainWindow::resizeEvent(event);
-    // A message shortened for another width (it may come before the window has its size).
-    if (!m_statusMessage.isEmpty() && event->size().width() != event->oldSize().width())
-        showStatus(m_statusMessage, m_statusTimeout);
     // With the default layout (none was saved), size the docks to the window as it is first
     // placed on the screen: the block grid gets most of the height, so a laptop shows several
     // layer rows, and the side docks a share of the width. Later resizes keep the user's sizes.

@@ -22,46 +22,26 @@
 #include <memory>
 #include <vector>
 
-class QComboBox;
-class QDockWidget;
-class QLabel;
-class QMenu;
-class QSlider;
 class QTabBar;
-class QToolBar;
 class QUndoGroup;
 
 namespace HeadLens {
 
 class AttentionPatternDock;
-class BlockView;
 class ComparisonDock;
-class DocumentDock;
-class ElidingLabel;
 class EngineClient;
 class EngineStatus;
 class EntropyDock;
-class EntropyPanel;
-class FollowTokenDock;
-class FollowTokenPanel;
-class HeadContributionDock;
-class LogitAttributionDock;
-class HeadContributionPanel;
-class HeadSimilarityDock;
-class HeadRolesDock;
-class HeadSimilarityPanel;
 class InspectorDock;
-class InspectorPanel;
-class LensSelector;
 class MessageBar;
 class NewTraceDialog;
 class PatchDialog;
 class TraceDialogs;
-class HeadRolesPanel;
 class ProjectDock;
 class ProjectDocument;
 class ProjectFiles;
 class RecoveryManager;
+class StatusMessages;
 class TraceView;
 class ViewState;
 class WorkbenchActions;
@@ -100,15 +80,9 @@ public:
     // Iterative decoding of the selected block in the engine (the inspector's Decompose).
     void decomposeSelection();
 
-    // --- parts, for tests and the screenshot mode
+    // --- parts, for tests and the screenshot mode: the block view and the view toolbar's
+    // boxes are the trace view's, the panels their docks'.
     TraceView *traceView() const { return m_traceView; }
-    BlockView *blockView() const;
-    InspectorPanel *inspector() const;
-    HeadContributionPanel *headPanel() const;
-    HeadSimilarityPanel *similarityPanel() const;
-    EntropyPanel *entropyPanel() const;
-    HeadRolesPanel *rolesPanel() const;
-    FollowTokenPanel *followPanel() const;
     InspectorDock *inspectorDock() const { return m_docks->inspector; }
     EntropyDock *entropyDock() const { return m_docks->entropy; }
     AttentionPatternDock *patternDock() const { return m_docks->pattern; }
@@ -118,17 +92,8 @@ public:
     EngineClient *engine() const { return m_engine; }
     RecoveryManager *recovery() const { return m_recovery.get(); }
     QTabBar *tabBar() const { return m_tabs; }
-    QComboBox *siteBox() const;
-    QComboBox *headBox() const;
-    QComboBox *colourBox() const;
-    QSlider *thresholdSlider() const;
-    LensSelector *lensSelector() const;
-    // The views the Export menu offers, by name.
-    QList<QPair<QString, QWidget *>> exportableViews() const;
-
-    // Writes a view as SVG/PNG (of size) or CSV. False with *error set on failure.
-    bool exportView(QWidget *view, ExportFormat format, const QString &path, const QSize &size,
-                    QString *error = nullptr);
+    // The views the Export menu offers, and their export as SVG, PNG or CSV.
+    ViewExports *exports() const { return m_exports; }
 
     // The docks, and the window's layout (dock positions, toolbars, geometry) in QSettings.
     WorkbenchDocks *docks() const { return m_docks; }
@@ -214,9 +179,7 @@ private:
     WorkbenchDocks *m_docks = nullptr;
 
     // status bar
-    ElidingLabel *m_selectionStatus;
-    QString m_statusMessage; // the passing message shown, whole (showStatus may shorten it)
-    int m_statusTimeout = 0;
+    StatusMessages *m_status;
     EngineStatus *m_engineStatus;
 
     WorkbenchActions *m_actions = nullptr;

@@ -7,6 +7,10 @@
 #include "comparisondock.h"
 #include "entropydock.h"
 #include "exportdialog.h"
+#include "followtokendock.h"
+#include "headcontributiondock.h"
+#include "headsimilaritydock.h"
+#include "inspectordock.h"
 #include "lensselector.h"
 #include "mainwindow.h"
 #include "messagebar.h"
@@ -129,9 +133,9 @@ private Q_SLOTS:
         QCOMPARE(w->tabBar()->count(), 1);
         QCOMPARE(w->tabBar()->tabText(0), QStringLiteral("one.hlproj"));
         QCOMPARE(w->currentTrace(), QStringLiteral("a"));
-        QCOMPARE(w->blockView()->layerCount(), 3);
-        QCOMPARE(w->blockView()->tokenCount(), 5);
-        QCOMPARE(w->headBox()->count(), 3); // mean + 2 heads
+        QCOMPARE(w->traceView()->blockView()->layerCount(), 3);
+        QCOMPARE(w->traceView()->blockView()->tokenCount(), 5);
+        QCOMPARE(w->traceView()->headBox()->count(), 3); // mean + 2 heads
 
         // The project tree: b under a, c beside a.
         TraceTreeModel *model = w->projectDock()->model();
@@ -145,8 +149,8 @@ private Q_SLOTS:
         // Choosing a trace in the tree shows it.
         w->projectDock()->treeView()->setCurrentIndex(model->indexOf("c"));
         QCOMPARE(w->currentTrace(), QStringLiteral("c"));
-        QCOMPARE(w->blockView()->layerCount(), 4);
-        QCOMPARE(w->blockView()->tokenCount(), 6);
+        QCOMPARE(w->traceView()->blockView()->layerCount(), 4);
+        QCOMPARE(w->traceView()->blockView()->tokenCount(), 6);
         // Opening the same file again switches to it instead of opening it twice.
         QCOMPARE(w->openProject(m_project), doc);
         QCOMPARE(w->tabBar()->count(), 1);
@@ -173,7 +177,7 @@ private Q_SLOTS:
         QCOMPARE(w->documents().size(), 2);
         QCOMPARE(w->currentDocument(), second);
         QCOMPARE(second->notes(), QStringLiteral("unsaved notes"));
-        QCOMPARE(w->blockView()->layerCount(), 3);
+        QCOMPARE(w->traceView()->blockView()->layerCount(), 3);
 
         QVERIFY(!w->openProject(m_dir.filePath("nothing-here.hlproj")));
         QVERIFY(w->messageBar()->text().contains("nothing-here.hlproj"));
@@ -228,7 +232,7 @@ private Q_SLOTS:
         addTrace(s(path), Test::makeFixtureTrace("long", 0.0f, {1, 2, 1500, 2, 8}), false);
         auto w = makeWindow();
         QVERIFY(w->openProject(path));
-        BlockView *view = w->blockView();
+        BlockView *view = w->traceView()->blockView();
         QCOMPARE(view->tokenCount(), 1500);
         w->selectBlock(0, 1200);
         QCOMPARE(view->attentionLayer(), 0);
@@ -251,17 +255,17 @@ private Q_SLOTS:
         QVERIFY(doc);
         w->selectBlock(2, 3);
         const int id = doc->lens("a", Site::ResidPost)->topkIds.at({1, 3, 1});
-        w->blockView()->setFollowToken(id); // as the block's menu does
+        w->traceView()->blockView()->setFollowToken(id); // as the block's menu does
         QCOMPARE(doc->view()->followToken(), id);
-        QCOMPARE(w->followPanel()->followToken(), id);
-        QCOMPARE(int(w->followPanel()->probabilities().size()), 3);
-        QVERIFY(!std::isnan(w->followPanel()->probabilities()[1]));
-        Q_EMIT w->followPanel()->followRequested(-1); // the dock's Stop
-        QCOMPARE(w->blockView()->followToken(), -1);
+        QCOMPARE(w->docks()->follow->panel()->followToken(), id);
+        QCOMPARE(int(w->docks()->follow->panel()->probabilities().size()), 3);
+        QVERIFY(!std::isnan(w->docks()->follow->panel()->probabilities()[1]));
+        Q_EMIT w->docks()->follow->panel()->followRequested(-1); // the dock's Stop
+        QCOMPARE(w->traceView()->blockView()->followToken(), -1);
         doc->view()->setFollowToken(id);
         w->setCurrentTrace("c");
-        QCOMPARE(w->blockView()->followToken(), id);
-        QCOMPARE(w->followPanel()->followToken(), id);
+        QCOMPARE(w->traceView()->blockView()->followToken(), id);
+        QCOMPARE(w->docks()->follow->panel()->followToken(), id);
     }
 
     // The Attention Pattern dock draws the selected layer's query x key weights of the chosen
@@ -303,23 +307,24 @@ private Q_SLOTS:
     {
         auto w = makeWindow();
         QVERIFY(w->openProject(m_project));
-        BlockView *view = w->blockView();
+        BlockView *view = w->traceView()->blockView();
         QVERIFY(QTest::qWaitForWindowExposed(w.get()));
         view->ensureVisible(2, 3);
         const QPoint at = view->blockRect(2, 3).center().toPoint();
         QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, at);
         QCOMPARE(view->selectedLayer(), 2);
         QCOMPARE(view->selectedPos(), 3);
-        QCOMPARE(w->inspector()->selectedLayer(), 2);
-        QCOMPARE(w->inspector()->selectedPos(), 3);
-        QCOMPARE(w->headPanel()->selectedLayer(), 2);
-        QCOMPARE(w->headPanel()->selectedPos(), 3);
-        QCOMPARE(int(w->headPanel()->values(HeadContributionPanel::Metric::Norm).size()), 2);
+        QCOMPARE(w->docks()->inspector->panel()->selectedLayer(), 2);
+        QCOMPARE(w->docks()->inspector->panel()->selectedPos(), 3);
+        QCOMPARE(w->docks()->head->panel()->selectedLayer(), 2);
+        QCOMPARE(w->docks()->head->panel()->selectedPos(), 3);
+        QCOMPARE(int(w->docks()->head->panel()->values(HeadContributionPanel::Metric::Norm).size()),
+                 2);
 
         // The inspector shows the lens of the selected block.
         const Trace want = Test::makeFixtureTrace("a");
         const LensSite &lens = want.lens[size_t(Site::ResidPost)];
-        const auto top = w->inspector()->topK();
+        const auto top = w->docks()->inspector->panel()->topK();
         QCOMPARE(int(top.size()), 3);
         QCOMPARE(top[0].id, lens.topkIds.at({2, 3, 0}));
         QVERIFY(qAbs(top[0].prob - lens.topkProbs.at({2, 3, 0})) < 1e-6);
@@ -331,35 +336,36 @@ private Q_SLOTS:
         QVERIFY(qAbs(weights[0] - 0.25f) < 1e-6);
 
         // Another site: the inspector follows.
-        w->siteBox()->setCurrentIndex(int(Site::MlpOut));
-        QCOMPARE(w->inspector()->site(), Site::MlpOut);
-        QCOMPARE(w->inspector()->topK()[0].id,
+        w->traceView()->siteBox()->setCurrentIndex(int(Site::MlpOut));
+        QCOMPARE(w->docks()->inspector->panel()->site(), Site::MlpOut);
+        QCOMPARE(w->docks()->inspector->panel()->topK()[0].id,
                  want.lens[size_t(Site::MlpOut)].topkIds.at({2, 3, 0}));
         QCOMPARE(view->selectedLayer(), 2); // the selection stays
 
         // The entropy panel: the shown trace, or every trace of the project.
         w->refreshEntropy();
-        QCOMPARE(w->entropyPanel()->traceCount(), 1);
+        QCOMPARE(w->docks()->entropy->panel()->traceCount(), 1);
         w->findChild<QCheckBox *>("EntropyAllTraces")->setChecked(true);
         w->refreshEntropy();
-        QCOMPARE(w->entropyPanel()->traceCount(), 3);
+        QCOMPARE(w->docks()->entropy->panel()->traceCount(), 3);
         // A click on a bin selects a block of it in the block view.
         int bin = 0;
-        while (bin < w->entropyPanel()->binCount() && w->entropyPanel()->blocksInBin(bin).isEmpty())
+        while (bin < w->docks()->entropy->panel()->binCount() &&
+               w->docks()->entropy->panel()->blocksInBin(bin).isEmpty())
             ++bin;
-        const auto blocks = w->entropyPanel()->blocksInBin(bin);
+        const auto blocks = w->docks()->entropy->panel()->blocksInBin(bin);
         QVERIFY(!blocks.isEmpty());
-        w->entropyPanel()->selectBin(bin);
+        w->docks()->entropy->panel()->selectBin(bin);
         QCOMPARE(view->selectedLayer(), blocks.first().first);
         QCOMPARE(view->selectedPos(), blocks.first().second);
         // ...and outlines all of them; the inspector shows the first.
         QCOMPARE(view->highlightedBlocks(), blocks);
-        QCOMPARE(w->inspector()->selectedLayer(), blocks.first().first);
+        QCOMPARE(w->docks()->inspector->panel()->selectedLayer(), blocks.first().first);
 
         // Choosing a head in the head chart makes the block view show that head.
-        Q_EMIT w->headPanel()->headSelected(2, 1);
+        Q_EMIT w->docks()->head->panel()->headSelected(2, 1);
         QCOMPARE(view->attentionHead(), 1);
-        QCOMPARE(w->headBox()->currentData().toInt(), 1);
+        QCOMPARE(w->traceView()->headBox()->currentData().toInt(), 1);
         QCOMPARE(view->highlightCount(), int(blocks.size())); // the same lens: still outlined
         // Esc in the block view clears the outlines; the selection stays.
         view->setFocus();
@@ -390,7 +396,7 @@ private Q_SLOTS:
         doc->addTrace(unknown);
         doc->undoStack()->setClean();
 
-        LensSelector *lens = w->lensSelector();
+        LensSelector *lens = w->traceView()->lensSelector();
         QComboBox *norm = lens->normBox();
         QComboBox *decoder = lens->decoderBox();
         w->setCurrentTrace("a");
@@ -442,11 +448,11 @@ private Q_SLOTS:
         ProjectDocument *doc = w->openProject(m_project);
         QVERIFY(doc);
         const int steps = doc->undoStack()->count();
-        w->siteBox()->setCurrentIndex(int(Site::ResidMid));
-        w->colourBox()->setCurrentIndex(1);
+        w->traceView()->siteBox()->setCurrentIndex(int(Site::ResidMid));
+        w->traceView()->colourBox()->setCurrentIndex(1);
         w->selectBlock(1, 2);
         QCOMPARE(doc->view()->site(), Site::ResidMid);
-        QCOMPARE(w->blockView()->colourMode(), BlockView::ColourMode::Entropy);
+        QCOMPARE(w->traceView()->blockView()->colourMode(), BlockView::ColourMode::Entropy);
         // Looking around is not an edit: nothing to undo, nothing to save.
         QCOMPARE(doc->undoStack()->count(), steps);
         QVERIFY(!doc->isModified());
@@ -475,21 +481,21 @@ private Q_SLOTS:
         const int lensLoads = w->traceView()->lensLoads();
         const int fills = w->entropyDock()->fillCount();
         // A head from the box, from the head panel, and threshold steps.
-        w->headBox()->setCurrentIndex(2);
+        w->traceView()->headBox()->setCurrentIndex(2);
         QCOMPARE(doc->view()->head(), 1);
-        QCOMPARE(w->blockView()->attentionHead(), 1);
-        QCOMPARE(w->headPanel()->selectedHead(), 1);
-        Q_EMIT w->headPanel()->headSelected(1, 0);
-        QCOMPARE(w->headBox()->currentData().toInt(), 0);
+        QCOMPARE(w->traceView()->blockView()->attentionHead(), 1);
+        QCOMPARE(w->docks()->head->panel()->selectedHead(), 1);
+        Q_EMIT w->docks()->head->panel()->headSelected(1, 0);
+        QCOMPARE(w->traceView()->headBox()->currentData().toInt(), 0);
         for (int v = 20; v <= 40; v += 5)
-            w->thresholdSlider()->setValue(v);
+            w->traceView()->thresholdSlider()->setValue(v);
         QCOMPARE(doc->view()->threshold(), 0.4);
         QCoreApplication::processEvents();
         QCOMPARE(w->traceView()->lensLoads(), lensLoads);
         QCOMPARE(w->entropyDock()->fillCount(), fills);
-        QCOMPARE(w->blockView()->selectedLayer(), 1); // the selection stays
+        QCOMPARE(w->traceView()->blockView()->selectedLayer(), 1); // the selection stays
         // A site change does reload the lens (the counter counts).
-        w->siteBox()->setCurrentIndex(int(Site::ResidMid));
+        w->traceView()->siteBox()->setCurrentIndex(int(Site::ResidMid));
         QCOMPARE(w->traceView()->lensLoads(), lensLoads + 1);
     }
 
@@ -504,8 +510,8 @@ private Q_SLOTS:
         w->setCurrentTrace(names[1]);
         QCOMPARE(w->currentTrace(), names[1]);
         QCOMPARE(doc->view()->layer(), 1);
-        QCOMPARE(w->inspector()->selectedLayer(), 1);
-        QCOMPARE(w->inspector()->selectedPos(), 1);
+        QCOMPARE(w->docks()->inspector->panel()->selectedLayer(), 1);
+        QCOMPARE(w->docks()->inspector->panel()->selectedPos(), 1);
     }
 
     void longErrorCannotWidenTheWindow()
@@ -604,9 +610,9 @@ private Q_SLOTS:
         QVERIFY(w->openProject(m_project));
         const QString svg = m_dir.filePath("named.svg");
         QString error;
-        QVERIFY2(
-            w->exportView(w->blockView(), MainWindow::ExportFormat::Svg, svg, {600, 400}, &error),
-            qPrintable(error));
+        QVERIFY2(w->exports()->exportView(w->traceView()->blockView(),
+                                          MainWindow::ExportFormat::Svg, svg, {600, 400}, &error),
+                 qPrintable(error));
         QFile f(svg);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QVERIFY(f.readAll().contains("<title>a \u2014 Block view</title>"));
@@ -621,10 +627,11 @@ private Q_SLOTS:
         QVERIFY(compare);
         w->setCurrentTrace("a");
         QVERIFY(!compare->isEnabled()); // a has no parent
-        QCOMPARE(w->blockView()->highlightCount(), 0);
+        QCOMPARE(w->traceView()->blockView()->highlightCount(), 0);
         w->setCurrentTrace("b");
         QVERIFY(compare->isEnabled());
-        QCOMPARE(w->blockView()->highlightedBlocks(), (QVector<QPair<int, int>>{{1, 2}}));
+        QCOMPARE(w->traceView()->blockView()->highlightedBlocks(),
+                 (QVector<QPair<int, int>>{{1, 2}}));
         compare->trigger();
         QCOMPARE(w->comparisonDock()->traceOf(0), QStringLiteral("a"));
         QCOMPARE(w->comparisonDock()->traceOf(1), QStringLiteral("b"));
@@ -742,11 +749,12 @@ private Q_SLOTS:
         auto w = makeWindow();
         QVERIFY(w->openProject(m_project));
         w->selectBlock(1, 2);
-        QWidget *widget = w->exportableViews().at(view).second;
+        QWidget *widget = w->exports()->views().at(view).widget;
         QString error;
 
         const QString svg = m_dir.filePath(QStringLiteral("view%1.svg").arg(view));
-        QVERIFY2(w->exportView(widget, MainWindow::ExportFormat::Svg, svg, {800, 500}, &error),
+        QVERIFY2(w->exports()->exportView(widget, MainWindow::ExportFormat::Svg, svg, {800, 500},
+                                          &error),
                  qPrintable(error));
         QFile f(svg);
         QVERIFY(f.open(QIODevice::ReadOnly));
@@ -764,7 +772,8 @@ private Q_SLOTS:
         QVERIFY(elements > 5);
 
         const QString png = m_dir.filePath(QStringLiteral("view%1.png").arg(view));
-        QVERIFY2(w->exportView(widget, MainWindow::ExportFormat::Png, png, {640, 400}, &error),
+        QVERIFY2(w->exports()->exportView(widget, MainWindow::ExportFormat::Png, png, {640, 400},
+                                          &error),
                  qPrintable(error));
         const QImage image(png);
         QCOMPARE(image.size(), QSize(640, 400));
@@ -775,7 +784,7 @@ private Q_SLOTS:
         QVERIFY2(colours.size() > 3, "the PNG is (nearly) blank");
 
         const QString csv = m_dir.filePath(QStringLiteral("view%1.csv").arg(view));
-        QVERIFY2(w->exportView(widget, MainWindow::ExportFormat::Csv, csv, {}, &error),
+        QVERIFY2(w->exports()->exportView(widget, MainWindow::ExportFormat::Csv, csv, {}, &error),
                  qPrintable(error));
         QFile c(csv);
         QVERIFY(c.open(QIODevice::ReadOnly | QIODevice::Text));
@@ -799,26 +808,26 @@ private Q_SLOTS:
         // ... and the entropy dock still beside them, not in their tabs.
         auto *entropy = w->findChild<QDockWidget *>("EntropyDock");
         QVERIFY(!w->tabifiedDockWidgets(heads).contains(entropy));
-        QVERIFY(w->exportableViews().last().second == w->similarityPanel());
+        QVERIFY(w->exports()->views().last().widget == w->docks()->similarity->panel());
         QVERIFY(w->openProject(m_project));
         QVERIFY(QTest::qWaitForWindowExposed(w.get()));
-        HeadSimilarityView *view = w->similarityPanel()->view();
+        HeadSimilarityView *view = w->docks()->similarity->panel()->view();
         // Behind the head contributions' tab it reads and computes nothing.
         w->selectBlock(1, 3);
         QTest::qWait(50);
         QCOMPARE(view->headCount(), 0);
-        QVERIFY(!w->similarityPanel()->isComputing());
+        QVERIFY(!w->docks()->similarity->panel()->isComputing());
         dock->raise(); // its tab chosen: layer 1 is computed
         QTRY_COMPARE(view->headCount(), 2);
-        QCOMPARE(w->similarityPanel()->layer(), 1);
+        QCOMPARE(w->docks()->similarity->panel()->layer(), 1);
         w->selectBlock(2, 3);
-        QCOMPARE(w->similarityPanel()->layer(), 2);
+        QCOMPARE(w->docks()->similarity->panel()->layer(), 2);
         QTRY_COMPARE(view->headCount(), 2);
         // A click on a cell chooses that head for the whole workbench.
         const int head = view->orderedHeads()[1];
         QTest::mouseClick(view, Qt::LeftButton, {}, view->cellRect(1, 0).center().toPoint());
-        QCOMPARE(w->headBox()->currentData().toInt(), head);
-        QCOMPARE(w->blockView()->attentionHead(), head);
+        QCOMPARE(w->traceView()->headBox()->currentData().toInt(), head);
+        QCOMPARE(w->traceView()->blockView()->attentionHead(), head);
         QCOMPARE(view->selectedHead(), head);
         // Another trace (3 heads): the panel follows.
         w->setCurrentTrace("c");
@@ -830,7 +839,7 @@ private Q_SLOTS:
             QStringLiteral(HEADLENS_SOURCE_DIR "/resources/examples/example.hlproj");
         if (!shots.isEmpty() && QFile::exists(example) && w->openProject(example)) {
             w->selectBlock(2, 5);
-            QTRY_VERIFY(!w->similarityPanel()->isComputing());
+            QTRY_VERIFY(!w->docks()->similarity->panel()->isComputing());
             QVERIFY(w->grab().save(shots + QStringLiteral("/mainwindow-headsimilarity.png")));
         }
     }

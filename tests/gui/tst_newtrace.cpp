@@ -4,11 +4,14 @@
 // script standing in for ssh, and the real stories260K model when it is present.
 
 #include "appsettings.h"
+#include "headrolesdock.h"
+#include "inspectordock.h"
 #include "lensselector.h"
 #include "mainwindow.h"
 #include "messagebar.h"
 #include "newtracedialog.h"
 #include "patchdialog.h"
+#include "traceview.h"
 
 #include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
@@ -151,12 +154,12 @@ private Q_SLOTS:
 
         QCOMPARE(doc->traceNames(), QStringList({"first"}));
         QCOMPARE(w->currentTrace(), QStringLiteral("first"));
-        QCOMPARE(w->blockView()->layerCount(), 4);
-        QCOMPARE(w->blockView()->tokenCount(), 5);
+        QCOMPARE(w->traceView()->blockView()->layerCount(), 4);
+        QCOMPARE(w->traceView()->blockView()->tokenCount(), 5);
         QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Add trace first"));
         w->selectBlock(3, 4);
-        QCOMPARE(w->inspector()->selectedLayer(), 3);
-        QVERIFY(!w->inspector()->topK().empty());
+        QCOMPARE(w->docks()->inspector->panel()->selectedLayer(), 3);
+        QVERIFY(!w->docks()->inspector->panel()->topK().empty());
 
         // One undo step takes it out again; the project can be saved with it after redo.
         doc->undoStack()->undo();
@@ -188,15 +191,16 @@ private Q_SLOTS:
         ProjectDocument *doc = w->currentDocument();
         w->selectBlock(2, 3);
 
-        Q_EMIT w->inspector()->decomposeRequested(Site::ResidPost, 2, 3);
-        QTRY_VERIFY_WITH_TIMEOUT(!w->inspector()->decomposition().empty(), 60000);
-        const auto steps = w->inspector()->decomposition();
+        Q_EMIT w->docks()->inspector->panel()->decomposeRequested(Site::ResidPost, 2, 3);
+        QTRY_VERIFY_WITH_TIMEOUT(!w->docks()->inspector->panel()->decomposition().empty(), 60000);
+        const auto steps = w->docks()->inspector->panel()->decomposition();
         QVERIFY(steps.size() <= 10);
-        QCOMPARE(steps[0].id, w->inspector()->topK()[0].id); // the first step is the lens top-1
+        QCOMPARE(steps[0].id,
+                 w->docks()->inspector->panel()->topK()[0].id); // the first step is the lens top-1
         QVERIFY(steps[0].norm > 0);
 
-        Q_EMIT w->inspector()->propagateRequested(Site::ResidPost, 2, 3, InspectorPanel::Subtract,
-                                                  1, QString(), 4);
+        Q_EMIT w->docks()->inspector->panel()->propagateRequested(
+            Site::ResidPost, 2, 3, InspectorPanel::Subtract, 1, QString(), 4);
         QTRY_COMPARE_WITH_TIMEOUT(doc->traceCount(), 2, 60000);
         const QString child = doc->traceNames().at(1);
         QCOMPARE(child, QStringLiteral("parent-subtract"));
@@ -216,7 +220,7 @@ private Q_SLOTS:
         QVERIFY(traceInto(*w, spec(0, "a")));
         ProjectDocument *doc = traceInto(*w, spec(1, "b"));
         QVERIFY(doc);
-        HeadRolesPanel *panel = w->rolesPanel();
+        HeadRolesPanel *panel = w->docks()->roles->panel();
         QVERIFY(panel->roles().empty());
         QVERIFY(panel->measureButton()->isEnabled());
         QTest::mouseClick(panel->measureButton(), Qt::LeftButton);
@@ -332,7 +336,7 @@ private Q_SLOTS:
         const auto base = doc->trace("base");
         QCOMPARE(base->nTokens(), 7);
 
-        LensSelector *lens = w->lensSelector();
+        LensSelector *lens = w->traceView()->lensSelector();
         QComboBox *norm = lens->normBox();
         QVERIFY(norm->isEnabled());
         QVERIFY2(lens->engineProblem().isEmpty(), qPrintable(lens->engineProblem()));
@@ -432,7 +436,7 @@ private Q_SLOTS:
                  QString::fromLatin1(
                      QCryptographicHash::hash(lens.readAll(), QCryptographicHash::Sha256).toHex()));
         // The lens list beside the site offers it too, and shows this trace's decoder.
-        QComboBox *decoder = w->lensSelector()->decoderBox();
+        QComboBox *decoder = w->traceView()->lensSelector()->decoderBox();
         QVERIFY(decoder->findData(int(LensDecoder::Tuned)) >= 0);
         QCOMPARE(LensDecoder(decoder->currentData().toInt()), LensDecoder::Tuned);
     }
@@ -498,7 +502,7 @@ private Q_SLOTS:
         QCOMPARE(first->notes(), QStringLiteral("unsaved notes"));
         QCOMPARE(second->traceCount(), 0);
         w->setCurrentDocument(first);
-        QCOMPARE(w->blockView()->layerCount(), 3);
+        QCOMPARE(w->traceView()->blockView()->layerCount(), 3);
 
         // Trying again starts a new engine.
         w->setCurrentDocument(second);

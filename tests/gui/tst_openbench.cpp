@@ -5,6 +5,7 @@
 // attention is read per layer when a block is selected.
 
 #include "mainwindow.h"
+#include "traceview.h"
 
 #include "headlens/document/projectdocument.h"
 #include "headlens/project/project.h"
@@ -97,11 +98,11 @@ with h5py.File(sys.argv[1], "r+") as f:
         timer.start();
         ProjectDocument *doc = w.openProject(path);
         QVERIFY(doc);
-        w.blockView()->viewport()->repaint();
+        w.traceView()->blockView()->viewport()->repaint();
         const qint64 ms = timer.elapsed();
         qInfo("opened a %.2f GB project and painted the first view in %lld ms", bytes / 1e9, ms);
-        QCOMPARE(w.blockView()->layerCount(), L);
-        QCOMPARE(w.blockView()->tokenCount(), T);
+        QCOMPARE(w.traceView()->blockView()->layerCount(), L);
+        QCOMPARE(w.traceView()->blockView()->tokenCount(), T);
         QVERIFY(doc->hasAttention("big"));
         // The aims (300 ms here, 1 s for a selection) are figures to read, not assertions:
         // timings on a shared machine vary.
@@ -111,11 +112,11 @@ with h5py.File(sys.argv[1], "r+") as f:
         // 46 MB of float16 here, about 0.5 s to read and decompress).
         timer.restart();
         w.selectBlock(L / 2, T / 2);
-        w.blockView()->viewport()->repaint();
+        w.traceView()->blockView()->viewport()->repaint();
         const qint64 select = timer.elapsed();
         qInfo("selected a block and showed its attention in %lld ms", select);
-        QCOMPARE(w.blockView()->attentionLayer(), L / 2);
-        const auto weights = w.blockView()->attentionWeights();
+        QCOMPARE(w.traceView()->blockView()->attentionLayer(), L / 2);
+        const auto weights = w.traceView()->blockView()->attentionWeights();
         QCOMPARE(int(weights.size()), T / 2 + 1);
         QVERIFY(qAbs(weights[0] - 1.0f / T) < 1e-5);
         if (select > 1000) qWarning("the selection took %lld ms, over the 1 s aim", select);
