@@ -79,7 +79,8 @@ double currentRssMiB()
     return double(resident) * double(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
 }
 
-// Wants every tensor and head metric, no lens; copies what it gets, as a trace would.
+// Wants every tensor and head metric, no lens; copies what it gets, as a trace would, and takes
+// attention a block of query rows at a time, as a trace does (TraceBuilder).
 class CaptureAll : public CaptureSink {
 public:
     bool lensOnly = false;
@@ -98,6 +99,8 @@ public:
         ++next;
     }
     void tensor(Tap, int, const TensorView &v) override { keep(v); }
+    bool wantsAttentionRows() override { return true; }
+    void attentionRows(int, int64_t, const TensorView &rows) override { keep(rows); }
     void heads(int, const HeadMetricsView &m) override
     {
         for (const TensorView *v :

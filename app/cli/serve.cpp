@@ -273,6 +273,7 @@ private:
         } catch (const std::exception &e) {
             fail("internal", e.what());
         }
+        returnFreedMemory(); // an idle engine does not hold the request's peak
     }
 
     std::unique_ptr<Model> m_model;
