@@ -2146,22 +2146,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+577"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+490"/>
         <source>Added trace %1 with its patching map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-424"/>
-        <source>Inspector</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Entropy</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+120"/>
+        <location line="-242"/>
         <source>HeadLens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2171,52 +2161,22 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-140"/>
+        <location line="-129"/>
         <source>Saved %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+439"/>
+        <location line="+368"/>
         <source>Added trace %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-426"/>
-        <source>Block view</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Head contributions</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Comparison</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Follow token</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Attention pattern</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Head similarity</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
+        <location line="-353"/>
         <source>Exported %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+501"/>
+        <location line="+407"/>
         <source>About HeadLens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2226,7 +2186,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+40"/>
         <source>A trace is running</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3596,6 +3556,49 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
 </context>
 <context>
+    <name>HeadLens::WorkbenchDocks</name>
+    <message>
+        <location filename="../app/headlens/workbenchdocks.cpp" line="+109"/>
+        <source>Block view</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Inspector</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Head contributions</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Entropy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Comparison</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Follow token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Attention pattern</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Head similarity</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>RemoveTrace</name>
     <message>
         <location filename="../modules/document/src/removetrace.cpp" line="+11"/>
@@ -3622,7 +3625,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>main</name>
     <message>
-        <location filename="../app/headlens/main.cpp" line="+63"/>
+        <location filename="../app/headlens/main.cpp" line="+64"/>
         <source>A workbench for looking inside transformer language models</source>
         <translation type="unfinished"></translation>
     </message>

@@ -2152,22 +2152,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+577"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+490"/>
         <source>Added trace %1 with its patching map</source>
         <translation>Aggiunta la traccia %1 con la sua mappa di sostituzione</translation>
     </message>
     <message>
-        <location line="-424"/>
-        <source>Inspector</source>
-        <translation>Ispettore</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Entropy</source>
-        <translation>Entropia</translation>
-    </message>
-    <message>
-        <location line="+120"/>
+        <location line="-242"/>
         <source>HeadLens</source>
         <translation>HeadLens</translation>
     </message>
@@ -2177,52 +2167,22 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>%1[*] — HeadLens</translation>
     </message>
     <message>
-        <location line="-140"/>
+        <location line="-129"/>
         <source>Saved %1</source>
         <translation>Salvato %1</translation>
     </message>
     <message>
-        <location line="+439"/>
+        <location line="+368"/>
         <source>Added trace %1</source>
         <translation>Aggiunta la traccia %1</translation>
     </message>
     <message>
-        <location line="-426"/>
-        <source>Block view</source>
-        <translation>Vista a blocchi</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Head contributions</source>
-        <translation>Contributi delle teste</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Comparison</source>
-        <translation>Confronto</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Follow token</source>
-        <translation>Segui un token</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Attention pattern</source>
-        <translation>Schema di attenzione</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Head similarity</source>
-        <translation>Somiglianza delle teste</translation>
-    </message>
-    <message>
-        <location line="+6"/>
+        <location line="-353"/>
         <source>Exported %1</source>
         <translation>Esportato %1</translation>
     </message>
     <message>
-        <location line="+501"/>
+        <location line="+407"/>
         <source>About HeadLens</source>
         <translation>Informazioni su HeadLens</translation>
     </message>
@@ -2232,7 +2192,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>&lt;h3&gt;HeadLens %1&lt;/h3&gt;&lt;p&gt;Un banco di lavoro per guardare dentro i modelli linguistici transformer: la logit lens a ogni strato e sito, l&apos;attenzione e il contributo di ogni testa.&lt;/p&gt;&lt;p&gt;Basato su:&lt;/p&gt;&lt;ul&gt;&lt;li&gt;Qt %2 (widget, grafici, SVG)&lt;/li&gt;&lt;li&gt;libtorch, nel processo del motore headlens-cli (il banco di lavoro non la carica)&lt;/li&gt;&lt;li&gt;HDF5 %3 per i progetti .hlproj&lt;/li&gt;&lt;li&gt;nlohmann/json %4&lt;/li&gt;&lt;/ul&gt;</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+40"/>
         <source>A trace is running</source>
         <translation>Una traccia è in corso</translation>
     </message>
@@ -3602,6 +3562,49 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
 </context>
 <context>
+    <name>HeadLens::WorkbenchDocks</name>
+    <message>
+        <location filename="../app/headlens/workbenchdocks.cpp" line="+109"/>
+        <source>Block view</source>
+        <translation>Vista a blocchi</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Inspector</source>
+        <translation>Ispettore</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Head contributions</source>
+        <translation>Contributi delle teste</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Entropy</source>
+        <translation>Entropia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Comparison</source>
+        <translation>Confronto</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Follow token</source>
+        <translation>Segui un token</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Attention pattern</source>
+        <translation>Schema di attenzione</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Head similarity</source>
+        <translation>Somiglianza delle teste</translation>
+    </message>
+</context>
+<context>
     <name>RemoveTrace</name>
     <message>
         <location filename="../modules/document/src/removetrace.cpp" line="+11"/>
@@ -3628,7 +3631,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>main</name>
     <message>
-        <location filename="../app/headlens/main.cpp" line="+63"/>
+        <location filename="../app/headlens/main.cpp" line="+64"/>
         <source>A workbench for looking inside transformer language models</source>
         <translation>Un banco di lavoro per guardare dentro i modelli linguistici transformer</translation>
     </message>

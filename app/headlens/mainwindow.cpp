@@ -28,14 +28,7 @@
 #include "headlens/document/viewstate.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/version.h"
-#include "headlens/ui/attentionpatternview.h"
 #include "headlens/ui/blockview.h"
-#include "headlens/ui/comparisonpanel.h"
-#include "headlens/ui/entropypanel.h"
-#include "headlens/ui/followtokenpanel.h"
-#include "headlens/ui/headcontributionpanel.h"
-#include "headlens/ui/headsimilaritypanel.h"
-#include "headlens/ui/inspectorpanel.h"
 
 #include <QAction>
 #include <QApplication>
@@ -138,19 +131,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_status->addPermanent(m_engineStatus);
     createDocks();
     m_exports = new ViewExports(
-        this,
-        [this]() -> QList<ViewExports::View> {
-            const WorkbenchDocks *d = m_docks;
-            return {{tr("Block view"), m_traceView->blockView(), {}},
-                    {tr("Inspector"), d->inspector->panel(), {}},
-                    {tr("Head contributions"), d->head->panel(), {}},
-                    {tr("Entropy"), d->entropy->panel(), [d] { d->entropy->fillNow(); }},
-                    {tr("Comparison"), d->comparison->panel(), {}},
-                    {tr("Follow token"), d->follow->panel(), {}},
-                    {tr("Attention pattern"), d->pattern->patternView(), {}},
-                    {tr("Head similarity"), d->similarity->panel(),
-                     [d] { d->similarity->panel()->ensureComputed(true); }}};
-        },
+        this, [this] { return m_docks->exportableViews(m_traceView->blockView()); },
         [this] { return currentTrace(); });
     connect(m_exports, &ViewExports::failed, this, &MainWindow::showError);
     connect(m_exports, &ViewExports::exported, this,

@@ -12,6 +12,14 @@
 #include "projectdock.h"
 #include "verticalscrollarea.h"
 
+#include "headlens/ui/attentionpatternview.h"
+#include "headlens/ui/comparisonpanel.h"
+#include "headlens/ui/entropypanel.h"
+#include "headlens/ui/followtokenpanel.h"
+#include "headlens/ui/headcontributionpanel.h"
+#include "headlens/ui/headsimilaritypanel.h"
+#include "headlens/ui/inspectorpanel.h"
+
 #include <QAction>
 #include <QMainWindow>
 #include <QSettings>
@@ -92,6 +100,20 @@ QList<QAction *> WorkbenchDocks::toggleActions() const
     for (QDockWidget *dock : m_docks)
         toggles << dock->toggleViewAction();
     return toggles;
+}
+
+QList<ViewExports::View> WorkbenchDocks::exportableViews(QWidget *blockView) const
+{
+    EntropyDock *e = entropy;
+    HeadSimilarityDock *s = similarity;
+    return {{tr("Block view"), blockView, {}},
+            {tr("Inspector"), inspector->panel(), {}},
+            {tr("Head contributions"), head->panel(), {}},
+            {tr("Entropy"), e->panel(), [e] { e->fillNow(); }},
+            {tr("Comparison"), comparison->panel(), {}},
+            {tr("Follow token"), follow->panel(), {}},
+            {tr("Attention pattern"), pattern->patternView(), {}},
+            {tr("Head similarity"), s->panel(), [s] { s->panel()->ensureComputed(true); }}};
 }
 
 void WorkbenchDocks::keepAsDefault()

@@ -4,6 +4,8 @@
 // restored and reset in QSettings. The window wires what a dock asks for (a trace, a block)
 // to what it does; this class knows the docks' places, not the projects.
 
+#include "viewexports.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QObject>
@@ -50,6 +52,9 @@ public:
     const QList<DocumentDock *> &documentDocks() const { return m_documentDocks; }
     // The View menu's toggles, in the docks' order.
     QList<QAction *> toggleActions() const;
+    // What File > Export offers, in the dialog's order: blockView (the centre's), then the
+    // docks' views, each made ready to draw in full.
+    QList<ViewExports::View> exportableViews(QWidget *blockView) const;
 
     // The layout as it is now is the one resetLayout returns to (the window calls this once
     // its toolbars are built and it has its first size).
