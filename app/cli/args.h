@@ -85,12 +85,6 @@ void checkTraceFits(const Model &model, const std::string &project, int64_t nTok
 // that crashes libhdf5 is an input error (projectguard.cpp). The engine's main calls it.
 void guardProjectOpens();
 
-// Makes freed memory stay in the process for the next tensor instead of going back to the
-// kernel (enginememory.cpp says why); returnFreedMemory gives it back. The engine's main calls
-// keepFreedMemory, serve calls returnFreedMemory after each request.
-void keepFreedMemory();
-void returnFreedMemory();
-
 // Commands (argv without the command word).
 int cmdTrace(const std::vector<std::string> &argv);
 int cmdGenerate(const std::vector<std::string> &argv);

@@ -3,6 +3,7 @@
 // peak RSS.
 
 #include "args.h"
+#include "enginememory.h"
 
 #include "headlens/model/model.h"
 
@@ -141,7 +142,7 @@ int cmdBench(const std::vector<std::string> &argv)
     lo.tokenizerPath = a.value("--tokenizer", "");
 
     const auto t0 = std::chrono::steady_clock::now();
-    std::unique_ptr<Model> model = Model::load(a.positional[0], lo);
+    std::unique_ptr<Model> model = loadModel(a.positional[0], lo);
     const double loadS =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const ModelConfig &c = model->config();

@@ -3,6 +3,7 @@
 // in modules/project/SCHEMA-ADDITIONS.md) and prints a readable summary, or JSON with --json.
 
 #include "args.h"
+#include "enginememory.h"
 #include "requests.h"
 
 #include "headlens/analysis/comparison.h"
@@ -155,7 +156,7 @@ TracePoint tracePoint(const ProjectReader &reader, const Args &a)
 std::unique_ptr<Model> loadModelFor(const std::string &path, const Args &a, const Trace &t)
 {
     reportProgress("loading " + path, 0, 1);
-    std::unique_ptr<Model> model = Model::load(path, loadOptions(a));
+    std::unique_ptr<Model> model = loadModel(path, loadOptions(a));
     endProgress();
     if (!t.modelFingerprint.empty() && model->fingerprint() != t.modelFingerprint)
         throw InputError(path + " is not the model trace '" + t.name + "' was made with (" +

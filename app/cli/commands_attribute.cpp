@@ -2,6 +2,7 @@
 // top-1 token, a chosen token or the difference of two, as a table of one position or as JSON.
 
 #include "args.h"
+#include "enginememory.h"
 #include "requests.h"
 
 #include "headlens/model/model.h"
@@ -82,7 +83,7 @@ int cmdAttribute(const std::vector<std::string> &argv)
     const AttributeRequest request = attributeRequest(a);
     const int top = a.intValue("--top", 10, 1, 1 << 20);
     reportProgress("loading " + modelPath, 0, 1);
-    std::unique_ptr<Model> model = Model::load(modelPath, loadOptions(a));
+    std::unique_ptr<Model> model = loadModel(modelPath, loadOptions(a));
     endProgress();
     const AttributeResult result = runAttribute(*model, request);
     if (a.has("--json")) {

@@ -2,6 +2,7 @@
 // cluster's job array (packaging/slurm/), and the shards' projects joined without recomputing.
 
 #include "args.h"
+#include "enginememory.h"
 #include "prompts.h"
 
 #include "headlens/model/model.h"
@@ -150,7 +151,7 @@ int cmdBatch(const std::vector<std::string> &argv)
         if (writer.hasTrace(p.name))
             throw InputError("trace '" + p.name + "' (" + promptsPath + ":" +
                              std::to_string(p.line) + ") already exists in " + out);
-    std::unique_ptr<Model> model = Model::load(modelPath, lo);
+    std::unique_ptr<Model> model = loadModel(modelPath, lo);
     std::vector<std::vector<TokenInfo>> tokens;
     std::vector<int64_t> counts;
     for (const BatchPrompt &p : mine) {

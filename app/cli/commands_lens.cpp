@@ -2,6 +2,7 @@
 // and the KL to the model's final distribution of the logit lens and a tuned lens on one.
 
 #include "args.h"
+#include "enginememory.h"
 #include "prompts.h"
 #include "requests.h"
 
@@ -112,7 +113,7 @@ int cmdFitLens(const std::vector<std::string> &argv)
     // Progress goes to stdout as lines, or to stderr when stdout carries the JSON.
     std::ostream &log = asJson ? std::cerr : std::cout;
 
-    std::unique_ptr<Model> model = Model::load(modelPath, loadOptions(a));
+    std::unique_ptr<Model> model = loadModel(modelPath, loadOptions(a));
     const std::vector<std::vector<int32_t>> train = promptIds(*model, promptsPath);
     std::vector<std::vector<int32_t>> heldOut;
     if (auto h = a.value("--held-out")) heldOut = promptIds(*model, *h);
@@ -179,7 +180,7 @@ int cmdLensKl(const std::vector<std::string> &argv)
     if (promptsPath.empty()) throw UsageError("lens-kl needs --prompts FILE");
     std::shared_ptr<const TunedLens> lens;
     if (auto f = a.value("--lens")) lens = loadTunedLens(*f);
-    std::unique_ptr<Model> model = Model::load(modelPath, loadOptions(a));
+    std::unique_ptr<Model> model = loadModel(modelPath, loadOptions(a));
     if (lens) lens->checkFits(model->config(), model->name());
     const std::vector<std::vector<int32_t>> prompts = promptIds(*model, promptsPath);
     const LensKl kl = lensKl(*model, prompts, lens.get(), klProgress);

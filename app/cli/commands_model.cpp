@@ -1,6 +1,7 @@
 // Commands that need a model: trace, generate, tokenize.
 
 #include "args.h"
+#include "enginememory.h"
 #include "requests.h"
 
 #include "headlens/model/model.h"
@@ -96,7 +97,7 @@ int cmdTrace(const std::vector<std::string> &argv)
     TraceRun run(std::move(r));
 
     reportProgress("loading " + modelPath, 0, 1);
-    std::unique_ptr<Model> model = Model::load(modelPath, lo);
+    std::unique_ptr<Model> model = loadModel(modelPath, lo);
     const Trace t = run.run(*model);
     endProgress();
     std::cout << "traced " << t.nTokens() << " tokens (" << t.nPromptTokens << " prompt, "
@@ -115,7 +116,7 @@ int cmdGenerate(const std::vector<std::string> &argv)
     const std::string modelPath = onePositional(a, "MODEL");
     const int n = a.intValue("-n", 32, 0, kMaxGenerate);
     const PromptInput prompt = promptInput(a);
-    std::unique_ptr<Model> model = Model::load(modelPath, loadOptions(a));
+    std::unique_ptr<Model> model = loadModel(modelPath, loadOptions(a));
     std::vector<int32_t> ids;
     for (const TokenInfo &t : prompt.tokens(*model))
         ids.push_back(t.id);

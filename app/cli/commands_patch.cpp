@@ -1,6 +1,7 @@
 // headlens-cli patch: activation patching between a clean and a corrupted prompt.
 
 #include "args.h"
+#include "enginememory.h"
 #include "requests.h"
 
 #include "headlens/model/model.h"
@@ -48,7 +49,7 @@ int cmdPatch(const std::vector<std::string> &argv)
     PatchRequest r = patchRequest(a);
     r.clean.options.progress = reportProgress;
     reportProgress("loading " + modelPath, 0, 1);
-    std::unique_ptr<Model> model = Model::load(modelPath, loadOptions(a));
+    std::unique_ptr<Model> model = loadModel(modelPath, loadOptions(a));
     const PatchResult p = runPatch(*model, r);
     endProgress();
     if (a.has("--json")) {

@@ -1,6 +1,7 @@
 // headlens-cli heads MODEL [PROJECT.hlproj] --roles: what each head selects (requests.h).
 
 #include "args.h"
+#include "enginememory.h"
 #include "requests.h"
 
 #include "headlens/analysis/headroles.h"
@@ -24,7 +25,7 @@ int cmdHeadRoles(const std::vector<std::string> &argv)
     const HeadRolesRequest r = headRolesRequest(a);
     if (!r.output.empty()) ProjectReader check(r.output); // a bad project before the model loads
     reportProgress("loading " + a.positional[0], 0, 1);
-    std::unique_ptr<Model> model = Model::load(a.positional[0], loadOptions(a));
+    std::unique_ptr<Model> model = loadModel(a.positional[0], loadOptions(a));
     endProgress();
     const HeadRolesResult res = runHeadRoles(*model, r, {}, [](int done, int total) {
         reportProgress("repeated sequences", done, total);

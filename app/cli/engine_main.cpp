@@ -5,7 +5,6 @@
 
 int main(int argc, char **argv)
 {
-    HeadLens::Cli::keepFreedMemory();
     HeadLens::Cli::guardProjectOpens();
     return HeadLens::Cli::runCommand(std::vector<std::string>(argv + 1, argv + argc));
 }

@@ -3,6 +3,7 @@
 // one at a time on the main thread.
 
 #include "args.h"
+#include "enginememory.h"
 #include "requests.h"
 #include "serverequest.h"
 
@@ -169,7 +170,7 @@ private:
             const LoadRequest &load = std::get<LoadRequest>(r.fields);
             progress(id, "load", 0, 1);
             m_model.reset();
-            m_model = Model::load(load.model, load.options);
+            m_model = loadModel(load.model, load.options);
             progress(id, "load", 1, 1);
             return modelJson();
         }

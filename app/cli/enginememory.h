@@ -1,0 +1,18 @@
+#pragma once
+// How the engine loads a model and keeps the memory it frees (enginememory.cpp says why).
+
+#include "headlens/model/model.h"
+
+#include <memory>
+#include <string>
+
+namespace HeadLens::Cli {
+
+// Model::load, and for a model that computes in bf16 or f16, freed memory stays in the process
+// for the next tensor instead of going back to the kernel. Every command loads through this.
+std::unique_ptr<Model> loadModel(const std::string &path, const LoadOptions &options);
+
+// Gives kept memory back to the kernel (serve, after each request).
+void returnFreedMemory();
+
+} // namespace HeadLens::Cli
