@@ -1,6 +1,7 @@
 #include "args.h"
 
 #include "headlens/trace/error.h"
+#include "headlens/trace/wholenumber.h"
 
 #include <cstdio>
 #include <unistd.h>
@@ -23,19 +24,12 @@ int Args::intValue(const std::string &opt, int fallback, int min, int max) const
 {
     auto v = value(opt);
     if (!v) return fallback;
-    size_t used = 0;
-    long n = 0;
-    try {
-        n = std::stol(*v, &used);
-    } catch (const std::exception &) {
-        used = 0;
-    }
-    if (used != v->size() || v->empty())
-        throw UsageError(opt + " needs a whole number, not '" + *v + "'");
-    if (n < min || n > max)
+    const std::optional<int64_t> n = wholeNumberIn(*v);
+    if (!n) throw UsageError(opt + " needs a whole number, not '" + *v + "'");
+    if (*n < min || *n > max)
         throw UsageError(opt + " must be between " + std::to_string(min) + " and " +
                          std::to_string(max) + ", not " + *v);
-    return int(n);
+    return int(*n);
 }
 
 Args parseArgs(const std::vector<std::string> &argv, const std::set<std::string> &valueOpts,
@@ -87,16 +81,10 @@ std::vector<int32_t> parseIdList(const std::string &s)
     std::string cur;
     auto flush = [&] {
         if (cur.empty()) return;
-        size_t used = 0;
-        long long v = 0;
-        try {
-            v = std::stoll(cur, &used);
-        } catch (const std::exception &) {
-            used = 0;
-        }
-        if (used != cur.size() || v < INT32_MIN || v > INT32_MAX)
+        const std::optional<int64_t> v = wholeNumberIn(cur);
+        if (!v || *v < INT32_MIN || *v > INT32_MAX)
             throw InputError("--token-ids: '" + cur + "' is not a token id");
-        ids.push_back(int32_t(v));
+        ids.push_back(int32_t(*v));
         cur.clear();
     };
     for (char c : s) {

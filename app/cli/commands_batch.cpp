@@ -9,6 +9,7 @@
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"
 #include "headlens/trace/inputfile.h"
+#include "headlens/trace/wholenumber.h"
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -95,14 +97,11 @@ namespace {
 std::pair<int, int> parseShard(const std::string &s)
 {
     const size_t slash = s.find('/');
-    try {
-        if (slash != std::string::npos) {
-            size_t a = 0, b = 0;
-            const std::string left = s.substr(0, slash), right = s.substr(slash + 1);
-            const int i = std::stoi(left, &a), n = std::stoi(right, &b);
-            if (a == left.size() && b == right.size() && n >= 1 && i >= 0 && i < n) return {i, n};
-        }
-    } catch (const std::exception &) {
+    if (slash != std::string::npos) {
+        const std::optional<int64_t> i = wholeNumberIn(std::string_view(s).substr(0, slash)),
+                                     n = wholeNumberIn(std::string_view(s).substr(slash + 1));
+        if (i && n && *n >= 1 && *n <= std::numeric_limits<int>::max() && *i >= 0 && *i < *n)
+            return {int(*i), int(*n)};
     }
     throw UsageError("--shard takes I/N with 0 <= I < N (e.g. 0/4), not '" + s + "'");
 }

@@ -9,6 +9,7 @@
 #include "headlens/trace/error.h"
 #include "headlens/trace/inputfile.h"
 #include "headlens/trace/tracecost.h"
+#include "headlens/trace/wholenumber.h"
 
 #include <nlohmann/json.hpp>
 
@@ -85,16 +86,9 @@ void checkDtype(const std::string &dtype, const std::string &field)
 
 int64_t seedValue(const std::string &s, const std::string &what)
 {
-    size_t used = 0;
-    long long v = -1;
-    try {
-        v = std::stoll(s, &used);
-    } catch (const std::exception &) {
-        used = 0;
-    }
-    if (used != s.size() || s.empty() || v < 0)
-        throw UsageError(what + " needs a whole number from 0, not '" + s + "'");
-    return v;
+    const std::optional<int64_t> v = wholeNumberIn(s);
+    if (!v || *v < 0) throw UsageError(what + " needs a whole number from 0, not '" + s + "'");
+    return *v;
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 // new traces get, and which token a text names.
 #include "headlens/trace/error.h"
 #include "headlens/trace/trace.h"
+#include "headlens/trace/wholenumber.h"
 
 #include <QtTest>
 
@@ -12,6 +13,23 @@ using namespace HeadLens;
 class TestTrace : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void wholeNumbersAreTheWholeText()
+    {
+        QCOMPARE(wholeNumberIn("0").value(), int64_t(0));
+        QCOMPARE(wholeNumberIn("-17").value(), int64_t(-17));
+        QCOMPARE(wholeNumberIn("9223372036854775807").value(), std::numeric_limits<int64_t>::max());
+        QCOMPARE(wholeNumberIn("-9223372036854775808").value(),
+                 std::numeric_limits<int64_t>::min());
+        // What std::stoll would have taken in part, or read as something else.
+        for (const char *bad : {"", " 5", "5 ", "+5", "5x", "0x10", "1e3", "2.0", "-",
+                                "9223372036854775808", "18446744073709551615", "--1"})
+            QVERIFY2(!wholeNumberIn(bad).has_value(), bad);
+        const std::string withNul("12\0"
+                                  "3",
+                                  4);
+        QVERIFY(!wholeNumberIn(withNul).has_value());
+        QCOMPARE(wholeNumberIn(std::string_view("1234").substr(1, 2)).value(), int64_t(23));
+    }
     void arrayIndexing()
     {
         FloatArray a({2, 3, 4});

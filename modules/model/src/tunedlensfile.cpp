@@ -8,6 +8,7 @@
 
 #include "headlens/trace/error.h"
 
+#include "headlens/trace/wholenumber.h"
 #include "weightformats.h"
 
 #include <cstring>
@@ -124,16 +125,10 @@ std::shared_ptr<const TunedLens> loadTunedLens(const std::string &path)
                          ", which this HeadLens does not read (it reads " + kVersion + ")");
     auto number = [&](const char *key) -> int64_t {
         const std::string v = meta(key);
-        size_t used = 0;
-        long long n = -1;
-        try {
-            n = std::stoll(v, &used);
-        } catch (const std::exception &) {
-            used = 0;
-        }
-        if (used != v.size() || v.empty() || n < 0)
+        const std::optional<int64_t> n = wholeNumberIn(v);
+        if (!n || *n < 0)
             throw InputError(path + ": metadata " + key + " is '" + v + "', not a count");
-        return n;
+        return *n;
     };
     auto t = std::make_shared<TunedLens>();
     t->path = fs::absolute(path).lexically_normal().string();

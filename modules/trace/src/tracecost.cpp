@@ -1,6 +1,7 @@
 // Trace cost estimates and the machine's free disk and memory (tracecost.h).
 
 #include "headlens/trace/tracecost.h"
+#include "headlens/trace/wholenumber.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -115,11 +116,7 @@ int64_t numberIn(const std::string &file)
     std::ifstream in(file);
     std::string s;
     if (!(in >> s) || s == "max") return -1;
-    try {
-        return int64_t(std::stoll(s));
-    } catch (const std::exception &) {
-        return -1;
-    }
+    return wholeNumberIn(s).value_or(-1);
 }
 
 // The memory cgroup of this process: its folder, and whether it is v2; empty if none.
