@@ -125,6 +125,9 @@ void TestHeadRolesPanel::empty()
 void TestHeadRolesPanel::contributionPanelLabels()
 {
     HeadContributionPanel p;
+    p.resize(600, 500); // roles label the bars only where they fit under them
+    p.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&p));
     FloatArray norm({2, 2, 3}, 1.0f);
     p.setHeadMetrics(norm, FloatArray(), FloatArray());
     p.setHeadRoles(sample());
@@ -144,6 +147,31 @@ void TestHeadRolesPanel::contributionPanelLabels()
     p.setHeadRoles(HeadRoles());
     QCOMPARE(p.roleText(), QString());
     QCOMPARE(p.headLabels(), (QStringList{"0", "1"}));
+
+    // 32 heads, each with a role, in a narrow panel: "12 first" would not fit under its bar,
+    // so the bars carry their numbers alone, not an elided "12 …"; with the room, the roles.
+    const int H = 32;
+    HeadRoles many;
+    many.nLayers = 1;
+    many.nHeads = H;
+    for (auto &sc : many.score)
+        sc = Array<double>({1, H}, 0.0);
+    many.meanDistance = Array<double>({1, H}, 3.0);
+    for (int h = 0; h < H; ++h)
+        many.score[int(HeadRole::FirstToken)].data[size_t(h)] = 0.9;
+    HeadContributionPanel wide;
+    wide.setHeadMetrics(FloatArray({1, H, 3}, 1.0f), FloatArray(), FloatArray());
+    wide.setHeadRoles(many);
+    wide.setSelection(0, 1);
+    wide.resize(500, 500);
+    wide.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&wide));
+    QStringList numbers;
+    for (int h = 0; h < H; ++h)
+        numbers << QString::number(h);
+    QTRY_COMPARE(wide.headLabels(), numbers);
+    wide.resize(6000, 500);
+    QTRY_COMPARE(wide.headLabels().value(12), QStringLiteral("12 first"));
 }
 
 QTEST_MAIN(TestHeadRolesPanel)

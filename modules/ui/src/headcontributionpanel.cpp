@@ -131,18 +131,19 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent) : QWidget(parent),
         setSelectedHead(index);
         Q_EMIT headSelected(m_layer, index);
     });
-    // A bar's value in full, also where the bars are too narrow to carry it.
+    // A bar's value in full, also where the bars are too narrow to carry it, and its role.
     connect(m_set, &QBarSet::hovered, this, [this](bool over, int index) {
         if (!over || index < 0 || index >= m_set->count()) {
             QToolTip::hideText();
             return;
         }
-        QToolTip::showText(QCursor::pos(),
-                           tr("Head %1 \u00b7 %2: %3")
-                               .arg(index)
-                               .arg(metricTitle(m_metric))
-                               .arg(m_set->at(index), 0, 'g', 5),
-                           m_chartView);
+        QString text = tr("Head %1 \u00b7 %2: %3")
+                           .arg(index)
+                           .arg(metricTitle(m_metric))
+                           .arg(m_set->at(index), 0, 'g', 5);
+        if (const QString role = roleTextOf(index); !role.isEmpty())
+            text += QLatin1Char('\n') + role;
+        QToolTip::showText(QCursor::pos(), text, m_chartView);
     });
     retranslateUi();
     updateBars();
@@ -219,6 +220,7 @@ void HeadContributionPanel::fitChartTexts()
     if (widest(digits) > slot) digits = 2;
     m_series->setLabelsPrecision(digits);
     m_series->setLabelsVisible(n > 0 && n <= 16 && widest(digits) <= slot);
+    updateCategories();
 }
 
 void HeadContributionPanel::resizeEvent(QResizeEvent *event)
@@ -299,28 +301,40 @@ QStringList HeadContributionPanel::headLabels() const
 
 QString HeadContributionPanel::roleText() const
 {
-    if (m_roles.empty() || m_layer < 0 || m_head < 0 || m_layer >= m_roles.nLayers ||
-        m_head >= m_roles.nHeads)
+    return roleTextOf(m_head);
+}
+
+QString HeadContributionPanel::roleTextOf(int head) const
+{
+    if (m_roles.empty() || m_layer < 0 || head < 0 || m_layer >= m_roles.nLayers ||
+        head >= m_roles.nHeads)
         return QString();
-    const QString label = headRoleLabel(m_roles, m_layer, m_head);
-    return label.isEmpty() ? tr("head %1: no clear role").arg(m_head)
-                           : tr("head %1: %2").arg(m_head).arg(label);
+    const QString label = headRoleLabel(m_roles, m_layer, head);
+    return label.isEmpty() ? tr("head %1: no clear role").arg(head)
+                           : tr("head %1: %2").arg(head).arg(label);
 }
 
 // The bars' categories: the head's number, and its strongest role in the selected layer when
-// the roles are known.
+// the roles are known and every such label fits under its bar (an elided "6 …" said nothing;
+// the role is then only in the bar's tooltip).
 void HeadContributionPanel::updateCategories()
 {
-    QStringList cats;
+    QStringList numbers, withRoles;
     const bool roles = !m_roles.empty() && m_layer >= 0 && m_layer < m_roles.nLayers &&
                        m_roles.nHeads == headCount();
+    const QFontMetrics fm(m_axisX->labelsFont());
+    const double slot = headCount() > 0 ? m_chart->plotArea().width() / headCount() : 0.0;
+    bool fits = roles;
     for (int h = 0; h < headCount(); ++h) {
-        QString c = QString::number(h);
+        numbers << QString::number(h);
+        QString c = numbers.back();
         if (roles)
             if (const auto best = strongestRole(m_roles, m_layer, h))
                 c += QStringLiteral(" ") + headRoleShortText(best->role);
-        cats << c;
+        fits = fits && fm.horizontalAdvance(c) + fm.averageCharWidth() <= slot;
+        withRoles << c;
     }
+    const QStringList &cats = fits ? withRoles : numbers;
     if (cats != m_axisX->categories()) m_axisX->setCategories(cats);
 }
 

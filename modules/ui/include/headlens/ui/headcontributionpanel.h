@@ -59,7 +59,8 @@ public:
     void setHeadRoles(const HeadRoles &roles);
     // The selected head's role ("" when there are no roles or no head is selected).
     QString roleText() const;
-    // The labels under the bars: each head's number and, when known, its strongest role.
+    // The labels under the bars: each head's number and, when known and every such label fits
+    // under its bar, its strongest role.
     QStringList headLabels() const;
 
     void setMetric(Metric metric);
@@ -133,6 +134,7 @@ private:
     ElidingLabel *m_sumLabel = nullptr;
     HeadRoles m_roles;
     void updateCategories();
+    QString roleTextOf(int head) const;
     QLabel *m_heatmapTitle = nullptr;
     HeadHeatmap *m_heatmap = nullptr;
 };
