@@ -1,7 +1,7 @@
 #include "args.h"
 
 #include "headlens/trace/error.h"
-#include "headlens/trace/wholenumber.h"
+#include "headlens/trace/numbertext.h"
 
 #include <cstdio>
 #include <unistd.h>

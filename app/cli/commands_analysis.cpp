@@ -16,6 +16,7 @@
 #include "headlens/project/analysisstore.h"
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"
+#include "headlens/trace/numbertext.h"
 
 #include <nlohmann/json.hpp>
 
@@ -108,19 +109,12 @@ double doubleArg(const Args &a, const std::string &opt, double fallback, double 
 {
     const auto v = a.value(opt);
     if (!v) return fallback;
-    size_t used = 0;
-    double d = 0;
-    try {
-        d = std::stod(*v, &used);
-    } catch (const std::exception &) {
-        used = 0;
-    }
-    if (used != v->size() || v->empty() || !std::isfinite(d))
-        throw UsageError(opt + " needs a number, not '" + *v + "'");
-    if (d < min || d > max)
+    const std::optional<double> d = decimalNumberIn(*v);
+    if (!d) throw UsageError(opt + " needs a number, not '" + *v + "'");
+    if (*d < min || *d > max)
         throw UsageError(opt + " must be between " + fmt(min, 2) + " and " + fmt(max, 2) +
                          ", not " + *v);
-    return d;
+    return *d;
 }
 
 // A trace of the project and a (site, layer, pos) in it, checked before any model is loaded.

@@ -9,7 +9,7 @@
 #include "headlens/project/project.h"
 #include "headlens/trace/error.h"
 #include "headlens/trace/inputfile.h"
-#include "headlens/trace/wholenumber.h"
+#include "headlens/trace/numbertext.h"
 
 #include <nlohmann/json.hpp>
 

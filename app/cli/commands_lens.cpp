@@ -9,6 +9,7 @@
 #include "headlens/model/model.h"
 #include "headlens/model/tunedlens.h"
 #include "headlens/trace/error.h"
+#include "headlens/trace/numbertext.h"
 
 #include <nlohmann/json.hpp>
 
@@ -97,17 +98,11 @@ int cmdFitLens(const std::vector<std::string> &argv)
     o.steps = a.intValue("--steps", 500, 0, 10000000);
     o.batchTokens = a.intValue("--batch-tokens", 512, 1, 1 << 20);
     if (auto lr = a.value("--learning-rate")) {
-        size_t used = 0;
-        double v = -1;
-        try {
-            v = std::stod(*lr, &used);
-        } catch (const std::exception &) {
-            used = 0;
-        }
-        if (used != lr->size() || !(v > 0 && v < 100))
+        const std::optional<double> v = decimalNumberIn(*lr);
+        if (!v || !(*v > 0 && *v < 100))
             throw UsageError("--learning-rate takes a number above 0 (e.g. 0.003), not '" + *lr +
                              "'");
-        o.learningRate = v;
+        o.learningRate = *v;
     }
     const bool asJson = a.has("--json");
     // Progress goes to stdout as lines, or to stderr when stdout carries the JSON.

@@ -8,8 +8,8 @@
 #include "headlens/model/tunedlens.h"
 #include "headlens/trace/error.h"
 #include "headlens/trace/inputfile.h"
+#include "headlens/trace/numbertext.h"
 #include "headlens/trace/tracecost.h"
-#include "headlens/trace/wholenumber.h"
 
 #include <nlohmann/json.hpp>
 
@@ -201,17 +201,11 @@ TraceOptions traceOptions(const Args &a)
     if (a.has("--store-z")) o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
     o.generate = a.intValue("--generate", 0, 0, kMaxGenerate);
     if (auto b = a.value("--attention-budget")) {
-        size_t used = 0;
-        double gb = -1;
-        try {
-            gb = std::stod(*b, &used);
-        } catch (const std::exception &) {
-            used = 0;
-        }
-        if (used != b->size() || !(gb >= 0 && gb <= 1e6))
+        const std::optional<double> gb = decimalNumberIn(*b);
+        if (!gb || !(*gb >= 0 && *gb <= 1e6))
             throw UsageError("--attention-budget takes gigabytes (e.g. 8 or 0.5), not '" + *b +
                              "'");
-        o.attentionBudgetBytes = int64_t(gb * 1e9);
+        o.attentionBudgetBytes = int64_t(*gb * 1e9);
     }
     return o;
 }

@@ -1,8 +1,8 @@
 // The plain data types: arrays, names of sites, options and edits, relative depth, the names
 // new traces get, and which token a text names.
 #include "headlens/trace/error.h"
+#include "headlens/trace/numbertext.h"
 #include "headlens/trace/trace.h"
-#include "headlens/trace/wholenumber.h"
 
 #include <QtTest>
 
@@ -13,7 +13,7 @@ using namespace HeadLens;
 class TestTrace : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void wholeNumbersAreTheWholeText()
+    void numbersAreTheWholeText()
     {
         QCOMPARE(wholeNumberIn("0").value(), int64_t(0));
         QCOMPARE(wholeNumberIn("-17").value(), int64_t(-17));
@@ -29,6 +29,13 @@ private Q_SLOTS:
                                   4);
         QVERIFY(!wholeNumberIn(withNul).has_value());
         QCOMPARE(wholeNumberIn(std::string_view("1234").substr(1, 2)).value(), int64_t(23));
+
+        QCOMPARE(decimalNumberIn("0.5").value(), 0.5);
+        QCOMPARE(decimalNumberIn("-2").value(), -2.0);
+        QCOMPARE(decimalNumberIn("3e-4").value(), 3e-4);
+        for (const char *bad :
+             {"", " 1", "1 ", "+1", "1.5x", "inf", "-inf", "nan", "0x1p3", "1e999", "."})
+            QVERIFY2(!decimalNumberIn(bad).has_value(), bad);
     }
     void arrayIndexing()
     {

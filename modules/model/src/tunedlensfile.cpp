@@ -8,7 +8,7 @@
 
 #include "headlens/trace/error.h"
 
-#include "headlens/trace/wholenumber.h"
+#include "headlens/trace/numbertext.h"
 #include "weightformats.h"
 
 #include <cstring>
