@@ -7,8 +7,8 @@
 #include "headlens/model/trainer.h"
 
 #include "headlens/trace/error.h"
-
 #include "headlens/trace/numbertext.h"
+
 #include "weightformats.h"
 
 #include <cstring>

@@ -1,6 +1,7 @@
 // Trace cost estimates and the machine's free disk and memory (tracecost.h).
 
 #include "headlens/trace/tracecost.h"
+
 #include "headlens/trace/numbertext.h"
 
 #include <algorithm>
