@@ -9,6 +9,9 @@
 # translations, copyright and changelog are where Debian expects them; no RUNPATH, stripped.
 # The full release check (xz, lintian) is packaging/build-deb.sh. Exit 77 = skipped.
 set -euo pipefail
+# Under pipefail, `producer | grep -q` fails when grep exits at its first match and the
+# producer then dies of SIGPIPE: a present postinst read as missing (seen once in CI), or a
+# RUNPATH read as absent. So grep reads what the producer wrote, from a here-string.
 
 build=$1 version=$2
 shift 2
@@ -66,7 +69,7 @@ common() {
   [ "$(field Section "$deb")" = science ] || fail "$pkg: Section is not science"
   grep -qE '^[^<>]+ <[^<>@ ]+@[^<>@ ]+>$' <<<"$(field Maintainer "$deb")" || fail "$pkg: Maintainer '$(field Maintainer "$deb")'"
   [ "$(field Description "$deb" | wc -l)" -ge 3 ] || fail "$pkg: no extended Description"
-  if field Description "$deb" | grep -qE '^ \.[^ ]'; then fail "$pkg: a Description line starts with a dot"; fi
+  if grep -qE '^ \.[^ ]' <<<"$(field Description "$deb")"; then fail "$pkg: a Description line starts with a dot"; fi
   has_files "$deb" "/usr/share/doc/$pkg/copyright" "/usr/share/doc/$pkg/changelog.Debian.gz"
   # Nothing under /usr/local, and permissions as Debian wants them.
   if dpkg-deb --contents "$deb" | awk '{print $1, $6}' | grep -E 'usr/local|^-rw.rw|^drwxrwx' ; then
@@ -80,8 +83,8 @@ binary_ok() {
   local deb=$1 path=$2 dir
   dir=$(mktemp -d "$tmp/x.XXXX")
   dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir" ".$path"
-  if readelf -d "$dir$path" | grep -qE 'RUNPATH|RPATH'; then fail "$path has a RUNPATH/RPATH"; else pass "$path: no RUNPATH"; fi
-  if file "$dir$path" | grep -q 'not stripped'; then fail "$path is not stripped"; else pass "$path: stripped"; fi
+  if grep -qE 'RUNPATH|RPATH' <<<"$(readelf -d "$dir$path")"; then fail "$path has a RUNPATH/RPATH"; else pass "$path: no RUNPATH"; fi
+  if grep -q 'not stripped' <<<"$(file "$dir$path")"; then fail "$path is not stripped"; else pass "$path: stripped"; fi
   readelf -d "$dir$path" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' >"$dir/needed"
   NEEDED="$dir/needed"
 }
@@ -153,9 +156,9 @@ if [[ $components == *" python "* ]]; then
   done
   has_files "$deb" /usr/lib/python3/dist-packages/headlens/__init__.py \
     /usr/share/doc/python3-headlens/README.md
-  dpkg-deb --contents "$deb" | grep -qE '__pycache__|\.pyc$' &&
+  grep -qE '__pycache__|\.pyc$' <<<"$(dpkg-deb --contents "$deb")" &&
     fail "python3-headlens ships byte-compiled files" || pass "python3-headlens: sources only"
-  dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx './postinst' ||
+  grep -qx './postinst' <<<"$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)" ||
     fail "python3-headlens: no postinst (py3compile)"
   # The module as packaged imports with Debian's Python and opens the example project.
   if /usr/bin/python3 -c 'import numpy, h5py' 2>/dev/null; then
