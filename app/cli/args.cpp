@@ -32,6 +32,43 @@ int Args::intValue(const std::string &opt, int fallback, int min, int max) const
     return int(*n);
 }
 
+int Args::requiredInt(const std::string &opt, int min, int max) const
+{
+    if (!value(opt)) throw UsageError("give " + opt);
+    return intValue(opt, 0, min, max);
+}
+
+double Args::decimalValue(const std::string &opt, double fallback, double min, double max) const
+{
+    const auto v = value(opt);
+    if (!v) return fallback;
+    const std::optional<double> d = decimalNumberIn(*v);
+    if (!d) throw UsageError(opt + " needs a number, not '" + *v + "'");
+    if (*d < min || *d > max) {
+        char range[96];
+        std::snprintf(range, sizeof range, "%.2f and %.2f", min, max);
+        throw UsageError(opt + " must be between " + range + ", not " + *v);
+    }
+    return *d;
+}
+
+static const char kSiteNames[] = "resid_pre|attn_out|resid_mid|mlp_out|resid_post";
+
+std::optional<Site> Args::siteValue(const std::string &opt) const
+{
+    const auto v = value(opt);
+    if (!v) return std::nullopt;
+    const std::optional<Site> s = siteFromName(*v);
+    if (!s) throw UsageError(opt + " must be one of " + kSiteNames + ", not '" + *v + "'");
+    return s;
+}
+
+Site Args::requiredSite(const std::string &opt) const
+{
+    if (const std::optional<Site> s = siteValue(opt)) return *s;
+    throw UsageError("give " + opt + " " + kSiteNames);
+}
+
 Args parseArgs(const std::vector<std::string> &argv, const std::set<std::string> &valueOpts,
                const std::set<std::string> &flagOpts)
 {

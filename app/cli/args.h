@@ -2,6 +2,8 @@
 // Command-line parsing for headlens-cli: a command's options are declared up front, so an
 // unknown or incomplete option is a usage error (exit status 2), never a guess.
 
+#include "headlens/trace/trace.h"
+
 #include <map>
 #include <optional>
 #include <set>
@@ -25,6 +27,12 @@ struct Args {
     std::optional<std::string> value(const std::string &opt) const;
     std::string value(const std::string &opt, const std::string &fallback) const;
     int intValue(const std::string &opt, int fallback, int min, int max) const;
+    int requiredInt(const std::string &opt, int min, int max) const; // UsageError when absent
+    // A decimal number (numbertext.h's rule) within [min, max].
+    double decimalValue(const std::string &opt, double fallback, double min, double max) const;
+    // A site by its name (resid_pre|attn_out|resid_mid|mlp_out|resid_post); nullopt when absent.
+    std::optional<Site> siteValue(const std::string &opt) const;
+    Site requiredSite(const std::string &opt) const;
 };
 
 // valueOpts take one argument ("--topk 5" or "--topk=5"); flagOpts take none.

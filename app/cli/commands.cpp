@@ -68,13 +68,13 @@ index) or a llama2.c checkpoint file (give its tokenizer.bin with --tokenizer).
 Exit status: 0 success, 2 wrong usage, 3 bad input, 1 any other failure.
 )";
 
-// The analysis commands (commands_analysis.cpp).
-int cmdDecompose(const std::vector<std::string> &argv);
+// The analysis commands.
+int cmdDecompose(const std::vector<std::string> &argv); // commands_edit.cpp
 int cmdPropagate(const std::vector<std::string> &argv);
-int cmdStats(const std::vector<std::string> &argv);
+int cmdStats(const std::vector<std::string> &argv); // commands_stats.cpp
 int cmdCorrelate(const std::vector<std::string> &argv);
-int cmdCompare(const std::vector<std::string> &argv);
-int cmdHeads(const std::vector<std::string> &argv);
+int cmdCompare(const std::vector<std::string> &argv);   // commands_compare.cpp
+int cmdHeads(const std::vector<std::string> &argv);     // commands_heads.cpp
 int cmdAttribute(const std::vector<std::string> &argv); // commands_attribute.cpp
 int cmdPatch(const std::vector<std::string> &argv);
 

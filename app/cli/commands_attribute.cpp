@@ -2,6 +2,7 @@
 // top-1 token, a chosen token or the difference of two, as a table of one position or as JSON.
 
 #include "args.h"
+#include "commandtext.h"
 #include "enginememory.h"
 #include "requests.h"
 
@@ -87,9 +88,7 @@ int cmdAttribute(const std::vector<std::string> &argv)
     endProgress();
     const AttributeResult result = runAttribute(*model, request);
     if (a.has("--json")) {
-        std::cout << attributionJson(result, request.pos)
-                         .dump(2, ' ', false, json::error_handler_t::replace)
-                  << "\n";
+        printJson(attributionJson(result, request.pos));
         return 0;
     }
     const int pos = request.pos >= 0 ? request.pos : int(result.tokens.size()) - 1;

@@ -1,6 +1,7 @@
 // headlens-cli patch: activation patching between a clean and a corrupted prompt.
 
 #include "args.h"
+#include "commandtext.h"
 #include "enginememory.h"
 #include "requests.h"
 
@@ -53,8 +54,7 @@ int cmdPatch(const std::vector<std::string> &argv)
     const PatchResult p = runPatch(*model, r);
     endProgress();
     if (a.has("--json")) {
-        std::cout << patchJson(r, p).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                  << "\n";
+        printJson(patchJson(r, p));
         return 0;
     }
     const PatchMap &m = p.map;

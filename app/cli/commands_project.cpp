@@ -1,6 +1,7 @@
 // Commands that read projects only: info, export. They never need a model.
 
 #include "args.h"
+#include "commandtext.h"
 
 #include "headlens/analysis/decision.h"
 #include "headlens/project/project.h"
@@ -212,7 +213,7 @@ int cmdInfo(const std::vector<std::string> &argv)
                                    {"n_tokens", t.nTokens},
                                    {"n_layers", t.nLayers},
                                    {"n_heads", t.nHeads}});
-        std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+        printJson(j);
         return 0;
     }
     std::cout << path << ": HeadLens project, schema " << info.schemaVersion << ", written by "
@@ -243,13 +244,7 @@ int cmdExport(const std::vector<std::string> &argv)
     const std::string format = a.value("--format", "csv");
     if (format != "csv" && format != "json")
         throw UsageError("--format must be csv or json, not '" + format + "'");
-    std::optional<Site> site = Site::ResidPost;
-    if (auto s = a.value("--site")) {
-        site = siteFromName(*s);
-        if (!site)
-            throw UsageError(
-                "--site must be one of resid_pre|attn_out|resid_mid|mlp_out|resid_post");
-    }
+    const Site site = a.siteValue("--site").value_or(Site::ResidPost);
 
     const std::string outPath = a.value("-o", a.value("--output", ""));
     refuseToOverwrite(outPath, a.positional[0]);
@@ -261,10 +256,10 @@ int cmdExport(const std::vector<std::string> &argv)
     if (*what == "tokens")
         tb = tokensTable(t, r.readLens(*traceName, Site::ResidPost));
     else if (*what == "lens") {
-        const LensSite ls = r.readLens(*traceName, *site);
+        const LensSite ls = r.readLens(*traceName, site);
         if (ls.empty())
             throw InputError(std::string("trace '") + *traceName + "' has no lens for site " +
-                             siteName(*site));
+                             siteName(site));
         tb = lensTable(t, ls);
     } else if (*what == "logits")
         tb = logitsTable(t);

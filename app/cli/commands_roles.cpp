@@ -1,6 +1,7 @@
 // headlens-cli heads MODEL [PROJECT.hlproj] --roles: what each head selects (requests.h).
 
 #include "args.h"
+#include "commandtext.h"
 #include "enginememory.h"
 #include "requests.h"
 
@@ -32,9 +33,7 @@ int cmdHeadRoles(const std::vector<std::string> &argv)
     });
     endProgress();
     if (a.has("--json")) {
-        std::cout << headRolesJson(res).dump(2, ' ', false,
-                                             nlohmann::json::error_handler_t::replace)
-                  << "\n";
+        printJson(headRolesJson(res));
         return 0;
     }
     const HeadRoles &h = res.roles;

@@ -1,7 +1,9 @@
 // serve's reading of its input (serverequest.h), without a model: how a line is sorted, and
 // that a request's fields are read, or refused as the protocol's usage and input errors, before
-// anything runs. What serve answers end to end is python_servefuzz's and tst_requests'.
+// anything runs; and the command line's option readers (args.h), which both share. What serve
+// answers end to end is python_servefuzz's and tst_requests'.
 
+#include "args.h"
 #include "serverequest.h"
 
 #include "headlens/trace/error.h"
@@ -55,6 +57,41 @@ private Q_SLOTS:
         const ServeRequest k = serveRequest({{"cmd", "tokenize"}, {"text", "a b"}, {"bos", false}});
         QVERIFY(!std::get<TokenizeRequest>(k.fields).bos);
         QVERIFY(std::holds_alternative<std::monostate>(serveRequest({{"cmd", "unload"}}).fields));
+    }
+
+    void commandLineOptionsAreRead()
+    {
+        const Args a = parseArgs({"--site", "attn_out", "--threshold=0.25", "--layer", "3", "x"},
+                                 {"--site", "--threshold", "--layer", "--pos", "--bad"}, {});
+        QCOMPARE(a.requiredSite("--site"), Site::AttnOut);
+        QVERIFY(!a.siteValue("--pos"));
+        QCOMPARE(a.decimalValue("--threshold", 0.9, -1, 1), 0.25);
+        QCOMPARE(a.decimalValue("--pos", 0.9, -1, 1), 0.9);
+        QCOMPARE(a.requiredInt("--layer", 0, 10), 3);
+        auto usage = [](const std::vector<std::string> &argv, const char *expected,
+                        const std::function<void(const Args &)> &read) {
+            const Args b =
+                parseArgs(argv, {"--site", "--threshold", "--layer", "--pos", "--bad"}, {});
+            try {
+                read(b);
+            } catch (const UsageError &e) {
+                QVERIFY2(std::string(e.what()).find(expected) != std::string::npos, e.what());
+                return;
+            }
+            QFAIL(expected);
+        };
+        usage({"--site", "resid"}, "--site must be one of resid_pre|",
+              [](const Args &b) { b.siteValue("--site"); });
+        usage({}, "give --site resid_pre|", [](const Args &b) { b.requiredSite("--site"); });
+        usage({}, "give --layer", [](const Args &b) { b.requiredInt("--layer", 0, 10); });
+        usage({"--layer", "11"}, "between 0 and 10",
+              [](const Args &b) { b.requiredInt("--layer", 0, 10); });
+        usage({"--threshold", "1.5"}, "must be between -1.00 and 1.00, not 1.5",
+              [](const Args &b) { b.decimalValue("--threshold", 0, -1, 1); });
+        usage({"--threshold", " 0.5"}, "needs a number, not ' 0.5'",
+              [](const Args &b) { b.decimalValue("--threshold", 0, -1, 1); });
+        usage({"--threshold", "nan"}, "needs a number",
+              [](const Args &b) { b.decimalValue("--threshold", 0, -1, 1); });
     }
 
     void badFieldsAreUsageOrInputErrors()
