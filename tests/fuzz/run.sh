@@ -41,6 +41,10 @@ for t in $TARGETS; do
     findings="$BUILD/findings/$t"
     mkdir -p "$corpus" "$findings"
     if [ -n "${RUNS:-}" ]; then limit=(-runs="$RUNS"); else limit=(-max_total_time="$SECONDS_EACH"); fi
+    # libhdf5 allocates what a damaged object header's size says (4 GB seen, in H5C_protect)
+    # before it finds the file too short, and frees it untouched; HeadLens cannot refuse first.
+    # Such a malloc is not a finding for hlproj; memory really used still is (-rss_limit_mb).
+    if [ "$t" = hlproj ]; then limit+=(-malloc_limit_mb=16384); fi
     log="$BUILD/findings/$t.log"
     if "$BUILD/tests/fuzz/fuzz_$t" "${limit[@]}" -seed="$SEED" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
         -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" "$BUILD/seeds/$t" \
