@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
     --model) model_arg=$(realpath "$2"); shift 2 ;;
     --tokenizer) tokenizer_arg=$(realpath "$2"); shift 2 ;;
     --prompt) prompt_arg=$2; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "test-install.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -79,20 +79,6 @@ check() {   # check DESCRIPTION COMMAND...: runs it, says ok or FAIL (and sets l
 }
 t0=$SECONDS
 step() { say "--- $* ($((SECONDS - t0)) s so far)"; }
-
-# --- the base: debootstrap once, cached -------------------------------------------------
-base=$work/base
-if [ "$fresh" = 1 ] || [ ! -x "$base/usr/bin/apt-get" ]; then
-  step "debootstrap bookworm from $mirror"
-  drop_root "$base"
-  start=$SECONDS
-  debootstrap --variant=minbase bookworm "$base" "$mirror" >>"$log" 2>&1 ||
-    { tail -20 "$log"; echo "test-install.sh: debootstrap failed (mirror $mirror reachable?)"; exit 1; }
-  rm -f "$base"/var/cache/apt/archives/*.deb
-  say "base: $(du -sm "$base" | cut -f1) MB in $((SECONDS - start)) s"
-else
-  say "base: reusing $base (--fresh to make it again)"
-fi
 
 # new_root NAME: a copy of the base with /proc, a private /tmp and /dev/shm, and DNS, ready
 # for apt. debootstrap made the device nodes; the host's /dev is not bound in.
@@ -144,9 +130,23 @@ apt_install() {
       "$(grep -oE '[0-9]+ newly installed' "$root.apt.log" | cut -d' ' -f1) packages, +$((after - before)) MB on disk, $((SECONDS - start)) s"
 }
 cleanup() {
-  if [ "$keep" = 0 ]; then drop_root "$work/full"; drop_root "$work/viewer"; fi
+  if [ "$keep" = 0 ]; then drop_root "$work/full"; drop_root "$work/viewer"; drop_root "$work/python"; fi
 }
 trap cleanup EXIT
+
+# --- the base: debootstrap once, cached -------------------------------------------------
+base=$work/base
+if [ "$fresh" = 1 ] || [ ! -x "$base/usr/bin/apt-get" ]; then
+  step "debootstrap bookworm from $mirror"
+  drop_root "$base"
+  start=$SECONDS
+  debootstrap --variant=minbase bookworm "$base" "$mirror" >>"$log" 2>&1 ||
+    { tail -20 "$log"; echo "test-install.sh: debootstrap failed (mirror $mirror reachable?)"; exit 1; }
+  rm -f "$base"/var/cache/apt/archives/*.deb
+  say "base: $(du -sm "$base" | cut -f1) MB in $((SECONDS - start)) s"
+else
+  say "base: reusing $base (--fresh to make it again)"
+fi
 
 # --- full: workbench, engine and examples --------------------------------------------------
 step "root 'full': $(for d in "$engine_deb" "$gui_deb" "$examples_deb" "$python_deb"; do if [ -n "$d" ]; then basename "$d"; fi; done | tr '\n' ' ')"
@@ -257,6 +257,49 @@ if [ -n "$gui_deb" ]; then
     fi
   else
     say "FAIL: no project to open (no example project, nothing traced)"
+    failures=$((failures + 1))
+  fi
+fi
+
+# --- python: the Python reader alone, with Debian's Python ---------------------------------
+if [ -n "$python_deb" ]; then
+  step "root 'python': python3-headlens alone (--no-install-recommends)"
+  new_root python
+  py=$work/python
+  pkgs="/tmp/debs/$(basename "$python_deb")"
+  [ -n "$examples_deb" ] && pkgs="$pkgs /tmp/debs/$(basename "$examples_deb")"
+  apt_install "$py" "--no-install-recommends $pkgs"
+  check "no libtorch, no Qt and no HeadLens program in the python root" run_in "$py" \
+    "! dpkg -l | grep -E '^ii +(libtorch|libc10|libqt6|headlens |headlens-engine)'"
+  check "the package was byte-compiled (py3compile)" run_in "$py" \
+    "ls /usr/lib/python3/dist-packages/headlens/__pycache__/project.*.pyc"
+  project=$(run_in "$py" "find /usr/share/headlens/examples -name '*.hlproj' 2>/dev/null | sort | head -1")
+  if [ -n "$project" ]; then
+    check "python3 reads $project: every trace's lens grid and one layer" run_in "$py" \
+      "python3 -c 'import headlens
+p = headlens.open(\"$project\")
+for name, t in p.traces.items():
+    g = t.grid()
+    print(name, t.lens(\"resid_post\").ids[0].shape)
+print(g)'"
+    check "python3 refuses a file that is not a project, naming it" run_in "$py" \
+      "python3 -c 'import headlens
+try:
+    headlens.open(\"/etc/hostname\")
+except headlens.NotAProjectError as e:
+    print(e); assert \"/etc/hostname\" in str(e)
+else:
+    raise SystemExit(\"opened /etc/hostname\")'"
+    example=/usr/share/headlens/examples/notebook_example.py
+    if [ -f "$py$example" ]; then
+      # After the checks above, so matplotlib cannot have satisfied the reader's dependencies.
+      apt_install "$py" "--no-install-recommends python3-matplotlib"
+      check "the notebook example draws its charts (matplotlib, Agg)" run_in "$py" \
+        "mkdir -p /tmp/charts && MPLBACKEND=Agg HEADLENS_EXAMPLE_OUT=/tmp/charts python3 $example >/dev/null &&
+         ls /tmp/charts/*.png"
+    fi
+  else
+    say "FAIL: no example project in the python root (headlens-examples missing?)"
     failures=$((failures + 1))
   fi
 fi
