@@ -1,17 +1,10 @@
 #include "mainwindow.h"
 
 #include "appsettings.h"
-#include "attentionpatterndock.h"
 #include "comparisondock.h"
 #include "enginestatus.h"
 #include "entropydock.h"
-#include "followtokendock.h"
-#include "headcontributiondock.h"
-#include "headrolesdock.h"
-#include "headsimilaritydock.h"
 #include "inspectordock.h"
-#include "lensselector.h"
-#include "logitattributiondock.h"
 #include "messagebar.h"
 #include "projectdock.h"
 #include "projectfiles.h"
@@ -26,29 +19,23 @@
 #include "headlens/document/projectdocument.h"
 #include "headlens/document/recoverymanager.h"
 #include "headlens/document/viewstate.h"
-#include "headlens/project/project.h"
 #include "headlens/trace/version.h"
 #include "headlens/ui/blockview.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
-#include <QComboBox>
-#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileInfo>
-#include <QLabel>
 #include <QMimeData>
 #include <QResizeEvent>
-#include <QSettings>
 #include <QStatusBar>
 #include <QTimer>
 #include <QUndoGroup>
-#include <QUndoStack>
 #include <QVBoxLayout>
 
-#include <algorithm>
+#include <cstdlib>
 
 namespace HeadLens {
 
