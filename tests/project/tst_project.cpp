@@ -422,6 +422,26 @@ bool h5ReplaceWithFloats(const std::string &path, const char *link, std::vector<
     });
 }
 
+// Replaces a dataset with one of the same shape whose values are `base` resized to `size`
+// bytes, as a damaged datatype message reads (the fuzz finding: a float of 4 GB per value). It
+// is not written: libhdf5 converts its fill value to what a reader asks for.
+bool h5ReplaceWithResizedType(const std::string &path, const char *link, std::vector<hsize_t> dims,
+                              hid_t base, size_t size)
+{
+    return h5Edit(path, [&](hid_t f) {
+        if (H5Ldelete(f, link, H5P_DEFAULT) < 0) return false;
+        const hid_t type = H5Tcopy(base);
+        const hid_t space = H5Screate_simple(int(dims.size()), dims.data(), nullptr);
+        const bool sized = H5Tset_size(type, size) >= 0;
+        const hid_t ds = H5Dcreate2(f, link, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        const bool ok = sized && ds >= 0;
+        H5Dclose(ds);
+        H5Sclose(space);
+        H5Tclose(type);
+        return ok;
+    });
+}
+
 bool makeHdf5WithoutFormat(const std::string &path)
 {
     const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -1150,6 +1170,12 @@ bool TestProject::makeBrokenFile(const QString &kind)
     if (kind == "negative entropy") return h5PokeFirst(m_path, "/traces/t1/logits/entropy", -2.0);
     if (kind == "float token ids")
         return h5ReplaceWithFloats(m_path, "/traces/t1/logits/topk_ids", {kT, kK});
+    if (kind == "float of 4 GB")
+        return h5ReplaceWithResizedType(m_path, "/traces/t1/heads/contrib_projection", {kL, kH, kT},
+                                        H5T_IEEE_F32LE, 0xfffffffbu);
+    if (kind == "integer of 3 bytes")
+        return h5ReplaceWithResizedType(m_path, "/traces/t1/logits/topk_ids", {kT, kK},
+                                        H5T_STD_I32LE, 3);
     if (kind == "bad model_config")
         return h5Edit(m_path, [](hid_t f) {
             return h5SetStringAttr(f, "/traces/t1", "model_config", "{\"n_layers\": 2,");
@@ -1206,6 +1232,14 @@ void TestProject::refusals_data()
     QTest::newRow("negative entropy") << "negative entropy" << false << "logits/entropy holds -2";
     QTest::newRow("float token ids")
         << "float token ids" << false << "logits/topk_ids holds float values, expected integer";
+    // Found by fuzz_hlproj: libhdf5 allocated 4 GB per value to convert them (4.3 GB for 16
+    // values), then read zeros.
+    QTest::newRow("float of 4 GB per value")
+        << "float of 4 GB" << false
+        << "dataset heads/contrib_projection holds floats of 4294967291 bytes (32 bits at offset "
+           "0), a type no HeadLens writer makes: the file is damaged";
+    QTest::newRow("integer of 3 bytes per value")
+        << "integer of 3 bytes" << false << "dataset logits/topk_ids holds integers of 3 bytes";
     QTest::newRow("bad model_config")
         << "bad model_config" << false << "model_config is not valid JSON";
     QTest::newRow("unknown lens_norm") << "unknown lens_norm" << false << "lens_norm is 'sideways'";

@@ -194,6 +194,30 @@ class Synthetic(unittest.TestCase):
                                         r"required dataset logits/entropy is missing"):
                 project.trace("good")
 
+    def test_a_damaged_number_type_is_refused(self):
+        # As the C++ reader's refusals: a float of 4 GB per value (the fuzz finding), which
+        # libhdf5 would allocate to convert each value, and an integer of 3 bytes.
+        cases = (("heads/contrib_projection", h5py.h5t.IEEE_F32LE, 0xfffffffb,
+                  r"dataset heads/contrib_projection holds floats of 4294967291 bytes \(32 bits "
+                  r"at offset 0\), a type no HeadLens writer makes: the file is damaged"),
+                 ("logits/topk_ids", h5py.h5t.STD_I32LE, 3,
+                  r"dataset logits/topk_ids holds integers of 3 bytes"))
+        for n, (path, base, size, message) in enumerate(cases):
+            p = self.path(f"types-{n}.hlproj")
+            hltest.write_project(p, {"t": {}})
+            with h5py.File(p, "a") as f:
+                group = f["traces/t/" + os.path.dirname(path)]
+                shape = group[os.path.basename(path)].shape
+                del group[os.path.basename(path)]
+                t = base.copy()
+                t.set_size(size)
+                h5py.h5d.create(group.id, os.path.basename(path).encode(), t,
+                                h5py.h5s.create_simple(shape))
+            with headlens.open(p) as project:
+                with self.assertRaisesRegex(headlens.ProjectError,
+                                            re.escape(p) + r": trace 't': " + message):
+                    project.trace("t")
+
     def test_sparse_attention_reads_dense(self):
         p = self.path("sparse.hlproj")
         rng = np.random.default_rng(7)

@@ -214,6 +214,7 @@ AnalysisRecord readRecord(hid_t file, const std::string &group)
             H5::Space space(H5Aget_space(attr), what);
             cls = H5Tget_class(type);
             n = H5Sget_simple_extent_npoints(space);
+            H5::checkNumberType(type, "attribute '" + name + "' of " + group);
         }
         if (n != 1) continue;
         if (cls == H5T_STRING) {

@@ -401,6 +401,7 @@ std::optional<int64_t> readIntAttr(hid_t obj, const char *name)
     Space space(H5Aget_space(attr), "cannot read the shape of " + what);
     if (H5Tget_class(ftype) != H5T_INTEGER || H5Sget_simple_extent_npoints(space) != 1)
         throw H5Error(what + " is not a single integer");
+    checkNumberType(ftype, what);
     int64_t v = 0;
     checkStatus(H5Aread(attr, H5T_NATIVE_INT64, &v), "cannot read " + what);
     return v;
@@ -419,6 +420,7 @@ void copyAttributes(hid_t src, hid_t dst)
         Space space(H5Aget_space(in), what);
         const hssize_t n = H5Sget_simple_extent_npoints(space);
         checkStatus(n < 0 ? -1 : 0, what);
+        checkNumberType(ftype, "attribute '" + name + "'");
         const VlenKind vlen = vlenKind(ftype);
         if (vlen == VlenKind::Other)
             throw H5Error(what +
@@ -456,6 +458,7 @@ std::optional<DatasetInfo> openDataset(hid_t loc, const std::string &path)
                     "cannot read the shape of " + path);
     info.dims.assign(dims.begin(), dims.end());
     Type type(H5Dget_type(info.ds), "cannot read the type of " + path);
+    checkNumberType(type, "dataset " + path);
     info.typeClass = H5Tget_class(type);
     info.typeSize = H5Tget_size(type);
     info.half = isIeeeHalf(type);
@@ -554,6 +557,28 @@ bool isIeeeHalf(hid_t type)
                       H5Tget_ebias(type) == 15 && H5Tget_norm(type) == H5T_NORM_IMPLIED;
     takeErrorStack();
     return half;
+}
+
+void checkNumberType(hid_t type, const std::string &what)
+{
+    const H5T_class_t cls = H5Tget_class(type);
+    if (cls != H5T_INTEGER && cls != H5T_FLOAT) return;
+    const size_t size = H5Tget_size(type), precision = H5Tget_precision(type);
+    const int offset = H5Tget_offset(type);
+    const size_t bits = 8 * size;
+    bool ok = (size == 2 || size == 4 || size == 8 || (cls == H5T_INTEGER && size == 1)) &&
+              precision > 0 && offset >= 0 && size_t(offset) + precision <= bits;
+    if (ok && cls == H5T_FLOAT) {
+        size_t spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
+        ok = H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) >= 0 && spos < precision &&
+             epos + esize <= precision && mpos + msize <= precision && esize > 0 && msize > 0;
+    }
+    takeErrorStack();
+    if (!ok)
+        throw H5Error(what + " holds " + (cls == H5T_FLOAT ? "floats" : "integers") + " of " +
+                      std::to_string(size) + " bytes (" + std::to_string(precision) +
+                      " bits at offset " + std::to_string(offset) +
+                      "), a type no HeadLens writer makes: the file is damaged");
 }
 
 void writeFloatDataset(hid_t loc, const std::string &path, hid_t fileType,

@@ -168,6 +168,10 @@ std::vector<std::string> readStringDataset(const DatasetInfo &info);
 // with the file's own type as memory type, and are converted by floatToHalf / halfToFloat
 // (headlens/trace/float16.h). Any other float type is converted by HDF5.
 bool isIeeeHalf(hid_t type); // binary16 fields and bias, in this machine's byte order
+// Throws H5Error (what, then why) unless an integer or float type is one a writer makes: 1, 2,
+// 4 or 8 bytes (floats 2, 4 or 8), its bits and fields inside them. A damaged type can claim
+// 4 GB per value, which libhdf5 would allocate per value to convert it. Other classes pass.
+void checkNumberType(hid_t type, const std::string &what);
 void writeFloatDataset(hid_t loc, const std::string &path, hid_t fileType,
                        const std::vector<int64_t> &shape, const float *data,
                        const Layout &layout = {});

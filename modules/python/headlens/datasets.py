@@ -38,6 +38,28 @@ def _readable(a, stored):
     return a
 
 
+def check_number_type(h5ds, where, path):
+    """The C++ reader's rule for a dataset's numbers (h5util's checkNumberType): integers of 1, 2,
+    4 or 8 bytes, floats of 2, 4 or 8, their bits and fields inside them. A damaged datatype
+    message can claim 4 GB per value, which libhdf5 would allocate to convert each value."""
+    t = h5ds.id.get_type()
+    cls = t.get_class()
+    if cls not in (h5py.h5t.INTEGER, h5py.h5t.FLOAT):
+        return
+    size, precision, offset = t.get_size(), t.get_precision(), t.get_offset()
+    ok = (size in (2, 4, 8) or (cls == h5py.h5t.INTEGER and size == 1)) and precision > 0 \
+        and offset >= 0 and offset + precision <= 8 * size
+    if ok and cls == h5py.h5t.FLOAT:
+        spos, epos, esize, mpos, msize = t.get_fields()
+        ok = spos < precision and epos + esize <= precision and mpos + msize <= precision \
+            and esize > 0 and msize > 0
+    if not ok:
+        kind = "floats" if cls == h5py.h5t.FLOAT else "integers"
+        raise ProjectError(f"{where}: dataset {path} holds {kind} of {size} bytes ({precision} "
+                           f"bits at offset {offset}), a type no HeadLens writer makes: the file "
+                           f"is damaged")
+
+
 def _shape_string(shape):
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
@@ -52,6 +74,7 @@ class Dataset:
         self.path = path
         self.documented = axes is not None
         self.axes = tuple(axes) if axes is not None else tuple(f"dim_{i}" for i in range(h5ds.ndim))
+        check_number_type(h5ds, where, path)
         if len(self.axes) != h5ds.ndim:
             raise ProjectError(f"{where}: dataset {path} has shape {_shape_string(h5ds.shape)}, "
                                f"expected {len(self.axes)} axes ({', '.join(self.axes)})")
