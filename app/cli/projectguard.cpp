@@ -2,9 +2,10 @@
 // crashes on some damaged files (a free of a pointer read from a damaged link table, a use
 // after free in the object header code) before any error can be returned. The engine reads
 // what opening a project reads (as the workbench's headlens-check does) in a forked child
-// first; a child killed by a signal makes the file an input error naming it, and the engine
-// lives on. A child that exits leaves the reading to this process, which then gives the
-// reader's own answer. Each version of a file (path, size, modification time) is checked once.
+// first; a child killed by a signal, or ending other than by its own answer, makes the file an
+// input error naming it, and the engine lives on. A child that read the file, or refused it,
+// leaves the reading to this process, which then gives the reader's own answer. Each version of
+// a file (path, size, modification time) is checked once.
 
 #include "args.h"
 
@@ -69,9 +70,14 @@ void checkInChild(const std::string &path)
         }
         ::usleep(1000);
     }
+    // Exit 0 (read) and 3 (refused) are the child's own answers. Any other end is a crash,
+    // whether by a signal or by a handler that exits (AddressSanitizer's exits 1).
     if (WIFSIGNALED(status))
         throw InputError(path + " is damaged: reading its structure crashed the HDF5 library (" +
                          ::strsignal(WTERMSIG(status)) + ")");
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 3)
+        throw InputError(path + " is damaged: reading its structure crashed the HDF5 library " +
+                         "(exit status " + std::to_string(WEXITSTATUS(status)) + ")");
     checked.insert(key);
 }
 
