@@ -1176,6 +1176,12 @@ bool TestProject::makeBrokenFile(const QString &kind)
     if (kind == "integer of 3 bytes")
         return h5ReplaceWithResizedType(m_path, "/traces/t1/logits/topk_ids", {kT, kK},
                                         H5T_STD_I32LE, 3);
+    if (kind == "shape past its storage") // K is then read from this shape
+        return h5ReplaceWithResizedType(m_path, "/traces/t1/logits/topk_ids",
+                                        {kT, hsize_t(1) << 28}, H5T_STD_I32LE, 4) &&
+               h5Edit(m_path, [](hid_t f) {
+                   return H5Adelete_by_name(f, "/traces/t1", "topk", H5P_DEFAULT) >= 0;
+               });
     if (kind == "bad model_config")
         return h5Edit(m_path, [](hid_t f) {
             return h5SetStringAttr(f, "/traces/t1", "model_config", "{\"n_layers\": 2,");
@@ -1240,6 +1246,11 @@ void TestProject::refusals_data()
            "0), a type no HeadLens writer makes: the file is damaged";
     QTest::newRow("integer of 3 bytes per value")
         << "integer of 3 bytes" << false << "dataset logits/topk_ids holds integers of 3 bytes";
+    // Found by fuzz_hlproj: the reader allocated the 128 GB a shape claimed in a 36 KB file.
+    QTest::newRow("shape past its storage")
+        << "shape past its storage" << false
+        << "dataset logits/topk_ids has shape [3, 268435456] (3072 MiB) but stores 0 bytes: the "
+           "file is damaged";
     QTest::newRow("bad model_config")
         << "bad model_config" << false << "model_config is not valid JSON";
     QTest::newRow("unknown lens_norm") << "unknown lens_norm" << false << "lens_norm is 'sideways'";

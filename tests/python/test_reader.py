@@ -218,6 +218,22 @@ class Synthetic(unittest.TestCase):
                                             re.escape(p) + r": trace 't': " + message):
                     project.trace("t")
 
+    def test_a_shape_past_its_storage_is_refused(self):
+        # As the C++ reader's refusal: a shape of 3 GB that was never written.
+        p = self.path("shape.hlproj")
+        hltest.write_project(p, {"t": {}})
+        with h5py.File(p, "a") as f:
+            group = f["traces/t/logits"]
+            T = group["topk_ids"].shape[0]
+            del group["topk_ids"]
+            group.create_dataset("topk_ids", shape=(T, 2**28), dtype=np.int32)
+        with headlens.open(p) as project:
+            with self.assertRaisesRegex(headlens.ProjectError,
+                                        re.escape(p) + r": trace 't': dataset logits/topk_ids "
+                                        rf"has shape \[{T}, 268435456\] \(\d+ MiB\) but stores 0 "
+                                        r"bytes: the file is damaged"):
+                project.trace("t")
+
     def test_sparse_attention_reads_dense(self):
         p = self.path("sparse.hlproj")
         rng = np.random.default_rng(7)

@@ -2,6 +2,7 @@
 
 #include "vlenstrings.h"
 
+#include "headlens/trace/array.h"
 #include "headlens/trace/float16.h"
 
 #include <algorithm>
@@ -442,6 +443,33 @@ void copyAttributes(hid_t src, hid_t dst)
     }
 }
 
+// A reader allocates what a dataset's shape says before libhdf5 reads a byte, so the shape must
+// be one its storage can fill: deflate, the only filter a writer uses, inflates at most about
+// 1032:1, and no dataset stores more than the file holds. A damaged shape, or a dataset that was
+// never written (no storage), claimed 128 GB in a 36 KB file. 64 MiB of slack keeps small
+// unwritten datasets, which libhdf5 reads as fill values, to their own checks.
+static void checkStorageHolds(const DatasetInfo &info)
+{
+    if (info.typeClass == H5T_STRING || info.typeSize == 0) return; // vlenstrings.h checks those
+    double values = 1;
+    for (int64_t d : info.dims)
+        values *= double(d);
+    const double bytes = values * double(info.typeSize);
+    constexpr double kSlack = 64.0 * (1 << 20), kMaxInflation = 1100;
+    if (bytes <= kSlack) return;
+    double stored = double(H5Dget_storage_size(info.ds));
+    const hid_t file = H5Iget_file_id(info.ds);
+    hsize_t fileSize = 0;
+    if (file >= 0 && H5Fget_filesize(file, &fileSize) >= 0)
+        stored = std::min(stored, double(fileSize));
+    if (file >= 0) H5Fclose(file);
+    takeErrorStack();
+    if (bytes > kMaxInflation * stored + kSlack)
+        throw H5Error("dataset " + info.path + " has shape " + shapeString(info.dims) + " (" +
+                      std::to_string(int64_t(bytes / double(1 << 20))) + " MiB) but stores " +
+                      std::to_string(int64_t(stored)) + " bytes: the file is damaged");
+}
+
 std::optional<DatasetInfo> openDataset(hid_t loc, const std::string &path)
 {
     if (!linkExists(loc, path)) return std::nullopt;
@@ -462,6 +490,7 @@ std::optional<DatasetInfo> openDataset(hid_t loc, const std::string &path)
     info.typeClass = H5Tget_class(type);
     info.typeSize = H5Tget_size(type);
     info.half = isIeeeHalf(type);
+    checkStorageHolds(info);
     return info;
 }
 

@@ -60,6 +60,24 @@ def check_number_type(h5ds, where, path):
                            f"is damaged")
 
 
+def check_storage(h5ds, where, path):
+    """The C++ reader's rule (h5util's checkStorageHolds): a shape its storage can fill, since
+    deflate inflates at most about 1032:1 and nothing stores more than the file holds (64 MiB
+    of slack for small datasets never written). A damaged shape claimed 128 GB in 36 KB."""
+    t = h5ds.id.get_type()
+    if t.get_class() not in (h5py.h5t.INTEGER, h5py.h5t.FLOAT):
+        return
+    nbytes = float(np.prod([float(d) for d in h5ds.shape])) * t.get_size()
+    slack = 64.0 * 2**20
+    if nbytes <= slack:
+        return
+    stored = min(h5ds.id.get_storage_size(), h5ds.file.id.get_filesize())
+    if nbytes > 1100 * stored + slack:
+        raise ProjectError(f"{where}: dataset {path} has shape {_shape_string(h5ds.shape)} "
+                           f"({int(nbytes // 2**20)} MiB) but stores {stored} bytes: the file is "
+                           f"damaged")
+
+
 def _shape_string(shape):
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
@@ -75,6 +93,7 @@ class Dataset:
         self.documented = axes is not None
         self.axes = tuple(axes) if axes is not None else tuple(f"dim_{i}" for i in range(h5ds.ndim))
         check_number_type(h5ds, where, path)
+        check_storage(h5ds, where, path)
         if len(self.axes) != h5ds.ndim:
             raise ProjectError(f"{where}: dataset {path} has shape {_shape_string(h5ds.shape)}, "
                                f"expected {len(self.axes)} axes ({', '.join(self.axes)})")
