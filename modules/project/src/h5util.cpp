@@ -6,6 +6,7 @@
 #include "headlens/trace/float16.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace HeadLens::H5 {
@@ -464,10 +465,13 @@ static void checkStorageHolds(const DatasetInfo &info)
         stored = std::min(stored, double(fileSize));
     if (file >= 0) H5Fclose(file);
     takeErrorStack();
-    if (bytes > kMaxInflation * stored + kSlack)
-        throw H5Error("dataset " + info.path + " has shape " + shapeString(info.dims) + " (" +
-                      std::to_string(int64_t(bytes / double(1 << 20))) + " MiB) but stores " +
-                      std::to_string(int64_t(stored)) + " bytes: the file is damaged");
+    if (bytes > kMaxInflation * stored + kSlack) {
+        char mib[64]; // a damaged shape can claim more MiB than an int64 holds
+        std::snprintf(mib, sizeof mib, "%.0f", bytes / double(1 << 20));
+        throw H5Error("dataset " + info.path + " has shape " + shapeString(info.dims) + " (" + mib +
+                      " MiB) but stores " + std::to_string(int64_t(stored)) +
+                      " bytes: the file is damaged");
+    }
 }
 
 std::optional<DatasetInfo> openDataset(hid_t loc, const std::string &path)
@@ -484,6 +488,10 @@ std::optional<DatasetInfo> openDataset(hid_t loc, const std::string &path)
     if (rank > 0)
         checkStatus(H5Sget_simple_extent_dims(space, dims.data(), nullptr),
                     "cannot read the shape of " + path);
+    for (hsize_t d : dims)
+        if (d > hsize_t(INT64_MAX))
+            throw H5Error("dataset " + path + " has a dimension of " + std::to_string(d) +
+                          ": the file is damaged");
     info.dims.assign(dims.begin(), dims.end());
     Type type(H5Dget_type(info.ds), "cannot read the type of " + path);
     checkNumberType(type, "dataset " + path);
