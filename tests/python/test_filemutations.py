@@ -193,6 +193,23 @@ class FileMutations(unittest.TestCase):
         self.assertEqual(read(path), data, "the damaged file was changed")
         self.assertEqual(self.findings, [])
 
+    def test_a_project_whose_trace_crashes_libhdf5_is_refused(self):
+        """fuzz_hlproj's project whose trace group has a damaged local heap: libhdf5 1.10 copies
+        from a null pointer looking a dataset up (SIGSEGV in H5F__accum_read), past what the
+        listing of traces reads. The check in a child visits every object, so it is refused."""
+        fixture = os.path.join(hltest.SOURCE_DIR, "tests", "project", "data",
+                               "damaged-local-heap.hlproj")
+        path = os.path.join(self.tmp.name, "damaged-local-heap.hlproj")
+        data = read(fixture)
+        write(path, data)
+        for args in (["info", path], ["export", path, "--trace", "t", "--what", "tokens"]):
+            r = self.run_cli(f"damaged local heap {args[0]}", args, expect=(3,))
+            self.assertIsNotNone(r)
+            self.assertIn(path, r.stderr.decode())
+            self.assertIn("the file is damaged", r.stderr.decode())
+        self.assertEqual(read(path), data, "the damaged file was changed")
+        self.assertEqual(self.findings, [])
+
     def test_prompt_file(self):
         path = os.path.join(self.tmp.name, "prompt.txt")
         out = os.path.join(self.tmp.name, "prompt.hlproj")

@@ -502,6 +502,49 @@ std::optional<DatasetInfo> openDataset(hid_t loc, const std::string &path)
     return info;
 }
 
+namespace {
+
+herr_t visitAttribute(hid_t obj, const char *name, const H5A_info_t *, void *)
+{
+    Attr attr(H5Aopen(obj, name, H5P_DEFAULT), std::string("cannot open attribute ") + name);
+    Type type(H5Aget_type(attr), std::string("cannot read the type of attribute ") + name);
+    Space space(H5Aget_space(attr), std::string("cannot read the shape of attribute ") + name);
+    checkNumberType(type, std::string("attribute '") + name + "'");
+    return 0;
+}
+
+struct Visit {
+    std::string problem; // what failed, where; empty while all is well
+};
+
+herr_t visitObject(hid_t loc, const char *name, const H5O_info_t *, void *data)
+{
+    // The visit itself reads every object header and link table; the attributes' messages are
+    // read here. Datasets' types and shapes are checked where they are read (openDataset).
+    auto *visit = static_cast<Visit *>(data);
+    try {
+        hsize_t idx = 0;
+        if (H5Aiterate_by_name(loc, name, H5_INDEX_NAME, H5_ITER_INC, &idx, visitAttribute, nullptr,
+                               H5P_DEFAULT) < 0)
+            throw H5Error(std::string("cannot list the attributes of ") + name);
+        return 0;
+    } catch (const std::exception &e) {
+        visit->problem = std::string(name) + ": " + e.what();
+        return -1;
+    }
+}
+
+} // namespace
+
+void visitMetadata(hid_t loc)
+{
+    Visit visit;
+    const herr_t status =
+        H5Ovisit2(loc, H5_INDEX_NAME, H5_ITER_INC, visitObject, &visit, H5O_INFO_BASIC);
+    if (!visit.problem.empty()) throw H5Error(visit.problem);
+    checkStatus(status, "cannot visit the objects of the file");
+}
+
 Dataset createDataset(hid_t loc, const std::string &path, hid_t fileType,
                       const std::vector<int64_t> &shape, const Layout &layout)
 {

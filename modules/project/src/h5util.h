@@ -137,6 +137,9 @@ struct DatasetInfo {
     bool half = false; // IEEE binary16 in this machine's byte order (see readFloats)
 };
 std::optional<DatasetInfo> openDataset(hid_t loc, const std::string &path);
+// Opens every object below loc (recursively), every dataset as openDataset does, and the type and
+// shape of every attribute, reading no data. Throws H5Error naming the first object that fails.
+void visitMetadata(hid_t loc);
 
 // How a new dataset is laid out: contiguous, or chunked, and then shuffled and deflated at
 // `deflate` (0: stored as they are).

@@ -138,6 +138,7 @@ void readProjectStructure(const std::string &path)
     const ProjectReader reader(path);
     (void)reader.info();
     (void)readProjectExtras(path);
+    reader.visitMetadata();
 }
 
 std::string nextFreeTraceName(const std::string &path)

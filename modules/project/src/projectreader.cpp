@@ -530,6 +530,16 @@ bool ProjectReader::hasTrace(const std::string &name) const
     return d->hasTrace(name);
 }
 
+void ProjectReader::visitMetadata() const
+{
+    H5::Guard guard;
+    try {
+        H5::visitMetadata(d->file);
+    } catch (const H5::H5Error &e) {
+        throw InputError(d->path + ": " + e.what() + "; the file is damaged");
+    }
+}
+
 Trace ProjectReader::readTrace(const std::string &name) const
 {
     return d->guarded(name, [&] { return d->readTrace(d->openTrace(name)); });

@@ -100,6 +100,12 @@ public:
     FloatArray readZ(const std::string &name, int layer) const;
     // Everything: readTrace plus the lens of every stored site and all optional data.
     Trace readTraceFull(const std::string &name) const;
+    // Opens every object of the file, and every dataset's and attribute's type and shape (the
+    // checks of readTrace's datasets included), reading no data: the metadata that reading any
+    // part touches. InputError naming the file and the object where one is damaged. Where
+    // libhdf5 would crash on damaged metadata, it crashes here: readProjectStructure calls this,
+    // in the child processes that check a project before it is opened for good.
+    void visitMetadata() const;
 
 private:
     struct Private;
@@ -208,10 +214,11 @@ struct ProjectExtras {
 ProjectExtras readProjectExtras(const std::string &path);
 
 // Reads what opening a project in the workbench reads (ProjectDocument::openFile): the file's
-// metadata, the listing of its traces and the extras, not the traces' datasets, which are read
-// when a trace is shown. Throws InputError where that fails. The checks run before a project is
-// opened for good (headlens-check, the engine's forked check) call this, so that they read what
-// the opening will.
+// metadata, the listing of its traces and the extras; and opens every object, dataset and
+// attribute (ProjectReader::visitMetadata), which is what showing any trace reads, less its
+// data. Throws InputError where that fails. The checks run before a project is opened for good
+// (headlens-check, the engine's forked check) call this, so that a file whose metadata crashes
+// libhdf5 crashes them, not the program.
 void readProjectStructure(const std::string &path);
 
 // One trace of a project written by writeProject: copied from a trace in a project file
