@@ -1193,7 +1193,14 @@ void TestCli::traceRefusesWhatCannotFit()
         qInfo("%s", m.err.trimmed().constData());
     }
 
-    // This process's memory cgroup, and a child of it with a limit.
+    // This process's memory cgroup, and a child of it with a limit. Not for an engine built
+    // with AddressSanitizer (tests/sanitizers/run.sh ENGINE=1), whose shadow memory alone
+    // passes 150 MB: the kernel kills it before it can estimate anything.
+#ifdef __SANITIZE_ADDRESS__
+    const bool memoryPart = false;
+#else
+    const bool memoryPart = true;
+#endif
     QFile self("/proc/self/cgroup");
     QString dir, limitFile;
     if (self.open(QIODevice::ReadOnly)) {
@@ -1212,7 +1219,7 @@ void TestCli::traceRefusesWhatCannotFit()
     }
     const QString child =
         dir + "/headlens-test-" + QString::number(QCoreApplication::applicationPid());
-    if (!dir.isEmpty() && QDir().mkpath(child)) {
+    if (memoryPart && !dir.isEmpty() && QDir().mkpath(child)) {
         QFile limit(child + "/" + limitFile);
         if (limit.open(QIODevice::WriteOnly) && limit.write("150000000") > 0 && limit.flush()) {
             limit.close();
