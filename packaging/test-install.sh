@@ -129,6 +129,14 @@ apt_install() {
   say "apt-get install $*: $(grep -oE 'Need to get [^ ]+ [kMG]?B' "$root.apt.log" | head -1 | sed 's/Need to get //') downloaded," \
       "$(grep -oE '[0-9]+ newly installed' "$root.apt.log" | cut -d' ' -f1) packages, +$((after - before)) MB on disk, $((SECONDS - start)) s"
 }
+# root_alone_with NAME DEB: a new root with DEB and the examples, without Recommends.
+root_alone_with() {
+  local pkgs
+  new_root "$1"
+  pkgs="/tmp/debs/$(basename "$2")"
+  [ -n "$examples_deb" ] && pkgs="$pkgs /tmp/debs/$(basename "$examples_deb")"
+  apt_install "$work/$1" "--no-install-recommends $pkgs"
+}
 cleanup() {
   if [ "$keep" = 0 ]; then drop_root "$work/full"; drop_root "$work/viewer"; drop_root "$work/python"; fi
 }
@@ -219,11 +227,8 @@ fi
 # --- viewer: the workbench alone, without libtorch --------------------------------------------
 if [ -n "$gui_deb" ]; then
   step "root 'viewer': headlens alone (--no-install-recommends)"
-  new_root viewer
+  root_alone_with viewer "$gui_deb"
   viewer=$work/viewer
-  pkgs="/tmp/debs/$(basename "$gui_deb")"
-  [ -n "$examples_deb" ] && pkgs="$pkgs /tmp/debs/$(basename "$examples_deb")"
-  apt_install "$viewer" "--no-install-recommends $pkgs"
   check "no libtorch in the viewer root" run_in "$viewer" "! dpkg -l | grep -E '^ii +(libtorch|libc10|libopencv)'"
   check "headlens-engine not installed" run_in "$viewer" "! dpkg -l headlens-engine 2>/dev/null | grep -q '^ii'"
   check "every library of headlens resolves" run_in "$viewer" "! ldd /usr/bin/headlens | grep 'not found'"
@@ -264,11 +269,8 @@ fi
 # --- python: the Python reader alone, with Debian's Python ---------------------------------
 if [ -n "$python_deb" ]; then
   step "root 'python': python3-headlens alone (--no-install-recommends)"
-  new_root python
+  root_alone_with python "$python_deb"
   py=$work/python
-  pkgs="/tmp/debs/$(basename "$python_deb")"
-  [ -n "$examples_deb" ] && pkgs="$pkgs /tmp/debs/$(basename "$examples_deb")"
-  apt_install "$py" "--no-install-recommends $pkgs"
   check "no libtorch, no Qt and no HeadLens program in the python root" run_in "$py" \
     "! dpkg -l | grep -E '^ii +(libtorch|libc10|libqt6|headlens |headlens-engine)'"
   check "the package was byte-compiled (py3compile)" run_in "$py" \
