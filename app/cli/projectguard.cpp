@@ -89,14 +89,11 @@ void checkInChild(const std::string &path)
     if (WEXITSTATUS(status) == 3) {
         // Refused without a crash, maybe for metadata this process's own open would not read
         // before it crashed on it: the same check here, which refuses it in the same words.
-        g_inChild = true;
-        try {
-            readProjectStructure(path);
-        } catch (...) {
-            g_inChild = false;
-            throw;
-        }
-        g_inChild = false;
+        struct Unchecked { // this reading is not checked again
+            Unchecked() { g_inChild = true; }
+            ~Unchecked() { g_inChild = false; }
+        } unchecked;
+        readProjectStructure(path);
     }
     checked.insert(key);
 }

@@ -73,7 +73,8 @@ ProjectDocument *ProjectDocument::open(const QString &path, QString *error, QObj
 bool ProjectDocument::openFile(const QString &path, QString *error)
 {
     const QString absolute = QFileInfo(path).absoluteFilePath();
-    // What this reads is what readProjectStructure reads, which the checks run before it use.
+    // What this reads, readProjectStructure reads too (with every object's metadata besides),
+    // in the child process that checks a file before it is opened here.
     try {
         auto source = std::make_shared<SourceFile>(s(absolute));
         const ProjectExtras extras = readProjectExtras(s(absolute));
