@@ -3,6 +3,7 @@
 // selection and scrolling).
 #include "headlens/ui/blockview.h"
 #include "headlens/ui/comparisonpanel.h"
+#include "headlens/ui/elidinglabel.h"
 #include "headlens/ui/entropypanel.h"
 #include "headlens/ui/headcontributionpanel.h"
 #include "headlens/ui/headheatmap.h"
@@ -39,6 +40,7 @@ private Q_SLOTS:
     void headSumCheck();
     void headHeatmap();
     void headAxisTitleIsWholeOrAbsent();
+    void headTitleWrapsItsControls();
     // entropy
     void histogramHelper();
     void boxStatsHelper();
@@ -307,6 +309,40 @@ void TestPanels::headHeatmap()
     const QStringList csv = panel.heatmapCsv().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     QCOMPARE(csv.size(), 1 + 4 * 3);
     QCOMPARE(csv[0], QStringLiteral("layer,head,value"));
+}
+
+// The title names the selected block; in a laptop's dock (320 px) it once read "Layer 3 ·
+// po…" beside the metric box. Now the box moves below the title where both do not fit, and back
+// beside it where they do.
+void TestPanels::headTitleWrapsItsControls()
+{
+    const Trace t = TestData::makeTrace(4, 30, 3);
+    HeadContributionPanel panel;
+    panel.setTrace(t);
+    panel.setSelection(3, 18);
+    panel.resize(1200, 400);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    auto *title = panel.findChild<ElidingLabel *>("headContributionTitle");
+    auto *box = panel.findChild<QComboBox *>("headMetricBox");
+    QVERIFY(title && box);
+    QVERIFY(title->text().startsWith(QStringLiteral("Layer 3 \u00b7 position 18")));
+    const auto sameLine = [&] {
+        return qAbs(box->mapTo(&panel, QPoint()).y() - title->mapTo(&panel, QPoint()).y()) <
+               title->height();
+    };
+    QTRY_VERIFY(sameLine());
+    QCOMPARE(title->shownText(), title->text());
+
+    const int need = title->fontMetrics().horizontalAdvance(title->text());
+    panel.resize(need + box->sizeHint().width() / 2, 400);
+    QTRY_VERIFY(!sameLine());
+    QVERIFY(box->mapTo(&panel, QPoint()).y() > title->mapTo(&panel, QPoint()).y());
+    QTRY_COMPARE(title->shownText(), title->text());                  // whole, on a line of its own
+    QVERIFY(box->geometry().right() <= box->parentWidget()->width()); // the box is not cut
+
+    panel.resize(1200, 400);
+    QTRY_VERIFY(sameLine());
 }
 
 // -------------------------------------------------------------------------------- entropy

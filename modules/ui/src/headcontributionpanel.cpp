@@ -3,6 +3,7 @@
 #include "headlens/analysis/headroles.h"
 #include "headlens/ui/elidinglabel.h"
 #include "headlens/ui/headrolespanel.h"
+#include "headlens/ui/titlerow.h"
 
 #include "headlens/analysis/headstats.h"
 
@@ -40,7 +41,8 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent) : QWidget(parent),
 {
     setObjectName(QStringLiteral("HeadContributionPanel"));
 
-    m_title = new ElidingLabel(this);
+    m_titleRow = new TitleRow(this);
+    m_title = m_titleRow->title();
     m_title->setObjectName(QStringLiteral("headContributionTitle"));
     QFont tf = m_title->font();
     tf.setBold(true);
@@ -96,11 +98,9 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent) : QWidget(parent),
     auto *top = new QWidget(this);
     auto *topLayout = new QVBoxLayout(top);
     topLayout->setContentsMargins(0, 0, 0, 0);
-    auto *bar = new QHBoxLayout;
-    bar->addWidget(m_title, 1);
-    bar->addWidget(m_metricLabel);
-    bar->addWidget(m_metricBox);
-    topLayout->addLayout(bar);
+    m_titleRow->addControl(m_metricLabel);
+    m_titleRow->addControl(m_metricBox);
+    topLayout->addWidget(m_titleRow);
     topLayout->addWidget(m_chartView, 1);
     topLayout->addWidget(m_sumLabel);
     auto *bottom = new QWidget(this);
@@ -475,7 +475,7 @@ QString HeadContributionPanel::sumCheckText() const
 void HeadContributionPanel::updateTexts()
 {
     if (m_layer < 0) {
-        m_title->setText(tr("Head contributions"));
+        m_titleRow->setTitle(tr("Head contributions"));
     } else {
         QString t = tr("Layer %1 \u00b7 position %2").arg(m_layer).arg(m_pos);
         if (m_pos < int(m_tokenText.size()))
@@ -483,7 +483,7 @@ void HeadContributionPanel::updateTexts()
         // The selected head's role goes on the title line: the panel is often short.
         if (const QString role = roleText(); !role.isEmpty())
             t += QStringLiteral(" \u00b7 ") + role;
-        m_title->setText(t); // elided when the dock is narrow, whole in the tooltip
+        m_titleRow->setTitle(t); // the metric box moves below it when the dock is narrow
     }
     m_sumLabel->setText(sumCheckText());
     m_sumLabel->setToolTip(sumCheckText() + QStringLiteral("\n") +

@@ -24,6 +24,7 @@ class QLabel;
 namespace HeadLens {
 
 class ElidingLabel;
+class TitleRow;
 
 class HeadHeatmap;
 
@@ -122,7 +123,8 @@ private:
     double m_attnOutNorm;
     Metric m_metric = Metric::Norm;
 
-    ElidingLabel *m_title = nullptr;
+    TitleRow *m_titleRow = nullptr;
+    ElidingLabel *m_title = nullptr; // m_titleRow's
     QLabel *m_metricLabel = nullptr;
     QComboBox *m_metricBox = nullptr;
     QChart *m_chart = nullptr;
