@@ -1006,11 +1006,16 @@ Attention entropy: one value per head and query position.</source>
         <source>Head Contributions</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+0"/>
+        <source>Heads</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+168"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+169"/>
         <source>contribution norm</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1030,13 +1035,13 @@ Attention entropy: one value per head and query position.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+58"/>
-        <location line="+232"/>
+        <location line="+59"/>
+        <location line="+244"/>
         <source>Head contributions</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-231"/>
+        <location line="-243"/>
         <source>&amp;Metric:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1052,7 +1057,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+203"/>
+        <location line="+215"/>
         <source>Check: Σ of the heads&apos; projections on attn_out = %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1062,17 +1067,17 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-235"/>
+        <location line="-247"/>
         <source>Mean contribution norm over positions</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-100"/>
+        <location line="-103"/>
         <source>Head %1 · %2: %3</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+45"/>
         <source>norm</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1092,7 +1097,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+53"/>
         <source>Mean ||result_h|| over all positions, per layer and head; click a cell to select the head.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1109,7 +1114,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+29"/>
         <source>head %1: no clear role</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1119,7 +1124,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+132"/>
+        <location line="+139"/>
         <source>Select a block to see what each head adds there.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1187,6 +1192,11 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location filename="../app/headlens/headrolesdock.cpp" line="+48"/>
         <source>Head Roles</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Roles</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1424,6 +1434,11 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     <message>
         <location filename="../app/headlens/headsimilaritydock.cpp" line="+29"/>
         <source>Head Similarity</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Similarity</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2064,6 +2079,11 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <source>Logit Attribution</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+0"/>
+        <source>Attribution</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>HeadLens::LogitAttributionPanel</name>
@@ -2146,7 +2166,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+490"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+477"/>
         <source>Added trace %1 with its patching map</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2749,7 +2769,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+113"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+114"/>
         <source>Untitled</source>
         <translation type="unfinished"></translation>
     </message>

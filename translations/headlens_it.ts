@@ -1011,11 +1011,16 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
         <source>Head Contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
+    <message>
+        <location line="+0"/>
+        <source>Heads</source>
+        <translation>Teste</translation>
+    </message>
 </context>
 <context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+168"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+169"/>
         <source>contribution norm</source>
         <translation>norma del contributo</translation>
     </message>
@@ -1035,13 +1040,13 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
         <translation>proiezione su attn_out</translation>
     </message>
     <message>
-        <location line="+58"/>
-        <location line="+232"/>
+        <location line="+59"/>
+        <location line="+244"/>
         <source>Head contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
     <message>
-        <location line="-231"/>
+        <location line="-243"/>
         <source>&amp;Metric:</source>
         <translation>&amp;Metrica:</translation>
     </message>
@@ -1058,7 +1063,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Una barra per testa di attenzione; fai clic su una barra per selezionare la testa.</translation>
     </message>
     <message>
-        <location line="+203"/>
+        <location line="+215"/>
         <source>Check: Σ of the heads&apos; projections on attn_out = %1</source>
         <translation>Verifica: Σ delle proiezioni delle teste su attn_out = %1</translation>
     </message>
@@ -1068,17 +1073,17 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Le proiezioni delle teste su attn_out sommano a ||attn_out|| quando o_proj non ha bias: una verifica che la scomposizione per testa è esatta.</translation>
     </message>
     <message>
-        <location line="-235"/>
+        <location line="-247"/>
         <source>Mean contribution norm over positions</source>
         <translation>Norma media del contributo sulle posizioni</translation>
     </message>
     <message>
-        <location line="-100"/>
+        <location line="-103"/>
         <source>Head %1 · %2: %3</source>
         <translation>Testa %1 · %2: %3</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+45"/>
         <source>norm</source>
         <translation>norma</translation>
     </message>
@@ -1098,7 +1103,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>proiezione</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+53"/>
         <source>Mean ||result_h|| over all positions, per layer and head; click a cell to select the head.</source>
         <translation>Media di ||result_h|| su tutte le posizioni, per strato e testa; fai clic su una cella per selezionare la testa.</translation>
     </message>
@@ -1115,7 +1120,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>norma media</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+29"/>
         <source>head %1: no clear role</source>
         <translation>testa %1: nessun ruolo chiaro</translation>
     </message>
@@ -1125,7 +1130,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>testa %1: %2</translation>
     </message>
     <message>
-        <location line="+132"/>
+        <location line="+139"/>
         <source>Select a block to see what each head adds there.</source>
         <translation>Seleziona un blocco per vedere che cosa vi aggiunge ogni testa.</translation>
     </message>
@@ -1194,6 +1199,11 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location filename="../app/headlens/headrolesdock.cpp" line="+48"/>
         <source>Head Roles</source>
         <translation>Ruoli delle teste</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Roles</source>
+        <translation>Ruoli</translation>
     </message>
     <message>
         <location line="+8"/>
@@ -1431,6 +1441,11 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <location filename="../app/headlens/headsimilaritydock.cpp" line="+29"/>
         <source>Head Similarity</source>
         <translation>Somiglianza delle teste</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Similarity</source>
+        <translation>Somiglianza</translation>
     </message>
 </context>
 <context>
@@ -2070,6 +2085,11 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <source>Logit Attribution</source>
         <translation>Attribuzione dei logit</translation>
     </message>
+    <message>
+        <location line="+0"/>
+        <source>Attribution</source>
+        <translation>Attribuzione</translation>
+    </message>
 </context>
 <context>
     <name>HeadLens::LogitAttributionPanel</name>
@@ -2152,7 +2172,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::MainWindow</name>
     <message>
-        <location filename="../app/headlens/mainwindow.cpp" line="+490"/>
+        <location filename="../app/headlens/mainwindow.cpp" line="+477"/>
         <source>Added trace %1 with its patching map</source>
         <translation>Aggiunta la traccia %1 con la sua mappa di sostituzione</translation>
     </message>
@@ -2755,7 +2775,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+113"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+114"/>
         <source>Untitled</source>
         <translation>Senza titolo</translation>
     </message>

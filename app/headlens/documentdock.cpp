@@ -3,6 +3,7 @@
 #include "headlens/document/projectdocument.h"
 #include "headlens/document/viewstate.h"
 
+#include <QAction>
 #include <QEvent>
 
 namespace HeadLens {
@@ -39,6 +40,12 @@ void DocumentDock::setDocument(ProjectDocument *document)
         connect(m_document, &ProjectDocument::changed, this, &DocumentDock::documentChanged);
     }
     refresh();
+}
+
+void DocumentDock::setTitles(const QString &shortTitle, const QString &fullTitle)
+{
+    setWindowTitle(shortTitle); // also names the View menu's action: name it again below
+    toggleViewAction()->setText(fullTitle);
 }
 
 void DocumentDock::changeEvent(QEvent *event)

@@ -42,6 +42,10 @@ protected:
     virtual void documentChanged(const ChangeEvent &) {}
     void changeEvent(QEvent *event) override;
     virtual void retranslateUi() = 0;
+    // A short title for the dock's tab and title bar (the four head docks share one row of
+    // tabs, which a 1280-pixel window gives about 80 pixels a tab), and the full name for the
+    // View menu.
+    void setTitles(const QString &shortTitle, const QString &fullTitle);
 
 private:
     QPointer<ProjectDocument> m_document;

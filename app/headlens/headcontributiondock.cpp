@@ -21,7 +21,7 @@ HeadContributionDock::HeadContributionDock(QWidget *parent)
 
 void HeadContributionDock::retranslateUi()
 {
-    setWindowTitle(tr("Head Contributions"));
+    setTitles(tr("Heads"), tr("Head Contributions"));
 }
 
 void HeadContributionDock::refresh()

@@ -45,7 +45,7 @@ HeadRolesDock::HeadRolesDock(EngineClient *engine, QWidget *parent)
 
 void HeadRolesDock::retranslateUi()
 {
-    setWindowTitle(tr("Head Roles"));
+    setTitles(tr("Roles"), tr("Head Roles"));
     updateActions();
 }
 

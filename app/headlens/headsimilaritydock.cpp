@@ -26,7 +26,7 @@ HeadSimilarityDock::HeadSimilarityDock(QWidget *parent)
 
 void HeadSimilarityDock::retranslateUi()
 {
-    setWindowTitle(tr("Head Similarity"));
+    setTitles(tr("Similarity"), tr("Head Similarity"));
 }
 
 void HeadSimilarityDock::refresh()

@@ -19,7 +19,7 @@ LogitAttributionDock::LogitAttributionDock(QWidget *parent)
 
 void LogitAttributionDock::retranslateUi()
 {
-    setWindowTitle(tr("Logit Attribution"));
+    setTitles(tr("Attribution"), tr("Logit Attribution"));
 }
 
 void LogitAttributionDock::refresh()

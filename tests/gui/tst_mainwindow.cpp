@@ -539,6 +539,36 @@ private Q_SLOTS:
         QVERIFY(!w->messageBar()->isVisible());
     }
 
+    // At 1280x720 the bottom docks share two rows of tabs of about 330 and 470 pixels: every
+    // tab shows its whole title (they once read "Head S…" and "He…"), and the View menu names
+    // each dock in full.
+    void dockTabsShowWholeTitlesOnALaptop()
+    {
+        auto w = makeWindow();
+        QVERIFY(w->openProject(m_project));
+        w->resize(1280, 720);
+        w->show();
+        QVERIFY(QTest::qWaitForWindowExposed(w.get()));
+        QCoreApplication::processEvents();
+        int tabs = 0;
+        for (QTabBar *bar : w->findChildren<QTabBar *>()) {
+            if (bar->parentWidget() != w.get() || !bar->isVisible()) continue; // dock tab rows
+            for (int i = 0; i < bar->count(); ++i, ++tabs) {
+                const int need = bar->fontMetrics().horizontalAdvance(bar->tabText(i));
+                QVERIFY2(bar->tabRect(i).width() > need,
+                         qPrintable(QString("%1: %2 px for %3 px of text")
+                                        .arg(bar->tabText(i))
+                                        .arg(bar->tabRect(i).width())
+                                        .arg(need)));
+                QVERIFY(bar->tabRect(i).right() <= bar->width()); // no tab scrolled away
+            }
+        }
+        QVERIFY(tabs >= 8);
+        QCOMPARE(w->docks()->head->windowTitle(), QStringLiteral("Heads"));
+        QCOMPARE(w->docks()->head->toggleViewAction()->text(),
+                 QStringLiteral("Head Contributions"));
+    }
+
     void selectionTextIsShortenedBesideTheLensLabel()
     {
         auto w = makeWindow();
