@@ -1,5 +1,7 @@
 #include "llama2ctokenizer.h"
 
+#include "unicodetext.h"
+
 #include "headlens/trace/error.h"
 #include "headlens/trace/inputfile.h"
 
@@ -14,35 +16,6 @@
 namespace HeadLens {
 
 namespace {
-
-// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates,
-// nothing above U+10FFFF), or 0 when the byte there does not start one.
-size_t utf8Length(const std::string &s, size_t i)
-{
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) return 1;
-    size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (i + n > s.size()) return 0;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c1 < lo || c1 > hi) return 0;
-    for (size_t k = 2; k < n; ++k)
-        if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-    return n;
-}
 
 std::string bytePiece(unsigned b)
 {
@@ -192,7 +165,7 @@ std::vector<TokenInfo> Llama2cTokenizer::encode(const std::string &text, bool ad
         add(space, 0, 0);
         int32_t cp = 0;
         for (size_t i = 0; i < text.size(); ++cp) {
-            const size_t n = utf8Length(text, i);
+            const size_t n = Unicode::sequenceLength(text, i);
             if (n > 0) {
                 const int32_t id = lookup(text.substr(i, n));
                 if (id >= 0) {
@@ -302,7 +275,7 @@ std::string Llama2cTokenizer::displayText(int32_t id) const
     const std::string &p = m_pieces[size_t(id)];
     std::string out;
     for (size_t i = 0; i < p.size();) {
-        const size_t n = utf8Length(p, i);
+        const size_t n = Unicode::sequenceLength(p, i);
         if (n == 0) {
             out += bytePiece(static_cast<unsigned char>(p[i]));
             ++i;
