@@ -26,22 +26,6 @@ namespace {
 
 constexpr const char *kAnalysisGroup = "analysis";
 
-std::vector<std::string> splitPath(const std::string &path)
-{
-    std::vector<std::string> parts;
-    std::string cur;
-    for (char c : path) {
-        if (c == '/') {
-            if (!cur.empty()) parts.push_back(cur);
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    if (!cur.empty()) parts.push_back(cur);
-    return parts;
-}
-
 std::string joinPath(const std::vector<std::string> &parts, size_t n)
 {
     std::string s;
@@ -66,7 +50,7 @@ std::string checkGroupPath(const std::string &group, std::string *traceOut)
 {
     if (group.empty() || group[0] != '/')
         throw std::invalid_argument("analysis store: group '" + group + "' must start with '/'");
-    const auto parts = splitPath(group);
+    const auto parts = H5::splitPath(group);
     for (const auto &p : parts)
         checkName(p, group);
     bool ok = false;

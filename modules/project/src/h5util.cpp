@@ -34,22 +34,6 @@ herr_t walkError(unsigned /*n*/, const H5E_error2_t *err, void *data)
     return 0;
 }
 
-std::vector<std::string> splitPath(const std::string &path)
-{
-    std::vector<std::string> parts;
-    std::string cur;
-    for (char c : path) {
-        if (c == '/') {
-            if (!cur.empty()) parts.push_back(cur);
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    if (!cur.empty()) parts.push_back(cur);
-    return parts;
-}
-
 // H5I_BADID when there is no such link; H5Error when there is one but the object cannot be
 // opened (a damaged file: checksum mismatch, bad address, dangling soft link).
 H5I_type_t objectType(hid_t loc, const std::string &path)
@@ -246,6 +230,22 @@ Type float16Type()
     checkStatus(H5Tset_precision(t, 16), "float16 type");
     checkStatus(H5Tset_ebias(t, 15), "float16 type");
     return t;
+}
+
+std::vector<std::string> splitPath(const std::string &path)
+{
+    std::vector<std::string> parts;
+    std::string cur;
+    for (char c : path) {
+        if (c == '/') {
+            if (!cur.empty()) parts.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) parts.push_back(cur);
+    return parts;
 }
 
 bool linkExists(hid_t loc, const std::string &path)

@@ -99,6 +99,8 @@ File openReadOnly(const std::string &path);
 Type utf8StringType(); // variable-length UTF-8 C string
 Type float16Type();    // IEEE half precision, little endian (HDF5 1.10 has no predefined one)
 
+// The names of a path's groups: "/a//b/" gives {"a", "b"}.
+std::vector<std::string> splitPath(const std::string &path);
 // Links and objects.
 bool linkExists(hid_t loc, const std::string &path); // checks every component of a/b/c
 // False when there is no such link; H5Error when the object there cannot be opened.
