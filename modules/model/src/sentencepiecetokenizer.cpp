@@ -103,6 +103,25 @@ public:
             throw ProtoError{m_pos, "unknown wire type " + std::to_string(wire)};
         }
     }
+    // Calls f(field, wire, at) for each field of the message, in order; f reads the field's
+    // value (or skips it).
+    template <class F> void forEachField(F &&f)
+    {
+        while (!atEnd()) {
+            const size_t at = m_pos;
+            uint32_t field;
+            int wire;
+            next(&field, &wire);
+            f(field, wire, at);
+        }
+    }
+    // The message embedded in a field, which must be length-delimited.
+    ProtoReader message(int wire, uint32_t field, size_t at)
+    {
+        expect(wire, 2, field, at);
+        const auto r = delimited();
+        return ProtoReader(m_buf, r.first, r.second);
+    }
     // Reads the value of a field of the expected wire type, or says the file is damaged.
     void expect(int wire, int expected, uint32_t field, size_t at) const
     {
@@ -164,22 +183,12 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::fromBytes(const 
     int modelType = 1;
     try {
         ProtoReader top(bytes, 0, bytes.size());
-        while (!top.atEnd()) {
-            const size_t at = top.pos();
-            uint32_t field;
-            int wire;
-            top.next(&field, &wire);
+        top.forEachField([&](uint32_t field, int wire, size_t at) {
             if (field == 1) { // SentencePiece
-                top.expect(wire, 2, field, at);
-                const auto r = top.delimited();
-                ProtoReader m(bytes, r.first, r.second);
+                ProtoReader m = top.message(wire, field, at);
                 Piece p;
                 bool hasPiece = false;
-                while (!m.atEnd()) {
-                    const size_t a = m.pos();
-                    uint32_t f;
-                    int w;
-                    m.next(&f, &w);
+                m.forEachField([&](uint32_t f, int w, size_t a) {
                     if (f == 1) {
                         m.expect(w, 2, f, a);
                         p.text = m.string();
@@ -197,20 +206,14 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::fromBytes(const 
                     } else {
                         m.skip(w);
                     }
-                }
+                });
                 if (!hasPiece || p.text.empty())
                     throw InputError(where + ": piece " + std::to_string(t->m_pieces.size()) +
                                      " is empty");
                 t->m_pieces.push_back(std::move(p));
             } else if (field == 2) { // TrainerSpec
-                top.expect(wire, 2, field, at);
-                const auto r = top.delimited();
-                ProtoReader m(bytes, r.first, r.second);
-                while (!m.atEnd()) {
-                    const size_t a = m.pos();
-                    uint32_t f;
-                    int w;
-                    m.next(&f, &w);
+                ProtoReader m = top.message(wire, field, at);
+                m.forEachField([&](uint32_t f, int w, size_t a) {
                     if (f == 3 || f == 24 || f == 35) {
                         m.expect(w, 0, f, a);
                         const uint64_t v = m.varint();
@@ -219,23 +222,17 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::fromBytes(const 
                         if (f == 35) t->m_byteFallback = v != 0;
                     } else if (f == 44 || f == 46 || f == 47) {
                         m.expect(w, 2, f, a);
-                        const std::string s = m.string();
-                        if (f == 44) t->m_unkSurface = s;
-                        if (f == 46) bosPiece = s;
-                        if (f == 47) eosPiece = s;
+                        const std::string v = m.string();
+                        if (f == 44) t->m_unkSurface = v;
+                        if (f == 46) bosPiece = v;
+                        if (f == 47) eosPiece = v;
                     } else {
                         m.skip(w);
                     }
-                }
+                });
             } else if (field == 3) { // NormalizerSpec
-                top.expect(wire, 2, field, at);
-                const auto r = top.delimited();
-                ProtoReader m(bytes, r.first, r.second);
-                while (!m.atEnd()) {
-                    const size_t a = m.pos();
-                    uint32_t f;
-                    int w;
-                    m.next(&f, &w);
+                ProtoReader m = top.message(wire, field, at);
+                m.forEachField([&](uint32_t f, int w, size_t a) {
                     if (f == 1 || f == 2) {
                         m.expect(w, 2, f, a);
                         (f == 1 ? t->m_normalizerName : charsmap) = m.string();
@@ -248,11 +245,11 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::fromBytes(const 
                     } else {
                         m.skip(w);
                     }
-                }
+                });
             } else {
                 top.skip(wire);
             }
-        }
+        });
     } catch (const ProtoError &e) {
         throw InputError(where + " is truncated or damaged at byte " + std::to_string(e.at) + " (" +
                          e.what + "); it is damaged or not a SentencePiece model");
