@@ -14,7 +14,10 @@
 
 #include "enginememory.h"
 
+#include "headlens/model/cpufeatures.h"
+
 #include <climits>
+#include <cstdio>
 #include <malloc.h>
 
 namespace HeadLens::Cli {
@@ -36,6 +39,13 @@ std::unique_ptr<Model> loadModel(const std::string &path, const LoadOptions &opt
 {
     std::unique_ptr<Model> model = Model::load(path, options);
     if (model->computeDtype() != "f32") keepFreedMemory();
+    // Said once a process (serve loads again and again).
+    static bool noted = false;
+    if (const std::string note = CpuFeatures::dtypeNote(model->computeDtype());
+        !note.empty() && !noted) {
+        std::fprintf(stderr, "headlens-cli: note: %s\n", note.c_str());
+        noted = true;
+    }
     return model;
 }
 
