@@ -2373,11 +2373,11 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+2"/>
-        <source>The number type the engine computes in (f32 is exact; bf16 is fast on CPUs with AVX-512 BF16)</source>
+        <source>The number type the engine computes in: f32 is exact; bf16 and f16 are faster only on CPUs that multiply in them (AVX512-BF16, AVX512-FP16 or AMX), and slower than f32 on others</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>&amp;Lens norm:</source>
         <translation type="unfinished"></translation>
     </message>

@@ -2379,11 +2379,11 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+2"/>
-        <source>The number type the engine computes in (f32 is exact; bf16 is fast on CPUs with AVX-512 BF16)</source>
-        <translation>Il tipo numerico con cui calcola il motore (f32 è esatto; bf16 è veloce sulle CPU con AVX-512 BF16)</translation>
+        <source>The number type the engine computes in: f32 is exact; bf16 and f16 are faster only on CPUs that multiply in them (AVX512-BF16, AVX512-FP16 or AMX), and slower than f32 on others</source>
+        <translation>Il tipo numerico con cui calcola il motore: f32 è esatto; bf16 e f16 sono più veloci solo sulle CPU che moltiplicano in questi tipi (AVX512-BF16, AVX512-FP16 o AMX), e più lenti di f32 sulle altre</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>&amp;Lens norm:</source>
         <translation>&amp;Norma della lente:</translation>
     </message>

@@ -237,8 +237,9 @@ void NewTraceDialog::retranslateUi()
     m_topk->setToolTip(tr("How many of the most likely tokens the lens keeps per block"));
     m_dtypeLabel->setText(tr("&Compute:"));
     m_dtypeLabel->setBuddy(m_dtype);
-    m_dtype->setToolTip(tr("The number type the engine computes in (f32 is exact; bf16 is fast "
-                           "on CPUs with AVX-512 BF16)"));
+    m_dtype->setToolTip(tr("The number type the engine computes in: f32 is exact; bf16 and f16 "
+                           "are faster only on CPUs that multiply in them (AVX512-BF16, "
+                           "AVX512-FP16 or AMX), and slower than f32 on others"));
     m_normLabel->setText(tr("&Lens norm:"));
     m_normLabel->setBuddy(m_norm);
     m_norm->setToolTip(tr("How a vector is normalised before decoding: full = the model's final "
