@@ -311,6 +311,17 @@ void TestPanels::headHeatmap()
     QCOMPARE(csv[0], QStringLiteral("layer,head,value"));
 }
 
+// Shows block (layer, pos) of t in panel, at the given size; false if it never appears.
+static bool showHeadPanel(HeadContributionPanel &panel, const Trace &t, int layer, int pos,
+                          QSize size)
+{
+    panel.setTrace(t);
+    panel.setSelection(layer, pos);
+    panel.resize(size);
+    panel.show();
+    return QTest::qWaitForWindowExposed(&panel);
+}
+
 // The title names the selected block; in a laptop's dock (320 px) it once read "Layer 3 ·
 // po…" beside the metric box. Now the box moves below the title where both do not fit, and back
 // beside it where they do.
@@ -318,11 +329,7 @@ void TestPanels::headTitleWrapsItsControls()
 {
     const Trace t = TestData::makeTrace(4, 30, 3);
     HeadContributionPanel panel;
-    panel.setTrace(t);
-    panel.setSelection(3, 18);
-    panel.resize(1200, 400);
-    panel.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QVERIFY(showHeadPanel(panel, t, 3, 18, {1200, 400}));
     auto *title = panel.findChild<ElidingLabel *>("headContributionTitle");
     auto *box = panel.findChild<QComboBox *>("headMetricBox");
     QVERIFY(title && box);
@@ -353,11 +360,7 @@ void TestPanels::headAxisTitleIsWholeOrAbsent()
 {
     const Trace t = TestData::makeTrace(4, 10, 3);
     HeadContributionPanel panel;
-    panel.setTrace(t);
-    panel.setSelection(1, 4);
-    panel.resize(500, 900);
-    panel.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QVERIFY(showHeadPanel(panel, t, 1, 4, {500, 900}));
     QTRY_COMPARE(panel.valueAxisTitle(), QStringLiteral("norm"));
     panel.setMetric(HeadContributionPanel::Metric::Projection);
     QTRY_COMPARE(panel.valueAxisTitle(), QStringLiteral("projection"));
