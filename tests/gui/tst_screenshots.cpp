@@ -13,7 +13,7 @@
 class TestScreenshots : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    // A desktop in English, and a laptop screen in Italian (the README's are the first).
+    // The README's size, then a desktop and a laptop screen in English and in Italian.
     void screenshotsOfARealTrace_data()
     {
         QTest::addColumn<QString>("size");
@@ -21,8 +21,11 @@ private Q_SLOTS:
         QTest::addColumn<QSize>("pixels");
         QTest::newRow("1600x1000, English") << "1600x1000"
                                             << "C.UTF-8" << QSize(1600, 1000);
-        QTest::newRow("1280x720, Italian") << "1280x720"
-                                           << "it_IT.UTF-8" << QSize(1280, 720);
+        for (const QSize pixels : {QSize(1920, 1080), QSize(1280, 720)}) {
+            const QString size = QStringLiteral("%1x%2").arg(pixels.width()).arg(pixels.height());
+            QTest::addRow("%s, English", qPrintable(size)) << size << "C.UTF-8" << pixels;
+            QTest::addRow("%s, Italian", qPrintable(size)) << size << "it_IT.UTF-8" << pixels;
+        }
     }
 
     void screenshotsOfARealTrace()
@@ -36,7 +39,8 @@ private Q_SLOTS:
             QSKIP("ImageMagick's import is not installed");
         QTemporaryDir tmp;
         const QString out = qEnvironmentVariableIsSet("HEADLENS_SCREENSHOT_DIR")
-                                ? qEnvironmentVariable("HEADLENS_SCREENSHOT_DIR") + "/" + size
+                                ? qEnvironmentVariable("HEADLENS_SCREENSHOT_DIR") + "/" + size +
+                                      "-" + language.section(QLatin1Char('.'), 0, 0)
                                 : tmp.path();
         QProcess script;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
