@@ -86,16 +86,15 @@ public:
         case 0:
             varint();
             break;
-        case 1:
-            if (m_end - m_pos < 8) throw ProtoError{m_pos, "a number is cut off"};
-            m_pos += 8;
+        case 1:   // fixed64
+        case 5: { // fixed32
+            const size_t n = wire == 1 ? 8 : 4;
+            if (m_end - m_pos < n) throw ProtoError{m_pos, "a number is cut off"};
+            m_pos += n;
             break;
+        }
         case 2:
             delimited();
-            break;
-        case 5:
-            if (m_end - m_pos < 4) throw ProtoError{m_pos, "a number is cut off"};
-            m_pos += 4;
             break;
         default:
             throw ProtoError{m_pos, "unknown wire type " + std::to_string(wire)};
