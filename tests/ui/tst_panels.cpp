@@ -350,6 +350,18 @@ void TestPanels::headTitleWrapsItsControls()
 
     panel.resize(1200, 400);
     QTRY_VERIFY(sameLine());
+
+    // Shown narrow from the start: the label and the box both go below the title, side by side.
+    HeadContributionPanel narrow;
+    QVERIFY(showHeadPanel(narrow, t, 3, 18, {need + box->sizeHint().width() / 2, 400}));
+    auto *nTitle = narrow.findChild<ElidingLabel *>("headContributionTitle");
+    auto *nBox = narrow.findChild<QComboBox *>("headMetricBox");
+    QTRY_VERIFY(nBox->mapTo(&narrow, QPoint()).y() > nTitle->mapTo(&narrow, QPoint()).y());
+    const QLabel *nLabel = nullptr;
+    for (const QLabel *l : narrow.findChildren<QLabel *>())
+        if (l->buddy() == nBox) nLabel = l;
+    QVERIFY(nLabel);
+    QCOMPARE(nLabel->geometry().center().y(), nBox->geometry().center().y());
 }
 
 // -------------------------------------------------------------------------------- entropy

@@ -27,8 +27,7 @@ void TitleRow::addControl(QWidget *control)
 {
     control->setParent(this);
     m_controls << control;
-    m_grid->addWidget(control, 0, int(m_controls.size()));
-    relayout();
+    relayout(true);
 }
 
 int TitleRow::controlsWidth() const
@@ -39,13 +38,13 @@ int TitleRow::controlsWidth() const
     return w;
 }
 
-void TitleRow::relayout()
+void TitleRow::relayout(bool force)
 {
     const QMargins m = m_title->contentsMargins();
     const int titleWidth =
         m_title->fontMetrics().horizontalAdvance(m_title->text()) + m.left() + m.right();
     const bool wrap = !m_controls.isEmpty() && titleWidth + controlsWidth() > width();
-    if (wrap == m_wrapped && m_grid->count() == m_controls.size() + 1) return;
+    if (wrap == m_wrapped && !force) return;
     m_wrapped = wrap;
     for (QWidget *c : m_controls)
         m_grid->removeWidget(c);

@@ -30,7 +30,9 @@ protected:
     bool event(QEvent *event) override;
 
 private:
-    void relayout();
+    // Places the title and controls for the current width; with force, even when the wrap
+    // did not change (a control was added).
+    void relayout(bool force = false);
     int controlsWidth() const;
 
     ElidingLabel *m_title;
