@@ -1,12 +1,11 @@
 #include "headlens/document/projectdocument.h"
 #include "headlens/document/viewstate.h"
 
-#include "headlens/document/addtrace.h"
 #include "headlens/document/changevalue.h"
 #include "headlens/document/recoverymanager.h"
-#include "headlens/document/removetrace.h"
 #include "headlens/document/renametrace.h"
 #include "headlens/document/setheadroles.h"
+#include "headlens/document/tracelistcommands.h"
 #include "headlens/project/headrolesstore.h"
 #include "headlens/project/patchstore.h"
 #include "headlens/trace/error.h"

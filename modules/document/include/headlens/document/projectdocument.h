@@ -135,8 +135,7 @@ Q_SIGNALS:
     void changed(const HeadLens::ChangeEvent &event);
 
 private:
-    friend class AddTrace;
-    friend class RemoveTrace;
+    friend class TraceListCommand;
     friend class RenameTrace;
     friend class ChangeNotes;
     friend class ChangeViewSettings;
