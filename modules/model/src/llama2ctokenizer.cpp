@@ -17,26 +17,6 @@ namespace HeadLens {
 
 namespace {
 
-std::string bytePiece(unsigned b)
-{
-    char buf[8];
-    std::snprintf(buf, sizeof(buf), "<0x%02X>", b & 0xffu);
-    return buf;
-}
-
-int parseBytePiece(const std::string &p)
-{
-    if (p.size() != 6 || p[0] != '<' || p[1] != '0' || p[2] != 'x' || p[5] != '>') return -1;
-    auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        return -1;
-    };
-    const int h = hex(p[3]), l = hex(p[4]);
-    return (h < 0 || l < 0) ? -1 : h * 16 + l;
-}
-
 // run.c never merges a pair scoring at or below its starting best score.
 constexpr float kNoMergeScore = -1e10f;
 
@@ -52,7 +32,7 @@ Llama2cTokenizer::Llama2cTokenizer(std::vector<std::string> pieces, std::vector<
     m_ids.reserve(m_pieces.size() * 2);
     for (size_t i = 0; i < m_pieces.size(); ++i) {
         m_ids.emplace(m_pieces[i], int32_t(i));
-        const int b = parseBytePiece(m_pieces[i]);
+        const int b = Unicode::parseBytePiece(m_pieces[i]);
         m_byteValue[i] = int16_t(b);
         if (b >= 0 && !seen[size_t(b)]) {
             seen[size_t(b)] = true;
@@ -270,14 +250,14 @@ std::string Llama2cTokenizer::displayText(int32_t id) const
     const int b = byteValue(id);
     if (b == '\n') return "\u21b5";
     if (b == '\t') return "\u21e5";
-    if (b >= 0) return bytePiece(unsigned(b));
+    if (b >= 0) return Unicode::bytePiece(unsigned(b));
     // Show control characters readably, and keep the result valid UTF-8 whatever the file holds.
     const std::string &p = m_pieces[size_t(id)];
     std::string out;
     for (size_t i = 0; i < p.size();) {
         const size_t n = Unicode::sequenceLength(p, i);
         if (n == 0) {
-            out += bytePiece(static_cast<unsigned char>(p[i]));
+            out += Unicode::bytePiece(static_cast<unsigned char>(p[i]));
             ++i;
         } else if (p[i] == '\n') {
             out += "\u21b5";
