@@ -262,58 +262,65 @@ void factsVocabulary(std::vector<std::string> &pieces, std::vector<float> &score
 // ---------------------------------------------------------------------------------------------
 // Recipes and scores
 
+namespace {
+
+// What tells the example models apart; the rest of their recipe is shared (recipe()).
+struct RecipeShape {
+    const char *name;
+    int dModel, dHead, dFfn, maxSeqLen;
+    int sequencesPerStep, examplesPerSequence;
+};
+
+// The adder trains on one sum per sequence, as at inference: packed sums trained far slower
+// (each sum's attention was diluted over the sums before it) and cost more (attention over
+// T^2). The facts model packs six sentences into each of its longer sequences.
+constexpr RecipeShape kShapes[] = {
+    {"adder", 64, 16, 256, 64, 64, 1},
+    {"facts", 128, 32, 384, 512, 2, 6},
+};
+
+} // namespace
+
 std::vector<std::string> names()
 {
-    return {"adder", "facts"};
+    std::vector<std::string> out;
+    for (const RecipeShape &s : kShapes)
+        out.push_back(s.name);
+    return out;
 }
 
 Recipe recipe(const std::string &name)
 {
-    Recipe r;
-    r.name = name;
-    ModelConfig &c = r.config;
-    c.architecture = "llama";
-    c.ropeTheta = 10000.0;
-    c.normEps = 1e-5;
-    c.tiedEmbeddings = false;
-    if (name == "adder") {
-        r.seed = 1;
-        r.steps = 3000;
-        c.nLayers = 4;
-        c.nHeads = 4;
-        c.nKvHeads = 4;
-        c.dModel = 64;
-        c.dHead = 16;
-        c.dFfn = 256;
-        c.maxSeqLen = 64;
-        r.learningRate = 2e-3;
-        r.weightDecay = 0.05;
-        r.warmup = 150;
-        // One sum per sequence, as at inference: packed sums trained far slower (each sum's
-        // attention was diluted over the sums before it) and cost more (attention over T^2).
-        r.sequencesPerStep = 64;
-        r.examplesPerSequence = 1;
-    } else if (name == "facts") {
-        r.seed = 1;
-        r.steps = 3000;
-        c.nLayers = 4;
-        c.nHeads = 4;
-        c.nKvHeads = 4;
-        c.dModel = 128;
-        c.dHead = 32;
-        c.dFfn = 384;
-        c.maxSeqLen = 512;
-        r.learningRate = 2e-3;
-        r.weightDecay = 0.05;
-        r.warmup = 150;
-        r.sequencesPerStep = 2;
-        r.examplesPerSequence = 6;
-    } else {
+    const RecipeShape *shape = nullptr;
+    for (const RecipeShape &s : kShapes)
+        if (name == s.name) shape = &s;
+    if (!shape) {
         std::string known;
         for (const std::string &n : names())
             known += (known.empty() ? "" : ", ") + n;
         throw InputError("no example model named '" + name + "' (there are: " + known + ")");
     }
+    Recipe r;
+    r.name = name;
+    r.seed = 1;
+    r.steps = 3000;
+    r.learningRate = 2e-3;
+    r.weightDecay = 0.05;
+    r.warmup = 150;
+    r.sequencesPerStep = shape->sequencesPerStep;
+    r.examplesPerSequence = shape->examplesPerSequence;
+    ModelConfig &c = r.config;
+    c.architecture = "llama";
+    c.ropeTheta = 10000.0;
+    c.normEps = 1e-5;
+    c.tiedEmbeddings = false;
+    c.nLayers = 4;
+    c.nHeads = 4;
+    c.nKvHeads = 4;
+    c.dModel = shape->dModel;
+    c.dHead = shape->dHead;
+    c.dFfn = shape->dFfn;
+    c.maxSeqLen = shape->maxSeqLen;
     return r;
 }
 
