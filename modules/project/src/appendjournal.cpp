@@ -54,33 +54,29 @@ uint64_t getU64(const unsigned char *p)
     return v;
 }
 
-bool writeAll(int fd, const void *data, size_t n, uint64_t offset)
+// Repeats pread or pwrite (`io`) until n bytes are moved; false on an error or when the file
+// ends first.
+template <class Byte, class Io> bool moveAll(Io io, int fd, Byte *p, size_t n, uint64_t offset)
 {
-    const auto *p = static_cast<const char *>(data);
     while (n > 0) {
-        const ssize_t w = ::pwrite(fd, p, n, off_t(offset));
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        p += w;
-        n -= size_t(w);
-        offset += uint64_t(w);
+        const ssize_t done = io(fd, p, n, off_t(offset));
+        if (done < 0 && errno == EINTR) continue;
+        if (done <= 0) return false;
+        p += done;
+        n -= size_t(done);
+        offset += uint64_t(done);
     }
     return true;
 }
 
-// Reads n bytes; false on an error or when the file ends first.
+bool writeAll(int fd, const void *data, size_t n, uint64_t offset)
+{
+    return moveAll(::pwrite, fd, static_cast<const char *>(data), n, offset);
+}
+
 bool readAll(int fd, void *data, size_t n, uint64_t offset)
 {
-    auto *p = static_cast<char *>(data);
-    while (n > 0) {
-        const ssize_t r = ::pread(fd, p, n, off_t(offset));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        p += r;
-        n -= size_t(r);
-        offset += uint64_t(r);
-    }
-    return true;
+    return moveAll(::pread, fd, static_cast<char *>(data), n, offset);
 }
 
 fs::path journalPathOf(const fs::path &project)
