@@ -1,6 +1,7 @@
 #include "blockpainter.h"
 
 #include "blocklabel.h"
+#include "uitext.h"
 
 #include <QFontMetricsF>
 #include <QPainter>
@@ -12,11 +13,6 @@
 namespace HeadLens {
 
 namespace {
-
-QString quoted(const QString &s)
-{
-    return QStringLiteral("\u201c%1\u201d").arg(s);
-}
 
 constexpr QChar kEllipsis(0x2026);
 // An attention tag never gets wider than this; its full text is in the tooltip.

@@ -1,6 +1,8 @@
 #include "headlens/ui/blockview.h"
 
 #include "blockpainter.h"
+#include "blocktooltip.h"
+#include "uitext.h"
 
 #include <QApplication>
 #include <QContextMenuEvent>
@@ -25,16 +27,6 @@ namespace HeadLens {
 namespace {
 
 using Layout = BlockGridLayout;
-
-QString quoted(const QString &s)
-{
-    return QStringLiteral("\u201c%1\u201d").arg(s);
-}
-
-QString percent(double p)
-{
-    return QString::number(p * 100.0, 'f', p < 0.001 ? 3 : 1) + QStringLiteral(" %");
-}
 
 // One zoom step of the buttons and keys; a standard wheel step (120) zooms by 1.2.
 constexpr double kZoomStep = 1.25;
@@ -667,90 +659,10 @@ QString BlockView::toolTipAt(const QPointF &point) const
 {
     const Layout g = layout();
     const BlockNode node = g.nodeAt(point);
-    if (node.kind != BlockNode::Kind::None) return nodeToolTip(node);
+    if (node.kind != BlockNode::Kind::None) return BlockToolTip::forNode(m_data, node);
     const QPair<int, int> b = g.blockAt(point);
-    if (b.first >= 0) return blockToolTip(b.first, b.second);
+    if (b.first >= 0) return BlockToolTip::forBlock(m_data, b.first, b.second);
     return toolTip();
-}
-
-QString BlockView::blockToolTip(int layer, int pos) const
-{
-    auto line = [](const QString &s) { return QStringLiteral("<br>") + s.toHtmlEscaped(); };
-    QString s = QStringLiteral("<b>%1</b>")
-                    .arg(tr("Layer %1 \u00b7 position %2").arg(layer).arg(pos).toHtmlEscaped());
-    s += line(tr("input token: %1").arg(quoted(m_data.tokenText(pos))));
-    if (pos >= m_data.promptTokens())
-        s += QStringLiteral(" <i>%1</i>").arg(tr("(generated)").toHtmlEscaped());
-    if (m_data.hasLens()) {
-        s += line(tr("lens top-1: %1 (%2)")
-                      .arg(quoted(m_data.top1Text(layer, pos)))
-                      .arg(percent(m_data.top1Prob(layer, pos))));
-        s += line(tr("entropy: %1 nats").arg(double(m_data.entropy(layer, pos)), 0, 'f', 3));
-        const int follow = m_data.followToken();
-        if (follow >= 0) {
-            const QString token = quoted(m_data.vocabText(follow));
-            const int rank = m_data.followRank(layer, pos);
-            if (rank > 0)
-                s += line(tr("followed %1: %2, rank %3")
-                              .arg(token, percent(m_data.followProbability(layer, pos)))
-                              .arg(rank));
-            else
-                s += line(tr("followed %1: below the top-%2 (under %3)")
-                              .arg(token)
-                              .arg(m_data.topk())
-                              .arg(percent(m_data.lastTopkProb(layer, pos))));
-        }
-    }
-    if (m_data.hasPatching())
-        s += line(tr("patched from the clean prompt: %1 of the clean answer recovered")
-                      .arg(double(m_data.patching(layer, pos)), 0, 'f', 3));
-    if (m_data.hasPatching() && m_data.patchingHeads() > 0) {
-        QStringList heads;
-        for (int h = 0; h < m_data.patchingHeads(); ++h)
-            heads << QStringLiteral("H%1 %2").arg(h).arg(double(m_data.headPatching(layer, h, pos)),
-                                                         0, 'f', 3);
-        s += line(
-            tr("each head's output patched alone: %1").arg(heads.join(QStringLiteral(" \u00b7 "))));
-    }
-    const std::vector<float> w = m_data.attentionWeights();
-    if (layer == m_data.attentionLayer() && pos < int(w.size()))
-        s += line(tr("attention of the selected position to this one: %1")
-                      .arg(double(w[size_t(pos)]), 0, 'f', 3));
-    return s;
-}
-
-QString BlockView::nodeToolTip(const BlockNode &node) const
-{
-    auto line = [](const QString &s) { return QStringLiteral("<br>") + s.toHtmlEscaped(); };
-    const int l = node.layer, t = node.pos;
-    const QString input = quoted(m_data.tokenText(t));
-    if (node.kind == BlockNode::Kind::FeedForward)
-        return QStringLiteral("<b>%1</b>")
-                   .arg(tr("Layer %1 \u00b7 feed-forward (MLP) at position "
-                           "%2")
-                            .arg(l)
-                            .arg(t)
-                            .toHtmlEscaped()) +
-               line(tr("Works on position %1 (input token %2) alone, after the attention step; "
-                       "with it, it makes the block above.")
-                        .arg(t)
-                        .arg(input));
-    QString s =
-        QStringLiteral("<b>%1</b>")
-            .arg(tr("Layer %1 \u00b7 attention at position %2").arg(l).arg(t).toHtmlEscaped());
-    s += line(l > 0 ? tr("Reads the residual stream of positions 0 to %1 as layer %2 left it "
-                         "(the row below) and adds what it finds to position %1 (input token %3).")
-                          .arg(t)
-                          .arg(l - 1)
-                          .arg(input)
-                    : tr("Reads the token embeddings of positions 0 to %1 and adds what it finds "
-                         "to position %1 (input token %2).")
-                          .arg(t)
-                          .arg(input));
-    if (m_data.attentionShown() && l == m_data.attentionLayer() && t == m_data.selectedPos())
-        s += line(tr("Arcs go to the input positions it reads with weight \u2265 %1.")
-                      .arg(m_data.attentionThreshold(), 0, 'f', 2));
-    return s;
 }
 
 // ----------------------------------------------------------------------------------- CSV

@@ -4,6 +4,7 @@
 
 #include "headlens/analysis/comparison.h"
 #include "tokentext.h"
+#include "uitext.h"
 
 #include <QFontMetricsF>
 #include <QHelpEvent>
@@ -17,13 +18,6 @@
 #include <cmath>
 
 namespace HeadLens {
-
-namespace {
-QString quoted(const QString &s)
-{
-    return QStringLiteral("\u201c%1\u201d").arg(s);
-}
-} // namespace
 
 int ComparisonSideData::layerAtDepth(double d) const
 {

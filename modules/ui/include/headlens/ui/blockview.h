@@ -194,8 +194,6 @@ private:
     void zoomBy(double factorX, double factorY, const QPointF &anchor);
     void selectByUser(int layer, int pos);
     void highlightUpdated(int count);
-    QString blockToolTip(int layer, int pos) const;
-    QString nodeToolTip(const BlockNode &node) const;
 
     BlockGridData m_data;
     std::unique_ptr<BlockPainter> m_painter;
