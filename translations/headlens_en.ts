@@ -4,7 +4,7 @@
 <context>
     <name>AddTrace</name>
     <message>
-        <location filename="../modules/document/src/addtrace.cpp" line="+12"/>
+        <location filename="../modules/document/src/tracelistcommands.cpp" line="+28"/>
         <source>Add trace %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -51,7 +51,7 @@
 <context>
     <name>HeadLens::AttentionPatternView</name>
     <message>
-        <location filename="../modules/ui/src/attentionpatternview.cpp" line="+39"/>
+        <location filename="../modules/ui/src/attentionpatternview.cpp" line="+33"/>
         <location line="+40"/>
         <source>Select a block to see its layer.</source>
         <translation type="unfinished"></translation>
@@ -96,7 +96,7 @@
 <context>
     <name>HeadLens::BlockView</name>
     <message>
-        <location filename="../modules/ui/src/blockview.cpp" line="+64"/>
+        <location filename="../modules/ui/src/blockview.cpp" line="+56"/>
         <source>Layers (bottom to top) by tokens (left to right): each block is what the lens reads at that layer and position.
 Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, Ctrl+Shift+wheel to zoom the width only, F to fit; drag to pan.
 Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Right-click a block to follow one of its tokens.</source>
@@ -133,7 +133,7 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location filename="../modules/ui/src/blocktooltip.cpp" line="+25"/>
         <source>input token: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -168,7 +168,7 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+11"/>
         <source>Layer %1 · feed-forward (MLP) at position %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -198,7 +198,7 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../modules/ui/src/blockpainter.cpp" line="+587"/>
+        <location filename="../modules/ui/src/blockpainter.cpp" line="+583"/>
         <source>probability of %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -276,7 +276,7 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../modules/ui/src/blockview.cpp" line="-71"/>
+        <location filename="../modules/ui/src/blocktooltip.cpp" line="-70"/>
         <source>Layer %1 · position %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -332,7 +332,7 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
 <context>
     <name>HeadLens::ComparisonGrid</name>
     <message>
-        <location filename="../modules/ui/src/comparisongrid.cpp" line="+132"/>
+        <location filename="../modules/ui/src/comparisongrid.cpp" line="+126"/>
         <source>layer depth</source>
         <extracomment>Above the comparison rows&apos; labels &quot;L3 0.80&quot;: the layer and its relative depth (l + 1) / L.</extracomment>
         <translation type="unfinished"></translation>
@@ -371,12 +371,12 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
 <context>
     <name>HeadLens::ComparisonPanel</name>
     <message>
-        <location filename="../modules/ui/src/comparisonpanel.cpp" line="+52"/>
+        <location filename="../modules/ui/src/comparisonpanel.cpp" line="+47"/>
         <source>%1 layers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+74"/>
+        <location line="+68"/>
         <source>Comparison</source>
         <translation type="unfinished"></translation>
     </message>
@@ -610,7 +610,7 @@ Click a cell to select it in both grids.</source>
 <context>
     <name>HeadLens::EntropyPanel</name>
     <message>
-        <location filename="../modules/ui/src/entropypanel.cpp" line="+232"/>
+        <location filename="../modules/ui/src/entropypanel.cpp" line="+225"/>
         <source>Entropy distributions</source>
         <translation type="unfinished"></translation>
     </message>
@@ -911,7 +911,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::FollowTokenDock</name>
     <message>
-        <location filename="../app/headlens/followtokendock.cpp" line="+22"/>
+        <location filename="../app/headlens/followtokendock.cpp" line="+20"/>
         <source>Follow Token</source>
         <translation type="unfinished"></translation>
     </message>
@@ -919,7 +919,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::FollowTokenPanel</name>
     <message>
-        <location filename="../modules/ui/src/followtokenpanel.cpp" line="+98"/>
+        <location filename="../modules/ui/src/followtokenpanel.cpp" line="+91"/>
         <source>A token of this trace, e.g. “ Lily”</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1002,7 +1002,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::HeadContributionDock</name>
     <message>
-        <location filename="../app/headlens/headcontributiondock.cpp" line="+24"/>
+        <location filename="../app/headlens/headcontributiondock.cpp" line="+19"/>
         <source>Head Contributions</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1015,7 +1015,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+169"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+162"/>
         <source>contribution norm</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1072,12 +1072,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-103"/>
+        <location line="-97"/>
         <source>Head %1 · %2: %3</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+39"/>
         <source>norm</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1167,7 +1167,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::HeadHeatmap</name>
     <message>
-        <location filename="../modules/ui/src/headheatmap.cpp" line="+26"/>
+        <location filename="../modules/ui/src/headheatmap.cpp" line="+35"/>
         <source>Layers (bottom to top) by heads: click a cell to select that head.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1177,7 +1177,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+166"/>
+        <location line="+160"/>
         <source>head</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1190,7 +1190,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::HeadRolesDock</name>
     <message>
-        <location filename="../app/headlens/headrolesdock.cpp" line="+48"/>
+        <location filename="../app/headlens/headrolesdock.cpp" line="+46"/>
         <source>Head Roles</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1264,7 +1264,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::HeadRolesPanel</name>
     <message>
-        <location filename="../modules/ui/src/headrolespanel.cpp" line="+49"/>
+        <location filename="../modules/ui/src/headrolespanel.cpp" line="+48"/>
         <source>previous token</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1319,7 +1319,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+56"/>
         <source>Layer</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1432,7 +1432,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::HeadSimilarityDock</name>
     <message>
-        <location filename="../app/headlens/headsimilaritydock.cpp" line="+29"/>
+        <location filename="../app/headlens/headsimilaritydock.cpp" line="+25"/>
         <source>Head Similarity</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1445,7 +1445,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::HeadSimilarityPanel</name>
     <message>
-        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+183"/>
+        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+176"/>
         <source>Pattern similarity (1 − JSD)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1619,7 +1619,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+127"/>
+        <location line="+121"/>
         <source>H%1 vs H%2: %3</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1633,12 +1633,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::InspectorDock</name>
     <message>
-        <location filename="../app/headlens/inspectordock.cpp" line="+38"/>
+        <location filename="../app/headlens/inspectordock.cpp" line="+35"/>
         <source>Inspector</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+36"/>
         <source>The engine is busy with the last request.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1656,7 +1656,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::InspectorPanel</name>
     <message>
-        <location filename="../modules/ui/src/inspectorpanel.cpp" line="+212"/>
+        <location filename="../modules/ui/src/inspectorpanel.cpp" line="+199"/>
         <source>Inspector</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2075,7 +2075,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::LogitAttributionDock</name>
     <message>
-        <location filename="../app/headlens/logitattributiondock.cpp" line="+22"/>
+        <location filename="../app/headlens/logitattributiondock.cpp" line="+18"/>
         <source>Logit Attribution</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2088,7 +2088,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::LogitAttributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+93"/>
+        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+86"/>
         <source>Heads (layers bottom to top)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2769,7 +2769,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+114"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+113"/>
         <source>Untitled</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3621,7 +3621,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>RemoveTrace</name>
     <message>
-        <location filename="../modules/document/src/removetrace.cpp" line="+11"/>
+        <location filename="../modules/document/src/tracelistcommands.cpp" line="+6"/>
         <source>Delete trace %1</source>
         <translation type="unfinished"></translation>
     </message>

@@ -4,7 +4,7 @@
 <context>
     <name>AddTrace</name>
     <message>
-        <location filename="../modules/document/src/addtrace.cpp" line="+12"/>
+        <location filename="../modules/document/src/tracelistcommands.cpp" line="+28"/>
         <source>Add trace %1</source>
         <translation>Aggiungi la traccia %1</translation>
     </message>
@@ -51,7 +51,7 @@
 <context>
     <name>HeadLens::AttentionPatternView</name>
     <message>
-        <location filename="../modules/ui/src/attentionpatternview.cpp" line="+39"/>
+        <location filename="../modules/ui/src/attentionpatternview.cpp" line="+33"/>
         <location line="+40"/>
         <source>Select a block to see its layer.</source>
         <translation>Seleziona un blocco per vederne lo strato.</translation>
@@ -96,7 +96,7 @@
 <context>
     <name>HeadLens::BlockView</name>
     <message>
-        <location filename="../modules/ui/src/blockview.cpp" line="+64"/>
+        <location filename="../modules/ui/src/blockview.cpp" line="+56"/>
         <source>Layers (bottom to top) by tokens (left to right): each block is what the lens reads at that layer and position.
 Click or use the arrow keys to select; Ctrl+wheel or +/- to zoom, Ctrl+Shift+wheel to zoom the width only, F to fit; drag to pan.
 Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Right-click a block to follow one of its tokens.</source>
@@ -135,7 +135,7 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>Smetti di seguire %1</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location filename="../modules/ui/src/blocktooltip.cpp" line="+25"/>
         <source>input token: %1</source>
         <translation>token di ingresso: %1</translation>
     </message>
@@ -170,7 +170,7 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>attenzione della posizione selezionata verso questa: %1</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+11"/>
         <source>Layer %1 · feed-forward (MLP) at position %2</source>
         <translation>Strato %1 · feed-forward (MLP) alla posizione %2</translation>
     </message>
@@ -200,7 +200,7 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>Gli archi vanno alle posizioni di ingresso che legge con peso ≥ %1.</translation>
     </message>
     <message>
-        <location filename="../modules/ui/src/blockpainter.cpp" line="+587"/>
+        <location filename="../modules/ui/src/blockpainter.cpp" line="+583"/>
         <source>probability of %1</source>
         <translation>probabilità di %1</translation>
     </message>
@@ -278,7 +278,7 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>legge il token di ingresso</translation>
     </message>
     <message>
-        <location filename="../modules/ui/src/blockview.cpp" line="-71"/>
+        <location filename="../modules/ui/src/blocktooltip.cpp" line="-70"/>
         <source>Layer %1 · position %2</source>
         <translation>Strato %1 · posizione %2</translation>
     </message>
@@ -334,7 +334,7 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
 <context>
     <name>HeadLens::ComparisonGrid</name>
     <message>
-        <location filename="../modules/ui/src/comparisongrid.cpp" line="+132"/>
+        <location filename="../modules/ui/src/comparisongrid.cpp" line="+126"/>
         <source>layer depth</source>
         <extracomment>Above the comparison rows&apos; labels &quot;L3 0.80&quot;: the layer and its relative depth (l + 1) / L.</extracomment>
         <translation>strato prof.</translation>
@@ -373,12 +373,12 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
 <context>
     <name>HeadLens::ComparisonPanel</name>
     <message>
-        <location filename="../modules/ui/src/comparisonpanel.cpp" line="+52"/>
+        <location filename="../modules/ui/src/comparisonpanel.cpp" line="+47"/>
         <source>%1 layers</source>
         <translation>%1 strati</translation>
     </message>
     <message>
-        <location line="+74"/>
+        <location line="+68"/>
         <source>Comparison</source>
         <translation>Confronto</translation>
     </message>
@@ -614,7 +614,7 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
 <context>
     <name>HeadLens::EntropyPanel</name>
     <message>
-        <location filename="../modules/ui/src/entropypanel.cpp" line="+232"/>
+        <location filename="../modules/ui/src/entropypanel.cpp" line="+225"/>
         <source>Entropy distributions</source>
         <translation>Distribuzioni di entropia</translation>
     </message>
@@ -916,7 +916,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::FollowTokenDock</name>
     <message>
-        <location filename="../app/headlens/followtokendock.cpp" line="+22"/>
+        <location filename="../app/headlens/followtokendock.cpp" line="+20"/>
         <source>Follow Token</source>
         <translation>Segui un token</translation>
     </message>
@@ -924,7 +924,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::FollowTokenPanel</name>
     <message>
-        <location filename="../modules/ui/src/followtokenpanel.cpp" line="+98"/>
+        <location filename="../modules/ui/src/followtokenpanel.cpp" line="+91"/>
         <source>A token of this trace, e.g. “ Lily”</source>
         <translation>Un token di questa traccia, per esempio “ Lily”</translation>
     </message>
@@ -1007,7 +1007,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::HeadContributionDock</name>
     <message>
-        <location filename="../app/headlens/headcontributiondock.cpp" line="+24"/>
+        <location filename="../app/headlens/headcontributiondock.cpp" line="+19"/>
         <source>Head Contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
@@ -1020,7 +1020,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+169"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+162"/>
         <source>contribution norm</source>
         <translation>norma del contributo</translation>
     </message>
@@ -1078,12 +1078,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Norma media del contributo sulle posizioni</translation>
     </message>
     <message>
-        <location line="-103"/>
+        <location line="-97"/>
         <source>Head %1 · %2: %3</source>
         <translation>Testa %1 · %2: %3</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+39"/>
         <source>norm</source>
         <translation>norma</translation>
     </message>
@@ -1173,7 +1173,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::HeadHeatmap</name>
     <message>
-        <location filename="../modules/ui/src/headheatmap.cpp" line="+26"/>
+        <location filename="../modules/ui/src/headheatmap.cpp" line="+35"/>
         <source>Layers (bottom to top) by heads: click a cell to select that head.</source>
         <translation>Strati (dal basso in alto) per teste: fai clic su una cella per selezionare quella testa.</translation>
     </message>
@@ -1183,7 +1183,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Nessuna metrica delle teste in questa traccia.</translation>
     </message>
     <message>
-        <location line="+166"/>
+        <location line="+160"/>
         <source>head</source>
         <translation>testa</translation>
     </message>
@@ -1196,7 +1196,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::HeadRolesDock</name>
     <message>
-        <location filename="../app/headlens/headrolesdock.cpp" line="+48"/>
+        <location filename="../app/headlens/headrolesdock.cpp" line="+46"/>
         <source>Head Roles</source>
         <translation>Ruoli delle teste</translation>
     </message>
@@ -1270,7 +1270,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::HeadRolesPanel</name>
     <message>
-        <location filename="../modules/ui/src/headrolespanel.cpp" line="+49"/>
+        <location filename="../modules/ui/src/headrolespanel.cpp" line="+48"/>
         <source>previous token</source>
         <translation>token precedente</translation>
     </message>
@@ -1325,7 +1325,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>ind</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+56"/>
         <source>Layer</source>
         <translation>Strato</translation>
     </message>
@@ -1438,7 +1438,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::HeadSimilarityDock</name>
     <message>
-        <location filename="../app/headlens/headsimilaritydock.cpp" line="+29"/>
+        <location filename="../app/headlens/headsimilaritydock.cpp" line="+25"/>
         <source>Head Similarity</source>
         <translation>Somiglianza delle teste</translation>
     </message>
@@ -1451,7 +1451,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::HeadSimilarityPanel</name>
     <message>
-        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+183"/>
+        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+176"/>
         <source>Pattern similarity (1 − JSD)</source>
         <translation>Somiglianza dei pattern (1 − JSD)</translation>
     </message>
@@ -1625,7 +1625,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Teste per teste, ordinate per gruppo (contornato): una cella scura significa che le due teste si comportano in modo simile. Fai clic su una cella per selezionare la testa della sua riga.</translation>
     </message>
     <message>
-        <location line="+127"/>
+        <location line="+121"/>
         <source>H%1 vs H%2: %3</source>
         <translation>H%1 vs H%2: %3</translation>
     </message>
@@ -1639,12 +1639,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::InspectorDock</name>
     <message>
-        <location filename="../app/headlens/inspectordock.cpp" line="+38"/>
+        <location filename="../app/headlens/inspectordock.cpp" line="+35"/>
         <source>Inspector</source>
         <translation>Ispettore</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+36"/>
         <source>The engine is busy with the last request.</source>
         <translation>Il motore è occupato con l&apos;ultima richiesta.</translation>
     </message>
@@ -1662,7 +1662,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::InspectorPanel</name>
     <message>
-        <location filename="../modules/ui/src/inspectorpanel.cpp" line="+212"/>
+        <location filename="../modules/ui/src/inspectorpanel.cpp" line="+199"/>
         <source>Inspector</source>
         <translation>Ispettore</translation>
     </message>
@@ -2081,7 +2081,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::LogitAttributionDock</name>
     <message>
-        <location filename="../app/headlens/logitattributiondock.cpp" line="+22"/>
+        <location filename="../app/headlens/logitattributiondock.cpp" line="+18"/>
         <source>Logit Attribution</source>
         <translation>Attribuzione dei logit</translation>
     </message>
@@ -2094,7 +2094,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::LogitAttributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+93"/>
+        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+86"/>
         <source>Heads (layers bottom to top)</source>
         <translation>Teste (strati dal basso in alto)</translation>
     </message>
@@ -2775,7 +2775,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::ProjectDocument</name>
     <message>
-        <location filename="../modules/document/src/projectdocument.cpp" line="+114"/>
+        <location filename="../modules/document/src/projectdocument.cpp" line="+113"/>
         <source>Untitled</source>
         <translation>Senza titolo</translation>
     </message>
@@ -3627,7 +3627,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>RemoveTrace</name>
     <message>
-        <location filename="../modules/document/src/removetrace.cpp" line="+11"/>
+        <location filename="../modules/document/src/tracelistcommands.cpp" line="+6"/>
         <source>Delete trace %1</source>
         <translation>Elimina la traccia %1</translation>
     </message>

@@ -5,18 +5,25 @@
 #include "headlens/ui/comparisonpanel.h"
 #include "headlens/ui/elidinglabel.h"
 #include "headlens/ui/entropypanel.h"
+#include "headlens/ui/followtokenpanel.h"
 #include "headlens/ui/headcontributionpanel.h"
 #include "headlens/ui/headheatmap.h"
+#include "headlens/ui/headrolespanel.h"
+#include "headlens/ui/headsimilaritypanel.h"
 #include "headlens/ui/inspectorpanel.h"
+#include "headlens/ui/logitattributionpanel.h"
 #include "uitestdata.h"
 
 #include <QComboBox>
+#include <QFileInfo>
 #include <QGroupBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTranslator>
 #include <QTreeWidget>
 #include <QtTest>
 
@@ -58,6 +65,7 @@ private Q_SLOTS:
     // every panel
     void objectNamesAndToolTips();
     void emptyInputs();
+    void panelsFollowALanguageChange();
 
 private:
     static void comparisonTraces(Trace &left, Trace &right);
@@ -759,6 +767,63 @@ void TestPanels::emptyInputs()
         QCOMPARE(comparison.differingPairCount(), 0);
         QVERIFY(!comparison.grab().isNull());
     }
+}
+
+// The words a widget and its children show or explain.
+static QStringList shownTexts(const QWidget *panel)
+{
+    QStringList out{panel->windowTitle(), panel->toolTip()};
+    for (const QWidget *w : panel->findChildren<QWidget *>()) {
+        out << w->toolTip();
+        if (const auto *label = qobject_cast<const QLabel *>(w)) out << label->text();
+        if (const auto *button = qobject_cast<const QAbstractButton *>(w)) out << button->text();
+    }
+    out.removeAll(QString());
+    return out;
+}
+
+void TestPanels::panelsFollowALanguageChange()
+{
+#ifndef HEADLENS_QM_DIR
+    QSKIP("the translations are built with the workbench (target headlens_translations)");
+#else
+    const QString qm = QStringLiteral(HEADLENS_QM_DIR "/headlens_it.qm");
+    if (!QFileInfo::exists(qm)) QSKIP("headlens_it.qm has not been built");
+    InspectorPanel inspector;
+    HeadContributionPanel heads;
+    EntropyPanel entropy;
+    ComparisonPanel comparison;
+    LogitAttributionPanel attribution;
+    FollowTokenPanel follow;
+    HeadRolesPanel roles;
+    HeadSimilarityPanel similarity;
+    const QList<QWidget *> panels = {&inspector,   &heads,  &entropy, &comparison,
+                                     &attribution, &follow, &roles,   &similarity};
+    QList<QStringList> english;
+    for (const QWidget *panel : panels)
+        english << shownTexts(panel);
+    // A new translator means a LanguageChange for every widget (the application sends it to
+    // the windows, and they to their children; a test runs no event loop, so it is sent here):
+    // each panel sets its texts again, in Italian, without being told to.
+    const auto changeLanguage = [] {
+        QEvent change(QEvent::LanguageChange);
+        QCoreApplication::sendEvent(qApp, &change);
+        QCoreApplication::processEvents();
+    };
+    QTranslator italian;
+    QVERIFY2(italian.load(qm), qPrintable(qm));
+    QCoreApplication::installTranslator(&italian);
+    changeLanguage();
+    for (int i = 0; i < panels.size(); ++i) {
+        const QStringList now = shownTexts(panels[i]);
+        QVERIFY2(now != english[i], qPrintable(panels[i]->objectName()));
+        QCOMPARE(now.size(), english[i].size()); // every text is still there
+    }
+    QCoreApplication::removeTranslator(&italian);
+    changeLanguage();
+    for (int i = 0; i < panels.size(); ++i)
+        QCOMPARE(shownTexts(panels[i]), english[i]);
+#endif
 }
 
 QTEST_MAIN(TestPanels)

@@ -20,18 +20,12 @@ constexpr double kMargin = 8;
 } // namespace
 
 AttentionPatternView::AttentionPatternView(QWidget *parent)
-    : QWidget(parent), m_scale(ColourScale::Palette::Heat, 0.0, 1.0)
+    : ViewPanel(parent), m_scale(ColourScale::Palette::Heat, 0.0, 1.0)
 {
     setObjectName(QStringLiteral("AttentionPatternView"));
     setMouseTracking(true);
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     retranslateUi();
-}
-
-void AttentionPatternView::changeEvent(QEvent *event)
-{
-    if (event->type() == QEvent::LanguageChange) retranslateUi();
-    QWidget::changeEvent(event);
 }
 
 void AttentionPatternView::retranslateUi()

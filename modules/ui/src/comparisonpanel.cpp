@@ -3,10 +3,10 @@
 #include "headlens/analysis/alignment.h"
 #include "headlens/analysis/decision.h"
 #include "headlens/ui/colourscale.h"
+#include "uitext.h"
 
 #include <QCheckBox>
 #include <QCoreApplication>
-#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPainter>
@@ -18,11 +18,6 @@
 namespace HeadLens {
 
 namespace {
-
-QString quoted(const QString &s)
-{
-    return QStringLiteral("\u201c%1\u201d").arg(s);
-}
 
 std::shared_ptr<ComparisonSideData> makeSide(const Trace &t, const LensSite &lens, Site site)
 {
@@ -60,7 +55,7 @@ std::shared_ptr<ComparisonSideData> makeSide(const Trace &t, const LensSite &len
 } // namespace
 
 ComparisonPanel::ComparisonPanel(QWidget *parent)
-    : QWidget(parent), m_left(std::make_shared<ComparisonSideData>()),
+    : ViewPanel(parent), m_left(std::make_shared<ComparisonSideData>()),
       m_right(std::make_shared<ComparisonSideData>()), m_pairs(std::make_shared<AlignedPairs>())
 {
     setObjectName(QStringLiteral("ComparisonPanel"));
@@ -113,12 +108,6 @@ ComparisonPanel::~ComparisonPanel() = default;
 QSize ComparisonPanel::minimumSizeHint() const
 {
     return QSize(320, 320);
-}
-
-void ComparisonPanel::changeEvent(QEvent *event)
-{
-    if (event->type() == QEvent::LanguageChange) retranslateUi();
-    QWidget::changeEvent(event);
 }
 
 void ComparisonPanel::retranslateUi()

@@ -12,7 +12,6 @@
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
-#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPainter>
@@ -94,7 +93,7 @@ EntropyPanel::BoxStats EntropyPanel::boxStats(const std::vector<float> &values)
 
 // ------------------------------------------------------------------------------- widget
 
-EntropyPanel::EntropyPanel(QWidget *parent) : QWidget(parent)
+EntropyPanel::EntropyPanel(QWidget *parent) : ViewPanel(parent)
 {
     setObjectName(QStringLiteral("EntropyPanel"));
     m_quantityLabel = new QLabel(this);
@@ -215,16 +214,10 @@ QSize EntropyPanel::minimumSizeHint() const
 
 void EntropyPanel::resizeEvent(QResizeEvent *event)
 {
-    QWidget::resizeEvent(event);
+    ViewPanel::resizeEvent(event);
     const int wanted = m_barWhat->sizeHint().width() + m_barHow->sizeHint().width() +
                        layout()->contentsMargins().left() + layout()->contentsMargins().right();
     m_bars->setDirection(width() >= wanted ? QBoxLayout::LeftToRight : QBoxLayout::TopToBottom);
-}
-
-void EntropyPanel::changeEvent(QEvent *event)
-{
-    if (event->type() == QEvent::LanguageChange) retranslateUi();
-    QWidget::changeEvent(event);
 }
 
 void EntropyPanel::retranslateUi()

@@ -8,7 +8,6 @@
 #include <QChart>
 #include <QChartView>
 #include <QCompleter>
-#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -26,7 +25,7 @@
 namespace HeadLens {
 
 FollowTokenPanel::FollowTokenPanel(QWidget *parent)
-    : QWidget(parent), m_caption(new ElidingLabel(this)), m_edit(new QLineEdit(this)),
+    : ViewPanel(parent), m_caption(new ElidingLabel(this)), m_edit(new QLineEdit(this)),
       m_followButton(new QPushButton(this)), m_stopButton(new QPushButton(this))
 {
     setObjectName(QStringLiteral("FollowTokenPanel"));
@@ -85,12 +84,6 @@ FollowTokenPanel::FollowTokenPanel(QWidget *parent)
     layout->addWidget(m_caption);
     layout->addWidget(m_chartView, 1);
     retranslateUi();
-}
-
-void FollowTokenPanel::changeEvent(QEvent *event)
-{
-    if (event->type() == QEvent::LanguageChange) retranslateUi();
-    QWidget::changeEvent(event);
 }
 
 void FollowTokenPanel::retranslateUi()

@@ -19,7 +19,6 @@
 #include <QChartView>
 #include <QComboBox>
 #include <QCursor>
-#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPainter>
@@ -37,7 +36,8 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 }
 
-HeadContributionPanel::HeadContributionPanel(QWidget *parent) : QWidget(parent), m_attnOutNorm(kNaN)
+HeadContributionPanel::HeadContributionPanel(QWidget *parent)
+    : ViewPanel(parent), m_attnOutNorm(kNaN)
 {
     setObjectName(QStringLiteral("HeadContributionPanel"));
 
@@ -156,12 +156,6 @@ QSize HeadContributionPanel::minimumSizeHint() const
     return QSize(280, 360);
 }
 
-void HeadContributionPanel::changeEvent(QEvent *event)
-{
-    if (event->type() == QEvent::LanguageChange) retranslateUi();
-    QWidget::changeEvent(event);
-}
-
 QString HeadContributionPanel::metricTitle(Metric m) const
 {
     switch (m) {
@@ -225,7 +219,7 @@ void HeadContributionPanel::fitChartTexts()
 
 void HeadContributionPanel::resizeEvent(QResizeEvent *event)
 {
-    QWidget::resizeEvent(event);
+    ViewPanel::resizeEvent(event);
     fitChartTexts();
 }
 
@@ -241,8 +235,8 @@ void HeadContributionPanel::retranslateUi()
            "its signed projection on attn_out."));
     m_chartView->setToolTip(tr("One bar per attention head; click a bar to select the head."));
     m_heatmapTitle->setText(tr("Mean contribution norm over positions"));
-    m_heatmap->setToolTip(tr("Mean ||result_h|| over all positions, per layer and head; click "
-                             "a cell to select the head."));
+    m_heatmap->setDescription(tr("Mean ||result_h|| over all positions, per layer and head; click "
+                                 "a cell to select the head."));
     m_axisX->setTitleText(tr("head"));
     m_heatmap->setMatrix(m_heatmap->matrix(), tr("mean norm"));
     updateBars();

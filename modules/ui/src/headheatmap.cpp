@@ -13,7 +13,7 @@
 namespace HeadLens {
 
 HeadHeatmap::HeadHeatmap(QWidget *parent)
-    : QWidget(parent), m_scale(ColourScale::Palette::Heat, 0.0, 1.0)
+    : ViewPanel(parent), m_scale(ColourScale::Palette::Heat, 0.0, 1.0)
 {
     setObjectName(QStringLiteral("HeadHeatmap"));
     setFocusPolicy(Qt::StrongFocus);
@@ -21,17 +21,20 @@ HeadHeatmap::HeadHeatmap(QWidget *parent)
     retranslateUi();
 }
 
-void HeadHeatmap::retranslateUi()
+void HeadHeatmap::setDescription(const QString &text)
 {
-    setToolTip(tr("Layers (bottom to top) by heads: click a cell to select that head."));
-    m_emptyText = tr("No head metrics in this trace.");
-    update();
+    m_description = text;
+    setToolTip(text);
 }
 
-void HeadHeatmap::changeEvent(QEvent *event)
+void HeadHeatmap::retranslateUi()
 {
-    if (event->type() == QEvent::LanguageChange) retranslateUi();
-    QWidget::changeEvent(event);
+    // An owner's description is set again by the owner, in whichever order the two hear of the
+    // language change; without one, the map says what it is.
+    if (m_description.isEmpty())
+        setToolTip(tr("Layers (bottom to top) by heads: click a cell to select that head."));
+    m_emptyText = tr("No head metrics in this trace.");
+    update();
 }
 
 QSize HeadHeatmap::minimumSizeHint() const

@@ -2,7 +2,6 @@
 
 #include "headlens/analysis/headroles.h"
 
-#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -84,7 +83,7 @@ QString headRoleLabel(const HeadRoles &roles, int layer, int head)
 }
 
 HeadRolesPanel::HeadRolesPanel(QWidget *parent)
-    : QWidget(parent), m_caption(new QLabel(this)), m_measure(new QPushButton(this)),
+    : ViewPanel(parent), m_caption(new QLabel(this)), m_measure(new QPushButton(this)),
       m_table(new QTableView(this)), m_model(new QStandardItemModel(0, ColumnCount, this))
 {
     setObjectName(QStringLiteral("HeadRolesPanel"));
@@ -123,12 +122,6 @@ HeadRolesPanel::HeadRolesPanel(QWidget *parent)
                                     m_model->item(row, Head)->data(Qt::UserRole).toInt());
             });
     retranslateUi();
-}
-
-void HeadRolesPanel::changeEvent(QEvent *event)
-{
-    if (event->type() == QEvent::LanguageChange) retranslateUi();
-    QWidget::changeEvent(event);
 }
 
 void HeadRolesPanel::retranslateUi()

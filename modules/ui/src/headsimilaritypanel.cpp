@@ -5,7 +5,6 @@
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
-#include <QEvent>
 #include <QFontMetricsF>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
@@ -62,7 +61,7 @@ HeadSimilarityPanel::LayerResult computeLayer(const std::vector<LayerInput> &inp
 
 } // namespace
 
-HeadSimilarityPanel::HeadSimilarityPanel(QWidget *parent) : QWidget(parent)
+HeadSimilarityPanel::HeadSimilarityPanel(QWidget *parent) : ViewPanel(parent)
 {
     setObjectName(QStringLiteral("HeadSimilarityPanel"));
 
@@ -164,15 +163,9 @@ QSize HeadSimilarityPanel::minimumSizeHint() const
     return QSize(300, 300);
 }
 
-void HeadSimilarityPanel::changeEvent(QEvent *event)
-{
-    if (event->type() == QEvent::LanguageChange) retranslateUi();
-    QWidget::changeEvent(event);
-}
-
 void HeadSimilarityPanel::showEvent(QShowEvent *event)
 {
-    QWidget::showEvent(event);
+    ViewPanel::showEvent(event);
     ensureComputed();
 }
 

@@ -21,7 +21,7 @@ constexpr double kMaxExportCell = 200;
 } // namespace
 
 HeadSimilarityView::HeadSimilarityView(QWidget *parent)
-    : QWidget(parent), m_scale(ColourScale::Palette::Blues, 0.0, 1.0)
+    : ViewPanel(parent), m_scale(ColourScale::Palette::Blues, 0.0, 1.0)
 {
     setObjectName(QStringLiteral("HeadSimilarityView"));
     setMouseTracking(true);
@@ -34,12 +34,6 @@ void HeadSimilarityView::retranslateUi()
     setToolTip(tr("Heads by heads, ordered by cluster (outlined): a dark cell means the two "
                   "heads behave alike. Click a cell to select its row's head."));
     update();
-}
-
-void HeadSimilarityView::changeEvent(QEvent *event)
-{
-    if (event->type() == QEvent::LanguageChange) retranslateUi();
-    QWidget::changeEvent(event);
 }
 
 QSize HeadSimilarityView::minimumSizeHint() const

@@ -3,9 +3,9 @@
 #include "headlens/analysis/decision.h"
 #include "probabilitybars.h"
 #include "tokentext.h"
+#include "uitext.h"
 
 #include <QComboBox>
-#include <QEvent>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -24,14 +24,7 @@
 
 namespace HeadLens {
 
-namespace {
-QString quoted(const QString &s)
-{
-    return QStringLiteral("\u201c%1\u201d").arg(s);
-}
-} // namespace
-
-InspectorPanel::InspectorPanel(QWidget *parent) : QWidget(parent)
+InspectorPanel::InspectorPanel(QWidget *parent) : ViewPanel(parent)
 {
     setObjectName(QStringLiteral("InspectorPanel"));
 
@@ -199,12 +192,6 @@ InspectorPanel::~InspectorPanel() = default;
 QSize InspectorPanel::minimumSizeHint() const
 {
     return QSize(240, 320);
-}
-
-void InspectorPanel::changeEvent(QEvent *event)
-{
-    if (event->type() == QEvent::LanguageChange) retranslateUi();
-    QWidget::changeEvent(event);
 }
 
 void InspectorPanel::retranslateUi()

@@ -6,7 +6,6 @@
 #include "dlawaterfall.h"
 #include "tokentext.h"
 
-#include <QEvent>
 #include <QLabel>
 #include <QPainter>
 #include <QScrollArea>
@@ -25,7 +24,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kSumTolerance = 1e-4;
 } // namespace
 
-LogitAttributionPanel::LogitAttributionPanel(QWidget *parent) : QWidget(parent)
+LogitAttributionPanel::LogitAttributionPanel(QWidget *parent) : ViewPanel(parent)
 {
     setObjectName(QStringLiteral("LogitAttributionPanel"));
     QFont bold = font();
@@ -80,12 +79,6 @@ LogitAttributionPanel::~LogitAttributionPanel() = default;
 QSize LogitAttributionPanel::minimumSizeHint() const
 {
     return QSize(320, 200);
-}
-
-void LogitAttributionPanel::changeEvent(QEvent *event)
-{
-    if (event->type() == QEvent::LanguageChange) retranslateUi();
-    QWidget::changeEvent(event);
 }
 
 void LogitAttributionPanel::retranslateUi()

@@ -7,7 +7,7 @@
 
 #include "headlens/trace/array.h"
 #include "headlens/ui/colourscale.h"
-#include "headlens/ui/export.h"
+#include "headlens/ui/viewpanel.h"
 
 #include <QImage>
 #include <QWidget>
@@ -17,7 +17,7 @@
 
 namespace HeadLens {
 
-class AttentionPatternView : public QWidget, public ExportableView {
+class AttentionPatternView : public ViewPanel {
     Q_OBJECT
 public:
     explicit AttentionPatternView(QWidget *parent = nullptr);
@@ -47,7 +47,7 @@ public:
     QSize sizeHint() const override;
 
 public Q_SLOTS:
-    void retranslateUi();
+    void retranslateUi() override;
 
 Q_SIGNALS:
     void querySelected(int pos);
@@ -56,7 +56,6 @@ protected:
     void paintEvent(QPaintEvent *event) override;
     void mousePressEvent(QMouseEvent *event) override;
     bool event(QEvent *event) override;
-    void changeEvent(QEvent *event) override;
 
 private:
     QRectF matrixRectIn(const QRectF &canvas, const QFontMetricsF &fm) const;

@@ -6,7 +6,7 @@
 
 #include "headlens/trace/trace.h"
 #include "headlens/ui/comparisongrid.h"
-#include "headlens/ui/export.h"
+#include "headlens/ui/viewpanel.h"
 
 #include <QWidget>
 
@@ -15,7 +15,7 @@ class QLabel;
 
 namespace HeadLens {
 
-class ComparisonPanel : public QWidget, public ExportableView {
+class ComparisonPanel : public ViewPanel {
     Q_OBJECT
 public:
     explicit ComparisonPanel(QWidget *parent = nullptr);
@@ -48,16 +48,13 @@ public:
     QSize minimumSizeHint() const override;
 
 public Q_SLOTS:
-    void retranslateUi();
+    void retranslateUi() override;
 
 Q_SIGNALS:
     // A cell was clicked in either grid: the pair, and each side's token (-1 when none).
     void pairSelected(int pair, int leftPos, int rightPos);
     // The same as a block of one side: side 0 left, 1 right.
     void blockSelected(int side, int layer, int pos);
-
-protected:
-    void changeEvent(QEvent *event) override;
 
 private:
     void onCellClicked(int side, int pair, int layer);

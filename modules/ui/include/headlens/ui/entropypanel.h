@@ -6,7 +6,7 @@
 
 #include "headlens/analysis/headstats.h"
 #include "headlens/trace/trace.h"
-#include "headlens/ui/export.h"
+#include "headlens/ui/viewpanel.h"
 
 #include <QPair>
 #include <QVector>
@@ -33,7 +33,7 @@ struct EntropySource {
     QString label;                  // name in the legend; the trace's name when empty
 };
 
-class EntropyPanel : public QWidget, public ExportableView {
+class EntropyPanel : public ViewPanel {
     Q_OBJECT
 public:
     enum class Quantity { Lens, Attention };
@@ -96,7 +96,7 @@ public:
 public Q_SLOTS:
     // What a click on a bar does: reports the bin's blocks of that trace.
     void selectBin(int bin, int traceIndex = 0);
-    void retranslateUi();
+    void retranslateUi() override;
 
 Q_SIGNALS:
     // The blocks of the clicked bin in the first trace (the one the block view shows).
@@ -105,7 +105,6 @@ Q_SIGNALS:
     void traceBinSelected(int traceIndex, const QVector<QPair<int, int>> &blocks);
 
 protected:
-    void changeEvent(QEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
 
 private:

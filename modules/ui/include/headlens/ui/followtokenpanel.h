@@ -6,7 +6,7 @@
 // coloured by the same token (BlockView::setFollowToken).
 
 #include "headlens/trace/trace.h"
-#include "headlens/ui/export.h"
+#include "headlens/ui/viewpanel.h"
 
 #include <QWidget>
 
@@ -24,7 +24,7 @@ class QValueAxis;
 
 namespace HeadLens {
 
-class FollowTokenPanel : public QWidget, public ExportableView {
+class FollowTokenPanel : public ViewPanel {
     Q_OBJECT
 public:
     explicit FollowTokenPanel(QWidget *parent = nullptr);
@@ -54,14 +54,11 @@ public:
     QString csv() const override;
 
 public Q_SLOTS:
-    void retranslateUi();
+    void retranslateUi() override;
 
 Q_SIGNALS:
     // The reader asked to follow this token (-1: stop following).
     void followRequested(int id);
-
-protected:
-    void changeEvent(QEvent *event) override;
 
 private:
     void followTyped();

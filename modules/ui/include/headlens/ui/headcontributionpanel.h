@@ -6,7 +6,7 @@
 
 #include "headlens/trace/headroles.h"
 #include "headlens/trace/trace.h"
-#include "headlens/ui/export.h"
+#include "headlens/ui/viewpanel.h"
 
 #include <QWidget>
 
@@ -28,7 +28,7 @@ class TitleRow;
 
 class HeadHeatmap;
 
-class HeadContributionPanel : public QWidget, public ExportableView {
+class HeadContributionPanel : public ViewPanel {
     Q_OBJECT
 public:
     enum class Metric { Norm, Share, Cosine, Projection };
@@ -99,14 +99,13 @@ public:
     QSize minimumSizeHint() const override;
 
 public Q_SLOTS:
-    void retranslateUi();
+    void retranslateUi() override;
 
 Q_SIGNALS:
     // A head was chosen in the heatmap or by clicking its bar.
     void headSelected(int layer, int head);
 
 protected:
-    void changeEvent(QEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
 
 private:

@@ -5,14 +5,14 @@
 
 #include "headlens/trace/array.h"
 #include "headlens/ui/colourscale.h"
-#include "headlens/ui/export.h"
+#include "headlens/ui/viewpanel.h"
 
 #include <QPair>
 #include <QWidget>
 
 namespace HeadLens {
 
-class HeadHeatmap : public QWidget, public ExportableView {
+class HeadHeatmap : public ViewPanel {
     Q_OBJECT
 public:
     explicit HeadHeatmap(QWidget *parent = nullptr);
@@ -27,6 +27,10 @@ public:
     int layerCount() const { return m_values.empty() ? 0 : int(m_values.dim(0)); }
     int headCount() const { return m_values.empty() ? 0 : int(m_values.dim(1)); }
     const ColourScale &colourScale() const { return m_scale; }
+
+    // What the owner says the map shows (its tooltip, kept over a language change); empty:
+    // the map's own words.
+    void setDescription(const QString &text);
 
     // The highlighted layer row and head cell (-1: none); emits nothing.
     void setSelection(int layer, int head);
@@ -44,7 +48,7 @@ public:
     QSize sizeHint() const override;
 
 public Q_SLOTS:
-    void retranslateUi();
+    void retranslateUi() override;
 
 Q_SIGNALS:
     void headSelected(int layer, int head);
@@ -54,7 +58,6 @@ protected:
     void mousePressEvent(QMouseEvent *event) override;
     void keyPressEvent(QKeyEvent *event) override;
     bool event(QEvent *event) override;
-    void changeEvent(QEvent *event) override;
 
 private:
     struct Layout {
@@ -72,6 +75,7 @@ private:
     int m_selHead = -1;
     bool m_diverging = false;
     QString m_emptyText;
+    QString m_description;
 };
 
 } // namespace HeadLens

@@ -5,7 +5,7 @@
 // selects that head.
 
 #include "headlens/trace/headroles.h"
-#include "headlens/ui/export.h"
+#include "headlens/ui/viewpanel.h"
 
 #include <QWidget>
 
@@ -26,7 +26,7 @@ QString headRoleShortText(HeadRole role);
 // role reaches the threshold or roles is empty.
 QString headRoleLabel(const HeadRoles &roles, int layer, int head);
 
-class HeadRolesPanel : public QWidget, public ExportableView {
+class HeadRolesPanel : public ViewPanel {
     Q_OBJECT
 public:
     enum Column {
@@ -66,15 +66,12 @@ public:
     QString csv() const override;
 
 public Q_SLOTS:
-    void retranslateUi();
+    void retranslateUi() override;
 
 Q_SIGNALS:
     void headSelected(int layer, int head);
     // The user asked to measure the roles of the shown trace's model (in the engine).
     void measureRequested();
-
-protected:
-    void changeEvent(QEvent *event) override;
 
 private:
     void fill();

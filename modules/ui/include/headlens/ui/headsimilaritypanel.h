@@ -8,7 +8,7 @@
 
 #include "headlens/analysis/redundancy.h"
 #include "headlens/trace/trace.h"
-#include "headlens/ui/export.h"
+#include "headlens/ui/viewpanel.h"
 
 #include <QWidget>
 
@@ -39,7 +39,7 @@ struct HeadSimilaritySource {
 
 // The heatmap with its controls and a status line; follows the rest of the workbench through
 // setLayer / setSelectedHead and reports clicks as headSelected(layer, head).
-class HeadSimilarityPanel : public QWidget, public ExportableView {
+class HeadSimilarityPanel : public ViewPanel {
     Q_OBJECT
 public:
     enum class Scope { Trace, Project };
@@ -86,7 +86,7 @@ public:
     QSize minimumSizeHint() const override;
 
 public Q_SLOTS:
-    void retranslateUi();
+    void retranslateUi() override;
 
 Q_SIGNALS:
     void headSelected(int layer, int head);
@@ -94,7 +94,6 @@ Q_SIGNALS:
     void computed(int layer);
 
 protected:
-    void changeEvent(QEvent *event) override;
     void showEvent(QShowEvent *event) override;
 
 public:

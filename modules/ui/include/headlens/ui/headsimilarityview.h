@@ -8,7 +8,7 @@
 
 #include "headlens/analysis/redundancy.h"
 #include "headlens/ui/colourscale.h"
-#include "headlens/ui/export.h"
+#include "headlens/ui/viewpanel.h"
 
 #include <QPair>
 #include <QWidget>
@@ -19,7 +19,7 @@ namespace HeadLens {
 
 // One H x H similarity matrix in display order. Cell (row, col) compares the heads
 // orderedHeads()[row] and orderedHeads()[col]; clicking a cell selects the row's head.
-class HeadSimilarityView : public QWidget, public ExportableView {
+class HeadSimilarityView : public ViewPanel {
     Q_OBJECT
 public:
     explicit HeadSimilarityView(QWidget *parent = nullptr);
@@ -61,7 +61,7 @@ public:
     QSize sizeHint() const override;
 
 public Q_SLOTS:
-    void retranslateUi();
+    void retranslateUi() override;
 
 Q_SIGNALS:
     void headSelected(int head);
@@ -74,7 +74,6 @@ protected:
     void mouseMoveEvent(QMouseEvent *event) override;
     void leaveEvent(QEvent *event) override;
     bool event(QEvent *event) override;
-    void changeEvent(QEvent *event) override;
 
 private:
     struct Layout {

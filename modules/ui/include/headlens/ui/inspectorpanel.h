@@ -5,7 +5,7 @@
 // requests to decompose, propagate or inject from it, which it only reports as signals.
 
 #include "headlens/trace/trace.h"
-#include "headlens/ui/export.h"
+#include "headlens/ui/viewpanel.h"
 
 #include <QString>
 #include <QWidget>
@@ -35,7 +35,7 @@ struct DecodeStepRow {
     double norm = 0;
 };
 
-class InspectorPanel : public QWidget, public ExportableView {
+class InspectorPanel : public ViewPanel {
     Q_OBJECT
 public:
     // What propagateRequested's kind means (TRACE.md "Propagate and inject").
@@ -87,7 +87,7 @@ public:
     QSize minimumSizeHint() const override;
 
 public Q_SLOTS:
-    void retranslateUi();
+    void retranslateUi() override;
     // Open the inline propagate form (kind Unchanged or Subtract) or the inject form.
     void showPropagateForm();
     void showInjectForm();
@@ -98,9 +98,6 @@ Q_SIGNALS:
     // to generate after the edit.
     void propagateRequested(HeadLens::Site site, int layer, int pos, int kind, int subtractCount,
                             const QString &injectText, int generateN);
-
-protected:
-    void changeEvent(QEvent *event) override;
 
 private:
     void refresh();

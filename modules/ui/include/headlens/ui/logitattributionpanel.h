@@ -5,7 +5,7 @@
 // MLP blocks, the rest) that ends at the final logit, and the sum check of the two.
 
 #include "headlens/trace/trace.h"
-#include "headlens/ui/export.h"
+#include "headlens/ui/viewpanel.h"
 
 #include <QWidget>
 
@@ -18,7 +18,7 @@ namespace HeadLens {
 class HeadHeatmap;
 class DlaWaterfall;
 
-class LogitAttributionPanel : public QWidget, public ExportableView {
+class LogitAttributionPanel : public ViewPanel {
     Q_OBJECT
 public:
     explicit LogitAttributionPanel(QWidget *parent = nullptr);
@@ -51,13 +51,10 @@ public:
     QSize minimumSizeHint() const override;
 
 public Q_SLOTS:
-    void retranslateUi();
+    void retranslateUi() override;
 
 Q_SIGNALS:
     void headSelected(int layer, int head);
-
-protected:
-    void changeEvent(QEvent *event) override;
 
 private:
     void showPosition();
