@@ -26,6 +26,11 @@ std::shared_ptr<const Trace> DocumentDock::shownTrace() const
     }
 }
 
+void DocumentDock::pickHead(int head)
+{
+    if (ViewState *v = view()) v->setHead(head);
+}
+
 void DocumentDock::setDocument(ProjectDocument *document)
 {
     if (m_document == document) return;

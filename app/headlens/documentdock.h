@@ -34,6 +34,8 @@ protected:
     // The trace the view state shows, or null when it shows none or the file cannot deliver it
     // (the block view says what is wrong with it, so the docks just clear).
     std::shared_ptr<const Trace> shownTrace() const;
+    // Selects `head` of the selected block's layer (no document: nothing).
+    void pickHead(int head);
     // The document changed (also to none): show everything again.
     virtual void refresh() = 0;
     // Aspects of the view state changed (ViewState::Aspects).

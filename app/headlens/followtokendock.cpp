@@ -6,11 +6,8 @@
 
 namespace HeadLens {
 
-FollowTokenDock::FollowTokenDock(QWidget *parent)
-    : DocumentDock(parent), m_panel(new FollowTokenPanel)
+FollowTokenDock::FollowTokenDock(QWidget *parent) : PanelDock("FollowTokenDock", parent)
 {
-    setObjectName("FollowTokenDock");
-    setWidget(m_panel);
     connect(m_panel, &FollowTokenPanel::followRequested, this, [this](int id) {
         if (ViewState *v = view()) v->setFollowToken(id);
     });
@@ -24,11 +21,8 @@ void FollowTokenDock::retranslateUi()
 
 void FollowTokenDock::refresh()
 {
-    const auto t = shownTrace();
-    if (!t) {
-        m_panel->clear();
-        return;
-    }
+    const auto t = shownTraceOrClear();
+    if (!t) return;
     const ViewState *v = view();
     m_panel->setTrace(*t);
     showLens();

@@ -3,17 +3,16 @@
 // position (FollowTokenPanel). The token is the view state's, so the block grid and this dock
 // follow the same one, whichever picked it.
 
-#include "documentdock.h"
+#include "paneldock.h"
 
 namespace HeadLens {
 
 class FollowTokenPanel;
 
-class FollowTokenDock : public DocumentDock {
+class FollowTokenDock : public PanelDock<FollowTokenPanel> {
     Q_OBJECT
 public:
     explicit FollowTokenDock(QWidget *parent);
-    FollowTokenPanel *panel() const { return m_panel; }
 
 protected:
     void refresh() override;
@@ -22,7 +21,6 @@ protected:
 
 private:
     void showLens();
-    FollowTokenPanel *m_panel;
 };
 
 } // namespace HeadLens

@@ -8,14 +8,9 @@
 namespace HeadLens {
 
 HeadContributionDock::HeadContributionDock(QWidget *parent)
-    : DocumentDock(parent), m_panel(new HeadContributionPanel)
+    : PanelDock("HeadContributionDock", parent)
 {
-    setObjectName("HeadContributionDock");
-    m_panel->setObjectName("HeadContributionPanel");
-    setWidget(m_panel);
-    connect(m_panel, &HeadContributionPanel::headSelected, this, [this](int, int head) {
-        if (ViewState *v = view()) v->setHead(head);
-    });
+    followHeadPicks();
     retranslateUi();
 }
 
@@ -26,11 +21,8 @@ void HeadContributionDock::retranslateUi()
 
 void HeadContributionDock::refresh()
 {
-    const auto t = shownTrace();
-    if (!t) {
-        m_panel->clear();
-        return;
-    }
+    const auto t = shownTraceOrClear();
+    if (!t) return;
     const ViewState *v = view();
     m_panel->setTrace(*t);
     const auto roles = document()->headRoles(v->trace());

@@ -28,10 +28,8 @@ bool sameModel(const Trace &t, const std::string &fingerprint, const ModelConfig
 } // namespace
 
 HeadRolesDock::HeadRolesDock(EngineClient *engine, QWidget *parent)
-    : EngineDock(engine, parent), m_panel(new HeadRolesPanel)
+    : PanelDock("HeadRolesDock", engine, parent)
 {
-    setObjectName("HeadRolesDock");
-    setWidget(m_panel);
     connect(m_panel, &HeadRolesPanel::headSelected, this, [this](int layer, int head) {
         ViewState *v = view();
         if (!v) return;

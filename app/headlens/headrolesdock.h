@@ -5,16 +5,16 @@
 // row selects that head in the other views.
 
 #include "enginedock.h"
+#include "paneldock.h"
 
 namespace HeadLens {
 
 class HeadRolesPanel;
 
-class HeadRolesDock : public EngineDock {
+class HeadRolesDock : public PanelDock<HeadRolesPanel, EngineDock> {
     Q_OBJECT
 public:
     HeadRolesDock(EngineClient *engine, QWidget *parent);
-    HeadRolesPanel *panel() const { return m_panel; }
 
     // Measures the roles of the shown trace's model.
     void measure();
@@ -25,9 +25,6 @@ protected:
     void documentChanged(const ChangeEvent &event) override;
     void retranslateUi() override;
     void updateActions() override;
-
-private:
-    HeadRolesPanel *m_panel;
 };
 
 } // namespace HeadLens

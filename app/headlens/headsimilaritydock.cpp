@@ -9,14 +9,9 @@
 
 namespace HeadLens {
 
-HeadSimilarityDock::HeadSimilarityDock(QWidget *parent)
-    : DocumentDock(parent), m_panel(new HeadSimilarityPanel)
+HeadSimilarityDock::HeadSimilarityDock(QWidget *parent) : PanelDock("HeadSimilarityDock", parent)
 {
-    setObjectName("HeadSimilarityDock");
-    setWidget(m_panel);
-    connect(m_panel, &HeadSimilarityPanel::headSelected, this, [this](int, int head) {
-        if (ViewState *v = view()) v->setHead(head);
-    });
+    followHeadPicks();
     // Its tab chosen: compute what it shows now (it computes nothing while behind another tab).
     connect(this, &QDockWidget::visibilityChanged, m_panel, [this](bool visible) {
         if (visible) m_panel->ensureComputed();

@@ -23,11 +23,8 @@ QString q(const std::string &s)
 } // namespace
 
 InspectorDock::InspectorDock(EngineClient *engine, QWidget *parent)
-    : EngineDock(engine, parent), m_panel(new InspectorPanel)
+    : PanelDock("InspectorDock", engine, parent)
 {
-    setObjectName("InspectorDock");
-    m_panel->setObjectName("InspectorPanel");
-    setWidget(m_panel);
     connect(m_panel, &InspectorPanel::decomposeRequested, this, &InspectorDock::decompose);
     connect(m_panel, &InspectorPanel::propagateRequested, this, &InspectorDock::propagate);
     retranslateUi();
@@ -41,11 +38,8 @@ void InspectorDock::retranslateUi()
 
 void InspectorDock::refresh()
 {
-    const auto t = shownTrace();
-    if (!t) {
-        m_panel->clear();
-        return;
-    }
+    const auto t = shownTraceOrClear();
+    if (!t) return;
     m_panel->setTrace(*t);
     showLens();
 }

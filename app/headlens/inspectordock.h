@@ -4,18 +4,18 @@
 // block edited and propagated to the end of the model (propagate, inject).
 
 #include "enginedock.h"
+#include "paneldock.h"
 
 namespace HeadLens {
 
 class InspectorPanel;
 enum class Site;
 
-class InspectorDock : public EngineDock {
+class InspectorDock : public PanelDock<InspectorPanel, EngineDock> {
     Q_OBJECT
 public:
     InspectorDock(EngineClient *engine, QWidget *parent);
 
-    InspectorPanel *panel() const { return m_panel; }
     // Iterative decoding of the selected block.
     void decomposeSelection();
     void decompose(Site site, int layer, int pos);
@@ -30,8 +30,6 @@ protected:
 private:
     void showLens();
     void updateActions() override;
-
-    InspectorPanel *m_panel;
 };
 
 } // namespace HeadLens

@@ -7,13 +7,9 @@
 namespace HeadLens {
 
 LogitAttributionDock::LogitAttributionDock(QWidget *parent)
-    : DocumentDock(parent), m_panel(new LogitAttributionPanel)
+    : PanelDock("LogitAttributionDock", parent)
 {
-    setObjectName("LogitAttributionDock");
-    setWidget(m_panel);
-    connect(m_panel, &LogitAttributionPanel::headSelected, this, [this](int, int head) {
-        if (ViewState *v = view()) v->setHead(head);
-    });
+    followHeadPicks();
     retranslateUi();
 }
 
@@ -24,11 +20,8 @@ void LogitAttributionDock::retranslateUi()
 
 void LogitAttributionDock::refresh()
 {
-    const auto t = shownTrace();
-    if (!t) {
-        m_panel->clear();
-        return;
-    }
+    const auto t = shownTraceOrClear();
+    if (!t) return;
     const ViewState *v = view();
     m_panel->setTrace(*t);
     m_panel->setPosition(v->pos());
