@@ -1,9 +1,9 @@
 #include "exportdialog.h"
 
 #include "appsettings.h"
+#include "okcancel.h"
 
 #include <QComboBox>
-#include <QDialogButtonBox>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -15,7 +15,6 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QToolButton>
-#include <QVBoxLayout>
 
 namespace HeadLens {
 
@@ -27,6 +26,8 @@ ExportDialog::ExportDialog(const QStringList &views, int current, Format format,
       m_browse(new QToolButton), m_trace(trace)
 {
     setObjectName("ExportDialog");
+    m_width->setObjectName("ExportWidth");
+    m_height->setObjectName("ExportHeight");
     m_view->addItems(views);
     m_view->setCurrentIndex(current);
     m_format->addItem(QString(), int(Format::Svg));
@@ -55,17 +56,11 @@ ExportDialog::ExportDialog(const QStringList &views, int current, Format format,
     form->addRow(m_formatLabel, m_format);
     form->addRow(m_sizeLabel, sizeRow);
     form->addRow(m_fileLabel, fileRow);
-    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
-    connect(buttons, &QDialogButtonBox::accepted, this, [this] {
+    layOutWithOkCancel(this, form, [this] {
         AppSettings::setValue("export/width", m_width->value());
         AppSettings::setValue("export/height", m_height->value());
         AppSettings::setValue("export/folder", QFileInfo(fileName()).absolutePath());
-        accept();
     });
-    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
-    auto *layout = new QVBoxLayout(this);
-    layout->addLayout(form);
-    layout->addWidget(buttons);
     retranslateUi();
     const QString folder =
         AppSettings::value("export/folder",

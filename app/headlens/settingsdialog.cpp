@@ -1,10 +1,10 @@
 #include "settingsdialog.h"
 
 #include "appsettings.h"
+#include "okcancel.h"
 
 #include <QComboBox>
 #include <QCoreApplication>
-#include <QDialogButtonBox>
 #include <QDir>
 #include <QEvent>
 #include <QFormLayout>
@@ -14,7 +14,6 @@
 #include <QLocale>
 #include <QPushButton>
 #include <QSpinBox>
-#include <QVBoxLayout>
 
 namespace HeadLens {
 
@@ -25,6 +24,7 @@ SettingsDialog::SettingsDialog(QWidget *parent)
       m_language(new QComboBox)
 {
     setObjectName("SettingsDialog");
+    m_autosave->setObjectName("AutosaveMinutes");
     m_engine->setMinimumWidth(460);
     m_engineHint->setContentsMargins(0, 0, 0, 8);
     m_engineHint->setWordWrap(true);
@@ -43,15 +43,7 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     form->addRow(m_autosaveLabel, m_autosave);
     form->addRow(m_languageLabel, m_language);
     form->addRow(m_languageHint);
-    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
-    connect(buttons, &QDialogButtonBox::accepted, this, [this] {
-        apply();
-        accept();
-    });
-    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
-    auto *layout = new QVBoxLayout(this);
-    layout->addLayout(form);
-    layout->addWidget(buttons);
+    layOutWithOkCancel(this, form, [this] { apply(); });
 
     retranslateUi();
     m_engine->setText(AppSettings::engineCommand());

@@ -4,6 +4,7 @@
 // and tree edits through the undo stack, export to SVG/PNG/CSV, the dock layout surviving a
 // restart, and recovery after a crash.
 
+#include "appsettings.h"
 #include "comparisondock.h"
 #include "entropydock.h"
 #include "exportdialog.h"
@@ -15,6 +16,7 @@
 #include "mainwindow.h"
 #include "messagebar.h"
 #include "projectdock.h"
+#include "settingsdialog.h"
 #include "tracetreemodel.h"
 #include "traceview.h"
 
@@ -39,6 +41,7 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDockWidget>
 #include <QFile>
 #include <QFileInfo>
@@ -47,7 +50,9 @@
 #include <QLineEdit>
 #include <QMimeData>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSettings>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabBar>
@@ -605,6 +610,41 @@ private Q_SLOTS:
         QCOMPARE(w->statusBar()->toolTip(), whole);
         w->statusBar()->clearMessage();
         QVERIFY(w->statusBar()->toolTip().isEmpty());
+    }
+
+    // OK stores what the settings and export dialogs hold; Cancel stores nothing.
+    void dialogsStoreOnOkOnly()
+    {
+        const auto press = [](QDialog &dialog, QDialogButtonBox::StandardButton which) {
+            auto *buttons = dialog.findChild<QDialogButtonBox *>();
+            QVERIFY(buttons && buttons->button(which));
+            buttons->button(which)->click();
+        };
+        const int minutes = AppSettings::autosaveMinutes();
+        for (const auto which : {QDialogButtonBox::Cancel, QDialogButtonBox::Ok}) {
+            SettingsDialog settings;
+            auto *autosave = settings.findChild<QSpinBox *>("AutosaveMinutes");
+            QVERIFY(autosave);
+            autosave->setValue(minutes + 7);
+            press(settings, which);
+            QCOMPARE(settings.result(), which == QDialogButtonBox::Ok ? int(QDialog::Accepted)
+                                                                      : int(QDialog::Rejected));
+            QCOMPARE(AppSettings::autosaveMinutes(),
+                     which == QDialogButtonBox::Ok ? minutes + 7 : minutes);
+        }
+        AppSettings::setAutosaveMinutes(minutes);
+
+        const int width = AppSettings::value("export/width", 0).toInt();
+        for (const auto which : {QDialogButtonBox::Cancel, QDialogButtonBox::Ok}) {
+            ExportDialog dialog({"Block view"}, 0, ExportDialog::Format::Png);
+            auto *spin = dialog.findChild<QSpinBox *>("ExportWidth");
+            QVERIFY(spin);
+            spin->setValue(spin->value() == 777 ? 778 : 777);
+            const int chosen = spin->value();
+            press(dialog, which);
+            QCOMPARE(AppSettings::value("export/width").toInt(),
+                     which == QDialogButtonBox::Ok ? chosen : width);
+        }
     }
 
     void exportFieldKeepsWhatIsTyped()
