@@ -20,6 +20,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -47,6 +48,7 @@ private Q_SLOTS:
     void headSumCheck();
     void headHeatmap();
     void headAxisTitleIsWholeOrAbsent();
+    void headRowsDoNotOverlapInAShortDock();
     void headTitleWrapsItsControls();
     // entropy
     void histogramHelper();
@@ -370,6 +372,50 @@ void TestPanels::headTitleWrapsItsControls()
         if (l->buddy() == nBox) nLabel = l;
     QVERIFY(nLabel);
     QCOMPARE(nLabel->geometry().center().y(), nBox->geometry().center().y());
+}
+
+// In a short dock the panel sits in a scroll area, which gives it its minimum size. With the
+// title row wrapped (a selected head's role makes the title long), that minimum was a fixed
+// 360 px below what the rows need, and the chart was squeezed under the sum check: at 1920x1080
+// in Italian the axis title "testa" stood over "Verifica: Σ …".
+void TestPanels::headRowsDoNotOverlapInAShortDock()
+{
+    const Trace t = TestData::makeTrace(5, 30, 8);
+    HeadRoles roles;
+    roles.nLayers = 5;
+    roles.nHeads = 8;
+    for (auto &score : roles.score)
+        score = Array<double>({5, 8}, 0.9);
+    roles.meanDistance = Array<double>({5, 8}, 1.0);
+    QScrollArea dock;
+    dock.setWidgetResizable(true);
+    dock.setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    auto *panel = new HeadContributionPanel;
+    panel->setTrace(t);
+    panel->setHeadRoles(roles);
+    panel->setSelection(3, 18);
+    panel->setSelectedHead(2);
+    dock.setWidget(panel);
+    dock.resize(420, 250);
+    dock.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dock));
+    auto *title = panel->findChild<ElidingLabel *>("headContributionTitle");
+    auto *box = panel->findChild<QComboBox *>("headMetricBox");
+    auto *chart = panel->findChild<QWidget *>("headContributionChart");
+    auto *sum = panel->findChild<QWidget *>("headSumCheck");
+    QVERIFY(title && box && chart && sum);
+    QTRY_VERIFY(box->mapTo(panel, QPoint()).y() > title->mapTo(panel, QPoint()).y()); // wrapped
+    const auto rect = [panel](const QWidget *w) {
+        return QRect(w->mapTo(panel, QPoint()), w->size());
+    };
+    QTRY_VERIFY2(!rect(box).intersects(rect(chart)) && !rect(chart).intersects(rect(sum)),
+                 qPrintable(QStringLiteral("box %1, chart %2..%3, sum check from %4")
+                                .arg(rect(box).bottom())
+                                .arg(rect(chart).top())
+                                .arg(rect(chart).bottom())
+                                .arg(rect(sum).top())));
+    QVERIFY(chart->height() >= chart->minimumHeight());
+    QVERIFY(dock.verticalScrollBar()->maximum() > 0); // the dock scrolls instead
 }
 
 // -------------------------------------------------------------------------------- entropy

@@ -59,6 +59,7 @@ ComparisonPanel::ComparisonPanel(QWidget *parent)
       m_right(std::make_shared<ComparisonSideData>()), m_pairs(std::make_shared<AlignedPairs>())
 {
     setObjectName(QStringLiteral("ComparisonPanel"));
+    setMinimumRoom({320, 320});
     m_summary = new QLabel(this);
     m_summary->setObjectName(QStringLiteral("comparisonSummary"));
     m_summary->setTextFormat(Qt::PlainText);
@@ -104,11 +105,6 @@ ComparisonPanel::ComparisonPanel(QWidget *parent)
 }
 
 ComparisonPanel::~ComparisonPanel() = default;
-
-QSize ComparisonPanel::minimumSizeHint() const
-{
-    return QSize(320, 320);
-}
 
 void ComparisonPanel::retranslateUi()
 {

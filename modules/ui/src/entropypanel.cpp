@@ -96,6 +96,7 @@ EntropyPanel::BoxStats EntropyPanel::boxStats(const std::vector<float> &values)
 EntropyPanel::EntropyPanel(QWidget *parent) : ViewPanel(parent)
 {
     setObjectName(QStringLiteral("EntropyPanel"));
+    setMinimumRoom({0, 340});
     m_quantityLabel = new QLabel(this);
     m_layerLabel = new QLabel(this);
     m_headLabel = new QLabel(this);
@@ -204,12 +205,13 @@ EntropyPanel::~EntropyPanel() = default;
 
 QSize EntropyPanel::minimumSizeHint() const
 {
-    // Tall enough for both charts to be read (a shorter dock scrolls); as narrow as the wider
-    // half of the control bar.
+    // Tall enough for both charts to be read (a shorter dock scrolls) and for the control bar
+    // as it stands; as narrow as the wider half of the control bar, which goes under the other
+    // half where the panel is narrower than both.
     const QMargins m = contentsMargins() + layout()->contentsMargins();
     return {std::max(m_barWhat->minimumSizeHint().width(), m_barHow->minimumSizeHint().width()) +
                 m.left() + m.right(),
-            340};
+            ViewPanel::minimumSizeHint().height()};
 }
 
 void EntropyPanel::resizeEvent(QResizeEvent *event)

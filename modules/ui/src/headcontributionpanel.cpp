@@ -40,6 +40,7 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent)
     : ViewPanel(parent), m_attnOutNorm(kNaN)
 {
     setObjectName(QStringLiteral("HeadContributionPanel"));
+    setMinimumRoom({280, 360});
 
     m_titleRow = new TitleRow(this);
     m_title = m_titleRow->title();
@@ -150,11 +151,6 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent)
 }
 
 HeadContributionPanel::~HeadContributionPanel() = default;
-
-QSize HeadContributionPanel::minimumSizeHint() const
-{
-    return QSize(280, 360);
-}
 
 QString HeadContributionPanel::metricTitle(Metric m) const
 {

@@ -59,11 +59,20 @@ HeadSimilarityPanel::LayerResult computeLayer(const std::vector<LayerInput> &inp
     return r;
 }
 
+// A box as wide as its longest item where there is room, shortened where the dock is narrow
+// (its list shows the items whole): the dock shares its width with the Heads tab beside it.
+void fitToNarrowDock(QComboBox *box)
+{
+    box->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    box->setMinimumWidth(box->fontMetrics().averageCharWidth() * 10 + 40);
+}
+
 } // namespace
 
 HeadSimilarityPanel::HeadSimilarityPanel(QWidget *parent) : ViewPanel(parent)
 {
     setObjectName(QStringLiteral("HeadSimilarityPanel"));
+    setMinimumRoom({300, 300});
 
     m_layerLabel = new QLabel(this);
     m_layerBox = new QSpinBox(this);
@@ -75,7 +84,7 @@ HeadSimilarityPanel::HeadSimilarityPanel(QWidget *parent) : ViewPanel(parent)
     m_kindLabel = new QLabel(this);
     m_kindBox = new QComboBox(this);
     m_kindBox->setObjectName(QStringLiteral("headSimilarityKind"));
-    m_kindBox->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    fitToNarrowDock(m_kindBox);
     for (int k = 0; k < 3; ++k)
         m_kindBox->addItem(QString(), k);
     m_kindLabel->setBuddy(m_kindBox);
@@ -83,7 +92,7 @@ HeadSimilarityPanel::HeadSimilarityPanel(QWidget *parent) : ViewPanel(parent)
     m_scopeLabel = new QLabel(this);
     m_scopeBox = new QComboBox(this);
     m_scopeBox->setObjectName(QStringLiteral("headSimilarityScope"));
-    m_scopeBox->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    fitToNarrowDock(m_scopeBox);
     m_scopeBox->addItem(QString(), int(Scope::Trace));
     m_scopeBox->addItem(QString(), int(Scope::Project));
     m_scopeLabel->setBuddy(m_scopeBox);
@@ -156,11 +165,6 @@ HeadSimilarityPanel::~HeadSimilarityPanel()
 {
     // A running computation works on its own copies; it finishes unobserved.
     m_watcher->disconnect(this);
-}
-
-QSize HeadSimilarityPanel::minimumSizeHint() const
-{
-    return QSize(300, 300);
 }
 
 void HeadSimilarityPanel::showEvent(QShowEvent *event)

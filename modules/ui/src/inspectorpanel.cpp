@@ -27,6 +27,7 @@ namespace HeadLens {
 InspectorPanel::InspectorPanel(QWidget *parent) : ViewPanel(parent)
 {
     setObjectName(QStringLiteral("InspectorPanel"));
+    setMinimumRoom({240, 320});
 
     m_empty = new QLabel(this);
     m_empty->setObjectName(QStringLiteral("inspectorEmpty"));
@@ -188,11 +189,6 @@ InspectorPanel::InspectorPanel(QWidget *parent) : ViewPanel(parent)
 }
 
 InspectorPanel::~InspectorPanel() = default;
-
-QSize InspectorPanel::minimumSizeHint() const
-{
-    return QSize(240, 320);
-}
 
 void InspectorPanel::retranslateUi()
 {

@@ -27,6 +27,7 @@ constexpr double kSumTolerance = 1e-4;
 LogitAttributionPanel::LogitAttributionPanel(QWidget *parent) : ViewPanel(parent)
 {
     setObjectName(QStringLiteral("LogitAttributionPanel"));
+    setMinimumRoom({320, 200});
     QFont bold = font();
     bold.setBold(true);
     auto label = [&](const char *name, bool isBold) {
@@ -75,11 +76,6 @@ LogitAttributionPanel::LogitAttributionPanel(QWidget *parent) : ViewPanel(parent
 }
 
 LogitAttributionPanel::~LogitAttributionPanel() = default;
-
-QSize LogitAttributionPanel::minimumSizeHint() const
-{
-    return QSize(320, 200);
-}
 
 void LogitAttributionPanel::retranslateUi()
 {

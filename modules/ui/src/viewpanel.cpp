@@ -4,6 +4,11 @@
 
 namespace HeadLens {
 
+QSize ViewPanel::minimumSizeHint() const
+{
+    return QWidget::minimumSizeHint().expandedTo(m_minimumRoom);
+}
+
 void ViewPanel::changeEvent(QEvent *event)
 {
     if (event->type() == QEvent::LanguageChange) retranslateUi();

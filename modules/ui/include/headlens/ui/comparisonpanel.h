@@ -45,8 +45,6 @@ public:
     // probability, entropy, decision depth (layer and relative) and whether the top-1 differs.
     QString csv() const override;
 
-    QSize minimumSizeHint() const override;
-
 public Q_SLOTS:
     void retranslateUi() override;
 

@@ -96,8 +96,6 @@ public:
     QString csv() const override;
     QString heatmapCsv() const;
 
-    QSize minimumSizeHint() const override;
-
 public Q_SLOTS:
     void retranslateUi() override;
 

@@ -83,8 +83,6 @@ public:
     void renderTo(QPainter &painter, const QSize &size) override;
     QString csv() const override;
 
-    QSize minimumSizeHint() const override;
-
 public Q_SLOTS:
     void retranslateUi() override;
 

@@ -84,8 +84,6 @@ public:
     // step,id,token,probability,norm
     QString decompositionCsv() const;
 
-    QSize minimumSizeHint() const override;
-
 public Q_SLOTS:
     void retranslateUi() override;
     // Open the inline propagate form (kind Unchanged or Subtract) or the inject form.

@@ -48,7 +48,6 @@ public:
     void renderTo(QPainter &painter, const QSize &size) override;
     // part,layer,head,value: every head, block and term of the position.
     QString csv() const override;
-    QSize minimumSizeHint() const override;
 
 public Q_SLOTS:
     void retranslateUi() override;
