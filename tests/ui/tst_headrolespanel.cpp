@@ -5,6 +5,8 @@
 #include "headlens/ui/headcontributionpanel.h"
 #include "headlens/ui/headrolespanel.h"
 
+#include <QGraphicsTextItem>
+#include <QGraphicsView>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QStandardItemModel>
@@ -172,6 +174,43 @@ void TestHeadRolesPanel::contributionPanelLabels()
     QTRY_COMPARE(wide.headLabels(), numbers);
     wide.resize(6000, 500);
     QTRY_COMPARE(wide.headLabels().value(12), QStringLiteral("12 first"));
+
+    // Eight heads with roles, at every width of a dock: the bars carry their roles only where
+    // Qt Charts draws them whole (at 475 px it once drew "6 pr..." under every bar).
+    HeadRoles eight;
+    eight.nLayers = 1;
+    eight.nHeads = 8;
+    for (auto &sc : eight.score)
+        sc = Array<double>({1, 8}, 0.0);
+    eight.meanDistance = Array<double>({1, 8}, 1.0);
+    for (int h = 0; h < 8; ++h)
+        eight.score[int(HeadRole::PreviousToken)].data[size_t(h)] = 0.9;
+    HeadContributionPanel dock;
+    dock.setHeadMetrics(FloatArray({1, 8, 3}, 1.0f), FloatArray(), FloatArray());
+    dock.setHeadRoles(eight);
+    dock.setSelection(0, 1);
+    dock.resize(300, 500);
+    dock.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dock));
+    auto *chart = dock.findChild<QGraphicsView *>("headContributionChart");
+    QVERIFY(chart && chart->scene());
+    const auto cutLabels = [chart] {
+        QStringList cut;
+        for (const QGraphicsItem *item : chart->scene()->items())
+            if (const auto *text = dynamic_cast<const QGraphicsTextItem *>(item);
+                text && text->isVisible() && text->toPlainText().endsWith(QStringLiteral("...")))
+                cut << text->toPlainText();
+        return cut;
+    };
+    int withRoles = 0;
+    for (int width = 300; width <= 900; width += 25) {
+        dock.resize(width, 500);
+        QTest::qWait(20);
+        QVERIFY2(cutLabels().isEmpty(),
+                 qPrintable(QString::number(width) + ": " + cutLabels().join(", ")));
+        if (dock.headLabels().value(0) == QStringLiteral("0 prev")) ++withRoles;
+    }
+    QVERIFY(withRoles > 0); // the roles do show where there is room
 }
 
 QTEST_MAIN(TestHeadRolesPanel)

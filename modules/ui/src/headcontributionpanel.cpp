@@ -312,8 +312,12 @@ void HeadContributionPanel::updateCategories()
     QStringList numbers, withRoles;
     const bool roles = !m_roles.empty() && m_layer >= 0 && m_layer < m_roles.nLayers &&
                        m_roles.nHeads == headCount();
+    // Qt Charts gives each label the axis's width over (categories + 1) less 4 px of padding
+    // on each side, and measures the text with a text document's 4-px margins on each side; a
+    // longer label is cut to "6 pr...".
     const QFontMetrics fm(m_axisX->labelsFont());
-    const double slot = headCount() > 0 ? m_chart->plotArea().width() / headCount() : 0.0;
+    const double room =
+        headCount() > 0 ? m_chart->plotArea().width() / (headCount() + 1) - 8.0 : 0.0;
     bool fits = roles;
     for (int h = 0; h < headCount(); ++h) {
         numbers << QString::number(h);
@@ -321,7 +325,7 @@ void HeadContributionPanel::updateCategories()
         if (roles)
             if (const auto best = strongestRole(m_roles, m_layer, h))
                 c += QStringLiteral(" ") + headRoleShortText(best->role);
-        fits = fits && fm.horizontalAdvance(c) + fm.averageCharWidth() <= slot;
+        fits = fits && fm.horizontalAdvance(c) + 8 <= room;
         withRoles << c;
     }
     const QStringList &cats = fits ? withRoles : numbers;
