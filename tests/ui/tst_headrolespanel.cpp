@@ -4,6 +4,7 @@
 // selected head's strongest role and labels each bar with it.
 #include "headlens/ui/headcontributionpanel.h"
 #include "headlens/ui/headrolespanel.h"
+#include "uitestdata.h"
 
 #include <QGraphicsTextItem>
 #include <QGraphicsView>
@@ -153,14 +154,7 @@ void TestHeadRolesPanel::contributionPanelLabels()
     // 32 heads, each with a role, in a narrow panel: "12 first" would not fit under its bar,
     // so the bars carry their numbers alone, not an elided "12 …"; with the room, the roles.
     const int H = 32;
-    HeadRoles many;
-    many.nLayers = 1;
-    many.nHeads = H;
-    for (auto &sc : many.score)
-        sc = Array<double>({1, H}, 0.0);
-    many.meanDistance = Array<double>({1, H}, 3.0);
-    for (int h = 0; h < H; ++h)
-        many.score[int(HeadRole::FirstToken)].data[size_t(h)] = 0.9;
+    const HeadRoles many = TestData::everyHeadIs(HeadRole::FirstToken, 1, H);
     HeadContributionPanel wide;
     wide.setHeadMetrics(FloatArray({1, H, 3}, 1.0f), FloatArray(), FloatArray());
     wide.setHeadRoles(many);
@@ -177,14 +171,7 @@ void TestHeadRolesPanel::contributionPanelLabels()
 
     // Eight heads with roles, at every width of a dock: the bars carry their roles only where
     // Qt Charts draws them whole (at 475 px it once drew "6 pr..." under every bar).
-    HeadRoles eight;
-    eight.nLayers = 1;
-    eight.nHeads = 8;
-    for (auto &sc : eight.score)
-        sc = Array<double>({1, 8}, 0.0);
-    eight.meanDistance = Array<double>({1, 8}, 1.0);
-    for (int h = 0; h < 8; ++h)
-        eight.score[int(HeadRole::PreviousToken)].data[size_t(h)] = 0.9;
+    const HeadRoles eight = TestData::everyHeadIs(HeadRole::PreviousToken, 1, 8);
     HeadContributionPanel dock;
     dock.setHeadMetrics(FloatArray({1, 8, 3}, 1.0f), FloatArray(), FloatArray());
     dock.setHeadRoles(eight);

@@ -381,12 +381,7 @@ void TestPanels::headTitleWrapsItsControls()
 void TestPanels::headRowsDoNotOverlapInAShortDock()
 {
     const Trace t = TestData::makeTrace(5, 30, 8);
-    HeadRoles roles;
-    roles.nLayers = 5;
-    roles.nHeads = 8;
-    for (auto &score : roles.score)
-        score = Array<double>({5, 8}, 0.9);
-    roles.meanDistance = Array<double>({5, 8}, 1.0);
+    const HeadRoles roles = TestData::everyHeadIs(HeadRole::PreviousToken, 5, 8);
     QScrollArea dock;
     dock.setWidgetResizable(true);
     dock.setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);

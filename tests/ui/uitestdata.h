@@ -2,6 +2,7 @@
 // Hand-built traces for the view tests: every number is a simple function of its indices, so
 // a test can say what a view must show without reading a file.
 
+#include "headlens/trace/headroles.h"
 #include "headlens/trace/trace.h"
 
 #include <algorithm>
@@ -110,6 +111,20 @@ inline Trace makeTrace(int L, int T, int H, int K = 3, int V = 50, bool attentio
 }
 
 // One layer of a trace's attention, [H, T, T].
+// Head roles of L layers x H heads in which every head scores `score` on `role` and 0 on the
+// others, and reads 1 token back on average.
+inline HeadRoles everyHeadIs(HeadRole role, int L, int H, double score = 0.9)
+{
+    HeadRoles r;
+    r.nLayers = L;
+    r.nHeads = H;
+    for (auto &s : r.score)
+        s = Array<double>({L, H}, 0.0);
+    r.meanDistance = Array<double>({L, H}, 1.0);
+    std::fill(r.score[int(role)].data.begin(), r.score[int(role)].data.end(), score);
+    return r;
+}
+
 inline FloatArray attentionLayer(const Trace &tr, int layer)
 {
     const int64_t H = tr.attentionPattern.dim(1), T = tr.attentionPattern.dim(2);
