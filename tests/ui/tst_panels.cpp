@@ -14,6 +14,7 @@
 #include "headlens/ui/logitattributionpanel.h"
 #include "uitestdata.h"
 
+#include <QAbstractSpinBox>
 #include <QComboBox>
 #include <QFileInfo>
 #include <QGroupBox>
@@ -68,6 +69,7 @@ private Q_SLOTS:
     void objectNamesAndToolTips();
     void emptyInputs();
     void panelsFollowALanguageChange();
+    void panelsFitTheirControlsAtTheirMinimumSize();
 
 private:
     static void comparisonTraces(Trace &left, Trace &right);
@@ -865,6 +867,61 @@ void TestPanels::panelsFollowALanguageChange()
     for (int i = 0; i < panels.size(); ++i)
         QCOMPARE(shownTexts(panels[i]), english[i]);
 #endif
+}
+
+// A dock gives a panel its minimum width and no less (the panel sits in a scroll area that
+// scrolls vertically only), so at that width every control must have the width a layout may
+// shrink it to and lie inside the panel. The Similarity panel once asked for 300 px while its
+// controls needed 378, and its boxes were cut at the panel's edge.
+void TestPanels::panelsFitTheirControlsAtTheirMinimumSize()
+{
+    const Trace t = TestData::makeTrace(4, 30, 8);
+    auto *inspector = new InspectorPanel;
+    inspector->setTrace(t);
+    auto *heads = new HeadContributionPanel;
+    heads->setTrace(t);
+    heads->setSelection(3, 18);
+    auto *similarity = new HeadSimilarityPanel;
+    similarity->setTrace(t);
+    const QList<QWidget *> panels = {inspector,
+                                     heads,
+                                     new EntropyPanel,
+                                     new ComparisonPanel,
+                                     new LogitAttributionPanel,
+                                     new FollowTokenPanel,
+                                     new HeadRolesPanel,
+                                     similarity};
+    for (QWidget *panel : panels) {
+        QScrollArea dock; // owns the panel
+        dock.setFrameShape(QFrame::NoFrame);
+        dock.setWidgetResizable(true);
+        dock.setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+        dock.setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+        dock.setWidget(panel);
+        dock.resize(panel->minimumSizeHint());
+        dock.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dock));
+        QTest::qWait(50);
+        QCOMPARE(panel->width(), panel->minimumSizeHint().width());
+        for (const QWidget *w : panel->findChildren<QWidget *>()) {
+            if (!w->isVisibleTo(panel) ||
+                !(qobject_cast<const QComboBox *>(w) || qobject_cast<const QAbstractButton *>(w) ||
+                  qobject_cast<const QAbstractSpinBox *>(w)))
+                continue;
+            // What a layout may shrink it to: its minimum width where one is set, else its hint.
+            const int need =
+                w->minimumWidth() > 0 ? w->minimumWidth() : w->minimumSizeHint().width();
+            const QRect r(w->mapTo(panel, QPoint()), w->size());
+            const QString where = panel->objectName() + QLatin1Char('/') + w->objectName() +
+                                  QStringLiteral(" at %1 px: %2..%3, needs %4")
+                                      .arg(panel->width())
+                                      .arg(r.left())
+                                      .arg(r.right())
+                                      .arg(need);
+            QVERIFY2(panel->rect().contains(r), qPrintable(where));
+            QVERIFY2(w->width() >= need, qPrintable(where));
+        }
+    }
 }
 
 QTEST_MAIN(TestPanels)
