@@ -426,6 +426,14 @@ void TestTokenizer::damagedFile()
     const auto tok = loadTokenizer(p.toStdString());
     QCOMPARE(tok->vocabSize(), 6);
     QCOMPARE(idsOf(tok->encode("abz", true)), (std::vector<int32_t>{1, 0, 5, 0}));
+
+    // Pieces holding control characters or bytes that are not UTF-8 are shown readably, and as
+    // valid UTF-8, the way the other tokenizers show them.
+    writeFile(p, i32(5) + score + i32(5) + "<unk>" + score + i32(3) + "<s>" + score + i32(4) +
+                     "</s>" + score + i32(3) + "a\rb" + score + i32(3) + "\x7f\xff\n");
+    const auto odd = loadTokenizer(p.toStdString());
+    QCOMPARE(QString::fromStdString(odd->displayText(3)), QStringLiteral("a<0x0D>b"));
+    QCOMPARE(QString::fromStdString(odd->displayText(4)), QString::fromUtf8("<0x7F><0xFF>\u21b5"));
 }
 
 void TestTokenizer::acceptedByName()

@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <queue>
@@ -251,26 +250,8 @@ std::string Llama2cTokenizer::displayText(int32_t id) const
     if (b == '\n') return "\u21b5";
     if (b == '\t') return "\u21e5";
     if (b >= 0) return Unicode::bytePiece(unsigned(b));
-    // Show control characters readably, and keep the result valid UTF-8 whatever the file holds.
-    const std::string &p = m_pieces[size_t(id)];
-    std::string out;
-    for (size_t i = 0; i < p.size();) {
-        const size_t n = Unicode::sequenceLength(p, i);
-        if (n == 0) {
-            out += Unicode::bytePiece(static_cast<unsigned char>(p[i]));
-            ++i;
-        } else if (p[i] == '\n') {
-            out += "\u21b5";
-            ++i;
-        } else if (p[i] == '\t') {
-            out += "\u21e5";
-            ++i;
-        } else {
-            out.append(p, i, n);
-            i += n;
-        }
-    }
-    return out;
+    // Control characters readable, and valid UTF-8 whatever the file holds.
+    return Unicode::readableBytes(m_pieces[size_t(id)]);
 }
 
 } // namespace HeadLens
