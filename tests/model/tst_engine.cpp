@@ -252,6 +252,14 @@ private Q_SLOTS:
     void tiedDecodersCoincide();
 
     void headMetricsAfterAnAttnOutEdit();
+    // All positions in one block (W_o's head slices read in place), and blocks of one
+    // position (W_o copied once per layer).
+    void headMetricsInABf16Compute_data()
+    {
+        QTest::addColumn<int64_t>("headBlockBytes");
+        QTest::newRow("one block") << kDefaultHeadBlockBytes;
+        QTest::newRow("a block per position") << int64_t(1);
+    }
     void headMetricsInABf16Compute();
     void sinkWantsNothing();
     void sinkWantsOnlyPatternOfLayer1();
@@ -579,14 +587,16 @@ void TestEngine::logitsMatchReference()
     }
 }
 
-// A long prompt's attention is made a block of query rows at a time. With blocks of one row
-// (the smallest block budget), the pattern, the attention entropy and all that follows from z
-// still match the reference, through the in-memory trace and through a LayerStream.
+// A long prompt's attention is made a block of query rows at a time, and the head metrics a
+// block of positions at a time. With blocks of one row and one position (the smallest
+// budgets), the pattern, the attention entropy and all that follows from z still match the
+// reference, through the in-memory trace and through a LayerStream.
 void TestEngine::attentionInBlocksOfRows()
 {
     FIXTURE(f);
     LoadOptions lo;
     lo.attentionBlockBytes = 1;
+    lo.headBlockBytes = 1;
     std::unique_ptr<Model> blocked;
     try {
         blocked = Model::load(f->path, lo);
@@ -624,8 +634,17 @@ void TestEngine::attentionInBlocksOfRows()
         const FloatArray &pattern = stream ? rows.pattern : t.attentionPattern;
         CHECK(compareTensor("attention/pattern", pattern, f->fwd.pattern));
         CHECK(compareElements("heads/attn_entropy", t.attnEntropy, f->metrics.attnEntropy));
-        CHECK(compareElements("heads/contrib_norm", t.contribNorm, f->metrics.contribNorm));
-        CHECK(compareElements("heads/value_norm", t.valueNorm, f->metrics.valueNorm));
+        const NaiveHeadMetrics &m = f->metrics;
+        CHECK(compareElements("heads/contrib_norm", t.contribNorm, m.contribNorm));
+        CHECK(compareElements("heads/contrib_projection", t.contribProjection, m.contribProjection,
+                              kTol, 0.1));
+        CHECK(compareElements("heads/contrib_cosine", t.contribCosine, m.contribCosine, kTol, 1.0));
+        // Signed projections near 0: their error scales with the vectors (see below).
+        CHECK(compareElements("heads/resid_projection", t.residProjection, m.residProjection, kTol,
+                              0.1));
+        CHECK(compareElements("heads/contrib_similarity", t.contribSimilarity, m.contribSimilarity,
+                              kTol, 1.0));
+        CHECK(compareElements("heads/value_norm", t.valueNorm, m.valueNorm));
     }
     QCOMPARE(rows.calls, f->fwd.L * f->fwd.T); // one call per query row and layer
     // A sink that takes whole layers gets each layer gathered from its blocks.
@@ -846,6 +865,8 @@ void TestEngine::headMetricsInABf16Compute()
     QVERIFY2(f->error.empty(), f->error.c_str());
     LoadOptions lo;
     lo.dtype = "bf16";
+    QFETCH(int64_t, headBlockBytes);
+    lo.headBlockBytes = headBlockBytes;
     const std::unique_ptr<Model> model = Model::load(f->path, lo);
     QCOMPARE(model->computeDtype(), std::string("bf16"));
     TraceOptions o;

@@ -168,6 +168,7 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
     }
     d->dtypeName = opts.dtype;
     d->attnBlockBytes = std::max<int64_t>(1, opts.attentionBlockBytes);
+    d->headBlockBytes = std::max<int64_t>(1, opts.headBlockBytes);
 
     d->ws = openWeights(path);
     d->cfg = d->ws.config;

@@ -31,7 +31,7 @@ at::Tensor Model::Impl::headOutputs(int l, const at::Tensor &z, const at::Tensor
     const LayerWeights &w = layers[size_t(l)];
     const int H = cfg.nHeads;
     const int64_t T = z.size(1), D = cfg.dModel;
-    const int64_t chunk = headChunk(T);
+    const int64_t chunk = headChunk(T, H * D * 4);
     const at::Tensor woh = woHeads(w, at::kFloat); // [H, dh, D]
     const at::Tensor zf = z.to(at::kFloat);
     const at::Tensor bias = w.bo.defined() ? w.bo.to(at::kFloat).contiguous() : at::Tensor();
@@ -68,13 +68,20 @@ at::Tensor Model::Impl::headOutputsLowPrecision(int l, const at::Tensor &z,
     const at::Tensor attnOut = linear(z.transpose(0, 1).reshape({T, int64_t(H) * dh}), w.wo, w.bo);
     startHeadCapture(residPre, T, hc);
     const Kernels::HeadDotsOut out = hc.out();
-    // W_o's head slices as [H, D, dh], copied once in runs of dh values: each head's product
-    // then reads its slice, transposed, as it is (a strided slice would be copied for every
-    // block of positions, and a copy to [H, dh, D] is a slow transposition).
-    const at::Tensor wo = w.wo.to(ct).view({D, int64_t(H), int64_t(dh)});
-    const at::Tensor woh = wo.permute({1, 0, 2}).contiguous();
     const at::Tensor zc = z.contiguous();
-    const int64_t chunk = std::clamp<int64_t>((int64_t(128) << 20) / (n * D * 2), 1, T);
+    const int64_t chunk = headChunk(T, n * D * int64_t(at::elementSize(ct)));
+    // Each head's product reads its slice of W_o transposed. With one block of positions it
+    // reads the slice in place; with several, W_o is first copied once as [H, D, dh] (runs of
+    // dh values), which costs about what the strided reads of one block lose (Yi-34B's shape,
+    // 161 positions: copy 30 ms, strided reads 24 ms slower; a copy to [H, dh, D] would be a
+    // slow transposition).
+    const at::Tensor wo = w.wo.to(ct);
+    const at::Tensor woh =
+        chunk < T ? wo.view({D, int64_t(H), int64_t(dh)}).permute({1, 0, 2}).contiguous()
+                  : at::Tensor();
+    const auto headSlice = [&](int h) {
+        return woh.defined() ? woh.select(0, h).t() : wo.narrow(1, int64_t(h) * dh, dh).t();
+    };
     // Per block of positions: the heads' vectors, attn_out and resid_pre as n rows of each
     // position, and their dot products as one batched product over the positions.
     at::Tensor rows = at::empty({chunk, n, D}, ct);
@@ -83,7 +90,7 @@ at::Tensor Model::Impl::headOutputsLowPrecision(int l, const at::Tensor &z,
         at::Tensor e = rows.narrow(0, 0, c);
         for (int h = 0; h < H; ++h) {
             at::Tensor eh = e.select(1, h);
-            at::mm_out(eh, zc.select(0, h).narrow(0, t0, c), woh.select(0, h).t());
+            at::mm_out(eh, zc.select(0, h).narrow(0, t0, c), headSlice(h));
         }
         e.select(1, H).copy_(attnOut.narrow(0, t0, c));
         e.select(1, H + 1).copy_(residPre.narrow(0, t0, c));
@@ -103,10 +110,9 @@ at::Tensor Model::Impl::woHeads(const LayerWeights &w, at::ScalarType t) const
     return w.wo.to(t).view({D, int64_t(cfg.nHeads), int64_t(cfg.dHead)}).permute({1, 2, 0});
 }
 
-int64_t Model::Impl::headChunk(int64_t T) const
+int64_t Model::Impl::headChunk(int64_t T, int64_t bytesPerPosition) const
 {
-    const int64_t perPos = int64_t(cfg.nHeads) * cfg.dModel;
-    return std::clamp<int64_t>((int64_t(32) << 20) / perPos, std::min<int64_t>(T, 16), T);
+    return std::clamp<int64_t>(headBlockBytes / bytesPerPosition, 1, T);
 }
 
 void Model::Impl::redoHeadRow(int l, const at::Tensor &z, const at::Tensor &attnOut, int64_t row,

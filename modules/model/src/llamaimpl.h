@@ -237,6 +237,8 @@ struct Model::Impl {
     at::Tensor ropeCos, ropeSin; // [positions, dh] in the compute dtype
     // Working memory of one block of attention rows (LoadOptions::attentionBlockBytes).
     int64_t attnBlockBytes = kDefaultAttentionBlockBytes;
+    // Working memory of one block of the heads' vectors (LoadOptions::headBlockBytes).
+    int64_t headBlockBytes = kDefaultHeadBlockBytes;
 
     // --- The forward pass and its parts (llamaforward.cpp).
 
@@ -389,11 +391,11 @@ struct Model::Impl {
     // conversion for the layer.
     at::Tensor woHeads(const LayerWeights &w, at::ScalarType t) const;
 
-    // Positions per block of head vectors: [H, c, D] float32 within 128 MiB, and at least 16
-    // positions, so that each product is a GEMM over positions at every shape. (At Yi-34B's
-    // shape 32 MiB gave 20 positions, and the products ran at half the speed of the pass's
-    // own: capture / plain 1.37 at 1024 tokens against 1.20 with 83 positions.)
-    int64_t headChunk(int64_t T) const;
+    // Positions per block of head vectors: as many as headBlockBytes holds at bytesPerPosition
+    // (at least one). The default 128 MiB makes each product a GEMM over positions: 83 of them
+    // in float32 at Yi-34B's shape, where 32 MiB gave 20 and the products ran at half the
+    // speed of the pass's own (capture / plain 1.37 at 1024 tokens against 1.20).
+    int64_t headChunk(int64_t T, int64_t bytesPerPosition) const;
 
     // After an edit replaced attn_out's vector at `row`, that position's metrics anew.
     void redoHeadRow(int l, const at::Tensor &z, const at::Tensor &attnOut, int64_t row,

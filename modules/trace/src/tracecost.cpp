@@ -53,7 +53,8 @@ TraceCost estimateTraceCost(const TraceShape &s)
     // The engine's peak, per layer, with everything of one layer alive at once (a bound):
     // sites and q/k/v in f32, three float32 attention tensors (scores, masked, softmax) and
     // the pattern in the compute dtype, the MLP's four [T, F] tensors, the
-    // head metrics (W_o in f32 when converted, per-head z, a 32 MiB block, pair cosines),
+    // head metrics (W_o in f32 when converted, per-head z, a block of the heads' vectors, pair
+    // cosines),
     // the lens's logits block (256 MiB when the decoder is converted, else 32 MiB, and the
     // carried [T, V] logits when they fit in 256 MiB), converted weight tiles and the small
     // trace data held until the end. The engine asks when libtorch and the model are loaded,
@@ -65,7 +66,7 @@ TraceCost estimateTraceCost(const TraceShape &s)
     const int64_t blockValues = std::min<int64_t>(H * T * T, kDefaultAttentionBlockBytes / 12);
     m += blockValues * (12 + cb);
     m += 4 * T * F * 4;
-    m += (s.convertsWeights ? D * H * dh * 4 : 0) + 2 * H * T * dh * 4 + (int64_t(32) << 20) +
+    m += (s.convertsWeights ? D * H * dh * 4 : 0) + 2 * H * T * dh * 4 + kDefaultHeadBlockBytes +
          T * H * H * 8 + 8 * H * T * 4;
     m += (int64_t(s.convertsWeights ? 256 : 32) << 20) * 2 +
          (T * V * 4 <= (int64_t(256) << 20) ? T * V * 4 : 0);

@@ -29,6 +29,10 @@ struct LoadOptions {
     // a block of query rows at a time, so a layer never holds all of [H, T, T] (2 GB per
     // tensor for Llama-2-7B at 4096 tokens).
     int64_t attentionBlockBytes = kDefaultAttentionBlockBytes;
+    // Working memory of one block of the heads' vectors (H per position, or H + 2 in bf16 and
+    // f16 with attn_out and resid_pre), which the head metrics take a block of positions at a
+    // time.
+    int64_t headBlockBytes = kDefaultHeadBlockBytes;
 };
 
 enum class Tap {

@@ -14,6 +14,9 @@ namespace HeadLens {
 // which a trace's attention is stored sparsely (TraceOptions, --attention-budget).
 constexpr int64_t kDefaultAttentionBlockBytes = int64_t(512) << 20;
 constexpr int64_t kDefaultAttentionBudgetBytes = int64_t(8000) * 1000 * 1000;
+// Working memory of one block of the heads' vectors in the engine (LoadOptions): the head
+// metrics take them a block of positions at a time.
+constexpr int64_t kDefaultHeadBlockBytes = int64_t(128) << 20;
 
 // Bytes per value stored: 4, 2, or 0 for None.
 int64_t storeBytes(StoreType t);
