@@ -376,7 +376,7 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location line="+64"/>
         <source>Comparison</source>
         <translation type="unfinished"></translation>
     </message>
@@ -459,7 +459,7 @@ Click a cell to select it in both grids.</source>
 <context>
     <name>HeadLens::DlaWaterfall</name>
     <message>
-        <location filename="../modules/ui/src/dlawaterfall.cpp" line="+144"/>
+        <location filename="../modules/ui/src/dlawaterfall.cpp" line="+166"/>
         <source>%1: %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -610,7 +610,7 @@ Click a cell to select it in both grids.</source>
 <context>
     <name>HeadLens::EntropyPanel</name>
     <message>
-        <location filename="../modules/ui/src/entropypanel.cpp" line="+225"/>
+        <location filename="../modules/ui/src/entropypanel.cpp" line="+227"/>
         <source>Entropy distributions</source>
         <translation type="unfinished"></translation>
     </message>
@@ -807,7 +807,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::ExportDialog</name>
     <message>
-        <location filename="../app/headlens/exportdialog.cpp" line="+104"/>
+        <location filename="../app/headlens/exportdialog.cpp" line="+99"/>
         <source>Export</source>
         <translation type="unfinished"></translation>
     </message>
@@ -911,7 +911,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::FollowTokenDock</name>
     <message>
-        <location filename="../app/headlens/followtokendock.cpp" line="+20"/>
+        <location filename="../app/headlens/followtokendock.cpp" line="+19"/>
         <source>Follow Token</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1015,7 +1015,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+162"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+159"/>
         <source>contribution norm</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1036,12 +1036,12 @@ Attention entropy: one value per head and query position.</source>
     </message>
     <message>
         <location line="+59"/>
-        <location line="+244"/>
+        <location line="+248"/>
         <source>Head contributions</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-243"/>
+        <location line="-247"/>
         <source>&amp;Metric:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1057,7 +1057,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+215"/>
+        <location line="+219"/>
         <source>Check: Σ of the heads&apos; projections on attn_out = %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1067,17 +1067,17 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-247"/>
+        <location line="-251"/>
         <source>Mean contribution norm over positions</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-97"/>
+        <location line="-92"/>
         <source>Head %1 · %2: %3</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+34"/>
         <source>norm</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1124,7 +1124,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+139"/>
+        <location line="+143"/>
         <source>Select a block to see what each head adds there.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1432,7 +1432,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::HeadSimilarityDock</name>
     <message>
-        <location filename="../app/headlens/headsimilaritydock.cpp" line="+25"/>
+        <location filename="../app/headlens/headsimilaritydock.cpp" line="+24"/>
         <source>Head Similarity</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1445,7 +1445,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::HeadSimilarityPanel</name>
     <message>
-        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+176"/>
+        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+180"/>
         <source>Pattern similarity (1 − JSD)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1656,7 +1656,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::InspectorPanel</name>
     <message>
-        <location filename="../modules/ui/src/inspectorpanel.cpp" line="+199"/>
+        <location filename="../modules/ui/src/inspectorpanel.cpp" line="+195"/>
         <source>Inspector</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2088,7 +2088,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::LogitAttributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+86"/>
+        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+95"/>
         <source>Heads (layers bottom to top)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2098,7 +2098,19 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="+2"/>
+        <location line="+33"/>
+        <source>Heads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-32"/>
+        <location line="+33"/>
+        <source>Parts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+71"/>
         <source>Logit attribution</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2885,7 +2897,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::SettingsDialog</name>
     <message>
-        <location filename="../app/headlens/settingsdialog.cpp" line="+66"/>
+        <location filename="../app/headlens/settingsdialog.cpp" line="+58"/>
         <source>System default</source>
         <translation type="unfinished"></translation>
     </message>

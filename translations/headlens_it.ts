@@ -378,7 +378,7 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>%1 strati</translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location line="+64"/>
         <source>Comparison</source>
         <translation>Confronto</translation>
     </message>
@@ -463,7 +463,7 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
 <context>
     <name>HeadLens::DlaWaterfall</name>
     <message>
-        <location filename="../modules/ui/src/dlawaterfall.cpp" line="+144"/>
+        <location filename="../modules/ui/src/dlawaterfall.cpp" line="+166"/>
         <source>%1: %2</source>
         <translation>%1: %2</translation>
     </message>
@@ -614,7 +614,7 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
 <context>
     <name>HeadLens::EntropyPanel</name>
     <message>
-        <location filename="../modules/ui/src/entropypanel.cpp" line="+225"/>
+        <location filename="../modules/ui/src/entropypanel.cpp" line="+227"/>
         <source>Entropy distributions</source>
         <translation>Distribuzioni di entropia</translation>
     </message>
@@ -812,7 +812,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::ExportDialog</name>
     <message>
-        <location filename="../app/headlens/exportdialog.cpp" line="+104"/>
+        <location filename="../app/headlens/exportdialog.cpp" line="+99"/>
         <source>Export</source>
         <translation>Esporta</translation>
     </message>
@@ -916,7 +916,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::FollowTokenDock</name>
     <message>
-        <location filename="../app/headlens/followtokendock.cpp" line="+20"/>
+        <location filename="../app/headlens/followtokendock.cpp" line="+19"/>
         <source>Follow Token</source>
         <translation>Segui un token</translation>
     </message>
@@ -1020,7 +1020,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+162"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+159"/>
         <source>contribution norm</source>
         <translation>norma del contributo</translation>
     </message>
@@ -1041,12 +1041,12 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
     </message>
     <message>
         <location line="+59"/>
-        <location line="+244"/>
+        <location line="+248"/>
         <source>Head contributions</source>
         <translation>Contributi delle teste</translation>
     </message>
     <message>
-        <location line="-243"/>
+        <location line="-247"/>
         <source>&amp;Metric:</source>
         <translation>&amp;Metrica:</translation>
     </message>
@@ -1063,7 +1063,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Una barra per testa di attenzione; fai clic su una barra per selezionare la testa.</translation>
     </message>
     <message>
-        <location line="+215"/>
+        <location line="+219"/>
         <source>Check: Σ of the heads&apos; projections on attn_out = %1</source>
         <translation>Verifica: Σ delle proiezioni delle teste su attn_out = %1</translation>
     </message>
@@ -1073,17 +1073,17 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Le proiezioni delle teste su attn_out sommano a ||attn_out|| quando o_proj non ha bias: una verifica che la scomposizione per testa è esatta.</translation>
     </message>
     <message>
-        <location line="-247"/>
+        <location line="-251"/>
         <source>Mean contribution norm over positions</source>
         <translation>Norma media del contributo sulle posizioni</translation>
     </message>
     <message>
-        <location line="-97"/>
+        <location line="-92"/>
         <source>Head %1 · %2: %3</source>
         <translation>Testa %1 · %2: %3</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+34"/>
         <source>norm</source>
         <translation>norma</translation>
     </message>
@@ -1130,7 +1130,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>testa %1: %2</translation>
     </message>
     <message>
-        <location line="+139"/>
+        <location line="+143"/>
         <source>Select a block to see what each head adds there.</source>
         <translation>Seleziona un blocco per vedere che cosa vi aggiunge ogni testa.</translation>
     </message>
@@ -1438,7 +1438,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::HeadSimilarityDock</name>
     <message>
-        <location filename="../app/headlens/headsimilaritydock.cpp" line="+25"/>
+        <location filename="../app/headlens/headsimilaritydock.cpp" line="+24"/>
         <source>Head Similarity</source>
         <translation>Somiglianza delle teste</translation>
     </message>
@@ -1451,7 +1451,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::HeadSimilarityPanel</name>
     <message>
-        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+176"/>
+        <location filename="../modules/ui/src/headsimilaritypanel.cpp" line="+180"/>
         <source>Pattern similarity (1 − JSD)</source>
         <translation>Somiglianza dei pattern (1 − JSD)</translation>
     </message>
@@ -1662,7 +1662,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::InspectorPanel</name>
     <message>
-        <location filename="../modules/ui/src/inspectorpanel.cpp" line="+199"/>
+        <location filename="../modules/ui/src/inspectorpanel.cpp" line="+195"/>
         <source>Inspector</source>
         <translation>Ispettore</translation>
     </message>
@@ -2094,7 +2094,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::LogitAttributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+86"/>
+        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+95"/>
         <source>Heads (layers bottom to top)</source>
         <translation>Teste (strati dal basso in alto)</translation>
     </message>
@@ -2104,7 +2104,19 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Dall’embedding al logit finale</translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="+2"/>
+        <location line="+33"/>
+        <source>Heads</source>
+        <translation>Teste</translation>
+    </message>
+    <message>
+        <location line="-32"/>
+        <location line="+33"/>
+        <source>Parts</source>
+        <translation>Parti</translation>
+    </message>
+    <message>
+        <location line="+71"/>
         <source>Logit attribution</source>
         <translation>Attribuzione dei logit</translation>
     </message>
@@ -2891,7 +2903,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::SettingsDialog</name>
     <message>
-        <location filename="../app/headlens/settingsdialog.cpp" line="+66"/>
+        <location filename="../app/headlens/settingsdialog.cpp" line="+58"/>
         <source>System default</source>
         <translation>Predefinita del sistema</translation>
     </message>

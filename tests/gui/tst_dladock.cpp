@@ -15,8 +15,10 @@
 #include "tracefixture.h"
 
 #include <QDockWidget>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -97,6 +99,48 @@ private Q_SLOTS:
         QVERIFY(panel->parts().empty());
         QVERIFY2(panel->titleText().contains(QStringLiteral("no logit attribution")),
                  qPrintable(panel->titleText()));
+    }
+
+    // In a laptop's narrow dock (320 px at 1280x720) the heatmap and the waterfall become two
+    // tabs, and the waterfall's bars keep room to read; where the dock is wide they stand side
+    // by side. Side by side at 320 px, the bars had about 10 px.
+    void theWaterfallKeepsItsBarsInANarrowDock()
+    {
+        Trace t = Test::makeFixtureTrace("a", 0.0f, {3, 4, 6, 3, 16});
+        Test::addHandAttribution(t, 0.5f);
+        auto *panel = new LogitAttributionPanel;
+        panel->setTrace(t);
+        panel->setPosition(3);
+        QScrollArea dock; // as a dock holds it: it scrolls vertically only
+        dock.setWidgetResizable(true);
+        dock.setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+        dock.setWidget(panel);
+        dock.resize(320, 400);
+        dock.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dock));
+        auto *tabs = panel->findChild<QTabWidget *>("dlaTabs");
+        QVERIFY(tabs);
+        for (const int width : {320, 900, 320}) {
+            dock.resize(width, 400);
+            QTest::qWait(50);
+            const bool narrow = width < 500;
+            QCOMPARE(panel->sideBySide(), !narrow);
+            QCOMPARE(tabs->isVisible(), narrow);
+            QCOMPARE(tabs->count(), narrow ? 2 : 0);
+            if (narrow) tabs->setCurrentIndex(1);
+            QVERIFY(panel->heatmap()->isVisible() == !narrow);
+            QCoreApplication::processEvents();
+            QVERIFY2(panel->waterfallBarRoom() >= 100,
+                     qPrintable(QStringLiteral("%1 px wide: bars span %2 px")
+                                    .arg(width)
+                                    .arg(panel->waterfallBarRoom())));
+            if (narrow) { // the heatmap's tab shows it whole width
+                tabs->setCurrentIndex(0);
+                QCoreApplication::processEvents();
+                QVERIFY(panel->heatmap()->isVisible());
+                QVERIFY(panel->heatmap()->width() >= panel->width() - 40);
+            }
+        }
     }
 };
 

@@ -52,14 +52,31 @@ QSize DlaWaterfall::sizeHint() const
     return QSize(360, std::max(120, rows * (fontMetrics().height() + 2) + 12));
 }
 
+int DlaWaterfall::comfortableWidth() const
+{
+    const QFontMetricsF fm(font());
+    return int(std::ceil(labelWidth(fm) + 12 + kBarRoom + valueWidth(fm)));
+}
+
+double DlaWaterfall::labelWidth(const QFontMetricsF &fm) const
+{
+    double w = 0;
+    for (const QString &l : m_labels + QStringList{m_totalLabel})
+        w = std::max(w, fm.horizontalAdvance(l));
+    return w;
+}
+
+double DlaWaterfall::valueWidth(const QFontMetricsF &fm)
+{
+    return fm.horizontalAdvance(QStringLiteral("-0000.000")) + 8;
+}
+
 DlaWaterfall::Geometry DlaWaterfall::geometryFor(const QRectF &canvas,
                                                  const QFontMetricsF &fm) const
 {
     Geometry g;
-    for (const QString &l : m_labels + QStringList{m_totalLabel})
-        g.labelWidth = std::max(g.labelWidth, fm.horizontalAdvance(l));
-    const double valueWidth = fm.horizontalAdvance(QStringLiteral("-0000.000")) + 8;
-    g.plot = canvas.adjusted(g.labelWidth + 12, 4, -valueWidth, -4);
+    g.labelWidth = labelWidth(fm);
+    g.plot = canvas.adjusted(g.labelWidth + 12, 4, -valueWidth(fm), -4);
     const int rows = int(m_parts.size()) + 1;
     g.rowHeight = g.plot.height() / std::max(1, rows);
     double run = 0;
@@ -90,6 +107,11 @@ QRectF DlaWaterfall::barRect(const Geometry &g, int row) const
 QRectF DlaWaterfall::barRect(int row) const
 {
     return barRect(geometryFor(QRectF(rect()), QFontMetricsF(font())), row);
+}
+
+double DlaWaterfall::barRoom() const
+{
+    return geometryFor(QRectF(rect()), QFontMetricsF(font())).plot.width();
 }
 
 void DlaWaterfall::paintTo(QPainter &p, const QRectF &canvas) const

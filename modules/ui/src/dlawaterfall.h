@@ -22,10 +22,15 @@ public:
     const std::vector<double> &parts() const { return m_parts; }
     // Where row i (parts, then the total) is drawn, in widget coordinates.
     QRectF barRect(int row) const;
+    // The width the bars span from the lowest running sum to the highest, in px.
+    double barRoom() const;
 
     void paintTo(QPainter &painter, const QRectF &canvas) const;
     QSize minimumSizeHint() const override;
     QSize sizeHint() const override;
+    // The width that leaves the bars kBarRoom px beside the labels and values.
+    int comfortableWidth() const;
+    static constexpr int kBarRoom = 120;
 
 protected:
     void paintEvent(QPaintEvent *event) override;
@@ -38,6 +43,9 @@ private:
         double x(double v) const { return plot.left() + (v - lo) / (hi - lo) * plot.width(); }
     };
     Geometry geometryFor(const QRectF &canvas, const QFontMetricsF &fm) const;
+    // The width the labels (left of the bars) and the values (right of them) take.
+    double labelWidth(const QFontMetricsF &fm) const;
+    static double valueWidth(const QFontMetricsF &fm);
     QRectF barRect(const Geometry &g, int row) const;
 
     QStringList m_labels;

@@ -10,6 +10,7 @@
 #include <QPainter>
 #include <QScrollArea>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -22,6 +23,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Above this share of the parts' magnitudes the sum check is shown as failing: float32 parts
 // summed in float64 stay orders of magnitude below it.
 constexpr double kSumTolerance = 1e-4;
+// What the heatmap needs beside the waterfall to show a cell a head.
+constexpr int kHeatmapRoom = 200;
 } // namespace
 
 LogitAttributionPanel::LogitAttributionPanel(QWidget *parent) : ViewPanel(parent)
@@ -56,20 +59,30 @@ LogitAttributionPanel::LogitAttributionPanel(QWidget *parent) : ViewPanel(parent
         l->addWidget(body, 1);
         return w;
     };
-    auto *split = new QSplitter(Qt::Horizontal, this);
-    split->setObjectName(QStringLiteral("dlaSplitter"));
-    split->setChildrenCollapsible(false);
-    split->addWidget(column(m_heatmapTitle, m_heatmap));
+    m_split = new QSplitter(Qt::Horizontal, this);
+    m_split->setObjectName(QStringLiteral("dlaSplitter"));
+    m_split->setChildrenCollapsible(false);
+    // The panel shows the columns side by side only where it is wider than both need, so the
+    // splitter's own minimum (both columns') never widens the panel.
+    m_split->setMinimumWidth(1);
+    m_heatmapColumn = column(m_heatmapTitle, m_heatmap);
+    m_split->addWidget(m_heatmapColumn);
     auto *scroll = new QScrollArea(this);
     scroll->setObjectName(QStringLiteral("dlaWaterfallScroll"));
     scroll->setWidget(m_waterfall);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
-    split->addWidget(column(m_waterfallTitle, scroll));
+    m_waterfallColumn = column(m_waterfallTitle, scroll);
+    m_split->addWidget(m_waterfallColumn);
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("dlaTabs"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->hide();
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addWidget(m_title);
-    layout->addWidget(split, 1);
+    layout->addWidget(m_split, 1);
+    layout->addWidget(m_tabs, 1);
     layout->addWidget(m_sumLabel);
     connect(m_heatmap, &HeadHeatmap::headSelected, this, &LogitAttributionPanel::headSelected);
     retranslateUi();
@@ -81,7 +94,45 @@ void LogitAttributionPanel::retranslateUi()
 {
     m_heatmapTitle->setText(tr("Heads (layers bottom to top)"));
     m_waterfallTitle->setText(tr("From the embedding to the final logit"));
+    if (!m_sideBySide) {
+        m_tabs->setTabText(0, tr("Heads"));
+        m_tabs->setTabText(1, tr("Parts"));
+    }
     showPosition();
+}
+
+double LogitAttributionPanel::waterfallBarRoom() const
+{
+    return m_waterfall->barRoom();
+}
+
+void LogitAttributionPanel::resizeEvent(QResizeEvent *event)
+{
+    ViewPanel::resizeEvent(event);
+    arrangeColumns();
+}
+
+void LogitAttributionPanel::arrangeColumns()
+{
+    const int room = contentsRect().width() - layout()->contentsMargins().left() -
+                     layout()->contentsMargins().right() - m_split->handleWidth();
+    const bool sideBySide = room >= kHeatmapRoom + m_waterfall->comfortableWidth();
+    if (sideBySide == m_sideBySide) return;
+    m_sideBySide = sideBySide;
+    if (sideBySide) {
+        // Moving a page out of the tabs removes its tab; a page the tabs hid is shown again.
+        m_split->addWidget(m_heatmapColumn);
+        m_split->addWidget(m_waterfallColumn);
+        m_heatmapColumn->show();
+        m_waterfallColumn->show();
+        m_tabs->hide();
+        m_split->show();
+    } else {
+        m_tabs->addTab(m_heatmapColumn, tr("Heads"));
+        m_tabs->addTab(m_waterfallColumn, tr("Parts"));
+        m_split->hide();
+        m_tabs->show();
+    }
 }
 
 void LogitAttributionPanel::setTrace(const Trace &trace)
@@ -195,6 +246,7 @@ void LogitAttributionPanel::showPosition()
         labels << tr("rest");
         m_waterfall->setParts(labels, p, tr("final logit"), logit());
     }
+    arrangeColumns(); // the waterfall's labels may have grown
     QWidget::update();
 }
 

@@ -12,6 +12,8 @@
 #include <vector>
 
 class QLabel;
+class QSplitter;
+class QTabWidget;
 
 namespace HeadLens {
 
@@ -44,6 +46,10 @@ public:
     QString titleText() const;
     HeadHeatmap *heatmap() const { return m_heatmap; }
     DlaWaterfall *waterfall() const { return m_waterfall; }
+    // Whether the heatmap and the waterfall stand side by side (else they are two tabs).
+    bool sideBySide() const { return m_sideBySide; }
+    // The width the waterfall's bars span, in px.
+    double waterfallBarRoom() const;
 
     void renderTo(QPainter &painter, const QSize &size) override;
     // part,layer,head,value: every head, block and term of the position.
@@ -55,8 +61,14 @@ public Q_SLOTS:
 Q_SIGNALS:
     void headSelected(int layer, int head);
 
+protected:
+    void resizeEvent(QResizeEvent *event) override;
+
 private:
     void showPosition();
+    // Side by side where both have room (the waterfall its comfortableWidth), else as tabs:
+    // in a laptop's narrow dock two columns left the waterfall's bars about 10 px wide.
+    void arrangeColumns();
 
     LogitAttribution m_dla;
     std::vector<QString> m_tokenText, m_targetText; // [pos]
@@ -67,6 +79,11 @@ private:
     QLabel *m_waterfallTitle = nullptr;
     HeadHeatmap *m_heatmap = nullptr;
     DlaWaterfall *m_waterfall = nullptr;
+    QWidget *m_heatmapColumn = nullptr;
+    QWidget *m_waterfallColumn = nullptr;
+    QSplitter *m_split = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    bool m_sideBySide = true;
 };
 
 } // namespace HeadLens
