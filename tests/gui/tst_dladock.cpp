@@ -16,6 +16,7 @@
 
 #include <QDockWidget>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -141,6 +142,35 @@ private Q_SLOTS:
                 QVERIFY(panel->heatmap()->width() >= panel->width() - 40);
             }
         }
+        // Pixel by pixel through the width where the arrangement changes: the dock's scroll
+        // bar comes and goes with it, and must not flip it back. Tabs turn into columns at a
+        // larger width than columns into tabs, by more than the scroll bar.
+        const auto settle = [&](int width) {
+            dock.resize(width, 260);
+            QCoreApplication::processEvents();
+            const bool was = panel->sideBySide();
+            QCoreApplication::processEvents();
+            QCOMPARE(panel->sideBySide(), was); // stable once laid out
+        };
+        int columnsFrom = -1, tabsBelow = -1;
+        for (int width = 320; width <= 900 && columnsFrom < 0; ++width) {
+            settle(width);
+            if (QTest::currentTestFailed()) return;
+            if (panel->sideBySide()) columnsFrom = width;
+        }
+        QVERIFY(columnsFrom > 0);
+        for (int width = columnsFrom; width >= 320 && tabsBelow < 0; --width) {
+            settle(width);
+            if (QTest::currentTestFailed()) return;
+            if (!panel->sideBySide()) tabsBelow = width;
+        }
+        QVERIFY(tabsBelow > 0);
+        const int scrollBar = dock.verticalScrollBar()->sizeHint().width();
+        QVERIFY2(columnsFrom - tabsBelow > scrollBar,
+                 qPrintable(QStringLiteral("columns from %1 px, tabs below %2 px, scroll bar %3 px")
+                                .arg(columnsFrom)
+                                .arg(tabsBelow)
+                                .arg(scrollBar)));
     }
 };
 

@@ -10,6 +10,7 @@
 #include <QPainter>
 #include <QScrollArea>
 #include <QSplitter>
+#include <QStyle>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
@@ -25,6 +26,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kSumTolerance = 1e-4;
 // What the heatmap needs beside the waterfall to show a cell a head.
 constexpr int kHeatmapRoom = 200;
+
 } // namespace
 
 LogitAttributionPanel::LogitAttributionPanel(QWidget *parent) : ViewPanel(parent)
@@ -116,7 +118,11 @@ void LogitAttributionPanel::arrangeColumns()
 {
     const int room = contentsRect().width() - layout()->contentsMargins().left() -
                      layout()->contentsMargins().right() - m_split->handleWidth();
-    const bool sideBySide = room >= kHeatmapRoom + m_waterfall->comfortableWidth();
+    // Tabs go back to columns only a scroll bar's width (and 2 px) above the width they were
+    // made at: a dock's vertical scroll bar comes and goes with the arrangement's height, and
+    // its width would otherwise flip the arrangement to and fro.
+    const int margin = m_sideBySide ? 0 : style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 2;
+    const bool sideBySide = room >= kHeatmapRoom + m_waterfall->comfortableWidth() + margin;
     if (sideBySide == m_sideBySide) return;
     m_sideBySide = sideBySide;
     if (sideBySide) {

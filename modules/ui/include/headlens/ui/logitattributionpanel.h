@@ -67,7 +67,8 @@ protected:
 private:
     void showPosition();
     // Side by side where both have room (the waterfall its comfortableWidth), else as tabs:
-    // in a laptop's narrow dock two columns left the waterfall's bars about 10 px wide.
+    // in a laptop's narrow dock two columns left the waterfall's bars about 10 px wide. Tabs
+    // become columns again a margin above that width, so a scroll bar cannot flip them.
     void arrangeColumns();
 
     LogitAttribution m_dla;
