@@ -30,7 +30,7 @@ public:
     QSize sizeHint() const override;
     // The width that leaves the bars kBarRoom px beside the labels and values.
     int comfortableWidth() const;
-    static constexpr int kBarRoom = 120;
+    static constexpr int kBarRoom = 80;
 
 protected:
     void paintEvent(QPaintEvent *event) override;
