@@ -2088,7 +2088,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::LogitAttributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+95"/>
+        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+97"/>
         <source>Heads (layers bottom to top)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2099,13 +2099,13 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+2"/>
-        <location line="+33"/>
+        <location line="+37"/>
         <source>Heads</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-32"/>
-        <location line="+33"/>
+        <location line="-36"/>
+        <location line="+37"/>
         <source>Parts</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2723,13 +2723,13 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>New Trace…</source>
+        <location line="+3"/>
+        <source>New…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>Trace a prompt through a model into this project</source>
+        <source>New trace: trace a prompt through a model into this project</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

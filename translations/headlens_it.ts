@@ -2094,7 +2094,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::LogitAttributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+95"/>
+        <location filename="../modules/ui/src/logitattributionpanel.cpp" line="+97"/>
         <source>Heads (layers bottom to top)</source>
         <translation>Teste (strati dal basso in alto)</translation>
     </message>
@@ -2105,13 +2105,13 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+2"/>
-        <location line="+33"/>
+        <location line="+37"/>
         <source>Heads</source>
         <translation>Teste</translation>
     </message>
     <message>
-        <location line="-32"/>
-        <location line="+33"/>
+        <location line="-36"/>
+        <location line="+37"/>
         <source>Parts</source>
         <translation>Parti</translation>
     </message>
@@ -2729,14 +2729,14 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Progetto</translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>New Trace…</source>
-        <translation>Nuova traccia…</translation>
+        <location line="+3"/>
+        <source>New…</source>
+        <translation>Nuova…</translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>Trace a prompt through a model into this project</source>
-        <translation>Traccia un prompt attraverso un modello in questo progetto</translation>
+        <source>New trace: trace a prompt through a model into this project</source>
+        <translation>Nuova traccia: traccia un prompt attraverso un modello in questo progetto</translation>
     </message>
     <message>
         <location line="+1"/>

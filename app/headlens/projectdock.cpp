@@ -104,8 +104,10 @@ ProjectDock::ProjectDock(QWidget *parent)
 void ProjectDock::retranslateUi()
 {
     setWindowTitle(tr("Project"));
-    m_newTrace->setText(tr("New Trace…"));
-    m_newTrace->setToolTip(tr("Trace a prompt through a model into this project"));
+    // Short beside Rename and Delete, so that all three fit a laptop's dock (the main tool bar
+    // and the Trace menu say "New Trace…").
+    m_newTrace->setText(tr("New…"));
+    m_newTrace->setToolTip(tr("New trace: trace a prompt through a model into this project"));
     m_rename->setText(tr("Rename"));
     m_rename->setToolTip(tr("Rename the selected trace (F2)"));
     m_delete->setText(tr("Delete"));

@@ -57,6 +57,7 @@
 #include <QStatusBar>
 #include <QTabBar>
 #include <QTemporaryDir>
+#include <QToolBar>
 #include <QTreeView>
 #include <QUndoStack>
 #include <QXmlStreamReader>
@@ -569,6 +570,19 @@ private Q_SLOTS:
             }
         }
         QVERIFY(tabs >= 8);
+        // The Project dock's buttons all stand in its tool bar: none is hidden behind the
+        // bar's overflow arrow (Delete was, at this size, with "New Trace…").
+        auto *project = w->findChild<QDockWidget *>("ProjectDock");
+        QVERIFY(project);
+        const QList<QToolBar *> bars = project->findChildren<QToolBar *>();
+        QCOMPARE(bars.size(), 1);
+        QCOMPARE(bars[0]->actions().size(), 3);
+        for (QAction *a : bars[0]->actions()) {
+            const QWidget *button = bars[0]->widgetForAction(a);
+            QVERIFY2(button && button->isVisible() &&
+                         button->geometry().right() < bars[0]->contentsRect().right(),
+                     qPrintable(a->text()));
+        }
         QCOMPARE(w->docks()->head->windowTitle(), QStringLiteral("Heads"));
         QCOMPARE(w->docks()->head->toggleViewAction()->text(),
                  QStringLiteral("Head Contributions"));
