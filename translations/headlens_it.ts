@@ -2104,19 +2104,17 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Dall’embedding al logit finale</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <location line="+37"/>
+        <location line="+13"/>
         <source>Heads</source>
         <translation>Teste</translation>
     </message>
     <message>
-        <location line="-36"/>
-        <location line="+37"/>
+        <location line="+1"/>
         <source>Parts</source>
         <translation>Parti</translation>
     </message>
     <message>
-        <location line="+71"/>
+        <location line="+102"/>
         <source>Logit attribution</source>
         <translation>Attribuzione dei logit</translation>
     </message>

@@ -128,6 +128,7 @@ private Q_SLOTS:
             QCOMPARE(panel->sideBySide(), !narrow);
             QCOMPARE(tabs->isVisible(), narrow);
             QCOMPARE(tabs->count(), narrow ? 2 : 0);
+            if (narrow) QCOMPARE(tabs->tabText(1), QStringLiteral("Parts"));
             if (narrow) tabs->setCurrentIndex(1);
             QVERIFY(panel->heatmap()->isVisible() == !narrow);
             QCoreApplication::processEvents();

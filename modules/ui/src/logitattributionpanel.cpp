@@ -96,16 +96,20 @@ void LogitAttributionPanel::retranslateUi()
 {
     m_heatmapTitle->setText(tr("Heads (layers bottom to top)"));
     m_waterfallTitle->setText(tr("From the embedding to the final logit"));
-    if (!m_sideBySide) {
-        m_tabs->setTabText(0, tr("Heads"));
-        m_tabs->setTabText(1, tr("Parts"));
-    }
+    nameTabs();
     showPosition();
 }
 
 double LogitAttributionPanel::waterfallBarRoom() const
 {
     return m_waterfall->barRoom();
+}
+
+void LogitAttributionPanel::nameTabs()
+{
+    if (m_tabs->count() < 2) return;
+    m_tabs->setTabText(0, tr("Heads"));
+    m_tabs->setTabText(1, tr("Parts"));
 }
 
 void LogitAttributionPanel::resizeEvent(QResizeEvent *event)
@@ -134,8 +138,9 @@ void LogitAttributionPanel::arrangeColumns()
         m_tabs->hide();
         m_split->show();
     } else {
-        m_tabs->addTab(m_heatmapColumn, tr("Heads"));
-        m_tabs->addTab(m_waterfallColumn, tr("Parts"));
+        m_tabs->addTab(m_heatmapColumn, QString());
+        m_tabs->addTab(m_waterfallColumn, QString());
+        nameTabs();
         m_split->hide();
         m_tabs->show();
     }

@@ -70,6 +70,7 @@ private:
     // in a laptop's narrow dock two columns left the waterfall's bars about 10 px wide. Tabs
     // become columns again a margin above that width, so a scroll bar cannot flip them.
     void arrangeColumns();
+    void nameTabs(); // in the tabs' arrangement
 
     LogitAttribution m_dla;
     std::vector<QString> m_tokenText, m_targetText; // [pos]
