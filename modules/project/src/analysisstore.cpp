@@ -128,20 +128,6 @@ void writeScalarAttr(hid_t obj, const char *name, hid_t fileType, hid_t memType,
     H5::checkStatus(H5Awrite(attr, memType, v), what);
 }
 
-struct AttrNames {
-    std::vector<std::string> names;
-};
-
-herr_t collectAttrName(hid_t, const char *name, const H5A_info_t *, void *data)
-{
-    try {
-        static_cast<AttrNames *>(data)->names.emplace_back(name);
-    } catch (...) {
-        return -1;
-    }
-    return 0;
-}
-
 // ------------------------------------------------------------ writing a record
 
 void removeLink(hid_t loc, const std::string &path)
@@ -184,11 +170,7 @@ AnalysisRecord readRecord(hid_t file, const std::string &group)
 {
     AnalysisRecord r;
     H5::Group g = H5::openGroup(file, group);
-    AttrNames names;
-    hsize_t idx = 0;
-    H5::checkStatus(H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collectAttrName, &names),
-                    "cannot list the attributes of " + group);
-    for (const auto &name : names.names) {
+    for (const auto &name : H5::attributeNames(g, "cannot list the attributes of " + group)) {
         const std::string what = "cannot read attribute " + name + " of " + group;
         H5T_class_t cls = H5T_NO_CLASS;
         hssize_t n = 0;

@@ -375,47 +375,63 @@ void writeIntAttr(hid_t obj, const char *name, int value)
                 std::string("cannot write attribute ") + name);
 }
 
+namespace {
+
+// An attribute that must hold one value of the class `cls` (`kind` names it in the error).
+struct ScalarAttr {
+    std::string what;
+    Attr attr;
+    Type type;
+};
+
+ScalarAttr openScalarAttr(hid_t obj, const char *name, H5T_class_t cls, const char *kind)
+{
+    const std::string what = std::string("attribute '") + name + "'";
+    Attr attr(H5Aopen(obj, name, H5P_DEFAULT), "cannot open " + what);
+    Type type(H5Aget_type(attr), "cannot read the type of " + what);
+    Space space(H5Aget_space(attr), "cannot read the shape of " + what);
+    if (H5Tget_class(type) != cls || H5Sget_simple_extent_npoints(space) != 1)
+        throw H5Error(what + " is not a single " + kind);
+    return {what, std::move(attr), std::move(type)};
+}
+
+} // namespace
+
 std::optional<std::string> readStringAttr(hid_t obj, const char *name)
 {
     if (!hasAttr(obj, name)) return std::nullopt;
-    const std::string what = std::string("attribute '") + name + "'";
-    Attr attr(H5Aopen(obj, name, H5P_DEFAULT), "cannot open " + what);
-    Type ftype(H5Aget_type(attr), "cannot read the type of " + what);
-    Space space(H5Aget_space(attr), "cannot read the shape of " + what);
-    if (H5Tget_class(ftype) != H5T_STRING || H5Sget_simple_extent_npoints(space) != 1)
-        throw H5Error(what + " is not a single string");
-    const htri_t variable = H5Tis_variable_str(ftype);
-    checkStatus(variable < 0 ? -1 : 0, "cannot read the type of " + what);
-    if (variable) return readVlenStrings(attr, true, 1, what).front();
-    const size_t size = H5Tget_size(ftype);
+    const ScalarAttr a = openScalarAttr(obj, name, H5T_STRING, "string");
+    const htri_t variable = H5Tis_variable_str(a.type);
+    checkStatus(variable < 0 ? -1 : 0, "cannot read the type of " + a.what);
+    if (variable) return readVlenStrings(a.attr, true, 1, a.what).front();
+    const size_t size = H5Tget_size(a.type);
     std::vector<char> buf(size + 1, '\0');
-    Type mem(H5Tcopy(ftype), "string type");
-    checkStatus(H5Aread(attr, mem, buf.data()), "cannot read " + what);
+    Type mem(H5Tcopy(a.type), "string type");
+    checkStatus(H5Aread(a.attr, mem, buf.data()), "cannot read " + a.what);
     return trimFixed(buf.data(), size);
 }
 
 std::optional<int64_t> readIntAttr(hid_t obj, const char *name)
 {
     if (!hasAttr(obj, name)) return std::nullopt;
-    const std::string what = std::string("attribute '") + name + "'";
-    Attr attr(H5Aopen(obj, name, H5P_DEFAULT), "cannot open " + what);
-    Type ftype(H5Aget_type(attr), "cannot read the type of " + what);
-    Space space(H5Aget_space(attr), "cannot read the shape of " + what);
-    if (H5Tget_class(ftype) != H5T_INTEGER || H5Sget_simple_extent_npoints(space) != 1)
-        throw H5Error(what + " is not a single integer");
-    checkNumberType(ftype, what);
+    const ScalarAttr a = openScalarAttr(obj, name, H5T_INTEGER, "integer");
+    checkNumberType(a.type, a.what);
     int64_t v = 0;
-    checkStatus(H5Aread(attr, H5T_NATIVE_INT64, &v), "cannot read " + what);
+    checkStatus(H5Aread(a.attr, H5T_NATIVE_INT64, &v), "cannot read " + a.what);
     return v;
+}
+
+std::vector<std::string> attributeNames(hid_t obj, const std::string &what)
+{
+    NameCollector c;
+    hsize_t idx = 0;
+    checkStatus(H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, collectAttr, &c), what);
+    return std::move(c.names);
 }
 
 void copyAttributes(hid_t src, hid_t dst)
 {
-    NameCollector c;
-    hsize_t idx = 0;
-    checkStatus(H5Aiterate2(src, H5_INDEX_NAME, H5_ITER_INC, &idx, collectAttr, &c),
-                "cannot list attributes");
-    for (const auto &name : c.names) {
+    for (const auto &name : attributeNames(src, "cannot list attributes")) {
         const std::string what = "cannot copy attribute " + name;
         Attr in(H5Aopen(src, name.c_str(), H5P_DEFAULT), what);
         Type ftype(H5Aget_type(in), what);

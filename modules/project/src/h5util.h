@@ -127,6 +127,8 @@ void writeIntAttr(hid_t obj, const char *name, int value);
 std::optional<std::string> readStringAttr(hid_t obj, const char *name);
 std::optional<int64_t> readIntAttr(hid_t obj, const char *name);
 // Copies every attribute of src onto dst (replacing same-named ones).
+// The names of obj's attributes, by name (`what`: the error's words when they cannot be listed).
+std::vector<std::string> attributeNames(hid_t obj, const std::string &what);
 void copyAttributes(hid_t src, hid_t dst);
 
 // Datasets.
