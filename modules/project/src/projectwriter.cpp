@@ -243,6 +243,21 @@ void renameTrace(const std::string &path, const std::string &from, const std::st
 
 // ---------------------------------------------------------------- traces streamed in
 
+void StreamedTraceWriter::attention(int layer, int64_t q0, int64_t rows, const float *pattern)
+{
+    guardedSave(fileName(), [&] { group().attention(layer, q0, rows, pattern); });
+}
+
+void StreamedTraceWriter::residual(Site site, int layer, const float *v)
+{
+    guardedSave(fileName(), [&] { group().residual(site, layer, v); });
+}
+
+void StreamedTraceWriter::z(int layer, const float *v)
+{
+    guardedSave(fileName(), [&] { group().z(layer, v); });
+}
+
 struct TraceStreamWriter::Private {
     std::string path, name;
     bool force = false, exists = false, taken = false, committed = false;
@@ -298,19 +313,14 @@ void TraceStreamWriter::begin(const Trace &t)
     });
 }
 
-void TraceStreamWriter::attention(int layer, int64_t q0, int64_t rows, const float *pattern)
+StreamedGroup &TraceStreamWriter::group()
 {
-    guardedSave(d->file, [&] { d->group.attention(layer, q0, rows, pattern); });
+    return d->group;
 }
 
-void TraceStreamWriter::residual(Site site, int layer, const float *v)
+const std::string &TraceStreamWriter::fileName() const
 {
-    guardedSave(d->file, [&] { d->group.residual(site, layer, v); });
-}
-
-void TraceStreamWriter::z(int layer, const float *v)
-{
-    guardedSave(d->file, [&] { d->group.z(layer, v); });
+    return d->file;
 }
 
 void TraceStreamWriter::commit(const Trace &t)
@@ -414,19 +424,14 @@ void ProjectBatchWriter::next(const std::string &name)
     d->pending = name;
 }
 
-void ProjectBatchWriter::attention(int layer, int64_t q0, int64_t rows, const float *pattern)
+StreamedGroup &ProjectBatchWriter::group()
 {
-    guardedSave(d->path, [&] { d->group.attention(layer, q0, rows, pattern); });
+    return d->group;
 }
 
-void ProjectBatchWriter::residual(Site site, int layer, const float *v)
+const std::string &ProjectBatchWriter::fileName() const
 {
-    guardedSave(d->path, [&] { d->group.residual(site, layer, v); });
-}
-
-void ProjectBatchWriter::z(int layer, const float *v)
-{
-    guardedSave(d->path, [&] { d->group.z(layer, v); });
+    return d->path;
 }
 
 void ProjectBatchWriter::commit(const Trace &t)

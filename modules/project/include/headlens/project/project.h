@@ -112,6 +112,24 @@ private:
     std::unique_ptr<Private> d;
 };
 
+namespace TraceGroup {
+class StreamedGroup;
+}
+
+// The writers below: a trace's layers written, as the engine computes them, into the trace
+// group being streamed (an HDF5 failure is a SaveError naming fileName()).
+class StreamedTraceWriter : public LayerStream {
+public:
+    void attention(int layer, int64_t q0, int64_t rows, const float *pattern) override;
+    void residual(Site site, int layer, const float *v) override;
+    void z(int layer, const float *z) override;
+
+protected:
+    virtual TraceGroup::StreamedGroup &group() = 0;
+    // The file the layers are written into.
+    virtual const std::string &fileName() const = 0;
+};
+
 // Adds trace t to the project at path, creating the file if absent. t.name must be a valid
 // trace name (traceNameProblem). If the name is taken: InputError ("trace 'x' already exists in
 // P; use --force to replace it") unless force, which replaces it in place in the listing.
@@ -131,7 +149,7 @@ void addTrace(const std::string &path, const Trace &t, bool force);
 // commit() writes the rest of the trace and puts it into the project as addTrace does.
 // Destroyed without commit(), or when anything fails, it removes what it wrote and the
 // project is left byte-identical.
-class TraceStreamWriter : public LayerStream {
+class TraceStreamWriter : public StreamedTraceWriter {
 public:
     TraceStreamWriter(const std::string &path, const std::string &name, bool force);
     ~TraceStreamWriter() override;
@@ -141,14 +159,14 @@ public:
     const std::string &name() const;
     // Creates the datasets for t's model, tokens and StoreTypes.
     void begin(const Trace &t) override;
-    void attention(int layer, int64_t q0, int64_t rows, const float *pattern) override;
-    void residual(Site site, int layer, const float *v) override;
-    void z(int layer, const float *z) override;
     // t: the trace the engine returned for this stream (t.name == name(); its large arrays
     // are empty, its StoreTypes as given to begin()).
     void commit(const Trace &t);
 
 private:
+    TraceGroup::StreamedGroup &group() override;
+    const std::string &fileName() const override;
+
     struct Private;
     std::unique_ptr<Private> d;
 };
@@ -159,7 +177,7 @@ private:
 // next() and then streamed into it as the engine computes it; finish() completes the batch.
 // A trace that fails midway leaves its group unfinished, so end the batch then (destroy the
 // writer): destroyed without finish(), the project is left byte-identical.
-class ProjectBatchWriter : public LayerStream {
+class ProjectBatchWriter : public StreamedTraceWriter {
 public:
     explicit ProjectBatchWriter(const std::string &path);
     ~ProjectBatchWriter() override;
@@ -170,13 +188,13 @@ public:
     // The name of the next trace; InputError when it is taken or invalid.
     void next(const std::string &name);
     void begin(const Trace &t) override;
-    void attention(int layer, int64_t q0, int64_t rows, const float *pattern) override;
-    void residual(Site site, int layer, const float *v) override;
-    void z(int layer, const float *z) override;
     void commit(const Trace &t); // t.name == the name given to next()
     void finish();
 
 private:
+    TraceGroup::StreamedGroup &group() override;
+    const std::string &fileName() const override;
+
     struct Private;
     std::unique_ptr<Private> d;
 };
