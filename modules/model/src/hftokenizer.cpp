@@ -44,13 +44,6 @@ std::string replaceAll(const std::string &s, const std::string &from, const std:
 
 // ---------------------------------------------------------------------------------- encoding
 
-void HfTokenizer::checkId(int32_t id) const
-{
-    if (id < 0 || id >= vocabSize())
-        throw InputError("token id " + std::to_string(id) + " is outside the vocabulary (0.." +
-                         std::to_string(vocabSize() - 1) + ")");
-}
-
 int HfTokenizer::byteValue(int32_t id) const
 {
     if (!m_byteFallback || id < 0 || id >= vocabSize() || isAddedToken(id)) return -1;
@@ -501,11 +494,7 @@ std::string HfTokenizer::displayText(int32_t id) const
     if (isAddedToken(id)) return Unicode::readableBytes(p);
     if (m_byteLevel) return Unicode::readableBytes(byteLevelDecode(p));
     const int b = byteValue(id);
-    if (b >= 0) {
-        if (b == '\n') return "\u21b5";
-        if (b == '\t') return "\u21e5";
-        return p;
-    }
+    if (b >= 0) return b == '\n' || b == '\t' ? Unicode::readableByte(unsigned(b)) : p;
     return Unicode::readableBytes(replaceAll(p, m_metaspace, " "));
 }
 

@@ -99,7 +99,6 @@ private:
 
     void finish(const Options &options, const std::string &where);
     void addPiece(int32_t id, const std::string &piece);
-    void checkId(int32_t id) const;
     std::vector<Segment> splitAdded(std::vector<Unit> units, bool normalizedTokens) const;
     std::vector<Unit> normalize(std::vector<Unit> units) const;
     std::vector<std::vector<Unit>> preTokenize(std::vector<Unit> units) const;

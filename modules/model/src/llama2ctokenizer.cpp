@@ -106,13 +106,6 @@ int Llama2cTokenizer::byteValue(int32_t id) const
     return m_byteValue[size_t(id)];
 }
 
-void Llama2cTokenizer::checkId(int32_t id) const
-{
-    if (id < 0 || id >= vocabSize())
-        throw InputError("token id " + std::to_string(id) + " is outside the vocabulary (0.." +
-                         std::to_string(vocabSize() - 1) + ")");
-}
-
 int32_t Llama2cTokenizer::lookup(const std::string &p) const
 {
     const auto it = m_ids.find(p);
@@ -247,9 +240,7 @@ std::string Llama2cTokenizer::displayText(int32_t id) const
     if (id == bosId()) return "<s>";
     if (id == eosId()) return "</s>";
     const int b = byteValue(id);
-    if (b == '\n') return "\u21b5";
-    if (b == '\t') return "\u21e5";
-    if (b >= 0) return Unicode::bytePiece(unsigned(b));
+    if (b >= 0) return Unicode::readableByte(unsigned(b));
     // Control characters readable, and valid UTF-8 whatever the file holds.
     return Unicode::readableBytes(m_pieces[size_t(id)]);
 }

@@ -39,7 +39,6 @@ public:
 private:
     Llama2cTokenizer(std::vector<std::string> pieces, std::vector<float> scores,
                      int maxTokenLength);
-    void checkId(int32_t id) const;
     int32_t lookup(const std::string &piece) const; // -1 when not in the vocabulary
 
     std::vector<std::string> m_pieces;

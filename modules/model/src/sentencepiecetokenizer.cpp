@@ -51,13 +51,6 @@ std::string SentencePieceTokenizer::kind() const
     return m_modelType == ModelType::Bpe ? "sentencepiece-bpe" : "sentencepiece-unigram";
 }
 
-void SentencePieceTokenizer::checkId(int32_t id) const
-{
-    if (id < 0 || id >= vocabSize())
-        throw InputError("token id " + std::to_string(id) + " is outside the vocabulary (0.." +
-                         std::to_string(vocabSize() - 1) + ")");
-}
-
 SentencePieceTokenizer::PieceType SentencePieceTokenizer::pieceType(int32_t id) const
 {
     checkId(id);
@@ -424,12 +417,7 @@ std::string SentencePieceTokenizer::displayText(int32_t id) const
 {
     checkId(id);
     const Piece &p = m_pieces[size_t(id)];
-    if (p.type == PieceType::Byte) {
-        const int b = m_byteValue[size_t(id)];
-        if (b == '\n') return "\u21b5";
-        if (b == '\t') return "\u21e5";
-        return Unicode::bytePiece(unsigned(b));
-    }
+    if (p.type == PieceType::Byte) return Unicode::readableByte(unsigned(m_byteValue[size_t(id)]));
     if (p.type == PieceType::Control || p.type == PieceType::Unknown) return p.text;
     std::string s;
     for (size_t i = 0; i < p.text.size();) {

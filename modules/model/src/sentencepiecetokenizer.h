@@ -69,7 +69,6 @@ public:
 
 private:
     SentencePieceTokenizer() = default;
-    void checkId(int32_t id) const;
     void init(const std::string &where);
     int32_t pieceToId(const std::string &piece) const; // SentencePiece's PieceToId (unk if none)
     // Longest user-defined piece at s[i] (0 if none).

@@ -24,6 +24,13 @@ namespace fs = std::filesystem;
 
 Tokenizer::~Tokenizer() = default;
 
+void Tokenizer::checkId(int32_t id) const
+{
+    if (id < 0 || id >= vocabSize())
+        throw InputError("token id " + std::to_string(id) + " is outside the vocabulary (0.." +
+                         std::to_string(vocabSize() - 1) + ")");
+}
+
 namespace {
 
 std::string firstBytes(const std::string &path, size_t n)

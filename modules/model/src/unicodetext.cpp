@@ -375,18 +375,21 @@ std::string bytePiece(unsigned byte)
     return buf;
 }
 
+std::string readableByte(unsigned byte)
+{
+    if (byte == '\n') return "\u21b5";
+    if (byte == '\t') return "\u21e5";
+    return bytePiece(byte);
+}
+
 std::string readableBytes(const std::string &bytes)
 {
     std::string out;
     for (size_t i = 0; i < bytes.size();) {
         const auto c = static_cast<unsigned char>(bytes[i]);
         const size_t n = sequenceLength(bytes, i);
-        if (c == '\n') {
-            out += "\u21b5";
-        } else if (c == '\t') {
-            out += "\u21e5";
-        } else if (n == 0 || c < 0x20 || c == 0x7F) {
-            out += bytePiece(c);
+        if (n == 0 || c < 0x20 || c == 0x7F) {
+            out += readableByte(c);
         } else {
             out.append(bytes, i, n);
             i += n;

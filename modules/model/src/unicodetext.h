@@ -44,6 +44,8 @@ bool isWhiteSpace(char32_t cp);
 // The byte of a byte-fallback piece "<0xE2>", or -1.
 int parseBytePiece(const std::string &piece);
 std::string bytePiece(unsigned byte); // "<0xE2>"
+// A byte token as a person reads it: newline as ↵, tab as ⇥, any other as bytePiece.
+std::string readableByte(unsigned byte);
 
 // Bytes as a person should read them: well-formed UTF-8 as it is, a newline as ↵, a tab as ⇥,
 // other control characters and bytes that are not UTF-8 (a part of a character) as <0xE2>.

@@ -28,6 +28,10 @@ public:
     // "llama2c", "sentencepiece-bpe", "sentencepiece-unigram", "hf-bpe", "hf-bytelevel-bpe",
     // "gpt2-bpe".
     virtual std::string kind() const = 0;
+
+protected:
+    // InputError unless id is in 0 .. vocabSize() - 1.
+    void checkId(int32_t id) const;
 };
 
 // Loads a tokenizer file: llama2.c tokenizer.bin, SentencePiece tokenizer.model, Hugging Face
