@@ -234,6 +234,21 @@ void TestRedundancy::errors()
     HeadSimilarityBuilder b;
     QVERIFY_EXCEPTION_THROWN(b.add(t), InputError); // no pattern
     QVERIFY_EXCEPTION_THROWN(b.add(t, [](int) { return FloatArray(); }), InputError);
+    // A trace of another model shape is not pooled; the message names it and both shapes.
+    HeadSimilarityBuilder pool;
+    auto uniform = [](int H, int T) {
+        return [H, T](int) { return FloatArray({H, T, T}, 1.0f / float(T)); };
+    };
+    pool.add(makeTrace(1, 2, 3, "first"), uniform(2, 3));
+    try {
+        pool.add(makeTrace(1, 4, 3, "wide"), uniform(4, 3));
+        QFAIL("a trace of 4 heads was pooled with one of 2");
+    } catch (const InputError &e) {
+        const QString m = QString::fromStdString(e.what());
+        QVERIFY2(m.contains("'wide'") && m.contains("1 layers x 4 heads") && m.contains("1 x 2"),
+                 qPrintable(m));
+    }
+    QCOMPARE(pool.nTraces(), 1);
     QVERIFY_EXCEPTION_THROWN(patternJsdSimilarity(FloatArray({2, 3})), std::invalid_argument);
     QVERIFY_EXCEPTION_THROWN(clusterBySimilarity(DoubleArray({2, 3}), 0.9), std::invalid_argument);
 }

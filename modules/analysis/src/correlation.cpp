@@ -202,16 +202,9 @@ void AttentionChangeBuilder::add(const Trace &t, const PatternSource &patternOf)
     if (t.attnEntropy.shape != lht || t.valueNorm.shape != lht)
         throw InputError("trace '" + t.name + "': head metrics do not have shape " +
                          shapeString(lht));
-    if (m_L < 0) {
-        m_L = L;
-        m_H = H;
+    if (m_shape.take(t, "correlations pool")) {
         m_points.assign(size_t(L), std::vector<std::vector<float>>(size_t(
                                        kAttentionStatCount * (1 + H) + kChangeMeasureCount)));
-    } else if (L != m_L || H != m_H) {
-        throw InputError("trace '" + t.name + "' has " + std::to_string(L) + " layers x " +
-                         std::to_string(H) + " heads, the traces before it " + std::to_string(m_L) +
-                         " x " + std::to_string(m_H) +
-                         "; correlations pool traces of one model shape only");
     }
     const int S = kAttentionStatCount * (1 + H);
     const int first = m_opts.includeFirstPosition ? 0 : 1;
@@ -241,8 +234,8 @@ void AttentionChangeBuilder::add(const Trace &t, const PatternSource &patternOf)
 AttentionChangeCorrelation AttentionChangeBuilder::result() const
 {
     AttentionChangeCorrelation r;
-    r.nLayers = std::max(m_L, 0);
-    r.nHeads = std::max(m_H, 0);
+    r.nLayers = m_shape.layers();
+    r.nHeads = m_shape.heads();
     r.nTraces = m_nTraces;
     r.includedFirstPosition = m_opts.includeFirstPosition;
     r.statistics = attentionStatisticNames(r.nHeads);

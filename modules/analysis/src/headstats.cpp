@@ -343,17 +343,10 @@ void HeadStatsBuilder::add(const Trace &t)
             throw InputError("trace '" + t.name + "': " + headMetricName(m) + " has shape " +
                              shapeString(metricArray(t, m).shape) + ", expected " +
                              shapeString(shape));
-    if (m_L < 0) {
-        m_L = L;
-        m_H = H;
+    if (m_shape.take(t, "statistics pool")) {
         for (auto &perHead : m_values)
             perHead.assign(size_t(L) * size_t(H), {});
         m_present.fill(true);
-    } else if (L != m_L || H != m_H) {
-        throw InputError("trace '" + t.name + "' has " + std::to_string(L) + " layers x " +
-                         std::to_string(H) + " heads, the traces before it " + std::to_string(m_L) +
-                         " x " + std::to_string(m_H) +
-                         "; statistics pool traces of one model shape only");
     }
     // An optional metric counts only when every trace has it.
     for (HeadMetricKind m : allHeadMetricKinds())
@@ -416,8 +409,8 @@ std::pair<double, double> HeadStatsBuilder::defaultRange(HeadMetricKind m) const
 HeadStats HeadStatsBuilder::result() const
 {
     HeadStats s;
-    s.nLayers = std::max(m_L, 0);
-    s.nHeads = std::max(m_H, 0);
+    s.nLayers = m_shape.layers();
+    s.nHeads = m_shape.heads();
     s.nTraces = m_nTraces;
     s.nPositions = m_nPositions;
     s.excludedFirstPosition = m_opts.excludeFirstPosition;
@@ -429,7 +422,7 @@ HeadStats HeadStatsBuilder::result() const
         const auto range = m_opts.range[size_t(m)] ? *m_opts.range[size_t(m)] : defaultRange(m);
         MetricStats &ms = s.metrics[size_t(m)];
         ms.metric = m;
-        ms.present = m_L >= 0 && m_present[size_t(m)];
+        ms.present = !m_shape.empty() && m_present[size_t(m)];
         if (!ms.present) continue;
         ms.perHead.resize(size_t(L) * size_t(H));
         ms.perLayer.resize(size_t(L));

@@ -183,18 +183,11 @@ void HeadSimilarityBuilder::add(const Trace &t, const PatternSource &patternOf,
                                 const FloatArray *contribSimilarity)
 {
     const int L = t.config.nLayers, H = t.config.nHeads, T = t.nTokens();
-    if (m_L < 0) {
-        m_L = L;
-        m_H = H;
+    if (m_shape.take(t, "head similarity pools")) {
         for (int k = 0; k < 3; ++k) {
             m_sum[k].reset({L, H, H}, 0.0);
             m_weight[k].reset({L, H, H}, 0.0);
         }
-    } else if (L != m_L || H != m_H) {
-        throw InputError("trace '" + t.name + "' has " + std::to_string(L) + " layers x " +
-                         std::to_string(H) + " heads, the traces before it " + std::to_string(m_L) +
-                         " x " + std::to_string(m_H) +
-                         "; head similarity pools traces of one model shape only");
     }
     if (contribSimilarity && contribSimilarity->shape != std::vector<int64_t>{L, H, H})
         throw InputError("trace '" + t.name + "': contribution similarity has shape " +
@@ -240,8 +233,8 @@ void HeadSimilarityBuilder::add(const Trace &t, const PatternSource &patternOf,
 HeadSimilarity HeadSimilarityBuilder::result() const
 {
     HeadSimilarity r;
-    r.nLayers = std::max(m_L, 0);
-    r.nHeads = std::max(m_H, 0);
+    r.nLayers = m_shape.layers();
+    r.nHeads = m_shape.heads();
     r.nTraces = m_nTraces;
     r.nQueries = m_nQueries;
     r.threshold = m_opts.threshold;

@@ -9,6 +9,7 @@
 // correlation only, and n says how many points were used. Position 0 (BOS: it can only attend
 // to itself, so its attention to self is always 1) is left out unless asked for.
 
+#include "headlens/analysis/poolshape.h"
 #include "headlens/trace/trace.h"
 
 #include <array>
@@ -106,7 +107,8 @@ public:
 
 private:
     AttentionChangeOptions m_opts;
-    int m_L = -1, m_H = -1, m_nTraces = 0;
+    PoolShape m_shape;
+    int m_nTraces = 0;
     // [layer][row] -> values over the points of that layer; rows: S statistics then M measures
     std::vector<std::vector<std::vector<float>>> m_points;
 };

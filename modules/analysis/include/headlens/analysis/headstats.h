@@ -14,6 +14,7 @@
 //   except the last, which includes hi (numpy.histogram's convention); values below lo are
 //   counted in underflow, values above hi in overflow.
 
+#include "headlens/analysis/poolshape.h"
 #include "headlens/trace/trace.h"
 
 #include <array>
@@ -163,7 +164,7 @@ public:
 
 private:
     HeadStatsOptions m_opts;
-    int m_L = -1, m_H = -1;
+    PoolShape m_shape;
     int m_nTraces = 0;
     int m_maxTokens = 0;
     int64_t m_nPositions = 0;

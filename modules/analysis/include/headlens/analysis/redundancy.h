@@ -16,6 +16,7 @@
 // weighted by their number of query positions (a trace whose value is NaN for a pair does not
 // count for that pair).
 
+#include "headlens/analysis/poolshape.h"
 #include "headlens/trace/trace.h"
 
 #include <functional>
@@ -92,7 +93,8 @@ public:
 
 private:
     HeadSimilarityOptions m_opts;
-    int m_L = -1, m_H = -1, m_nTraces = 0, m_nContrib = 0;
+    PoolShape m_shape;
+    int m_nTraces = 0, m_nContrib = 0;
     int64_t m_nQueries = 0;
     DoubleArray m_sum[3], m_weight[3]; // per SimilarityKind, [L, H, H]
 };
