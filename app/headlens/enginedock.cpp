@@ -2,6 +2,7 @@
 
 #include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
+#include "headlens/document/viewstate.h"
 
 namespace HeadLens {
 
@@ -18,6 +19,18 @@ bool EngineDock::isBusy() const
 EngineClient *EngineDock::engine() const
 {
     return m_engine;
+}
+
+std::shared_ptr<const Trace> EngineDock::traceForRequest()
+{
+    const ViewState *v = view();
+    if (!v || v->trace().isEmpty() || isBusy() || !engine()) return nullptr;
+    try {
+        return document()->trace(v->trace());
+    } catch (const std::exception &e) {
+        Q_EMIT error(QString::fromStdString(e.what()));
+        return nullptr;
+    }
 }
 
 void EngineDock::run(EngineJob *job, const QString &progressPrefix, const Finished &then)

@@ -23,6 +23,9 @@ protected:
     EngineDock(EngineClient *engine, QWidget *parent);
 
     EngineClient *engine() const;
+    // The shown trace, when a request about it can be sent now (a trace is shown, no job runs,
+    // there is an engine); else null, after error() where the trace could not be read.
+    std::shared_ptr<const Trace> traceForRequest();
     // Runs a job: updateActions() before and after, progress (progressPrefix's %1, or as it
     // comes) to status(), a failure to error(); then `then`.
     using Finished = std::function<void(EngineJob::Result result, const QString &message)>;

@@ -13,11 +13,6 @@ namespace HeadLens {
 
 namespace {
 
-QString q(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
-
 // Whether a trace was made by the model of `fingerprint` (traces of older files without a
 // fingerprint: by a model of the same configuration).
 bool sameModel(const Trace &t, const std::string &fingerprint, const ModelConfig &config)
@@ -91,17 +86,10 @@ void HeadRolesDock::documentChanged(const ChangeEvent &event)
 
 void HeadRolesDock::measure()
 {
-    ViewState *v = view();
-    if (!v || v->trace().isEmpty() || isBusy() || !engine()) return;
+    const auto t = traceForRequest();
+    if (!t) return;
     ProjectDocument *doc = document();
-    const QString traceName = v->trace();
-    std::shared_ptr<const Trace> t;
-    try {
-        t = doc->trace(traceName);
-    } catch (const std::exception &e) {
-        Q_EMIT error(q(e.what()));
-        return;
-    }
+    const QString traceName = view()->trace();
     const TraceSpec spec = specForTrace(*t, *engine());
     HeadRolesRequest request;
     request.model = {spec.model, spec.tokenizer, spec.dtype};

@@ -80,16 +80,9 @@ void InspectorDock::decomposeSelection()
 
 void InspectorDock::decompose(Site site, int layer, int pos)
 {
-    ViewState *v = view();
-    if (!v || v->trace().isEmpty() || isBusy() || !engine()) return;
-    const QString traceName = v->trace();
-    std::shared_ptr<const Trace> t;
-    try {
-        t = document()->trace(traceName);
-    } catch (const std::exception &e) {
-        Q_EMIT error(q(e.what()));
-        return;
-    }
+    const auto t = traceForRequest();
+    if (!t) return;
+    const QString traceName = view()->trace();
     const TraceSpec spec = specForTrace(*t, *engine());
     DecomposeRequest request;
     request.model = {spec.model, spec.tokenizer, spec.dtype};
@@ -102,7 +95,7 @@ void InspectorDock::decompose(Site site, int layer, int pos)
     request.lensDecoder = spec.lensDecoder;
     request.lensFile = spec.lensFile;
     auto *job = new DecomposeJob(engine(), request, this);
-    const QPointer<ViewState> state = v;
+    const QPointer<ViewState> state = view();
     run(job, QString(),
         [this, job, state, traceName, site, layer, pos](EngineJob::Result result, const QString &) {
             if (result != EngineJob::Result::Succeeded || !state || state != view() ||
@@ -119,17 +112,10 @@ void InspectorDock::decompose(Site site, int layer, int pos)
 void InspectorDock::propagate(Site site, int layer, int pos, int kind, int subtractCount,
                               const QString &injectText, int generate)
 {
-    const ViewState *v = view();
-    if (!v || v->trace().isEmpty() || isBusy() || !engine()) return;
+    const auto t = traceForRequest();
+    if (!t) return;
     ProjectDocument *doc = document();
-    const QString parent = v->trace();
-    std::shared_ptr<const Trace> t;
-    try {
-        t = doc->trace(parent);
-    } catch (const std::exception &e) {
-        Q_EMIT error(q(e.what()));
-        return;
-    }
+    const QString parent = view()->trace();
     const QString kindName = QString::fromLatin1(editKindName(EditKind(std::clamp(kind, 0, 2))));
     TraceSpec spec = specForTrace(*t, *engine());
     spec.command = QStringLiteral("propagate");

@@ -1,5 +1,7 @@
 #include "lensselector.h"
 
+#include "widgettexts.h"
+
 #include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
 
@@ -377,12 +379,7 @@ void LensSelector::setRunning(bool running)
 void LensSelector::jobProgress(const QString &text, int done, int total)
 {
     m_progress->setFormat(text);
-    if (total > 0) {
-        m_progress->setRange(0, total);
-        m_progress->setValue(done);
-    } else {
-        m_progress->setRange(0, 0); // busy
-    }
+    showProgress(m_progress, done, total);
 }
 
 void LensSelector::jobFinished(TraceJob::Result result, const QString &message)

@@ -10,39 +10,37 @@ TraceDialogs::TraceDialogs(EngineClient *engine, QWidget *window)
 {
 }
 
-NewTraceDialog *TraceDialogs::showNewTrace(ProjectDocument *document)
+template <class Dialog, class Make>
+Dialog *TraceDialogs::showOne(QPointer<Dialog> &slot, bool patching, Make make)
 {
-    if (m_newTrace && m_newTrace->isRunning()) {
-        m_newTrace->raise();
-        m_newTrace->activateWindow();
-        return m_newTrace;
+    if (slot && slot->isRunning()) {
+        slot->raise();
+        slot->activateWindow();
+        return slot;
     }
-    delete m_newTrace;
-    auto *dialog = new NewTraceDialog(m_engine, document, m_window);
+    delete slot;
+    Dialog *dialog = make();
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &NewTraceDialog::traceAdded, this,
-            [this](ProjectDocument *d, const QString &name) { Q_EMIT traceAdded(d, name, false); });
-    connect(dialog, &NewTraceDialog::traceFailed, this, &TraceDialogs::failed);
-    m_newTrace = dialog;
+    connect(dialog, &Dialog::traceAdded, this,
+            [this, patching](ProjectDocument *d, const QString &name) {
+                Q_EMIT traceAdded(d, name, patching);
+            });
+    connect(dialog, &Dialog::traceFailed, this, &TraceDialogs::failed);
+    slot = dialog;
     dialog->show();
     return dialog;
 }
 
+NewTraceDialog *TraceDialogs::showNewTrace(ProjectDocument *document)
+{
+    return showOne(m_newTrace, false,
+                   [&] { return new NewTraceDialog(m_engine, document, m_window); });
+}
+
 PatchDialog *TraceDialogs::showPatch(ProjectDocument *document, const QString &trace)
 {
-    if (m_patch && m_patch->isRunning()) {
-        m_patch->raise();
-        return m_patch;
-    }
-    delete m_patch;
-    auto *dialog = new PatchDialog(m_engine, document, trace, m_window);
-    dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &PatchDialog::traceAdded, this,
-            [this](ProjectDocument *d, const QString &name) { Q_EMIT traceAdded(d, name, true); });
-    connect(dialog, &PatchDialog::traceFailed, this, &TraceDialogs::failed);
-    m_patch = dialog;
-    dialog->show();
-    return dialog;
+    return showOne(m_patch, true,
+                   [&] { return new PatchDialog(m_engine, document, trace, m_window); });
 }
 
 bool TraceDialogs::traceRunning() const

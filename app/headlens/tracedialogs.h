@@ -38,6 +38,10 @@ Q_SIGNALS:
     void failed(const QString &message);
 
 private:
+    // The running dialog of `slot`, raised; else a new one from make(), in `slot`.
+    template <class Dialog, class Make>
+    Dialog *showOne(QPointer<Dialog> &slot, bool patching, Make make);
+
     EngineClient *m_engine;
     QWidget *m_window;
     QPointer<NewTraceDialog> m_newTrace;

@@ -1,5 +1,7 @@
 #include "tracejobdialog.h"
 
+#include "widgettexts.h"
+
 #include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
 
@@ -55,12 +57,7 @@ void TraceJobDialog::closeEvent(QCloseEvent *event)
 void TraceJobDialog::jobProgress(const QString &text, int done, int total)
 {
     m_status->setText(text);
-    if (total > 0) {
-        m_progress->setRange(0, total);
-        m_progress->setValue(done);
-    } else {
-        m_progress->setRange(0, 0); // busy
-    }
+    showProgress(m_progress, done, total);
 }
 
 void TraceJobDialog::jobFinished(TraceJob::Result result, const QString &message)

@@ -1,5 +1,7 @@
 #include "traceview.h"
 
+#include "widgettexts.h"
+
 #include "lensselector.h"
 #include "tracespec.h"
 
@@ -427,11 +429,7 @@ void TraceView::retranslateUi()
 {
     m_bar->setWindowTitle(tr("View Toolbar"));
     m_bar2->setWindowTitle(tr("Attention Toolbar"));
-    auto set = [](QAction *a, const QString &text, const QString &tip) {
-        a->setText(text);
-        a->setToolTip(tip);
-        a->setStatusTip(tip);
-    };
+    const auto set = setActionTexts;
     set(m_zoomInAction, tr("Zoom &In"), tr("Make the blocks larger"));
     set(m_zoomOutAction, tr("Zoom &Out"), tr("Make the blocks smaller"));
     set(m_zoomFitAction, tr("&Fit"), tr("Fit the whole trace into the view"));

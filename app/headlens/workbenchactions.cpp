@@ -1,5 +1,7 @@
 #include "workbenchactions.h"
 
+#include "widgettexts.h"
+
 #include <QAction>
 #include <QFileInfo>
 #include <QMainWindow>
@@ -131,11 +133,7 @@ void WorkbenchActions::retranslate()
         m_mainBar->setWindowTitle(tr("Main Toolbar"));
     }
 
-    auto set = [](QAction *a, const QString &text, const QString &tip) {
-        a->setText(text);
-        a->setToolTip(tip);
-        a->setStatusTip(tip);
-    };
+    const auto set = setActionTexts;
     set(newProject, tr("&New Project"), tr("Start a new, empty project"));
     set(open, tr("&Open…"), tr("Open a .hlproj project"));
     set(save, tr("&Save"), tr("Save the project"));
