@@ -1,6 +1,7 @@
 #include "chartrender.h"
 
 #include <QChart>
+#include <QChartView>
 #include <QGraphicsLayout>
 #include <QGraphicsScene>
 #include <QPainter>
@@ -28,6 +29,15 @@ void styleChart(QChart *chart, const QFont &font)
     chart->setMargins(QMargins(2, 2, 2, 2));
     chart->setTitleFont(font);
     chart->legend()->setFont(font);
+}
+
+QChartView *makeChartView(QChart *chart, const QString &name, int minHeight, QWidget *parent)
+{
+    auto *view = new QChartView(chart, parent);
+    view->setObjectName(name);
+    view->setRenderHint(QPainter::Antialiasing);
+    view->setMinimumHeight(minHeight);
+    return view;
 }
 
 } // namespace HeadLens

@@ -231,11 +231,8 @@ void ComparisonPanel::updateInfo()
 
 void ComparisonPanel::renderTo(QPainter &p, const QSize &size)
 {
-    p.save();
-    p.fillRect(QRect(QPoint(0, 0), size), Qt::white);
+    beginFigure(p, size, font());
     const QFontMetricsF fm(font());
-    p.setFont(font());
-    p.setPen(QColor(0x20, 0x20, 0x20));
     const double top = fm.height() + 8;
     p.drawText(QRectF(6, 2, size.width() - 12, fm.height() + 4), Qt::AlignLeft | Qt::AlignVCenter,
                m_summary->text());

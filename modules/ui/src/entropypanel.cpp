@@ -120,10 +120,7 @@ EntropyPanel::EntropyPanel(QWidget *parent) : ViewPanel(parent)
 
     m_histChart = new QChart;
     styleChart(m_histChart, font());
-    m_histView = new QChartView(m_histChart, this);
-    m_histView->setObjectName(QStringLiteral("entropyHistogram"));
-    m_histView->setRenderHint(QPainter::Antialiasing);
-    m_histView->setMinimumHeight(140);
+    m_histView = makeChartView(m_histChart, QStringLiteral("entropyHistogram"), 140, this);
     // The axes live as long as the charts (axes removed and re-added leave stale labels).
     m_histX = new QCategoryAxis;
     m_histX->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
@@ -134,10 +131,7 @@ EntropyPanel::EntropyPanel(QWidget *parent) : ViewPanel(parent)
     m_histChart->addAxis(m_histY, Qt::AlignLeft);
     m_boxChart = new QChart;
     styleChart(m_boxChart, font());
-    m_boxView = new QChartView(m_boxChart, this);
-    m_boxView->setObjectName(QStringLiteral("entropyBoxPlot"));
-    m_boxView->setRenderHint(QPainter::Antialiasing);
-    m_boxView->setMinimumHeight(140);
+    m_boxView = makeChartView(m_boxChart, QStringLiteral("entropyBoxPlot"), 140, this);
     m_boxX = new QBarCategoryAxis;
     m_boxY = new QValueAxis;
     m_boxY->setTickType(QValueAxis::TicksDynamic);

@@ -38,18 +38,29 @@ RenderFunction renderFunctionFor(QWidget *widget)
 {
     if (auto *view = dynamic_cast<ExportableView *>(widget))
         return [view](QPainter &p, const QSize &size) { view->renderTo(p, size); };
-    return [widget](QPainter &p, const QSize &size) {
-        const QSize own = widget->size().isEmpty() ? widget->sizeHint() : widget->size();
-        if (own.isEmpty()) return;
-        const double s =
-            std::min(double(size.width()) / own.width(), double(size.height()) / own.height());
-        p.save();
-        p.fillRect(QRect(QPoint(0, 0), size), Qt::white);
-        p.translate((size.width() - own.width() * s) / 2, (size.height() - own.height() * s) / 2);
-        p.scale(s, s);
-        widget->render(&p, QPoint(), QRegion(), QWidget::DrawChildren);
-        p.restore();
-    };
+    return [widget](QPainter &p, const QSize &size) { renderWidgetScaled(widget, p, size); };
+}
+
+void renderWidgetScaled(QWidget *widget, QPainter &p, const QSize &size)
+{
+    const QSize own = widget->size().isEmpty() ? widget->sizeHint() : widget->size();
+    if (own.isEmpty()) return;
+    const double s =
+        std::min(double(size.width()) / own.width(), double(size.height()) / own.height());
+    p.save();
+    p.fillRect(QRect(QPoint(0, 0), size), Qt::white);
+    p.translate((size.width() - own.width() * s) / 2, (size.height() - own.height() * s) / 2);
+    p.scale(s, s);
+    widget->render(&p, QPoint(), QRegion(), QWidget::DrawChildren);
+    p.restore();
+}
+
+void beginFigure(QPainter &p, const QSize &size, const QFont &font)
+{
+    p.save();
+    p.fillRect(QRect(QPoint(0, 0), size), Qt::white);
+    p.setFont(font);
+    p.setPen(QColor(0x20, 0x20, 0x20));
 }
 
 QImage renderImage(const RenderFunction &render, const QSize &size)

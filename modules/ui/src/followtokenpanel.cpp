@@ -69,10 +69,7 @@ FollowTokenPanel::FollowTokenPanel(QWidget *parent)
         s->attachAxis(m_axisY);
     }
     m_chart->legend()->setAlignment(Qt::AlignTop);
-    m_chartView = new QChartView(m_chart, this);
-    m_chartView->setObjectName(QStringLiteral("followTokenChart"));
-    m_chartView->setRenderHint(QPainter::Antialiasing);
-    m_chartView->setMinimumHeight(150);
+    m_chartView = makeChartView(m_chart, QStringLiteral("followTokenChart"), 150, this);
 
     auto *top = new QHBoxLayout;
     top->addWidget(m_edit, 1);
@@ -269,11 +266,8 @@ void FollowTokenPanel::updateChart()
 
 void FollowTokenPanel::renderTo(QPainter &p, const QSize &size)
 {
-    p.save();
-    p.fillRect(QRect(QPoint(0, 0), size), Qt::white);
+    beginFigure(p, size, font());
     const QFontMetricsF fm(font());
-    p.setFont(font());
-    p.setPen(QColor(0x20, 0x20, 0x20));
     p.drawText(QRectF(8, 4, size.width() - 16, fm.height() * 2), Qt::AlignLeft | Qt::TextWordWrap,
                captionText());
     const double top = fm.height() * 2 + 8;

@@ -81,10 +81,7 @@ HeadContributionPanel::HeadContributionPanel(QWidget *parent)
     connect(m_chart, &QChart::plotAreaChanged, this, [this] { fitChartTexts(); });
     m_series->attachAxis(m_axisX);
     m_series->attachAxis(m_axisY);
-    m_chartView = new QChartView(m_chart, this);
-    m_chartView->setObjectName(QStringLiteral("headContributionChart"));
-    m_chartView->setRenderHint(QPainter::Antialiasing);
-    m_chartView->setMinimumHeight(150);
+    m_chartView = makeChartView(m_chart, QStringLiteral("headContributionChart"), 150, this);
 
     // One line, shortened when narrow: a wrapped line squeezed the chart's axis title.
     m_sumLabel = new ElidingLabel(this);
@@ -522,14 +519,11 @@ void HeadContributionPanel::updateBars()
 
 void HeadContributionPanel::renderTo(QPainter &p, const QSize &size)
 {
-    p.save();
-    p.fillRect(QRect(QPoint(0, 0), size), Qt::white);
     QFont bold = font();
     bold.setBold(true);
+    beginFigure(p, size, bold);
     const QFontMetricsF fm(bold);
     const double w = size.width(), h = size.height();
-    p.setFont(bold);
-    p.setPen(QColor(0x20, 0x20, 0x20));
     p.drawText(QRectF(8, 4, w - 16, fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
                m_title->text() + QStringLiteral(" \u00b7 ") + metricTitle(m_metric));
     const double chartTop = fm.height() + 8;

@@ -582,14 +582,11 @@ void HeadSimilarityPanel::updateTexts()
 
 void HeadSimilarityPanel::renderTo(QPainter &p, const QSize &size)
 {
-    p.save();
-    p.fillRect(QRect(QPoint(0, 0), size), Qt::white);
     QFont bold = font();
     bold.setBold(true);
+    beginFigure(p, size, bold);
     const QFontMetricsF fm(bold);
     const double w = size.width(), h = size.height();
-    p.setFont(bold);
-    p.setPen(QColor(0x20, 0x20, 0x20));
     QString title = titleText();
     if (m_view->headCount() > 0)
         title += tr(" · layer %1 · %2 · clusters at %3")

@@ -477,15 +477,7 @@ void InspectorPanel::submitForm()
 void InspectorPanel::renderTo(QPainter &painter, const QSize &size)
 {
     // An information panel: drawn as it looks, scaled to fit (vector output stays vector).
-    const QSize own = this->size().isEmpty() ? sizeHint() : this->size();
-    const double s =
-        std::min(double(size.width()) / own.width(), double(size.height()) / own.height());
-    painter.save();
-    painter.fillRect(QRect(QPoint(0, 0), size), Qt::white);
-    painter.translate((size.width() - own.width() * s) / 2, (size.height() - own.height() * s) / 2);
-    painter.scale(s, s);
-    render(&painter, QPoint(), QRegion(), QWidget::DrawChildren);
-    painter.restore();
+    renderWidgetScaled(this, painter, size);
 }
 
 QString InspectorPanel::csv() const

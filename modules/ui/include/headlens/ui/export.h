@@ -10,6 +10,7 @@
 
 #include <functional>
 
+class QFont;
 class QPainter;
 class QWidget;
 
@@ -32,6 +33,13 @@ using RenderFunction = std::function<void(QPainter &painter, const QSize &size)>
 // The drawing of a widget: its renderTo() when it is an ExportableView, otherwise the widget as
 // it looks on screen, scaled to fit `size` with its aspect ratio kept.
 RenderFunction renderFunctionFor(QWidget *widget);
+// Draws widget as it looks on screen, scaled to fit `size` with its aspect ratio kept, centred
+// on white (what renderFunctionFor gives a widget that is not an ExportableView).
+void renderWidgetScaled(QWidget *widget, QPainter &painter, const QSize &size);
+
+// Starts drawing a figure of `size`: saves the painter (the caller restores it), fills the
+// canvas white, and sets `font` and the ink every figure's text is written in.
+void beginFigure(QPainter &painter, const QSize &size, const QFont &font);
 
 // Each returns false and sets *error (when given) to a readable message on failure.
 bool exportSvg(const RenderFunction &render, const QString &path, const QSize &size,
