@@ -199,15 +199,18 @@ PatchResult runPatch(Model &model, PatchRequest &r)
 json patchJson(const PatchRequest &r, const PatchResult &p)
 {
     const PatchMap &m = p.map;
+    // One row of the map: its value at every position.
+    auto row = [&](const auto &valueAt) {
+        json r = json::array();
+        for (int t = 0; t < m.nPos; ++t)
+            r.push_back(valueAt(t));
+        return r;
+    };
     json sites = json::object();
     for (Site s : allSites()) {
         json grid = json::array();
-        for (int l = 0; l < m.nLayers; ++l) {
-            json row = json::array();
-            for (int t = 0; t < m.nPos; ++t)
-                row.push_back(m.site(s, l, t));
-            grid.push_back(row);
-        }
+        for (int l = 0; l < m.nLayers; ++l)
+            grid.push_back(row([&](int t) { return m.site(s, l, t); }));
         sites[siteName(s)] = grid;
     }
     json heads = nullptr;
@@ -215,12 +218,8 @@ json patchJson(const PatchRequest &r, const PatchResult &p)
         heads = json::array();
         for (int l = 0; l < m.nLayers; ++l) {
             json layer = json::array();
-            for (int h = 0; h < m.nHeads; ++h) {
-                json row = json::array();
-                for (int t = 0; t < m.nPos; ++t)
-                    row.push_back(m.head(l, h, t));
-                layer.push_back(row);
-            }
+            for (int h = 0; h < m.nHeads; ++h)
+                layer.push_back(row([&](int t) { return m.head(l, h, t); }));
             heads.push_back(layer);
         }
     }
