@@ -98,22 +98,11 @@ class Dataset:
             raise ProjectError(f"{where}: dataset {path} has shape {_shape_string(h5ds.shape)}, "
                                f"expected {len(self.axes)} axes ({', '.join(self.axes)})")
 
-    @property
-    def shape(self):
-        return self._ds.shape
-
-    @property
-    def ndim(self):
-        return self._ds.ndim
-
-    @property
-    def size(self):
-        return self._ds.size
-
-    @property
-    def stored_dtype(self):
-        """The type in the file (float16 or float32 for the large datasets)."""
-        return self._ds.dtype
+    shape = property(lambda self: self._ds.shape)
+    ndim = property(lambda self: self._ds.ndim)
+    size = property(lambda self: self._ds.size)
+    stored_dtype = property(lambda self: self._ds.dtype,
+                            doc="The type in the file (float16 or float32 for the large datasets).")
 
     @property
     def dtype(self):
