@@ -73,16 +73,12 @@ void ViewState::setTrace(const QString &name)
 
 void ViewState::setSite(Site site)
 {
-    if (site == m_site) return;
-    m_site = site;
-    emitChanged(SiteAspect);
+    change(m_site, site, SiteAspect);
 }
 
 void ViewState::setColour(Colour colour)
 {
-    if (colour == m_colour) return;
-    m_colour = colour;
-    emitChanged(ColourAspect);
+    change(m_colour, colour, ColourAspect);
 }
 
 void ViewState::setBlock(int layer, int pos)
@@ -96,27 +92,18 @@ void ViewState::setBlock(int layer, int pos)
 
 void ViewState::setHead(int head)
 {
-    head = std::max(head, -1);
-    if (head == m_head) return;
-    m_head = head;
-    emitChanged(HeadAspect);
+    change(m_head, std::max(head, -1), HeadAspect);
 }
 
 void ViewState::setThreshold(double threshold)
 {
     if (!std::isfinite(threshold)) return;
-    threshold = std::clamp(threshold, 0.0, 1.0);
-    if (threshold == m_threshold) return;
-    m_threshold = threshold;
-    emitChanged(ThresholdAspect);
+    change(m_threshold, std::clamp(threshold, 0.0, 1.0), ThresholdAspect);
 }
 
 void ViewState::setFollowToken(int id)
 {
-    id = std::max(id, -1);
-    if (id == m_followToken) return;
-    m_followToken = id;
-    emitChanged(FollowAspect);
+    change(m_followToken, std::max(id, -1), FollowAspect);
 }
 
 QJsonObject ViewState::toJson() const

@@ -79,6 +79,13 @@ Q_SIGNALS:
 private:
     void documentChanged(const ChangeEvent &event);
     void emitChanged(Aspects what);
+    // Sets field to value and says so, unless it holds value already.
+    template <typename T> void change(T &field, T value, Aspect aspect)
+    {
+        if (value == field) return;
+        field = value;
+        emitChanged(aspect);
+    }
     // The layers, positions and heads of a trace (zeros when it cannot be read).
     struct Shape {
         int layers = 0, tokens = 0, heads = 0;
