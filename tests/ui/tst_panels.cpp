@@ -318,6 +318,23 @@ void TestPanels::headHeatmap()
     QCOMPARE(spy.at(0).at(0).toInt(), 2);
     QCOMPARE(spy.at(0).at(1).toInt(), 1);
     QCOMPARE(map->selectedHead(), 1);
+    // Arrow keys move the selection a head (Left, Right) or a layer (Up: the next one) and stop
+    // at the grid's edges.
+    map->setFocus();
+    const auto keyTo = [&](Qt::Key key, int layer, int head) {
+        QTest::keyClick(map, key);
+        const QList<QVariant> last = spy.takeLast();
+        return last.at(0).toInt() == layer && last.at(1).toInt() == head &&
+               map->selectedHead() == head;
+    };
+    QVERIFY(keyTo(Qt::Key_Up, 3, 1));
+    QVERIFY(keyTo(Qt::Key_Up, 3, 1)); // the top layer
+    QVERIFY(keyTo(Qt::Key_Right, 3, 2));
+    QVERIFY(keyTo(Qt::Key_Right, 3, 2)); // the last head
+    QVERIFY(keyTo(Qt::Key_Down, 2, 2));
+    QVERIFY(keyTo(Qt::Key_Left, 2, 1));
+    QVERIFY(keyTo(Qt::Key_Left, 2, 0));
+    QVERIFY(keyTo(Qt::Key_Left, 2, 0)); // the first head
     const QStringList csv = panel.heatmapCsv().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     QCOMPARE(csv.size(), 1 + 4 * 3);
     QCOMPARE(csv[0], QStringLiteral("layer,head,value"));
@@ -710,6 +727,15 @@ void TestPanels::comparisonSelectionIsShared()
     QCOMPARE(panel.leftGrid()->selectedLayer(), 3);
     QCOMPARE(blockSpy.last().at(0).toInt(), 1);
     QCOMPARE(blockSpy.last().at(2).toInt(), 3);
+    // Arrow keys in a grid move the shared selection a pair (Left) or a layer (Down).
+    panel.leftGrid()->setFocus();
+    QTest::keyClick(panel.leftGrid(), Qt::Key_Left);
+    QCOMPARE(panel.leftGrid()->selectedPair(), 2);
+    QCOMPARE(panel.rightGrid()->selectedPair(), 2);
+    QCOMPARE(panel.leftGrid()->selectedLayer(), 3);
+    QTest::keyClick(panel.leftGrid(), Qt::Key_Down);
+    QCOMPARE(panel.leftGrid()->selectedPair(), 2);
+    QCOMPARE(panel.leftGrid()->selectedLayer(), 2);
 }
 
 void TestPanels::comparisonScrollIsShared()

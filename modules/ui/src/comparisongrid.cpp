@@ -2,6 +2,7 @@
 
 #include "headlens/ui/colourscale.h"
 
+#include "gridkeys.h"
 #include "headlens/analysis/comparison.h"
 #include "tokentext.h"
 #include "uitext.h"
@@ -362,20 +363,7 @@ void ComparisonGrid::keyPressEvent(QKeyEvent *event)
     // A selection shallower than this side's first layer has no layer here (-1): every key
     // then moves to layer 0.
     int layer = m_selDepth > 0 ? selectedLayer() : m_self->layers - 1;
-    switch (event->key()) {
-    case Qt::Key_Left:
-        pair = std::max(0, pair - 1);
-        break;
-    case Qt::Key_Right:
-        pair = std::min(int(m_pairs->size()) - 1, pair + 1);
-        break;
-    case Qt::Key_Up:
-        layer = std::min(m_self->layers - 1, layer + 1);
-        break;
-    case Qt::Key_Down:
-        layer = std::max(0, layer - 1);
-        break;
-    default:
+    if (!moveByArrowKey(event->key(), pair, layer, int(m_pairs->size()), m_self->layers)) {
         QAbstractScrollArea::keyPressEvent(event);
         return;
     }

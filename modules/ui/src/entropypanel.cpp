@@ -317,18 +317,17 @@ void EntropyPanel::rebuildCombos()
         heads = std::max(heads, s.heads);
     }
     m_quantityBox->setCurrentIndex(int(m_quantity));
-    m_layerBox->clear();
-    m_layerBox->addItem(tr("all layers"));
-    for (int l = 0; l < layers; ++l)
-        m_layerBox->addItem(tr("layer %1").arg(l));
-    if (m_layer >= layers) m_layer = -1;
-    m_layerBox->setCurrentIndex(m_layer + 1);
-    m_headBox->clear();
-    m_headBox->addItem(tr("all heads"));
-    for (int h = 0; h < heads; ++h)
-        m_headBox->addItem(tr("head %1").arg(h));
-    if (m_head >= heads) m_head = -1;
-    m_headBox->setCurrentIndex(m_head + 1);
+    // "all", then one item per index; a chosen index the sources no longer have becomes all.
+    auto fill = [](QComboBox *box, const QString &all, const QString &one, int n, int &chosen) {
+        box->clear();
+        box->addItem(all);
+        for (int i = 0; i < n; ++i)
+            box->addItem(one.arg(i));
+        if (chosen >= n) chosen = -1;
+        box->setCurrentIndex(chosen + 1);
+    };
+    fill(m_layerBox, tr("all layers"), tr("layer %1"), layers, m_layer);
+    fill(m_headBox, tr("all heads"), tr("head %1"), heads, m_head);
     m_headBox->setEnabled(m_quantity == Quantity::Attention);
     m_headLabel->setEnabled(m_quantity == Quantity::Attention);
     m_binsBox->setValue(m_bins);

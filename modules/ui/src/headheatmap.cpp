@@ -1,5 +1,7 @@
 #include "headlens/ui/headheatmap.h"
 
+#include "gridkeys.h"
+
 #include <QEvent>
 #include <QFontMetricsF>
 #include <QHelpEvent>
@@ -216,20 +218,7 @@ void HeadHeatmap::keyPressEvent(QKeyEvent *event)
         return;
     }
     int l = m_selLayer < 0 ? 0 : m_selLayer, h = m_selHead < 0 ? 0 : m_selHead;
-    switch (event->key()) {
-    case Qt::Key_Left:
-        h = std::max(0, h - 1);
-        break;
-    case Qt::Key_Right:
-        h = std::min(headCount() - 1, h + 1);
-        break;
-    case Qt::Key_Up:
-        l = std::min(layerCount() - 1, l + 1);
-        break;
-    case Qt::Key_Down:
-        l = std::max(0, l - 1);
-        break;
-    default:
+    if (!moveByArrowKey(event->key(), h, l, headCount(), layerCount())) {
         QWidget::keyPressEvent(event);
         return;
     }
