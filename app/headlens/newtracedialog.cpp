@@ -178,9 +178,18 @@ NewTraceDialog::NewTraceDialog(EngineClient *engine, ProjectDocument *document, 
     layout->addWidget(buttons);
 
     connect(m_modelFolder, &QToolButton::clicked, this, &NewTraceDialog::browseFolder);
-    connect(m_modelFile, &QToolButton::clicked, this, &NewTraceDialog::browseFile);
-    connect(m_tokenizerBrowse, &QToolButton::clicked, this, &NewTraceDialog::browseTokenizer);
-    connect(m_lensBrowse, &QToolButton::clicked, this, &NewTraceDialog::browseLens);
+    connect(m_modelFile, &QToolButton::clicked, this, [this] {
+        browseFile(m_model, tr("Choose a llama2.c checkpoint"),
+                   tr("llama2.c checkpoints (*.bin);;All files (*)"));
+    });
+    connect(m_tokenizerBrowse, &QToolButton::clicked, this, [this] {
+        browseFile(m_tokenizer, tr("Choose the tokenizer"),
+                   tr("Tokenizers (*.bin *.model *.json);;All files (*)"));
+    });
+    connect(m_lensBrowse, &QToolButton::clicked, this, [this] {
+        browseFile(m_lensFile, tr("Choose a tuned lens"),
+                   tr("Tuned lenses (*.safetensors);;All files (*)"));
+    });
     connect(m_decoder, qOverload<int>(&QComboBox::currentIndexChanged), this,
             &NewTraceDialog::updateForm);
     for (QLineEdit *e : {m_model, m_tokenizer, m_ids, m_name, m_lensFile})
@@ -376,28 +385,11 @@ void NewTraceDialog::browseFolder()
     if (!dir.isEmpty()) m_model->setText(dir);
 }
 
-void NewTraceDialog::browseFile()
+void NewTraceDialog::browseFile(QLineEdit *edit, const QString &title, const QString &filter)
 {
-    const QString file = QFileDialog::getOpenFileName(
-        this, tr("Choose a llama2.c checkpoint"), QFileInfo(m_model->text()).path(),
-        tr("llama2.c checkpoints (*.bin);;All files (*)"));
-    if (!file.isEmpty()) m_model->setText(file);
-}
-
-void NewTraceDialog::browseTokenizer()
-{
-    const QString file = QFileDialog::getOpenFileName(
-        this, tr("Choose the tokenizer"), QFileInfo(m_tokenizer->text()).path(),
-        tr("Tokenizers (*.bin *.model *.json);;All files (*)"));
-    if (!file.isEmpty()) m_tokenizer->setText(file);
-}
-
-void NewTraceDialog::browseLens()
-{
-    const QString file = QFileDialog::getOpenFileName(
-        this, tr("Choose a tuned lens"), QFileInfo(m_lensFile->text()).path(),
-        tr("Tuned lenses (*.safetensors);;All files (*)"));
-    if (!file.isEmpty()) m_lensFile->setText(file);
+    const QString file =
+        QFileDialog::getOpenFileName(this, title, QFileInfo(edit->text()).path(), filter);
+    if (!file.isEmpty()) edit->setText(file);
 }
 
 bool NewTraceDialog::startTrace()

@@ -59,9 +59,8 @@ protected:
 
 private:
     void browseFolder();
-    void browseFile();
-    void browseTokenizer();
-    void browseLens();
+    // A file chosen in a file dialog (starting beside edit's file) goes into edit.
+    void browseFile(QLineEdit *edit, const QString &title, const QString &filter);
     void updateForm();
     void showEstimate(qint64 memoryNeeded, qint64 memoryAvailable, qint64 diskNeeded,
                       qint64 diskFree);
