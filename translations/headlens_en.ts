@@ -332,7 +332,7 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
 <context>
     <name>HeadLens::ComparisonGrid</name>
     <message>
-        <location filename="../modules/ui/src/comparisongrid.cpp" line="+126"/>
+        <location filename="../modules/ui/src/comparisongrid.cpp" line="+127"/>
         <source>layer depth</source>
         <extracomment>Above the comparison rows&apos; labels &quot;L3 0.80&quot;: the layer and its relative depth (l + 1) / L.</extracomment>
         <translation type="unfinished"></translation>
@@ -343,7 +343,7 @@ Outlined blocks (a bin of the entropy histogram): Esc or a click clears them. Ri
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+161"/>
+        <location line="+148"/>
         <source>%1: no token here</source>
         <translation type="unfinished"></translation>
     </message>
@@ -610,7 +610,7 @@ Click a cell to select it in both grids.</source>
 <context>
     <name>HeadLens::EntropyPanel</name>
     <message>
-        <location filename="../modules/ui/src/entropypanel.cpp" line="+227"/>
+        <location filename="../modules/ui/src/entropypanel.cpp" line="+221"/>
         <source>Entropy distributions</source>
         <translation type="unfinished"></translation>
     </message>
@@ -676,26 +676,26 @@ Attention entropy: one value per head and query position.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+86"/>
-        <location line="+142"/>
+        <location line="+94"/>
+        <location line="+133"/>
         <source>all layers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-140"/>
-        <location line="+140"/>
+        <location line="-133"/>
+        <location line="+133"/>
         <source>layer %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-136"/>
-        <location line="+138"/>
+        <location line="-132"/>
+        <location line="+134"/>
         <source>all heads</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-136"/>
-        <location line="+136"/>
+        <location line="-134"/>
+        <location line="+134"/>
         <source>head %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -773,7 +773,7 @@ Attention entropy: one value per head and query position.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+61"/>
         <source>HeadLens figure</source>
         <translation type="unfinished"></translation>
     </message>
@@ -919,7 +919,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::FollowTokenPanel</name>
     <message>
-        <location filename="../modules/ui/src/followtokenpanel.cpp" line="+91"/>
+        <location filename="../modules/ui/src/followtokenpanel.cpp" line="+88"/>
         <source>A token of this trace, e.g. “ Lily”</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1015,7 +1015,7 @@ Attention entropy: one value per head and query position.</source>
 <context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+159"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+156"/>
         <source>contribution norm</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1167,7 +1167,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::HeadHeatmap</name>
     <message>
-        <location filename="../modules/ui/src/headheatmap.cpp" line="+35"/>
+        <location filename="../modules/ui/src/headheatmap.cpp" line="+37"/>
         <source>Layers (bottom to top) by heads: click a cell to select that head.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1182,7 +1182,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+38"/>
         <source>Layer %1, head %2: %3 = %4</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1190,7 +1190,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::HeadRolesDock</name>
     <message>
-        <location filename="../app/headlens/headrolesdock.cpp" line="+46"/>
+        <location filename="../app/headlens/headrolesdock.cpp" line="+41"/>
         <source>Head Roles</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1215,7 +1215,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+55"/>
         <source>The model the engine loaded for %1 is not the one that made it (the fingerprints differ); its head roles were not kept.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1606,7 +1606,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+19"/>
         <source> · layer %1 · %2 · clusters at %3</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1643,7 +1643,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+65"/>
         <source>Propagating: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1927,7 +1927,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::LensSelector</name>
     <message>
-        <location filename="../app/headlens/lensselector.cpp" line="+83"/>
+        <location filename="../app/headlens/lensselector.cpp" line="+85"/>
         <source> Lens: </source>
         <translation type="unfinished"></translation>
     </message>
@@ -2052,7 +2052,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+46"/>
         <source>The trace %1 did not get the same tokens as %2 (the model or its tokenizer is not the same as then); compare them with care.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2237,7 +2237,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::NewTraceDialog</name>
     <message>
-        <location filename="../app/headlens/newtracedialog.cpp" line="+201"/>
+        <location filename="../app/headlens/newtracedialog.cpp" line="+210"/>
         <source>New Trace</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2532,7 +2532,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="-202"/>
         <source>Choose a llama2.c checkpoint</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2542,7 +2542,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+3"/>
         <source>Choose the tokenizer</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2552,7 +2552,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+3"/>
         <source>Choose a tuned lens</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2562,7 +2562,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+232"/>
         <source>&amp;Cancel</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3006,12 +3006,12 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::TraceJobDialog</name>
     <message>
-        <location filename="../app/headlens/tracejobdialog.cpp" line="+39"/>
+        <location filename="../app/headlens/tracejobdialog.cpp" line="+41"/>
         <source>Starting the engine…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+27"/>
         <source>Added trace %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3072,7 +3072,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::TraceView</name>
     <message>
-        <location filename="../app/headlens/traceview.cpp" line="+110"/>
+        <location filename="../app/headlens/traceview.cpp" line="+112"/>
         <source>Ctrl+0</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3083,18 +3083,18 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
     </message>
     <message>
         <location line="+93"/>
-        <location line="+255"/>
+        <location line="+251"/>
         <source>Mean of heads</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-253"/>
-        <location line="+255"/>
+        <location line="-249"/>
+        <location line="+251"/>
         <source>Head %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-214"/>
+        <location line="-210"/>
         <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
         <translation type="unfinished"></translation>
     </message>
@@ -3157,7 +3157,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+2"/>
         <source>Zoom &amp;In</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3288,7 +3288,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::WorkbenchActions</name>
     <message>
-        <location filename="../app/headlens/workbenchactions.cpp" line="+34"/>
+        <location filename="../app/headlens/workbenchactions.cpp" line="+36"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3358,7 +3358,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+4"/>
         <source>&amp;New Project</source>
         <translation type="unfinished"></translation>
     </message>

@@ -334,7 +334,7 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
 <context>
     <name>HeadLens::ComparisonGrid</name>
     <message>
-        <location filename="../modules/ui/src/comparisongrid.cpp" line="+126"/>
+        <location filename="../modules/ui/src/comparisongrid.cpp" line="+127"/>
         <source>layer depth</source>
         <extracomment>Above the comparison rows&apos; labels &quot;L3 0.80&quot;: the layer and its relative depth (l + 1) / L.</extracomment>
         <translation>strato prof.</translation>
@@ -345,7 +345,7 @@ Blocchi contornati (una classe dell&apos;istogramma dell&apos;entropia): Esc o u
         <translation>finale</translation>
     </message>
     <message>
-        <location line="+161"/>
+        <location line="+148"/>
         <source>%1: no token here</source>
         <translation>%1: nessun token qui</translation>
     </message>
@@ -614,7 +614,7 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
 <context>
     <name>HeadLens::EntropyPanel</name>
     <message>
-        <location filename="../modules/ui/src/entropypanel.cpp" line="+227"/>
+        <location filename="../modules/ui/src/entropypanel.cpp" line="+221"/>
         <source>Entropy distributions</source>
         <translation>Distribuzioni di entropia</translation>
     </message>
@@ -681,26 +681,26 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
         <translation>Minimo, quartili, mediana e massimo per strato (o per testa dello strato scelto).</translation>
     </message>
     <message>
-        <location line="+86"/>
-        <location line="+142"/>
+        <location line="+94"/>
+        <location line="+133"/>
         <source>all layers</source>
         <translation>tutti gli strati</translation>
     </message>
     <message>
-        <location line="-140"/>
-        <location line="+140"/>
+        <location line="-133"/>
+        <location line="+133"/>
         <source>layer %1</source>
         <translation>strato %1</translation>
     </message>
     <message>
-        <location line="-136"/>
-        <location line="+138"/>
+        <location line="-132"/>
+        <location line="+134"/>
         <source>all heads</source>
         <translation>tutte le teste</translation>
     </message>
     <message>
-        <location line="-136"/>
-        <location line="+136"/>
+        <location line="-134"/>
+        <location line="+134"/>
         <source>head %1</source>
         <translation>testa %1</translation>
     </message>
@@ -778,7 +778,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
         <translation>dimensioni di esportazione non valide %1 x %2 (da 1 a 20000 pixel per lato)</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+61"/>
         <source>HeadLens figure</source>
         <translation>Figura di HeadLens</translation>
     </message>
@@ -924,7 +924,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::FollowTokenPanel</name>
     <message>
-        <location filename="../modules/ui/src/followtokenpanel.cpp" line="+91"/>
+        <location filename="../modules/ui/src/followtokenpanel.cpp" line="+88"/>
         <source>A token of this trace, e.g. “ Lily”</source>
         <translation>Un token di questa traccia, per esempio “ Lily”</translation>
     </message>
@@ -1020,7 +1020,7 @@ Entropia dell&apos;attenzione: un valore per testa e posizione di query.</transl
 <context>
     <name>HeadLens::HeadContributionPanel</name>
     <message>
-        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+159"/>
+        <location filename="../modules/ui/src/headcontributionpanel.cpp" line="+156"/>
         <source>contribution norm</source>
         <translation>norma del contributo</translation>
     </message>
@@ -1173,7 +1173,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::HeadHeatmap</name>
     <message>
-        <location filename="../modules/ui/src/headheatmap.cpp" line="+35"/>
+        <location filename="../modules/ui/src/headheatmap.cpp" line="+37"/>
         <source>Layers (bottom to top) by heads: click a cell to select that head.</source>
         <translation>Strati (dal basso in alto) per teste: fai clic su una cella per selezionare quella testa.</translation>
     </message>
@@ -1188,7 +1188,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>testa</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+38"/>
         <source>Layer %1, head %2: %3 = %4</source>
         <translation>Strato %1, testa %2: %3 = %4</translation>
     </message>
@@ -1196,7 +1196,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::HeadRolesDock</name>
     <message>
-        <location filename="../app/headlens/headrolesdock.cpp" line="+46"/>
+        <location filename="../app/headlens/headrolesdock.cpp" line="+41"/>
         <source>Head Roles</source>
         <translation>Ruoli delle teste</translation>
     </message>
@@ -1221,7 +1221,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Non c’è un motore.</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+55"/>
         <source>The model the engine loaded for %1 is not the one that made it (the fingerprints differ); its head roles were not kept.</source>
         <translation>Il modello che il motore ha caricato per %1 non è quello che l’ha prodotta (le impronte differiscono); i suoi ruoli delle teste non sono stati tenuti.</translation>
     </message>
@@ -1612,7 +1612,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Somiglianza delle teste di %1</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+19"/>
         <source> · layer %1 · %2 · clusters at %3</source>
         <translation> · strato %1 · %2 · gruppi da %3</translation>
     </message>
@@ -1649,7 +1649,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Il motore è occupato con l&apos;ultima richiesta.</translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+65"/>
         <source>Propagating: %1</source>
         <translation>Propagazione: %1</translation>
     </message>
@@ -1933,7 +1933,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::LensSelector</name>
     <message>
-        <location filename="../app/headlens/lensselector.cpp" line="+83"/>
+        <location filename="../app/headlens/lensselector.cpp" line="+85"/>
         <source> Lens: </source>
         <translation> Lente: </translation>
     </message>
@@ -2058,7 +2058,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Avvio del motore…</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+46"/>
         <source>The trace %1 did not get the same tokens as %2 (the model or its tokenizer is not the same as then); compare them with care.</source>
         <translation>La traccia %1 non ha ottenuto gli stessi token di %2 (il modello o il suo tokenizer non sono più gli stessi); confrontale con cautela.</translation>
     </message>
@@ -2243,7 +2243,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::NewTraceDialog</name>
     <message>
-        <location filename="../app/headlens/newtracedialog.cpp" line="+201"/>
+        <location filename="../app/headlens/newtracedialog.cpp" line="+210"/>
         <source>New Trace</source>
         <translation>Nuova traccia</translation>
     </message>
@@ -2538,7 +2538,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Scegli una cartella di modello</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="-202"/>
         <source>Choose a llama2.c checkpoint</source>
         <translation>Scegli un checkpoint di llama2.c</translation>
     </message>
@@ -2548,7 +2548,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Checkpoint di llama2.c (*.bin);;Tutti i file (*)</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+3"/>
         <source>Choose the tokenizer</source>
         <translation>Scegli il tokenizer</translation>
     </message>
@@ -2558,7 +2558,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Tokenizer (*.bin *.model *.json);;Tutti i file (*)</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+3"/>
         <source>Choose a tuned lens</source>
         <translation>Scegli una lente addestrata</translation>
     </message>
@@ -2568,7 +2568,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Lenti addestrate (*.safetensors);;Tutti i file (*)</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+232"/>
         <source>&amp;Cancel</source>
         <translation>Annu&amp;lla</translation>
     </message>
@@ -3012,12 +3012,12 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::TraceJobDialog</name>
     <message>
-        <location filename="../app/headlens/tracejobdialog.cpp" line="+39"/>
+        <location filename="../app/headlens/tracejobdialog.cpp" line="+41"/>
         <source>Starting the engine…</source>
         <translation>Avvio del motore…</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+27"/>
         <source>Added trace %1.</source>
         <translation>Aggiunta la traccia %1.</translation>
     </message>
@@ -3078,7 +3078,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::TraceView</name>
     <message>
-        <location filename="../app/headlens/traceview.cpp" line="+110"/>
+        <location filename="../app/headlens/traceview.cpp" line="+112"/>
         <source>Ctrl+0</source>
         <translation>Ctrl+0</translation>
     </message>
@@ -3089,18 +3089,18 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
     </message>
     <message>
         <location line="+93"/>
-        <location line="+255"/>
+        <location line="+251"/>
         <source>Mean of heads</source>
         <translation>Media delle teste</translation>
     </message>
     <message>
-        <location line="-253"/>
-        <location line="+255"/>
+        <location line="-249"/>
+        <location line="+251"/>
         <source>Head %1</source>
         <translation>Testa %1</translation>
     </message>
     <message>
-        <location line="-214"/>
+        <location line="-210"/>
         <source>%1 · %2 layers × %3 tokens · lens: %4 norm, %5 decoder </source>
         <translation>%1 · %2 strati × %3 token · lente: norma %4, decodificatore %5 </translation>
     </message>
@@ -3163,7 +3163,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Barra degli strumenti dell&apos;attenzione</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+2"/>
         <source>Zoom &amp;In</source>
         <translation>&amp;Ingrandisci</translation>
     </message>
@@ -3294,7 +3294,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::WorkbenchActions</name>
     <message>
-        <location filename="../app/headlens/workbenchactions.cpp" line="+34"/>
+        <location filename="../app/headlens/workbenchactions.cpp" line="+36"/>
         <source>Undo</source>
         <translation>Annulla</translation>
     </message>
@@ -3364,7 +3364,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Barra degli strumenti principale</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+4"/>
         <source>&amp;New Project</source>
         <translation>&amp;Nuovo progetto</translation>
     </message>
