@@ -159,6 +159,14 @@ const char *similarityKindName(SimilarityKind k)
     return "?";
 }
 
+std::optional<SimilarityKind> similarityKindFromName(const std::string &name)
+{
+    for (SimilarityKind k :
+         {SimilarityKind::Jsd, SimilarityKind::Correlation, SimilarityKind::Contribution})
+        if (name == similarityKindName(k)) return k;
+    return std::nullopt;
+}
+
 HeadSimilarityBuilder::HeadSimilarityBuilder(HeadSimilarityOptions opts) : m_opts(opts) {}
 
 void HeadSimilarityBuilder::add(const Trace &t, const FloatArray *contribSimilarity)

@@ -20,6 +20,7 @@
 #include "headlens/trace/trace.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ HeadClusters clusterBySimilarity(const DoubleArray &similarity, double threshold
 
 enum class SimilarityKind { Jsd = 0, Correlation, Contribution };
 const char *similarityKindName(SimilarityKind k); // "jsd", "correlation", "contribution"
+std::optional<SimilarityKind> similarityKindFromName(const std::string &name);
 
 struct HeadSimilarityOptions {
     double threshold = 0.9; // clusters: mean similarity at least this
