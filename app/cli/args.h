@@ -33,6 +33,18 @@ struct Args {
     // A site by its name (resid_pre|attn_out|resid_mid|mlp_out|resid_post); nullopt when absent.
     std::optional<Site> siteValue(const std::string &opt) const;
     Site requiredSite(const std::string &opt) const;
+    // The value of opt as fromName reads it (fallback when absent); a UsageError that lists
+    // `choices` when fromName does not know it.
+    template <typename T>
+    T choice(const std::string &opt, std::optional<T> (*fromName)(const std::string &), T fallback,
+             const char *choices) const
+    {
+        const auto v = value(opt);
+        if (!v) return fallback;
+        const std::optional<T> r = fromName(*v);
+        if (!r) throw UsageError(opt + " must be one of " + choices + ", not '" + *v + "'");
+        return *r;
+    }
 };
 
 // valueOpts take one argument ("--topk 5" or "--topk=5"); flagOpts take none.

@@ -34,16 +34,8 @@ int cmdHeads(const std::vector<std::string> &argv)
     HeadSimilarityOptions o;
     o.threshold = a.decimalValue("--threshold", 0.9, -1.0, 1.0);
     o.includeFirstQuery = a.has("--include-bos");
-    const std::string on = a.value("--cluster-on", "jsd");
-    if (on == "jsd")
-        o.clusterOn = SimilarityKind::Jsd;
-    else if (on == "correlation")
-        o.clusterOn = SimilarityKind::Correlation;
-    else if (on == "contribution")
-        o.clusterOn = SimilarityKind::Contribution;
-    else
-        throw UsageError("--cluster-on must be one of jsd|correlation|contribution, not '" + on +
-                         "'");
+    o.clusterOn = a.choice("--cluster-on", similarityKindFromName, SimilarityKind::Jsd,
+                           "jsd|correlation|contribution");
     HeadSimilarity r;
     Scope scope;
     {

@@ -23,17 +23,6 @@ namespace {
 
 // ------------------------------------------------------------------ reading the command line
 
-template <typename T>
-T parseChoice(const Args &a, const std::string &opt,
-              std::optional<T> (*fromName)(const std::string &), T fallback, const char *choices)
-{
-    auto v = a.value(opt);
-    if (!v) return fallback;
-    auto r = fromName(*v);
-    if (!r) throw UsageError(opt + " must be one of " + choices + ", not '" + *v + "'");
-    return *r;
-}
-
 // The tuned lens a request names (read once, here): needed by the tuned decoder and taken by
 // no other.
 std::shared_ptr<const TunedLens>
@@ -189,15 +178,15 @@ TraceOptions traceOptions(const Args &a)
     TraceOptions o;
     o.lens.topk = a.intValue("--topk", 10, 1, kMaxTopk);
     o.lens.norm =
-        parseChoice<LensNorm>(a, "--lens-norm", lensNormFromName, LensNorm::Full, "full|unit|none");
+        a.choice<LensNorm>("--lens-norm", lensNormFromName, LensNorm::Full, "full|unit|none");
     o.lens.decoder =
-        parseChoice<LensDecoder>(a, "--lens-decoder", lensDecoderFromName, LensDecoder::Output,
-                                 "output|input|linear|quadratic|tuned");
+        a.choice<LensDecoder>("--lens-decoder", lensDecoderFromName, LensDecoder::Output,
+                              "output|input|linear|quadratic|tuned");
     o.lens.tuned = tunedLensOption(o.lens.decoder, a.value("--lens"), "--lens");
     o.attention =
-        parseChoice<StoreType>(a, "--attention", storeTypeFromName, StoreType::F16, "none|f16|f32");
+        a.choice<StoreType>("--attention", storeTypeFromName, StoreType::F16, "none|f16|f32");
     o.residuals =
-        parseChoice<StoreType>(a, "--residuals", storeTypeFromName, StoreType::F16, "none|f16|f32");
+        a.choice<StoreType>("--residuals", storeTypeFromName, StoreType::F16, "none|f16|f32");
     if (a.has("--store-z")) o.z = o.residuals == StoreType::F32 ? StoreType::F32 : StoreType::F16;
     o.generate = a.intValue("--generate", 0, 0, kMaxGenerate);
     if (auto b = a.value("--attention-budget")) {

@@ -138,6 +138,12 @@ void TestCliAnalysis::duplicatedHeadIsTheMostSimilarPair()
         QVERIFY2(r.code == 0, qPrintable(r.describe()));
         QVERIFY2(r.out.contains("most alike: heads 1 and 3"), qPrintable(r.describe()));
     }
+    // A clustering the CLI does not know is a usage error that lists the ones it does.
+    r = cli({"heads", project, "--similarity", "--cluster-on", "cosine"});
+    QVERIFY2(r.code == 2, qPrintable(r.describe()));
+    QVERIFY2(
+        r.err.contains("--cluster-on must be one of jsd|correlation|contribution, not 'cosine'"),
+        qPrintable(r.describe()));
 }
 
 void TestCliAnalysis::decomposeStartsWithTheLensTop1()
