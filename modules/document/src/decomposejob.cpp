@@ -26,10 +26,8 @@ void DecomposeJob::run()
                        {"site", QString::fromLatin1(siteName(m_request.site))},
                        {"layer", m_request.layer},
                        {"pos", m_request.pos},
-                       {"lens_norm", m_request.lensNorm},
-                       {"lens_decoder", m_request.lensDecoder},
                        {"steps", m_request.steps}};
-    if (m_request.lensDecoder == QLatin1String("tuned")) fields.insert("lens", m_request.lensFile);
+    insertLensFields(fields, m_request.lensNorm, m_request.lensDecoder, m_request.lensFile);
     Q_EMIT progress(
         tr("Decomposing layer %1, position %2…").arg(m_request.layer).arg(m_request.pos), 0, 0);
     EngineRequest *r = engine()->send(QStringLiteral("decompose"), fields);

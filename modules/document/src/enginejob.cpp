@@ -1,6 +1,7 @@
 #include "headlens/document/enginejob.h"
 
 #include "headlens/document/engineclient.h"
+#include "headlens/trace/trace.h"
 
 #include <QFileInfo>
 #include <QJsonObject>
@@ -15,6 +16,14 @@ QString absolute(const QString &path)
 }
 
 } // namespace
+
+void insertLensFields(QJsonObject &fields, const QString &norm, const QString &decoder,
+                      const QString &file)
+{
+    fields.insert("lens_norm", norm);
+    fields.insert("lens_decoder", decoder);
+    if (decoder == QLatin1String(lensDecoderName(LensDecoder::Tuned))) fields.insert("lens", file);
+}
 
 EngineJob::EngineJob(EngineClient *engine, QObject *parent) : QObject(parent), m_engine(engine) {}
 

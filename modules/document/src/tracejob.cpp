@@ -26,9 +26,7 @@ QJsonObject TraceSpec::traceFields() const
     }
     o.insert("generate", generate);
     o.insert("topk", topk);
-    o.insert("lens_norm", lensNorm);
-    o.insert("lens_decoder", lensDecoder);
-    if (lensDecoder == QLatin1String("tuned")) o.insert("lens", lensFile);
+    insertLensFields(o, lensNorm, lensDecoder, lensFile);
     o.insert("attention", attention);
     o.insert("residuals", residuals);
     o.insert("store_z", storeZ);

@@ -5,6 +5,7 @@
 // (TraceJob, DecomposeJob) say what runs once the model is there.
 
 #include <QElapsedTimer>
+#include <QJsonObject>
 #include <QObject>
 #include <QPointer>
 #include <QString>
@@ -20,6 +21,11 @@ struct ModelSpec {
     QString tokenizer; // llama2.c: tokenizer.bin; may be empty for a folder
     QString dtype = QStringLiteral("f32");
 };
+
+// The lens fields of an engine request: lens_norm, lens_decoder and, for the tuned decoder, the
+// lens file.
+void insertLensFields(QJsonObject &fields, const QString &norm, const QString &decoder,
+                      const QString &file);
 
 // A request that needs a model. Emits finished() exactly once per start().
 class EngineJob : public QObject {
