@@ -4,6 +4,7 @@
 
 #include "headlens/document/engineclient.h"
 #include "headlens/document/projectdocument.h"
+#include "headlens/trace/trace.h"
 
 #include <QCheckBox>
 #include <QCloseEvent>
@@ -43,6 +44,11 @@ void selectData(QComboBox *box, const QString &value)
 QString currentData(const QComboBox *box)
 {
     return box->currentData().toString();
+}
+
+bool tunedDecoder(const QComboBox *decoders)
+{
+    return currentData(decoders) == QLatin1String(lensDecoderName(LensDecoder::Tuned));
 }
 
 // "1, 5 6;7" -> {1, 5, 6, 7}; ok false when something else is in there.
@@ -104,19 +110,20 @@ NewTraceDialog::NewTraceDialog(EngineClient *engine, ProjectDocument *document, 
     m_generate->setRange(0, 4096);
     m_topk->setRange(1, 100);
     m_topk->setValue(10);
-    for (const char *v : {"full", "unit", "none"})
-        addChoice(m_norm, v);
-    for (const char *v : {"output", "input", "linear", "quadratic", "tuned"})
-        addChoice(m_decoder, v);
+    for (LensNorm n : {LensNorm::Full, LensNorm::Unit, LensNorm::None})
+        addChoice(m_norm, lensNormName(n));
+    for (LensDecoder d : {LensDecoder::Output, LensDecoder::Input, LensDecoder::Linear,
+                          LensDecoder::Quadratic, LensDecoder::Tuned})
+        addChoice(m_decoder, lensDecoderName(d));
     m_lensFile = new QLineEdit;
     m_lensFile->setObjectName("NewTraceLensFile");
     m_lensBrowse = new QToolButton;
     for (const char *v : {"f32", "bf16", "f16"})
         addChoice(m_dtype, v);
-    for (const char *v : {"f16", "f32", "none"})
-        addChoice(m_attention, v);
-    for (const char *v : {"none", "f16", "f32"})
-        addChoice(m_residuals, v);
+    for (StoreType t : {StoreType::F16, StoreType::F32, StoreType::None})
+        addChoice(m_attention, storeTypeName(t));
+    for (StoreType t : {StoreType::None, StoreType::F16, StoreType::F32})
+        addChoice(m_residuals, storeTypeName(t));
     auto *lensRow = new QHBoxLayout;
     lensRow->addWidget(m_norm);
     lensRow->addWidget(m_decoderLabel);
@@ -350,7 +357,7 @@ QString NewTraceDialog::problem() const
     } else if (m_prompt->toPlainText().isEmpty()) {
         return tr("Type a prompt.");
     }
-    if (currentData(m_decoder) == QLatin1String("tuned") && m_lensFile->text().trimmed().isEmpty())
+    if (tunedDecoder(m_decoder) && m_lensFile->text().trimmed().isEmpty())
         return tr("The tuned decoder needs a tuned lens file (headlens-cli fit-lens makes one).");
     const QString name = m_name->text().trimmed();
     if (name.contains(QLatin1Char('/'))) return tr("A trace name cannot contain '/'.");
@@ -366,7 +373,7 @@ void NewTraceDialog::updateForm()
     m_tokenizer->setEnabled(!model.isDir());
     if (model.isDir()) m_tokenizer->clear(); // it does not apply: show no stale path
     m_tokenizerBrowse->setEnabled(!model.isDir());
-    const bool tuned = currentData(m_decoder) == QLatin1String("tuned");
+    const bool tuned = tunedDecoder(m_decoder);
     m_lensFile->setVisible(tuned);
     m_lensBrowse->setVisible(tuned);
     QString p = problem();
