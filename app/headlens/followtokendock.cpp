@@ -21,10 +21,8 @@ void FollowTokenDock::retranslateUi()
 
 void FollowTokenDock::refresh()
 {
-    const auto t = shownTraceOrClear();
-    if (!t) return;
+    if (!showTraceInPanel()) return;
     const ViewState *v = view();
-    m_panel->setTrace(*t);
     showLens();
     m_panel->setSelection(v->layer(), v->pos());
     m_panel->setFollowToken(v->followToken());

@@ -21,10 +21,8 @@ void HeadContributionDock::retranslateUi()
 
 void HeadContributionDock::refresh()
 {
-    const auto t = shownTraceOrClear();
-    if (!t) return;
+    if (!showTraceInPanel()) return;
     const ViewState *v = view();
-    m_panel->setTrace(*t);
     const auto roles = document()->headRoles(v->trace());
     m_panel->setHeadRoles(roles ? *roles : HeadRoles());
     m_panel->setSelectedHead(v->head());

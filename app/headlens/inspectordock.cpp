@@ -38,9 +38,7 @@ void InspectorDock::retranslateUi()
 
 void InspectorDock::refresh()
 {
-    const auto t = shownTraceOrClear();
-    if (!t) return;
-    m_panel->setTrace(*t);
+    if (!showTraceInPanel()) return;
     showLens();
 }
 

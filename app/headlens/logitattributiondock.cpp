@@ -20,10 +20,8 @@ void LogitAttributionDock::retranslateUi()
 
 void LogitAttributionDock::refresh()
 {
-    const auto t = shownTraceOrClear();
-    if (!t) return;
+    if (!showTraceInPanel()) return;
     const ViewState *v = view();
-    m_panel->setTrace(*t);
     m_panel->setPosition(v->pos());
     m_panel->setSelectedHead(v->layer(), v->head());
 }

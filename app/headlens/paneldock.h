@@ -32,12 +32,16 @@ protected:
                          [this](int, int head) { this->pickHead(head); });
     }
 
-    // The shown trace; none clears the panel.
-    std::shared_ptr<const Trace> shownTraceOrClear() const
+    // Gives the panel the shown trace; false, the panel cleared, when none is shown.
+    bool showTraceInPanel() const
     {
-        auto trace = this->shownTrace();
-        if (!trace) m_panel->clear();
-        return trace;
+        const auto trace = this->shownTrace();
+        if (!trace) {
+            m_panel->clear();
+            return false;
+        }
+        m_panel->setTrace(*trace);
+        return true;
     }
 
     Panel *const m_panel;
