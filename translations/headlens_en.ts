@@ -451,7 +451,7 @@ Click a cell to select it in both grids.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+15"/>
         <source>Decomposing layer %1, position %2…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -505,7 +505,7 @@ Click a cell to select it in both grids.</source>
 <context>
     <name>HeadLens::EngineJob</name>
     <message>
-        <location filename="../modules/document/src/enginejob.cpp" line="+37"/>
+        <location filename="../modules/document/src/enginejob.cpp" line="+46"/>
         <source>There is no engine to run the request.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1638,7 +1638,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+34"/>
         <source>The engine is busy with the last request.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2237,7 +2237,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::NewTraceDialog</name>
     <message>
-        <location filename="../app/headlens/newtracedialog.cpp" line="+210"/>
+        <location filename="../app/headlens/newtracedialog.cpp" line="+217"/>
         <source>New Trace</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2968,7 +2968,7 @@ norm ||result_h||, its share of the heads&apos; norms, its cosine with attn_out,
 <context>
     <name>HeadLens::TraceJob</name>
     <message>
-        <location filename="../modules/document/src/tracejob.cpp" line="+81"/>
+        <location filename="../modules/document/src/tracejob.cpp" line="+79"/>
         <source>Cancelled.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -455,7 +455,7 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
         <translation>Il motore non è riuscito a scomporre il blocco: %1</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+15"/>
         <source>Decomposing layer %1, position %2…</source>
         <translation>Scomposizione dello strato %1, posizione %2…</translation>
     </message>
@@ -509,7 +509,7 @@ Fai clic su una cella per selezionarla in entrambe le griglie.</translation>
 <context>
     <name>HeadLens::EngineJob</name>
     <message>
-        <location filename="../modules/document/src/enginejob.cpp" line="+37"/>
+        <location filename="../modules/document/src/enginejob.cpp" line="+46"/>
         <source>There is no engine to run the request.</source>
         <translation>Non c&apos;è un motore per eseguire la richiesta.</translation>
     </message>
@@ -1644,7 +1644,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
         <translation>Ispettore</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+34"/>
         <source>The engine is busy with the last request.</source>
         <translation>Il motore è occupato con l&apos;ultima richiesta.</translation>
     </message>
@@ -2243,7 +2243,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::NewTraceDialog</name>
     <message>
-        <location filename="../app/headlens/newtracedialog.cpp" line="+210"/>
+        <location filename="../app/headlens/newtracedialog.cpp" line="+217"/>
         <source>New Trace</source>
         <translation>Nuova traccia</translation>
     </message>
@@ -2974,7 +2974,7 @@ la norma ||result_h||, la sua quota delle norme delle teste, il suo coseno con a
 <context>
     <name>HeadLens::TraceJob</name>
     <message>
-        <location filename="../modules/document/src/tracejob.cpp" line="+81"/>
+        <location filename="../modules/document/src/tracejob.cpp" line="+79"/>
         <source>Cancelled.</source>
         <translation>Annullato.</translation>
     </message>
