@@ -1151,6 +1151,8 @@ bool TestProject::makeBrokenFile(const QString &kind)
     if (kind == "schema text")
         return h5Edit(m_path,
                       [](hid_t f) { return h5SetStringAttr(f, "/", "schema_version", "1"); });
+    if (kind == "format number")
+        return h5Edit(m_path, [](hid_t f) { return h5SetIntAttr(f, "/", "format", 1); });
     if (kind == "no traces group") return h5Delete(m_path, "/traces");
     if (kind == "missing contrib_norm") return h5Delete(m_path, "/traces/t1/heads/contrib_norm");
     if (kind == "missing tokens/text") return h5Delete(m_path, "/traces/t1/tokens/text");
@@ -1208,7 +1210,10 @@ void TestProject::refusals_data()
     QTest::newRow("schema 2")
         << "schema 2" << true
         << "written by a newer HeadLens (schema 2); this version reads schema 1";
-    QTest::newRow("schema as text") << "schema text" << true << "schema_version";
+    QTest::newRow("schema as text")
+        << "schema text" << true << "attribute 'schema_version' is not a single integer";
+    QTest::newRow("format as a number")
+        << "format number" << true << "attribute 'format' is not a single string";
     QTest::newRow("no traces group") << "no traces group" << true << "no /traces group";
     QTest::newRow("missing heads/contrib_norm")
         << "missing contrib_norm" << false << "heads/contrib_norm is missing";
