@@ -8,7 +8,7 @@
 namespace HeadLens {
 
 DecomposeJob::DecomposeJob(EngineClient *engine, DecomposeRequest request, QObject *parent)
-    : EngineJob(engine, parent), m_request(std::move(request))
+    : RequestJob(engine, std::move(request), parent)
 {
 }
 

@@ -9,7 +9,7 @@
 namespace HeadLens {
 
 HeadRolesJob::HeadRolesJob(EngineClient *engine, HeadRolesRequest request, QObject *parent)
-    : EngineJob(engine, parent), m_request(std::move(request))
+    : RequestJob(engine, std::move(request), parent)
 {
 }
 

@@ -32,22 +32,19 @@ struct DecomposeRequest {
     int steps = 10;
 };
 
-class DecomposeJob : public EngineJob {
+class DecomposeJob : public RequestJob<DecomposeRequest> {
     Q_OBJECT
 public:
     DecomposeJob(EngineClient *engine, DecomposeRequest request, QObject *parent = nullptr);
 
-    const DecomposeRequest &request() const { return m_request; }
     // The steps, after success.
     const QVector<DecomposeStep> &steps() const { return m_steps; }
 
 protected:
-    ModelSpec model() const override { return m_request.model; }
     void run() override;
     QString failureText(const QString &message) const override;
 
 private:
-    DecomposeRequest m_request;
     QVector<DecomposeStep> m_steps;
 };
 

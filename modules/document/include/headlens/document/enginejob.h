@@ -10,6 +10,8 @@
 #include <QPointer>
 #include <QString>
 
+#include <utility>
+
 namespace HeadLens {
 
 class EngineClient;
@@ -80,6 +82,22 @@ private:
     bool m_cancelled = false;
     QString m_stage;
     QElapsedTimer m_stageTimer;
+};
+
+// A job of one kind of request: it keeps the request and runs on the model the request names
+// (Request has a ModelSpec `model`).
+template <class Request> class RequestJob : public EngineJob {
+public:
+    const Request &request() const { return m_request; }
+
+protected:
+    RequestJob(EngineClient *engine, Request request, QObject *parent)
+        : EngineJob(engine, parent), m_request(std::move(request))
+    {
+    }
+    ModelSpec model() const override { return m_request.model; }
+
+    Request m_request;
 };
 
 } // namespace HeadLens

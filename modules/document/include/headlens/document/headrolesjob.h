@@ -16,7 +16,7 @@ struct HeadRolesRequest {
     qint64 seed = 0;
 };
 
-class HeadRolesJob : public EngineJob {
+class HeadRolesJob : public RequestJob<HeadRolesRequest> {
     Q_OBJECT
 public:
     HeadRolesJob(EngineClient *engine, HeadRolesRequest request, QObject *parent = nullptr);
@@ -28,12 +28,10 @@ public:
     static bool fromJson(const QJsonObject &result, HeadRoles *roles, QString *error);
 
 protected:
-    ModelSpec model() const override { return m_request.model; }
     void run() override;
     QString failureText(const QString &message) const override;
 
 private:
-    HeadRolesRequest m_request;
     HeadRoles m_roles;
 };
 
