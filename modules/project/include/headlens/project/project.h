@@ -117,7 +117,8 @@ class StreamedGroup;
 }
 
 // The writers below: a trace's layers written, as the engine computes them, into the trace
-// group being streamed (an HDF5 failure is a SaveError naming fileName()).
+// group being streamed (an HDF5 or file system failure: std::runtime_error "cannot save
+// <fileName()>: ...").
 class StreamedTraceWriter : public LayerStream {
 public:
     void attention(int layer, int64_t q0, int64_t rows, const float *pattern) override;
